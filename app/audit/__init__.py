@@ -1,0 +1,1 @@
+"""caisse audit layer."""

@@ -1,0 +1,243 @@
+"""Assess one household for one month: eligibility, contribution, credit, explanation.
+
+``assess`` is pure: same rule set, facts and period -> the same ``Assessment`` (and the same
+explanation bytes). Outcomes are explicit: ``assessed``, ``needs_data`` (naming what is
+missing), ``not_eligible`` (with reasons) or ``rejected`` (the household's own input, such
+as a free choice, is out of bounds). None of them is ever a silent zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from fractions import Fraction
+
+from app.engine.explain import Explanation, Step, register_messages, step
+from app.engine.facts import HouseholdFacts
+from app.engine.money import Rounding, round_ratio
+from app.engine.period import Period
+from app.engine.problems import Problem
+from app.engine.resources import Context, NeedsData
+from app.engine.rules.nodes import Rejected
+from app.engine.ruleset import RuleSet
+
+register_messages(
+    {
+        "rounding": {
+            "fr": "Arrondi une seule fois, au pas de {unit_cents} ({mode_fr}) : {result_cents}.",
+            "en": "Rounded once, to a step of {unit_cents} ({mode_en}): {result_cents}.",
+        },
+        "credit.fund_level": {
+            "fr": "Le crédit est fixé pour tout le fonds en fin de mois (moyenne des participations).",
+            "en": "The credit is set for the whole fund at month end (mean of contributions).",
+        },
+    }
+)
+
+_MODE_WORDS = {
+    "down": ("vers le bas", "down"),
+    "up": ("vers le haut", "up"),
+    "half_up": ("au plus proche, les moitiés vers le haut", "to nearest, halves up"),
+    "half_even": ("au plus proche, les moitiés vers le pair", "to nearest, halves to even"),
+}
+
+
+class Status(StrEnum):
+    ASSESSED = "assessed"
+    NEEDS_DATA = "needs_data"
+    NOT_ELIGIBLE = "not_eligible"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """The outcome for one household-month. Amounts are ``None`` unless ``assessed``.
+
+    ``credit_cents`` is the whole credit the household receives; ``funder_share_cents`` is
+    the part of it paid by a third-party funder (``funder_id``), booked to that funder.
+    ``credit_pending_fund`` is true when the credit is decided at fund level (e.g. the mean
+    of the month's contributions) and is filled in by the fund allocation.
+    """
+
+    household_id: str
+    period: Period
+    status: Status
+    contribution_cents: int | None = None
+    credit_cents: int | None = None
+    funder_share_cents: int = 0
+    funder_id: str | None = None
+    credit_pending_fund: bool = False
+    problems: tuple[Problem, ...] = ()
+    explanation: Explanation | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "household_id": self.household_id,
+            "period": str(self.period),
+            "status": self.status.value,
+            "contribution_cents": self.contribution_cents,
+            "credit_cents": self.credit_cents,
+            "funder_share_cents": self.funder_share_cents,
+            "funder_id": self.funder_id,
+            "credit_pending_fund": self.credit_pending_fund,
+            "problems": [p.as_dict() for p in self.problems],
+            "explanation": self.explanation.as_dict() if self.explanation else None,
+        }
+
+
+def assess(
+    rules: RuleSet, facts: HouseholdFacts, period: Period, *, explain: bool = True
+) -> Assessment:
+    """Compute what one household owes and receives for ``period`` under ``rules``."""
+    ctx = Context(facts, period, rules.definitions)
+    contribution_trace: list[Step] | None = [] if explain else None
+    credit_trace: list[Step] | None = [] if explain else None
+    try:
+        if rules.eligibility is not None:
+            reasons = rules.eligibility.check(ctx, credit_trace)
+            if reasons:
+                return _outcome(
+                    rules,
+                    facts,
+                    period,
+                    Status.NOT_ELIGIBLE,
+                    reasons,
+                    explain,
+                    contribution_trace,
+                    credit_trace,
+                )
+        contribution_cents = _contribution(rules, ctx, contribution_trace)
+        ctx.contribution_cents = contribution_cents
+        credit_cents = _credit(rules, ctx, credit_trace)
+    except NeedsData as missing:
+        problem = Problem(missing.field, missing.reason)
+        return _outcome(
+            rules,
+            facts,
+            period,
+            Status.NEEDS_DATA,
+            (problem,),
+            explain,
+            contribution_trace,
+            credit_trace,
+        )
+    except Rejected as rejected:
+        return _outcome(
+            rules,
+            facts,
+            period,
+            Status.REJECTED,
+            (rejected.problem,),
+            explain,
+            contribution_trace,
+            credit_trace,
+        )
+    pending = credit_cents is None
+    return Assessment(
+        household_id=facts.household_id,
+        period=period,
+        status=Status.ASSESSED,
+        contribution_cents=contribution_cents,
+        credit_cents=credit_cents,
+        funder_share_cents=ctx.funder_share_cents,
+        funder_id=ctx.funder_id,
+        credit_pending_fund=pending,
+        explanation=_explanation(rules, facts, period, contribution_trace, credit_trace),
+    )
+
+
+def _contribution(rules: RuleSet, ctx: Context, trace: list[Step] | None) -> int:
+    formula = rules.contribution
+    num, den = formula.node.evaluate(ctx, trace)
+    amount_cents = max(0, round_ratio(num, den, formula.rounding))
+    if trace is not None:
+        trace.append(_rounding_step("contribution", num, den, amount_cents, formula.rounding))
+    if rules.engagement is not None:
+        amount_cents = rules.engagement.adjust_contribution(ctx, amount_cents, trace)
+    return amount_cents
+
+
+def _credit(rules: RuleSet, ctx: Context, trace: list[Step] | None) -> int | None:
+    formula = rules.credit
+    if getattr(formula.node, "fund_level", False):
+        if trace is not None:
+            trace.append(step(formula.node.path, "credit.fund_level"))
+        return None
+    num, den = formula.node.evaluate(ctx, trace)
+    amount_cents = max(0, round_ratio(num, den, formula.rounding))
+    if trace is not None:
+        trace.append(_rounding_step("credit", num, den, amount_cents, formula.rounding))
+    if rules.engagement is not None:
+        amount_cents = rules.engagement.adjust_credit(ctx, amount_cents, trace)
+    return amount_cents
+
+
+def _rounding_step(section: str, num: int, den: int, amount_cents: int, rounding: Rounding) -> Step:
+    """Show the exact value before rounding, the declared step and mode, and the result."""
+    exact = Fraction(num, den)
+    return step(
+        f"{section}.rounding",
+        "rounding",
+        exact=str(exact.numerator)
+        if exact.denominator == 1
+        else f"{exact.numerator}/{exact.denominator}",
+        result_cents=amount_cents,
+        unit_cents=rounding.unit_cents,
+        mode=rounding.mode.value,
+        mode_fr=_MODE_WORDS[rounding.mode.value][0],
+        mode_en=_MODE_WORDS[rounding.mode.value][1],
+    )
+
+
+def _explanation(
+    rules: RuleSet,
+    facts: HouseholdFacts,
+    period: Period,
+    contribution_trace: list[Step] | None,
+    credit_trace: list[Step] | None,
+) -> Explanation | None:
+    if contribution_trace is None or credit_trace is None:
+        return None
+    return Explanation(
+        rule_set=rules.ref,
+        period=str(period),
+        household_id=facts.household_id,
+        inputs=_inputs(facts),
+        contribution=tuple(contribution_trace),
+        credit=tuple(credit_trace),
+    )
+
+
+def _inputs(facts: HouseholdFacts) -> tuple[tuple[str, int | str], ...]:
+    """The facts used, as they were given (persons as a count; ages are in the steps)."""
+    items: list[tuple[str, int | str]] = [("persons", len(facts.persons))]
+    if facts.income_cents is not None:
+        items.append(("income_cents", facts.income_cents))
+    if facts.chosen_contribution_cents is not None:
+        items.append(("chosen_contribution_cents", facts.chosen_contribution_cents))
+    if facts.engagement_minutes is not None:
+        items.append(("engagement_minutes", facts.engagement_minutes))
+    for key in sorted(facts.attributes):
+        items.append((f"attribute.{key}", facts.attributes[key]))
+    return tuple(sorted(items))
+
+
+def _outcome(
+    rules: RuleSet,
+    facts: HouseholdFacts,
+    period: Period,
+    status: Status,
+    problems: tuple[Problem, ...],
+    explain: bool,
+    contribution_trace: list[Step] | None,
+    credit_trace: list[Step] | None,
+) -> Assessment:
+    return Assessment(
+        household_id=facts.household_id,
+        period=period,
+        status=status,
+        problems=problems,
+        explanation=_explanation(rules, facts, period, contribution_trace, credit_trace)
+        if explain
+        else None,
+    )

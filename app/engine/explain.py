@@ -1,0 +1,177 @@
+"""Structured explanations and their plain-language rendering (French and English).
+
+Every computed amount carries the steps that produced it. A ``Step`` names the clause of the
+rule document that applied (its path), a message code and typed parameters. Parameter names
+carry their unit, which decides how they render:
+
+- ``*_cents``: an amount in cents -> "12,50 €" / "€12.50"
+- ``*_rate``: a Fraction -> "2,5 %" / "2.5%"
+- ``*_minutes``: a duration -> "3 h 30" / "3 h 30"
+- anything else: as text.
+
+Message templates live in a catalogue keyed by code; modules register their own codes with
+``register_messages``. A code without a template renders its parameters plainly, so a
+missing translation is visible but never fatal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+
+from app.engine.money import format_cents, format_rate
+
+ParamValue = int | str | Fraction
+Params = tuple[tuple[str, ParamValue], ...]
+
+LANGS = ("fr", "en")
+
+_CATALOGUE: dict[str, dict[str, str]] = {}
+
+
+def register_messages(messages: Mapping[str, Mapping[str, str]]) -> None:
+    """Add templates: ``{code: {"fr": "...{x_cents}...", "en": "..."}}``."""
+    for code, by_lang in messages.items():
+        missing = [lang for lang in LANGS if lang not in by_lang]
+        if missing:
+            raise ValueError(f"message {code!r} lacks languages {missing}")
+        _CATALOGUE[code] = dict(by_lang)
+
+
+def catalogue() -> Mapping[str, Mapping[str, str]]:
+    return _CATALOGUE
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step of a computation: which clause, what it did, with which values."""
+
+    clause: str
+    code: str
+    params: Params = ()
+
+    def param(self, name: str) -> ParamValue:
+        for key, value in self.params:
+            if key == name:
+                return value
+        raise KeyError(name)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "clause": self.clause,
+            "code": self.code,
+            "params": {key: _canonical(value) for key, value in self.params},
+        }
+
+
+def step(clause: str, code: str, **params: ParamValue) -> Step:
+    """Build a Step; parameters are kept in sorted order so output is byte-stable."""
+    return Step(clause, code, tuple(sorted(params.items())))
+
+
+def _canonical(value: ParamValue) -> int | str:
+    if isinstance(value, Fraction):
+        return format_rate(value)
+    return value
+
+
+def format_param(name: str, value: ParamValue, lang: str) -> str:
+    """Render one parameter for people, by the unit its name declares."""
+    if name.endswith("_cents") and isinstance(value, (int, Fraction)):
+        return _money(value, lang)
+    if name.endswith("_rate") and isinstance(value, (int, Fraction)):
+        percent = format_rate(Fraction(value) * 100)
+        return f"{percent.replace('.', ',')} %" if lang == "fr" else f"{percent}%"
+    if name.endswith("_minutes") and isinstance(value, int):
+        hours, minutes = divmod(value, 60)
+        return f"{hours} h {minutes:02d}" if minutes else f"{hours} h"
+    if isinstance(value, Fraction):
+        text = format_rate(value)
+        return text.replace(".", ",") if lang == "fr" else text
+    return str(value)
+
+
+def _money(value: int | Fraction, lang: str) -> str:
+    """Cents as euros; an exact value between two cents shows as "≈" its value cut to the cent."""
+    whole = int(value) if isinstance(value, int) else value.numerator // value.denominator
+    approx = "" if whole == value else "≈ "
+    if lang == "fr":
+        return f"{approx}{format_cents(whole, ',')} €"
+    return f"{approx}€{format_cents(whole, '.')}"
+
+
+def render_step(item: Step, lang: str) -> str:
+    """One sentence for one step, in ``lang`` ("fr" or "en")."""
+    if lang not in LANGS:
+        raise ValueError(f"language must be one of {LANGS}, got {lang!r}")
+    values = {key: format_param(key, value, lang) for key, value in item.params}
+    template = _CATALOGUE.get(item.code, {}).get(lang)
+    if template is None:
+        shown = ", ".join(f"{key} = {text}" for key, text in values.items())
+        return f"{item.code}: {shown}"
+    return template.format(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSetRef:
+    """Which rules produced an amount: enough for an auditor to find the exact document."""
+
+    rule_set_id: str
+    version: int
+    content_hash: str
+    decision: str
+    effective_from: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "rule_set_id": self.rule_set_id,
+            "version": self.version,
+            "content_hash": self.content_hash,
+            "decision": self.decision,
+            "effective_from": self.effective_from,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why a household owes and receives what it does in one month."""
+
+    rule_set: RuleSetRef
+    period: str
+    household_id: str
+    inputs: Params
+    contribution: tuple[Step, ...]
+    credit: tuple[Step, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "rule_set": self.rule_set.as_dict(),
+            "period": self.period,
+            "household_id": self.household_id,
+            "inputs": {key: _canonical(value) for key, value in self.inputs},
+            "contribution": [item.as_dict() for item in self.contribution],
+            "credit": [item.as_dict() for item in self.credit],
+        }
+
+    def render(self, lang: str = "fr") -> str:
+        """Plain text a member can read: the rules used, then each step."""
+        ref = self.rule_set
+        if lang == "fr":
+            head = [
+                f"Mois {self.period} — règles « {ref.rule_set_id} » version {ref.version} "
+                f"(décision : {ref.decision}, en vigueur depuis {ref.effective_from}).",
+                "Votre participation :",
+            ]
+            middle = "Votre crédit alimentaire :"
+        else:
+            head = [
+                f'Month {self.period} — rules "{ref.rule_set_id}" version {ref.version} '
+                f"(decision: {ref.decision}, in force from {ref.effective_from}).",
+                "Your contribution:",
+            ]
+            middle = "Your food credit:"
+        lines = head + [f"  - {render_step(s, lang)}" for s in self.contribution]
+        lines.append(middle)
+        lines += [f"  - {render_step(s, lang)}" for s in self.credit]
+        return "\n".join(lines)

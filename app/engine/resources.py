@@ -1,0 +1,177 @@
+"""Resource bases and household composition, computed exactly for one household-month.
+
+The ``Context`` is what rule nodes read. Each accessor raises ``NeedsData`` naming the
+missing fact instead of assuming zero. Bases are exact rationals (``Q``) in cents, except
+``persons`` (a count). Definitions that are data (consumption-unit weights, CAF parts) come
+from the rule set, with the usual French defaults.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+
+from app.engine.exact import Q
+from app.engine.facts import HouseholdFacts
+from app.engine.period import Period, age_on
+
+BASES = ("income", "quotient_familial", "income_per_cu", "income_per_person", "persons")
+
+
+class NeedsData(Exception):
+    """A rule needs a fact the household file does not have; ``field`` names it."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")
+
+
+@dataclass(frozen=True, slots=True)
+class AgeBand:
+    """Persons aged at least ``min_age`` (and below the next band) weigh ``weight``."""
+
+    min_age: int
+    weight: Fraction
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumptionUnits:
+    """Equivalence scale: the first (oldest) person weighs ``first_person``; others by age band.
+
+    Default: the OECD-modified scale used by INSEE (1; 0.5 from age 14; 0.3 under 14).
+    """
+
+    first_person: Fraction = Fraction(1)
+    bands: tuple[AgeBand, ...] = (AgeBand(14, Fraction(1, 2)), AgeBand(0, Fraction(3, 10)))
+
+    def weight_of_other(self, age: int) -> Fraction:
+        for band in self.bands:  # sorted by min_age descending
+            if age >= band.min_age:
+                return band.weight
+        return self.bands[-1].weight
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyParts:
+    """CAF quotient familial parts: adults (couple or single) then each dependent child.
+
+    Default (CAF): 2 parts for the adult(s); 0.5 for the 1st and 2nd child, 1 for the 3rd,
+    0.5 for each further child. A child is a person under ``child_age_below``.
+    """
+
+    adults: Fraction = Fraction(2)
+    children: tuple[Fraction, ...] = (Fraction(1, 2), Fraction(1, 2), Fraction(1))
+    each_further_child: Fraction = Fraction(1, 2)
+    child_age_below: int = 20
+
+    def parts(self, children: int) -> Fraction:
+        total = self.adults + sum(self.children[:children], Fraction(0))
+        extra = children - len(self.children)
+        if extra > 0:
+            total += self.each_further_child * extra
+        return total
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceDefinitions:
+    """Data the bases depend on; part of a rule set."""
+
+    consumption_units: ConsumptionUnits = ConsumptionUnits()
+    family_parts: FamilyParts = FamilyParts()
+    age_reference_day: int | str = 1  # day of the month on which ages are taken, or "last"
+
+
+class Context:
+    """One household in one month, with lazily computed, cached bases."""
+
+    __slots__ = (
+        "_ages",
+        "_cache",
+        "age_day",
+        "contribution_cents",
+        "definitions",
+        "facts",
+        "funder_id",
+        "funder_share_cents",
+        "period",
+    )
+
+    def __init__(
+        self, facts: HouseholdFacts, period: Period, definitions: ResourceDefinitions
+    ) -> None:
+        self.facts = facts
+        self.period = period
+        self.definitions = definitions
+        self.age_day: date = period.day(definitions.age_reference_day)
+        self._ages: tuple[int, ...] | None = None
+        self._cache: dict[str, Q] = {}
+        # Set once the contribution is known, for credit rules that depend on it (top-ups).
+        self.contribution_cents: int | None = None
+        # Set by a third-party top-up clause: the part of the credit a funder pays.
+        self.funder_share_cents: int = 0
+        self.funder_id: str | None = None
+
+    def income_cents(self) -> int:
+        value = self.facts.income_cents
+        if value is None:
+            raise NeedsData("income_cents", "the household's monthly resources are not declared")
+        return value
+
+    def persons(self) -> int:
+        count = len(self.facts.persons)
+        if count == 0:
+            raise NeedsData("persons", "the household's composition is not declared")
+        return count
+
+    def ages(self) -> tuple[int, ...]:
+        """Ages on the rule set's reference day, oldest first."""
+        if self._ages is None:
+            self.persons()
+            ages: list[int] = []
+            for index, person in enumerate(self.facts.persons):
+                if person.birth_on is None:
+                    raise NeedsData(f"persons[{index}].birth_on", "a birth date is missing")
+                ages.append(max(0, age_on(person.birth_on, self.age_day)))
+            ages.sort(reverse=True)
+            self._ages = tuple(ages)
+        return self._ages
+
+    def consumption_units(self) -> Fraction:
+        scale = self.definitions.consumption_units
+        ages = self.ages()
+        total = scale.first_person
+        for age in ages[1:]:
+            total += scale.weight_of_other(age)
+        return total
+
+    def children(self, below_age: int) -> int:
+        return sum(1 for age in self.ages() if age < below_age)
+
+    def family_parts(self) -> Fraction:
+        parts = self.definitions.family_parts
+        return parts.parts(self.children(parts.child_age_below))
+
+    def base(self, name: str) -> Q:
+        """The named resource base as an exact rational (cents, or a count for persons)."""
+        cached = self._cache.get(name)
+        if cached is not None:
+            return cached
+        value: Q
+        if name == "income":
+            value = (self.income_cents(), 1)
+        elif name == "persons":
+            value = (self.persons(), 1)
+        elif name == "income_per_person":
+            value = (self.income_cents(), self.persons())
+        elif name == "income_per_cu":
+            units = self.consumption_units()
+            value = (self.income_cents() * units.denominator, units.numerator)
+        elif name == "quotient_familial":
+            parts = self.family_parts()
+            value = (self.income_cents() * parts.denominator, parts.numerator)
+        else:
+            raise ValueError(f"unknown resource base {name!r}")
+        self._cache[name] = value
+        return value

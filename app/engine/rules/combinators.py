@@ -1,0 +1,214 @@
+"""Kinds shared by contribution and credit formulas: fixed amounts and min/max/clamp/sum.
+
+``min``, ``max`` and ``clamp`` compose any nodes exactly (no rounding in between); the
+section's declared rounding is applied once, to the final value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from app.engine.exact import Q, q_add, q_lt
+from app.engine.explain import Step, register_messages, step
+from app.engine.rules.nodes import CONTRIBUTION_KINDS, CREDIT_KINDS, Kinds, Node, parse_node
+from app.engine.rules.reader import Reader
+
+register_messages(
+    {
+        "fixed": {"fr": "Montant fixe : {amount_cents}.", "en": "Fixed amount: {amount_cents}."},
+        "min": {
+            "fr": "Le plus petit des montants possibles est retenu : {result_cents}.",
+            "en": "The smallest of the possible amounts is kept: {result_cents}.",
+        },
+        "max": {
+            "fr": "Le plus grand des montants possibles est retenu : {result_cents}.",
+            "en": "The largest of the possible amounts is kept: {result_cents}.",
+        },
+        "clamp.raised": {
+            "fr": "Le montant est relevé au plancher de {floor_cents}.",
+            "en": "The amount is raised to the floor of {floor_cents}.",
+        },
+        "clamp.lowered": {
+            "fr": "Le montant est ramené au plafond de {cap_cents}.",
+            "en": "The amount is lowered to the cap of {cap_cents}.",
+        },
+        "clamp.within": {
+            "fr": "Le montant est entre le plancher et le plafond : il est gardé tel quel.",
+            "en": "The amount is between the floor and the cap: it is kept as is.",
+        },
+        "sum": {
+            "fr": "Somme des montants : {result_cents}.",
+            "en": "Sum of the amounts: {result_cents}.",
+        },
+    }
+)
+
+
+def q_cents(value: Q) -> int | Fraction:
+    """An exact amount of cents as a step parameter: an int when whole, else a Fraction."""
+    exact = Fraction(value[0], value[1])
+    return exact.numerator if exact.denominator == 1 else exact
+
+
+@dataclass(frozen=True, slots=True)
+class Fixed:
+    path: str
+    amount_cents: int
+
+    def evaluate(self, ctx: Any, trace: list[Step] | None) -> Q:
+        if trace is not None:
+            trace.append(step(self.path, "fixed", amount_cents=self.amount_cents))
+        return (self.amount_cents, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Extreme:
+    """``min`` or ``max`` of several nodes."""
+
+    path: str
+    of: tuple[Node, ...]
+    largest: bool
+
+    def evaluate(self, ctx: Any, trace: list[Step] | None) -> Q:
+        best: Q | None = None
+        for node in self.of:
+            value = node.evaluate(ctx, trace)
+            if best is None or (q_lt(best, value) if self.largest else q_lt(value, best)):
+                best = value
+        assert best is not None  # parse guarantees at least one operand
+        if trace is not None:
+            trace.append(
+                step(self.path, "max" if self.largest else "min", result_cents=q_cents(best))
+            )
+        return best
+
+
+@dataclass(frozen=True, slots=True)
+class Clamp:
+    """``of`` kept between ``floor`` and ``cap`` (either optional)."""
+
+    path: str
+    of: Node
+    floor: Node | None
+    cap: Node | None
+
+    def evaluate(self, ctx: Any, trace: list[Step] | None) -> Q:
+        value = self.of.evaluate(ctx, trace)
+        if self.floor is not None:
+            floor = self.floor.evaluate(ctx, trace)
+            if q_lt(value, floor):
+                if trace is not None:
+                    trace.append(step(self.path, "clamp.raised", floor_cents=q_cents(floor)))
+                return floor
+        if self.cap is not None:
+            cap = self.cap.evaluate(ctx, trace)
+            if q_lt(cap, value):
+                if trace is not None:
+                    trace.append(step(self.path, "clamp.lowered", cap_cents=q_cents(cap)))
+                return cap
+        if trace is not None:
+            trace.append(step(self.path, "clamp.within"))
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class Sum:
+    path: str
+    of: tuple[Node, ...]
+
+    def evaluate(self, ctx: Any, trace: list[Step] | None) -> Q:
+        total: Q = (0, 1)
+        for node in self.of:
+            total = q_add(total, node.evaluate(ctx, trace))
+        if trace is not None:
+            trace.append(step(self.path, "sum", result_cents=q_cents(total)))
+        return total
+
+
+def _parse_fixed(reader: Reader, doc: Mapping[str, Any], path: str, kinds: Kinds) -> Node | None:
+    reader.only_keys(doc, ("kind", "amount_cents"), path)
+    amount = reader.cents(doc, "amount_cents", path)
+    return Fixed(path, amount) if amount is not None else None
+
+
+def _operands(
+    reader: Reader, doc: Mapping[str, Any], path: str, kinds: Kinds
+) -> tuple[Node, ...] | None:
+    items = reader.sequence(doc.get("of"), f"{path}.of", min_items=1)
+    if items is None:
+        return None
+    nodes = [parse_node(reader, item, f"{path}.of[{i}]", kinds) for i, item in enumerate(items)]
+    if any(node is None for node in nodes):
+        return None
+    return tuple(node for node in nodes if node is not None)
+
+
+def _parse_min(reader: Reader, doc: Mapping[str, Any], path: str, kinds: Kinds) -> Node | None:
+    reader.only_keys(doc, ("kind", "of"), path)
+    operands = _operands(reader, doc, path, kinds)
+    return Extreme(path, operands, largest=False) if operands else None
+
+
+def _parse_max(reader: Reader, doc: Mapping[str, Any], path: str, kinds: Kinds) -> Node | None:
+    reader.only_keys(doc, ("kind", "of"), path)
+    operands = _operands(reader, doc, path, kinds)
+    return Extreme(path, operands, largest=True) if operands else None
+
+
+def _parse_sum(reader: Reader, doc: Mapping[str, Any], path: str, kinds: Kinds) -> Node | None:
+    reader.only_keys(doc, ("kind", "of"), path)
+    operands = _operands(reader, doc, path, kinds)
+    return Sum(path, operands) if operands else None
+
+
+def _bound(
+    reader: Reader, doc: Mapping[str, Any], path: str, kinds: Kinds, name: str
+) -> tuple[bool, Node | None]:
+    """A clamp bound: ``<name>_cents`` (a number) or ``<name>`` (a formula)."""
+    cents_key = f"{name}_cents"
+    if cents_key in doc and name in doc:
+        reader.add(f"{path}.{name}", f"give either {cents_key} or {name}, not both")
+        return False, None
+    if cents_key in doc:
+        amount = reader.cents(doc, cents_key, path)
+        return amount is not None, Fixed(
+            f"{path}.{cents_key}", amount
+        ) if amount is not None else None
+    if name in doc:
+        node = parse_node(reader, doc[name], f"{path}.{name}", kinds)
+        return node is not None, node
+    return True, None
+
+
+def _parse_clamp(reader: Reader, doc: Mapping[str, Any], path: str, kinds: Kinds) -> Node | None:
+    reader.only_keys(doc, ("kind", "of", "floor", "floor_cents", "cap", "cap_cents"), path)
+    if "of" not in doc:
+        reader.add(f"{path}.of", "this field is required")
+        return None
+    of = parse_node(reader, doc["of"], f"{path}.of", kinds)
+    ok_floor, floor = _bound(reader, doc, path, kinds, "floor")
+    ok_cap, cap = _bound(reader, doc, path, kinds, "cap")
+    if floor is None and cap is None and ok_floor and ok_cap:
+        reader.add(path, "a clamp needs a floor, a cap, or both")
+        return None
+    if (
+        isinstance(floor, Fixed)
+        and isinstance(cap, Fixed)
+        and floor.amount_cents > cap.amount_cents
+    ):
+        reader.add(path, f"the floor ({floor.amount_cents}) is above the cap ({cap.amount_cents})")
+        return None
+    if of is None or not ok_floor or not ok_cap:
+        return None
+    return Clamp(path, of, floor, cap)
+
+
+for _kinds in (CONTRIBUTION_KINDS, CREDIT_KINDS):
+    _kinds["fixed"] = _parse_fixed
+    _kinds["min"] = _parse_min
+    _kinds["max"] = _parse_max
+    _kinds["clamp"] = _parse_clamp
+    _kinds["sum"] = _parse_sum

@@ -1,0 +1,1 @@
+"""Contribution formula kinds (registered into the CONTRIBUTION_KINDS registry)."""

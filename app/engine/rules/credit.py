@@ -1,0 +1,1 @@
+"""Credit formula kinds (registered into the CREDIT_KINDS registry)."""

@@ -1,0 +1,1 @@
+"""Benchmarks (run as scripts; results go to docs/benchmarks.md)."""
