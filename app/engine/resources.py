@@ -90,6 +90,7 @@ class Context:
         "_ages",
         "_cache",
         "age_day",
+        "choice",
         "contribution_cents",
         "definitions",
         "facts",
@@ -109,6 +110,8 @@ class Context:
         self._cache: dict[str, Q] = {}
         # Set once the contribution is known, for credit rules that depend on it (top-ups).
         self.contribution_cents: int | None = None
+        # Set by a free-choice clause: the bounds offered to the member (a ChoiceBounds).
+        self.choice: object | None = None
         # Set by a third-party top-up clause: the part of the credit a funder pays.
         self.funder_share_cents: int = 0
         self.funder_id: str | None = None
