@@ -1,32 +1,124 @@
-"""Fund-level policies declared in a rule set: unspent credit and rationing."""
+"""Fund-level policies declared in a rule set: unspent credit and rationing.
+
+Both sections are optional; absent means the default (``{policy: none}``, ``{method:
+proportional}``). Every problem is reported with its path through the ``Reader``; parsing
+never stops at the first one and always returns a usable default so the rest of the document
+is still checked. The ledger applies ``UnspentCreditPolicy``; ``app.engine.rationing``
+applies ``RationingPolicy``.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from app.engine.problems import join_path
 from app.engine.rules.reader import Reader
+
+UNSPENT_POLICIES = ("none", "expire", "carry_over_cap")
+RATIONING_METHODS = ("proportional", "uniform_cut", "priority_tiers", "max_min")
 
 
 @dataclass(frozen=True, slots=True)
 class UnspentCreditPolicy:
-    """INTERFACE (to be completed): policy is "none", "expire" or "carry_over_cap"."""
+    """What happens to credit a member has not spent.
+
+    - ``none``: credit never expires;
+    - ``expire``: each month's lot expires ``after_months`` months later, oldest lots spent first;
+    - ``carry_over_cap``: the balance carried into the next month is capped at ``cap_cents``.
+    """
 
     policy: str = "none"
     after_months: int | None = None
     cap_cents: int | None = None
 
+    def __post_init__(self) -> None:
+        if self.policy not in UNSPENT_POLICIES:
+            raise ValueError(f"unknown unspent credit policy {self.policy!r}")
+        if (self.policy == "expire") != (self.after_months is not None):
+            raise ValueError("after_months is given exactly when the policy is 'expire'")
+        if self.after_months is not None and self.after_months < 1:
+            raise ValueError("after_months must be at least 1")
+        if (self.policy == "carry_over_cap") != (self.cap_cents is not None):
+            raise ValueError("cap_cents is given exactly when the policy is 'carry_over_cap'")
+        if self.cap_cents is not None and self.cap_cents < 0:
+            raise ValueError("cap_cents must be zero or more")
+
 
 @dataclass(frozen=True, slots=True)
 class RationingPolicy:
-    """INTERFACE (to be completed): how credits are cut when the budget is short."""
+    """How credits are cut when the month's budget does not cover them all.
+
+    - ``proportional``: each household keeps the same share of its entitlement;
+    - ``uniform_cut``: everyone loses the same amount, never below ``floor_cents`` (or
+      their entitlement, if smaller);
+    - ``priority_tiers``: tier 0 is served in full first, then tier 1...; the first tier
+      that cannot be served in full is rationed proportionally;
+    - ``max_min``: water-filling, a common cap so that the smallest entitlements are served
+      in full.
+    """
 
     method: str = "proportional"
+    floor_cents: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.method not in RATIONING_METHODS:
+            raise ValueError(f"unknown rationing method {self.method!r}")
+        if (self.method == "uniform_cut") != (self.floor_cents is not None):
+            raise ValueError("floor_cents is given exactly when the method is 'uniform_cut'")
+        if self.floor_cents is not None and self.floor_cents < 0:
+            raise ValueError("floor_cents must be zero or more")
 
 
 def parse_unspent_credit(reader: Reader, value: Any, path: str) -> UnspentCreditPolicy:
+    """``{policy: none | expire (after_months >= 1) | carry_over_cap (cap_cents)}``."""
+    if value is None:
+        return UnspentCreditPolicy()
+    doc = reader.mapping(value, path)
+    if doc is None:
+        return UnspentCreditPolicy()
+    policy = reader.text(doc, "policy", path, choices=UNSPENT_POLICIES)
+    if policy == "expire":
+        reader.only_keys(doc, ("policy", "after_months"), path)
+        months = reader.integer(doc, "after_months", path, minimum=1, maximum=120)
+        return UnspentCreditPolicy("expire", after_months=months) if months else _no_policy()
+    if policy == "carry_over_cap":
+        reader.only_keys(doc, ("policy", "cap_cents"), path)
+        cap = reader.cents(doc, "cap_cents", path)
+        return (
+            UnspentCreditPolicy("carry_over_cap", cap_cents=cap)
+            if cap is not None
+            else _no_policy()
+        )
+    if policy == "none":
+        reader.only_keys(doc, ("policy",), path)
     return UnspentCreditPolicy()
 
 
 def parse_rationing(reader: Reader, value: Any, path: str) -> RationingPolicy:
+    """``{method: proportional | uniform_cut (floor_cents) | priority_tiers | max_min}``."""
+    if value is None:
+        return RationingPolicy()
+    doc = reader.mapping(value, path)
+    if doc is None:
+        return RationingPolicy()
+    method = reader.text(doc, "method", path, choices=RATIONING_METHODS)
+    if method == "uniform_cut":
+        reader.only_keys(doc, ("method", "floor_cents"), path)
+        floor = reader.cents(doc, "floor_cents", path)
+        return RationingPolicy("uniform_cut", floor) if floor is not None else RationingPolicy()
+    if method is not None:
+        others = {key: item for key, item in doc.items() if key != "floor_cents"}
+        reader.only_keys(others, ("method",), path)
+        if "floor_cents" in doc:
+            reader.add(
+                join_path(path, "floor_cents"),
+                f"floor_cents only applies to the uniform_cut method, not {method}",
+            )
+        return RationingPolicy(method)
     return RationingPolicy()
+
+
+def _no_policy() -> UnspentCreditPolicy:
+    """Stand-in returned after a reported problem, so parsing can go on."""
+    return UnspentCreditPolicy()
