@@ -1,0 +1,26 @@
+"""N — Nantes (100 € + 50 €/extra member, no cap) and Grenoble (same, capped at 4 persons)."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.engine import Status
+from tests.scenarios.helpers import adults, household, run
+
+
+@pytest.mark.parametrize(
+    ("persons", "credit_cents"), [(1, 10000), (2, 15000), (4, 25000), (6, 35000), (9, 50000)]
+)
+def test_nantes_credit_has_no_cap(persons: int, credit_cents: int) -> None:
+    result = run("nantes", household(persons=adults(persons), chosen_contribution_cents=1000))
+    assert result.status is Status.ASSESSED
+    assert result.credit_cents == credit_cents
+
+
+@pytest.mark.parametrize(
+    ("persons", "credit_cents"), [(1, 10000), (3, 20000), (4, 25000), (5, 25000), (6, 25000)]
+)
+def test_grenoble_credit_counts_at_most_four_persons(persons: int, credit_cents: int) -> None:
+    result = run("grenoble", household(persons=adults(persons), chosen_contribution_cents=1000))
+    assert result.status is Status.ASSESSED
+    assert result.credit_cents == credit_cents
