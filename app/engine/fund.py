@@ -1,0 +1,305 @@
+"""One month of a whole fund: every household assessed, fund-level credits, rationing, totals.
+
+``assess_fund`` is pure and order-independent: households are assessed with
+``app.engine.assess.assess`` and handled by ascending household id, so any permutation of
+the input gives the same ``FundMonth`` (and the same explanation bytes). It guarantees:
+
+- credits of the ``mean_of_contributions`` kind are an equal split of the month's total
+  contributions of the assessed households (largest remainder, ties by household id), so
+  they sum to those contributions exactly;
+- when ``budget_cents`` is given and the credits exceed it, credits are rationed with the
+  rule set's ``RationingPolicy`` (``app.engine.rationing``): they then sum to the budget
+  exactly, no household gets more than its entitlement, and each rationed household's
+  entitlement and granted credit are recorded and explained (French and English);
+- totals are sums of the final per-household figures.
+
+A funder's share (third-party top-up) is kept within the granted credit: if rationing cuts a
+credit below its funder share, the share is lowered to the credit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from itertools import pairwise
+
+from app.engine.assess import Assessment, Status, assess
+from app.engine.explain import ParamValue, RuleSetRef, Step, register_messages, step
+from app.engine.facts import HouseholdFacts
+from app.engine.money import split_by_largest_remainder
+from app.engine.period import Period
+from app.engine.problems import InvalidInput, Problem
+from app.engine.rationing import RationingResult, ration_detailed
+from app.engine.ruleset import RuleSet
+
+register_messages(
+    {
+        "fund.mean_of_contributions": {
+            "fr": "Les participations du mois ({total_cents}) sont réparties à parts égales "
+            "entre les {households} foyers : votre crédit est de {result_cents}.",
+            "en": "The month's contributions ({total_cents}) are shared equally between the "
+            "{households} households: your credit is {result_cents}.",
+        },
+        "fund.rationing.proportional": {
+            "fr": "Le budget du mois ({budget_cents}) ne couvre pas tous les droits "
+            "({total_cents}) : chaque foyer reçoit la même proportion de son droit. "
+            "Votre droit de {entitlement_cents} devient {granted_cents}.",
+            "en": "The month's budget ({budget_cents}) does not cover every entitlement "
+            "({total_cents}): each household receives the same share of its entitlement. "
+            "Your entitlement of {entitlement_cents} becomes {granted_cents}.",
+        },
+        "fund.rationing.uniform_cut": {
+            "fr": "Le budget du mois ({budget_cents}) ne couvre pas tous les droits "
+            "({total_cents}) : chaque foyer perd le même montant ({cut_cents}), sans descendre "
+            "sous le plancher de {floor_cents}. Votre droit de {entitlement_cents} devient "
+            "{granted_cents}.",
+            "en": "The month's budget ({budget_cents}) does not cover every entitlement "
+            "({total_cents}): each household loses the same amount ({cut_cents}), never "
+            "going below the floor of {floor_cents}. Your entitlement of {entitlement_cents} "
+            "becomes {granted_cents}.",
+        },
+        "fund.rationing.floors_cut": {
+            "fr": "Le budget du mois ({budget_cents}) ne couvre même pas les planchers de "
+            "{floor_cents} : les planchers sont réduits en proportion. Votre droit de "
+            "{entitlement_cents} devient {granted_cents}.",
+            "en": "The month's budget ({budget_cents}) does not even cover the floors of "
+            "{floor_cents}: the floors are cut in proportion. Your entitlement of "
+            "{entitlement_cents} becomes {granted_cents}.",
+        },
+        "fund.rationing.priority_tiers": {
+            "fr": "Le budget du mois ({budget_cents}) ne couvre pas tous les droits "
+            "({total_cents}) : les foyers sont servis par ordre de priorité, le niveau "
+            "{partial_tier} en proportion. Votre niveau est {tier} ; votre droit de "
+            "{entitlement_cents} devient {granted_cents}.",
+            "en": "The month's budget ({budget_cents}) does not cover every entitlement "
+            "({total_cents}): households are served by priority, tier {partial_tier} in "
+            "proportion. Your tier is {tier}; your entitlement of {entitlement_cents} "
+            "becomes {granted_cents}.",
+        },
+        "fund.rationing.max_min": {
+            "fr": "Le budget du mois ({budget_cents}) ne couvre pas tous les droits "
+            "({total_cents}) : aucun crédit ne dépasse un même plafond de {cap_cents}, les "
+            "plus petits droits sont servis en entier. Votre droit de {entitlement_cents} "
+            "devient {granted_cents}.",
+            "en": "The month's budget ({budget_cents}) does not cover every entitlement "
+            "({total_cents}): no credit exceeds a common cap of {cap_cents}, the smallest "
+            "entitlements are served in full. Your entitlement of {entitlement_cents} "
+            "becomes {granted_cents}.",
+        },
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RationedCredit:
+    """A household's credit before (``entitlement_cents``) and after rationing."""
+
+    household_id: str
+    entitlement_cents: int
+    granted_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class FundTotals:
+    """Sums over the month's final assessments.
+
+    ``shortfall_cents`` is what the fund's own pot must find beyond the members'
+    contributions: credits minus funders' shares minus contributions, never below zero.
+    """
+
+    households: int
+    by_status: Mapping[str, int]
+    contributions_cents: int
+    entitlements_cents: int
+    credits_cents: int
+    funder_shares_cents: int
+    shortfall_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class FundMonth:
+    """A whole fund's month: assessments by ascending household id, totals, rationing."""
+
+    period: Period
+    rule_set: RuleSetRef
+    budget_cents: int | None
+    assessments: tuple[Assessment, ...]
+    totals: FundTotals
+    rationing: RationingResult | None
+    rationed: tuple[RationedCredit, ...]
+
+
+def assess_fund(
+    rules: RuleSet,
+    households: Sequence[HouseholdFacts],
+    period: Period,
+    *,
+    budget_cents: int | None = None,
+    explain: bool = True,
+) -> FundMonth:
+    """Assess every household, settle fund-level credits, ration to ``budget_cents`` if short."""
+    ordered = _ordered(households, budget_cents)
+    results = [assess(rules, facts, period, explain=explain) for facts in ordered]
+    results = _mean_of_contributions(results, explain)
+    entitlements_cents = _credits_total(results)
+    rationing: RationingResult | None = None
+    rationed: tuple[RationedCredit, ...] = ()
+    if budget_cents is not None and entitlements_cents > budget_cents:
+        results, rationing, rationed = _ration(rules, ordered, results, budget_cents, explain)
+    return FundMonth(
+        period=period,
+        rule_set=rules.ref,
+        budget_cents=budget_cents,
+        assessments=tuple(results),
+        totals=_totals(results, entitlements_cents),
+        rationing=rationing,
+        rationed=rationed,
+    )
+
+
+def _ordered(
+    households: Sequence[HouseholdFacts], budget_cents: int | None
+) -> list[HouseholdFacts]:
+    """Households by ascending id; duplicate ids and a bad budget are refused."""
+    problems: list[Problem] = []
+    if budget_cents is not None and (
+        isinstance(budget_cents, bool) or not isinstance(budget_cents, int) or budget_cents < 0
+    ):
+        problems.append(
+            Problem("budget_cents", f"expected zero or more cents, got {budget_cents!r}")
+        )
+    ordered = sorted(households, key=lambda facts: facts.household_id)
+    for before, after in pairwise(ordered):
+        if before.household_id == after.household_id:
+            problems.append(
+                Problem(f"households.{after.household_id}", "the same household is given twice")
+            )
+    if problems:
+        raise InvalidInput(problems)
+    return ordered
+
+
+def _mean_of_contributions(results: list[Assessment], explain: bool) -> list[Assessment]:
+    """Give every pending household an equal share of the assessed households' contributions."""
+    pending = [i for i, a in enumerate(results) if a.credit_pending_fund]
+    if not pending:
+        return results
+    total_cents = sum(a.contribution_cents or 0 for a in results if a.status is Status.ASSESSED)
+    ids = [results[i].household_id for i in pending]
+    shares = split_by_largest_remainder(total_cents, [1] * len(pending), ids)
+    updated = list(results)
+    for index, share in zip(pending, shares, strict=True):
+        item = step(
+            "credit.formula",
+            "fund.mean_of_contributions",
+            total_cents=total_cents,
+            households=len(pending),
+            result_cents=share,
+        )
+        updated[index] = _with_credit(results[index], share, item if explain else None)
+        updated[index] = replace(updated[index], credit_pending_fund=False)
+    return updated
+
+
+def _credits_total(results: Sequence[Assessment]) -> int:
+    return sum(a.credit_cents or 0 for a in results if a.status is Status.ASSESSED)
+
+
+def _ration(
+    rules: RuleSet,
+    ordered: Sequence[HouseholdFacts],
+    results: list[Assessment],
+    budget_cents: int,
+    explain: bool,
+) -> tuple[list[Assessment], RationingResult, tuple[RationedCredit, ...]]:
+    """Cut the credits to the budget with the rule set's method; explain each cut."""
+    eligible = [
+        i
+        for i, a in enumerate(results)
+        if a.status is Status.ASSESSED and a.credit_cents is not None
+    ]
+    entitlements = {results[i].household_id: results[i].credit_cents or 0 for i in eligible}
+    tiers: dict[str, int] | None = None
+    if rules.rationing.method == "priority_tiers":
+        tiers = {}
+        for index in eligible:
+            tier = ordered[index].priority_tier
+            if tier is not None:
+                tiers[ordered[index].household_id] = tier
+    outcome = ration_detailed(entitlements, budget_cents, rules.rationing, tiers)
+    updated = list(results)
+    rationed: list[RationedCredit] = []
+    for index in eligible:
+        household_id = results[index].household_id
+        granted = outcome.granted[household_id]
+        entitlement = entitlements[household_id]
+        rationed.append(RationedCredit(household_id, entitlement, granted))
+        tier = tiers.get(household_id) if tiers is not None else None
+        item = _rationing_step(outcome, entitlement, granted, rules, tier) if explain else None
+        updated[index] = _with_credit(results[index], granted, item)
+    return updated, outcome, tuple(rationed)
+
+
+def _rationing_step(
+    outcome: RationingResult, entitlement: int, granted: int, rules: RuleSet, tier: int | None
+) -> Step:
+    common: dict[str, ParamValue] = {
+        "budget_cents": outcome.budget_cents,
+        "total_cents": outcome.total_entitlement_cents,
+        "entitlement_cents": entitlement,
+        "granted_cents": granted,
+    }
+    method = outcome.method
+    floor = rules.rationing.floor_cents or 0
+    if method == "uniform_cut" and not outcome.floors_covered:
+        return step("rationing", "fund.rationing.floors_cut", floor_cents=floor, **common)
+    if method == "uniform_cut":
+        cut = outcome.level if outcome.level is not None else 0
+        return step(
+            "rationing", "fund.rationing.uniform_cut", cut_cents=cut, floor_cents=floor, **common
+        )
+    if method == "max_min":
+        cap = outcome.level if outcome.level is not None else 0
+        return step("rationing", "fund.rationing.max_min", cap_cents=cap, **common)
+    if method == "priority_tiers":
+        partial = "-" if outcome.partial_tier is None else str(outcome.partial_tier)
+        return step(
+            "rationing",
+            "fund.rationing.priority_tiers",
+            partial_tier=partial,
+            tier="-" if tier is None else str(tier),
+            **common,
+        )
+    return step("rationing", "fund.rationing.proportional", **common)
+
+
+def _with_credit(assessment: Assessment, credit_cents: int, item: Step | None) -> Assessment:
+    """A copy with the final credit, its funder share kept within it, and the step appended."""
+    explanation = assessment.explanation
+    if item is not None and explanation is not None:
+        explanation = replace(explanation, credit=(*explanation.credit, item))
+    return replace(
+        assessment,
+        credit_cents=credit_cents,
+        funder_share_cents=min(assessment.funder_share_cents, credit_cents),
+        explanation=explanation,
+    )
+
+
+def _totals(results: Sequence[Assessment], entitlements_cents: int) -> FundTotals:
+    by_status = {status.value: 0 for status in Status}
+    for item in results:
+        by_status[item.status.value] += 1
+    assessed = [a for a in results if a.status is Status.ASSESSED]
+    contributions = sum(a.contribution_cents or 0 for a in assessed)
+    credits = sum(a.credit_cents or 0 for a in assessed)
+    funders = sum(a.funder_share_cents for a in assessed)
+    return FundTotals(
+        households=len(results),
+        by_status=by_status,
+        contributions_cents=contributions,
+        entitlements_cents=entitlements_cents,
+        credits_cents=credits,
+        funder_shares_cents=funders,
+        shortfall_cents=max(0, credits - funders - contributions),
+    )
