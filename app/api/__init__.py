@@ -1,1 +1,1 @@
-"""caisse api layer."""
+"""The HTTP service of caisse (FastAPI): routers, auth dependencies, problem details."""

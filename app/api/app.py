@@ -1,0 +1,49 @@
+"""The FastAPI application: ``create_app(settings)``.
+
+The app owns one SQLAlchemy engine (from ``settings``, default ``load_settings()``),
+disposed at shutdown. It does not create or migrate the schema: ``caisse serve`` does that
+before starting, tests do it in their fixtures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.api.errors import install_error_handlers
+from app.api.openapi import DESCRIPTION, TAGS, problem_schema_openapi
+from app.api.routers import v1_router
+from app.db.session import make_engine
+from app.db.settings import Settings, load_settings
+
+API_VERSION = "1.0.0"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application for ``settings`` (the environment's when None)."""
+    settings = settings or load_settings()
+    engine = make_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="caisse — citizen food fund",
+        version=API_VERSION,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db_engine = engine
+    install_error_handlers(app)
+    app.include_router(v1_router(), prefix="/v1")
+    app.openapi = problem_schema_openapi(app)  # type: ignore[method-assign]
+    return app

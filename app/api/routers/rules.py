@@ -1,0 +1,35 @@
+"""Rule documents: validate, check properties, preview on sample households (no database)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Body, Depends
+
+from app.api import rules_ops
+from app.api.deps import Principal, Role, require_roles
+from app.api.errors import problem_responses
+from app.api.routing import api_router
+from app.api.schemas.rules import EXAMPLE_RULES, RULES_DOCUMENT_DESCRIPTION, RuleValidation
+
+router = api_router(prefix="/rules")
+
+RulesReader = Annotated[Principal, Depends(require_roles(Role.COMMITTEE, Role.AUDITOR))]
+RuleDocument = Annotated[
+    dict[str, Any], Body(description=RULES_DOCUMENT_DESCRIPTION, examples=[EXAMPLE_RULES])
+]
+
+
+@router.post(
+    "/validate",
+    summary="Validate a rule document",
+    response_model=RuleValidation,
+    responses=problem_responses(422),
+)
+def validate(document: RuleDocument, _principal: RulesReader) -> RuleValidation:
+    """Check a rule document against the format and report EVERY problem with its path.
+
+    An invalid document is the expected outcome of this endpoint, so it answers 200 with
+    `valid: false` and the list; 422 only when the body is not a JSON object.
+    """
+    return rules_ops.validate_rules(document)
