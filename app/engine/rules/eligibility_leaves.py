@@ -1,0 +1,322 @@
+"""Leaf eligibility conditions: children, persons, a resource base, an attribute.
+
+Each leaf reads one fact through the ``Context`` (raising ``NeedsData`` when it is missing),
+answers yes or no, and can say so in plain words: a ``Problem`` (English, for operators)
+and ``.met`` / ``.unmet`` explanation steps (French and English, for members). A problem's
+path ends with the field that states the failed requirement, e.g.
+``eligibility.any_of[0].all_of[1].children_at_least``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from app.engine.explain import Step, format_param, register_messages, step
+from app.engine.problems import Problem
+from app.engine.resources import BASES, Context, NeedsData
+from app.engine.rules.base_words import BASE_WORDS
+from app.engine.rules.combinators import q_cents
+from app.engine.rules.reader import Reader
+
+LEAF_KEYS = (
+    "children_at_least",
+    "child_age_below",
+    "persons_at_least",
+    "persons_at_most",
+    "base",
+    "at_least",
+    "at_most",
+    "attribute",
+    "equals",
+    "in",
+)
+
+_DONE = {"met": ("condition remplie", "condition met"), "unmet": ("non remplie", "not met")}
+
+
+def _pair(code: str, fr: str, en: str) -> dict[str, dict[str, str]]:
+    """``code.met`` and ``code.unmet`` templates from one sentence with a ``{done}`` slot."""
+    return {
+        f"{code}.{state}": {
+            "fr": fr.replace("{done}", words[0]),
+            "en": en.replace("{done}", words[1]),
+        }
+        for state, words in _DONE.items()
+    }
+
+
+register_messages(
+    {
+        **_pair(
+            "eligibility.children_at_least",
+            "Le foyer compte {children} enfant(s) de moins de {below_age} ans ; au moins "
+            "{minimum} demandé(s) : {done}.",
+            "The household has {children} child(ren) under {below_age}; at least {minimum} "
+            "required: {done}.",
+        ),
+        **_pair(
+            "eligibility.persons_at_least",
+            "Le foyer compte {persons} personne(s) ; au moins {bound} demandée(s) : {done}.",
+            "The household has {persons} person(s); at least {bound} required: {done}.",
+        ),
+        **_pair(
+            "eligibility.persons_at_most",
+            "Le foyer compte {persons} personne(s) ; au plus {bound} admise(s) : {done}.",
+            "The household has {persons} person(s); at most {bound} allowed: {done}.",
+        ),
+        **_pair(
+            "eligibility.base_at_least",
+            "{base_fr} : {value_cents} ; au moins {bound_cents} demandé : {done}.",
+            "{base_en}: {value_cents}; at least {bound_cents} required: {done}.",
+        ),
+        **_pair(
+            "eligibility.base_at_most",
+            "{base_fr} : {value_cents} ; au plus {bound_cents} admis : {done}.",
+            "{base_en}: {value_cents}; at most {bound_cents} allowed: {done}.",
+        ),
+        **_pair(
+            "eligibility.attribute_in",
+            "« {attribute} » vaut « {value} » ; valeurs admises : {allowed} : {done}.",
+            '"{attribute}" is "{value}"; allowed values: {allowed}: {done}.',
+        ),
+    }
+)
+
+
+def _attribute(ctx: Context, name: str) -> str:
+    value = ctx.facts.attributes.get(name)
+    if value is None:
+        raise NeedsData(f"attributes.{name}", f"the household's {name!r} is not recorded")
+    return value
+
+
+def _state(outcome: bool) -> str:
+    return "met" if outcome else "unmet"
+
+
+@dataclass(frozen=True, slots=True)
+class ChildrenAtLeast:
+    path: str
+    minimum: int
+    below_age: int
+
+    def holds(self, ctx: Context) -> bool:
+        return ctx.children(self.below_age) >= self.minimum
+
+    def explain(self, ctx: Context, trace: list[Step], outcome: bool) -> None:
+        trace.append(
+            step(
+                self.path,
+                f"eligibility.children_at_least.{_state(outcome)}",
+                children=ctx.children(self.below_age),
+                minimum=self.minimum,
+                below_age=self.below_age,
+            )
+        )
+
+    def failures(self, ctx: Context, out: list[Problem]) -> None:
+        count = ctx.children(self.below_age)
+        out.append(
+            Problem(
+                self.path,
+                f"the household has {count} child(ren) under {self.below_age}; "
+                f"at least {self.minimum} required",
+            )
+        )
+
+    def describe(self) -> str:
+        return f"at least {self.minimum} child(ren) under {self.below_age}"
+
+
+@dataclass(frozen=True, slots=True)
+class PersonsBound:
+    path: str
+    bound: int
+    at_least: bool
+
+    def holds(self, ctx: Context) -> bool:
+        persons = ctx.persons()
+        return persons >= self.bound if self.at_least else persons <= self.bound
+
+    def _word(self) -> str:
+        return "at_least" if self.at_least else "at_most"
+
+    def explain(self, ctx: Context, trace: list[Step], outcome: bool) -> None:
+        code = f"eligibility.persons_{self._word()}.{_state(outcome)}"
+        trace.append(step(self.path, code, persons=ctx.persons(), bound=self.bound))
+
+    def failures(self, ctx: Context, out: list[Problem]) -> None:
+        need = "at least" if self.at_least else "at most"
+        out.append(
+            Problem(
+                self.path,
+                f"the household has {ctx.persons()} person(s); {need} {self.bound} required",
+            )
+        )
+
+    def describe(self) -> str:
+        return f"{'at least' if self.at_least else 'at most'} {self.bound} person(s)"
+
+
+@dataclass(frozen=True, slots=True)
+class BaseBound:
+    """A money base compared with a bound in cents (inclusive)."""
+
+    path: str
+    base: str
+    bound: int
+    at_least: bool
+
+    def holds(self, ctx: Context) -> bool:
+        num, den = ctx.base(self.base)
+        limit = self.bound * den
+        return num >= limit if self.at_least else num <= limit
+
+    def explain(self, ctx: Context, trace: list[Step], outcome: bool) -> None:
+        word = "at_least" if self.at_least else "at_most"
+        fr, en = BASE_WORDS[self.base]
+        trace.append(
+            step(
+                self.path,
+                f"eligibility.base_{word}.{_state(outcome)}",
+                base_fr=fr[0].upper() + fr[1:],
+                base_en=en[0].upper() + en[1:],
+                value_cents=q_cents(ctx.base(self.base)),
+                bound_cents=self.bound,
+            )
+        )
+
+    def failures(self, ctx: Context, out: list[Problem]) -> None:
+        value = format_param("value_cents", q_cents(ctx.base(self.base)), "en")
+        out.append(Problem(self.path, f"{self.describe()} required; the household's is {value}"))
+
+    def describe(self) -> str:
+        need = "at least" if self.at_least else "at most"
+        return f"{self.base} {need} {format_param('bound_cents', self.bound, 'en')}"
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeIn:
+    path: str
+    attribute: str
+    allowed: tuple[str, ...]
+
+    def holds(self, ctx: Context) -> bool:
+        return _attribute(ctx, self.attribute) in self.allowed
+
+    def explain(self, ctx: Context, trace: list[Step], outcome: bool) -> None:
+        trace.append(
+            step(
+                self.path,
+                f"eligibility.attribute_in.{_state(outcome)}",
+                attribute=self.attribute,
+                value=_attribute(ctx, self.attribute),
+                allowed=", ".join(self.allowed),
+            )
+        )
+
+    def failures(self, ctx: Context, out: list[Problem]) -> None:
+        value = _attribute(ctx, self.attribute)
+        out.append(Problem(self.path, f"{self.describe()} required; the household's is {value!r}"))
+
+    def describe(self) -> str:
+        if len(self.allowed) == 1:
+            return f"{self.attribute} equal to {self.allowed[0]!r}"
+        return f"{self.attribute} one of {', '.join(repr(v) for v in self.allowed)}"
+
+
+Leaf = ChildrenAtLeast | PersonsBound | BaseBound | AttributeIn
+
+
+def parse_leaf(reader: Reader, doc: Mapping[str, Any], path: str) -> list[Leaf] | None:
+    """The leaf condition(s) of one mapping (a pair of bounds gives two, both required), or
+    None (with problems reported) when malformed."""
+    if "children_at_least" in doc:
+        return _parse_children(reader, doc, path)
+    if "persons_at_least" in doc or "persons_at_most" in doc:
+        reader.only_keys(doc, ("persons_at_least", "persons_at_most"), path)
+        return _persons(reader, doc, path, "persons_at_least", "persons_at_most")
+    if "base" in doc:
+        return _parse_base(reader, doc, path)
+    if "attribute" in doc:
+        return _parse_attribute(reader, doc, path)
+    forms = (
+        "all_of, any_of, not, children_at_least, persons_at_least, persons_at_most, base, attribute"
+    )
+    reader.add(path, f"unknown condition; expected one of: {forms}")
+    return None
+
+
+def _parse_children(reader: Reader, doc: Mapping[str, Any], path: str) -> list[Leaf] | None:
+    reader.only_keys(doc, ("children_at_least", "child_age_below"), path)
+    minimum = reader.integer(doc, "children_at_least", path, minimum=0)
+    below = reader.integer(doc, "child_age_below", path, minimum=1, maximum=30)
+    if minimum is None or below is None:
+        return None
+    return [ChildrenAtLeast(f"{path}.children_at_least", minimum, below)]
+
+
+def _persons(
+    reader: Reader, doc: Mapping[str, Any], path: str, low: str, high: str
+) -> list[Leaf] | None:
+    """Persons bounds, written ``persons_at_least``/``at_most`` or on ``base: persons``."""
+    leaves: list[Leaf] = []
+    for key, at_least in ((low, True), (high, False)):
+        if key in doc:
+            bound = reader.integer(doc, key, path, minimum=0)
+            if bound is None:
+                return None
+            leaves.append(PersonsBound(f"{path}.{key}", bound, at_least))
+    return leaves
+
+
+def _parse_base(reader: Reader, doc: Mapping[str, Any], path: str) -> list[Leaf] | None:
+    reader.only_keys(doc, ("base", "at_least", "at_most"), path)
+    base = reader.text(doc, "base", path, choices=BASES)
+    if "at_least" not in doc and "at_most" not in doc:
+        reader.add(path, "a base condition needs at_least, at_most, or both")
+        return None
+    if base is None:
+        return None
+    if base == "persons":
+        return _persons(reader, doc, path, "at_least", "at_most")
+    leaves: list[Leaf] = []
+    for key, at_least in (("at_least", True), ("at_most", False)):
+        if key in doc:
+            bound = reader.integer(doc, key, path, minimum=0)
+            if bound is None:
+                return None
+            leaves.append(BaseBound(f"{path}.{key}", base, bound, at_least))
+    return leaves
+
+
+def _parse_attribute(reader: Reader, doc: Mapping[str, Any], path: str) -> list[Leaf] | None:
+    reader.only_keys(doc, ("attribute", "equals", "in"), path)
+    name = reader.text(doc, "attribute", path)
+    if ("equals" in doc) == ("in" in doc):
+        reader.add(path, "an attribute condition needs either equals or in (exactly one)")
+        return None
+    if "equals" in doc:
+        value = reader.text(doc, "equals", path)
+        allowed: tuple[str, ...] | None = (value,) if value is not None else None
+        where = f"{path}.equals"
+    else:
+        allowed = _texts(reader, doc["in"], f"{path}.in")
+        where = f"{path}.in"
+    if name is None or allowed is None:
+        return None
+    return [AttributeIn(where, name, allowed)]
+
+
+def _texts(reader: Reader, value: Any, path: str) -> tuple[str, ...] | None:
+    items = reader.sequence(value, path, min_items=1)
+    if items is None:
+        return None
+    ok = True
+    for index, item in enumerate(items):
+        if not isinstance(item, str) or not item.strip():
+            reader.add(f"{path}[{index}]", f"expected a non-empty text, got {item!r}")
+            ok = False
+    return tuple(items) if ok else None
