@@ -1,0 +1,55 @@
+"""The books core of caisse: double-entry ledger, credit lots, journal and replay. PURE.
+
+``apply(view, command, seq) -> Effects`` gives the meaning of every command; ``MemoryBooks``
+is the in-memory state (the verifier's store); ``journal`` builds and verifies the hash
+chain; ``replay`` re-applies a journal and reports the first seq that disagrees. The contract
+is docs/ledger-contract.md; decisions are in docs/ledger.md and docs/journal.md.
+"""
+
+from app.engine.books.commands import KINDS, Command
+from app.engine.books.core import apply
+from app.engine.books.entries import Entry, Posting
+from app.engine.books.errors import (
+    BooksError,
+    Conflict,
+    InsufficientCredit,
+    InvalidCommand,
+    NotFound,
+    UnbalancedEntry,
+)
+from app.engine.books.memory import MemoryBooks
+from app.engine.books.state import (
+    BooksView,
+    CreditLot,
+    Effects,
+    HouseholdState,
+    LotChange,
+    MerchantState,
+    MonthState,
+    PurchaseState,
+    RegistryChange,
+)
+
+__all__ = [
+    "KINDS",
+    "BooksError",
+    "BooksView",
+    "Command",
+    "Conflict",
+    "CreditLot",
+    "Effects",
+    "Entry",
+    "HouseholdState",
+    "InsufficientCredit",
+    "InvalidCommand",
+    "LotChange",
+    "MemoryBooks",
+    "MerchantState",
+    "MonthState",
+    "NotFound",
+    "Posting",
+    "PurchaseState",
+    "RegistryChange",
+    "UnbalancedEntry",
+    "apply",
+]

@@ -1,0 +1,171 @@
+"""Purchases (member credit -> merchant payable at the category rate) and refunds.
+
+Guarantees: the credit part is ``amount x rate`` rounded DOWN to the cent (the member pays
+the rest outside the fund, so the fund never pays more than the rate); it is taken from the
+member's usable lots oldest first and never overdraws (``InsufficientCredit``, naming the
+available and requested amounts). A refund returns at most the purchase's credit part not yet
+refunded, into a NEW lot that expires when the latest lot the purchase drew on would have.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from app.engine.books import accounts as acc
+from app.engine.books.commands import Fields, period_of_date
+from app.engine.books.entries import EntryBuilder
+from app.engine.books.errors import Conflict, InsufficientCredit, InvalidCommand, NotFound, problem
+from app.engine.books.guards import active_household, known_merchant, open_month
+from app.engine.books.lots import available_cents, latest_expiry, take_oldest
+from app.engine.books.state import (
+    BooksView,
+    Effects,
+    LotChange,
+    MerchantState,
+    PurchaseState,
+    SetPurchase,
+)
+from app.engine.money import format_cents, parse_rate
+
+
+@lru_cache(maxsize=1024)
+def _rate(text: str) -> tuple[int, int]:
+    rate = parse_rate(text)
+    return rate.numerator, rate.denominator
+
+
+def credit_part_cents(amount_cents: int, rate_text: str) -> int:
+    """``amount x rate`` rounded down to the cent."""
+    num, den = _rate(rate_text)
+    return amount_cents * num // den
+
+
+def _check_merchant(merchant: MerchantState, on: Any, category: str) -> str:
+    """The category's rate, if the merchant may be paid for it on that day."""
+    if on < merchant.valid_from or (merchant.valid_until is not None and on > merchant.valid_until):
+        raise Conflict(problem("on", f"merchant {merchant.merchant_id!r} is not approved on {on}"))
+    if merchant.suspended_from is not None and on >= merchant.suspended_from:
+        raise Conflict(
+            problem(
+                "merchant_id",
+                f"merchant {merchant.merchant_id!r} is suspended since {merchant.suspended_from}",
+            )
+        )
+    rate = merchant.rate_text(category)
+    if rate is None:
+        raise Conflict(
+            problem("category", f"category {category!r} is not approved for this merchant")
+        )
+    return rate
+
+
+def purchase(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
+    f = Fields(payload)
+    purchase_id = f.ident("purchase_id")
+    hh = f.ident("household_id")
+    merchant_id = f.ident("merchant_id")
+    category = f.text("category")
+    amount = f.cents("amount_cents")
+    on = f.day("on")
+    period = f.period("period")
+    f.require(period_of_date(on) == period, "on", f"{on} is not in the month {period}")
+    f.done()
+    if view.purchase(purchase_id) is not None:
+        raise Conflict(problem("purchase_id", f"purchase id {purchase_id!r} is already used"))
+    active_household(view, hh, "household_id")
+    rate = _check_merchant(known_merchant(view, merchant_id, "merchant_id"), on, category)
+    open_month(view, period)
+    credit = credit_part_cents(amount, rate)
+    if credit == 0:
+        raise InvalidCommand(
+            problem("amount_cents", f"{amount} cents at rate {rate} draws no credit")
+        )
+    lots = view.lots(hh)
+    plan = take_oldest(lots, credit, period)
+    if plan is None:
+        available = available_cents(lots, period)
+        raise InsufficientCredit(
+            problem(
+                "amount_cents",
+                f"credit available {format_cents(available)} €, requested {format_cents(credit)} €",
+            ),
+            available,
+            credit,
+        )
+    builder = EntryBuilder(seq)
+    entry = builder.add(
+        period,
+        "purchase",
+        f"purchase {purchase_id} {category}",
+        ((acc.member_credit(hh), credit), (acc.merchant_payable(merchant_id), -credit)),
+    )
+    changes = tuple(LotChange("spend", lot.lot_id, hh, part) for lot, part in plan)
+    state = PurchaseState(
+        purchase_id,
+        hh,
+        merchant_id,
+        category,
+        period,
+        amount,
+        credit,
+        0,
+        latest_expiry([lot for lot, _ in plan]),
+    )
+    result = {
+        "purchase_id": purchase_id,
+        "entry_id": entry.entry_id,
+        "amount_cents": amount,
+        "credit_cents": credit,
+        "member_pays_cents": amount - credit,
+        "available_cents": available_cents(lots, period) - credit,
+    }
+    return Effects((entry,), changes, (SetPurchase(state),), result)
+
+
+def refund(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
+    f = Fields(payload)
+    refund_id = f.ident("refund_id")
+    purchase_id = f.ident("purchase_id")
+    amount = f.cents("amount_cents")
+    on = f.day("on")
+    f.done()
+    bought = view.purchase(purchase_id)
+    if bought is None:
+        raise NotFound(problem("purchase_id", f"no purchase {purchase_id!r}"))
+    if refund_id in bought.refund_ids:
+        raise Conflict(
+            problem("refund_id", f"refund {refund_id!r} of this purchase is already recorded")
+        )
+    refundable = bought.credit_cents - bought.refunded_cents
+    if amount > refundable:
+        raise Conflict(
+            problem(
+                "amount_cents",
+                f"at most {refundable} cents of this purchase's "
+                f"credit part can still be refunded, not {amount}",
+            )
+        )
+    period = period_of_date(on)
+    open_month(view, period, "on")
+    hh = bought.household_id
+    builder = EntryBuilder(seq)
+    entry = builder.add(
+        period,
+        "refund",
+        f"refund {refund_id} of {purchase_id}",
+        ((acc.merchant_payable(bought.merchant_id), amount), (acc.member_credit(hh), -amount)),
+    )
+    lot = LotChange("open", entry.entry_id, hh, amount, period, bought.lots_expire)
+    state = bought._replace(
+        refunded_cents=bought.refunded_cents + amount, refund_ids=(*bought.refund_ids, refund_id)
+    )
+    result = {
+        "refund_id": refund_id,
+        "purchase_id": purchase_id,
+        "entry_id": entry.entry_id,
+        "amount_cents": amount,
+        "refundable_cents": refundable - amount,
+    }
+    return Effects((entry,), (lot,), (SetPurchase(state),), result)

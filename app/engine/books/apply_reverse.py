@@ -1,0 +1,90 @@
+"""Reversal of an entry: a new entry with negated postings that names what it reverses.
+
+Guarantees: an entry is reversed at most once; a reversal never makes a member's credit
+negative (``InsufficientCredit``); credit given back by a reversal opens a new lot, credit
+taken back is taken from the reversed entry's own lot first, then oldest first. Purchases and
+refunds are not reversed (a refund is the correction of a purchase, and keeps the purchase's
+refundable amount right).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from app.engine.books import accounts as acc
+from app.engine.books.commands import Fields
+from app.engine.books.entries import Entry, EntryBuilder
+from app.engine.books.errors import Conflict, InsufficientCredit, NotFound, problem
+from app.engine.books.guards import open_month
+from app.engine.books.lots import lot_expiry, take_oldest
+from app.engine.books.state import BooksView, Effects, LotChange, MarkReversed
+from app.engine.money import format_cents
+from app.engine.period import Period
+
+NOT_REVERSIBLE = ("purchase", "refund")
+
+
+def reverse_entry(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
+    f = Fields(payload)
+    entry_id = f.text("entry_id")
+    reason = f.text("reason")
+    period = f.period("period")
+    f.done()
+    original = view.entry(entry_id)
+    if original is None:
+        raise NotFound(problem("entry_id", f"no entry {entry_id!r}"))
+    already = view.reversed_by(entry_id)
+    if already is not None:
+        raise Conflict(problem("entry_id", f"entry {entry_id} is already reversed by {already}"))
+    if original.kind in NOT_REVERSIBLE:
+        raise Conflict(
+            problem("entry_id", f"a {original.kind} is corrected by a refund, not a reversal")
+        )
+    if period < original.period:
+        raise Conflict(
+            problem("period", f"a correction goes in {original.period} or later, not {period}")
+        )
+    month = open_month(view, period)
+    builder = EntryBuilder(seq)
+    new_id = builder.next_id()
+    changes = _lot_changes(view, original, new_id, lot_expiry(month.unspent, period), period)
+    entry = builder.add(
+        period,
+        "reversal",
+        reason,
+        [(p.account, -p.amount_cents) for p in original.postings],
+        entry_id,
+    )
+    result = {"entry_id": entry.entry_id, "reverses": entry_id}
+    return Effects((entry,), changes, (MarkReversed(entry_id, entry.entry_id),), result)
+
+
+def _lot_changes(
+    view: BooksView, original: Entry, new_id: str, expires: Period | None, period: Period
+) -> tuple[LotChange, ...]:
+    changes: list[LotChange] = []
+    for account, amount in original.postings:
+        if acc.code_of(account) != acc.MEMBER_CREDIT:
+            continue
+        hh = acc.party_of(account) or ""
+        if amount > 0:
+            # The original debited 419 (spent or expired credit): the reversal gives it back.
+            changes.append(LotChange("open", new_id, hh, amount, period, expires))
+            continue
+        lots = sorted(view.lots(hh), key=lambda lot: lot.lot_id != original.entry_id)
+        plan = take_oldest(lots, -amount, None)
+        if plan is None:
+            available = sum(lot.remaining_cents for lot in lots)
+            raise InsufficientCredit(
+                problem(
+                    "entry_id",
+                    f"reversing would overdraw {hh!r}: credit available "
+                    f"{format_cents(available)} €, to take back "
+                    f"{format_cents(-amount)} €",
+                ),
+                available,
+                -amount,
+            )
+        changes.extend(LotChange("take", lot.lot_id, hh, part) for lot, part in plan)
+    return tuple(changes)

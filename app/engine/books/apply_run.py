@@ -1,0 +1,239 @@
+"""The monthly run (assessments -> contribution and credit entries, one lot per household-month)
+and the expiry of unspent credit (lots past their last month; balance above a carry-over cap).
+
+Guarantees: a household is credited at most once per month (``Conflict`` otherwise); the
+whole chunk is refused if any household in it is refused, with every problem listed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from app.engine.books import accounts as acc
+from app.engine.books.commands import Fields
+from app.engine.books.entries import EntryBuilder
+from app.engine.books.errors import Conflict, NotFound, problem
+from app.engine.books.guards import known_household, open_month
+from app.engine.books.lots import lot_expiry, take_oldest, usable
+from app.engine.books.state import (
+    BooksView,
+    Effects,
+    LotChange,
+    MarkCredited,
+    RegistryChange,
+    SetMonth,
+)
+from app.engine.period import Period
+from app.engine.problems import Problem
+from app.engine.rules.policies import UNSPENT_POLICIES, UnspentCreditPolicy
+
+STATUSES = ("assessed", "needs_data", "not_eligible", "rejected")
+
+
+class _Line:
+    __slots__ = ("assessed", "contribution", "credit", "funder", "household_id", "path", "share")
+
+    def __init__(self, f: Fields) -> None:
+        self.path = f.base
+        self.household_id = f.ident("household_id")
+        self.assessed = f.text("status", STATUSES) == "assessed"
+        contribution = f.optional_cents("contribution_cents")
+        credit = f.optional_cents("credit_cents")
+        self.share = f.cents("funder_share_cents", minimum=0)
+        self.funder = f.optional_ident("funder_id")
+        f.optional_text("facts_commitment")
+        f.check_unknown()
+        if self.assessed:
+            f.require(contribution is not None, "contribution_cents", "is required when assessed")
+            f.require(credit is not None, "credit_cents", "is required when assessed")
+        else:
+            f.require(
+                not contribution and not credit and not self.share,
+                "status",
+                "a household that is not assessed carries no amounts",
+            )
+        self.contribution = contribution or 0
+        self.credit = credit or 0
+        f.require(self.share <= self.credit, "funder_share_cents", "exceeds credit_cents")
+        f.require(
+            not self.share or self.funder is not None,
+            "funder_id",
+            "is required when funder_share_cents is not 0",
+        )
+
+
+def _read_unspent(f: Fields) -> UnspentCreditPolicy:
+    value = f.raw("unspent_credit")
+    sub = Fields(value, "unspent_credit", f.problems)
+    policy = sub.text("policy", UNSPENT_POLICIES)
+    after = sub.data.get("after_months")
+    cap = sub.data.get("cap_cents")
+    sub.seen.update(("after_months", "cap_cents"))
+    sub.check_unknown()
+    if sub.problems:
+        return UnspentCreditPolicy()
+    if (after is not None and type(after) is not int) or (cap is not None and type(cap) is not int):
+        sub.require(False, "policy", "after_months and cap_cents are whole numbers or null")
+        return UnspentCreditPolicy()
+    try:
+        return UnspentCreditPolicy(policy, after_months=after, cap_cents=cap)
+    except ValueError as error:
+        sub.require(False, "policy", str(error))
+        return UnspentCreditPolicy()
+
+
+def _read_rationing(f: Fields) -> None:
+    value = f.raw("rationing")
+    if value is None:
+        return
+    sub = Fields(value, "rationing", f.problems)
+    sub.cents("budget_cents", minimum=0)
+    sub.cents("entitlement_total_cents", minimum=0)
+    sub.check_unknown()
+
+
+def run_month(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
+    f = Fields(payload)
+    period = f.period("period")
+    f.text("rule_set_hash")
+    chunk = f.integer("chunk")
+    policy = _read_unspent(f)
+    _read_rationing(f)
+    lines = [_Line(sub) for sub in f.objects("households")]
+    for index in range(1, len(lines)):
+        if lines[index].household_id <= lines[index - 1].household_id:
+            f.require(
+                False,
+                f"households[{index}].household_id",
+                "households must be sorted by household_id, without repeats",
+            )
+            break
+    f.done()
+    month = open_month(view, period)
+    registry: list[RegistryChange] = []
+    if month.unspent is None:
+        registry.append(SetMonth(month._replace(unspent=policy)))
+    elif month.unspent != policy:
+        raise Conflict(
+            problem("unspent_credit", f"month {period} already runs with {month.unspent}")
+        )
+    _refuse_households(view, lines, period)
+    return _post(lines, period, policy, seq, chunk, registry)
+
+
+def _refuse_households(view: BooksView, lines: list[_Line], period: Period) -> None:
+    missing: list[Problem] = []
+    conflicts: list[Problem] = []
+    for line in lines:
+        if not line.assessed:
+            continue
+        path = line.path + ".household_id"
+        household = view.household(line.household_id)
+        if household is None:
+            missing.append(Problem(path, f"no household {line.household_id!r}"))
+        elif household.erased:
+            conflicts.append(Problem(path, f"household {line.household_id!r} was erased"))
+        elif household.from_period > period:
+            conflicts.append(Problem(path, f"household is enrolled from {household.from_period}"))
+        elif view.credited(line.household_id, period):
+            conflicts.append(
+                Problem(path, f"household {line.household_id!r} is already credited for {period}")
+            )
+    if missing:
+        raise NotFound(missing + conflicts)
+    if conflicts:
+        raise Conflict(conflicts)
+
+
+def _post(
+    lines: list[_Line],
+    period: Period,
+    policy: UnspentCreditPolicy,
+    seq: int,
+    chunk: int,
+    registry: list[RegistryChange],
+) -> Effects:
+    builder = EntryBuilder(seq)
+    lots: list[LotChange] = []
+    expires = lot_expiry(policy, period)
+    totals = [0, 0, 0]
+    skipped: list[str] = []
+    for line in lines:
+        hh = line.household_id
+        if not line.assessed:
+            skipped.append(hh)
+            continue
+        if line.contribution:
+            builder.add(
+                period,
+                "contribution",
+                f"contribution {period}",
+                ((acc.member_due(hh), line.contribution), (acc.CONTRIBUTIONS, -line.contribution)),
+            )
+        if line.credit:
+            postings = [(acc.AID_GRANTED, line.credit - line.share)]
+            if line.share:
+                postings.append((acc.top_up_receivable(line.funder or ""), line.share))
+            postings.append((acc.member_credit(hh), -line.credit))
+            entry = builder.add(period, "credit", f"credit {period}", postings)
+            lots.append(LotChange("open", entry.entry_id, hh, line.credit, period, expires))
+        registry.append(MarkCredited(hh, period))
+        totals[0] += line.contribution
+        totals[1] += line.credit
+        totals[2] += line.share
+    result = {
+        "period": str(period),
+        "chunk": chunk,
+        "credited": len(lines) - len(skipped),
+        "skipped": skipped,
+        "contribution_cents": totals[0],
+        "credit_cents": totals[1],
+        "funder_share_cents": totals[2],
+        "entries": len(builder.entries),
+    }
+    return Effects(tuple(builder.entries), tuple(lots), tuple(registry), result)
+
+
+def expire_credit(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
+    """Expire, for each household considered, lots past their last month, then (under
+    ``carry_over_cap``) the part of the remaining balance above the cap, oldest lots first."""
+    f = Fields(payload)
+    period = f.period("period")
+    household_ids = f.strings("household_ids")
+    f.require(len(set(household_ids)) == len(household_ids), "household_ids", "has repeats")
+    f.done()
+    month = open_month(view, period)
+    cap = month.unspent.cap_cents if month.unspent is not None else None
+    builder = EntryBuilder(seq)
+    changes: list[LotChange] = []
+    expired_total = 0
+    for index, hh in enumerate(household_ids):
+        known_household(view, hh, f"household_ids[{index}]")
+        total = 0
+        kept = []
+        for lot in view.lots(hh):
+            if usable(lot, period.shift(1)):
+                kept.append(lot)
+            elif lot.remaining_cents:
+                changes.append(LotChange("expire", lot.lot_id, hh, lot.remaining_cents))
+                total += lot.remaining_cents
+        if cap is not None:
+            balance = sum(lot.remaining_cents for lot in kept)
+            for lot, part in take_oldest(kept, max(0, balance - cap), None) or ():
+                changes.append(LotChange("expire", lot.lot_id, hh, part))
+                total += part
+        if total:
+            builder.add(
+                period,
+                "expiry",
+                f"unspent credit expired {period}",
+                ((acc.member_credit(hh), total), (acc.EXPIRED, -total)),
+            )
+            expired_total += total
+    result = {
+        "period": str(period),
+        "expired_cents": expired_total,
+        "entries": len(builder.entries),
+    }
+    return Effects(tuple(builder.entries), tuple(changes), (), result)

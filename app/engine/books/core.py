@@ -1,0 +1,47 @@
+"""``apply(view, command, seq) -> Effects``: the meaning of every command of the fund.
+
+Pure: reads the state through ``view``, never writes, never reads a clock. Raises a
+``BooksError`` subclass (``InvalidCommand``, ``NotFound``, ``Conflict``,
+``InsufficientCredit``) naming every problem with its path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from app.engine.books import apply_money, apply_purchase, apply_registry, apply_reverse, apply_run
+from app.engine.books.commands import Command
+from app.engine.books.errors import InvalidCommand, problem
+from app.engine.books.state import BooksView, Effects
+
+Handler = Callable[[BooksView, Mapping[str, Any], int], Effects]
+
+HANDLERS: dict[str, Handler] = {
+    "enrol_household": apply_registry.enrol_household,
+    "change_facts": apply_registry.change_facts,
+    "adopt_rule_set": apply_registry.adopt_rule_set,
+    "run_month": apply_run.run_month,
+    "record_payment": apply_money.record_payment,
+    "record_funding": apply_money.record_funding,
+    "approve_merchant": apply_registry.approve_merchant,
+    "suspend_merchant": apply_registry.suspend_merchant,
+    "purchase": apply_purchase.purchase,
+    "refund": apply_purchase.refund,
+    "settle_merchants": apply_money.settle_merchants,
+    "expire_credit": apply_run.expire_credit,
+    "reverse_entry": apply_reverse.reverse_entry,
+    "close_month": apply_registry.close_month,
+    "seal_month": apply_registry.seal_month,
+    "erase_member": apply_registry.erase_member,
+}
+
+
+def apply(view: BooksView, command: Command, seq: int) -> Effects:
+    """The effects of ``command`` recorded at journal position ``seq`` (>= 1)."""
+    handler = HANDLERS.get(command.kind)
+    if handler is None:
+        raise InvalidCommand(problem("kind", f"unknown command kind {command.kind!r}"))
+    if type(seq) is not int or seq < 1:
+        raise InvalidCommand(problem("seq", f"seq must be a whole number >= 1, got {seq!r}"))
+    return handler(view, command.payload, seq)

@@ -1,0 +1,46 @@
+"""Digests sealed into a month's checkpoint.
+
+- ``balances_digest``: ``sha256:`` of the canonical bytes of ``[[account, cents], ...]`` sorted
+  by account, zero balances left out (so storage may or may not keep zero rows);
+- ``run_fingerprint``: ``sha256:`` over the canonical payloads of the month's ``run_month``
+  records in journal order, each followed by a newline. The payload carries the rule set hash,
+  each household's facts commitment (inputs) and its amounts (outputs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from app.engine.canonical import canonical_bytes, content_hash
+
+
+def balances_digest(balances: Mapping[str, int]) -> str:
+    rows = [[account, cents] for account, cents in sorted(balances.items()) if cents]
+    return content_hash(rows)
+
+
+class RunFingerprint:
+    """Incremental fingerprint of one month's run (fed run_month payloads in journal order)."""
+
+    __slots__ = ("_hash",)
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+
+    def add(self, payload: Mapping[str, Any]) -> None:
+        self._hash.update(canonical_bytes(payload) + b"\n")
+
+    def value(self) -> str:
+        return "sha256:" + self._hash.copy().hexdigest()
+
+
+def run_fingerprint(period: str, records: Iterable[Mapping[str, Any]]) -> str:
+    """The fingerprint of month ``period`` ("YYYY-MM") from journal records."""
+    fingerprint = RunFingerprint()
+    for record in records:
+        payload = record["payload"]
+        if record["kind"] == "run_month" and payload.get("period") == period:
+            fingerprint.add(payload)
+    return fingerprint.value()

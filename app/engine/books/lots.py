@@ -1,0 +1,63 @@
+"""Credit lots: when a lot expires, and spending oldest first without ever overdrawing.
+
+Guarantees: ``take_oldest`` returns parts summing exactly to the amount asked, each within
+its lot's remaining amount, oldest lot first; it never returns a partial plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from app.engine.books.state import CreditLot
+from app.engine.period import Period
+from app.engine.rules.policies import UnspentCreditPolicy
+
+
+def lot_expiry(policy: UnspentCreditPolicy | None, granted: Period) -> Period | None:
+    """Last month a lot granted in ``granted`` may be spent in; ``None`` means never.
+
+    ``expire`` with ``after_months = n``: usable in its own month and the ``n - 1`` following
+    (``after_months = 1``: only its own month). Other policies do not expire lots by age.
+    """
+    if policy is None or policy.policy != "expire" or policy.after_months is None:
+        return None
+    return granted.shift(policy.after_months - 1)
+
+
+def usable(lot: CreditLot, period: Period) -> bool:
+    """A lot may pay in ``period`` unless it is past its last month."""
+    return lot.expires is None or lot.expires >= period
+
+
+def available_cents(lots: Sequence[CreditLot], period: Period | None) -> int:
+    """Credit spendable in ``period`` (every open lot when ``period`` is ``None``)."""
+    return sum(lot.remaining_cents for lot in lots if period is None or usable(lot, period))
+
+
+def take_oldest(
+    lots: Sequence[CreditLot], amount_cents: int, period: Period | None
+) -> list[tuple[CreditLot, int]] | None:
+    """Parts ``(lot, cents)`` covering ``amount_cents`` oldest first, or ``None`` if short."""
+    plan: list[tuple[CreditLot, int]] = []
+    left = amount_cents
+    for lot in lots:
+        if left == 0:
+            break
+        if period is not None and not usable(lot, period):
+            continue
+        part = lot.remaining_cents if lot.remaining_cents < left else left
+        if part > 0:
+            plan.append((lot, part))
+            left -= part
+    return plan if left == 0 else None
+
+
+def latest_expiry(lots: Sequence[CreditLot]) -> Period | None:
+    """The latest ``expires`` of the lots, ``None`` if any of them never expires."""
+    latest: Period | None = None
+    for lot in lots:
+        if lot.expires is None:
+            return None
+        if latest is None or lot.expires > latest:
+            latest = lot.expires
+    return latest

@@ -1,0 +1,153 @@
+"""``MemoryBooks``: the whole state of the books in memory, implementing ``BooksView``.
+
+The verifier replays the journal into it (``commit(apply(books, command, seq))``); tests
+use it as the reference model. ``commit`` trusts the effects (they come from ``apply``) and
+does no checking: invariants are checked separately (``invariants``), so the replay stays fast.
+Balances are kept per account and per chart code (``code_totals``) so the trial balance and
+the backing invariant cost O(number of codes), not O(accounts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from app.engine.books.accounts import code_of
+from app.engine.books.entries import Entry
+from app.engine.books.state import (
+    AdoptRuleSet,
+    CreditLot,
+    Effects,
+    EraseMember,
+    HouseholdState,
+    LotChange,
+    MarkCredited,
+    MarkReversed,
+    MerchantState,
+    MonthState,
+    PurchaseState,
+    SetHousehold,
+    SetMerchant,
+    SetMonth,
+    SetPurchase,
+)
+from app.engine.period import Period
+
+
+class MemoryBooks:
+    """In-memory books; one instance per replay or test."""
+
+    def __init__(self) -> None:
+        self.balances: dict[str, int] = {}
+        self.code_totals: dict[str, int] = {}
+        self.entries: list[Entry] = []
+        self.entry_index: dict[str, Entry] = {}
+        self.open_lots: dict[str, dict[str, CreditLot]] = {}
+        self.households: dict[str, HouseholdState] = {}
+        self.merchants: dict[str, MerchantState] = {}
+        self.purchases: dict[str, PurchaseState] = {}
+        self.months: dict[Period, MonthState] = {}
+        self.credited_pairs: set[tuple[str, Period]] = set()
+        self.reversals: dict[str, str] = {}
+        self.rule_sets: list[AdoptRuleSet] = []
+        self.erased: list[str] = []
+        self._codes: dict[str, str] = {}
+
+    # -- BooksView -------------------------------------------------------------------------
+
+    def balance_cents(self, account: str) -> int:
+        return self.balances.get(account, 0)
+
+    def lots(self, household_id: str) -> Sequence[CreditLot]:
+        lots = self.open_lots.get(household_id)
+        return list(lots.values()) if lots else []
+
+    def merchant(self, merchant_id: str) -> MerchantState | None:
+        return self.merchants.get(merchant_id)
+
+    def household(self, household_id: str) -> HouseholdState | None:
+        return self.households.get(household_id)
+
+    def month(self, period: Period) -> MonthState:
+        state = self.months.get(period)
+        return state if state is not None else MonthState(period)
+
+    def purchase(self, purchase_id: str) -> PurchaseState | None:
+        return self.purchases.get(purchase_id)
+
+    def entry(self, entry_id: str) -> Entry | None:
+        return self.entry_index.get(entry_id)
+
+    def credited(self, household_id: str, period: Period) -> bool:
+        return (household_id, period) in self.credited_pairs
+
+    def reversed_by(self, entry_id: str) -> str | None:
+        return self.reversals.get(entry_id)
+
+    # -- writing -------------------------------------------------------------------------
+
+    def commit(self, effects: Effects) -> None:
+        """Apply the effects of one command (as storage would, in one transaction)."""
+        balances = self.balances
+        totals = self.code_totals
+        codes = self._codes
+        for entry in effects.entries:
+            self.entries.append(entry)
+            self.entry_index[entry.entry_id] = entry
+            for account, amount in entry.postings:
+                balances[account] = balances.get(account, 0) + amount
+                code = codes.get(account)
+                if code is None:
+                    code = codes[account] = code_of(account)
+                totals[code] = totals.get(code, 0) + amount
+        for change in effects.lot_changes:
+            self._lot(change)
+        for registry in effects.registry:
+            self._registry(registry)
+
+    def _lot(self, change: LotChange) -> None:
+        lots = self.open_lots.setdefault(change.household_id, {})
+        if change.kind == "open":
+            period = change.period if change.period is not None else Period(1900, 1)
+            lots[change.lot_id] = CreditLot(
+                change.lot_id, change.household_id, period, change.expires, change.amount_cents
+            )
+            return
+        lot = lots[change.lot_id]
+        remaining = lot.remaining_cents - change.amount_cents
+        if remaining:
+            lots[change.lot_id] = lot._replace(remaining_cents=remaining)
+        else:
+            del lots[change.lot_id]
+
+    def _registry(self, change: object) -> None:
+        if isinstance(change, MarkCredited):
+            self.credited_pairs.add((change.household_id, change.period))
+        elif isinstance(change, SetPurchase):
+            self.purchases[change.state.purchase_id] = change.state
+        elif isinstance(change, SetHousehold):
+            self.households[change.state.household_id] = change.state
+        elif isinstance(change, SetMerchant):
+            self.merchants[change.state.merchant_id] = change.state
+        elif isinstance(change, SetMonth):
+            self.months[change.state.period] = change.state
+        elif isinstance(change, MarkReversed):
+            self.reversals[change.entry_id] = change.by_entry_id
+        elif isinstance(change, AdoptRuleSet):
+            self.rule_sets.append(change)
+        elif isinstance(change, EraseMember):
+            self.erased.append(change.household_id)
+        else:
+            raise TypeError(f"unknown registry change {change!r}")
+
+    # -- reading for invariants and digests ------------------------------------------------
+
+    def nonzero_balances(self) -> dict[str, int]:
+        return {account: cents for account, cents in self.balances.items() if cents}
+
+    def lot_totals(self) -> dict[str, int]:
+        """Remaining credit per household, summed over its open lots."""
+        return {
+            hh: sum(lot.remaining_cents for lot in lots.values())
+            for hh, lots in self.open_lots.items()
+            if lots
+        }
