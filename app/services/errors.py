@@ -108,7 +108,7 @@ class InvalidRequest(ServiceError):
 def not_found(kind: str, identifier: str) -> NotFound:
     """The one way to say "not found", so hidden and missing resources read the same."""
     return NotFound(
-        (Problem(f"{kind}_id", f"no {kind} {identifier!r} is visible with this token"),),
+        (Problem(f"{kind}_id", f"no {kind} {identifier!r} exists or is visible to you"),),
         f"No {kind} {identifier!r} was found.",
     )
 
