@@ -14,11 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from app.engine.exact import Q
 from app.engine.explain import Step, register_messages, step
+from app.engine.period import Period
 from app.engine.resources import Context
 from app.engine.rules.base_words import BASE_WORDS, MONEY_BASES
 from app.engine.rules.combinators import q_cents
@@ -126,6 +129,12 @@ class MeansTested:
             trace.append(step(self.path, "credit.means_tested.floor", floor_cents=self.floor_cents))
 
 
+@lru_cache(maxsize=64)
+def _month_bounds(period: Period) -> tuple[date, date]:
+    """First and last day of a month; cached because every household of a run asks."""
+    return period.first_day, period.last_day
+
+
 @dataclass(frozen=True, slots=True)
 class Prorated:
     path: str
@@ -135,8 +144,7 @@ class Prorated:
         facts = ctx.facts
         if facts.active_from is None and facts.active_until is None:
             return self._whole(ctx, trace)
-        last_day = ctx.period.last_day
-        first_day = last_day.replace(day=1)
+        first_day, last_day = _month_bounds(ctx.period)
         if facts.active_from is not None and facts.active_from > last_day:
             if trace is not None:
                 trace.append(
