@@ -1,0 +1,309 @@
+"""Scales over thresholds of one base: marginal rate, marginal amount, linear average rate.
+
+Thresholds (``from``) are whole numbers in the base's unit, strictly increasing, the first
+0, so every base value >= 0 is covered. At parse time rates are put over one common
+denominator and cumulative sums per threshold are computed, so evaluating a household is
+one ``bisect`` plus O(1) integer work; the per-slice detail is built only for explanations.
+
+- ``marginal_rate_scale``: sum over slices of rate × the part of the base in the slice
+  (continuous, and non-decreasing in the base since rates are >= 0).
+- ``marginal_amount_scale``: sum of the amounts of every threshold at or below the base.
+- ``linear_average_rate_scale``: the average rate moves linearly between consecutive
+  thresholds (the last rate beyond the last one); contribution = base × average rate.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from math import lcm
+from typing import Any
+
+from app.engine.exact import Q
+from app.engine.explain import Step, register_messages, step
+from app.engine.resources import Context
+from app.engine.rules.common import (
+    base_params,
+    base_text,
+    count_variant,
+    q_cents,
+    read_base,
+    read_base_value,
+    with_count_variants,
+)
+from app.engine.rules.nodes import CONTRIBUTION_KINDS, Kinds, Node
+from app.engine.rules.reader import Reader
+
+register_messages(
+    {
+        "marginal_rate_scale.slice": {
+            "fr": "Tranche {range_fr} : {slice_rate} de {part_cents} = {amount_cents}.",
+            "en": "Slice {range_en}: {slice_rate} of {part_cents} = {amount_cents}.",
+        },
+        "marginal_rate_scale": {
+            "fr": "{base_fr} ({base_cents}) : somme des tranches, {result_cents}.",
+            "en": "{base_en} ({base_cents}): sum of the slices, {result_cents}.",
+        },
+        "marginal_amount_scale.threshold": {
+            "fr": "Seuil de {threshold_fr} atteint : + {amount_cents}.",
+            "en": "Threshold of {threshold_en} reached: + {amount_cents}.",
+        },
+        "linear_average_rate_scale": {
+            "fr": "{base_fr} ({base_cents}) : taux moyen de {average_rate} (de {from_rate} à {from_fr} jusqu'à {to_rate} à {to_fr}) ; participation : {result_cents}.",
+            "en": "{base_en} ({base_cents}): average rate of {average_rate} (from {from_rate} at {from_en} up to {to_rate} at {to_en}); contribution: {result_cents}.",
+        },
+        "linear_average_rate_scale.beyond": {
+            "fr": "{base_fr} ({base_cents}) atteint au moins {from_fr} : taux de {average_rate} ; participation : {result_cents}.",
+            "en": "{base_en} ({base_cents}) is at least {from_en}: rate of {average_rate}; contribution: {result_cents}.",
+        },
+    }
+)
+register_messages(
+    with_count_variants(
+        {
+            "marginal_amount_scale": {
+                "fr": "{base_fr} ({base_cents}) : somme des montants des seuils atteints, {result_cents}.",
+                "en": "{base_en} ({base_cents}): sum of the amounts of the thresholds reached, {result_cents}.",
+            },
+        }
+    )
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MarginalRateScale:
+    """Σ rate_i × part of the base in [from_i, from_{i+1}); rates over the common ``denominator``."""
+
+    path: str
+    base: str
+    starts: tuple[int, ...]
+    rates: tuple[Fraction, ...]
+    numerators: tuple[int, ...]  # rate_i × denominator
+    cumulative: tuple[int, ...]  # Σ_{j<i} rate_j × width_j, × denominator
+    denominator: int
+
+    def evaluate(self, ctx: Context, trace: list[Step] | None) -> Q:
+        num, den = ctx.base(self.base)
+        i = bisect_right(self.starts, num // den) - 1
+        value = (
+            self.cumulative[i] * den + self.numerators[i] * (num - self.starts[i] * den),
+            self.denominator * den,
+        )
+        if trace is not None:
+            self._explain((num, den), i, value, trace)
+        return value
+
+    def _explain(self, base: Q, last: int, value: Q, trace: list[Step]) -> None:
+        num, den = base
+        for i in range(last + 1):
+            end = self.starts[i + 1] * den if i < last else num
+            part = (end - self.starts[i] * den, den)
+            rate = self.rates[i]
+            trace.append(
+                step(
+                    f"{self.path}.thresholds[{i}]",
+                    "marginal_rate_scale.slice",
+                    slice_rate=rate,
+                    part_cents=q_cents(part),
+                    amount_cents=q_cents((part[0] * rate.numerator, den * rate.denominator)),
+                    range_fr=_slice_text(self.base, self.starts, i, "fr"),
+                    range_en=_slice_text(self.base, self.starts, i, "en"),
+                )
+            )
+        trace.append(
+            step(
+                self.path,
+                "marginal_rate_scale",
+                result_cents=q_cents(value),
+                **base_params(self.base, base),
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MarginalAmountScale:
+    """Σ amount_i over the thresholds with from_i <= base (cumulative sums precomputed)."""
+
+    path: str
+    base: str
+    starts: tuple[int, ...]
+    amounts_cents: tuple[int, ...]
+    cumulative_cents: tuple[int, ...]
+
+    def evaluate(self, ctx: Context, trace: list[Step] | None) -> Q:
+        num, den = ctx.base(self.base)
+        # Thresholds are whole numbers, so base >= from exactly when floor(base) >= from.
+        i = bisect_right(self.starts, num // den) - 1
+        total = self.cumulative_cents[i]
+        if trace is not None:
+            for j in range(i + 1):
+                trace.append(
+                    step(
+                        f"{self.path}.thresholds[{j}]",
+                        "marginal_amount_scale.threshold",
+                        amount_cents=self.amounts_cents[j],
+                        threshold_fr=base_text(self.base, self.starts[j], "fr"),
+                        threshold_en=base_text(self.base, self.starts[j], "en"),
+                    )
+                )
+            trace.append(
+                step(
+                    self.path,
+                    count_variant("marginal_amount_scale", self.base),
+                    result_cents=total,
+                    **base_params(self.base, (num, den)),
+                )
+            )
+        return (total, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class LinearAverageRateScale:
+    """base × average rate; the average rate is linear between thresholds, flat after the last."""
+
+    path: str
+    base: str
+    starts: tuple[int, ...]
+    rates: tuple[Fraction, ...]
+    numerators: tuple[int, ...]  # rate_i × denominator
+    denominator: int
+
+    def evaluate(self, ctx: Context, trace: list[Step] | None) -> Q:
+        num, den = ctx.base(self.base)
+        i = bisect_right(self.starts, num // den) - 1
+        if i == len(self.starts) - 1:
+            rate: Q = (self.numerators[i], self.denominator)
+        else:
+            start = self.starts[i]
+            width = self.starts[i + 1] - start
+            rise = self.numerators[i + 1] - self.numerators[i]
+            rate = (
+                self.numerators[i] * width * den + rise * (num - start * den),
+                self.denominator * width * den,
+            )
+        value = (num * rate[0], den * rate[1])
+        if trace is not None:
+            trace.append(self._step(i, (num, den), rate, value))
+        return value
+
+    def _step(self, i: int, base: Q, rate: Q, value: Q) -> Step:
+        last = i == len(self.starts) - 1
+        params: dict[str, Any] = {
+            "from_fr": base_text(self.base, self.starts[i], "fr"),
+            "from_en": base_text(self.base, self.starts[i], "en"),
+            "from_rate": self.rates[i],
+        }
+        if not last:
+            params["to_fr"] = base_text(self.base, self.starts[i + 1], "fr")
+            params["to_en"] = base_text(self.base, self.starts[i + 1], "en")
+            params["to_rate"] = self.rates[i + 1]
+        return step(
+            f"{self.path}.thresholds[{i}]",
+            "linear_average_rate_scale.beyond" if last else "linear_average_rate_scale",
+            average_rate=Fraction(rate[0], rate[1]),
+            result_cents=q_cents(value),
+            **params,
+            **base_params(self.base, base),
+        )
+
+
+def _slice_text(base: str, starts: Sequence[int], i: int, lang: str) -> str:
+    low = base_text(base, starts[i], lang)
+    if i == len(starts) - 1:
+        return f"au-delà de {low}" if lang == "fr" else f"above {low}"
+    high = base_text(base, starts[i + 1], lang)
+    return f"de {low} à {high}" if lang == "fr" else f"from {low} to {high}"
+
+
+def _thresholds(
+    reader: Reader, doc: Mapping[str, Any], path: str, value_key: str
+) -> list[tuple[int, Any]] | None:
+    """``[{from, <value_key>}]``: from strictly increasing, the first 0; values read by key."""
+    items = reader.sequence(doc.get("thresholds"), f"{path}.thresholds", min_items=1)
+    if items is None:
+        return None
+    before = len(reader.problems)
+    result: list[tuple[int, Any]] = []
+    previous: int | None = None
+    for index, item in enumerate(items):
+        where = f"{path}.thresholds[{index}]"
+        entry = reader.mapping(item, where)
+        if entry is None:
+            continue
+        reader.only_keys(entry, ("from", value_key), where)
+        start = read_base_value(reader, entry, "from", where)
+        if value_key == "rate":
+            value: Any = reader.rate(entry, "rate", where)
+        else:
+            value = reader.cents(entry, value_key, where)
+        if start is not None:
+            if index == 0 and start != 0:
+                reader.add(f"{where}.from", f"the first threshold must be 0, not {start}")
+            elif previous is not None and start <= previous:
+                reader.add(
+                    f"{where}.from",
+                    f"thresholds must be strictly increasing: {start} is not above {previous}",
+                )
+            previous = start
+        result.append((start or 0, value))
+    return result if len(reader.problems) == before else None
+
+
+def _common(rates: Sequence[Fraction]) -> tuple[int, tuple[int, ...]]:
+    denominator = lcm(*(rate.denominator for rate in rates))
+    return denominator, tuple(rate.numerator * (denominator // rate.denominator) for rate in rates)
+
+
+def _parse_marginal_rate(
+    reader: Reader, doc: Mapping[str, Any], path: str, kinds: Kinds
+) -> Node | None:
+    reader.only_keys(doc, ("kind", "base", "thresholds"), path)
+    base = read_base(reader, doc, path, money_only=True)
+    items = _thresholds(reader, doc, path, "rate")
+    if base is None or items is None:
+        return None
+    starts = tuple(start for start, _ in items)
+    rates = tuple(rate for _, rate in items)
+    denominator, numerators = _common(rates)
+    cumulative = [0]
+    for i in range(len(starts) - 1):
+        cumulative.append(cumulative[-1] + numerators[i] * (starts[i + 1] - starts[i]))
+    return MarginalRateScale(path, base, starts, rates, numerators, tuple(cumulative), denominator)
+
+
+def _parse_marginal_amount(
+    reader: Reader, doc: Mapping[str, Any], path: str, kinds: Kinds
+) -> Node | None:
+    reader.only_keys(doc, ("kind", "base", "thresholds"), path)
+    base = read_base(reader, doc, path, money_only=False)
+    items = _thresholds(reader, doc, path, "amount_cents")
+    if base is None or items is None:
+        return None
+    amounts = tuple(amount for _, amount in items)
+    cumulative: list[int] = []
+    for amount in amounts:
+        cumulative.append((cumulative[-1] if cumulative else 0) + amount)
+    return MarginalAmountScale(
+        path, base, tuple(start for start, _ in items), amounts, tuple(cumulative)
+    )
+
+
+def _parse_linear_average(
+    reader: Reader, doc: Mapping[str, Any], path: str, kinds: Kinds
+) -> Node | None:
+    reader.only_keys(doc, ("kind", "base", "thresholds"), path)
+    base = read_base(reader, doc, path, money_only=True)
+    items = _thresholds(reader, doc, path, "rate")
+    if base is None or items is None:
+        return None
+    rates = tuple(rate for _, rate in items)
+    denominator, numerators = _common(rates)
+    starts = tuple(start for start, _ in items)
+    return LinearAverageRateScale(path, base, starts, rates, numerators, denominator)
+
+
+CONTRIBUTION_KINDS["marginal_rate_scale"] = _parse_marginal_rate
+CONTRIBUTION_KINDS["marginal_amount_scale"] = _parse_marginal_amount
+CONTRIBUTION_KINDS["linear_average_rate_scale"] = _parse_linear_average
