@@ -4,16 +4,16 @@ Guarantees:
 - amounts are exact (``Q``) and never negative (every amount in the document is >= 0);
 - ``max_persons`` caps how many persons count; the oldest are counted first, so the first
   (oldest) person always counts and a cap never favours younger members over older ones;
-- age bands are compiled at parse time into a lookup table indexed by age, so the hot path
-  is one table read per person; ages are the ``Context``'s, taken on the rule set's
-  ``age_reference_day``;
-- every band list has a band starting at age 0, so every age has an amount;
-- the credit is non-decreasing in the number of persons (amounts are non-negative).
+- age bands (``credit_bands``) are compiled at parse time into a table indexed by age;
+  ages are the ``Context``'s (cached per household), taken on ``age_reference_day``;
+- the credit never decreases when a person joins, except with BOTH age bands and
+  ``max_persons``: counting the oldest first, an older newcomer can push a better-paid
+  younger person out of the count (tested and documented for the committee).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,10 +21,9 @@ from app.engine.exact import Q
 from app.engine.explain import Step, register_messages, step
 from app.engine.resources import Context
 from app.engine.rules.combinators import q_cents
+from app.engine.rules.credit_bands import AgeBands, read_bands
 from app.engine.rules.nodes import CREDIT_KINDS, Kinds, Node
 from app.engine.rules.reader import Reader
-
-MAX_AGE = 130
 
 register_messages(
     {
@@ -48,18 +47,6 @@ register_messages(
             "fr": "{base_cents} pour la première personne (la plus âgée).",
             "en": "{base_cents} for the first person (the oldest).",
         },
-        "credit.band.open": {
-            "fr": "{count} personne(s) de {min_age} ans ou plus, à {amount_cents} chacune : "
-            "{subtotal_cents}.",
-            "en": "{count} person(s) aged {min_age} or more, at {amount_cents} each: "
-            "{subtotal_cents}.",
-        },
-        "credit.band.range": {
-            "fr": "{count} personne(s) de {min_age} à {max_age} ans, à {amount_cents} chacune : "
-            "{subtotal_cents}.",
-            "en": "{count} person(s) aged {min_age} to {max_age}, at {amount_cents} each: "
-            "{subtotal_cents}.",
-        },
         "credit.total": {
             "fr": "Total du crédit : {result_cents}.",
             "en": "Total credit: {result_cents}.",
@@ -70,43 +57,6 @@ register_messages(
         },
     }
 )
-
-
-@dataclass(frozen=True, slots=True)
-class AgeBands:
-    """Amounts by age band, compiled to ``table[age]`` (ages past the table use its end)."""
-
-    path: str
-    min_ages: tuple[int, ...]  # descending, last is 0
-    amounts_cents: tuple[int, ...]  # same order as min_ages
-    table: tuple[int, ...]  # amount for age 0..min_ages[0]
-
-    def total(self, ages: Sequence[int]) -> int:
-        table = self.table
-        last = len(table) - 1
-        total = 0
-        for age in ages:
-            total += table[age if age < last else last]
-        return total
-
-    def explain(self, ages: Sequence[int], trace: list[Step]) -> None:
-        """One step per band that has persons, oldest band first."""
-        for index, min_age in enumerate(self.min_ages):
-            upper = self.min_ages[index - 1] if index > 0 else None
-            count = sum(1 for a in ages if a >= min_age and (upper is None or a < upper))
-            if count == 0:
-                continue
-            amount = self.amounts_cents[index]
-            params: dict[str, Any] = {
-                "count": count,
-                "min_age": min_age,
-                "amount_cents": amount,
-                "subtotal_cents": amount * count,
-            }
-            if upper is None:
-                trace.append(step(self.path, "credit.band.open", **params))
-            else:
-                trace.append(step(self.path, "credit.band.range", max_age=upper - 1, **params))
 
 
 def _counted(count: int, max_persons: int | None) -> int:
@@ -222,39 +172,6 @@ class PerConsumptionUnit:
                 )
             )
         return value
-
-
-def read_bands(reader: Reader, value: Any, path: str) -> AgeBands | None:
-    """``[{min_age, amount_cents}, ...]``: distinct ages, one band at 0; any order."""
-    items = reader.sequence(value, path, min_items=1)
-    if items is None:
-        return None
-    pairs: dict[int, int] = {}
-    ok = True
-    for index, item in enumerate(items):
-        where = f"{path}[{index}]"
-        band = reader.mapping(item, where)
-        if band is None:
-            ok = False
-            continue
-        reader.only_keys(band, ("min_age", "amount_cents"), where)
-        min_age = reader.integer(band, "min_age", where, minimum=0, maximum=MAX_AGE)
-        amount = reader.cents(band, "amount_cents", where)
-        if min_age is None or amount is None:
-            ok = False
-        elif min_age in pairs:
-            reader.add(f"{where}.min_age", f"two bands start at age {min_age}")
-            ok = False
-        else:
-            pairs[min_age] = amount
-    if ok and 0 not in pairs:
-        reader.add(path, "one band must start at min_age 0 so every age has an amount")
-        ok = False
-    if not ok:
-        return None
-    min_ages = tuple(sorted(pairs, reverse=True))
-    table = tuple(pairs[max(m for m in min_ages if m <= age)] for age in range(min_ages[0] + 1))
-    return AgeBands(path, min_ages, tuple(pairs[m] for m in min_ages), table)
 
 
 def read_max_persons(reader: Reader, doc: Mapping[str, Any], path: str) -> tuple[bool, int | None]:
