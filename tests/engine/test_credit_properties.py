@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.engine import HouseholdFacts, Period, Person, Status, assess, parse_rule_set
+from app.engine.explain import render_step
 
 PERIOD = Period(2026, 3)
 REFERENCE = date(2026, 3, 1)
@@ -217,3 +218,53 @@ def test_same_inputs_give_identical_output_and_explanation(
         first.contribution_cents,
         first.credit_cents,
     )
+
+
+ELIGIBILITY_VARIANTS = [
+    {"any_of": [{"persons_at_least": 3}, {"base": "income", "at_most": 150000}]},
+    {"all_of": [{"children_at_least": 1, "child_age_below": 18}, {"persons_at_most": 5}]},
+    {"not": {"attribute": "scheme", "in": ["msa", "autre"]}},
+    {"base": "income_per_cu", "at_least": 10000, "at_most": 200000},
+]
+
+
+@given(
+    credit_formulas(),
+    st.sampled_from(ELIGIBILITY_VARIANTS),
+    households,
+    incomes,
+    st.integers(0, 600),
+    st.sampled_from(["caf", "msa"]),
+    day_offsets,
+)
+def test_every_explanation_step_renders_in_french_and_english(
+    credit: dict[str, Any],
+    eligibility: dict[str, Any],
+    person_ages: list[int],
+    income: int,
+    minutes: int,
+    scheme: str,
+    start: int | None,
+) -> None:
+    engagement = {
+        "credit_requires_minutes": 60,
+        "contribution_offset": {"per_hour_cents": 500, "cap_cents": 2000},
+        "credit_bonus": {"per_hour_cents": 300, "cap_cents": 1500},
+    }
+    rules = _rules(credit, eligibility=eligibility, engagement=engagement)
+    facts = _facts(
+        person_ages,
+        income_cents=income,
+        engagement_minutes=minutes,
+        attributes={"scheme": scheme},
+        active_from=_day(start),
+    )
+    result = assess(rules, facts, PERIOD)
+    assert result.explanation is not None
+    steps = (*result.explanation.contribution, *result.explanation.credit)
+    for item in steps:
+        for lang in ("fr", "en"):
+            text = render_step(item, lang)
+            # a missing template falls back to "code: params"; a wrong placeholder raises
+            assert not text.startswith(f"{item.code}:"), text
+            assert "{" not in text and "}" not in text, text
