@@ -7,13 +7,26 @@ work, this module only maps engine values to API contracts. Validating is the pu
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from fractions import Fraction
+from typing import Any, TypeVar
 
+from app.api.schemas.households import HouseholdFactsIn
 from app.api.schemas.problems import FieldProblem
-from app.api.schemas.rules import RuleSetSummary, RuleValidation
-from app.engine import RuleSet, RuleSetInvalid, parse_rule_set
-from app.engine.problems import Problem
+from app.api.schemas.rules import (
+    FindingMessage,
+    FindingOut,
+    RuleCheckReport,
+    RuleCheckRequest,
+    RuleSetSummary,
+    RuleValidation,
+)
+from app.engine import HouseholdFacts, Period, Person, RuleSet, RuleSetInvalid, parse_rule_set
+from app.engine.checks import Finding, Severity, check_rules
+from app.engine.problems import InvalidInput, Problem
 from app.services.errors import InvalidRequest, prefixed
+
+T = TypeVar("T")
 
 
 def validate_rules(document: dict[str, Any]) -> RuleValidation:
@@ -51,3 +64,103 @@ def summary(rule_set: RuleSet) -> RuleSetSummary:
 
 def _field_problem(problem: Problem) -> FieldProblem:
     return FieldProblem(path=problem.path, message=problem.message)
+
+
+def check(request: RuleCheckRequest) -> RuleCheckReport:
+    """Run the engine's property checks on the document and report every finding."""
+    problems: list[Problem] = []
+    rule_set = collect(problems, lambda: parse_or_refuse(request.rules, "body.rules"))
+    households = collect(problems, lambda: facts_of(request.households or [], "body.households"))
+    month = (
+        collect(problems, lambda: parse_period(request.period or "", "body.period"))
+        if request.period
+        else None
+    )
+    if rule_set is None or households is None or problems:
+        raise InvalidRequest(problems, f"{len(problems)} problem(s) in the request.")
+    findings = check_rules(
+        rule_set,
+        households=households if request.households is not None else None,
+        period=month,
+        max_marginal_rate=Fraction(request.max_marginal_rate),
+        max_share_of_resources=(
+            Fraction(request.max_share_of_resources)
+            if request.max_share_of_resources is not None
+            else None
+        ),
+        budget_cents=request.budget_cents,
+    )
+    counts = {severity.value: 0 for severity in Severity}
+    for finding in findings:
+        counts[finding.severity.value] += 1
+    return RuleCheckReport(
+        rule_set=summary(rule_set),
+        passed=counts[Severity.ERROR.value] == 0,
+        counts=counts,
+        findings=[_finding(finding) for finding in findings],
+    )
+
+
+def collect(problems: list[Problem], compute: Callable[[], T]) -> T | None:
+    """``compute()``, or None with its refusal's problems added to ``problems``."""
+    try:
+        return compute()
+    except InvalidRequest as refusal:
+        problems.extend(refusal.problems)
+        return None
+
+
+def parse_period(text: str, path: str) -> Period:
+    """A month, or a 422 naming ``path``."""
+    try:
+        return Period.parse(text)
+    except ValueError as error:
+        raise InvalidRequest((Problem(path, str(error)),), str(error)) from None
+
+
+def facts_of(households: Sequence[HouseholdFactsIn], path: str) -> list[HouseholdFacts]:
+    """Engine facts for the request's households; 422 naming the item for a bad one."""
+    facts: list[HouseholdFacts] = []
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(households):
+        where = f"{path}[{index}]"
+        if item.household_id in seen:
+            problems.append(
+                Problem(
+                    f"{where}.household_id",
+                    f"household {item.household_id!r} is already at {path}[{seen[item.household_id]}]",
+                )
+            )
+            continue
+        seen[item.household_id] = index
+        try:
+            facts.append(_facts(item))
+        except InvalidInput as error:
+            problems.extend(prefixed(error.problems, where))
+    if problems:
+        raise InvalidRequest(problems, f"{len(problems)} household(s) cannot be used as given.")
+    return facts
+
+
+def _facts(item: HouseholdFactsIn) -> HouseholdFacts:
+    return HouseholdFacts(
+        household_id=item.household_id,
+        persons=tuple(Person(person.birth_on) for person in item.persons),
+        income_cents=item.income_cents,
+        chosen_contribution_cents=item.chosen_contribution_cents,
+        engagement_minutes=item.engagement_minutes,
+        attributes=dict(item.attributes),
+        active_from=item.active_from,
+        active_until=item.active_until,
+        priority_tier=item.priority_tier,
+    )
+
+
+def _finding(finding: Finding) -> FindingOut:
+    return FindingOut(
+        severity=finding.severity.value,
+        code=finding.code,
+        message=FindingMessage(fr=finding.message_fr, en=finding.message_en),
+        evidence=dict(finding.evidence),
+    )

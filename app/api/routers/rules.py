@@ -10,7 +10,13 @@ from app.api import rules_ops
 from app.api.deps import Principal, Role, require_roles
 from app.api.errors import problem_responses
 from app.api.routing import api_router
-from app.api.schemas.rules import EXAMPLE_RULES, RULES_DOCUMENT_DESCRIPTION, RuleValidation
+from app.api.schemas.rules import (
+    EXAMPLE_RULES,
+    RULES_DOCUMENT_DESCRIPTION,
+    RuleCheckReport,
+    RuleCheckRequest,
+    RuleValidation,
+)
 
 router = api_router(prefix="/rules")
 
@@ -33,3 +39,20 @@ def validate(document: RuleDocument, _principal: RulesReader) -> RuleValidation:
     `valid: false` and the list; 422 only when the body is not a JSON object.
     """
     return rules_ops.validate_rules(document)
+
+
+@router.post(
+    "/check",
+    summary="Check the properties of a rule set",
+    response_model=RuleCheckReport,
+    responses=problem_responses(422),
+)
+def check(request: RuleCheckRequest, _principal: RulesReader) -> RuleCheckReport:
+    """Probe the contribution over a grid of incomes and household shapes and report
+    findings: contribution decreasing with resources, marginal rate above the bound, share of
+    resources above the bound, jumps at thresholds (documented or not), budget projection.
+
+    The document must be valid (422 naming each problem under `body.rules` otherwise);
+    findings, errors included, are the normal answer (200, `passed: false`).
+    """
+    return rules_ops.check(request)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
-from app.api.schemas.fields import described, period
+from app.api.schemas.fields import StrictInt, cents, described, period
+from app.api.schemas.households import SAMPLE_LIMIT, HouseholdFactsIn
 from app.api.schemas.problems import FieldProblem
 
 EXAMPLE_RULES: dict[str, Any] = {
@@ -68,4 +69,97 @@ class RuleValidation(BaseModel):
     )
     rule_set: RuleSetSummary | None = described(
         "The rule set's identity when valid; null otherwise.", None, "object or null"
+    )
+
+
+RATE_PATTERN = r"^[0-9]{1,6}(\.[0-9]{1,12})?$"
+
+
+class RuleCheckRequest(BaseModel):
+    """A rule document and the bounds to check it against."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rules: dict[str, Any] = described(
+        RULES_DOCUMENT_DESCRIPTION, EXAMPLE_RULES, "rule document (JSON object)"
+    )
+    households: list[HouseholdFactsIn] | None = described(
+        "Optional households: their attribute sets are probed too, and the budget is"
+        " projected on them.",
+        None,
+        "list of household facts",
+        default=None,
+        max_length=SAMPLE_LIMIT,
+    )
+    period: str | None = period(
+        "Month to probe (default: the rules' effective_from).", default=None
+    )
+    max_marginal_rate: str = described(
+        "Bound on the marginal contribution rate (1 = 100 %: earning 1 € more never costs"
+        " 1 € more).",
+        "1",
+        "decimal string (fraction of income)",
+        default="1",
+        pattern=RATE_PATTERN,
+    )
+    max_share_of_resources: str | None = described(
+        "When given, every contribution above this share of the household's income is reported.",
+        "0.1",
+        "decimal string (fraction of income)",
+        default=None,
+        pattern=RATE_PATTERN,
+    )
+    budget_cents: StrictInt | None = cents(
+        "Monthly budget for credits, for the budget projection.", 4447500, default=None, ge=0
+    )
+
+
+class FindingMessage(BaseModel):
+    """A finding in the two languages of the fund."""
+
+    fr: str = described(
+        "In French.", "La participation baisse quand les ressources montent.", "text"
+    )
+    en: str = described("In English.", "The contribution falls as resources rise.", "text")
+
+
+class FindingOut(BaseModel):
+    """One property of the rule set the committee should know about, with its evidence."""
+
+    severity: Literal["error", "warning", "info"] = described(
+        "error: must be fixed before adoption; warning: look at it; info: for the record.",
+        "warning",
+        "text",
+    )
+    code: str = described("Stable code of the check.", "contribution.jump", "text")
+    message: FindingMessage = described(
+        "What was found, in French and English.",
+        {"fr": "Saut de 5,00 € à 1 200,00 €.", "en": "Jump of €5.00 at €1,200.00."},
+        "text per language",
+    )
+    evidence: dict[str, int | str] = described(
+        "The figures that show it; keys ending in _cents are integer cents (1250 = 12,50 €).",
+        {"composition": "single adult", "income_cents": 120000, "jump_cents": 500},
+        "map of named figures",
+    )
+
+
+class RuleCheckReport(BaseModel):
+    """The findings of the property checks, errors first."""
+
+    rule_set: RuleSetSummary = described(
+        "The rule set checked.",
+        {"rule_set_id": "exemple", "version": 1},
+        "object",
+    )
+    passed: bool = described("True when no finding is an error.", True, "boolean")
+    counts: dict[str, int] = described(
+        "Number of findings per severity.",
+        {"error": 0, "warning": 1, "info": 2},
+        "count per severity",
+    )
+    findings: list[FindingOut] = described(
+        "Every finding, errors first, then warnings, then information.",
+        [],
+        "list of findings",
     )
