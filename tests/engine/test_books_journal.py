@@ -1,0 +1,210 @@
+"""The hash chain, canonical record bytes, digests, and replay reporting the first bad seq."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.engine.books.digest import balances_digest, run_fingerprint
+from app.engine.books.entries import Entry, Posting, entry_as_dict, entry_from_dict
+from app.engine.books.journal import (
+    GENESIS_HASH,
+    build_record,
+    record_hash,
+    verify_chain,
+    verify_chain_reason,
+)
+from app.engine.books.replay import replay
+from app.engine.canonical import canonical_bytes
+from tests.engine.test_books_support import (
+    EXPIRE_2,
+    Driver,
+    approve,
+    buy,
+    enrol,
+    funding,
+    line,
+    payment,
+    run,
+    settle,
+)
+
+
+def month_journal() -> Driver:
+    d = Driver()
+    d.do("enrol_household", enrol("hh_a"))
+    d.do("enrol_household", enrol("hh_b"))
+    d.do("approve_merchant", approve("m1"))
+    d.do("record_funding", funding(50_000))
+    d.do(
+        "run_month", run("2026-01", [line("hh_a", 2000, 9000), line("hh_b", 4000, 9000)], EXPIRE_2)
+    )
+    d.do("purchase", buy("p1", "hh_a", "m1", 3000))
+    d.do("record_payment", payment("hh_b", 4000))
+    d.do("settle_merchants", settle([("m1", 3000)]))
+    d.do("expire_credit", {"period": "2026-01", "household_ids": ["hh_a", "hh_b"]})
+    d.do("close_month", {"period": "2026-01"})
+    d.do(
+        "seal_month",
+        {
+            "period": "2026-01",
+            "journal_size": d.next_seq - 1,
+            "head_hash": d.head,
+            "balances_digest": balances_digest(d.books.balances),
+            "engine_version": "0.1",
+            "run_fingerprint": run_fingerprint("2026-01", d.records),
+        },
+    )
+    return d
+
+
+def test_record_hash_is_sha256_of_prev_hash_then_canonical_record() -> None:
+    record = build_record(
+        seq=1,
+        prev_hash=GENESIS_HASH,
+        recorded_at="2026-11-26T10:00:00Z",
+        actor="operator:tok",
+        kind="close_month",
+        idempotency_key="k",
+        payload={"period": "2026-01"},
+    )
+    body = {k: v for k, v in record.items() if k != "hash"}
+    expected = hashlib.sha256(GENESIS_HASH.encode() + canonical_bytes(body)).hexdigest()
+    assert record["hash"] == expected == record_hash(record)
+    assert canonical_bytes(body).startswith(b'{"actor":"operator:tok","format":"caisse.journal/1"')
+
+
+def test_an_intact_journal_verifies() -> None:
+    assert verify_chain(month_journal().records) is None
+
+
+def test_a_gap_in_seq_is_reported_at_the_missing_seq() -> None:
+    records = month_journal().records
+    assert verify_chain(records[:3] + records[4:]) == 4
+
+
+def _mutations(record: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for key in (
+        "seq",
+        "recorded_at",
+        "actor",
+        "kind",
+        "idempotency_key",
+        "prev_hash",
+        "hash",
+        "format",
+    ):
+        changed = copy.deepcopy(record)
+        changed[key] = changed[key] + 1 if isinstance(changed[key], int) else changed[key] + "x"
+        out.append(changed)
+    for key in record["payload"]:
+        changed = copy.deepcopy(record)
+        value = changed["payload"][key]
+        changed["payload"][key] = value + 1 if isinstance(value, int) else [value]
+        out.append(changed)
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_any_single_modified_record_is_named_by_its_seq(data: st.DataObject) -> None:
+    records = month_journal().records
+    index = data.draw(st.integers(0, len(records) - 1))
+    mutation = data.draw(st.sampled_from(_mutations(records[index])))
+    tampered = [*records[:index], mutation, *records[index + 1 :]]
+    assert verify_chain(tampered) == index + 1
+    assert replay(tampered).first_disagreement == index + 1
+
+
+def test_chain_reason_says_what_broke() -> None:
+    records = month_journal().records
+    records[2] = {**records[2], "actor": "intruder"}
+    bad = verify_chain_reason(records)
+    assert bad is not None and bad[0] == 3 and "hash does not match" in bad[1]
+
+
+def test_replay_reproduces_the_books_and_accepts_the_seal() -> None:
+    d = month_journal()
+    result = replay(d.records)
+    assert result.ok, result.reason
+    assert result.books.balances == d.books.balances
+    assert result.books.entries == d.books.entries
+    assert result.head_hash == d.head
+
+
+def _stored(d: Driver) -> dict[int, list[Entry]]:
+    stored: dict[int, list[Entry]] = {}
+    for entry in d.books.entries:
+        stored.setdefault(entry.seq, []).append(entry)
+    return stored
+
+
+def test_replay_names_the_seq_of_a_tampered_ledger_entry() -> None:
+    d = month_journal()
+    stored = _stored(d)
+    purchase = stored[6][0]
+    stored[6] = [purchase._replace(postings=(Posting("419:hh_a", 2000), Posting("401:m1", -2000)))]
+    result = replay(d.records, stored_entries=stored)
+    assert result.first_disagreement == 6
+    assert "6.0" in (result.reason or "")
+
+
+def test_replay_names_an_entry_without_a_journal_record() -> None:
+    d = month_journal()
+    stored = _stored(d)
+    stored[99] = [
+        Entry(
+            "99.0",
+            99,
+            stored[6][0].period,
+            "purchase",
+            "x",
+            (Posting("512", -1), Posting("401:m1", 1)),
+        )
+    ]
+    assert replay(d.records, stored_entries=stored).first_disagreement == 99
+
+
+def test_replay_names_the_last_seq_touching_a_tampered_balance() -> None:
+    d = month_journal()
+    balances = dict(d.books.balances)
+    balances["401:m1"] += 1
+    result = replay(d.records, stored_entries=_stored(d), stored_balances=balances)
+    assert result.first_disagreement == 8  # the settlement last touched 401:m1
+    assert "401:m1" in (result.reason or "")
+
+
+def test_a_seal_with_a_wrong_digest_is_the_first_disagreement() -> None:
+    d = month_journal()
+    records = d.records[:-1]
+    seal = dict(d.records[-1]["payload"], balances_digest="sha256:" + "0" * 64)
+    records.append(
+        build_record(
+            seq=11,
+            prev_hash=records[-1]["hash"],
+            recorded_at="t",
+            actor="a",
+            kind="seal_month",
+            idempotency_key="k",
+            payload=seal,
+        )
+    )
+    result = replay(records)
+    assert result.first_disagreement == 11 and "balances_digest" in (result.reason or "")
+
+
+def test_balances_digest_ignores_zero_balances_and_order() -> None:
+    assert balances_digest({"512": 5, "756": -5, "411:x": 0}) == balances_digest(
+        {"756": -5, "512": 5}
+    )
+    assert balances_digest({"512": 5, "756": -5}) != balances_digest({"512": 6, "756": -6})
+
+
+def test_entries_round_trip_through_their_json_form() -> None:
+    for entry in month_journal().books.entries:
+        assert entry_from_dict(entry_as_dict(entry)) == entry

@@ -1,0 +1,295 @@
+"""Every refusal of the books core: the error class the service maps, and the problem path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app.engine.books import (
+    BooksError,
+    Command,
+    Conflict,
+    InsufficientCredit,
+    InvalidCommand,
+    MemoryBooks,
+    NotFound,
+    apply,
+)
+from app.engine.problems import EngineError
+from tests.engine.test_books_support import (
+    EXPIRE_2,
+    Driver,
+    approve,
+    buy,
+    enrol,
+    funding,
+    line,
+    payment,
+    refund,
+    run,
+    settle,
+)
+
+
+def ready() -> Driver:
+    d = Driver()
+    d.do("enrol_household", enrol("hh_a"))
+    d.do("approve_merchant", approve("m1", {"food": "1"}, valid_until="2026-06-30"))
+    d.do("record_funding", funding(1_000_000))
+    d.do("run_month", run("2026-01", [line("hh_a", 1000, 5000)], EXPIRE_2))
+    return d
+
+
+def refused(d: Driver, kind: str, payload: dict[str, Any], error: type[BooksError]) -> list[str]:
+    """Apply expecting exactly ``error``; the paths of its problems. Nothing is recorded."""
+    size = len(d.records)
+    with pytest.raises(BooksError) as caught:
+        d.try_apply(kind, payload)
+    assert type(caught.value) is error, caught.value
+    assert len(d.records) == size
+    return [p.path for p in caught.value.problems]
+
+
+def test_books_errors_are_engine_errors() -> None:
+    for error in (InvalidCommand, NotFound, Conflict, InsufficientCredit):
+        assert issubclass(error, BooksError) and issubclass(error, EngineError)
+
+
+def test_malformed_money_dates_and_periods_are_refused_with_every_path() -> None:
+    d = ready()
+    bad = {
+        **buy("p1", "hh_a", "m1", 100),
+        "amount_cents": 10.5,
+        "on": "2026-13-01",
+        "period": "2026-1",
+        "extra": 1,
+    }
+    assert refused(d, "purchase", bad, InvalidCommand) == ["amount_cents", "on", "period", "extra"]
+
+
+@pytest.mark.parametrize("amount", [True, "100", 0, -5, None])
+def test_cents_must_be_a_positive_int(amount: object) -> None:
+    assert refused(
+        ready(), "record_payment", {**payment("hh_a", 1), "amount_cents": amount}, InvalidCommand
+    ) == ["amount_cents"]
+
+
+def test_missing_fields_are_named() -> None:
+    assert refused(ready(), "refund", {"refund_id": "r"}, InvalidCommand) == [
+        "purchase_id",
+        "amount_cents",
+        "on",
+    ]
+
+
+def test_purchase_date_must_lie_in_its_period() -> None:
+    payload = {**buy("p1", "hh_a", "m1", 100), "period": "2026-02"}
+    assert refused(ready(), "purchase", payload, InvalidCommand) == ["on"]
+
+
+def test_run_month_problems_name_the_household_line() -> None:
+    lines = [
+        line("hh_a", 100, 100),
+        {**line("hh_b", 100, 100), "credit_cents": "1"},
+        line("hh_c", 0, 100, share=200, funder=None),
+    ]
+    paths = refused(ready(), "run_month", run("2026-02", lines), InvalidCommand)
+    assert paths == [
+        "households[1].credit_cents",
+        "households[2].funder_share_cents",
+        "households[2].funder_id",
+    ]
+
+
+def test_run_month_households_must_be_sorted_without_repeats() -> None:
+    lines = [line("hh_b", 0, 1), line("hh_a", 0, 1)]
+    assert refused(ready(), "run_month", run("2026-02", lines), InvalidCommand) == [
+        "households[1].household_id"
+    ]
+
+
+def test_run_month_refuses_a_bad_unspent_policy() -> None:
+    policy = {"policy": "expire", "after_months": None, "cap_cents": None}
+    assert refused(ready(), "run_month", run("2026-02", [], policy), InvalidCommand) == [
+        "unspent_credit.policy"
+    ]
+
+
+def test_merchant_rates_must_be_decimal_strings_in_0_1() -> None:
+    payload = approve("m2", {"a": 0.5, "b": "1.5", "c": "x"})  # type: ignore[dict-item]
+    assert refused(ready(), "approve_merchant", payload, InvalidCommand) == [
+        "categories.a",
+        "categories.b",
+        "categories.c",
+    ]
+
+
+def test_unknown_command_kind_is_refused() -> None:
+    with pytest.raises(InvalidCommand):
+        apply(MemoryBooks(), Command("print_money", {}), 1)
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload", "path"),
+    [
+        ("record_payment", payment("hh_x", 100), "household_id"),
+        ("purchase", buy("p1", "hh_x", "m1", 100), "household_id"),
+        ("purchase", buy("p1", "hh_a", "m9", 100), "merchant_id"),
+        ("refund", refund("r1", "p9", 100), "purchase_id"),
+        ("reverse_entry", {"entry_id": "99.0", "reason": "x", "period": "2026-01"}, "entry_id"),
+        ("run_month", run("2026-02", [line("hh_x", 0, 100)]), "households[0].household_id"),
+        ("settle_merchants", settle([("m9", 100)]), "merchants[0].merchant_id"),
+        ("change_facts", enrol("hh_x"), "household_id"),
+        (
+            "suspend_merchant",
+            {"merchant_id": "m9", "reason": "r", "from_on": "2026-01-01"},
+            "merchant_id",
+        ),
+        ("erase_member", {"household_id": "hh_x"}, "household_id"),
+    ],
+)
+def test_unknown_references_are_not_found(kind: str, payload: dict[str, Any], path: str) -> None:
+    assert refused(ready(), kind, payload, NotFound) == [path]
+
+
+def test_a_household_is_credited_once_per_month() -> None:
+    d = ready()
+    assert refused(
+        d, "run_month", run("2026-01", [line("hh_a", 1000, 5000)], EXPIRE_2), Conflict
+    ) == ["households[0].household_id"]
+
+
+def test_a_later_chunk_must_carry_the_same_unspent_policy() -> None:
+    d = ready()
+    d.do("enrol_household", enrol("hh_b"))
+    assert refused(d, "run_month", run("2026-01", [line("hh_b", 0, 1)], chunk=1), Conflict) == [
+        "unspent_credit"
+    ]
+
+
+def test_closed_and_sealed_months_take_no_entry() -> None:
+    d = ready()
+    d.do("close_month", {"period": "2026-01"})
+    assert refused(d, "purchase", buy("p1", "hh_a", "m1", 100), Conflict) == ["period"]
+    assert refused(d, "record_payment", payment("hh_a", 100), Conflict) == ["received_on"]
+    assert refused(d, "close_month", {"period": "2026-01"}, Conflict) == ["period"]
+    seal = {
+        "period": "2026-01",
+        "journal_size": d.next_seq - 1,
+        "head_hash": d.head,
+        "balances_digest": "d",
+        "engine_version": "1",
+        "run_fingerprint": "f",
+    }
+    d.do("seal_month", seal)
+    assert refused(d, "run_month", run("2026-01", []), Conflict) == ["period"]
+
+
+def test_only_a_closed_month_is_sealed_and_the_size_must_match() -> None:
+    d = ready()
+    seal = {
+        "period": "2026-01",
+        "journal_size": d.next_seq - 1,
+        "head_hash": d.head,
+        "balances_digest": "d",
+        "engine_version": "1",
+        "run_fingerprint": "f",
+    }
+    assert refused(d, "seal_month", seal, Conflict) == ["period"]
+    d.do("close_month", {"period": "2026-01"})
+    assert refused(d, "seal_month", {**seal, "journal_size": 1}, InvalidCommand) == ["journal_size"]
+
+
+def test_merchant_must_be_approved_for_the_day_and_the_category() -> None:
+    d = ready()
+    assert refused(d, "purchase", buy("p1", "hh_a", "m1", 100, category="wine"), Conflict) == [
+        "category"
+    ]
+    d.do("run_month", run("2026-07", [line("hh_a", 0, 5000)], EXPIRE_2))
+    assert refused(d, "purchase", buy("p1", "hh_a", "m1", 100, on="2026-07-01"), Conflict) == ["on"]
+    d.do("suspend_merchant", {"merchant_id": "m1", "reason": "audit", "from_on": "2026-01-15"})
+    assert refused(d, "purchase", buy("p1", "hh_a", "m1", 100, on="2026-01-15"), Conflict) == [
+        "merchant_id"
+    ]
+    d.do("purchase", buy("p1", "hh_a", "m1", 100, on="2026-01-14"))
+
+
+def test_a_purchase_id_is_used_once() -> None:
+    d = ready()
+    d.do("purchase", buy("p1", "hh_a", "m1", 100))
+    assert refused(d, "purchase", buy("p1", "hh_a", "m1", 100), Conflict) == ["purchase_id"]
+
+
+def test_a_purchase_never_overdraws_and_names_both_amounts() -> None:
+    d = ready()
+    with pytest.raises(InsufficientCredit) as caught:
+        d.try_apply("purchase", buy("p1", "hh_a", "m1", 5001))
+    assert (caught.value.available_cents, caught.value.requested_cents) == (5000, 5001)
+    assert "50,00" in str(caught.value) and "50,01" in str(caught.value)
+
+
+def test_credit_past_its_last_month_cannot_pay_even_before_it_is_expired() -> None:
+    d = ready()
+    d.do("run_month", run("2026-03", [line("hh_a", 0, 100)], EXPIRE_2))
+    with pytest.raises(InsufficientCredit) as caught:
+        d.try_apply("purchase", buy("p1", "hh_a", "m1", 101, on="2026-03-02"))
+    assert caught.value.available_cents == 100
+
+
+def test_refunds_never_exceed_the_credit_part_and_ids_are_not_reused() -> None:
+    d = ready()
+    d.do("purchase", buy("p1", "hh_a", "m1", 1000))
+    d.do("refund", refund("r1", "p1", 600))
+    assert refused(d, "refund", refund("r2", "p1", 401), Conflict) == ["amount_cents"]
+    assert refused(d, "refund", refund("r1", "p1", 100), Conflict) == ["refund_id"]
+
+
+def test_cannot_settle_more_than_owed() -> None:
+    d = ready()
+    d.do("purchase", buy("p1", "hh_a", "m1", 1000))
+    assert refused(d, "settle_merchants", settle([("m1", 1001)]), Conflict) == [
+        "merchants[0].amount_cents"
+    ]
+
+
+def test_an_entry_is_reversed_once_and_purchases_are_refunded_instead() -> None:
+    d = ready()
+    d.do("reverse_entry", {"entry_id": "4.0", "reason": "x", "period": "2026-01"})
+    again = {"entry_id": "4.0", "reason": "x", "period": "2026-01"}
+    assert refused(d, "reverse_entry", again, Conflict) == ["entry_id"]
+    d.do("purchase", buy("p1", "hh_a", "m1", 100))
+    purchase = {"entry_id": "6.0", "reason": "x", "period": "2026-01"}
+    assert refused(d, "reverse_entry", purchase, Conflict) == ["entry_id"]
+
+
+def test_a_reversal_never_makes_member_credit_negative() -> None:
+    d = ready()
+    d.do("purchase", buy("p1", "hh_a", "m1", 100))
+    with pytest.raises(InsufficientCredit) as caught:
+        d.try_apply("reverse_entry", {"entry_id": "4.1", "reason": "x", "period": "2026-01"})
+    assert (caught.value.available_cents, caught.value.requested_cents) == (4900, 5000)
+
+
+def test_erased_members_are_neither_credited_nor_charged() -> None:
+    d = ready()
+    d.do("erase_member", {"household_id": "hh_a"})
+    assert refused(d, "purchase", buy("p1", "hh_a", "m1", 100), Conflict) == ["household_id"]
+    assert refused(d, "run_month", run("2026-02", [line("hh_a", 0, 1)], EXPIRE_2), Conflict) == [
+        "households[0].household_id"
+    ]
+    assert refused(d, "erase_member", {"household_id": "hh_a"}, Conflict) == ["household_id"]
+
+
+def test_enrolment_is_once_and_adoption_needs_the_right_hash() -> None:
+    d = ready()
+    assert refused(d, "enrol_household", enrol("hh_a"), Conflict) == ["household_id"]
+    adopt = {
+        "rule_set_id": "r",
+        "version": 1,
+        "content_hash": "sha256:00",
+        "effective_from": "2026-01",
+        "decision": "CA",
+        "document": {"a": 1},
+    }
+    assert refused(d, "adopt_rule_set", adopt, InvalidCommand) == ["content_hash"]
