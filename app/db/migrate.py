@@ -7,6 +7,8 @@ database (empty when the migrations describe the models exactly).
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,13 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def register_tables() -> None:
+    """Import every module that declares tables (the API's auth tables when present)."""
+    importlib.import_module("app.db.tables")
+    with contextlib.suppress(ModuleNotFoundError):
+        importlib.import_module("app.db.tables_auth")
 
 
 def alembic_config(url: str) -> Config:
@@ -45,7 +54,7 @@ def upgrade_to_head(url: str) -> None:
 
 def schema_drift(url: str) -> list[Any]:
     """Autogenerate's diff between SQLModel.metadata and the database (empty = no drift)."""
-    import app.db.tables  # noqa: F401  (registers the tables)
+    import app.db.tables
 
     try:
         import app.db.tables_auth  # type: ignore[import-not-found,unused-ignore]  # noqa: F401

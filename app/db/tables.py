@@ -58,7 +58,11 @@ class LedgerEntry(SQLModel, table=True):
     """A balanced entry; ``entry_id = f"{seq}.{n}"``. Never updated or deleted."""
 
     __tablename__ = "ledger_entry"
-    __table_args__ = (Index("ix_ledger_entry_seq", "seq"), Index("ix_ledger_entry_period", "period"))
+    __table_args__ = (
+        Index("ix_ledger_entry_seq", "seq"),
+        Index("ix_ledger_entry_period", "period"),
+        Index("ix_ledger_entry_reverses", "reverses"),
+    )
 
     entry_id: str = Field(max_length=40, primary_key=True)
     seq: int = Field(sa_type=BigInteger, foreign_key="journal.seq")
@@ -118,10 +122,11 @@ class Household(SQLModel, table=True):
     __tablename__ = "household"
 
     household_id: str = Field(max_length=80, primary_key=True)
-    status: str = Field(max_length=20)
     from_period: str = Field(max_length=7)
+    facts_commitment: str = Field(max_length=80)
+    erased: bool = False
     consent_code_hash: str | None = Field(default=None, max_length=200, nullable=True)
-    enrolled_seq: int = Field(sa_type=BigInteger)
+    last_seq: int = Field(sa_type=BigInteger)
 
 
 class MemberIdentity(SQLModel, table=True):
@@ -194,6 +199,9 @@ class Month(SQLModel, table=True):
 
     period: str = Field(max_length=7, primary_key=True)
     status: str = Field(max_length=20)
+    unspent_policy: str | None = Field(default=None, max_length=20, nullable=True)
+    unspent_after_months: int | None = Field(default=None, nullable=True)
+    unspent_cap_cents: int | None = cents("carry-over cap of unspent credit", nullable=True)
     last_seq: int = Field(sa_type=BigInteger)
 
 
@@ -206,10 +214,6 @@ class MonthCredit(SQLModel, table=True):
     household_id: str = Field(max_length=80, primary_key=True)
     period: str = Field(max_length=7, primary_key=True)
     seq: int = Field(sa_type=BigInteger)
-    status: str = Field(max_length=20)
-    contribution_cents: int = cents("contribution called for the month")
-    credit_cents: int = cents("credit granted for the month")
-    funder_share_cents: int = cents("part of the credit paid by a third-party funder")
 
 
 class Merchant(SQLModel, table=True):
@@ -218,11 +222,11 @@ class Merchant(SQLModel, table=True):
     __tablename__ = "merchant"
 
     merchant_id: str = Field(max_length=80, primary_key=True)
-    status: str = Field(max_length=20)
     categories: str = text(default="{}")
     valid_from: str = Field(max_length=10)
     valid_until: str | None = Field(default=None, max_length=10, nullable=True)
     suspended_from: str | None = Field(default=None, max_length=10, nullable=True)
+    suspension_reason: str | None = text(nullable=True)
     last_seq: int = Field(sa_type=BigInteger)
 
 
@@ -240,11 +244,13 @@ class Purchase(SQLModel, table=True):
     merchant_id: str = Field(max_length=80)
     category: str = Field(max_length=80)
     period: str = Field(max_length=7)
-    on: str = Field(max_length=10)
     amount_cents: int = cents("price of the purchase")
     credit_cents: int = cents("part paid from the member's credit")
     refunded_cents: int = cents("credit part refunded so far", default=0)
+    lots_expire: str | None = Field(default=None, max_length=7, nullable=True)
+    refund_ids: str = text(default="[]")
     seq: int = Field(sa_type=BigInteger)
+    last_seq: int = Field(sa_type=BigInteger)
 
 
 class Checkpoint(SQLModel, table=True):

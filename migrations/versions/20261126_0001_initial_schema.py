@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 07:35:12.012008
+Create Date: 2026-11-26 07:40:52.138279
 
 """
 from typing import Sequence, Union
@@ -68,10 +68,11 @@ def upgrade() -> None:
 
     op.create_table('household',
     sa.Column('household_id', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
-    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('from_period', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
+    sa.Column('facts_commitment', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('erased', sa.Boolean(), nullable=False),
     sa.Column('consent_code_hash', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
-    sa.Column('enrolled_seq', sa.BigInteger(), nullable=False),
+    sa.Column('last_seq', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('household_id')
     )
     op.create_table('journal',
@@ -91,17 +92,20 @@ def upgrade() -> None:
     )
     op.create_table('merchant',
     sa.Column('merchant_id', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
-    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('categories', sa.Text(), nullable=False),
     sa.Column('valid_from', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
     sa.Column('valid_until', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True),
     sa.Column('suspended_from', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True),
+    sa.Column('suspension_reason', sa.Text(), nullable=True),
     sa.Column('last_seq', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('merchant_id')
     )
     op.create_table('month',
     sa.Column('period', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('unspent_policy', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+    sa.Column('unspent_after_months', sa.Integer(), nullable=True),
+    sa.Column('unspent_cap_cents', sa.BigInteger(), nullable=True, comment='carry-over cap of unspent credit, in euro cents (integer)'),
     sa.Column('last_seq', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('period')
     )
@@ -109,10 +113,6 @@ def upgrade() -> None:
     sa.Column('household_id', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
     sa.Column('period', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
     sa.Column('seq', sa.BigInteger(), nullable=False),
-    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('contribution_cents', sa.BigInteger(), nullable=False, comment='contribution called for the month, in euro cents (integer)'),
-    sa.Column('credit_cents', sa.BigInteger(), nullable=False, comment='credit granted for the month, in euro cents (integer)'),
-    sa.Column('funder_share_cents', sa.BigInteger(), nullable=False, comment='part of the credit paid by a third-party funder, in euro cents (integer)'),
     sa.PrimaryKeyConstraint('household_id', 'period')
     )
     with op.batch_alter_table('month_credit', schema=None) as batch_op:
@@ -124,11 +124,13 @@ def upgrade() -> None:
     sa.Column('merchant_id', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
     sa.Column('category', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
     sa.Column('period', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
-    sa.Column('on', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
     sa.Column('amount_cents', sa.BigInteger(), nullable=False, comment='price of the purchase, in euro cents (integer)'),
     sa.Column('credit_cents', sa.BigInteger(), nullable=False, comment="part paid from the member's credit, in euro cents (integer)"),
     sa.Column('refunded_cents', sa.BigInteger(), nullable=False, comment='credit part refunded so far, in euro cents (integer)'),
+    sa.Column('lots_expire', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=True),
+    sa.Column('refund_ids', sa.Text(), nullable=False),
     sa.Column('seq', sa.BigInteger(), nullable=False),
+    sa.Column('last_seq', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('purchase_id')
     )
     with op.batch_alter_table('purchase', schema=None) as batch_op:
@@ -188,6 +190,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('ledger_entry', schema=None) as batch_op:
         batch_op.create_index('ix_ledger_entry_period', ['period'], unique=False)
+        batch_op.create_index('ix_ledger_entry_reverses', ['reverses'], unique=False)
         batch_op.create_index('ix_ledger_entry_seq', ['seq'], unique=False)
 
     op.create_table('member_identity',
@@ -228,6 +231,7 @@ def downgrade() -> None:
     op.drop_table('member_identity')
     with op.batch_alter_table('ledger_entry', schema=None) as batch_op:
         batch_op.drop_index('ix_ledger_entry_seq')
+        batch_op.drop_index('ix_ledger_entry_reverses')
         batch_op.drop_index('ix_ledger_entry_period')
 
     op.drop_table('ledger_entry')

@@ -1,0 +1,98 @@
+"""Month checkpoints: balances digest, run fingerprint, optional Ed25519 signature.
+
+- ``balances_digest`` and ``run_fingerprint``: computed by the books core
+  (``app.engine.books.digest``) from the stored balances and the month's ``run_month``
+  payloads, so the verifier recomputes exactly the same values on a replay;
+- signature: Ed25519 over the canonical checkpoint document, with a private key read from
+  the PEM file named by ``CAISSE_SIGNING_KEY`` (never stored in the database); the public
+  key is stored next to the signature so anyone can check it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    PublicFormat,
+    load_pem_private_key,
+)
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from app.db import tables as t
+from app.engine.books import digest
+from app.engine.canonical import canonical_bytes
+
+SIGNING_KEY_ENV = "CAISSE_SIGNING_KEY"
+
+
+def balances_digest(session: Session) -> str:
+    """The core's digest of every stored balance (what the verifier recomputes)."""
+    rows = session.execute(select(col(t.Balance.account), col(t.Balance.balance_cents)))
+    return digest.balances_digest({str(a): int(b) for a, b in rows})
+
+
+def run_fingerprint(session: Session, period: str) -> str:
+    rows = session.execute(
+        select(col(t.Journal.payload))
+        .where(col(t.Journal.kind) == "run_month", col(t.Journal.payload).like(f'%"period":"{period}"%'))
+        .order_by(col(t.Journal.seq))
+    ).scalars()
+    fingerprint = digest.RunFingerprint()
+    for text in rows:
+        payload = json.loads(text)
+        if payload.get("period") == period:
+            fingerprint.add(payload)
+    return fingerprint.value()
+
+
+def signing_key_from_env() -> Ed25519PrivateKey | None:
+    """The Ed25519 key named by ``CAISSE_SIGNING_KEY`` (PEM file), or ``None`` if unset."""
+    path = os.environ.get(SIGNING_KEY_ENV, "").strip()
+    if not path:
+        return None
+    key = load_pem_private_key(Path(path).read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{SIGNING_KEY_ENV} must name an Ed25519 private key (PEM)")
+    return key
+
+
+def checkpoint_document(row: t.Checkpoint) -> dict[str, Any]:
+    """What the signature covers."""
+    return {
+        "format": "caisse.checkpoint/1", "period": row.period, "seq": row.seq,
+        "journal_size": row.journal_size, "head_hash": row.head_hash,
+        "balances_digest": row.balances_digest, "engine_version": row.engine_version,
+        "run_fingerprint": row.run_fingerprint,
+    }
+
+
+def sign(row: t.Checkpoint, key: Ed25519PrivateKey) -> None:
+    row.signature = key.sign(canonical_bytes(checkpoint_document(row))).hex()
+    row.public_key = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+
+
+def signature_valid(row: t.Checkpoint) -> bool:
+    """True when the stored signature verifies with the stored public key."""
+    if not row.signature or not row.public_key:
+        return False
+    public = Ed25519PublicKey.from_public_bytes(bytes.fromhex(row.public_key))
+    try:
+        public.verify(bytes.fromhex(row.signature), canonical_bytes(checkpoint_document(row)))
+    except Exception:
+        return False
+    return True
+
+
+def checkpoint_of(payload: Mapping[str, Any], seq: int) -> t.Checkpoint:
+    return t.Checkpoint(
+        period=payload["period"], seq=seq, journal_size=payload["journal_size"],
+        head_hash=payload["head_hash"], balances_digest=payload["balances_digest"],
+        engine_version=payload["engine_version"], run_fingerprint=payload["run_fingerprint"],
+    )

@@ -1,0 +1,146 @@
+"""``SqlBooksView``: the books core's read access (``BooksView``) over one SQL session.
+
+Reads see the transaction's own writes. On PostgreSQL the rows a spending command reads
+(a household's lots and credit balance, a purchase) are read ``FOR UPDATE``, so two purchases
+on one wallet can never both pass the balance check even without the writer lock the
+journal takes; on SQLite the transaction already holds the single write lock
+(``BEGIN IMMEDIATE``). Values are cached per view: a view lives for one command.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from app.db import tables as t
+from app.engine.books.entries import Entry, Posting
+from app.engine.books.state import (
+    CreditLot,
+    HouseholdState,
+    MerchantState,
+    MonthState,
+    PurchaseState,
+)
+from app.engine.period import Period
+from app.engine.rules.policies import UnspentCreditPolicy
+
+
+def _period(text: str | None) -> Period | None:
+    return None if text is None else Period.parse(text)
+
+
+def _date(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
+
+
+class SqlBooksView:
+    """Implements ``app.engine.books.state.BooksView`` on a ``Session``."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.lock_rows = session.get_bind().dialect.name == "postgresql"
+
+    def _select(self, statement: Any) -> Any:
+        return statement.with_for_update() if self.lock_rows else statement
+
+    def balance_cents(self, account: str) -> int:
+        row = self.session.execute(
+            self._select(select(col(t.Balance.balance_cents)).where(col(t.Balance.account) == account))
+        ).first()
+        return 0 if row is None else int(row[0])
+
+    def lots(self, household_id: str) -> Sequence[CreditLot]:
+        rows = self.session.execute(
+            self._select(
+                select(t.CreditLot)
+                .where(col(t.CreditLot.household_id) == household_id, col(t.CreditLot.is_open))
+                .order_by(col(t.CreditLot.period), col(t.CreditLot.lot_id))
+            )
+        ).scalars()
+        return [lot_state(row) for row in rows]
+
+    def merchant(self, merchant_id: str) -> MerchantState | None:
+        row = self.session.get(t.Merchant, merchant_id)
+        return None if row is None else merchant_state(row)
+
+    def household(self, household_id: str) -> HouseholdState | None:
+        row = self.session.get(t.Household, household_id)
+        if row is None:
+            return None
+        return HouseholdState(
+            row.household_id, Period.parse(row.from_period), row.facts_commitment, row.erased
+        )
+
+    def month(self, period: Period) -> MonthState:
+        row = self.session.get(t.Month, str(period))
+        if row is None:
+            return MonthState(period)
+        return MonthState(period, row.status, unspent_policy(row))
+
+    def purchase(self, purchase_id: str) -> PurchaseState | None:
+        row = self.session.execute(
+            self._select(select(t.Purchase).where(col(t.Purchase.purchase_id) == purchase_id))
+        ).scalar_one_or_none()
+        return None if row is None else purchase_state(row)
+
+    def entry(self, entry_id: str) -> Entry | None:
+        row = self.session.get(t.LedgerEntry, entry_id)
+        if row is None:
+            return None
+        lines = self.session.execute(
+            select(col(t.Posting.account), col(t.Posting.amount_cents))
+            .where(col(t.Posting.entry_id) == entry_id)
+            .order_by(col(t.Posting.line))
+        ).all()
+        postings = tuple(Posting(account, int(amount)) for account, amount in lines)
+        return Entry(
+            row.entry_id, row.seq, Period.parse(row.period), row.kind, row.memo, postings,
+            row.reverses,
+        )
+
+    def credited(self, household_id: str, period: Period) -> bool:
+        return self.session.get(t.MonthCredit, (household_id, str(period))) is not None
+
+    def reversed_by(self, entry_id: str) -> str | None:
+        row = self.session.execute(
+            select(col(t.LedgerEntry.entry_id)).where(col(t.LedgerEntry.reverses) == entry_id).limit(1)
+        ).first()
+        return None if row is None else str(row[0])
+
+
+def lot_state(row: t.CreditLot) -> CreditLot:
+    return CreditLot(
+        row.lot_id, row.household_id, Period.parse(row.period), _period(row.expires_period),
+        int(row.remaining_cents),
+    )
+
+
+def merchant_state(row: t.Merchant) -> MerchantState:
+    rates = json.loads(row.categories)
+    return MerchantState(
+        row.merchant_id,
+        tuple(sorted((str(k), str(v)) for k, v in rates.items())),
+        date.fromisoformat(row.valid_from),
+        _date(row.valid_until),
+        _date(row.suspended_from),
+        row.suspension_reason,
+    )
+
+
+def purchase_state(row: t.Purchase) -> PurchaseState:
+    return PurchaseState(
+        row.purchase_id, row.household_id, row.merchant_id, row.category,
+        Period.parse(row.period), int(row.amount_cents), int(row.credit_cents),
+        int(row.refunded_cents), _period(row.lots_expire), tuple(json.loads(row.refund_ids)),
+    )
+
+
+def unspent_policy(row: t.Month) -> UnspentCreditPolicy | None:
+    if row.unspent_policy is None:
+        return None
+    return UnspentCreditPolicy(row.unspent_policy, row.unspent_after_months, row.unspent_cap_cents)

@@ -1,0 +1,209 @@
+"""The month: preview (no writes), run (exactly once per household), expire, close, seal.
+
+``run_month`` loads the facts in force for the month, assesses every household with the rule
+set in force (``app.engine.fund.assess_fund``), computes the budget from the books (euros
+held + receivable − credit outstanding − payables, plus the month's own contributions and
+funders' shares) and rations when the credits exceed it. It then appends ``run_month``
+commands in chunks of ``chunk_size`` households, each chunk one transaction. Households
+already credited for the month are left out (``month_credit`` primary key), so running a
+month again is a no-op and a run interrupted half-way completes on the next call.
+
+Chunks are formed cheapest-first (contribution and funder share minus credit), so the backing
+invariant checked after each chunk holds at every step when it holds for the whole month.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from app.db import tables as t
+from app.engine import RuleSet
+from app.engine.assess import Assessment, Status
+from app.engine.books.commands import Command
+from app.engine.canonical import canonical_bytes
+from app.engine.fund import FundMonth, assess_fund
+from app.engine.period import Period
+from app.engine.problems import Problem
+from app.ledger.invariants import fund_totals
+from app.services import errors as svc
+from app.services.execute import Db, execute, run_in
+from app.services.households import facts_in_force
+from app.services.rulesets import rule_set_in_force
+
+CHUNK_SIZE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class MonthPlan:
+    period: Period
+    rules: RuleSet
+    fund: FundMonth
+    budget_cents: int
+    commitments: dict[str, str]
+    credited: frozenset[str]
+
+
+def _parse(period: str) -> Period:
+    try:
+        return Period.parse(period)
+    except ValueError as error:
+        raise svc.invalid("period", str(error)) from error
+
+
+def available_cents(session: Session) -> int:
+    """Euros held + receivable − credit outstanding − merchant payables (may be negative)."""
+    totals = fund_totals(session)
+    held = (totals["bank"] + totals["cash"] + totals["members_due"]
+            + totals["top_ups_receivable"] + totals["subsidies_receivable"])
+    return held + totals["member_credit"] + totals["merchants"]
+
+
+def _posted(session: Session, period: Period) -> int:
+    """Net effect on the backing of this month's run already posted (to undo it)."""
+    query = (
+        select(func.coalesce(func.sum(col(t.Posting.amount_cents)), 0))
+        .join(t.LedgerEntry, col(t.LedgerEntry.entry_id) == col(t.Posting.entry_id))
+        .where(col(t.LedgerEntry.period) == str(period),
+               col(t.LedgerEntry.kind).in_(("contribution", "credit")),
+               col(t.Posting.account).like("411:%") | col(t.Posting.account).like("419:%")
+               | col(t.Posting.account).like("4687:%"))
+    )
+    return int(session.execute(query).scalar_one())
+
+
+def plan_month(session: Session, period: Period) -> MonthPlan:
+    """Everything the run needs, computed from one consistent read of the database."""
+    rules = rule_set_in_force(session, period)
+    if rules is None:
+        raise svc.Conflict((Problem("period", f"no adopted rule set is in force in {period}"),),
+                           f"No adopted rule set applies to {period}.")
+    loaded = facts_in_force(session, period)
+    facts = [f for f, _ in loaded]
+    commitments = {f.household_id: c for f, c in loaded}
+    credited = frozenset(session.execute(
+        select(col(t.MonthCredit.household_id)).where(col(t.MonthCredit.period) == str(period))
+    ).scalars())
+    first = assess_fund(rules, facts, period, explain=False)
+    surplus = available_cents(session) - _posted(session, period)
+    budget = max(0, surplus + first.totals.contributions_cents + first.totals.funder_shares_cents)
+    fund = first
+    if first.totals.credits_cents > budget:
+        fund = assess_fund(rules, facts, period, budget_cents=budget, explain=False)
+    return MonthPlan(period, rules, fund, budget, commitments, credited)
+
+
+def _line(a: Assessment, commitment: str) -> dict[str, Any]:
+    assessed = a.status == Status.ASSESSED
+    return {
+        "household_id": a.household_id, "status": a.status.value,
+        "contribution_cents": a.contribution_cents if assessed else None,
+        "credit_cents": a.credit_cents if assessed else None,
+        "funder_share_cents": a.funder_share_cents if assessed else 0,
+        "funder_id": a.funder_id if assessed and a.funder_share_cents else None,
+        "facts_commitment": commitment,
+    }
+
+
+def preview_month(db: Db, period: str) -> dict[str, Any]:
+    """What running the month would book, without writing anything."""
+    plan: MonthPlan = run_in(db, lambda s: plan_month(s, _parse(period)))
+    return _summary(plan) | {
+        "households": [_line(a, plan.commitments[a.household_id]) | {
+            "problems": [p.as_dict() for p in a.problems],
+            "already_credited": a.household_id in plan.credited}
+            for a in plan.fund.assessments],
+    }
+
+
+def _summary(plan: MonthPlan) -> dict[str, Any]:
+    totals = plan.fund.totals
+    return {
+        "period": str(plan.period), "rule_set": plan.rules.ref.as_dict(),
+        "budget_cents": plan.budget_cents, "rationed": plan.fund.rationing is not None,
+        "contribution_cents": totals.contributions_cents,
+        "entitlement_cents": totals.entitlements_cents, "credit_cents": totals.credits_cents,
+        "funder_share_cents": totals.funder_shares_cents, "by_status": dict(totals.by_status),
+    }
+
+
+def _chunks(plan: MonthPlan, size: int) -> list[list[dict[str, Any]]]:
+    lines = [_line(a, plan.commitments[a.household_id])
+             for a in plan.fund.assessments if a.household_id not in plan.credited]
+    if not any(line["status"] == Status.ASSESSED.value for line in lines):
+        return []
+
+    def cost(line: dict[str, Any]) -> tuple[int, str]:
+        net = (line["credit_cents"] or 0) - (line["contribution_cents"] or 0)
+        return net - line["funder_share_cents"], line["household_id"]
+
+    ordered = sorted(lines, key=cost)
+    return [sorted(ordered[i : i + size], key=lambda x: x["household_id"])
+            for i in range(0, len(ordered), size)]
+
+
+def _payload(plan: MonthPlan, index: int, households: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    policy = plan.rules.unspent_credit
+    rationing = plan.fund.rationing
+    return {
+        "period": str(plan.period), "rule_set_hash": plan.rules.content_hash, "chunk": index,
+        "unspent_credit": {"policy": policy.policy, "after_months": policy.after_months,
+                           "cap_cents": policy.cap_cents},
+        "rationing": None if rationing is None else {
+            "budget_cents": plan.budget_cents,
+            "entitlement_total_cents": plan.fund.totals.entitlements_cents},
+        "households": list(households),
+    }
+
+
+def run_month(
+    db: Db, period: str, *, actor: str, idempotency_key: str, now: datetime,
+    chunk_size: int = CHUNK_SIZE,
+) -> dict[str, Any]:
+    """Credit every household not yet credited for ``period``, chunk by chunk."""
+    plan: MonthPlan = run_in(db, lambda s: plan_month(s, _parse(period)))
+    seqs: list[int] = []
+    credited = 0
+    for index, households in enumerate(_chunks(plan, chunk_size)):
+        payload = _payload(plan, index, households)
+        # Content-addressed chunk keys: a retry of the same chunk replays its stored result.
+        digest = hashlib.sha256(canonical_bytes(payload)).hexdigest()[:24]
+        result = execute(db, Command("run_month", payload), actor,
+                         f"{idempotency_key}:{digest}", now)
+        seqs.append(int(result["seq"]))
+        credited += int(result["credited"])
+    return _summary(plan) | {"chunks": len(seqs), "seqs": seqs, "credited": credited,
+                             "already_credited": len(plan.credited)}
+
+
+def expire_credit(
+    db: Db, period: str, household_ids: Sequence[str] | None = None,
+    *, actor: str, idempotency_key: str, now: datetime,
+) -> dict[str, Any]:
+    """Expire (or cap) unspent credit as the month's policy says; default: every holder."""
+    month = _parse(period)
+
+    def holders(session: Session) -> list[str]:
+        return sorted(set(session.execute(
+            select(col(t.CreditLot.household_id)).where(col(t.CreditLot.is_open))
+        ).scalars()))
+
+    ids = sorted(household_ids) if household_ids is not None else run_in(db, holders)
+    payload = {"period": str(month), "household_ids": list(ids)}
+    return execute(db, Command("expire_credit", payload), actor, idempotency_key, now)
+
+
+def close_month(
+    db: Db, period: str, *, actor: str, idempotency_key: str, now: datetime
+) -> dict[str, Any]:
+    """Close a month: no entry is booked in it afterwards (corrections go to a later month)."""
+    payload = {"period": str(_parse(period))}
+    return execute(db, Command("close_month", payload), actor, idempotency_key, now)
+
+

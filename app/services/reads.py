@@ -1,0 +1,173 @@
+"""Reads: a member's balance and lots, history, monthly statement; the fund's position;
+journal pages; a month's status and totals. Nothing here writes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlmodel import Session, col
+
+from app.audit import journal
+from app.db import tables as t
+from app.engine.assess import assess
+from app.engine.period import Period
+from app.ledger.invariants import balances_of, fund_totals
+from app.services import errors as svc
+from app.services.execute import Db, run_in
+from app.services.households import facts_in_force
+from app.services.rulesets import rule_set_in_force
+
+
+def _household(session: Session, household_id: str) -> t.Household:
+    row = session.get(t.Household, household_id)
+    if row is None:
+        raise svc.not_found("household", household_id)
+    return row
+
+
+def balances(db: Db, household_id: str) -> dict[str, Any]:
+    """Credit available, contribution due, and the open lots (oldest first) with expiry."""
+
+    def read(session: Session) -> dict[str, Any]:
+        _household(session, household_id)
+        own = balances_of(session, [f"411:{household_id}", f"419:{household_id}"])
+        lots = session.execute(
+            select(t.CreditLot).where(t.CreditLot.household_id == household_id,
+                                      col(t.CreditLot.is_open))
+            .order_by(col(t.CreditLot.period), col(t.CreditLot.lot_id))
+        ).scalars()
+        return {
+            "household_id": household_id,
+            "credit_cents": -own[f"419:{household_id}"],
+            "due_cents": own[f"411:{household_id}"],
+            "lots": [{"lot_id": lot.lot_id, "period": lot.period,
+                      "remaining_cents": int(lot.remaining_cents),
+                      "expires_after": lot.expires_period} for lot in lots],
+        }
+
+    result: dict[str, Any] = run_in(db, read)
+    return result
+
+
+def history(db: Db, household_id: str, limit: int = 200) -> list[dict[str, Any]]:
+    """The household's postings (what it owes, its credit), newest first."""
+
+    def read(session: Session) -> list[dict[str, Any]]:
+        _household(session, household_id)
+        rows = session.execute(
+            select(t.LedgerEntry.entry_id, t.LedgerEntry.seq, t.LedgerEntry.period,
+                   t.LedgerEntry.kind, t.LedgerEntry.memo, t.Posting.account,
+                   t.Posting.amount_cents)
+            .join(t.Posting, col(t.Posting.entry_id) == col(t.LedgerEntry.entry_id))
+            .where(or_(col(t.Posting.account) == f"411:{household_id}",
+                       col(t.Posting.account) == f"419:{household_id}"))
+            .order_by(col(t.Posting.seq).desc(), col(t.Posting.entry_id).desc())
+            .limit(limit)
+        )
+        return [{"entry_id": e, "seq": int(s), "period": p, "kind": k, "memo": m,
+                 "account": a, "amount_cents": int(c)} for e, s, p, k, m, a, c in rows]
+
+    result: list[dict[str, Any]] = run_in(db, read)
+    return result
+
+
+def statement(db: Db, household_id: str, period: str) -> dict[str, Any]:
+    """What the household owed and received for a month, with the explanation (fr and en)."""
+
+    def read(session: Session) -> dict[str, Any]:
+        household = _household(session, household_id)
+        month = Period.parse(period)
+        mark = session.get(t.MonthCredit, (household_id, str(month)))
+        if mark is None:
+            raise svc.not_found("statement", f"{household_id} {month}")
+        record = session.get(t.Journal, mark.seq)
+        payload = json.loads(record.payload) if record is not None else {}
+        line = next(h for h in payload["households"] if h["household_id"] == household_id)
+        out: dict[str, Any] = {
+            "household_id": household_id, "period": str(month), "seq": int(mark.seq),
+            "contribution_cents": line["contribution_cents"], "credit_cents": line["credit_cents"],
+            "funder_share_cents": line["funder_share_cents"],
+            "rationed": payload.get("rationing") is not None, "explanation": None,
+        }
+        if not household.erased:
+            out["explanation"] = _explanation(session, household_id, month)
+        return out
+
+    result: dict[str, Any] = run_in(db, read)
+    return result
+
+
+def _explanation(session: Session, household_id: str, month: Period) -> dict[str, str] | None:
+    rules = rule_set_in_force(session, month)
+    loaded = facts_in_force(session, month, [household_id])
+    if rules is None or not loaded:
+        return None
+    explanation = assess(rules, loaded[0][0], month).explanation
+    if explanation is None:
+        return None
+    return {"fr": explanation.render("fr"), "en": explanation.render("en")}
+
+
+def fund_position(db: Db) -> dict[str, Any]:
+    """Bank, cash, credit in circulation, payables, receivables, reserves."""
+
+    def read(session: Session) -> dict[str, Any]:
+        totals = fund_totals(session)
+        expired = balances_of(session, ["7588"])["7588"]
+        held = (totals["bank"] + totals["cash"] + totals["members_due"]
+                + totals["top_ups_receivable"] + totals["subsidies_receivable"])
+        owed = -totals["member_credit"] - totals["merchants"]
+        return {
+            "bank_cents": totals["bank"], "cash_cents": totals["cash"],
+            "members_due_cents": totals["members_due"],
+            "top_ups_receivable_cents": totals["top_ups_receivable"],
+            "subsidies_receivable_cents": totals["subsidies_receivable"],
+            "credit_in_circulation_cents": -totals["member_credit"],
+            "merchants_payable_cents": -totals["merchants"],
+            "dedicated_funds_cents": -totals["dedicated_funds"],
+            "expired_credit_cents": -expired,
+            "reserve_cents": held - owed,
+        }
+
+    result: dict[str, Any] = run_in(db, read)
+    return result
+
+
+def journal_page(db: Db, after_seq: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+    """Journal records after ``after_seq`` (at most ``limit``, 1..1000), with hashes."""
+    size = max(1, min(limit, 1000))
+    result: list[dict[str, Any]] = run_in(db, lambda s: journal.page(s, after_seq, size))
+    return result
+
+
+def month_status(db: Db, period: str) -> dict[str, Any]:
+    """Status (open/closed/sealed), households credited, totals booked, checkpoint."""
+
+    def read(session: Session) -> dict[str, Any]:
+        month = str(Period.parse(period))
+        row = session.get(t.Month, month)
+        credited = session.execute(
+            select(func.count()).select_from(t.MonthCredit).where(t.MonthCredit.period == month)
+        ).scalar_one()
+        sums = session.execute(
+            select(t.LedgerEntry.kind, func.sum(t.Posting.amount_cents))
+            .join(t.Posting, col(t.Posting.entry_id) == col(t.LedgerEntry.entry_id))
+            .where(t.LedgerEntry.period == month, col(t.Posting.amount_cents) > 0)
+            .group_by(col(t.LedgerEntry.kind))
+        )
+        seal = session.get(t.Checkpoint, month)
+        return {
+            "period": month, "status": "open" if row is None else row.status,
+            "households_credited": int(credited),
+            "totals_cents": {str(k): int(v) for k, v in sums},
+            "checkpoint": None if seal is None else {
+                "seq": seal.seq, "journal_size": seal.journal_size, "head_hash": seal.head_hash,
+                "balances_digest": seal.balances_digest, "engine_version": seal.engine_version,
+                "run_fingerprint": seal.run_fingerprint, "signature": seal.signature,
+                "public_key": seal.public_key},
+        }
+
+    result: dict[str, Any] = run_in(db, read)
+    return result
