@@ -68,7 +68,7 @@ def not_assessed(shape: Composition) -> Finding:
     return Finding(
         Severity.INFO,
         "probe.not_assessed",
-        f"Composition « {shape.label} » : aucun revenu sondé ne donne de participation "
+        f"Composition « {shape.french} » : aucun revenu sondé ne donne de participation "
         "(foyer non éligible ou donnée manquante) ; elle n'est pas vérifiée.",
         f'Composition "{shape.label}": no probed income gives a contribution (not eligible '
         "or missing data); it is not checked.",
@@ -85,7 +85,7 @@ def decreasing(shape: Composition, curve: Curve) -> list[Finding]:
         Finding(
             Severity.ERROR,
             "contribution.decreasing",
-            f"Composition « {shape.label} » : avec {_eur(i2, 'fr')} de ressources, la "
+            f"Composition « {shape.french} » : avec {_eur(i2, 'fr')} de ressources, la "
             f"participation ({_eur(c2, 'fr')}) est plus basse qu'avec {_eur(i1, 'fr')} "
             f"({_eur(c1, 'fr')}) ; {len(drops)} baisse(s) en tout.",
             f'Composition "{shape.label}": with {_eur(i2, "en")} of resources the '
@@ -120,7 +120,7 @@ def jump(
         ("jump_cents", size),
     )
     fr = (
-        f"Composition « {shape.label} » : entre {_eur(low[0], 'fr')} et {_eur(high[0], 'fr')} "
+        f"Composition « {shape.french} » : entre {_eur(low[0], 'fr')} et {_eur(high[0], 'fr')} "
         f"de ressources, la participation saute de {_eur(size, 'fr')} "
         f"({_eur(low[1], 'fr')} -> {_eur(high[1], 'fr')})"
     )
@@ -160,7 +160,7 @@ def marginal(
         Finding(
             Severity.ERROR,
             "contribution.marginal_rate",
-            f"Composition « {shape.label} » : entre {_eur(low[0], 'fr')} et "
+            f"Composition « {shape.french} » : entre {_eur(low[0], 'fr')} et "
             f"{_eur(high[0], 'fr')} de ressources, la participation augmente de "
             f"{_percent(rate_bp, 'fr')} des ressources en plus (limite {_percent(bound_bp, 'fr')}).",
             f'Composition "{shape.label}": between {_eur(low[0], "en")} and '
@@ -200,7 +200,7 @@ def share(shape: Composition, curve: Curve, share: Fraction) -> list[Finding]:
         Finding(
             Severity.ERROR,
             "contribution.share_of_resources",
-            f"Composition « {shape.label} » : la participation dépasse "
+            f"Composition « {shape.french} » : la participation dépasse "
             f"{_percent(share_bp, 'fr')} des ressources {_span(first, last, 'fr')} "
             f"(par exemple {_eur(owed, 'fr')} pour {_eur(first, 'fr')}).",
             f'Composition "{shape.label}": the contribution is above '

@@ -52,11 +52,19 @@ class Threshold:
 
 @dataclass(frozen=True, slots=True)
 class Composition:
-    """A household shape probed at many incomes: ages (oldest first) and attributes."""
+    """A household shape probed at many incomes: ages (oldest first) and attributes.
+
+    ``label`` (English) names it in evidence; ``label_fr`` in French messages.
+    """
 
     label: str
     ages: tuple[int, ...]
     attributes: tuple[tuple[str, str], ...] = ()
+    label_fr: str | None = None
+
+    @property
+    def french(self) -> str:
+        return self.label_fr or self.label
 
     def facts(self, period: Period, income_cents: int) -> HouseholdFacts:
         persons = tuple(Person(date(period.year - age, 1, 1)) for age in self.ages)
@@ -70,11 +78,19 @@ class Composition:
 
 
 DEFAULT_COMPOSITIONS = (
-    Composition("1 adult", (40,)),
-    Composition("2 adults", (40, 38)),
-    Composition("1 adult + 1 child (8)", (35, 8)),
-    Composition("2 adults + 2 children (15, 8)", (42, 40, 15, 8)),
-    Composition("2 adults + 3 children (15, 8, 3)", (42, 40, 15, 8, 3)),
+    Composition("1 adult", (40,), label_fr="1 adulte"),
+    Composition("2 adults", (40, 38), label_fr="2 adultes"),
+    Composition("1 adult + 1 child (8)", (35, 8), label_fr="1 adulte + 1 enfant (8 ans)"),
+    Composition(
+        "2 adults + 2 children (15, 8)",
+        (42, 40, 15, 8),
+        label_fr="2 adultes + 2 enfants (15 et 8 ans)",
+    ),
+    Composition(
+        "2 adults + 3 children (15, 8, 3)",
+        (42, 40, 15, 8, 3),
+        label_fr="2 adultes + 3 enfants (15, 8 et 3 ans)",
+    ),
 )
 
 
@@ -91,7 +107,7 @@ def compositions_for(
     for attributes in seen[:limit]:
         tag = ", ".join(f"{key}={value}" for key, value in attributes)
         shapes += [
-            Composition(f"{shape.label} [{tag}]", shape.ages, attributes)
+            Composition(f"{shape.label} [{tag}]", shape.ages, attributes, f"{shape.french} [{tag}]")
             for shape in DEFAULT_COMPOSITIONS
         ]
     return tuple(shapes)
