@@ -262,3 +262,34 @@ def test_preview_never_depends_on_household_order(households: list[HouseholdFact
         preview(CURRENT, PROPOSED, households, PERIOD, budget_cents=95000).as_dict()
         == preview(CURRENT, PROPOSED, HOUSEHOLDS, PERIOD, budget_cents=95000).as_dict()
     )
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 5), st.one_of(st.none(), st.integers(0, 600000))),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_household_changes_add_up_to_the_change_of_totals(
+    shapes: list[tuple[int, int | None]],
+) -> None:
+    households = [
+        HouseholdFacts(f"h{i:02d}", (ADULT,) * persons, income_cents=income)
+        for i, (persons, income) in enumerate(shapes)
+    ]
+    result = preview(CURRENT, PROPOSED, households, PERIOD)
+    assert result.current is not None
+    before, after = result.current, result.proposed
+    deltas = [c.net_delta_cents for c in result.changes if c.net_delta_cents is not None]
+    # Statuses are the same on both sides here (only income is ever missing).
+    assert sum(deltas) == (after.credits_cents - after.contributions_cents) - (
+        before.credits_cents - before.contributions_cents
+    )
+    assert sum(result.buckets.values()) == len(households)
+    assert sum(row.households for row in result.deciles) == len(households)
+    assert sum(row.net_change_cents for row in result.deciles) == sum(deltas)
+    assert (
+        after.net_cost_cents
+        == after.credits_cents - after.contributions_cents - after.funder_shares_cents
+    )
