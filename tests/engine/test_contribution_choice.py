@@ -89,7 +89,7 @@ def test_missing_choice_needs_data_and_the_bounds_are_still_offered() -> None:
         rules.contribution.node.evaluate(ctx, None)
     assert missing.value.field == "chosen_contribution_cents"
     assert "1,00 €" in missing.value.reason and "150,00 €" in missing.value.reason
-    assert ctx.choice == ChoiceBounds(100, 15000, 5000, 100, (), False)
+    assert ctx.choice == ChoiceBounds(100, 15000, 5000, 100, None)
 
 
 SHARE_FLOOR = {
@@ -104,7 +104,7 @@ def test_computed_bounds_round_min_up_and_max_down() -> None:
     # 40 001 × 2.5 % = 1 000.025 -> minimum 1 001; 40 001 × 10 % = 4 000.1 -> maximum 4 000.
     ctx = context(rules, household(40001, chosen_cents=1001))
     assert rules.contribution.node.evaluate(ctx, None) == (1001, 1)
-    assert ctx.choice == ChoiceBounds(1001, 4000, None, None, (), False)
+    assert ctx.choice == ChoiceBounds(1001, 4000, None, None, None)
     for refused in (1000, 4001):
         with pytest.raises(Rejected) as error:
             rules.contribution.node.evaluate(

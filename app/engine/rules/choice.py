@@ -169,9 +169,7 @@ def _fixed_offer(
                 f"{path}.suggested_cents", f"the suggested amount is not acceptable: {refusal}"
             )
             return False, None
-        bounds = ChoiceBounds(
-            low, high, suggested.cents, step_cents, bounds.levels_cents, bounds.has_levels
-        )
+        bounds = ChoiceBounds(low, high, suggested.cents, step_cents, bounds.levels_cents)
     return True, bounds
 
 

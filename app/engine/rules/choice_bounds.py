@@ -81,32 +81,33 @@ def _in_words(amounts: Sequence[int]) -> str:
 class ChoiceBounds:
     """What a member may choose this month (whole cents). ``max_cents`` None = no maximum.
 
-    ``levels_cents`` are the levels within the bounds (empty when the rule has no levels).
+    ``levels_cents`` are the rule's levels within the bounds; None when the rule has no levels.
     """
 
     min_cents: int
     max_cents: int | None
     suggested_cents: int | None
     step_cents: int | None
-    levels_cents: tuple[int, ...]
-    has_levels: bool = False
+    levels_cents: tuple[int, ...] | None
 
     def refusal(self, chosen_cents: int) -> str | None:
         """Why ``chosen_cents`` is not acceptable, in words naming what is; None if it is."""
-        shown = euros(chosen_cents)
-        if self.has_levels:
+        if self.levels_cents is not None:
             if chosen_cents in self.levels_cents:
                 return None
             if not self.levels_cents:
                 return f"no amount can be chosen this month: no level is within {self.range_text()}"
             return (
-                f"the chosen contribution {shown} is not one of the amounts offered: "
+                f"the chosen contribution {euros(chosen_cents)} is not one of the amounts offered: "
                 f"choose {_in_words(self.levels_cents)}"
             )
         if chosen_cents < self.min_cents or (
             self.max_cents is not None and chosen_cents > self.max_cents
         ):
-            return f"the chosen contribution {shown} is out of bounds: choose {self.range_text()}"
+            return (
+                f"the chosen contribution {euros(chosen_cents)} is out of bounds: "
+                f"choose {self.range_text()}"
+            )
         if self.step_cents is not None and (chosen_cents - self.min_cents) % self.step_cents:
             return self._off_grid(chosen_cents)
         return None
@@ -150,7 +151,7 @@ class ChoiceBounds:
             result.append(
                 step(path, "free_choice.step", min_cents=self.min_cents, step_cents=self.step_cents)
             )
-        if self.has_levels and self.levels_cents:
+        if self.levels_cents:
             result.append(
                 step(
                     path,
@@ -172,31 +173,35 @@ def offer(
     levels_cents: tuple[int, ...] | None,
 ) -> tuple[ChoiceBounds, int]:
     """Round the exact bounds (min up, max down) and fit the suggestion; also the raw min."""
-    raw_min = max(0, -(-computed_min[0] // computed_min[1]))
-    max_cents = None if computed_max is None else max(0, computed_max[0] // computed_max[1])
-    min_cents = raw_min if max_cents is None else min(raw_min, max_cents)
-    levels = tuple(
-        level
-        for level in levels_cents or ()
-        if level >= min_cents and (max_cents is None or level <= max_cents)
-    )
-    bounds = ChoiceBounds(min_cents, max_cents, None, step_cents, levels, levels_cents is not None)
+    raw_min = -(-computed_min[0] // computed_min[1])  # ceiling: the minimum rounds UP
+    if raw_min < 0:
+        raw_min = 0
+    max_cents: int | None = None
+    min_cents = raw_min
+    if computed_max is not None:
+        max_cents = computed_max[0] // computed_max[1]  # floor: the maximum rounds DOWN
+        if max_cents < 0:
+            max_cents = 0
+        if min_cents > max_cents:
+            min_cents = max_cents
+    levels: tuple[int, ...] | None = None
+    if levels_cents is not None:
+        levels = tuple(
+            level
+            for level in levels_cents
+            if level >= min_cents and (max_cents is None or level <= max_cents)
+        )
+    bounds = ChoiceBounds(min_cents, max_cents, None, step_cents, levels)
     if suggested is not None:
         wanted = round_ratio(suggested[0], suggested[1])
-        bounds = ChoiceBounds(
-            min_cents,
-            max_cents,
-            _fit(bounds, wanted),
-            step_cents,
-            levels,
-            levels_cents is not None,
-        )
+        fitted = _fit(bounds, wanted)
+        bounds = ChoiceBounds(min_cents, max_cents, fitted, step_cents, levels)
     return bounds, raw_min
 
 
 def _fit(bounds: ChoiceBounds, wanted: int) -> int | None:
     """The acceptable amount nearest at or above ``wanted``, else the highest acceptable one."""
-    if bounds.has_levels:
+    if bounds.levels_cents is not None:
         above = [level for level in bounds.levels_cents if level >= wanted]
         if above:
             return above[0]

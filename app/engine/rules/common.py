@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from app.engine.exact import Q
@@ -71,6 +72,7 @@ def read_base(reader: Reader, doc: Mapping[str, Any], path: str, *, money_only: 
     return value
 
 
+@lru_cache(maxsize=4096)  # called with a rule's own thresholds only: explanations reuse them
 def base_text(base: str, value: int, lang: str) -> str:
     """A value written in the base's unit, for people: euros for money bases, else a count."""
     if base == "persons":

@@ -18,6 +18,7 @@ from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from math import lcm
 from typing import Any
 
@@ -209,7 +210,8 @@ class LinearAverageRateScale:
         )
 
 
-def _slice_text(base: str, starts: Sequence[int], i: int, lang: str) -> str:
+@lru_cache(maxsize=4096)  # a rule's own slices only: explanations reuse them
+def _slice_text(base: str, starts: tuple[int, ...], i: int, lang: str) -> str:
     low = base_text(base, starts[i], lang)
     if i == len(starts) - 1:
         return f"au-delà de {low}" if lang == "fr" else f"above {low}"
