@@ -18,6 +18,7 @@ from app.engine.money import Rounding, round_ratio
 from app.engine.period import Period
 from app.engine.problems import Problem
 from app.engine.resources import Context, NeedsData
+from app.engine.rules.choice_bounds import ChoiceBounds
 from app.engine.rules.nodes import Rejected
 from app.engine.ruleset import RuleSet
 
@@ -69,6 +70,7 @@ class Assessment:
     credit_pending_fund: bool = False
     problems: tuple[Problem, ...] = ()
     explanation: Explanation | None = None
+    choice: ChoiceBounds | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -82,7 +84,21 @@ class Assessment:
             "credit_pending_fund": self.credit_pending_fund,
             "problems": [p.as_dict() for p in self.problems],
             "explanation": self.explanation.as_dict() if self.explanation else None,
+            "choice": _choice_dict(self.choice),
         }
+
+
+def _choice_dict(choice: ChoiceBounds | None) -> dict[str, object] | None:
+    """The free-choice bounds offered to the member, or None when the rules have no choice."""
+    if choice is None:
+        return None
+    return {
+        "min_cents": choice.min_cents,
+        "max_cents": choice.max_cents,
+        "suggested_cents": choice.suggested_cents,
+        "step_cents": choice.step_cents,
+        "levels_cents": list(choice.levels_cents) if choice.levels_cents is not None else None,
+    }
 
 
 def assess(
@@ -90,60 +106,44 @@ def assess(
 ) -> Assessment:
     """Compute what one household owes and receives for ``period`` under ``rules``."""
     ctx = Context(facts, period, rules.definitions)
-    contribution_trace: list[Step] | None = [] if explain else None
-    credit_trace: list[Step] | None = [] if explain else None
+    traces: _Traces = ([], []) if explain else (None, None)
+    contribution_trace, credit_trace = traces
     try:
         if rules.eligibility is not None:
             reasons = rules.eligibility.check(ctx, credit_trace)
             if reasons:
-                return _outcome(
-                    rules,
-                    facts,
-                    period,
-                    Status.NOT_ELIGIBLE,
-                    reasons,
-                    explain,
-                    contribution_trace,
-                    credit_trace,
-                )
+                return _outcome(rules, ctx, Status.NOT_ELIGIBLE, reasons, traces)
         contribution_cents = _contribution(rules, ctx, contribution_trace)
         ctx.contribution_cents = contribution_cents
         credit_cents = _credit(rules, ctx, credit_trace)
     except NeedsData as missing:
         problem = Problem(missing.field, missing.reason)
-        return _outcome(
-            rules,
-            facts,
-            period,
-            Status.NEEDS_DATA,
-            (problem,),
-            explain,
-            contribution_trace,
-            credit_trace,
-        )
+        return _outcome(rules, ctx, Status.NEEDS_DATA, (problem,), traces)
     except Rejected as rejected:
-        return _outcome(
-            rules,
-            facts,
-            period,
-            Status.REJECTED,
-            (rejected.problem,),
-            explain,
-            contribution_trace,
-            credit_trace,
-        )
-    pending = credit_cents is None
+        return _outcome(rules, ctx, Status.REJECTED, (rejected.problem,), traces)
+    funder_share_cents = ctx.funder_share_cents
+    if credit_cents is not None:
+        # The funder's share is part of the credit: never more than the rounded credit.
+        funder_share_cents = min(funder_share_cents, credit_cents)
     return Assessment(
         household_id=facts.household_id,
         period=period,
         status=Status.ASSESSED,
         contribution_cents=contribution_cents,
         credit_cents=credit_cents,
-        funder_share_cents=ctx.funder_share_cents,
+        funder_share_cents=funder_share_cents,
         funder_id=ctx.funder_id,
-        credit_pending_fund=pending,
-        explanation=_explanation(rules, facts, period, contribution_trace, credit_trace),
+        credit_pending_fund=credit_cents is None,
+        explanation=_explanation(rules, facts, period, *traces),
+        choice=_choice(ctx),
     )
+
+
+_Traces = tuple[list[Step] | None, list[Step] | None]
+
+
+def _choice(ctx: Context) -> ChoiceBounds | None:
+    return ctx.choice if isinstance(ctx.choice, ChoiceBounds) else None
 
 
 def _contribution(rules: RuleSet, ctx: Context, trace: list[Step] | None) -> int:
@@ -223,21 +223,14 @@ def _inputs(facts: HouseholdFacts) -> tuple[tuple[str, int | str], ...]:
 
 
 def _outcome(
-    rules: RuleSet,
-    facts: HouseholdFacts,
-    period: Period,
-    status: Status,
-    problems: tuple[Problem, ...],
-    explain: bool,
-    contribution_trace: list[Step] | None,
-    credit_trace: list[Step] | None,
+    rules: RuleSet, ctx: Context, status: Status, problems: tuple[Problem, ...], traces: _Traces
 ) -> Assessment:
+    """An outcome without amounts: not eligible, needs data or rejected, with its reasons."""
     return Assessment(
-        household_id=facts.household_id,
-        period=period,
+        household_id=ctx.facts.household_id,
+        period=ctx.period,
         status=status,
         problems=problems,
-        explanation=_explanation(rules, facts, period, contribution_trace, credit_trace)
-        if explain
-        else None,
+        explanation=_explanation(rules, ctx.facts, ctx.period, *traces),
+        choice=_choice(ctx),
     )

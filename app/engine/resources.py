@@ -8,9 +8,10 @@ from the rule set, with the usual French defaults.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
+from math import lcm
 
 from app.engine.exact import Q
 from app.engine.facts import HouseholdFacts
@@ -41,16 +42,43 @@ class ConsumptionUnits:
     """Equivalence scale: the first (oldest) person weighs ``first_person``; others by age band.
 
     Default: the OECD-modified scale used by INSEE (1; 0.5 from age 14; 0.3 under 14).
+    Weights are also kept as integers over one common denominator, so a household's units
+    are summed with integer additions on the hot path.
     """
 
     first_person: Fraction = Fraction(1)
     bands: tuple[AgeBand, ...] = (AgeBand(14, Fraction(1, 2)), AgeBand(0, Fraction(3, 10)))
+    denominator: int = field(init=False, default=1)
+    first_scaled: int = field(init=False, default=1)
+    bands_scaled: tuple[tuple[int, int], ...] = field(init=False, default=())
+
+    def __post_init__(self) -> None:
+        denominator = self.first_person.denominator
+        for band in self.bands:
+            denominator = lcm(denominator, band.weight.denominator)
+        object.__setattr__(self, "denominator", denominator)
+        object.__setattr__(self, "first_scaled", int(self.first_person * denominator))
+        scaled = tuple((band.min_age, int(band.weight * denominator)) for band in self.bands)
+        object.__setattr__(self, "bands_scaled", scaled)
 
     def weight_of_other(self, age: int) -> Fraction:
         for band in self.bands:  # sorted by min_age descending
             if age >= band.min_age:
                 return band.weight
         return self.bands[-1].weight
+
+    def units(self, ages: tuple[int, ...]) -> Q:
+        """Consumption units of a household (ages oldest first) as an exact ``Q``."""
+        total = self.first_scaled
+        bands = self.bands_scaled
+        for age in ages[1:]:
+            for min_age, weight in bands:
+                if age >= min_age:
+                    total += weight
+                    break
+            else:
+                total += bands[-1][1]
+        return (total, self.denominator)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,12 +170,16 @@ class Context:
         return self._ages
 
     def consumption_units(self) -> Fraction:
-        scale = self.definitions.consumption_units
-        ages = self.ages()
-        total = scale.first_person
-        for age in ages[1:]:
-            total += scale.weight_of_other(age)
-        return total
+        num, den = self.consumption_units_q()
+        return Fraction(num, den)
+
+    def consumption_units_q(self) -> Q:
+        """Consumption units as an exact ``Q`` (cached with the bases)."""
+        cached = self._cache.get("_cu")
+        if cached is None:
+            cached = self.definitions.consumption_units.units(self.ages())
+            self._cache["_cu"] = cached
+        return cached
 
     def children(self, below_age: int) -> int:
         return sum(1 for age in self.ages() if age < below_age)
@@ -169,8 +201,8 @@ class Context:
         elif name == "income_per_person":
             value = (self.income_cents(), self.persons())
         elif name == "income_per_cu":
-            units = self.consumption_units()
-            value = (self.income_cents() * units.denominator, units.numerator)
+            units_num, units_den = self.consumption_units_q()
+            value = (self.income_cents() * units_den, units_num)
         elif name == "quotient_familial":
             parts = self.family_parts()
             value = (self.income_cents() * parts.denominator, parts.numerator)
