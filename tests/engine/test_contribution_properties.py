@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.engine import assess
+from app.engine import Status, assess
 from app.engine.explain import catalogue, render_step
 from tests.engine.contribution_support import ADULT, CHILD, PERIOD, TEEN, exact, household, rule_set
 
@@ -186,3 +186,26 @@ def test_every_step_has_a_french_and_english_sentence(
         for lang in ("fr", "en"):
             text = render_step(item, lang)
             assert "{" not in text and "_cents" not in text
+
+
+@given(
+    st.integers(0, 20000),
+    st.integers(0, 20000),
+    st.one_of(st.none(), st.integers(1, 1000)),
+    st.integers(0, 30000),
+)
+def test_a_free_choice_is_kept_exactly_or_rejected_never_corrected(
+    low: int, width: int, step_cents: int | None, chosen_cents: int
+) -> None:
+    formula: dict[str, Any] = {"kind": "free_choice", "min_cents": low, "max_cents": low + width}
+    if step_cents is not None:
+        formula["step_cents"] = step_cents
+    result = assess(rule_set(formula), household(None, chosen_cents=chosen_cents), PERIOD)
+    allowed = low <= chosen_cents <= low + width and (
+        step_cents is None or (chosen_cents - low) % step_cents == 0
+    )
+    if allowed:
+        assert (result.status, result.contribution_cents) == (Status.ASSESSED, chosen_cents)
+    else:
+        assert result.status is Status.REJECTED and result.contribution_cents is None
+        assert result.problems[0].path == "chosen_contribution_cents"

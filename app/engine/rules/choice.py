@@ -51,10 +51,8 @@ class FreeChoice:
         if chosen is None:
             raise NeedsData(
                 CHOICE_FIELD,
-                "the member has not chosen a contribution for this month "
-                f"(between {euros(bounds.min_cents)} and "
-                + ("no maximum" if bounds.max_cents is None else euros(bounds.max_cents))
-                + ")",
+                "the member has not chosen a contribution for this month: "
+                f"they may choose {bounds.range_text()}",
             )
         refusal = bounds.refusal(chosen)
         if refusal is not None:
