@@ -81,15 +81,25 @@ def format_param(name: str, value: ParamValue, lang: str) -> str:
     if name.endswith("_cents") and isinstance(value, (int, Fraction)):
         return _money(value, lang)
     if name.endswith("_rate") and isinstance(value, (int, Fraction)):
-        percent = format_rate(Fraction(value) * 100)
+        percent = _short_decimal(Fraction(value) * 100)
         return f"{percent.replace('.', ',')} %" if lang == "fr" else f"{percent}%"
     if name.endswith("_minutes") and isinstance(value, int):
         hours, minutes = divmod(value, 60)
         return f"{hours} h {minutes:02d}" if minutes else f"{hours} h"
     if isinstance(value, Fraction):
-        text = format_rate(value)
+        text = _short_decimal(value)
         return text.replace(".", ",") if lang == "fr" else text
     return str(value)
+
+
+def _short_decimal(value: Fraction) -> str:
+    """Exact decimal when it has at most 4 decimals, else "≈" and 4 decimals (for people only)."""
+    text = format_rate(value)
+    if "/" not in text and len(text.partition(".")[2]) <= 4:
+        return text
+    scaled = value * 10_000
+    rounded = Fraction(round(scaled), 10_000)  # round-half-even on an exact Fraction: display only
+    return "≈ " + format_rate(rounded)
 
 
 def _money(value: int | Fraction, lang: str) -> str:
