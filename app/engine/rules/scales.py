@@ -191,23 +191,31 @@ class LinearAverageRateScale:
 
     def _step(self, i: int, base: Q, rate: Q, value: Q) -> Step:
         last = i == len(self.starts) - 1
-        params: dict[str, Any] = {
-            "from_fr": base_text(self.base, self.starts[i], "fr"),
-            "from_en": base_text(self.base, self.starts[i], "en"),
-            "from_rate": self.rates[i],
-        }
-        if not last:
-            params["to_fr"] = base_text(self.base, self.starts[i + 1], "fr")
-            params["to_en"] = base_text(self.base, self.starts[i + 1], "en")
-            params["to_rate"] = self.rates[i + 1]
         return step(
             f"{self.path}.thresholds[{i}]",
             "linear_average_rate_scale.beyond" if last else "linear_average_rate_scale",
             average_rate=Fraction(rate[0], rate[1]),
             result_cents=q_cents(value),
-            **params,
+            **_segment_params(self.base, self.starts, self.rates, i),
             **base_params(self.base, base),
         )
+
+
+@lru_cache(maxsize=4096)  # a rule's own segments only: explanations reuse them
+def _segment_params(
+    base: str, starts: tuple[int, ...], rates: tuple[Fraction, ...], i: int
+) -> dict[str, Any]:
+    """The fixed words of segment ``i`` (its thresholds and rates); callers must not mutate."""
+    params: dict[str, Any] = {
+        "from_fr": base_text(base, starts[i], "fr"),
+        "from_en": base_text(base, starts[i], "en"),
+        "from_rate": rates[i],
+    }
+    if i < len(starts) - 1:
+        params["to_fr"] = base_text(base, starts[i + 1], "fr")
+        params["to_en"] = base_text(base, starts[i + 1], "en")
+        params["to_rate"] = rates[i + 1]
+    return params
 
 
 @lru_cache(maxsize=4096)  # a rule's own slices only: explanations reuse them
