@@ -30,6 +30,7 @@ from app.engine.problems import EngineError, InvalidInput, Problem, RuleSetInval
 from app.services import errors as service_errors
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+UNREADABLE_BODY = "There was an error parsing the body"  # FastAPI's 400 for undecodable bodies
 TYPE_PREFIX = "urn:caisse:problem:"
 
 logger = logging.getLogger("caisse.api")
@@ -137,6 +138,18 @@ async def on_http_error(request: Request, exc: Exception) -> ProblemResponse:
         return await on_unexpected(request, exc)
     phrase = HTTPStatus(exc.status_code).phrase
     detail = exc.detail if isinstance(exc.detail, str) else phrase
+    if exc.status_code == 400 and detail == UNREADABLE_BODY:
+        # A body that is not even text (e.g. not UTF-8) is a malformed request like any other.
+        return problem_response(
+            request,
+            status=422,
+            code="validation",
+            title="The request is not valid",
+            detail="1 field of the request is not valid.",
+            problems=[
+                Problem("body", "the body is not valid JSON (it cannot be read as UTF-8 text)")
+            ],
+        )
     if exc.status_code == 404 and detail == phrase:
         detail = f"There is no endpoint at {request.url.path}; see /docs."
     return problem_response(
