@@ -1,7 +1,7 @@
-"""Fast batch assessment: many households, one rule set, one month, no explanations.
+"""Fast batch assessment: many households, one rule set, one month.
 
-``assess_batch(rules, households, period)`` returns, for every household, exactly what
-``assess(rules, facts, period, explain=False)`` returns (proved by a Hypothesis test); it is
+``assess_batch(rules, households, period, explain=...)`` returns, for every household,
+exactly what ``assess(rules, facts, period, explain=...)`` returns (proved by a Hypothesis test); it is
 only faster. How:
 
 - A household's ages matter to the supported rules only through the age classes the rule set
@@ -13,6 +13,8 @@ only faster. How:
 - Clauses that read income (``proportional``, ``linear_average_rate_scale`` and the
   ``min``/``max``/``sum``/``clamp`` combinators over them) are compiled from the rule
   document into closures over integers, with the same exact arithmetic as the nodes.
+- With ``explain=True`` the explanations are the nodes' own steps (``batch_explain``),
+  traced once per composition for a composition-only section.
 - Anything else falls back to ``assess``: a rule set with eligibility, engagement or another
   kind (``compile_batch`` returns ``None``), and any household with missing or odd facts
   (no persons, an unknown birth date, no income where income is read).
@@ -33,6 +35,8 @@ from app.engine.batch_compile import (
     reads_income,
     rounder,
 )
+from app.engine.batch_explain import SectionTracer, explanation
+from app.engine.explain import Explanation
 from app.engine.facts import HouseholdFacts
 from app.engine.period import Period
 from app.engine.rules.nodes import CONTRIBUTION_KINDS, CREDIT_KINDS, Kinds
@@ -48,9 +52,10 @@ class BatchResult:
     contributions_cents: Sequence[int | None]
     credits_cents: Sequence[int | None]
     fallback: Mapping[int, Assessment]
+    explanations: Sequence[Explanation | None] = ()
 
     def assessment(self, index: int) -> Assessment:
-        """The ``Assessment`` that ``assess(..., explain=False)`` gives household ``index``."""
+        """The ``Assessment`` that ``assess`` gives household ``index``."""
         found = self.fallback.get(index)
         if found is not None:
             return found
@@ -60,6 +65,7 @@ class BatchResult:
             status=Status.ASSESSED,
             contribution_cents=self.contributions_cents[index],
             credit_cents=self.credits_cents[index],
+            explanation=self.explanations[index] if self.explanations else None,
         )
 
     def assessments(self) -> list[Assessment]:
@@ -67,15 +73,19 @@ class BatchResult:
 
 
 def assess_batch(
-    rules: RuleSet, households: Sequence[HouseholdFacts], period: Period
+    rules: RuleSet,
+    households: Sequence[HouseholdFacts],
+    period: Period,
+    *,
+    explain: bool = False,
 ) -> BatchResult:
-    """``assess(rules, h, period, explain=False)`` for every household, fast when possible."""
+    """``assess(rules, h, period, explain=explain)`` for every household, fast when possible."""
     plan = compile_batch(rules, period)
     if plan is None:
-        outcomes = {i: assess(rules, h, period, explain=False) for i, h in enumerate(households)}
+        outcomes = {i: assess(rules, h, period, explain=explain) for i, h in enumerate(households)}
         ids = [h.household_id for h in households]
         return BatchResult(period, ids, [None] * len(ids), [None] * len(ids), outcomes)
-    return plan.run(households)
+    return plan.run(households, explain=explain)
 
 
 def compile_batch(rules: RuleSet, period: Period) -> BatchPlan | None:
@@ -104,6 +114,17 @@ class BatchPlan:
         )
         self.credit = self._section(
             rules.credit, document["credit"]["formula"], "credit.formula", CREDIT_KINDS
+        )
+        self.tracers = tuple(
+            SectionTracer(
+                name,
+                formula,
+                not reads_income(document[name]["formula"]),
+                rules,
+                period,
+                self.compositions,
+            )
+            for name, formula in (("contribution", rules.contribution), ("credit", rules.credit))
         )
 
     def _section(self, formula: Formula, doc: Any, path: str, kinds: Kinds) -> Section:
@@ -136,20 +157,44 @@ class BatchPlan:
 
         return by_household
 
-    def run(self, households: Sequence[HouseholdFacts]) -> BatchResult:
+    def run(self, households: Sequence[HouseholdFacts], *, explain: bool = False) -> BatchResult:
         index_of = self.compositions.index_of
         ks = [index_of(facts.persons) for facts in households]
         incomes = [facts.income_cents for facts in households]
         contribution, credit = self.contribution, self.credit
         contributions = [contribution(i, k) for i, k in zip(incomes, ks, strict=True)]
         credits = [credit(i, k) for i, k in zip(incomes, ks, strict=True)]
+        explanations = self._explain(households, ks, contributions, credits) if explain else []
         fallback: dict[int, Assessment] = {}
         for index, (owed, received) in enumerate(zip(contributions, credits, strict=True)):
-            if owed is None or received is None:
+            if owed is None or received is None or (explain and explanations[index] is None):
                 facts = households[index]
-                fallback[index] = assess(self.rules, facts, self.period, explain=False)
+                fallback[index] = assess(self.rules, facts, self.period, explain=explain)
         ids = [facts.household_id for facts in households]
-        return BatchResult(self.period, ids, contributions, credits, fallback)
+        return BatchResult(self.period, ids, contributions, credits, fallback, explanations)
+
+    def _explain(
+        self,
+        households: Sequence[HouseholdFacts],
+        ks: Sequence[int],
+        contributions: Sequence[int | None],
+        credits: Sequence[int | None],
+    ) -> list[Explanation | None]:
+        """Each household's explanation (``None`` where ``assess`` must decide)."""
+        ref, period_text = self.rules.ref, str(self.period)
+        owed_tracer, credit_tracer = self.tracers
+        result: list[Explanation | None] = []
+        for facts, k, owed, received in zip(households, ks, contributions, credits, strict=True):
+            if owed is None or received is None:
+                result.append(None)
+                continue
+            owed_steps = owed_tracer.trace(facts, k, owed)
+            credit_steps = credit_tracer.trace(facts, k, received)
+            if owed_steps is None or credit_steps is None:
+                result.append(None)
+                continue
+            result.append(explanation(ref, period_text, facts, owed_steps, credit_steps))
+        return result
 
 
 Section = Callable[[int | None, int], int | None]

@@ -162,6 +162,20 @@ def test_batch_results_are_identical_to_assess(
     assert assess_batch(rules, facts, period).assessments() == expected
 
 
+@given(rule_documents(), households(), PERIODS)
+def test_batch_explanations_are_identical_to_assess(
+    doc: dict[str, Any], facts: list[HouseholdFacts], period: Period
+) -> None:
+    rules = parse_rule_set(doc)
+    expected = [assess(rules, item, period, explain=True) for item in facts]
+    got = assess_batch(rules, facts, period, explain=True).assessments()
+    assert got == expected
+    assert [a.as_dict() for a in got] == [a.as_dict() for a in expected]
+    assert [a.explanation.render("fr") for a in got if a.explanation] == [
+        a.explanation.render("fr") for a in expected if a.explanation
+    ]
+
+
 def test_the_bench_rule_set_is_compiled_not_delegated() -> None:
     rules = parse_rule_set(document(BENCH_CONTRIBUTION, BANDED_CREDIT))
     adult, child = Person(date(1980, 1, 1)), Person(date(2016, 1, 1))

@@ -1,0 +1,126 @@
+"""Explanations for the batch path, identical to those of ``assess(..., explain=True)``.
+
+The steps come from the rule nodes themselves (``node.evaluate(ctx, trace)``), never from a
+copy of their wording, so they are the nodes' own. What is saved:
+
+- a section that depends on the household's composition only (e.g. an age-band credit) is
+  traced once per distinct composition, on the representative household of
+  ``app.engine.batch_compile.Compositions``, and its steps are shared (they are immutable);
+- the other section runs its nodes on a ``Context`` whose consumption units and CAF parts
+  are taken from the composition instead of being summed again person by person.
+
+A household whose traced amount would differ from the batch amount (never expected) is left
+to ``assess``: ``trace`` returns ``None``.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from app.engine.assess import _inputs, _rounding_step
+from app.engine.batch_compile import Compositions
+from app.engine.explain import Explanation, RuleSetRef, Step
+from app.engine.facts import HouseholdFacts
+from app.engine.money import round_ratio
+from app.engine.period import Period
+from app.engine.resources import Context, NeedsData, ResourceDefinitions
+from app.engine.rules.nodes import Rejected
+from app.engine.ruleset import Formula, RuleSet
+
+
+class _CompositionContext(Context):
+    """A ``Context`` whose consumption units and CAF parts are known from the composition."""
+
+    __slots__ = ("_parts", "_units")
+
+    def __init__(
+        self,
+        facts: HouseholdFacts,
+        period: Period,
+        definitions: ResourceDefinitions,
+        units: Fraction,
+        parts: Fraction,
+    ) -> None:
+        super().__init__(facts, period, definitions)
+        self._units = units
+        self._parts = parts
+
+    def consumption_units(self) -> Fraction:
+        return self._units
+
+    def family_parts(self) -> Fraction:
+        return self._parts
+
+
+class SectionTracer:
+    """The steps of one section (contribution or credit) for one household."""
+
+    def __init__(
+        self,
+        section: str,
+        formula: Formula,
+        composition_only: bool,
+        rules: RuleSet,
+        period: Period,
+        compositions: Compositions,
+    ) -> None:
+        self.section = section
+        self.formula = formula
+        self.composition_only = composition_only
+        self.rules = rules
+        self.period = period
+        self.compositions = compositions
+        self.shared: dict[int, tuple[int, tuple[Step, ...]] | None] = {}
+        self.divisors: dict[int, tuple[Fraction, Fraction]] = {}
+
+    def trace(self, facts: HouseholdFacts, k: int, amount_cents: int) -> tuple[Step, ...] | None:
+        if self.composition_only:
+            if k not in self.shared:
+                self.shared[k] = self._run(self.compositions.contexts[k])
+            found = self.shared[k]
+        else:
+            found = self._run(self._context(facts, k))
+        if found is None or found[0] != amount_cents:
+            return None
+        return found[1]
+
+    def _context(self, facts: HouseholdFacts, k: int) -> Context:
+        divisors = self.divisors.get(k)
+        if divisors is None:
+            representative = self.compositions.contexts[k]
+            try:
+                units = representative.consumption_units()
+                parts = representative.family_parts()
+            except NeedsData:
+                return Context(facts, self.period, self.rules.definitions)
+            divisors = self.divisors[k] = (units, parts)
+        return _CompositionContext(facts, self.period, self.rules.definitions, *divisors)
+
+    def _run(self, ctx: Context) -> tuple[int, tuple[Step, ...]] | None:
+        """Like ``assess``'s section: evaluate with a trace, round once, add the rounding step."""
+        trace: list[Step] = []
+        try:
+            num, den = self.formula.node.evaluate(ctx, trace)
+        except (NeedsData, Rejected):
+            return None
+        rounding = self.formula.rounding
+        amount_cents = max(0, round_ratio(num, den, rounding))
+        trace.append(_rounding_step(self.section, num, den, amount_cents, rounding))
+        return amount_cents, tuple(trace)
+
+
+def explanation(
+    rules_ref: RuleSetRef,
+    period_text: str,
+    facts: HouseholdFacts,
+    contribution: tuple[Step, ...],
+    credit: tuple[Step, ...],
+) -> Explanation:
+    return Explanation(
+        rule_set=rules_ref,
+        period=period_text,
+        household_id=facts.household_id,
+        inputs=_inputs(facts),
+        contribution=contribution,
+        credit=credit,
+    )
