@@ -12,6 +12,7 @@ from fractions import Fraction
 from typing import Any, TypeVar
 
 from app.api.schemas.households import HouseholdFactsIn
+from app.api.schemas.previews import PreviewReport, PreviewSampleRequest
 from app.api.schemas.problems import FieldProblem
 from app.api.schemas.rules import (
     FindingMessage,
@@ -23,6 +24,7 @@ from app.api.schemas.rules import (
 )
 from app.engine import HouseholdFacts, Period, Person, RuleSet, RuleSetInvalid, parse_rule_set
 from app.engine.checks import Finding, Severity, check_rules
+from app.engine.preview import preview
 from app.engine.problems import InvalidInput, Problem
 from app.services.errors import InvalidRequest, prefixed
 
@@ -164,3 +166,32 @@ def _finding(finding: Finding) -> FindingOut:
         message=FindingMessage(fr=finding.message_fr, en=finding.message_en),
         evidence=dict(finding.evidence),
     )
+
+
+def preview_sample(request: PreviewSampleRequest) -> PreviewReport:
+    """Assess the households under both rule sets and report the impact."""
+    problems: list[Problem] = []
+    proposed = collect(
+        problems, lambda: parse_or_refuse(request.proposed_rules, "body.proposed_rules")
+    )
+    current = (
+        collect(problems, lambda: parse_or_refuse(request.current_rules, "body.current_rules"))
+        if request.current_rules is not None
+        else None
+    )
+    households = collect(problems, lambda: facts_of(request.households, "body.households"))
+    month = (
+        collect(problems, lambda: parse_period(request.period or "", "body.period"))
+        if request.period
+        else None
+    )
+    if proposed is None or households is None or problems:
+        raise InvalidRequest(problems, f"{len(problems)} problem(s) in the request.")
+    report = preview(
+        current,
+        proposed,
+        households,
+        month or proposed.effective_from,
+        budget_cents=request.budget_cents,
+    )
+    return PreviewReport.model_validate(report.as_dict())

@@ -72,6 +72,9 @@ MATRIX: tuple[Row, ...] = (
     row(Endpoint("POST", "/v1/rules/validate", body=valid_rules),       401, 200, 403, 403, 403, 200),
     row(Endpoint("POST", "/v1/rules/check",
                  body=lambda: {"rules": valid_rules()}),                401, 200, 403, 403, 403, 200),
+    row(Endpoint("POST", "/v1/rules/preview-sample",
+                 body=lambda: {"proposed_rules": valid_rules(),
+                               "households": [{"household_id": "hh_1"}]}),  401, 200, 403, 403, 403, 403),
 )
 # fmt: on
 

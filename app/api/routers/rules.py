@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from fastapi import Body, Depends
 
 from app.api import rules_ops
-from app.api.deps import Principal, Role, require_roles
+from app.api.deps import CommitteeDep, Principal, Role, require_roles
 from app.api.errors import problem_responses
 from app.api.routing import api_router
+from app.api.schemas.previews import PreviewReport, PreviewSampleRequest
 from app.api.schemas.rules import (
     EXAMPLE_RULES,
     RULES_DOCUMENT_DESCRIPTION,
@@ -56,3 +57,21 @@ def check(request: RuleCheckRequest, _principal: RulesReader) -> RuleCheckReport
     findings, errors included, are the normal answer (200, `passed: false`).
     """
     return rules_ops.check(request)
+
+
+@router.post(
+    "/preview-sample",
+    summary="Preview the impact of proposed rules on sample households",
+    response_model=PreviewReport,
+    responses=problem_responses(422),
+)
+def preview_sample(request: PreviewSampleRequest, _principal: CommitteeDep) -> PreviewReport:
+    """Assess the given households under the proposed rules and under the current ones (or
+    none): totals for each side (contributions, credits, funders' shares, net cost,
+    rationing needed), each household's change, winners and losers by bucket, and figures
+    by decile of income per consumption unit. Nothing is stored.
+
+    Every problem of the request (rule documents, households, period) is reported at once,
+    422, each under its body path.
+    """
+    return rules_ops.preview_sample(request)

@@ -28,7 +28,7 @@ def described(description: str, example: Any, unit: str, **constraints: Any) -> 
     )
 
 
-def cents(description: str, example: int, **constraints: Any) -> Any:
+def cents(description: str, example: int | None, **constraints: Any) -> Any:
     """A money field: integer cents."""
     return described(description, example, CENTS_UNIT, **constraints)
 
