@@ -24,6 +24,7 @@ from app.engine.resources import (
     ResourceDefinitions,
 )
 from app.engine.rules import CONTRIBUTION_KINDS, CREDIT_KINDS
+from app.engine.rules.choice import FreeChoice
 from app.engine.rules.eligibility import Eligibility, parse_eligibility
 from app.engine.rules.engagement import Engagement, parse_engagement
 from app.engine.rules.nodes import Node, parse_node
@@ -180,6 +181,14 @@ def _formula(
         reader.add(f"{key}.formula", "this field is required")
         return None
     node = parse_node(reader, section["formula"], f"{key}.formula", kinds)
+    if isinstance(node, FreeChoice) and rounding.unit_cents != 1:
+        # Rounding a member's own choice would silently change what they chose.
+        reader.add(
+            f"{key}.rounding.unit_cents",
+            f"a free choice is recorded as chosen, to the cent: the rounding unit must be 1, "
+            f"got {rounding.unit_cents} (use step_cents on the choice instead)",
+        )
+        return None
     return Formula(node, rounding) if node is not None else None
 
 

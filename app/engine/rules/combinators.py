@@ -88,7 +88,11 @@ class Extreme:
 
 @dataclass(frozen=True, slots=True)
 class Clamp:
-    """``of`` kept between ``floor`` and ``cap`` (either optional)."""
+    """``of`` kept between ``floor`` and ``cap`` (either optional).
+
+    When a computed floor lies above the cap, the cap wins: a cap is a promise to members
+    (e.g. "never more than 150 €") and a floor must not break it. Same rule as free choice.
+    """
 
     path: str
     of: Node
@@ -97,19 +101,20 @@ class Clamp:
 
     def evaluate(self, ctx: Any, trace: list[Step] | None) -> Q:
         value = self.of.evaluate(ctx, trace)
+        moved = False
         if self.floor is not None:
             floor = self.floor.evaluate(ctx, trace)
             if q_lt(value, floor):
+                value, moved = floor, True
                 if trace is not None:
                     trace.append(step(self.path, "clamp.raised", floor_cents=q_cents(floor)))
-                return floor
         if self.cap is not None:
             cap = self.cap.evaluate(ctx, trace)
             if q_lt(cap, value):
+                value, moved = cap, True
                 if trace is not None:
                     trace.append(step(self.path, "clamp.lowered", cap_cents=q_cents(cap)))
-                return cap
-        if trace is not None:
+        if trace is not None and not moved:
             trace.append(step(self.path, "clamp.within"))
         return value
 
