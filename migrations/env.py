@@ -7,21 +7,18 @@ SQLite needs batch mode to alter tables; types are compared so drift is caught.
 
 from __future__ import annotations
 
-import importlib
 from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-import app.db.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from app.db.migrate import register_tables
 from app.db.session import make_engine
 from app.db.settings import Settings, load_settings
 
-try:  # the API's auth tables live in their own module, when present
-    importlib.import_module("app.db.tables_auth")
-except ModuleNotFoundError:
-    pass
+# Registers every table on SQLModel.metadata (the API's auth tables too, when present).
+register_tables()
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

@@ -2,8 +2,8 @@
 
 SQLite by default (a copy of one migrated template file per test, so each test starts from
 an empty migrated schema in milliseconds). When ``CAISSE_TEST_DATABASE`` is a PostgreSQL
-URL, each test gets a fresh schema in that database (search_path points at it), migrated
-with Alembic and dropped afterwards.
+URL, a schema of that database (search_path points at it) is migrated once per session and
+emptied before each test; ``empty_db_url`` gives a fresh, unmigrated schema per test.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
@@ -37,15 +37,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture()
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """URL of an empty database migrated to head, private to this test."""
-    if not on_postgres():
-        template: Path = request.getfixturevalue("sqlite_template")
-        target = tmp_path / "caisse.db"
-        shutil.copyfile(template, target)
-        yield f"sqlite:///{target}"
-        return
+@pytest.fixture(scope="session")
+def postgres_schema() -> Iterator[str]:
+    """One schema migrated once per test session (worker); tests empty it between them."""
     schema = f"t_{uuid.uuid4().hex[:16]}"
     admin = create_engine(TEST_DATABASE, poolclass=NullPool)
     with admin.begin() as conn:
@@ -59,6 +53,31 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+def _empty_all_tables(url: str) -> None:
+    """Truncate every table but alembic_version. The append-only triggers are bypassed for
+    this one statement by the replica role (tests only; needs a superuser)."""
+    eng = create_engine(url, poolclass=NullPool)
+    with eng.begin() as conn:
+        names = [n for n in inspect(conn).get_table_names() if n != "alembic_version"]
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+    eng.dispose()
+
+
+@pytest.fixture()
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """URL of an empty database migrated to head, private to this test."""
+    if not on_postgres():
+        template: Path = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "caisse.db"
+        shutil.copyfile(template, target)
+        yield f"sqlite:///{target}"
+        return
+    url: str = request.getfixturevalue("postgres_schema")
+    _empty_all_tables(url)
+    yield url
 
 
 @pytest.fixture()

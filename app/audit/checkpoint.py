@@ -41,7 +41,10 @@ def balances_digest(session: Session) -> str:
 def run_fingerprint(session: Session, period: str) -> str:
     rows = session.execute(
         select(col(t.Journal.payload))
-        .where(col(t.Journal.kind) == "run_month", col(t.Journal.payload).like(f'%"period":"{period}"%'))
+        .where(
+            col(t.Journal.kind) == "run_month",
+            col(t.Journal.payload).like(f'%"period":"{period}"%'),
+        )
         .order_by(col(t.Journal.seq))
     ).scalars()
     fingerprint = digest.RunFingerprint()
@@ -66,9 +69,13 @@ def signing_key_from_env() -> Ed25519PrivateKey | None:
 def checkpoint_document(row: t.Checkpoint) -> dict[str, Any]:
     """What the signature covers."""
     return {
-        "format": "caisse.checkpoint/1", "period": row.period, "seq": row.seq,
-        "journal_size": row.journal_size, "head_hash": row.head_hash,
-        "balances_digest": row.balances_digest, "engine_version": row.engine_version,
+        "format": "caisse.checkpoint/1",
+        "period": row.period,
+        "seq": row.seq,
+        "journal_size": row.journal_size,
+        "head_hash": row.head_hash,
+        "balances_digest": row.balances_digest,
+        "engine_version": row.engine_version,
         "run_fingerprint": row.run_fingerprint,
     }
 
@@ -92,7 +99,11 @@ def signature_valid(row: t.Checkpoint) -> bool:
 
 def checkpoint_of(payload: Mapping[str, Any], seq: int) -> t.Checkpoint:
     return t.Checkpoint(
-        period=payload["period"], seq=seq, journal_size=payload["journal_size"],
-        head_hash=payload["head_hash"], balances_digest=payload["balances_digest"],
-        engine_version=payload["engine_version"], run_fingerprint=payload["run_fingerprint"],
+        period=payload["period"],
+        seq=seq,
+        journal_size=payload["journal_size"],
+        head_hash=payload["head_hash"],
+        balances_digest=payload["balances_digest"],
+        engine_version=payload["engine_version"],
+        run_fingerprint=payload["run_fingerprint"],
     )

@@ -67,15 +67,26 @@ def append(
 ) -> dict[str, Any]:
     """Insert the record (seq/prev_hash taken from ``head`` under the lock); returns it."""
     record = build_record(
-        seq=seq, prev_hash=prev_hash, recorded_at=recorded_at, actor=actor, kind=kind,
-        idempotency_key=idempotency_key, payload=payload,
+        seq=seq,
+        prev_hash=prev_hash,
+        recorded_at=recorded_at,
+        actor=actor,
+        kind=kind,
+        idempotency_key=idempotency_key,
+        payload=payload,
     )
     session.add(
         t.Journal(
-            seq=seq, recorded_at=recorded_at, actor=actor, kind=kind,
-            idempotency_key=idempotency_key, request_hash=request_hash,
-            payload=canonical_text(record["payload"]), result=canonical_text(result),
-            prev_hash=prev_hash, hash=record["hash"],
+            seq=seq,
+            recorded_at=recorded_at,
+            actor=actor,
+            kind=kind,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+            payload=canonical_text(record["payload"]),
+            result=canonical_text(result),
+            prev_hash=prev_hash,
+            hash=record["hash"],
         )
     )
     session.flush()
@@ -95,9 +106,15 @@ def by_key(session: Session, idempotency_key: str) -> t.Journal | None:
 def record_of(row: t.Journal) -> dict[str, Any]:
     """The journal record a stored row holds, with its hash (format ``caisse.journal/1``)."""
     return {
-        "format": FORMAT, "seq": int(row.seq), "recorded_at": row.recorded_at,
-        "actor": row.actor, "kind": row.kind, "idempotency_key": row.idempotency_key,
-        "payload": json.loads(row.payload), "prev_hash": row.prev_hash, "hash": row.hash,
+        "format": FORMAT,
+        "seq": int(row.seq),
+        "recorded_at": row.recorded_at,
+        "actor": row.actor,
+        "kind": row.kind,
+        "idempotency_key": row.idempotency_key,
+        "payload": json.loads(row.payload),
+        "prev_hash": row.prev_hash,
+        "hash": row.hash,
     }
 
 
@@ -113,7 +130,10 @@ def read_rows(session: Session, after_seq: int = 0, batch: int = 1000) -> Iterat
     while True:
         rows = list(
             session.execute(
-                select(t.Journal).where(col(t.Journal.seq) > last).order_by(col(t.Journal.seq)).limit(batch)
+                select(t.Journal)
+                .where(col(t.Journal.seq) > last)
+                .order_by(col(t.Journal.seq))
+                .limit(batch)
             ).scalars()
         )
         if not rows:

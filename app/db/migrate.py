@@ -54,12 +54,7 @@ def upgrade_to_head(url: str) -> None:
 
 def schema_drift(url: str) -> list[Any]:
     """Autogenerate's diff between SQLModel.metadata and the database (empty = no drift)."""
-    import app.db.tables
-
-    try:
-        import app.db.tables_auth  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
-    except ModuleNotFoundError:
-        pass
+    register_tables()
     engine = create_engine(url, poolclass=NullPool)
     try:
         with engine.connect() as connection:

@@ -42,7 +42,9 @@ class Journal(SQLModel, table=True):
 
     __tablename__ = "journal"
 
-    seq: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    seq: int = Field(
+        sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
     recorded_at: str = Field(max_length=40)
     actor: str = Field(max_length=200)
     kind: str = Field(max_length=40)

@@ -38,7 +38,9 @@ def balances_of(session: Session, accounts: Sequence[str]) -> dict[str, int]:
     for start in range(0, len(accounts), _IN):
         part = accounts[start : start + _IN]
         rows = session.execute(
-            select(col(t.Balance.account), col(t.Balance.balance_cents)).where(col(t.Balance.account).in_(part))
+            select(col(t.Balance.account), col(t.Balance.balance_cents)).where(
+                col(t.Balance.account).in_(part)
+            )
         )
         found.update({str(a): int(b) for a, b in rows})
     return {a: found.get(a, 0) for a in accounts}
@@ -53,7 +55,9 @@ def _posting_sums(session: Session, accounts: Sequence[str], seq: int | None) ->
         )
         if seq is not None:
             query = query.where(col(t.Posting.seq) == seq)
-        sums.update({str(a): int(s) for a, s in session.execute(query.group_by(col(t.Posting.account)))})
+        sums.update(
+            {str(a): int(s) for a, s in session.execute(query.group_by(col(t.Posting.account)))}
+        )
     return {a: sums.get(a, 0) for a in accounts}
 
 
@@ -121,15 +125,23 @@ def _member_credit(session: Session, credit_balances: Mapping[str, int]) -> list
 
 def _sum_like(prefix: str) -> ColumnElement[Any]:
     return func.coalesce(
-        func.sum(case((col(t.Balance.account).like(prefix), col(t.Balance.balance_cents)), else_=0)), 0
+        func.sum(
+            case((col(t.Balance.account).like(prefix), col(t.Balance.balance_cents)), else_=0)
+        ),
+        0,
     )
 
 
 def fund_totals(session: Session) -> dict[str, int]:
     """Sums of the balances by chart code family, plus the trial balance (one scan)."""
     names = {
-        "bank": "512", "cash": "530", "members_due": "411:%", "member_credit": "419:%",
-        "merchants": "401:%", "top_ups_receivable": "4687:%", "subsidies_receivable": "441:%",
+        "bank": "512",
+        "cash": "530",
+        "members_due": "411:%",
+        "member_credit": "419:%",
+        "merchants": "401:%",
+        "top_ups_receivable": "4687:%",
+        "subsidies_receivable": "441:%",
         "dedicated_funds": "194:%",
     }
     columns = [_sum_like(code).label(name) for name, code in names.items()]
@@ -145,8 +157,11 @@ def _totals(session: Session) -> list[str]:
         problems.append(f"trial balance is {totals['trial_balance']} cents, not 0")
     owed = -totals["member_credit"] - totals["merchants"]
     held = (
-        totals["bank"] + totals["cash"] + totals["members_due"]
-        + totals["top_ups_receivable"] + totals["subsidies_receivable"]
+        totals["bank"]
+        + totals["cash"]
+        + totals["members_due"]
+        + totals["top_ups_receivable"]
+        + totals["subsidies_receivable"]
     )
     if owed > held:
         problems.append(f"credit and payables ({owed} cents) exceed what the fund holds ({held})")
@@ -155,11 +170,16 @@ def _totals(session: Session) -> list[str]:
 
 def check_books(session: Session) -> list[str]:
     """The full check: every stored balance equals the sum of all its postings, and totals."""
-    stored = {str(a): int(b) for a, b in session.execute(select(col(t.Balance.account), col(t.Balance.balance_cents)))}
+    stored = {
+        str(a): int(b)
+        for a, b in session.execute(select(col(t.Balance.account), col(t.Balance.balance_cents)))
+    }
     summed = {
         str(a): int(s)
         for a, s in session.execute(
-            select(col(t.Posting.account), func.sum(col(t.Posting.amount_cents))).group_by(col(t.Posting.account))
+            select(col(t.Posting.account), func.sum(col(t.Posting.amount_cents))).group_by(
+                col(t.Posting.account)
+            )
         )
     }
     problems = [

@@ -54,14 +54,25 @@ def write_entries(session: Session, entries: Sequence[Entry]) -> dict[str, int]:
     posting_rows: list[dict[str, Any]] = []
     for position, entry in enumerate(entries):
         entry_rows.append(
-            {"entry_id": entry.entry_id, "seq": entry.seq, "position": position,
-             "period": str(entry.period), "kind": entry.kind, "memo": entry.memo,
-             "reverses": entry.reverses}
+            {
+                "entry_id": entry.entry_id,
+                "seq": entry.seq,
+                "position": position,
+                "period": str(entry.period),
+                "kind": entry.kind,
+                "memo": entry.memo,
+                "reverses": entry.reverses,
+            }
         )
         for line, (account, amount) in enumerate(entry.postings):
             posting_rows.append(
-                {"entry_id": entry.entry_id, "line": line, "seq": entry.seq,
-                 "account": account, "amount_cents": amount}
+                {
+                    "entry_id": entry.entry_id,
+                    "line": line,
+                    "seq": entry.seq,
+                    "account": account,
+                    "amount_cents": amount,
+                }
             )
             deltas[account] += amount
     session.execute(insert(t.LedgerEntry), entry_rows)
@@ -80,7 +91,9 @@ def apply_deltas(session: Session, deltas: Mapping[str, int], seq: int) -> None:
     existing: set[str] = set()
     for part in _chunks(accounts):
         existing.update(
-            session.execute(select(col(t.Balance.account)).where(col(t.Balance.account).in_(part))).scalars()
+            session.execute(
+                select(col(t.Balance.account)).where(col(t.Balance.account).in_(part))
+            ).scalars()
         )
     updates = [{"a": a, "d": deltas[a], "s": seq} for a in accounts if a in existing]
     inserts = [
@@ -102,10 +115,17 @@ def apply_deltas(session: Session, deltas: Mapping[str, int], seq: int) -> None:
 
 def write_lots(session: Session, changes: Sequence[LotChange], seq: int) -> None:
     opened = [
-        {"lot_id": c.lot_id, "household_id": c.household_id, "period": str(c.period),
-         "granted_cents": c.amount_cents, "remaining_cents": c.amount_cents,
-         "expires_period": None if c.expires is None else str(c.expires), "is_open": True,
-         "created_seq": seq, "last_seq": seq}
+        {
+            "lot_id": c.lot_id,
+            "household_id": c.household_id,
+            "period": str(c.period),
+            "granted_cents": c.amount_cents,
+            "remaining_cents": c.amount_cents,
+            "expires_period": None if c.expires is None else str(c.expires),
+            "is_open": True,
+            "created_seq": seq,
+            "last_seq": seq,
+        }
         for c in changes
         if c.kind == "open"
     ]
@@ -176,8 +196,11 @@ def _set_household(session: Session, change: SetHousehold, seq: int) -> None:
     row = session.get(t.Household, state.household_id)
     if row is None:
         row = t.Household(
-            household_id=state.household_id, from_period=str(state.from_period),
-            facts_commitment=state.facts_commitment, erased=state.erased, last_seq=seq,
+            household_id=state.household_id,
+            from_period=str(state.from_period),
+            facts_commitment=state.facts_commitment,
+            erased=state.erased,
+            last_seq=seq,
         )
     row.from_period = str(state.from_period)
     row.facts_commitment = state.facts_commitment
@@ -203,9 +226,15 @@ def _set_merchant(session: Session, change: SetMerchant, seq: int) -> None:
 def _set_purchase(session: Session, change: SetPurchase, seq: int) -> None:
     s = change.state
     row = session.get(t.Purchase, s.purchase_id) or t.Purchase(
-        purchase_id=s.purchase_id, household_id=s.household_id, merchant_id=s.merchant_id,
-        category=s.category, period=str(s.period), amount_cents=s.amount_cents,
-        credit_cents=s.credit_cents, seq=seq, last_seq=seq,
+        purchase_id=s.purchase_id,
+        household_id=s.household_id,
+        merchant_id=s.merchant_id,
+        category=s.category,
+        period=str(s.period),
+        amount_cents=s.amount_cents,
+        credit_cents=s.credit_cents,
+        seq=seq,
+        last_seq=seq,
     )
     row.refunded_cents = s.refunded_cents
     row.lots_expire = None if s.lots_expire is None else str(s.lots_expire)
@@ -233,14 +262,18 @@ def _adopt(
 ) -> None:
     row = session.execute(
         select(t.RuleSet).where(
-            col(t.RuleSet.rule_set_id) == change.rule_set_id, col(t.RuleSet.version) == change.version
+            col(t.RuleSet.rule_set_id) == change.rule_set_id,
+            col(t.RuleSet.version) == change.version,
         )
     ).scalar_one_or_none()
     if row is None:
         row = t.RuleSet(
-            rule_set_id=change.rule_set_id, version=change.version,
-            content_hash=change.content_hash, status="adopted",
-            effective_from=str(change.effective_from), document="{}",
+            rule_set_id=change.rule_set_id,
+            version=change.version,
+            content_hash=change.content_hash,
+            status="adopted",
+            effective_from=str(change.effective_from),
+            document="{}",
         )
     row.content_hash = change.content_hash
     row.document = json.dumps(payload["document"], sort_keys=True, separators=(",", ":"))
@@ -262,8 +295,15 @@ def erase_personal_data(session: Session, household_id: str) -> None:
         update(table)
         .where(table.c.household_id == household_id)
         .values(
-            income_cents=None, chosen_contribution_cents=None, persons="[]", attributes="{}",
-            engagement_minutes=None, active_from=None, active_until=None, priority_tier=None,
-            salt=None, erased=True,
+            income_cents=None,
+            chosen_contribution_cents=None,
+            persons="[]",
+            attributes="{}",
+            engagement_minutes=None,
+            active_from=None,
+            active_until=None,
+            priority_tier=None,
+            salt=None,
+            erased=True,
         )
     )

@@ -50,7 +50,9 @@ class SqlBooksView:
 
     def balance_cents(self, account: str) -> int:
         row = self.session.execute(
-            self._select(select(col(t.Balance.balance_cents)).where(col(t.Balance.account) == account))
+            self._select(
+                select(col(t.Balance.balance_cents)).where(col(t.Balance.account) == account)
+            )
         ).first()
         return 0 if row is None else int(row[0])
 
@@ -99,7 +101,12 @@ class SqlBooksView:
         ).all()
         postings = tuple(Posting(account, int(amount)) for account, amount in lines)
         return Entry(
-            row.entry_id, row.seq, Period.parse(row.period), row.kind, row.memo, postings,
+            row.entry_id,
+            row.seq,
+            Period.parse(row.period),
+            row.kind,
+            row.memo,
+            postings,
             row.reverses,
         )
 
@@ -108,14 +115,19 @@ class SqlBooksView:
 
     def reversed_by(self, entry_id: str) -> str | None:
         row = self.session.execute(
-            select(col(t.LedgerEntry.entry_id)).where(col(t.LedgerEntry.reverses) == entry_id).limit(1)
+            select(col(t.LedgerEntry.entry_id))
+            .where(col(t.LedgerEntry.reverses) == entry_id)
+            .limit(1)
         ).first()
         return None if row is None else str(row[0])
 
 
 def lot_state(row: t.CreditLot) -> CreditLot:
     return CreditLot(
-        row.lot_id, row.household_id, Period.parse(row.period), _period(row.expires_period),
+        row.lot_id,
+        row.household_id,
+        Period.parse(row.period),
+        _period(row.expires_period),
         int(row.remaining_cents),
     )
 
@@ -134,9 +146,16 @@ def merchant_state(row: t.Merchant) -> MerchantState:
 
 def purchase_state(row: t.Purchase) -> PurchaseState:
     return PurchaseState(
-        row.purchase_id, row.household_id, row.merchant_id, row.category,
-        Period.parse(row.period), int(row.amount_cents), int(row.credit_cents),
-        int(row.refunded_cents), _period(row.lots_expire), tuple(json.loads(row.refund_ids)),
+        row.purchase_id,
+        row.household_id,
+        row.merchant_id,
+        row.category,
+        Period.parse(row.period),
+        int(row.amount_cents),
+        int(row.credit_cents),
+        int(row.refunded_cents),
+        _period(row.lots_expire),
+        tuple(json.loads(row.refund_ids)),
     )
 
 

@@ -109,9 +109,16 @@ def _record(
     touched = sorted({p.account for e in effects.entries for p in e.postings})
     before = balances_of(session, touched)
     journal.append(
-        session, seq=seq, prev_hash=top.hash, recorded_at=recorded_at, actor=actor,
-        kind=command.kind, idempotency_key=key, payload=command.payload,
-        request_hash=digest, result=result,
+        session,
+        seq=seq,
+        prev_hash=top.hash,
+        recorded_at=recorded_at,
+        actor=actor,
+        kind=command.kind,
+        idempotency_key=key,
+        payload=command.payload,
+        request_hash=digest,
+        result=result,
     )
     persist_effects(session, seq, recorded_at, command.payload, effects)
     if side is not None:
@@ -129,9 +136,12 @@ def service_error(error: books_errors.BooksError) -> svc.ServiceError:
     detail = "; ".join(p.message for p in problems) or str(error)
     if isinstance(error, books_errors.InsufficientCredit):
         return svc.InsufficientCredit(
-            problems, detail,
-            extras={"available_cents": error.available_cents,
-                    "requested_cents": error.requested_cents},
+            problems,
+            detail,
+            extras={
+                "available_cents": error.available_cents,
+                "requested_cents": error.requested_cents,
+            },
         )
     if isinstance(error, books_errors.NotFound):
         return svc.NotFound(problems, detail)

@@ -73,8 +73,12 @@ class Facts:
 
 
 def commitment(salt: str, household_id: str, from_period: str, facts: Facts) -> str:
-    body = {"salt": salt, "household_id": household_id, "from_period": from_period,
-            "facts": facts.as_dict()}
+    body = {
+        "salt": salt,
+        "household_id": household_id,
+        "from_period": from_period,
+        "facts": facts.as_dict(),
+    }
     return "sha256:" + hashlib.sha256(canonical_bytes(body)).hexdigest()
 
 
@@ -125,31 +129,50 @@ def validate_facts(household_id: str, facts: Facts) -> None:
 
 def engine_facts_of(household_id: str, facts: Facts) -> HouseholdFacts:
     return HouseholdFacts(
-        household_id=household_id, persons=tuple(Person(p) for p in facts.persons),
+        household_id=household_id,
+        persons=tuple(Person(p) for p in facts.persons),
         income_cents=facts.income_cents,
         chosen_contribution_cents=facts.chosen_contribution_cents,
-        engagement_minutes=facts.engagement_minutes, attributes=dict(facts.attributes),
-        active_from=facts.active_from, active_until=facts.active_until,
+        engagement_minutes=facts.engagement_minutes,
+        attributes=dict(facts.attributes),
+        active_from=facts.active_from,
+        active_until=facts.active_until,
         priority_tier=facts.priority_tier,
     )
 
 
-def _facts_row(household_id: str, period: str, facts: Facts, salt: str, seq: int) -> t.HouseholdFacts:
+def _facts_row(
+    household_id: str, period: str, facts: Facts, salt: str, seq: int
+) -> t.HouseholdFacts:
     data = facts.as_dict()
     return t.HouseholdFacts(
-        household_id=household_id, from_period=period, seq=seq,
+        household_id=household_id,
+        from_period=period,
+        seq=seq,
         income_cents=facts.income_cents,
         chosen_contribution_cents=facts.chosen_contribution_cents,
-        persons=json.dumps(data["persons"]), attributes=json.dumps(data["attributes"]),
-        engagement_minutes=facts.engagement_minutes, active_from=data["active_from"],
-        active_until=data["active_until"], priority_tier=facts.priority_tier, salt=salt,
+        persons=json.dumps(data["persons"]),
+        attributes=json.dumps(data["attributes"]),
+        engagement_minutes=facts.engagement_minutes,
+        active_from=data["active_from"],
+        active_until=data["active_until"],
+        priority_tier=facts.priority_tier,
+        salt=salt,
         commitment=commitment(salt, household_id, period, facts),
     )
 
 
 def enrol_household(
-    db: Db, household_id: str, from_period: str, identity: Identity, facts: Facts,
-    consent_code: str, *, actor: str, idempotency_key: str, now: datetime,
+    db: Db,
+    household_id: str,
+    from_period: str,
+    identity: Identity,
+    facts: Facts,
+    consent_code: str,
+    *,
+    actor: str,
+    idempotency_key: str,
+    now: datetime,
 ) -> dict[str, Any]:
     """Enrol a household: identity and facts kept erasable, the journal gets a commitment."""
     period = _period(from_period, "from_period")
@@ -157,14 +180,23 @@ def enrol_household(
         raise svc.invalid("consent_code", "the consent code needs at least 4 characters")
     validate_facts(household_id, facts)
     salt = _salt_for(db, idempotency_key)
-    payload = {"household_id": household_id, "from_period": period,
-               "facts_commitment": commitment(salt, household_id, period, facts)}
+    payload = {
+        "household_id": household_id,
+        "from_period": period,
+        "facts_commitment": commitment(salt, household_id, period, facts),
+    }
 
     def side(session: Session, seq: int) -> None:
         session.add(_facts_row(household_id, period, facts, salt, seq))
-        session.add(t.MemberIdentity(household_id=household_id, full_name=identity.full_name,
-                                     email=identity.email, phone=identity.phone,
-                                     address=identity.address))
+        session.add(
+            t.MemberIdentity(
+                household_id=household_id,
+                full_name=identity.full_name,
+                email=identity.email,
+                phone=identity.phone,
+                address=identity.address,
+            )
+        )
         row = session.get(t.Household, household_id)
         if row is not None:
             row.consent_code_hash = hash_consent_code(consent_code)
@@ -174,15 +206,24 @@ def enrol_household(
 
 
 def change_facts(
-    db: Db, household_id: str, from_period: str, facts: Facts,
-    *, actor: str, idempotency_key: str, now: datetime,
+    db: Db,
+    household_id: str,
+    from_period: str,
+    facts: Facts,
+    *,
+    actor: str,
+    idempotency_key: str,
+    now: datetime,
 ) -> dict[str, Any]:
     """New facts in force from ``from_period`` (earlier months keep the facts they used)."""
     period = _period(from_period, "from_period")
     validate_facts(household_id, facts)
     salt = _salt_for(db, idempotency_key)
-    payload = {"household_id": household_id, "from_period": period,
-               "facts_commitment": commitment(salt, household_id, period, facts)}
+    payload = {
+        "household_id": household_id,
+        "from_period": period,
+        "facts_commitment": commitment(salt, household_id, period, facts),
+    }
 
     def side(session: Session, seq: int) -> None:
         session.add(_facts_row(household_id, period, facts, salt, seq))
@@ -198,8 +239,9 @@ def erase_member(
     return execute(db, command, actor, idempotency_key, now)
 
 
-def facts_in_force(session: Session, period: Period, household_ids: Sequence[str] | None = None
-                   ) -> list[tuple[HouseholdFacts, str]]:
+def facts_in_force(
+    session: Session, period: Period, household_ids: Sequence[str] | None = None
+) -> list[tuple[HouseholdFacts, str]]:
     """Each active household's facts for ``period`` with their commitment, by household id.
 
     The row in force is the one with the latest ``from_period`` not after the month (the
@@ -209,7 +251,11 @@ def facts_in_force(session: Session, period: Period, household_ids: Sequence[str
         select(t.HouseholdFacts)
         .join(t.Household, col(t.Household.household_id) == col(t.HouseholdFacts.household_id))
         .where(col(t.Household.erased) == False, col(t.HouseholdFacts.from_period) <= str(period))  # noqa: E712
-        .order_by(col(t.HouseholdFacts.household_id), col(t.HouseholdFacts.from_period), col(t.HouseholdFacts.seq))
+        .order_by(
+            col(t.HouseholdFacts.household_id),
+            col(t.HouseholdFacts.from_period),
+            col(t.HouseholdFacts.seq),
+        )
     )
     if household_ids is not None:
         query = query.where(col(t.HouseholdFacts.household_id).in_(household_ids))
@@ -225,9 +271,13 @@ def engine_facts(row: t.HouseholdFacts) -> HouseholdFacts:
 
     persons = tuple(Person(day(p)) for p in json.loads(row.persons))
     return HouseholdFacts(
-        household_id=row.household_id, persons=persons, income_cents=row.income_cents,
+        household_id=row.household_id,
+        persons=persons,
+        income_cents=row.income_cents,
         chosen_contribution_cents=row.chosen_contribution_cents,
-        engagement_minutes=row.engagement_minutes, attributes=json.loads(row.attributes),
-        active_from=day(row.active_from), active_until=day(row.active_until),
+        engagement_minutes=row.engagement_minutes,
+        attributes=json.loads(row.attributes),
+        active_from=day(row.active_from),
+        active_until=day(row.active_until),
         priority_tier=row.priority_tier,
     )

@@ -21,19 +21,35 @@ from app.services.households import consent_code_matches
 
 
 def approve_merchant(
-    db: Db, merchant_id: str, categories: Mapping[str, str], valid_from: date,
-    valid_until: date | None = None, *, actor: str, idempotency_key: str, now: datetime,
+    db: Db,
+    merchant_id: str,
+    categories: Mapping[str, str],
+    valid_from: date,
+    valid_until: date | None = None,
+    *,
+    actor: str,
+    idempotency_key: str,
+    now: datetime,
 ) -> dict[str, Any]:
     """Approve (or re-approve) a merchant: rate per product category as decimal strings."""
-    payload = {"merchant_id": merchant_id, "categories": dict(categories),
-               "valid_from": valid_from.isoformat(),
-               "valid_until": None if valid_until is None else valid_until.isoformat()}
+    payload = {
+        "merchant_id": merchant_id,
+        "categories": dict(categories),
+        "valid_from": valid_from.isoformat(),
+        "valid_until": None if valid_until is None else valid_until.isoformat(),
+    }
     return execute(db, Command("approve_merchant", payload), actor, idempotency_key, now)
 
 
 def suspend_merchant(
-    db: Db, merchant_id: str, reason: str, from_on: date,
-    *, actor: str, idempotency_key: str, now: datetime,
+    db: Db,
+    merchant_id: str,
+    reason: str,
+    from_on: date,
+    *,
+    actor: str,
+    idempotency_key: str,
+    now: datetime,
 ) -> dict[str, Any]:
     payload = {"merchant_id": merchant_id, "reason": reason, "from_on": from_on.isoformat()}
     return execute(db, Command("suspend_merchant", payload), actor, idempotency_key, now)
@@ -52,23 +68,49 @@ def _check_consent(db: Db, household_id: str, consent_code: str) -> None:
 
 
 def purchase(
-    db: Db, purchase_id: str, household_id: str, merchant_id: str, category: str,
-    amount_cents: int, on: date, consent_code: str,
-    *, actor: str, idempotency_key: str, now: datetime,
+    db: Db,
+    purchase_id: str,
+    household_id: str,
+    merchant_id: str,
+    category: str,
+    amount_cents: int,
+    on: date,
+    consent_code: str,
+    *,
+    actor: str,
+    idempotency_key: str,
+    now: datetime,
 ) -> dict[str, Any]:
     """Charge the member's credit at the category's rate; the member pays the rest."""
     _check_consent(db, household_id, consent_code)
-    payload = {"purchase_id": purchase_id, "household_id": household_id,
-               "merchant_id": merchant_id, "category": category, "amount_cents": amount_cents,
-               "on": on.isoformat(), "period": str(Period(on.year, on.month))}
+    payload = {
+        "purchase_id": purchase_id,
+        "household_id": household_id,
+        "merchant_id": merchant_id,
+        "category": category,
+        "amount_cents": amount_cents,
+        "on": on.isoformat(),
+        "period": str(Period(on.year, on.month)),
+    }
     return execute(db, Command("purchase", payload), actor, idempotency_key, now)
 
 
 def refund(
-    db: Db, refund_id: str, purchase_id: str, amount_cents: int, on: date,
-    *, actor: str, idempotency_key: str, now: datetime,
+    db: Db,
+    refund_id: str,
+    purchase_id: str,
+    amount_cents: int,
+    on: date,
+    *,
+    actor: str,
+    idempotency_key: str,
+    now: datetime,
 ) -> dict[str, Any]:
     """Give credit back for (part of) a purchase's credit part."""
-    payload = {"refund_id": refund_id, "purchase_id": purchase_id,
-               "amount_cents": amount_cents, "on": on.isoformat()}
+    payload = {
+        "refund_id": refund_id,
+        "purchase_id": purchase_id,
+        "amount_cents": amount_cents,
+        "on": on.isoformat(),
+    }
     return execute(db, Command("refund", payload), actor, idempotency_key, now)

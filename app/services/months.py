@@ -60,8 +60,13 @@ def _parse(period: str) -> Period:
 def available_cents(session: Session) -> int:
     """Euros held + receivable − credit outstanding − merchant payables (may be negative)."""
     totals = fund_totals(session)
-    held = (totals["bank"] + totals["cash"] + totals["members_due"]
-            + totals["top_ups_receivable"] + totals["subsidies_receivable"])
+    held = (
+        totals["bank"]
+        + totals["cash"]
+        + totals["members_due"]
+        + totals["top_ups_receivable"]
+        + totals["subsidies_receivable"]
+    )
     return held + totals["member_credit"] + totals["merchants"]
 
 
@@ -70,10 +75,13 @@ def _posted(session: Session, period: Period) -> int:
     query = (
         select(func.coalesce(func.sum(col(t.Posting.amount_cents)), 0))
         .join(t.LedgerEntry, col(t.LedgerEntry.entry_id) == col(t.Posting.entry_id))
-        .where(col(t.LedgerEntry.period) == str(period),
-               col(t.LedgerEntry.kind).in_(("contribution", "credit")),
-               col(t.Posting.account).like("411:%") | col(t.Posting.account).like("419:%")
-               | col(t.Posting.account).like("4687:%"))
+        .where(
+            col(t.LedgerEntry.period) == str(period),
+            col(t.LedgerEntry.kind).in_(("contribution", "credit")),
+            col(t.Posting.account).like("411:%")
+            | col(t.Posting.account).like("419:%")
+            | col(t.Posting.account).like("4687:%"),
+        )
     )
     return int(session.execute(query).scalar_one())
 
@@ -82,14 +90,18 @@ def plan_month(session: Session, period: Period) -> MonthPlan:
     """Everything the run needs, computed from one consistent read of the database."""
     rules = rule_set_in_force(session, period)
     if rules is None:
-        raise svc.Conflict((Problem("period", f"no adopted rule set is in force in {period}"),),
-                           f"No adopted rule set applies to {period}.")
+        raise svc.Conflict(
+            (Problem("period", f"no adopted rule set is in force in {period}"),),
+            f"No adopted rule set applies to {period}.",
+        )
     loaded = facts_in_force(session, period)
     facts = [f for f, _ in loaded]
     commitments = {f.household_id: c for f, c in loaded}
-    credited = frozenset(session.execute(
-        select(col(t.MonthCredit.household_id)).where(col(t.MonthCredit.period) == str(period))
-    ).scalars())
+    credited = frozenset(
+        session.execute(
+            select(col(t.MonthCredit.household_id)).where(col(t.MonthCredit.period) == str(period))
+        ).scalars()
+    )
     first = assess_fund(rules, facts, period, explain=False)
     surplus = available_cents(session) - _posted(session, period)
     budget = max(0, surplus + first.totals.contributions_cents + first.totals.funder_shares_cents)
@@ -102,7 +114,8 @@ def plan_month(session: Session, period: Period) -> MonthPlan:
 def _line(a: Assessment, commitment: str) -> dict[str, Any]:
     assessed = a.status == Status.ASSESSED
     return {
-        "household_id": a.household_id, "status": a.status.value,
+        "household_id": a.household_id,
+        "status": a.status.value,
         "contribution_cents": a.contribution_cents if assessed else None,
         "credit_cents": a.credit_cents if assessed else None,
         "funder_share_cents": a.funder_share_cents if assessed else 0,
@@ -115,27 +128,38 @@ def preview_month(db: Db, period: str) -> dict[str, Any]:
     """What running the month would book, without writing anything."""
     plan: MonthPlan = run_in(db, lambda s: plan_month(s, _parse(period)))
     return _summary(plan) | {
-        "households": [_line(a, plan.commitments[a.household_id]) | {
-            "problems": [p.as_dict() for p in a.problems],
-            "already_credited": a.household_id in plan.credited}
-            for a in plan.fund.assessments],
+        "households": [
+            _line(a, plan.commitments[a.household_id])
+            | {
+                "problems": [p.as_dict() for p in a.problems],
+                "already_credited": a.household_id in plan.credited,
+            }
+            for a in plan.fund.assessments
+        ],
     }
 
 
 def _summary(plan: MonthPlan) -> dict[str, Any]:
     totals = plan.fund.totals
     return {
-        "period": str(plan.period), "rule_set": plan.rules.ref.as_dict(),
-        "budget_cents": plan.budget_cents, "rationed": plan.fund.rationing is not None,
+        "period": str(plan.period),
+        "rule_set": plan.rules.ref.as_dict(),
+        "budget_cents": plan.budget_cents,
+        "rationed": plan.fund.rationing is not None,
         "contribution_cents": totals.contributions_cents,
-        "entitlement_cents": totals.entitlements_cents, "credit_cents": totals.credits_cents,
-        "funder_share_cents": totals.funder_shares_cents, "by_status": dict(totals.by_status),
+        "entitlement_cents": totals.entitlements_cents,
+        "credit_cents": totals.credits_cents,
+        "funder_share_cents": totals.funder_shares_cents,
+        "by_status": dict(totals.by_status),
     }
 
 
 def _chunks(plan: MonthPlan, size: int) -> list[list[dict[str, Any]]]:
-    lines = [_line(a, plan.commitments[a.household_id])
-             for a in plan.fund.assessments if a.household_id not in plan.credited]
+    lines = [
+        _line(a, plan.commitments[a.household_id])
+        for a in plan.fund.assessments
+        if a.household_id not in plan.credited
+    ]
     if not any(line["status"] == Status.ASSESSED.value for line in lines):
         return []
 
@@ -144,26 +168,41 @@ def _chunks(plan: MonthPlan, size: int) -> list[list[dict[str, Any]]]:
         return net - line["funder_share_cents"], line["household_id"]
 
     ordered = sorted(lines, key=cost)
-    return [sorted(ordered[i : i + size], key=lambda x: x["household_id"])
-            for i in range(0, len(ordered), size)]
+    return [
+        sorted(ordered[i : i + size], key=lambda x: x["household_id"])
+        for i in range(0, len(ordered), size)
+    ]
 
 
 def _payload(plan: MonthPlan, index: int, households: Sequence[dict[str, Any]]) -> dict[str, Any]:
     policy = plan.rules.unspent_credit
     rationing = plan.fund.rationing
     return {
-        "period": str(plan.period), "rule_set_hash": plan.rules.content_hash, "chunk": index,
-        "unspent_credit": {"policy": policy.policy, "after_months": policy.after_months,
-                           "cap_cents": policy.cap_cents},
-        "rationing": None if rationing is None else {
+        "period": str(plan.period),
+        "rule_set_hash": plan.rules.content_hash,
+        "chunk": index,
+        "unspent_credit": {
+            "policy": policy.policy,
+            "after_months": policy.after_months,
+            "cap_cents": policy.cap_cents,
+        },
+        "rationing": None
+        if rationing is None
+        else {
             "budget_cents": plan.budget_cents,
-            "entitlement_total_cents": plan.fund.totals.entitlements_cents},
+            "entitlement_total_cents": plan.fund.totals.entitlements_cents,
+        },
         "households": list(households),
     }
 
 
 def run_month(
-    db: Db, period: str, *, actor: str, idempotency_key: str, now: datetime,
+    db: Db,
+    period: str,
+    *,
+    actor: str,
+    idempotency_key: str,
+    now: datetime,
     chunk_size: int = CHUNK_SIZE,
 ) -> dict[str, Any]:
     """Credit every household not yet credited for ``period``, chunk by chunk."""
@@ -174,25 +213,39 @@ def run_month(
         payload = _payload(plan, index, households)
         # Content-addressed chunk keys: a retry of the same chunk replays its stored result.
         digest = hashlib.sha256(canonical_bytes(payload)).hexdigest()[:24]
-        result = execute(db, Command("run_month", payload), actor,
-                         f"{idempotency_key}:{digest}", now)
+        result = execute(
+            db, Command("run_month", payload), actor, f"{idempotency_key}:{digest}", now
+        )
         seqs.append(int(result["seq"]))
         credited += int(result["credited"])
-    return _summary(plan) | {"chunks": len(seqs), "seqs": seqs, "credited": credited,
-                             "already_credited": len(plan.credited)}
+    return _summary(plan) | {
+        "chunks": len(seqs),
+        "seqs": seqs,
+        "credited": credited,
+        "already_credited": len(plan.credited),
+    }
 
 
 def expire_credit(
-    db: Db, period: str, household_ids: Sequence[str] | None = None,
-    *, actor: str, idempotency_key: str, now: datetime,
+    db: Db,
+    period: str,
+    household_ids: Sequence[str] | None = None,
+    *,
+    actor: str,
+    idempotency_key: str,
+    now: datetime,
 ) -> dict[str, Any]:
     """Expire (or cap) unspent credit as the month's policy says; default: every holder."""
     month = _parse(period)
 
     def holders(session: Session) -> list[str]:
-        return sorted(set(session.execute(
-            select(col(t.CreditLot.household_id)).where(col(t.CreditLot.is_open))
-        ).scalars()))
+        return sorted(
+            set(
+                session.execute(
+                    select(col(t.CreditLot.household_id)).where(col(t.CreditLot.is_open))
+                ).scalars()
+            )
+        )
 
     ids = sorted(household_ids) if household_ids is not None else run_in(db, holders)
     payload = {"period": str(month), "household_ids": list(ids)}
@@ -205,5 +258,3 @@ def close_month(
     """Close a month: no entry is booked in it afterwards (corrections go to a later month)."""
     payload = {"period": str(_parse(period))}
     return execute(db, Command("close_month", payload), actor, idempotency_key, now)
-
-

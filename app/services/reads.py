@@ -34,17 +34,23 @@ def balances(db: Db, household_id: str) -> dict[str, Any]:
         _household(session, household_id)
         own = balances_of(session, [f"411:{household_id}", f"419:{household_id}"])
         lots = session.execute(
-            select(t.CreditLot).where(t.CreditLot.household_id == household_id,
-                                      col(t.CreditLot.is_open))
+            select(t.CreditLot)
+            .where(col(t.CreditLot.household_id) == household_id, col(t.CreditLot.is_open))
             .order_by(col(t.CreditLot.period), col(t.CreditLot.lot_id))
         ).scalars()
         return {
             "household_id": household_id,
             "credit_cents": -own[f"419:{household_id}"],
             "due_cents": own[f"411:{household_id}"],
-            "lots": [{"lot_id": lot.lot_id, "period": lot.period,
-                      "remaining_cents": int(lot.remaining_cents),
-                      "expires_after": lot.expires_period} for lot in lots],
+            "lots": [
+                {
+                    "lot_id": lot.lot_id,
+                    "period": lot.period,
+                    "remaining_cents": int(lot.remaining_cents),
+                    "expires_after": lot.expires_period,
+                }
+                for lot in lots
+            ],
         }
 
     result: dict[str, Any] = run_in(db, read)
@@ -57,17 +63,37 @@ def history(db: Db, household_id: str, limit: int = 200) -> list[dict[str, Any]]
     def read(session: Session) -> list[dict[str, Any]]:
         _household(session, household_id)
         rows = session.execute(
-            select(t.LedgerEntry.entry_id, t.LedgerEntry.seq, t.LedgerEntry.period,
-                   t.LedgerEntry.kind, t.LedgerEntry.memo, t.Posting.account,
-                   t.Posting.amount_cents)
+            select(
+                col(t.LedgerEntry.entry_id),
+                col(t.LedgerEntry.seq),
+                col(t.LedgerEntry.period),
+                col(t.LedgerEntry.kind),
+                col(t.LedgerEntry.memo),
+                col(t.Posting.account),
+                col(t.Posting.amount_cents),
+            )
             .join(t.Posting, col(t.Posting.entry_id) == col(t.LedgerEntry.entry_id))
-            .where(or_(col(t.Posting.account) == f"411:{household_id}",
-                       col(t.Posting.account) == f"419:{household_id}"))
+            .where(
+                or_(
+                    col(t.Posting.account) == f"411:{household_id}",
+                    col(t.Posting.account) == f"419:{household_id}",
+                )
+            )
             .order_by(col(t.Posting.seq).desc(), col(t.Posting.entry_id).desc())
             .limit(limit)
         )
-        return [{"entry_id": e, "seq": int(s), "period": p, "kind": k, "memo": m,
-                 "account": a, "amount_cents": int(c)} for e, s, p, k, m, a, c in rows]
+        return [
+            {
+                "entry_id": e,
+                "seq": int(s),
+                "period": p,
+                "kind": k,
+                "memo": m,
+                "account": a,
+                "amount_cents": int(c),
+            }
+            for e, s, p, k, m, a, c in rows
+        ]
 
     result: list[dict[str, Any]] = run_in(db, read)
     return result
@@ -86,10 +112,14 @@ def statement(db: Db, household_id: str, period: str) -> dict[str, Any]:
         payload = json.loads(record.payload) if record is not None else {}
         line = next(h for h in payload["households"] if h["household_id"] == household_id)
         out: dict[str, Any] = {
-            "household_id": household_id, "period": str(month), "seq": int(mark.seq),
-            "contribution_cents": line["contribution_cents"], "credit_cents": line["credit_cents"],
+            "household_id": household_id,
+            "period": str(month),
+            "seq": int(mark.seq),
+            "contribution_cents": line["contribution_cents"],
+            "credit_cents": line["credit_cents"],
             "funder_share_cents": line["funder_share_cents"],
-            "rationed": payload.get("rationing") is not None, "explanation": None,
+            "rationed": payload.get("rationing") is not None,
+            "explanation": None,
         }
         if not household.erased:
             out["explanation"] = _explanation(session, household_id, month)
@@ -116,11 +146,17 @@ def fund_position(db: Db) -> dict[str, Any]:
     def read(session: Session) -> dict[str, Any]:
         totals = fund_totals(session)
         expired = balances_of(session, ["7588"])["7588"]
-        held = (totals["bank"] + totals["cash"] + totals["members_due"]
-                + totals["top_ups_receivable"] + totals["subsidies_receivable"])
+        held = (
+            totals["bank"]
+            + totals["cash"]
+            + totals["members_due"]
+            + totals["top_ups_receivable"]
+            + totals["subsidies_receivable"]
+        )
         owed = -totals["member_credit"] - totals["merchants"]
         return {
-            "bank_cents": totals["bank"], "cash_cents": totals["cash"],
+            "bank_cents": totals["bank"],
+            "cash_cents": totals["cash"],
             "members_due_cents": totals["members_due"],
             "top_ups_receivable_cents": totals["top_ups_receivable"],
             "subsidies_receivable_cents": totals["subsidies_receivable"],
@@ -149,24 +185,34 @@ def month_status(db: Db, period: str) -> dict[str, Any]:
         month = str(Period.parse(period))
         row = session.get(t.Month, month)
         credited = session.execute(
-            select(func.count()).select_from(t.MonthCredit).where(t.MonthCredit.period == month)
+            select(func.count())
+            .select_from(t.MonthCredit)
+            .where(col(t.MonthCredit.period) == month)
         ).scalar_one()
         sums = session.execute(
-            select(t.LedgerEntry.kind, func.sum(t.Posting.amount_cents))
+            select(col(t.LedgerEntry.kind), func.sum(col(t.Posting.amount_cents)))
             .join(t.Posting, col(t.Posting.entry_id) == col(t.LedgerEntry.entry_id))
-            .where(t.LedgerEntry.period == month, col(t.Posting.amount_cents) > 0)
+            .where(col(t.LedgerEntry.period) == month, col(t.Posting.amount_cents) > 0)
             .group_by(col(t.LedgerEntry.kind))
         )
         seal = session.get(t.Checkpoint, month)
         return {
-            "period": month, "status": "open" if row is None else row.status,
+            "period": month,
+            "status": "open" if row is None else row.status,
             "households_credited": int(credited),
             "totals_cents": {str(k): int(v) for k, v in sums},
-            "checkpoint": None if seal is None else {
-                "seq": seal.seq, "journal_size": seal.journal_size, "head_hash": seal.head_hash,
-                "balances_digest": seal.balances_digest, "engine_version": seal.engine_version,
-                "run_fingerprint": seal.run_fingerprint, "signature": seal.signature,
-                "public_key": seal.public_key},
+            "checkpoint": None
+            if seal is None
+            else {
+                "seq": seal.seq,
+                "journal_size": seal.journal_size,
+                "head_hash": seal.head_hash,
+                "balances_digest": seal.balances_digest,
+                "engine_version": seal.engine_version,
+                "run_fingerprint": seal.run_fingerprint,
+                "signature": seal.signature,
+                "public_key": seal.public_key,
+            },
         }
 
     result: dict[str, Any] = run_in(db, read)

@@ -36,7 +36,9 @@ def _parsed(document: Mapping[str, Any]) -> RuleSet:
 
 def _row(session: Session, rule_set_id: str, version: int) -> t.RuleSet | None:
     return session.execute(
-        select(t.RuleSet).where(col(t.RuleSet.rule_set_id) == rule_set_id, col(t.RuleSet.version) == version)
+        select(t.RuleSet).where(
+            col(t.RuleSet.rule_set_id) == rule_set_id, col(t.RuleSet.version) == version
+        )
     ).scalar_one_or_none()
 
 
@@ -51,8 +53,12 @@ def draft_rule_set(db: Db, document: Mapping[str, Any]) -> dict[str, Any]:
                 f"Rule set {rules.rule_set_id} version {rules.version} is already adopted.",
             )
         row = row or t.RuleSet(
-            rule_set_id=rules.rule_set_id, version=rules.version, content_hash="",
-            status=DRAFT, effective_from="", document="{}",
+            rule_set_id=rules.rule_set_id,
+            version=rules.version,
+            content_hash="",
+            status=DRAFT,
+            effective_from="",
+            document="{}",
         )
         row.content_hash = rules.content_hash
         row.document = json.dumps(dict(rules.document), sort_keys=True, separators=(",", ":"))
@@ -61,8 +67,12 @@ def draft_rule_set(db: Db, document: Mapping[str, Any]) -> dict[str, Any]:
         row.decision = rules.decision
         session.add(row)
         session.flush()
-    return {"rule_set_id": rules.rule_set_id, "version": rules.version,
-            "content_hash": rules.content_hash, "status": DRAFT}
+    return {
+        "rule_set_id": rules.rule_set_id,
+        "version": rules.version,
+        "content_hash": rules.content_hash,
+        "status": DRAFT,
+    }
 
 
 def adopt_rule_set(
@@ -78,9 +88,14 @@ def adopt_rule_set(
         raise svc.not_found("rule_set", f"{rule_set_id} v{version}")
     document = json.loads(row.document)
     rules = _parsed(document)
-    payload = {"rule_set_id": rule_set_id, "version": version,
-               "content_hash": rules.content_hash, "effective_from": str(rules.effective_from),
-               "decision": rules.decision, "document": document}
+    payload = {
+        "rule_set_id": rule_set_id,
+        "version": version,
+        "content_hash": rules.content_hash,
+        "effective_from": str(rules.effective_from),
+        "decision": rules.decision,
+        "document": document,
+    }
     return execute(db, Command("adopt_rule_set", payload), actor, idempotency_key, now)
 
 

@@ -22,7 +22,12 @@ from app.services.execute import Db, execute, transaction
 
 
 def seal_month(
-    db: Db, period: str, *, actor: str, idempotency_key: str, now: datetime,
+    db: Db,
+    period: str,
+    *,
+    actor: str,
+    idempotency_key: str,
+    now: datetime,
     signing_key: Ed25519PrivateKey | None = None,
 ) -> dict[str, Any]:
     """Seal ``period`` (closed first); signs with ``signing_key`` or the key of
@@ -46,14 +51,17 @@ def seal_month(
                 checkpoint.sign(row, key)
             inner.add(row)
 
-        return execute(session, Command("seal_month", payload), actor, idempotency_key, now,
-                         side=side)
+        return execute(
+            session, Command("seal_month", payload), actor, idempotency_key, now, side=side
+        )
 
 
 def _payload(session: Session, period: str) -> dict[str, Any]:
     top = journal.head(session)
     return {
-        "period": period, "journal_size": top.seq, "head_hash": top.hash,
+        "period": period,
+        "journal_size": top.seq,
+        "head_hash": top.hash,
         "balances_digest": checkpoint.balances_digest(session),
         "engine_version": ENGINE_VERSION,
         "run_fingerprint": checkpoint.run_fingerprint(session, period),

@@ -49,8 +49,13 @@ def adopt(db: Engine, document: dict[str, Any] | None = None) -> dict[str, Any]:
     return adopt_rule_set(db, doc["id"], doc["version"], **w())
 
 
-def enrol(db: Engine, household_id: str, income_cents: int | None, persons: int = 1,
-          from_period: str = "2026-01") -> dict[str, Any]:
+def enrol(
+    db: Engine,
+    household_id: str,
+    income_cents: int | None,
+    persons: int = 1,
+    from_period: str = "2026-01",
+) -> dict[str, Any]:
     facts = Facts(income_cents=income_cents, persons=(date(1980, 5, 17),) * persons)
     identity = Identity(full_name=f"Member {household_id}", email=f"{household_id}@example.org")
     return enrol_household(db, household_id, from_period, identity, facts, CODE, **w())

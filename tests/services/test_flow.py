@@ -24,8 +24,9 @@ def test_month_run_books_contributions_and_credits_exactly(engine: Engine) -> No
 
 def test_purchase_at_half_rate_draws_half_the_price(engine: Engine) -> None:
     small_fund(engine)
-    result = purchase(engine, "p1", "hh_a", "shop", "hygiene", 1_001, date(2026, 11, 20), CODE,
-                      **w())
+    result = purchase(
+        engine, "p1", "hh_a", "shop", "hygiene", 1_001, date(2026, 11, 20), CODE, **w()
+    )
     assert result["credit_cents"] == 500
     assert result["member_pays_cents"] == 501
     assert balances(engine, "hh_a")["credit_cents"] == 9_500
