@@ -1,0 +1,255 @@
+"""Where the verifier reads the books: the live database or an export directory.
+
+Both sources give the same things, read-only and in the same shapes:
+
+- ``records()``: journal records (format ``caisse.journal/1``, with ``hash``) in seq order;
+- ``entries()``: stored entries grouped by seq, ascending: ``(seq, (Entry, ...))``;
+- ``balances()``: stored balance per account; ``lots()``: stored credit lots;
+- ``credited()``: the exactly-once markers ``(household_id, period) -> seq``;
+- ``checkpoints()``: the stored month checkpoints (with signature and public key if signed).
+
+The database source queries the tables directly (one streaming query per kind of row, no
+ORM objects on the hot path); the export source reads the files written by
+``app.audit.export`` (``docs/verifier.md`` documents them).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NamedTuple, Protocol
+
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import NullPool
+
+from app.db import tables as t
+from app.engine.books.entries import Entry, Posting
+from app.engine.books.journal import FORMAT
+from app.engine.period import Period
+
+JOURNAL_FILE = "journal.jsonl"
+ENTRIES_FILE = "entries.jsonl"
+BALANCES_FILE = "balances.jsonl"
+LOTS_FILE = "lots.jsonl"
+CREDITED_FILE = "month_credits.jsonl"
+CHECKPOINTS_FILE = "checkpoints.jsonl"
+MANIFEST_FILE = "manifest.json"
+EXPORT_FORMAT = "caisse.export/1"
+STREAM_BATCH = 5000
+
+
+class StoredLot(NamedTuple):
+    lot_id: str
+    household_id: str
+    period: str
+    granted_cents: int
+    remaining_cents: int
+    expires_period: str | None
+    is_open: bool
+    last_seq: int
+
+
+class StoredBalance(NamedTuple):
+    balance_cents: int
+    last_seq: int
+
+
+CHECKPOINT_FIELDS = (
+    "period", "seq", "journal_size", "head_hash", "balances_digest", "engine_version",
+    "run_fingerprint", "signature", "public_key",
+)
+
+
+class Source(Protocol):
+    name: str
+
+    def records(self) -> Iterator[dict[str, Any]]: ...
+
+    def entries(self) -> Iterator[tuple[int, tuple[Entry, ...]]]: ...
+
+    def balances(self) -> dict[str, StoredBalance]: ...
+
+    def lots(self) -> dict[str, StoredLot]: ...
+
+    def credited(self) -> dict[tuple[str, str], int]: ...
+
+    def checkpoints(self) -> list[dict[str, Any]]: ...
+
+
+def group_by_seq(entries: Iterator[Entry]) -> Iterator[tuple[int, tuple[Entry, ...]]]:
+    """Consecutive entries of the same seq as one group (input sorted by seq)."""
+    group: list[Entry] = []
+    for entry in entries:
+        if group and entry.seq != group[0].seq:
+            yield group[0].seq, tuple(group)
+            group = []
+        group.append(entry)
+    if group:
+        yield group[0].seq, tuple(group)
+
+
+def read_engine(url: str) -> Engine:
+    """An engine for reading one consistent snapshot: every query of a ``DbSource`` runs in
+    one transaction (SQLite: a deferred ``BEGIN``, which never blocks writers in WAL mode;
+    PostgreSQL: ``REPEATABLE READ``)."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    if not url.startswith("sqlite"):
+        return create_engine(url, poolclass=NullPool, isolation_level="REPEATABLE READ")
+    engine = create_engine(url, poolclass=NullPool)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy decides when to BEGIN
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+class DbSource:
+    """The live database, read in ONE transaction so every table is the same snapshot."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.name = f"database {engine.url.render_as_string(hide_password=True)}"
+        self._conn: Connection | None = None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.rollback()
+            self._conn.close()
+            self._conn = None
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        j = t.Journal.__table__.c  # type: ignore[attr-defined]
+        query = select(j.seq, j.recorded_at, j.actor, j.kind, j.idempotency_key, j.payload,
+                       j.prev_hash, j.hash).order_by(j.seq)
+        loads = json.loads
+        for row in self._stream(query):
+            yield {"format": FORMAT, "seq": row[0], "recorded_at": row[1], "actor": row[2],
+                   "kind": row[3], "idempotency_key": row[4], "payload": loads(row[5]),
+                   "prev_hash": row[6], "hash": row[7]}
+
+    def entries(self) -> Iterator[tuple[int, tuple[Entry, ...]]]:
+        return group_by_seq(self._entries())
+
+    def _entries(self) -> Iterator[Entry]:
+        entry_table = t.LedgerEntry.__table__  # type: ignore[attr-defined]
+        posting_table = t.Posting.__table__  # type: ignore[attr-defined]
+        e, p = entry_table.c, posting_table.c
+        query = (
+            select(e.entry_id, e.seq, e.period, e.kind, e.memo, e.reverses, p.account,
+                   p.amount_cents)
+            .select_from(entry_table.outerjoin(posting_table, p.entry_id == e.entry_id))
+            .order_by(e.seq, e.position, p.line)
+        )
+        current: list[Any] | None = None
+        postings: list[Posting] = []
+        periods: dict[str, Period] = {}
+        for row in self._stream(query):
+            if current is None or row[0] != current[0]:
+                if current is not None:
+                    yield _entry(current, postings, periods)
+                current, postings = list(row), []
+            if row[6] is not None:
+                postings.append(Posting(row[6], int(row[7])))
+        if current is not None:
+            yield _entry(current, postings, periods)
+
+    def balances(self) -> dict[str, StoredBalance]:
+        b = t.Balance.__table__.c  # type: ignore[attr-defined]
+        return {str(a): StoredBalance(int(c), int(s))
+                for a, c, s in self._stream(select(b.account, b.balance_cents, b.last_seq))}
+
+    def lots(self) -> dict[str, StoredLot]:
+        c = t.CreditLot.__table__.c  # type: ignore[attr-defined]
+        query = select(c.lot_id, c.household_id, c.period, c.granted_cents, c.remaining_cents,
+                       c.expires_period, c.is_open, c.last_seq)
+        return {str(r[0]): StoredLot(str(r[0]), str(r[1]), str(r[2]), int(r[3]), int(r[4]),
+                                     r[5], bool(r[6]), int(r[7]))
+                for r in self._stream(query)}
+
+    def credited(self) -> dict[tuple[str, str], int]:
+        c = t.MonthCredit.__table__.c  # type: ignore[attr-defined]
+        return {(str(h), str(p)): int(s)
+                for h, p, s in self._stream(select(c.household_id, c.period, c.seq))}
+
+    def checkpoints(self) -> list[dict[str, Any]]:
+        c = t.Checkpoint.__table__.c  # type: ignore[attr-defined]
+        query = select(*(c[name] for name in CHECKPOINT_FIELDS)).order_by(c.seq)
+        return [dict(zip(CHECKPOINT_FIELDS, row, strict=True)) for row in self._stream(query)]
+
+    def _stream(self, query: Any) -> Iterator[Any]:
+        if self._conn is None:
+            self._conn = self.engine.connect()
+        options = {"stream_results": True, "yield_per": STREAM_BATCH}
+        yield from self._conn.execute(query, execution_options=options)
+
+
+def _entry(row: list[Any], postings: list[Posting], periods: dict[str, Period]) -> Entry:
+    text = str(row[2])
+    period = periods.get(text)
+    if period is None:
+        period = periods[text] = Period.parse(text)
+    return Entry(str(row[0]), int(row[1]), period, str(row[3]), str(row[4] or ""),
+                 tuple(postings), row[5])
+
+
+class ExportSource:
+    """An export directory written by ``caisse export journal DIR``."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.name = f"export {directory}"
+        manifest = directory / MANIFEST_FILE
+        if not manifest.is_file():
+            raise FileNotFoundError(f"{manifest} not found: not a caisse export directory")
+        self.manifest: dict[str, Any] = json.loads(manifest.read_text("utf-8"))
+        if self.manifest.get("format") != EXPORT_FORMAT:
+            raise ValueError(f"{manifest}: format is not {EXPORT_FORMAT!r}")
+
+    def _lines(self, name: str) -> Iterator[Any]:
+        path = self.directory / name
+        if not path.exists():
+            return
+        loads = json.loads
+        with path.open("rb") as handle:
+            for line in handle:
+                if line.strip():
+                    yield loads(line)
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        yield from self._lines(JOURNAL_FILE)
+
+    def entries(self) -> Iterator[tuple[int, tuple[Entry, ...]]]:
+        return group_by_seq(self._entries())
+
+    def _entries(self) -> Iterator[Entry]:
+        periods: dict[str, Period] = {}
+        for d in self._lines(ENTRIES_FILE):
+            text = d["period"]
+            period = periods.get(text)
+            if period is None:
+                period = periods[text] = Period.parse(text)
+            yield Entry(d["entry_id"], d["seq"], period, d["kind"], d["memo"],
+                        tuple(Posting(a, c) for a, c in d["postings"]), d["reverses"])
+
+    def balances(self) -> dict[str, StoredBalance]:
+        return {d["account"]: StoredBalance(d["balance_cents"], d["last_seq"])
+                for d in self._lines(BALANCES_FILE)}
+
+    def lots(self) -> dict[str, StoredLot]:
+        return {d["lot_id"]: StoredLot(*(d[f] for f in StoredLot._fields))
+                for d in self._lines(LOTS_FILE)}
+
+    def credited(self) -> dict[tuple[str, str], int]:
+        return {(d["household_id"], d["period"]): d["seq"] for d in self._lines(CREDITED_FILE)}
+
+    def checkpoints(self) -> list[dict[str, Any]]:
+        return [{name: d.get(name) for name in CHECKPOINT_FIELDS}
+                for d in self._lines(CHECKPOINTS_FILE)]

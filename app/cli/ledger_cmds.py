@@ -1,0 +1,146 @@
+"""Audit commands: ``caisse verify``, ``caisse export journal``, ``caisse export ledger``.
+
+- ``verify [--database URL | --export DIR] [--public-key KEY]``: replays the journal and
+  compares every entry, balance, lot, marker and checkpoint; prints a JSON report. Exit 0
+  when everything agrees, 1 at the first disagreement (the report names its seq, table and
+  row), 2 when the source cannot be read.
+- ``export journal DIR``: the pseudonymised export directory the verifier reads.
+- ``export ledger --format csv|beancount OUT``: postings as CSV, or a beancount journal.
+
+The database is ``--database`` or ``DATABASE_URL`` (default the SQLite file of the app).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TextIO
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    PublicFormat,
+    load_pem_public_key,
+)
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.audit.beancount_export import export_beancount
+from app.audit.export import export_journal, export_ledger_csv
+from app.audit.sources import DbSource, ExportSource, Source, read_engine
+from app.audit.verify import verify
+from app.db.settings import load_settings
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    check = subparsers.add_parser(
+        "verify", help="replay the journal and compare every entry and balance (exit 1 if not)"
+    )
+    where = check.add_mutually_exclusive_group()
+    where.add_argument("--database", metavar="URL", help="database URL (default DATABASE_URL)")
+    where.add_argument("--export", metavar="DIR", help="an export directory instead")
+    check.add_argument("--public-key", metavar="KEY",
+                       help="the fund's Ed25519 public key (PEM file or 64 hex digits): "
+                            "every checkpoint must be signed with it")
+    check.set_defaults(handler=_verify)
+
+    export = subparsers.add_parser("export", help="export the journal or the ledger")
+    kinds = export.add_subparsers(dest="export_kind", metavar="WHAT")
+    kinds.required = True
+    journal = kinds.add_parser("journal", help="journal + projections for `caisse verify`")
+    journal.add_argument("directory", metavar="DIR")
+    journal.add_argument("--database", metavar="URL", help="database URL (default DATABASE_URL)")
+    journal.set_defaults(handler=_export_journal)
+    ledger = kinds.add_parser("ledger", help="the ledger as CSV or as a beancount journal")
+    ledger.add_argument("--format", choices=("csv", "beancount"), default="csv")
+    ledger.add_argument("out", metavar="OUT", help="output file ('-' for standard output)")
+    ledger.add_argument("--database", metavar="URL", help="database URL (default DATABASE_URL)")
+    ledger.set_defaults(handler=_export_ledger)
+
+
+def _print(document: dict[str, Any], stream: TextIO = sys.stdout) -> None:
+    stream.write(json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n")
+
+
+def _fail(message: str) -> int:
+    _print({"ok": False, "error": message}, sys.stderr)
+    return 2
+
+
+@contextmanager
+def _database(url: str | None) -> Any:
+    source = DbSource(read_engine(url or load_settings().database_url))
+    try:
+        yield source
+    finally:
+        source.close()
+        source.engine.dispose()
+
+
+def public_key_bytes(text: str) -> bytes:
+    """Raw Ed25519 public key from 64 hex digits or a PEM file; ``ValueError`` otherwise."""
+    candidate = text.strip().lower()
+    if len(candidate) == 64 and all(c in "0123456789abcdef" for c in candidate):
+        return bytes.fromhex(candidate)
+    key = load_pem_public_key(Path(text).read_bytes())
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError(f"{text} is not an Ed25519 public key")
+    return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def _guarded(work: Callable[[], int]) -> int:
+    try:
+        return work()
+    except (OSError, ValueError, KeyError, SQLAlchemyError) as error:
+        return _fail(f"cannot read the books: {type(error).__name__}: {error}")
+
+
+def _verify(args: argparse.Namespace) -> int:
+    def run() -> int:
+        key = None if args.public_key is None else public_key_bytes(args.public_key)
+        if args.export is not None:
+            return _report(ExportSource(Path(args.export)), key)
+        with _database(args.database) as source:
+            return _report(source, key)
+
+    return _guarded(run)
+
+
+def _report(source: Source, key: bytes | None) -> int:
+    report = verify(source, key)
+    _print(report.as_dict())
+    return 0 if report.ok else 1
+
+
+def _export_journal(args: argparse.Namespace) -> int:
+    def run() -> int:
+        with _database(args.database) as source:
+            manifest = export_journal(source, Path(args.directory))
+        _print({"ok": True, "directory": args.directory, **manifest})
+        return 0
+
+    return _guarded(run)
+
+
+def _export_ledger(args: argparse.Namespace) -> int:
+    def run() -> int:
+        with _database(args.database) as source:
+            if args.out == "-":
+                count = _write_ledger(source, args.format, sys.stdout)
+            else:
+                with open(args.out, "w", encoding="utf-8", newline="") as out:
+                    count = _write_ledger(source, args.format, out)
+        if args.out != "-":
+            _print({"ok": True, "format": args.format, "out": args.out, "rows": count})
+        return 0
+
+    return _guarded(run)
+
+
+def _write_ledger(source: Source, fmt: str, out: TextIO) -> int:
+    if fmt == "beancount":
+        return export_beancount(source, out)
+    return export_ledger_csv(source, out)
