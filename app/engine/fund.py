@@ -1,7 +1,8 @@
 """One month of a whole fund: every household assessed, fund-level credits, rationing, totals.
 
-``assess_fund`` is pure and order-independent: households are assessed with
-``app.engine.assess.assess`` and handled by ascending household id, so any permutation of
+``assess_fund`` is pure and order-independent: households are assessed as
+``app.engine.assess.assess`` assesses them (through ``app.engine.batch.assess_batch``, which
+returns the same outcomes faster) and handled by ascending household id, so any permutation of
 the input gives the same ``FundMonth`` (and the same explanation bytes). It guarantees:
 
 - credits of the ``mean_of_contributions`` kind are an equal split of the month's total
@@ -23,7 +24,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
-from app.engine.assess import Assessment, Status, assess
+from app.engine.assess import Assessment, Status
+from app.engine.batch import assess_batch
 from app.engine.explain import ParamValue, RuleSetRef, Step, register_messages, step
 from app.engine.facts import HouseholdFacts
 from app.engine.money import split_by_largest_remainder
@@ -139,7 +141,8 @@ def assess_fund(
 ) -> FundMonth:
     """Assess every household, settle fund-level credits, ration to ``budget_cents`` if short."""
     ordered = _ordered(households, budget_cents)
-    results = [assess(rules, facts, period, explain=explain) for facts in ordered]
+    # assess_batch gives exactly what assess gives (tests/engine/test_batch.py), only faster.
+    results = assess_batch(rules, ordered, period, explain=explain).assessments()
     results = _mean_of_contributions(results, explain)
     entitlements_cents = _credits_total(results)
     rationing: RationingResult | None = None

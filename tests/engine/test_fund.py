@@ -263,3 +263,43 @@ def test_fund_month_is_identical_under_any_order_of_households(
     assert [a.as_dict() for a in first.assessments] == [a.as_dict() for a in second.assessments]
     assert first.totals.credits_cents == min(budget, first.totals.entitlements_cents)
     assert all(r.granted_cents <= r.entitlement_cents for r in first.rationed)
+
+
+@st.composite
+def composed_households(draw: st.DrawFn) -> list[HouseholdFacts]:
+    count = draw(st.integers(1, 10))
+    births = st.one_of(st.dates(date(1940, 1, 1), date(2025, 10, 31)), st.none())
+    return [
+        HouseholdFacts(
+            household_id=f"h{index}",
+            persons=tuple(Person(b) for b in draw(st.lists(births, min_size=0, max_size=5))),
+            income_cents=draw(st.one_of(st.none(), st.integers(0, 900_000))),
+        )
+        for index in range(count)
+    ]
+
+
+@given(composed_households())
+def test_without_a_budget_each_household_gets_exactly_what_assess_gives_it(
+    households: list[HouseholdFacts],
+) -> None:
+    from app.engine import assess
+
+    rules = rule_set(
+        {
+            "kind": "clamp",
+            "floor_cents": 100,
+            "cap_cents": 15000,
+            "of": {"kind": "proportional", "base": "income_per_cu", "rate": "0.03"},
+        },
+        {
+            "kind": "base_plus_extra",
+            "base_cents": 15000,
+            "extra_person_bands": [
+                {"min_age": 14, "amount_cents": 7500},
+                {"min_age": 0, "amount_cents": 4500},
+            ],
+        },
+    )
+    month = assess_fund(rules, households, PERIOD)
+    assert list(month.assessments) == [assess(rules, h, PERIOD) for h in households]
