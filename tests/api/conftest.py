@@ -1,7 +1,8 @@
 """The API on a private migrated database per test (tests/fixtures_db.py).
 
 SQLite by default (a copy of a migrated template file); when ``CAISSE_TEST_DATABASE`` is a
-PostgreSQL URL, a fresh schema in that database, dropped after the test. ``client``
+PostgreSQL URL, a schema of that database migrated once per session, emptied before each
+test and dropped at the end. ``client``
 re-raises any unexpected server error, so a test that provokes a 500 fails loudly.
 ``tokens`` holds one token per role (member ``hh_own``, merchant ``m_own``).
 """
@@ -17,9 +18,9 @@ from fastapi.testclient import TestClient
 from app.api.app import create_app
 from app.db.settings import Settings
 from tests.api.support import Tokens
-from tests.fixtures_db import db_url, sqlite_template
+from tests.fixtures_db import db_url, postgres_schema, sqlite_template
 
-__all__ = ["api", "client", "db_url", "sqlite_template", "tokens"]
+__all__ = ["api", "client", "db_url", "postgres_schema", "sqlite_template", "tokens"]
 
 
 @pytest.fixture()
