@@ -11,6 +11,8 @@ own single-threaded child process (so its peak RSS is its own):
 - ``assess``: the general ``assess(explain=False)``;
 - ``explain``: ``assess(explain=True)`` (explanations built, not rendered);
 - ``ration``: the month's credits rationed to 90 % of their total (proportional);
+- ``fund``: the whole month, ``app.engine.fund.assess_fund`` (no explanations) with that
+  budget: assessments, rationing, totals;
 - ``openfisca``: the same rule in OpenFisca (``bench/openfisca_engine.py``, own venv).
 
 Building ``HouseholdFacts`` from the columns is timed apart and not counted in the engine
@@ -47,7 +49,7 @@ from bench.common import (
 
 ROOT = Path(__file__).resolve().parent.parent
 OPENFISCA_PYTHON = ROOT / "bench" / ".venv-openfisca" / "bin" / "python"
-MODES = ("batch", "batch_explain", "assess", "explain", "ration")
+MODES = ("batch", "batch_explain", "assess", "explain", "ration", "fund")
 SINGLE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
@@ -79,12 +81,13 @@ def child(mode: str, folder: Path, sample: int) -> dict[str, Any]:
     """One measurement, in this (child) process."""
     from app.engine import Period, assess, parse_rule_set
     from app.engine.batch import assess_batch
+    from app.engine.fund import assess_fund
     from app.engine.rationing import ration
 
     rules = parse_rule_set(RULES)
     period = Period.parse(PERIOD_TEXT)
     data = read_dataset(folder)
-    limit = None if mode in ("batch", "ration") else sample
+    limit = None if mode in ("batch", "ration", "fund") else sample
     started = time.process_time()
     facts = build_facts(data, limit)
     facts_seconds = time.process_time() - started
@@ -110,16 +113,29 @@ def child(mode: str, folder: Path, sample: int) -> dict[str, Any]:
         entitlements = {
             batch.household_ids[i]: c for i, c in enumerate(batch.credits_cents) if c is not None
         }
-        total = sum(entitlements.values())
-        budget = total * 9 // 10
+        budget = sum(entitlements.values()) * 9 // 10
         started, wall = time.process_time(), time.perf_counter()
         granted = ration(entitlements, budget, rules.rationing)
         result["seconds"] = time.process_time() - started
         result["exact"] = sum(granted.values()) == budget
+    elif mode == "fund":
+        budget = _budget(rules, facts, period)
+        started, wall = time.process_time(), time.perf_counter()
+        month = assess_fund(rules, facts, period, budget_cents=budget, explain=False)
+        result["seconds"] = time.process_time() - started
+        result["exact"] = month.totals.credits_cents == budget
     result["wall_seconds"] = time.perf_counter() - wall
     result["rate"] = result["households"] / result["seconds"]
     result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
+
+
+def _budget(rules: Any, facts: list[Any], period: Any) -> int:
+    """90 % of the month's credits, so that rationing is needed."""
+    from app.engine.batch import assess_batch
+
+    credits = assess_batch(rules, facts, period).credits_cents
+    return sum(c for c in credits if c is not None) * 9 // 10
 
 
 def spawn(args: list[str], python: Path | str = sys.executable) -> dict[str, Any]:
@@ -214,11 +230,12 @@ def render(rows: list[dict[str, Any]], host: dict[str, str], seed: int) -> str:
         "Households per second (peak RSS of the measuring process in MiB):",
         "",
         "| N | caisse batch, no explanations | same, building `HouseholdFacts` included "
+        "| whole fund month (`assess_fund`, rationed, no explanations) "
         "| caisse batch, with explanations "
         "| `assess`, no explanations | `assess`, with explanations | rationing (`ration`) "
         "| OpenFisca (float32, simulation built) | caisse batch / OpenFisca "
         "| OpenFisca contribution != exact |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         batch, fisca = row["batch"], row.get("openfisca")
@@ -228,6 +245,7 @@ def render(rows: list[dict[str, Any]], host: dict[str, str], seed: int) -> str:
         lines.append(
             f"| {row['size']:,} | {_rate(row, 'batch')} ({batch['peak_rss_mib']:,.0f}) "
             f"| {batch['households'] / (batch['seconds'] + batch['facts_seconds']):,.0f} "
+            f"| {_rate(row, 'fund')} ({row['fund']['peak_rss_mib']:,.0f}) "
             f"| {_rate(row, 'batch_explain')} ({row['batch_explain']['peak_rss_mib']:,.0f}) "
             f"| {_rate(row, 'assess')} | {_rate(row, 'explain')} "
             f"| {_rate(row, 'ration')} ({row['ration']['peak_rss_mib']:,.0f}) "

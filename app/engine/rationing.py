@@ -160,14 +160,15 @@ def _water_fill(
     left = budget_cents
     count = len(order)
     # If every entitlement fits (budget == total), the cap is the largest: all served.
-    cap = Fraction(max(amounts, default=0))
+    cap_num, cap_den = max(amounts, default=0), 1
     for position, index in enumerate(order):
         if amounts[index] * (count - position) > left:
-            cap = Fraction(left, count - position)
+            cap_num, cap_den = left, count - position
             break
         left -= amounts[index]
-    weights = [min(Fraction(amount), cap) for amount in amounts]
-    return split_by_largest_remainder(budget_cents, weights, ids), cap
+    # Weights min(e, cap) scaled by the cap's denominator: whole numbers, same shares.
+    weights = [min(amount * cap_den, cap_num) for amount in amounts]
+    return split_by_largest_remainder(budget_cents, weights, ids), Fraction(cap_num, cap_den)
 
 
 def _uniform_cut(
