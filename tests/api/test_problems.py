@@ -9,9 +9,10 @@ import pytest
 from fastapi import Body, FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
-from app.api.deps import SessionDep
+from app.api.deps import IdempotencyKey, SessionDep
 from app.api.routing import api_router
 from app.api.schemas.fields import StrictInt, cents
 from app.db.session import unit_of_work
@@ -247,3 +248,41 @@ def test_a_failed_commit_is_reported_never_hidden_behind_a_success(api: FastAPI)
     response = TestClient(api, raise_server_exceptions=False).post("/v1/test/commit-fails")
     assert_problem(response, 500, "internal")
     assert _token_labels(api) == []
+
+
+def test_busy_database_is_503_with_retry_after(api: FastAPI) -> None:
+    router = api_router()
+
+    @router.get("/test/busy")
+    def busy() -> None:
+        raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+
+    api.include_router(router, prefix="/v1")
+    response = TestClient(api).get("/v1/test/busy")
+    problem = assert_problem(response, 503, "database-unavailable")
+    assert response.headers["retry-after"] == "1"
+    assert (
+        "locked" not in response.text
+        and problem["detail"] == "Nothing was written. Retry in a moment."
+    )
+
+
+def test_idempotency_key_header_is_required_and_named_when_missing(api: FastAPI) -> None:
+    router = api_router()
+
+    @router.post("/test/pay")
+    def pay(key: IdempotencyKey) -> dict[str, str]:
+        return {"key": key}
+
+    api.include_router(router, prefix="/v1")
+    client = TestClient(api)
+    problem = assert_problem(client.post("/v1/test/pay"), 422, "validation")
+    assert problem["errors"] == [
+        {"path": "header.Idempotency-Key", "message": "this field is required"}
+    ]
+    short = assert_problem(
+        client.post("/v1/test/pay", headers={"Idempotency-Key": "abc"}), 422, "validation"
+    )
+    assert error_paths(short) == ["header.Idempotency-Key"]
+    key = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+    assert client.post("/v1/test/pay", headers={"Idempotency-Key": key}).json() == {"key": key}
