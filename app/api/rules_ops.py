@@ -25,16 +25,19 @@ from app.api.schemas.rules import (
 from app.engine import HouseholdFacts, Period, Person, RuleSet, RuleSetInvalid, parse_rule_set
 from app.engine.checks import Finding, Severity, check_rules
 from app.engine.preview import preview
-from app.engine.problems import InvalidInput, Problem
+from app.engine.problems import InvalidInput, Problem, join_path
 from app.services.errors import InvalidRequest, prefixed
 
 T = TypeVar("T")
 
 
+MAX_DEPTH = 64  # far beyond any real rule document; keeps the engine's recursion bounded
+
+
 def validate_rules(document: dict[str, Any]) -> RuleValidation:
     """Every problem of the document with its path, or the identity of the valid rule set."""
     try:
-        rule_set = parse_rule_set(document)
+        rule_set = _parse(document)
     except RuleSetInvalid as error:
         return RuleValidation(
             valid=False, problems=[_field_problem(p) for p in error.problems], rule_set=None
@@ -42,10 +45,31 @@ def validate_rules(document: dict[str, Any]) -> RuleValidation:
     return RuleValidation(valid=True, problems=[], rule_set=summary(rule_set))
 
 
+def too_deep(document: Any, limit: int = MAX_DEPTH) -> Problem | None:
+    """The first place nested deeper than ``limit`` levels (checked without recursion)."""
+    stack: list[tuple[Any, str, int]] = [(document, "", 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if depth > limit:
+            return Problem(path, f"nested deeper than {limit} levels; simplify the formula")
+        if isinstance(value, dict):
+            stack.extend((v, join_path(path, str(k)), depth + 1) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, join_path(path, i), depth + 1) for i, v in enumerate(value))
+    return None
+
+
+def _parse(document: Any) -> RuleSet:
+    problem = too_deep(document)
+    if problem is not None:
+        raise RuleSetInvalid([problem])
+    return parse_rule_set(document)
+
+
 def parse_or_refuse(document: Any, path: str) -> RuleSet:
     """The rule set, or a 422 ``InvalidRequest`` whose problem paths start at ``path``."""
     try:
-        return parse_rule_set(document)
+        return _parse(document)
     except RuleSetInvalid as error:
         problems = prefixed(error.problems, path)
         raise InvalidRequest(

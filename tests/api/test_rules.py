@@ -150,3 +150,33 @@ class TestCheck:
         response = _check(client, tokens, {"rules": valid_rules(), "max_marginal_rate": 0.5})
         problem = assert_problem(response, 422, "validation")
         assert error_paths(problem) == ["body.max_marginal_rate"]
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    node: dict[str, Any] = {"kind": "fixed", "amount_cents": 1}
+    for _ in range(depth):
+        node = {"kind": "min", "of": [node]}
+    return node
+
+
+def test_absurdly_nested_document_is_a_problem_not_a_crash(
+    client: TestClient, tokens: Tokens
+) -> None:
+    document = valid_rules()
+    document["credit"]["formula"] = _nested(400)
+    body = client.post(VALIDATE, json=document, headers=tokens.headers("committee")).json()
+    assert body["valid"] is False
+    (problem,) = body["problems"]
+    assert problem["path"].startswith("credit.formula.of[0].of[0]")
+    assert problem["message"] == "nested deeper than 64 levels; simplify the formula"
+    checked = client.post(CHECK, json={"rules": document}, headers=tokens.headers("committee"))
+    assert error_paths(assert_problem(checked, 422, "invalid-request"))[0].startswith(
+        "body.rules.credit.formula.of[0]"
+    )
+
+
+def test_reasonably_nested_document_is_still_read(client: TestClient, tokens: Tokens) -> None:
+    document = valid_rules()
+    document["credit"]["formula"] = _nested(20)
+    body = client.post(VALIDATE, json=document, headers=tokens.headers("committee")).json()
+    assert (body["valid"], body["problems"]) == (True, [])
