@@ -10,7 +10,7 @@ journal takes; on SQLite the transaction already holds the single write lock
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -44,6 +44,32 @@ class SqlBooksView:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.lock_rows = session.get_bind().dialect.name == "postgresql"
+        self._households: dict[str, HouseholdState | None] = {}
+        self._credited: dict[tuple[str, str], bool] = {}
+
+    def prefetch(self, kind: str, payload: Mapping[str, Any]) -> None:
+        """Load in bulk what a command will ask for row by row (the month run's households)."""
+        if kind != "run_month" or not isinstance(payload.get("households"), list):
+            return
+        ids = sorted(
+            {h["household_id"] for h in payload["households"] if isinstance(h, Mapping)}
+            - set(self._households)
+        )
+        period = str(payload.get("period"))
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            self._households.update(dict.fromkeys(part))
+            for row in self.session.execute(
+                select(t.Household).where(col(t.Household.household_id).in_(part))
+            ).scalars():
+                self._households[row.household_id] = household_state(row)
+            self._credited.update({(h, period): False for h in part})
+            for household_id in self.session.execute(
+                select(col(t.MonthCredit.household_id)).where(
+                    col(t.MonthCredit.household_id).in_(part), col(t.MonthCredit.period) == period
+                )
+            ).scalars():
+                self._credited[(household_id, period)] = True
 
     def _select(self, statement: Any) -> Any:
         return statement.with_for_update() if self.lock_rows else statement
@@ -71,12 +97,10 @@ class SqlBooksView:
         return None if row is None else merchant_state(row)
 
     def household(self, household_id: str) -> HouseholdState | None:
+        if household_id in self._households:
+            return self._households[household_id]
         row = self.session.get(t.Household, household_id)
-        if row is None:
-            return None
-        return HouseholdState(
-            row.household_id, Period.parse(row.from_period), row.facts_commitment, row.erased
-        )
+        return None if row is None else household_state(row)
 
     def month(self, period: Period) -> MonthState:
         row = self.session.get(t.Month, str(period))
@@ -111,6 +135,9 @@ class SqlBooksView:
         )
 
     def credited(self, household_id: str, period: Period) -> bool:
+        cached = self._credited.get((household_id, str(period)))
+        if cached is not None:
+            return cached
         return self.session.get(t.MonthCredit, (household_id, str(period))) is not None
 
     def reversed_by(self, entry_id: str) -> str | None:
@@ -120,6 +147,12 @@ class SqlBooksView:
             .limit(1)
         ).first()
         return None if row is None else str(row[0])
+
+
+def household_state(row: t.Household) -> HouseholdState:
+    return HouseholdState(
+        row.household_id, Period.parse(row.from_period), row.facts_commitment, row.erased
+    )
 
 
 def lot_state(row: t.CreditLot) -> CreditLot:

@@ -101,7 +101,9 @@ def _record(
     top = journal.head(session)
     seq = top.seq + 1
     try:
-        effects = apply(SqlBooksView(session), command, seq)
+        view = SqlBooksView(session)
+        view.prefetch(command.kind, command.payload)
+        effects = apply(view, command, seq)
     except books_errors.BooksError as error:
         raise service_error(error) from error
     result = {**effects.result, "seq": seq}
