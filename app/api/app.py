@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.api.errors import install_error_handlers
+from app.api.limits import BodySizeLimit
 from app.api.openapi import DESCRIPTION, TAGS, problem_schema_openapi
 from app.api.routers import v1_router
 from app.db.session import make_engine
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db_engine = engine
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimit)
     app.include_router(v1_router(), prefix="/v1")
     app.openapi = problem_schema_openapi(app)  # type: ignore[method-assign]
     return app

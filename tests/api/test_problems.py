@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from app.api.deps import IdempotencyKey, SessionDep
+from app.api.limits import MAX_BODY_BYTES
 from app.api.routing import api_router
 from app.api.schemas.fields import StrictInt, cents
 from app.db.session import unit_of_work
@@ -286,3 +287,13 @@ def test_idempotency_key_header_is_required_and_named_when_missing(api: FastAPI)
     assert error_paths(short) == ["header.Idempotency-Key"]
     key = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
     assert client.post("/v1/test/pay", headers={"Idempotency-Key": key}).json() == {"key": key}
+
+
+def test_oversized_body_is_refused_before_reading_with_413(client: TestClient) -> None:
+    response = client.post(
+        "/v1/rules/validate",
+        content=b"{}",
+        headers={"content-type": "application/json", "content-length": str(MAX_BODY_BYTES + 1)},
+    )
+    problem = assert_problem(response, 413, "payload-too-large")
+    assert problem["detail"] == f"The body must be at most {MAX_BODY_BYTES} bytes."
