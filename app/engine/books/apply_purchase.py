@@ -18,7 +18,7 @@ from app.engine.books.commands import Fields, period_of_date
 from app.engine.books.entries import EntryBuilder
 from app.engine.books.errors import Conflict, InsufficientCredit, InvalidCommand, NotFound, problem
 from app.engine.books.guards import active_household, known_merchant, open_month
-from app.engine.books.lots import available_cents, latest_expiry, take_oldest
+from app.engine.books.lots import latest_expiry, take_oldest
 from app.engine.books.state import (
     BooksView,
     Effects,
@@ -70,7 +70,8 @@ def purchase(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
     amount = f.cents("amount_cents")
     on = f.day("on")
     period = f.period("period")
-    f.require(period_of_date(on) == period, "on", f"{on} is not in the month {period}")
+    if period_of_date(on) != period:
+        f.require(False, "on", f"{on} is not in the month {period}")
     f.done()
     if view.purchase(purchase_id) is not None:
         raise Conflict(problem("purchase_id", f"purchase id {purchase_id!r} is already used"))
@@ -82,10 +83,10 @@ def purchase(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
         raise InvalidCommand(
             problem("amount_cents", f"{amount} cents at rate {rate} draws no credit")
         )
-    lots = view.lots(hh)
-    plan = take_oldest(lots, credit, period)
+    lots = [lot for lot in view.lots(hh) if lot.expires is None or lot.expires >= period]
+    available = sum(lot.remaining_cents for lot in lots)
+    plan = take_oldest(lots, credit, None)
     if plan is None:
-        available = available_cents(lots, period)
         raise InsufficientCredit(
             problem(
                 "amount_cents",
@@ -119,7 +120,7 @@ def purchase(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
         "amount_cents": amount,
         "credit_cents": credit,
         "member_pays_cents": amount - credit,
-        "available_cents": available_cents(lots, period) - credit,
+        "available_cents": available - credit,
     }
     return Effects((entry,), changes, (SetPurchase(state),), result)
 

@@ -78,7 +78,8 @@ class Fields:
         self.problems: list[Problem] = [] if problems is None else problems
         self.base = base
         self.seen: set[str] = set()
-        if isinstance(data, Mapping):
+        # type() first: an ABC isinstance check costs a microsecond per payload on replay.
+        if type(data) is dict or isinstance(data, Mapping):
             self.data: Mapping[str, Any] = data
         else:
             self.data = {}
@@ -222,7 +223,10 @@ class Fields:
 
     def done(self) -> None:
         """Refuse unknown fields, then raise ``InvalidCommand`` if anything was wrong."""
-        self.check_unknown()
+        # Fast path: with no problem, every key read was present, so equal counts mean
+        # every present key was read.
+        if self.problems or len(self.seen) != len(self.data):
+            self.check_unknown()
         if self.problems:
             raise InvalidCommand(self.problems)
 

@@ -79,14 +79,24 @@ class EntryBuilder:
         reverses: str | None = None,
     ) -> Entry:
         """Build, check and keep one entry; raises ``UnbalancedEntry`` on a defect."""
-        built = tuple(Posting(account, amount) for account, amount in postings if amount != 0)
-        entry = Entry(
-            f"{self.seq}.{len(self.entries)}", self.seq, period, kind, memo, built, reverses
+        # tuple.__new__ directly: the NamedTuple constructors are Python-level and this is
+        # the hottest path of a replay.
+        new = tuple.__new__
+        built = tuple(
+            [new(Posting, (account, amount)) for account, amount in postings if amount != 0]
+        )
+        entry: Entry = new(
+            Entry,
+            (f"{self.seq}.{len(self.entries)}", self.seq, period, kind, memo, built, reverses),
         )
         total = 0
-        for posting in built:
-            total += posting.amount_cents
-        if total != 0 or len(built) < 2:
+        typed = True
+        for _, amount in built:
+            if type(amount) is not int:
+                typed = False
+                break
+            total += amount
+        if total != 0 or not typed or len(built) < 2:
             problems = entry_problems(entry)
             raise UnbalancedEntry(problems or [Problem(entry.entry_id, "unbalanced entry")])
         self.entries.append(entry)

@@ -10,8 +10,8 @@ to build on the replay hot path.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date
+from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 
 from app.engine.books.entries import Entry
@@ -182,11 +182,16 @@ RegistryChange = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Effects:
-    """What one command does: entries, lot changes, registry changes, and its result."""
+_NO_RESULT: Mapping[str, Any] = MappingProxyType({})
+
+
+class Effects(NamedTuple):
+    """What one command does: entries, lot changes, registry changes, and its result.
+
+    A NamedTuple (immutable) rather than a frozen dataclass: one is built per command replayed.
+    """
 
     entries: tuple[Entry, ...] = ()
     lot_changes: tuple[LotChange, ...] = ()
     registry: tuple[RegistryChange, ...] = ()
-    result: Mapping[str, Any] = field(default_factory=dict)
+    result: Mapping[str, Any] = _NO_RESULT
