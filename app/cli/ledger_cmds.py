@@ -61,8 +61,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     ledger.set_defaults(handler=_export_ledger)
 
 
-def _print(document: dict[str, Any], stream: TextIO = sys.stdout) -> None:
-    stream.write(json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n")
+def _print(document: dict[str, Any], stream: TextIO | None = None) -> None:
+    (stream or sys.stdout).write(json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n")
 
 
 def _fail(message: str) -> int:

@@ -1,5 +1,3 @@
-"""Per-test migrated databases (see tests/fixtures_db.py)."""
+"""Per-test migrated databases: the shared fixtures of tests/fixtures_db.py."""
 
-from tests.fixtures_db import db_url, empty_db_url, engine, sqlite_template
-
-__all__ = ["db_url", "empty_db_url", "engine", "sqlite_template"]
+from tests.fixtures_db import *  # noqa: F403  (re-export every shared fixture)
