@@ -1,6 +1,7 @@
 """Property-based conformance of the whole API to its own OpenAPI schema (schemathesis, in
 process over ASGI): for generated valid and invalid requests, no 5xx, and every response
-has a documented status, the documented content type, and a body matching its schema.
+has a documented status, the documented content type, and a body matching its schema; an
+operation that declares bearer auth refuses requests without it (``ignored_auth``).
 
 Each operation is called with a token of a role it admits (from its ``x-roles``), so the
 generated requests reach the handlers; the authorisation matrix covers the refusals.
@@ -21,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
+    ignored_auth,
     negative_data_rejection,
     not_a_server_error,
     response_headers_conformance,
@@ -37,6 +39,7 @@ CHECKS = [
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
+    ignored_auth,
     response_headers_conformance,
     response_schema_conformance,
     negative_data_rejection,
