@@ -245,3 +245,37 @@ def test_adopt_rule_set_checks_the_content_hash() -> None:
     )
     assert effects.result["content_hash"] == content_hash(document)
     assert d.books.rule_sets[0].effective_from == Period(2026, 1)
+
+
+def test_the_worked_month_of_docs_ledger_md() -> None:
+    expire_1 = {"policy": "expire", "after_months": 1, "cap_cents": None}
+    d = Driver()
+    d.do("enrol_household", enrol("hh_a", "2026-11"))
+    d.do("enrol_household", enrol("hh_b", "2026-11"))
+    d.do("approve_merchant", approve("epicerie", {"fresh": "1", "grocery": "0.5"}, "2026-11-01"))
+    d.do("record_funding", funding(20000, "2026-11-02", "subsidy", "city"))
+    lines = [line("hh_a", 3000, 9000, 6000, "caf"), line("hh_b", 6000, 9000)]
+    d.do("run_month", run("2026-11", lines, expire_1))
+    d.do("record_payment", payment("hh_a", 3000, "cash", "2026-11-05"))
+    d.do("record_payment", payment("hh_b", 6000, "transfer", "2026-11-05"))
+    d.do("record_funding", funding(6000, "2026-11-06", "top_up", "caf"))
+    d.do("purchase", buy("pu_1", "hh_a", "epicerie", 4001, "2026-11-10", "grocery"))
+    d.do("purchase", buy("pu_2", "hh_b", "epicerie", 7000, "2026-11-12", "fresh"))
+    d.do("refund", refund("rf_1", "pu_2", 1000, "2026-11-13"))
+    d.do("settle_merchants", settle([("epicerie", 6000)], "2026-11-30"))
+    expiry = d.do("expire_credit", {"period": "2026-11", "household_ids": ["hh_a", "hh_b"]})
+    d.do("close_month", {"period": "2026-11"})
+    assert postings(expiry) == [
+        [("419:hh_a", 7000), ("7588", -7000)],
+        [("419:hh_b", 3000), ("7588", -3000)],
+    ]
+    assert d.books.nonzero_balances() == {
+        "512": 26000,
+        "530": 3000,
+        "401:epicerie": -2000,
+        "6571": 12000,
+        "74:city": -20000,
+        "756": -9000,
+        "7588": -10000,
+    }
+    assert check_invariants(d.books) == []

@@ -208,3 +208,34 @@ def test_balances_digest_ignores_zero_balances_and_order() -> None:
 def test_entries_round_trip_through_their_json_form() -> None:
     for entry in month_journal().books.entries:
         assert entry_from_dict(entry_as_dict(entry)) == entry
+
+
+def _documented_payloads() -> dict[str, dict[str, Any]]:
+    import json
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / "docs" / "journal.md").read_text(encoding="utf-8")
+    examples = {}
+    for section in text.split("\n### ")[1:]:
+        kind = section.split("\n", 1)[0].strip()
+        body = re.search(r"```json\n(.*?)```", section, flags=re.S)
+        if body is not None:
+            examples[kind] = json.loads(body.group(1))
+    return examples
+
+
+def test_every_command_kind_is_documented_with_a_well_formed_payload() -> None:
+    from app.engine.books import KINDS, Command, InvalidCommand, MemoryBooks, apply
+    from app.engine.books.errors import BooksError
+
+    examples = _documented_payloads()
+    assert sorted(examples) == sorted(KINDS)
+    for kind, payload in examples.items():
+        seq = payload["journal_size"] + 1 if kind == "seal_month" else 1
+        try:
+            apply(MemoryBooks(), Command(kind, payload), seq)
+        except InvalidCommand as error:  # a state refusal (NotFound...) is fine here
+            raise AssertionError(f"{kind}: {error}") from error
+        except BooksError:
+            pass
