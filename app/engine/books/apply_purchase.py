@@ -10,8 +10,9 @@ refunded, into a NEW lot that expires when the latest lot the purchase drew on w
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.engine.books import accounts as acc
 from app.engine.books.commands import Fields, period_of_date
@@ -21,6 +22,7 @@ from app.engine.books.guards import active_household, known_merchant, open_month
 from app.engine.books.lots import latest_expiry, take_oldest
 from app.engine.books.state import (
     BooksView,
+    CreditLot,
     Effects,
     LotChange,
     MerchantState,
@@ -28,6 +30,7 @@ from app.engine.books.state import (
     SetPurchase,
 )
 from app.engine.money import format_cents, parse_rate
+from app.engine.period import Period
 
 
 @lru_cache(maxsize=1024)
@@ -42,7 +45,7 @@ def credit_part_cents(amount_cents: int, rate_text: str) -> int:
     return amount_cents * num // den
 
 
-def _check_merchant(merchant: MerchantState, on: Any, category: str) -> str:
+def _check_merchant(merchant: MerchantState, on: date, category: str) -> str:
     """The category's rate, if the merchant may be paid for it on that day."""
     if on < merchant.valid_from or (merchant.valid_until is not None and on > merchant.valid_until):
         raise Conflict(problem("on", f"merchant {merchant.merchant_id!r} is not approved on {on}"))
@@ -61,61 +64,68 @@ def _check_merchant(merchant: MerchantState, on: Any, category: str) -> str:
     return rate
 
 
-def purchase(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
+class _Purchase(NamedTuple):
+    purchase_id: str
+    household_id: str
+    merchant_id: str
+    category: str
+    amount_cents: int
+    on: date
+    period: Period
+
+
+def _read_purchase(payload: Mapping[str, Any]) -> _Purchase:
     f = Fields(payload)
-    purchase_id = f.ident("purchase_id")
-    hh = f.ident("household_id")
-    merchant_id = f.ident("merchant_id")
-    category = f.text("category")
-    amount = f.cents("amount_cents")
-    on = f.day("on")
-    period = f.period("period")
-    if period_of_date(on) != period:
-        f.require(False, "on", f"{on} is not in the month {period}")
+    order = _Purchase(
+        f.ident("purchase_id"),
+        f.ident("household_id"),
+        f.ident("merchant_id"),
+        f.text("category"),
+        f.cents("amount_cents"),
+        f.day("on"),
+        f.period("period"),
+    )
+    if period_of_date(order.on) != order.period:
+        f.require(False, "on", f"{order.on} is not in the month {order.period}")
     f.done()
-    if view.purchase(purchase_id) is not None:
-        raise Conflict(problem("purchase_id", f"purchase id {purchase_id!r} is already used"))
+    return order
+
+
+def _spend_plan(
+    view: BooksView, hh: str, period: Period, credit: int
+) -> tuple[list[tuple[CreditLot, int]], int]:
+    """Lots to spend (oldest usable first) and the credit available before spending."""
+    lots = [lot for lot in view.lots(hh) if lot.expires is None or lot.expires >= period]
+    available = sum(lot.remaining_cents for lot in lots)
+    plan = take_oldest(lots, credit, None)
+    if plan is None:
+        message = (
+            f"credit available {format_cents(available)} €, requested {format_cents(credit)} €"
+        )
+        raise InsufficientCredit(problem("amount_cents", message), available, credit)
+    return plan, available
+
+
+def purchase(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
+    order = _read_purchase(payload)
+    pid, hh, merchant_id, category, amount, on, period = order
+    if view.purchase(pid) is not None:
+        raise Conflict(problem("purchase_id", f"purchase id {pid!r} is already used"))
     active_household(view, hh, "household_id")
     rate = _check_merchant(known_merchant(view, merchant_id, "merchant_id"), on, category)
     open_month(view, period)
     credit = credit_part_cents(amount, rate)
     if credit == 0:
-        raise InvalidCommand(
-            problem("amount_cents", f"{amount} cents at rate {rate} draws no credit")
-        )
-    lots = [lot for lot in view.lots(hh) if lot.expires is None or lot.expires >= period]
-    available = sum(lot.remaining_cents for lot in lots)
-    plan = take_oldest(lots, credit, None)
-    if plan is None:
-        raise InsufficientCredit(
-            problem(
-                "amount_cents",
-                f"credit available {format_cents(available)} €, requested {format_cents(credit)} €",
-            ),
-            available,
-            credit,
-        )
-    builder = EntryBuilder(seq)
-    entry = builder.add(
-        period,
-        "purchase",
-        f"purchase {purchase_id} {category}",
-        ((acc.member_credit(hh), credit), (acc.merchant_payable(merchant_id), -credit)),
-    )
+        message = f"{amount} cents at rate {rate} draws no credit"
+        raise InvalidCommand(problem("amount_cents", message))
+    plan, available = _spend_plan(view, hh, period, credit)
+    postings = ((acc.member_credit(hh), credit), (acc.merchant_payable(merchant_id), -credit))
+    entry = EntryBuilder(seq).add(period, "purchase", f"purchase {pid} {category}", postings)
     changes = tuple(LotChange("spend", lot.lot_id, hh, part) for lot, part in plan)
-    state = PurchaseState(
-        purchase_id,
-        hh,
-        merchant_id,
-        category,
-        period,
-        amount,
-        credit,
-        0,
-        latest_expiry([lot for lot, _ in plan]),
-    )
+    expires = latest_expiry([lot for lot, _ in plan])
+    state = PurchaseState(pid, hh, merchant_id, category, period, amount, credit, 0, expires)
     result = {
-        "purchase_id": purchase_id,
+        "purchase_id": pid,
         "entry_id": entry.entry_id,
         "amount_cents": amount,
         "credit_cents": credit,
@@ -123,6 +133,21 @@ def purchase(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
         "available_cents": available - credit,
     }
     return Effects((entry,), changes, (SetPurchase(state),), result)
+
+
+def _refundable(bought: PurchaseState, refund_id: str, amount: int) -> int:
+    """What can still be refunded of the purchase's credit part, if ``amount`` fits."""
+    if refund_id in bought.refund_ids:
+        message = f"refund {refund_id!r} of this purchase is already recorded"
+        raise Conflict(problem("refund_id", message))
+    refundable = bought.credit_cents - bought.refunded_cents
+    if amount > refundable:
+        message = (
+            f"at most {refundable} cents of this purchase's credit part can still be "
+            f"refunded, not {amount}"
+        )
+        raise Conflict(problem("amount_cents", message))
+    return refundable
 
 
 def refund(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
@@ -135,33 +160,20 @@ def refund(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
     bought = view.purchase(purchase_id)
     if bought is None:
         raise NotFound(problem("purchase_id", f"no purchase {purchase_id!r}"))
-    if refund_id in bought.refund_ids:
-        raise Conflict(
-            problem("refund_id", f"refund {refund_id!r} of this purchase is already recorded")
-        )
-    refundable = bought.credit_cents - bought.refunded_cents
-    if amount > refundable:
-        raise Conflict(
-            problem(
-                "amount_cents",
-                f"at most {refundable} cents of this purchase's "
-                f"credit part can still be refunded, not {amount}",
-            )
-        )
+    refundable = _refundable(bought, refund_id, amount)
     period = period_of_date(on)
     open_month(view, period, "on")
     hh = bought.household_id
-    builder = EntryBuilder(seq)
-    entry = builder.add(
-        period,
-        "refund",
-        f"refund {refund_id} of {purchase_id}",
-        ((acc.merchant_payable(bought.merchant_id), amount), (acc.member_credit(hh), -amount)),
+    postings = (
+        (acc.merchant_payable(bought.merchant_id), amount),
+        (acc.member_credit(hh), -amount),
+    )
+    entry = EntryBuilder(seq).add(
+        period, "refund", f"refund {refund_id} of {purchase_id}", postings
     )
     lot = LotChange("open", entry.entry_id, hh, amount, period, bought.lots_expire)
-    state = bought._replace(
-        refunded_cents=bought.refunded_cents + amount, refund_ids=(*bought.refund_ids, refund_id)
-    )
+    refunded = bought.refunded_cents + amount
+    state = bought._replace(refunded_cents=refunded, refund_ids=(*bought.refund_ids, refund_id))
     result = {
         "refund_id": refund_id,
         "purchase_id": purchase_id,

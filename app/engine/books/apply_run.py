@@ -146,6 +146,32 @@ def _refuse_households(view: BooksView, lines: list[_Line], period: Period) -> N
         raise Conflict(conflicts)
 
 
+class _Memos:
+    """The month's memo strings, built once per chunk rather than once per household."""
+
+    __slots__ = ("contribution", "credit", "expires", "period")
+
+    def __init__(self, period: Period, expires: Period | None) -> None:
+        self.period = period
+        self.expires = expires
+        self.contribution = f"contribution {period}"
+        self.credit = f"credit {period}"
+
+
+def _post_line(line: _Line, memos: _Memos, builder: EntryBuilder, lots: list[LotChange]) -> None:
+    hh, period = line.household_id, memos.period
+    if line.contribution:
+        due = ((acc.member_due(hh), line.contribution), (acc.CONTRIBUTIONS, -line.contribution))
+        builder.add(period, "contribution", memos.contribution, due)
+    if line.credit:
+        postings = [(acc.AID_GRANTED, line.credit - line.share)]
+        if line.share:
+            postings.append((acc.top_up_receivable(line.funder or ""), line.share))
+        postings.append((acc.member_credit(hh), -line.credit))
+        entry = builder.add(period, "credit", memos.credit, postings)
+        lots.append(LotChange("open", entry.entry_id, hh, line.credit, period, memos.expires))
+
+
 def _post(
     lines: list[_Line],
     period: Period,
@@ -156,43 +182,43 @@ def _post(
 ) -> Effects:
     builder = EntryBuilder(seq)
     lots: list[LotChange] = []
-    expires = lot_expiry(policy, period)
-    totals = [0, 0, 0]
-    skipped: list[str] = []
-    for line in lines:
-        hh = line.household_id
-        if not line.assessed:
-            skipped.append(hh)
-            continue
-        if line.contribution:
-            builder.add(
-                period,
-                "contribution",
-                f"contribution {period}",
-                ((acc.member_due(hh), line.contribution), (acc.CONTRIBUTIONS, -line.contribution)),
-            )
-        if line.credit:
-            postings = [(acc.AID_GRANTED, line.credit - line.share)]
-            if line.share:
-                postings.append((acc.top_up_receivable(line.funder or ""), line.share))
-            postings.append((acc.member_credit(hh), -line.credit))
-            entry = builder.add(period, "credit", f"credit {period}", postings)
-            lots.append(LotChange("open", entry.entry_id, hh, line.credit, period, expires))
-        registry.append(MarkCredited(hh, period))
-        totals[0] += line.contribution
-        totals[1] += line.credit
-        totals[2] += line.share
+    memos = _Memos(period, lot_expiry(policy, period))
+    assessed = [line for line in lines if line.assessed]
+    for line in assessed:
+        _post_line(line, memos, builder, lots)
+        registry.append(MarkCredited(line.household_id, period))
     result = {
         "period": str(period),
         "chunk": chunk,
-        "credited": len(lines) - len(skipped),
-        "skipped": skipped,
-        "contribution_cents": totals[0],
-        "credit_cents": totals[1],
-        "funder_share_cents": totals[2],
+        "credited": len(assessed),
+        "skipped": [line.household_id for line in lines if not line.assessed],
+        "contribution_cents": sum(line.contribution for line in assessed),
+        "credit_cents": sum(line.credit for line in assessed),
+        "funder_share_cents": sum(line.share for line in assessed),
         "entries": len(builder.entries),
     }
     return Effects(tuple(builder.entries), tuple(lots), tuple(registry), result)
+
+
+def _expire_household(
+    view: BooksView, hh: str, period: Period, cap: int | None, changes: list[LotChange]
+) -> int:
+    """Expire the household's lots past ``period``, then its balance above ``cap``."""
+    total = 0
+    kept = []
+    after = period.shift(1)
+    for lot in view.lots(hh):
+        if usable(lot, after):
+            kept.append(lot)
+        elif lot.remaining_cents:
+            changes.append(LotChange("expire", lot.lot_id, hh, lot.remaining_cents))
+            total += lot.remaining_cents
+    if cap is not None:
+        balance = sum(lot.remaining_cents for lot in kept)
+        for lot, part in take_oldest(kept, max(0, balance - cap), None) or ():
+            changes.append(LotChange("expire", lot.lot_id, hh, part))
+            total += part
+    return total
 
 
 def expire_credit(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
@@ -207,33 +233,13 @@ def expire_credit(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effe
     cap = month.unspent.cap_cents if month.unspent is not None else None
     builder = EntryBuilder(seq)
     changes: list[LotChange] = []
-    expired_total = 0
+    memo = f"unspent credit expired {period}"
     for index, hh in enumerate(household_ids):
         known_household(view, hh, f"household_ids[{index}]")
-        total = 0
-        kept = []
-        for lot in view.lots(hh):
-            if usable(lot, period.shift(1)):
-                kept.append(lot)
-            elif lot.remaining_cents:
-                changes.append(LotChange("expire", lot.lot_id, hh, lot.remaining_cents))
-                total += lot.remaining_cents
-        if cap is not None:
-            balance = sum(lot.remaining_cents for lot in kept)
-            for lot, part in take_oldest(kept, max(0, balance - cap), None) or ():
-                changes.append(LotChange("expire", lot.lot_id, hh, part))
-                total += part
+        total = _expire_household(view, hh, period, cap, changes)
         if total:
-            builder.add(
-                period,
-                "expiry",
-                f"unspent credit expired {period}",
-                ((acc.member_credit(hh), total), (acc.EXPIRED, -total)),
-            )
-            expired_total += total
-    result = {
-        "period": str(period),
-        "expired_cents": expired_total,
-        "entries": len(builder.entries),
-    }
+            postings = ((acc.member_credit(hh), total), (acc.EXPIRED, -total))
+            builder.add(period, "expiry", memo, postings)
+    expired = sum(entry.postings[0].amount_cents for entry in builder.entries)
+    result = {"period": str(period), "expired_cents": expired, "entries": len(builder.entries)}
     return Effects(tuple(builder.entries), tuple(changes), (), result)
