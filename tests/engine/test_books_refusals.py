@@ -293,3 +293,94 @@ def test_enrolment_is_once_and_adoption_needs_the_right_hash() -> None:
         "document": {"a": 1},
     }
     assert refused(d, "adopt_rule_set", adopt, InvalidCommand) == ["content_hash"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload", "error", "paths"),
+    [
+        (
+            "record_funding",
+            funding(100, kind="top_up", dedicated=True),
+            InvalidCommand,
+            ["dedicated"],
+        ),
+        (
+            "record_funding",
+            {**funding(100, kind="donation"), "status": "awarded"},
+            InvalidCommand,
+            ["status"],
+        ),
+        ("settle_merchants", settle([("m1", 1), ("m1", 1)]), InvalidCommand, ["merchants"]),
+        ("settle_merchants", settle([]), InvalidCommand, ["merchants"]),
+        (
+            "expire_credit",
+            {"period": "2026-01", "household_ids": ["hh_a", "hh_a"]},
+            InvalidCommand,
+            ["household_ids"],
+        ),
+        (
+            "approve_merchant",
+            approve("m2", valid_from="2026-02-01", valid_until="2026-01-31"),
+            InvalidCommand,
+            ["valid_until"],
+        ),
+        (
+            "run_month",
+            run("2026-02", [line("hh_a", 5, 0, status="needs_data")]),
+            InvalidCommand,
+            ["households[0].status"],
+        ),
+        (
+            "adopt_rule_set",
+            {
+                "rule_set_id": "r",
+                "version": 0,
+                "content_hash": "h",
+                "effective_from": "2026-01",
+                "decision": "d",
+                "document": [1],
+            },
+            InvalidCommand,
+            ["version", "document"],
+        ),
+        ("change_facts", {**enrol("hh_a"), "from_period": "2025-12"}, Conflict, ["from_period"]),
+        (
+            "suspend_merchant",
+            {"merchant_id": "m1", "reason": "r", "from_on": "2026-01-01"},
+            None,
+            None,
+        ),
+        (
+            "reverse_entry",
+            {"entry_id": "4.0", "reason": "x", "period": "2025-12"},
+            Conflict,
+            ["period"],
+        ),
+        ("purchase", buy("p1", "hh_a", "m1", 1, category="food"), None, None),
+    ],
+)
+def test_more_refusals(
+    kind: str, payload: dict[str, Any], error: type[BooksError] | None, paths: list[str] | None
+) -> None:
+    d = ready()
+    if error is None:  # accepted: the control case next to its refusals
+        d.do(kind, payload)
+        return
+    assert refused(d, kind, payload, error) == paths
+
+
+def test_a_merchant_is_suspended_once_and_a_household_enrolled_later_is_not_credited() -> None:
+    d = ready()
+    suspend = {"merchant_id": "m1", "reason": "r", "from_on": "2026-01-01"}
+    d.do("suspend_merchant", suspend)
+    assert refused(d, "suspend_merchant", suspend, Conflict) == ["merchant_id"]
+    d.do("enrol_household", enrol("hh_late", "2026-05"))
+    assert refused(d, "run_month", run("2026-02", [line("hh_late", 0, 1)], EXPIRE_2), Conflict) == [
+        "households[0].household_id"
+    ]
+
+
+def test_a_half_rate_purchase_of_one_cent_draws_no_credit() -> None:
+    d = ready()
+    d.do("approve_merchant", approve("m2", {"food": "0.5"}))
+    assert refused(d, "purchase", buy("p1", "hh_a", "m2", 1), InvalidCommand) == ["amount_cents"]

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from app.engine.books import BooksError, Command, apply
+from app.engine.books.digest import balances_digest, run_fingerprint
 from app.engine.books.invariants import check_effects, check_invariants
 from app.engine.books.replay import replay
 from app.engine.period import Period
@@ -153,6 +154,18 @@ class BooksMachine(RuleBasedStateMachine):
             payload = {"entry_id": entry.entry_id, "reason": "fix", "period": str(self.period)}
             self.attempt("reverse_entry", payload)
 
+    @rule(hh=st.sampled_from(HOUSEHOLDS), erase=st.booleans())
+    def facts_or_erasure(self, hh: str, erase: bool) -> None:
+        if erase:
+            self.attempt("erase_member", {"household_id": hh})
+        else:
+            payload = {
+                "household_id": hh,
+                "from_period": str(self.period),
+                "facts_commitment": "c2",
+            }
+            self.attempt("change_facts", payload)
+
     @rule(merchant=st.sampled_from(MERCHANTS), day=st.integers(1, 28))
     def suspend(self, merchant: str, day: int) -> None:
         payload = {"merchant_id": merchant, "reason": "audit", "from_on": self.day(day)}
@@ -165,6 +178,15 @@ class BooksMachine(RuleBasedStateMachine):
         enrolled = [hh for hh in HOUSEHOLDS if self.d.books.household(hh) is not None]
         self.attempt("expire_credit", {"period": str(self.period), "household_ids": enrolled})
         self.attempt("close_month", {"period": str(self.period)})
+        seal = {
+            "period": str(self.period),
+            "journal_size": self.d.next_seq - 1,
+            "head_hash": self.d.head,
+            "balances_digest": balances_digest(self.d.books.balances),
+            "engine_version": "test",
+            "run_fingerprint": run_fingerprint(str(self.period), self.d.records),
+        }
+        assert self.attempt("seal_month", seal)
         self.period = self.period.shift(1)
 
     @invariant()
