@@ -7,7 +7,8 @@ Typed aliases keep handlers short::
 - ``SessionDep``: the request's session. It commits once, after the handler returned and
   its response was serialised, and BEFORE the response is sent (``scope="function"``), so
   a commit failure is reported, never hidden behind a 200. Any error rolls everything back.
-- ``CurrentPrincipal``: the principal of a valid bearer token, else 401.
+- ``CurrentPrincipal``: the principal of a valid bearer token, else 401 (read in its own
+  short transaction, see ``get_principal``).
 - ``require_roles(*roles)``: the principal if its role is allowed, else 403. The roles are
   attached to the dependency, so the OpenAPI description of every endpoint states them
   (app.api.app adds "Role: ..." from them; they cannot drift apart).
@@ -72,13 +73,19 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_principal(
-    session: SessionDep,
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
-    """The caller, from its bearer token; 401 when absent, unknown or revoked."""
+    """The caller, from its bearer token; 401 when absent, unknown or revoked.
+
+    The token is read in its own short transaction, closed before the handler runs, so a
+    request that only computes (rule checks, previews) holds no connection and no lock
+    (SQLite's single writer) while it does.
+    """
     if credentials is None:
         raise Unauthenticated(detail="Send a bearer token: `Authorization: Bearer <secret>`.")
-    principal = authenticate(session, credentials.credentials)
+    with Session(get_engine(request)) as session:
+        principal = authenticate(session, credentials.credentials)
     if principal is None:
         raise Unauthenticated(detail="The bearer token is unknown or has been revoked.")
     return principal

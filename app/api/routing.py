@@ -63,7 +63,8 @@ class RoleRoute(APIRoute):
             self.tags = list(roles) if roles else ["system"]
         wanted = [401] if authenticated else []
         wanted += [403] if roles is not None else []
-        wanted += [503] if uses(self.dependant, get_session) else []
+        touches_db = authenticated or uses(self.dependant, get_session)
+        wanted += [503] if touches_db else []
         for status in wanted:
             self.responses.setdefault(status, {"description": STANDARD_RESPONSES[status]})
 

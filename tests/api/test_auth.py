@@ -206,3 +206,19 @@ class TestTokenService:
             found = token_service.authenticate(session, secret)
         assert found is not None and found.role is Role.OPERATOR
         assert found.actor == f"operator:{found.token_id}"
+
+
+def test_a_request_that_only_computes_holds_no_database_connection(
+    api: FastAPI, client: TestClient, tokens: Tokens
+) -> None:
+    # The token is read in its own transaction, closed before the handler runs: on SQLite a
+    # long rule preview must not keep the single writer's lock from purchases.
+    router = api_router()
+
+    @router.get("/test/compute")
+    def compute(principal: CurrentPrincipal) -> dict[str, int]:
+        return {"connections_in_use": api.state.db_engine.pool.checkedout()}
+
+    api.include_router(router, prefix="/v1")
+    response = client.get("/v1/test/compute", headers=tokens.headers("committee"))
+    assert response.json() == {"connections_in_use": 0}
