@@ -80,7 +80,7 @@ def parse_unspent_credit(reader: Reader, value: Any, path: str) -> UnspentCredit
     policy = reader.text(doc, "policy", path, choices=UNSPENT_POLICIES)
     if policy == "expire":
         reader.only_keys(doc, ("policy", "after_months"), path)
-        months = reader.integer(doc, "after_months", path, minimum=1, maximum=120)
+        months = reader.integer(doc, "after_months", path, minimum=1)
         return UnspentCreditPolicy("expire", after_months=months) if months else _no_policy()
     if policy == "carry_over_cap":
         reader.only_keys(doc, ("policy", "cap_cents"), path)
