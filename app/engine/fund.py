@@ -192,14 +192,18 @@ def _mean_of_contributions(results: list[Assessment], explain: bool) -> list[Ass
     shares = split_by_largest_remainder(total_cents, [1] * len(pending), ids)
     updated = list(results)
     for index, share in zip(pending, shares, strict=True):
-        item = step(
-            "credit.formula",
-            "fund.mean_of_contributions",
-            total_cents=total_cents,
-            households=len(pending),
-            result_cents=share,
+        item = (
+            step(
+                "credit.formula",
+                "fund.mean_of_contributions",
+                total_cents=total_cents,
+                households=len(pending),
+                result_cents=share,
+            )
+            if explain
+            else None
         )
-        updated[index] = _with_credit(results[index], share, item if explain else None)
+        updated[index] = _with_credit(results[index], share, item)
         updated[index] = replace(updated[index], credit_pending_fund=False)
     return updated
 
