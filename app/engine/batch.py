@@ -28,6 +28,7 @@ from typing import Any
 
 from app.engine.assess import Assessment, Status, assess
 from app.engine.batch_compile import (
+    HALF_UP_CENT,
     Compositions,
     Evaluator,
     Unsupported,
@@ -140,11 +141,31 @@ class BatchPlan:
             def by_composition(income: int | None, k: int) -> int | None:
                 if k < 0:
                     return None
-                while len(rounded) <= k:
-                    rounded.append(_rounded(evaluate, rounding, len(rounded)))
-                return rounded[k]
+                try:
+                    return rounded[k]
+                except IndexError:
+                    while len(rounded) <= k:
+                        rounded.append(_rounded(evaluate, rounding, len(rounded)))
+                    return rounded[k]
 
             return by_composition
+
+        if rounding is HALF_UP_CENT:
+
+            def by_household_half_up(income: int | None, k: int) -> int | None:
+                if k < 0 or income is None:
+                    return None
+                try:
+                    num, den = evaluate(income, k)
+                except Unsupported:
+                    return None
+                if num <= 0:
+                    return 0
+                # ``max(0, round_ratio(num, den))`` for cent, half-up, inlined (hot path).
+                quotient, remainder = divmod(num, den)
+                return quotient + 1 if 2 * remainder >= den else quotient
+
+            return by_household_half_up
 
         def by_household(income: int | None, k: int) -> int | None:
             if k < 0 or income is None:
@@ -158,7 +179,7 @@ class BatchPlan:
         return by_household
 
     def run(self, households: Sequence[HouseholdFacts], *, explain: bool = False) -> BatchResult:
-        index_of = self.compositions.index_of
+        index_of = self.compositions.indexer()
         ks = [index_of(facts.persons) for facts in households]
         incomes = [facts.income_cents for facts in households]
         contribution, credit = self.contribution, self.credit

@@ -70,16 +70,8 @@ class Compositions:
         if not persons:
             return -1
         cutoffs = self.cutoffs
+        counts = [0] * len(self.thresholds)
         try:
-            if len(cutoffs) == 1:
-                # The usual case (one age line, e.g. 14): two classes.
-                cutoff = cutoffs[0]
-                older = 0
-                for person in persons:
-                    if person.birth_on <= cutoff:  # type: ignore[operator]  # None -> TypeError
-                        older += 1
-                return self._index((older, len(persons) - older))
-            counts = [0] * len(self.thresholds)
             for person in persons:
                 born = person.birth_on
                 cls = 0
@@ -91,6 +83,30 @@ class Compositions:
         except TypeError:
             return -1
         return self._index(tuple(counts))
+
+    def indexer(self) -> Callable[[Sequence[Person]], int]:
+        """``index_of``, specialised for the usual single age line (e.g. 14): two classes."""
+        if len(self.cutoffs) != 1:
+            return self.index_of
+        cutoff = self.cutoffs[0]
+        known = self.known
+        add = self._add
+
+        def two_classes(persons: Sequence[Person]) -> int:
+            older = 0
+            try:
+                for person in persons:
+                    if person.birth_on <= cutoff:  # type: ignore[operator]  # None -> TypeError
+                        older += 1
+            except TypeError:
+                return -1
+            if not persons:
+                return -1
+            key = (older, len(persons) - older)
+            found = known.get(key)
+            return add(key) if found is None else found
+
+        return two_classes
 
     def _index(self, key: tuple[int, ...]) -> int:
         found = self.known.get(key)
@@ -174,17 +190,21 @@ def reads_income(doc: Any) -> bool:
     return False
 
 
+def _half_up_cent(num: int, den: int) -> int:
+    """``max(0, round_ratio(num, den))`` at one cent, half-up."""
+    if num <= 0:
+        return 0
+    quotient, remainder = divmod(num, den)
+    return quotient + 1 if 2 * remainder >= den else quotient
+
+
+HALF_UP_CENT = _half_up_cent
+
+
 def rounder(rounding: Rounding) -> Callable[[int, int], int]:
-    """``max(0, round_ratio(num, den, rounding))``, inlined for the usual cent half-up."""
+    """``max(0, round_ratio(num, den, rounding))``; ``HALF_UP_CENT`` for the usual cent half-up."""
     if rounding.unit_cents == 1 and rounding.mode is RoundingMode.HALF_UP:
-
-        def half_up(num: int, den: int) -> int:
-            if num <= 0:
-                return 0
-            quotient, remainder = divmod(num, den)
-            return quotient + 1 if 2 * remainder >= den else quotient
-
-        return half_up
+        return HALF_UP_CENT
     return lambda num, den: max(0, round_ratio(num, den, rounding))
 
 
@@ -239,7 +259,10 @@ def _base(name: str, compositions: Compositions) -> Evaluator:
         return divisors[k]
 
     def per_unit(income: int, k: int) -> Q:
-        num, den = divisors[k] if k < len(divisors) else divisor(k)
+        try:
+            num, den = divisors[k]
+        except IndexError:
+            num, den = divisor(k)
         return (income * den, num)
 
     return per_unit
