@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from app.engine.books import accounts as acc
-from app.engine.books.commands import Fields, period_of_date
+from app.engine.books.commands import CENTS, DAY, ID, TEXT, Fields, period_of_date, quick
 from app.engine.books.entries import EntryBuilder
 from app.engine.books.errors import Conflict
 from app.engine.books.guards import known_household, known_merchant, open_month
@@ -18,31 +19,45 @@ FUNDING_KINDS = ("subsidy", "donation", "top_up")
 FUNDING_STATUSES = ("received", "awarded")
 
 
+_PAYMENT_SCHEMA = (
+    ("household_id", ID),
+    ("amount_cents", CENTS),
+    ("method", TEXT),
+    ("reference", TEXT),
+    ("received_on", DAY),
+)
+
+
+def _read_payment(payload: Mapping[str, Any]) -> tuple[str, int, str, str, date]:
+    values = quick(payload, _PAYMENT_SCHEMA)
+    if values is not None and values[2] in METHODS:
+        return values[0], values[1], values[2], values[3], values[4]
+    f = Fields(payload)
+    read = (
+        f.ident("household_id"),
+        f.cents("amount_cents"),
+        f.text("method", METHODS),
+        f.text("reference"),
+        f.day("received_on"),
+    )
+    f.done()
+    return read
+
+
 def record_payment(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
     """A member's contribution received: 512 (530 for cash) / 411:hh."""
-    f = Fields(payload)
-    household_id = f.ident("household_id")
-    amount = f.cents("amount_cents")
-    method = f.text("method", METHODS)
-    reference = f.text("reference")
-    received_on = f.day("received_on")
-    f.done()
+    household_id, amount, method, reference, received_on = _read_payment(payload)
     known_household(view, household_id, "household_id")
     period = period_of_date(received_on)
     open_month(view, period, "received_on")
     account = acc.CASH if method == "cash" else acc.BANK
-    builder = EntryBuilder(seq)
-    entry = builder.add(
-        period,
-        "payment",
-        f"{method} {reference}",
-        ((account, amount), (acc.member_due(household_id), -amount)),
-    )
+    due = acc.member_due(household_id)
+    entry = EntryBuilder(seq).pair(period, "payment", f"{method} {reference}", account, due, amount)
     result = {
         "entry_id": entry.entry_id,
         "household_id": household_id,
         "amount_cents": amount,
-        "due_cents": view.balance_cents(acc.member_due(household_id)) - amount,
+        "due_cents": view.balance_cents(due) - amount,
     }
     return Effects((entry,), (), (), result)
 

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from app.engine.books import accounts as acc
-from app.engine.books.commands import Fields, period_of_date
+from app.engine.books.commands import CENTS, DAY, ID, PERIOD, TEXT, Fields, period_of_date, quick
 from app.engine.books.entries import EntryBuilder
 from app.engine.books.errors import Conflict, InsufficientCredit, InvalidCommand, NotFound, problem
 from app.engine.books.guards import active_household, known_merchant, open_month
@@ -74,7 +74,21 @@ class _Purchase(NamedTuple):
     period: Period
 
 
+_PURCHASE_SCHEMA = (
+    ("purchase_id", ID),
+    ("household_id", ID),
+    ("merchant_id", ID),
+    ("category", TEXT),
+    ("amount_cents", CENTS),
+    ("on", DAY),
+    ("period", PERIOD),
+)
+
+
 def _read_purchase(payload: Mapping[str, Any]) -> _Purchase:
+    values = quick(payload, _PURCHASE_SCHEMA)
+    if values is not None and period_of_date(values[5]) == values[6]:
+        return _Purchase(*values)
     f = Fields(payload)
     order = _Purchase(
         f.ident("purchase_id"),
@@ -119,8 +133,14 @@ def purchase(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
         message = f"{amount} cents at rate {rate} draws no credit"
         raise InvalidCommand(problem("amount_cents", message))
     plan, available = _spend_plan(view, hh, period, credit)
-    postings = ((acc.member_credit(hh), credit), (acc.merchant_payable(merchant_id), -credit))
-    entry = EntryBuilder(seq).add(period, "purchase", f"purchase {pid} {category}", postings)
+    entry = EntryBuilder(seq).pair(
+        period,
+        "purchase",
+        f"purchase {pid} {category}",
+        acc.member_credit(hh),
+        acc.merchant_payable(merchant_id),
+        credit,
+    )
     changes = tuple(LotChange("spend", lot.lot_id, hh, part) for lot, part in plan)
     expires = latest_expiry([lot for lot, _ in plan])
     state = PurchaseState(pid, hh, merchant_id, category, period, amount, credit, 0, expires)

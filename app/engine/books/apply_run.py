@@ -161,8 +161,14 @@ class _Memos:
 def _post_line(line: _Line, memos: _Memos, builder: EntryBuilder, lots: list[LotChange]) -> None:
     hh, period = line.household_id, memos.period
     if line.contribution:
-        due = ((acc.member_due(hh), line.contribution), (acc.CONTRIBUTIONS, -line.contribution))
-        builder.add(period, "contribution", memos.contribution, due)
+        builder.pair(
+            period,
+            "contribution",
+            memos.contribution,
+            acc.member_due(hh),
+            acc.CONTRIBUTIONS,
+            line.contribution,
+        )
     if line.credit:
         postings = [(acc.AID_GRANTED, line.credit - line.share)]
         if line.share:
@@ -238,8 +244,7 @@ def expire_credit(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effe
         known_household(view, hh, f"household_ids[{index}]")
         total = _expire_household(view, hh, period, cap, changes)
         if total:
-            postings = ((acc.member_credit(hh), total), (acc.EXPIRED, -total))
-            builder.add(period, "expiry", memo, postings)
+            builder.pair(period, "expiry", memo, acc.member_credit(hh), acc.EXPIRED, total)
     expired = sum(entry.postings[0].amount_cents for entry in builder.entries)
     result = {"period": str(period), "expired_cents": expired, "entries": len(builder.entries)}
     return Effects(tuple(builder.entries), tuple(changes), (), result)

@@ -69,6 +69,49 @@ def _date_of(text: str) -> date:
     return date.fromisoformat(text)
 
 
+# Field checks of ``quick``: the same rules as the ``Fields`` methods of the same name.
+ID, TEXT, CENTS, DAY, PERIOD = range(5)
+_MISSING = object()
+
+
+def quick(payload: Any, schema: tuple[tuple[str, int], ...]) -> list[Any] | None:
+    """The values of a payload that has exactly the fields of ``schema``, all valid; else
+    ``None``, and the caller reads it again with ``Fields`` to name every problem.
+
+    The replay hot path: one loop, no method call per field.
+    """
+    if type(payload) is not dict or len(payload) != len(schema):
+        return None
+    values: list[Any] = []
+    for key, check in schema:
+        value = payload.get(key, _MISSING)
+        if check == ID:
+            if type(value) is not str or not _ID_RE.match(value):
+                return None
+        elif check == TEXT:
+            if type(value) is not str or not value:
+                return None
+        elif check == CENTS:
+            if type(value) is not int or value < 1:
+                return None
+        elif type(value) is not str:
+            return None
+        elif check == DAY:
+            if not _DATE_RE.match(value):
+                return None
+            try:
+                value = _date_of(value)
+            except ValueError:
+                return None
+        else:
+            try:
+                value = period_of(value)
+            except ValueError:
+                return None
+        values.append(value)
+    return values
+
+
 class Fields:
     """Reads one payload (or one nested object of it); problems are shared with the parent."""
 

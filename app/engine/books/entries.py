@@ -1,7 +1,8 @@
 """Ledger entries and postings, and the one place entries are built and checked.
 
 Guarantees: every ``Entry`` built through ``EntryBuilder`` has at least two postings, every
-posting a non-zero ``int`` amount on an account of the chart, and the postings sum to 0;
+posting a non-zero ``int`` amount, and the postings sum to 0 (checked on every entry); its
+accounts are of the chart by construction (``accounts`` builds them from validated ids);
 ``entry_id`` is ``f"{seq}.{n}"`` with ``n`` the 0-based index of the entry in its command.
 
 ``Posting`` and ``Entry`` are NamedTuples rather than frozen dataclasses: they are immutable
@@ -99,6 +100,20 @@ class EntryBuilder:
         if total != 0 or not typed or len(built) < 2:
             problems = entry_problems(entry)
             raise UnbalancedEntry(problems or [Problem(entry.entry_id, "unbalanced entry")])
+        self.entries.append(entry)
+        return entry
+
+    def pair(
+        self, period: Period, kind: str, memo: str, debit: str, credit: str, amount_cents: int
+    ) -> Entry:
+        """The common two-line entry: ``debit`` +amount, ``credit`` -amount (balanced by
+        construction; the amount must be a positive int)."""
+        if type(amount_cents) is not int or amount_cents <= 0:
+            return self.add(period, kind, memo, ((debit, amount_cents), (credit, -amount_cents)))
+        new = tuple.__new__
+        postings = (new(Posting, (debit, amount_cents)), new(Posting, (credit, -amount_cents)))
+        entry_id = f"{self.seq}.{len(self.entries)}"
+        entry: Entry = new(Entry, (entry_id, self.seq, period, kind, memo, postings, None))
         self.entries.append(entry)
         return entry
 
