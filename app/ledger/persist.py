@@ -12,12 +12,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, select
 from sqlmodel import Session, SQLModel, col
 
 from app.db import tables as t
 from app.engine.books.entries import Entry
 from app.engine.books.state import Effects, LotChange
+from app.ledger.bulk import bulk_insert
 from app.ledger.registry import write_registry
 
 IN_CHUNK = 500
@@ -42,35 +43,24 @@ def write_entries(session: Session, entries: Sequence[Entry]) -> dict[str, int]:
     if not entries:
         return {}
     deltas: dict[str, int] = defaultdict(int)
-    entry_rows: list[dict[str, Any]] = []
-    posting_rows: list[dict[str, Any]] = []
+    entry_rows: list[tuple[Any, ...]] = []
+    posting_rows: list[tuple[Any, ...]] = []
     for position, entry in enumerate(entries):
+        entry_id = entry.entry_id
+        period = str(entry.period)
         entry_rows.append(
-            {
-                "entry_id": entry.entry_id,
-                "seq": entry.seq,
-                "position": position,
-                "period": str(entry.period),
-                "kind": entry.kind,
-                "memo": entry.memo,
-                "reverses": entry.reverses,
-            }
+            (entry_id, entry.seq, position, period, entry.kind, entry.memo, entry.reverses)
         )
         for line, (account, amount) in enumerate(entry.postings):
-            posting_rows.append(
-                {
-                    "entry_id": entry.entry_id,
-                    "line": line,
-                    "seq": entry.seq,
-                    "account": account,
-                    "amount_cents": amount,
-                }
-            )
+            posting_rows.append((entry_id, line, entry.seq, account, amount))
             deltas[account] += amount
-    # Core inserts (executemany), not ORM bulk inserts: a month run writes thousands of rows.
-    session.execute(insert(_table("ledger_entry")), entry_rows)
-    session.execute(insert(_table("posting")), posting_rows)
+    bulk_insert(session, "ledger_entry", ENTRY_COLUMNS, entry_rows)
+    bulk_insert(session, "posting", POSTING_COLUMNS, posting_rows)
     return dict(deltas)
+
+
+ENTRY_COLUMNS = ("entry_id", "seq", "position", "period", "kind", "memo", "reverses")
+POSTING_COLUMNS = ("entry_id", "line", "seq", "account", "amount_cents")
 
 
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -88,42 +78,49 @@ def apply_deltas(session: Session, deltas: Mapping[str, int], seq: int) -> None:
                 select(col(t.Balance.account)).where(col(t.Balance.account).in_(part))
             ).scalars()
         )
-    updates = [{"a": a, "d": deltas[a], "s": seq} for a in accounts if a in existing]
-    inserts = [
-        {"account": a, "balance_cents": deltas[a], "last_seq": seq}
-        for a in accounts
-        if a not in existing
-    ]
+    updates = [(deltas[a], seq, a) for a in accounts if a in existing]
+    inserts = [(a, deltas[a], seq) for a in accounts if a not in existing]
     if updates:
-        table = SQLModel.metadata.tables["balance"]
-        session.execute(
-            update(table)
-            .where(table.c.account == bindparam("a"))
-            .values(balance_cents=table.c.balance_cents + bindparam("d"), last_seq=bindparam("s")),
+        connection = session.connection()
+        marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        connection.exec_driver_sql(
+            f"UPDATE balance SET balance_cents = balance_cents + {marker}, "
+            f"last_seq = {marker} WHERE account = {marker}",
             updates,
         )
-    if inserts:
-        session.execute(insert(_table("balance")), inserts)
+    bulk_insert(session, "balance", ("account", "balance_cents", "last_seq"), inserts)
+
+
+LOT_COLUMNS = (
+    "lot_id",
+    "household_id",
+    "period",
+    "granted_cents",
+    "remaining_cents",
+    "expires_period",
+    "is_open",
+    "created_seq",
+    "last_seq",
+)
 
 
 def write_lots(session: Session, changes: Sequence[LotChange], seq: int) -> None:
     opened = [
-        {
-            "lot_id": c.lot_id,
-            "household_id": c.household_id,
-            "period": str(c.period),
-            "granted_cents": c.amount_cents,
-            "remaining_cents": c.amount_cents,
-            "expires_period": None if c.expires is None else str(c.expires),
-            "is_open": True,
-            "created_seq": seq,
-            "last_seq": seq,
-        }
+        (
+            c.lot_id,
+            c.household_id,
+            str(c.period),
+            c.amount_cents,
+            c.amount_cents,
+            None if c.expires is None else str(c.expires),
+            True,
+            seq,
+            seq,
+        )
         for c in changes
         if c.kind == "open"
     ]
-    if opened:
-        session.execute(insert(_table("credit_lot")), opened)
+    bulk_insert(session, "credit_lot", LOT_COLUMNS, opened)
     lowered = [c for c in changes if c.kind != "open"]
     for change in lowered:
         lot = session.get(t.CreditLot, change.lot_id)

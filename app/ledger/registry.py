@@ -9,7 +9,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, select, update
 from sqlmodel import Session, SQLModel, col
 
 from app.db import tables as t
@@ -24,6 +24,7 @@ from app.engine.books.state import (
     SetMonth,
     SetPurchase,
 )
+from app.ledger.bulk import bulk_insert
 
 
 def _table(name: str) -> Table:
@@ -38,13 +39,10 @@ def write_registry(
     payload: Mapping[str, Any],
 ) -> None:
     credited = [
-        {"household_id": c.household_id, "period": str(c.period), "seq": seq}
-        for c in changes
-        if isinstance(c, MarkCredited)
+        (c.household_id, str(c.period), seq) for c in changes if isinstance(c, MarkCredited)
     ]
-    if credited:
-        # The primary key (household_id, period) makes the run exactly-once per household.
-        session.execute(insert(_table("month_credit")), credited)
+    # The primary key (household_id, period) makes the run exactly-once per household.
+    bulk_insert(session, "month_credit", ("household_id", "period", "seq"), credited)
     for change in changes:
         _one_change(session, change, seq, recorded_at, payload)
     session.flush()

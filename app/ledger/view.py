@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session, SQLModel, col
 
 from app.db import tables as t
 from app.engine.books.entries import Entry, Posting
@@ -59,9 +59,8 @@ class SqlBooksView:
         for start in range(0, len(ids), 500):
             part = ids[start : start + 500]
             self._households.update(dict.fromkeys(part))
-            for row in self.session.execute(
-                select(t.Household).where(col(t.Household.household_id).in_(part))
-            ).scalars():
+            table = SQLModel.metadata.tables["household"]
+            for row in self.session.execute(select(*table.c).where(table.c.household_id.in_(part))):
                 self._households[row.household_id] = household_state(row)
             self._credited.update({(h, period): False for h in part})
             for household_id in self.session.execute(
@@ -149,7 +148,8 @@ class SqlBooksView:
         return None if row is None else str(row[0])
 
 
-def household_state(row: t.Household) -> HouseholdState:
+def household_state(row: Any) -> HouseholdState:
+    """From a ``household`` row (ORM object or plain row)."""
     return HouseholdState(
         row.household_id, Period.parse(row.from_period), row.facts_commitment, row.erased
     )

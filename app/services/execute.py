@@ -54,8 +54,15 @@ def transaction(db: Db) -> Iterator[Session]:
 
 
 def request_hash(command: Command) -> str:
-    body = canonical_bytes({"kind": command.kind, "payload": dict(command.payload)})
-    return hashlib.sha256(body).hexdigest()
+    """sha256 of the canonical request. ``json.dumps`` with the canonical options gives the
+    canonical bytes (floats are refused when the record itself is built)."""
+    body = json.dumps(
+        {"kind": command.kind, "payload": command.payload},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
 def execute(

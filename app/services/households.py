@@ -18,7 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session, SQLModel, col
 
 from app.audit import journal
 from app.db import tables as t
@@ -247,8 +247,10 @@ def facts_in_force(
     The row in force is the one with the latest ``from_period`` not after the month (the
     latest recorded wins among equals); households enrolled later or erased are left out.
     """
+    facts = SQLModel.metadata.tables["household_facts"]
+    # Plain rows, not ORM objects: a month run reads every household's facts at once.
     query = (
-        select(t.HouseholdFacts)
+        select(*facts.c)
         .join(t.Household, col(t.Household.household_id) == col(t.HouseholdFacts.household_id))
         .where(col(t.Household.erased) == False, col(t.HouseholdFacts.from_period) <= str(period))  # noqa: E712
         .order_by(
@@ -259,13 +261,15 @@ def facts_in_force(
     )
     if household_ids is not None:
         query = query.where(col(t.HouseholdFacts.household_id).in_(household_ids))
-    latest: dict[str, t.HouseholdFacts] = {}
-    for row in session.execute(query).scalars():
+    latest: dict[str, Any] = {}
+    for row in session.execute(query):
         latest[row.household_id] = row
     return [(engine_facts(row), row.commitment) for _, row in sorted(latest.items())]
 
 
-def engine_facts(row: t.HouseholdFacts) -> HouseholdFacts:
+def engine_facts(row: Any) -> HouseholdFacts:
+    """Engine facts from a ``household_facts`` row (ORM object or plain row)."""
+
     def day(value: str | None) -> date | None:
         return None if value is None else date.fromisoformat(value)
 

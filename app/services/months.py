@@ -14,7 +14,6 @@ invariant checked after each chunk holds at every step when it holds for the who
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,13 +26,12 @@ from app.db import tables as t
 from app.engine import RuleSet
 from app.engine.assess import Assessment, Status
 from app.engine.books.commands import Command
-from app.engine.canonical import canonical_bytes
 from app.engine.fund import FundMonth, assess_fund
 from app.engine.period import Period
 from app.engine.problems import Problem
 from app.ledger.invariants import fund_totals
 from app.services import errors as svc
-from app.services.execute import Db, execute, run_in
+from app.services.execute import Db, execute, request_hash, run_in
 from app.services.households import facts_in_force
 from app.services.rulesets import rule_set_in_force
 
@@ -212,7 +210,7 @@ def run_month(
     for index, households in enumerate(_chunks(plan, chunk_size)):
         payload = _payload(plan, index, households)
         # Content-addressed chunk keys: a retry of the same chunk replays its stored result.
-        digest = hashlib.sha256(canonical_bytes(payload)).hexdigest()[:24]
+        digest = request_hash(Command("run_month", payload))[:24]
         result = execute(
             db, Command("run_month", payload), actor, f"{idempotency_key}:{digest}", now
         )
