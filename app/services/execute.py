@@ -77,6 +77,8 @@ def execute(
     """Record ``command`` once; return its result (the stored one on a replayed key)."""
     if not idempotency_key or len(idempotency_key) > 200:
         raise svc.invalid("idempotency_key", "expected a key of 1 to 200 characters")
+    if not actor or len(actor) > 200:
+        raise svc.invalid("actor", "expected the acting token's name, 1 to 200 characters")
     digest = request_hash(command)
     with transaction(db) as session:
         journal.lock_writer(session)

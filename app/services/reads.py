@@ -217,3 +217,38 @@ def month_status(db: Db, period: str) -> dict[str, Any]:
 
     result: dict[str, Any] = run_in(db, read)
     return result
+
+
+def merchant_sales(db: Db, merchant_id: str, limit: int = 200) -> dict[str, Any]:
+    """A merchant's purchases (newest first), refunds and what the fund owes it."""
+
+    def read(session: Session) -> dict[str, Any]:
+        if session.get(t.Merchant, merchant_id) is None:
+            raise svc.not_found("merchant", merchant_id)
+        account = f"401:{merchant_id}"
+        rows = session.execute(
+            select(t.Purchase)
+            .where(col(t.Purchase.merchant_id) == merchant_id)
+            .order_by(col(t.Purchase.seq).desc())
+            .limit(limit)
+        ).scalars()
+        return {
+            "merchant_id": merchant_id,
+            "payable_cents": -balances_of(session, [account])[account],
+            "purchases": [
+                {
+                    "purchase_id": p.purchase_id,
+                    "household_id": p.household_id,
+                    "category": p.category,
+                    "period": p.period,
+                    "amount_cents": int(p.amount_cents),
+                    "credit_cents": int(p.credit_cents),
+                    "refunded_cents": int(p.refunded_cents),
+                    "seq": int(p.seq),
+                }
+                for p in rows
+            ],
+        }
+
+    result: dict[str, Any] = run_in(db, read)
+    return result
