@@ -151,7 +151,7 @@ def _contribution(rules: RuleSet, ctx: Context, trace: list[Step] | None) -> int
     num, den = formula.node.evaluate(ctx, trace)
     amount_cents = max(0, round_ratio(num, den, formula.rounding))
     if trace is not None:
-        trace.append(_rounding_step("contribution", num, den, amount_cents, formula.rounding))
+        trace.append(rounding_step("contribution", num, den, amount_cents, formula.rounding))
     if rules.engagement is not None:
         amount_cents = rules.engagement.adjust_contribution(ctx, amount_cents, trace)
     return amount_cents
@@ -166,13 +166,13 @@ def _credit(rules: RuleSet, ctx: Context, trace: list[Step] | None) -> int | Non
     num, den = formula.node.evaluate(ctx, trace)
     amount_cents = max(0, round_ratio(num, den, formula.rounding))
     if trace is not None:
-        trace.append(_rounding_step("credit", num, den, amount_cents, formula.rounding))
+        trace.append(rounding_step("credit", num, den, amount_cents, formula.rounding))
     if rules.engagement is not None:
         amount_cents = rules.engagement.adjust_credit(ctx, amount_cents, trace)
     return amount_cents
 
 
-def _rounding_step(section: str, num: int, den: int, amount_cents: int, rounding: Rounding) -> Step:
+def rounding_step(section: str, num: int, den: int, amount_cents: int, rounding: Rounding) -> Step:
     """Show the exact value before rounding, the declared step and mode, and the result."""
     exact = Fraction(num, den)
     return step(
@@ -202,13 +202,13 @@ def _explanation(
         rule_set=rules.ref,
         period=str(period),
         household_id=facts.household_id,
-        inputs=_inputs(facts),
+        inputs=explanation_inputs(facts),
         contribution=tuple(contribution_trace),
         credit=tuple(credit_trace),
     )
 
 
-def _inputs(facts: HouseholdFacts) -> tuple[tuple[str, int | str], ...]:
+def explanation_inputs(facts: HouseholdFacts) -> tuple[tuple[str, int | str], ...]:
     """The facts used, as they were given (persons as a count; ages are in the steps)."""
     items: list[tuple[str, int | str]] = [("persons", len(facts.persons))]
     if facts.income_cents is not None:

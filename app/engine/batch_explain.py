@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from app.engine.assess import _inputs, _rounding_step
+from app.engine.assess import explanation_inputs, rounding_step
 from app.engine.batch_compile import Compositions
 from app.engine.explain import Explanation, RuleSetRef, Step
 from app.engine.facts import HouseholdFacts
@@ -105,7 +105,7 @@ class SectionTracer:
             return None
         rounding = self.formula.rounding
         amount_cents = max(0, round_ratio(num, den, rounding))
-        trace.append(_rounding_step(self.section, num, den, amount_cents, rounding))
+        trace.append(rounding_step(self.section, num, den, amount_cents, rounding))
         return amount_cents, tuple(trace)
 
 
@@ -120,7 +120,7 @@ def explanation(
         rule_set=rules_ref,
         period=period_text,
         household_id=facts.household_id,
-        inputs=_inputs(facts),
+        inputs=explanation_inputs(facts),
         contribution=contribution,
         credit=credit,
     )

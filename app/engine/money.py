@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
+from math import lcm
 
 _DECIMAL_RE = re.compile(r"^-?\d+(\.\d+)?$")
 
@@ -150,22 +151,35 @@ def split_by_largest_remainder(
         return []
     if total_cents < 0:
         raise ValueError("total_cents must be non-negative")
+    if all(isinstance(w, int) for w in weights):
+        return _split_int(total_cents, [int(w) for w in weights], tie_break_keys)
     fracs = [Fraction(w) for w in weights]
     if any(w < 0 for w in fracs):
         raise ValueError("weights must be non-negative")
-    weight_sum = sum(fracs, Fraction(0))
+    scale = 1
+    for weight in fracs:
+        scale = lcm(scale, weight.denominator)
+    # Same shares on integer weights: multiplying every weight by one constant changes nothing.
+    return _split_int(total_cents, [int(w * scale) for w in fracs], tie_break_keys)
+
+
+def _split_int(total_cents: int, weights: list[int], tie_break_keys: Sequence[str]) -> list[int]:
+    """Largest remainder on integer weights: floors by divmod, remainders on one denominator."""
+    if any(w < 0 for w in weights):
+        raise ValueError("weights must be non-negative")
+    weight_sum = sum(weights)
     if weight_sum == 0:
-        fracs = [Fraction(1)] * count
-        weight_sum = Fraction(count)
+        weights = [1] * len(weights)
+        weight_sum = len(weights)
     parts: list[int] = []
-    remainders: list[tuple[Fraction, str, int]] = []
-    for index, weight in enumerate(fracs):
-        exact = total_cents * weight / weight_sum
-        floor_part = exact.numerator // exact.denominator
-        parts.append(floor_part)
-        remainders.append((exact - floor_part, tie_break_keys[index], index))
+    remainders: list[int] = []
+    for weight in weights:
+        part, remainder = divmod(total_cents * weight, weight_sum)
+        parts.append(part)
+        remainders.append(remainder)
     left_over = total_cents - sum(parts)
-    remainders.sort(key=lambda item: (-item[0], item[1]))
-    for _, _, index in remainders[:left_over]:
-        parts[index] += 1
+    if left_over:
+        order = sorted(range(len(weights)), key=lambda i: (-remainders[i], tie_break_keys[i]))
+        for index in order[:left_over]:
+            parts[index] += 1
     return parts

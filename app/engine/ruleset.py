@@ -8,7 +8,7 @@ is the sha256 of the document's canonical JSON. Same document -> same hash, fore
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -86,15 +86,18 @@ class RuleSet:
     document: Mapping[str, Any]
     content_hash: str
 
-    @property
-    def ref(self) -> RuleSetRef:
-        return RuleSetRef(
+    ref: RuleSetRef = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Built once: every explanation of every household refers to it.
+        ref = RuleSetRef(
             self.rule_set_id,
             self.version,
             self.content_hash,
             self.decision,
             str(self.effective_from),
         )
+        object.__setattr__(self, "ref", ref)
 
 
 def parse_rule_set(document: Any) -> RuleSet:
