@@ -14,12 +14,14 @@ from sqlmodel import Session
 from app.db import tables as t
 from app.ledger.invariants import InvariantViolation
 from app.services import errors, execute
-from app.services.merchants import purchase, suspend_merchant
-from app.services.money import record_payment
+from app.services.households import erase_member
+from app.services.merchants import purchase, refund, suspend_merchant
+from app.services.money import record_payment, settle_merchants
 from app.services.months import run_month
 from app.services.reads import balances
 from app.services.rulesets import draft_rule_set
-from tests.services.helpers import CODE, PERIOD, RULES, adopt, small_fund, w
+from app.services.seal import seal_month
+from tests.services.helpers import CODE, PERIOD, RULES, adopt, enrol, small_fund, w
 
 DAY = date(2026, 11, 20)
 
@@ -116,3 +118,39 @@ def test_a_broken_invariant_rolls_the_whole_command_back(
         lambda: purchase(engine, "p1", "hh_a", "shop", "food", 100, DAY, CODE, **w()),
     )
     assert balances(engine, "hh_a")["credit_cents"] == 10_000
+
+
+def test_a_refund_cannot_exceed_the_credit_part_of_the_purchase(engine: Engine) -> None:
+    small_fund(engine)
+    purchase(engine, "p1", "hh_a", "shop", "hygiene", 2_000, DAY, CODE, **w())  # credit 1 000
+    refund(engine, "r1", "p1", 600, DAY, **w())
+    refused(engine, errors.Conflict, lambda: refund(engine, "r2", "p1", 401, DAY, **w()))
+    refund(engine, "r2", "p1", 400, DAY, **w())
+    assert balances(engine, "hh_a")["credit_cents"] == 10_000
+
+
+def test_a_settlement_cannot_pay_more_than_is_owed(engine: Engine) -> None:
+    small_fund(engine)
+    purchase(engine, "p1", "hh_a", "shop", "food", 700, DAY, CODE, **w())
+    refused(
+        engine,
+        errors.Conflict,
+        lambda: settle_merchants(engine, "b1", "VIR", DAY, {"shop": 701}, **w()),
+    )
+
+
+def test_repeated_one_time_commands_are_conflicts(engine: Engine) -> None:
+    small_fund(engine)
+    refused(engine, errors.Conflict, lambda: enrol(engine, "hh_a", 100_000))
+    refused(engine, errors.Conflict, lambda: seal_month(engine, PERIOD, **w()))
+    erase_member(engine, "hh_b", **w())
+    refused(engine, errors.Conflict, lambda: erase_member(engine, "hh_b", **w()))
+
+
+def test_a_category_the_merchant_is_not_approved_for_is_refused(engine: Engine) -> None:
+    small_fund(engine)
+    refused(
+        engine,
+        errors.Conflict,
+        lambda: purchase(engine, "p1", "hh_a", "shop", "alcohol", 100, DAY, CODE, **w()),
+    )
