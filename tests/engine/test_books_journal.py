@@ -239,3 +239,13 @@ def test_every_command_kind_is_documented_with_a_well_formed_payload() -> None:
             raise AssertionError(f"{kind}: {error}") from error
         except BooksError:
             pass
+
+
+def test_invariants_of_bare_balances_name_each_broken_rule() -> None:
+    from app.engine.books.invariants import check_invariants
+
+    assert check_invariants({"512": 100, "756": -100}) == []
+    paths = [p.path for p in check_invariants({"512": 100, "419:hh_a": 50, "756": -100})]
+    assert paths == ["trial_balance", "419:hh_a"]
+    paths = [p.path for p in check_invariants({"6571": 500, "419:hh_a": -500})]
+    assert paths == ["backing"]

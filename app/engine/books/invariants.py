@@ -79,8 +79,11 @@ def check_balances(
     return problems
 
 
-def check_invariants(books: MemoryBooks) -> list[Problem]:
-    """Every invariant of in-memory books, including lots matching member credit."""
+def check_invariants(books: MemoryBooks | Mapping[str, int]) -> list[Problem]:
+    """Every invariant of in-memory books, including lots matching member credit; given only
+    a mapping of balances (e.g. read from storage), the invariants balances alone can show."""
+    if not isinstance(books, MemoryBooks):
+        return check_balances(books)
     problems = check_totals(books.code_totals) + check_member_credit(books.balances)
     problems += check_balances_match(books.balances, books.entries)
     lots = books.lot_totals()
