@@ -3,6 +3,11 @@
 Both sources give the same things, read-only and in the same shapes:
 
 - ``records()``: journal records (format ``caisse.journal/1``, with ``hash``) in seq order;
+  ``hashed_records()`` gives each with the bytes its hash should cover, taken from the
+  stored text without re-serialising it (``None`` when they cannot be had that way). If
+  those bytes hash to the record's ``hash`` they ARE the record's canonical bytes, and the
+  record was parsed from them, so the verifier may trust the parse; otherwise it falls
+  back to ``canonical_bytes`` of the parsed record.
 - ``entries()``: stored entries grouped by seq, ascending: ``(seq, (Entry, ...))``;
 - ``balances()``: stored balance per account; ``lots()``: stored credit lots;
 - ``credited()``: the exactly-once markers ``(household_id, period) -> seq``;
@@ -67,6 +72,8 @@ class Source(Protocol):
 
     def records(self) -> Iterator[dict[str, Any]]: ...
 
+    def hashed_records(self) -> Iterator[tuple[dict[str, Any], bytes | None]]: ...
+
     def entries(self) -> Iterator[tuple[int, tuple[Entry, ...]]]: ...
 
     def balances(self) -> dict[str, StoredBalance]: ...
@@ -76,6 +83,10 @@ class Source(Protocol):
     def credited(self) -> dict[tuple[str, str], int]: ...
 
     def checkpoints(self) -> list[dict[str, Any]]: ...
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 def group_by_seq(entries: Iterator[Entry]) -> Iterator[tuple[int, tuple[Entry, ...]]]:
@@ -126,14 +137,23 @@ class DbSource:
             self._conn = None
 
     def records(self) -> Iterator[dict[str, Any]]:
+        for record, _ in self.hashed_records():
+            yield record
+
+    def hashed_records(self) -> Iterator[tuple[dict[str, Any], bytes | None]]:
         j = t.Journal.__table__.c  # type: ignore[attr-defined]
         query = select(j.seq, j.recorded_at, j.actor, j.kind, j.idempotency_key, j.payload,
                        j.prev_hash, j.hash).order_by(j.seq)
-        loads = json.loads
-        for row in self._stream(query):
-            yield {"format": FORMAT, "seq": row[0], "recorded_at": row[1], "actor": row[2],
-                   "kind": row[3], "idempotency_key": row[4], "payload": loads(row[5]),
-                   "prev_hash": row[6], "hash": row[7]}
+        loads, dumps = json.loads, _dumps
+        for seq, at, actor, kind, key, payload, prev, hashed in self._stream(query):
+            record = {"format": FORMAT, "seq": seq, "recorded_at": at, "actor": actor,
+                      "kind": kind, "idempotency_key": key, "payload": loads(payload),
+                      "prev_hash": prev, "hash": hashed}
+            # The canonical bytes of the record without its hash: keys in sorted order.
+            body = (f'{{"actor":{dumps(actor)},"format":"{FORMAT}","idempotency_key":'
+                    f'{dumps(key)},"kind":{dumps(kind)},"payload":{payload},"prev_hash":'
+                    f'{dumps(prev)},"recorded_at":{dumps(at)},"seq":{int(seq)}}}')
+            yield record, body.encode("utf-8")
 
     def entries(self) -> Iterator[tuple[int, tuple[Entry, ...]]]:
         return group_by_seq(self._entries())
@@ -225,6 +245,23 @@ class ExportSource:
 
     def records(self) -> Iterator[dict[str, Any]]:
         yield from self._lines(JOURNAL_FILE)
+
+    def hashed_records(self) -> Iterator[tuple[dict[str, Any], bytes | None]]:
+        path = self.directory / JOURNAL_FILE
+        loads = json.loads
+        with path.open("rb") as handle:
+            for line in handle:
+                if not line.strip():
+                    continue
+                record = loads(line)
+                hashed = record.get("hash")
+                if not isinstance(hashed, str):
+                    yield record, None
+                    continue
+                # A canonical line is the canonical body with '"hash":"<hex>",' inserted.
+                field = b'"hash":"' + hashed.encode("ascii", "replace") + b'",'
+                body = line.rstrip(b"\r\n")
+                yield record, body.replace(field, b"", 1) if field in body else None
 
     def entries(self) -> Iterator[tuple[int, tuple[Entry, ...]]]:
         return group_by_seq(self._entries())

@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from hashlib import sha256
 from typing import Any
 
 from app.audit import verify_checks as checks
@@ -30,7 +31,7 @@ from app.engine.books.core import apply
 from app.engine.books.digest import RunFingerprint
 from app.engine.books.entries import Entry
 from app.engine.books.errors import BooksError
-from app.engine.books.journal import GENESIS_HASH, chain_problem
+from app.engine.books.journal import FORMAT, GENESIS_HASH, chain_problem
 from app.engine.books.memory import MemoryBooks
 
 Group = tuple[int, tuple[Entry, ...]]
@@ -101,7 +102,7 @@ def walk(source: Source, state: Replayed) -> Disagreement | None:
     """Steps 1-4 for every record; the first disagreement, or ``None``."""
     stored_groups = source.entries()
     pending = next(stored_groups, None)
-    for record in source.records():
+    for record, body in source.hashed_records():
         seq = state.records + 1
         if pending is not None and pending[0] < seq:
             return _orphans(pending)
@@ -109,7 +110,7 @@ def walk(source: Source, state: Replayed) -> Disagreement | None:
         if pending is not None and pending[0] == seq:
             stored = pending[1]
             pending = next(stored_groups, None)
-        bad = step(state, record, seq, stored)
+        bad = step(state, record, body, seq, stored)
         if bad is not None:
             return bad
     if pending is not None:
@@ -123,11 +124,24 @@ def _orphans(group: Group) -> Disagreement:
                         f"stored entries at seq {seq} have no journal record")
 
 
-def step(state: Replayed, record: Mapping[str, Any], seq: int,
+def chained(record: Mapping[str, Any], body: bytes | None, seq: int, prev: str) -> bool:
+    """Fast path of the chain check: the stored bytes hash to ``hash`` (see sources)."""
+    return (
+        body is not None
+        and record.get("seq") == seq
+        and record.get("prev_hash") == prev
+        and record.get("format") == FORMAT
+        and type(record.get("seq")) is int
+        and sha256(prev.encode("ascii") + body).hexdigest() == record.get("hash")
+    )
+
+
+def step(state: Replayed, record: Mapping[str, Any], body: bytes | None, seq: int,
          stored: tuple[Entry, ...]) -> Disagreement | None:
-    reason = chain_problem(record, seq, state.head_hash, strict=False)
-    if reason is not None:
-        return Disagreement(seq, "journal", f"seq={seq}", reason)
+    if not chained(record, body, seq, state.head_hash):
+        reason = chain_problem(record, seq, state.head_hash, strict=False)
+        if reason is not None:
+            return Disagreement(seq, "journal", f"seq={seq}", reason)
     kind = record["kind"]
     payload = record["payload"]
     books = state.books
