@@ -65,6 +65,9 @@ class _Line:
 
 def _read_unspent(f: Fields) -> UnspentCreditPolicy:
     value = f.raw("unspent_credit")
+    if value is None:  # missing: already reported by ``raw``; null: reported here
+        f.require(not f.present("unspent_credit"), "unspent_credit", "expected {policy: ...}")
+        return UnspentCreditPolicy()
     sub = Fields(value, "unspent_credit", f.problems)
     policy = sub.text("policy", UNSPENT_POLICIES)
     after = sub.data.get("after_months")
