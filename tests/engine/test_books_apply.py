@@ -279,3 +279,13 @@ def test_the_worked_month_of_docs_ledger_md() -> None:
         "7588": -10000,
     }
     assert check_invariants(d.books) == []
+
+
+def test_the_cap_ignores_credit_granted_after_the_month_being_closed() -> None:
+    cap = {"policy": "carry_over_cap", "after_months": None, "cap_cents": 5000}
+    d = funded()
+    d.do("run_month", run("2026-01", [line("hh_a", 0, 7000)], cap))
+    d.do("run_month", run("2026-02", [line("hh_a", 0, 7000)], cap))
+    effects = d.do("expire_credit", {"period": "2026-01", "household_ids": ["hh_a"]})
+    assert postings(effects) == [[("419:hh_a", 2000), ("7588", -2000)]]
+    assert d.books.balance_cents("419:hh_a") == -12000

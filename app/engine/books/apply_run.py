@@ -218,7 +218,9 @@ def _expire_household(
     after = period.shift(1)
     for lot in view.lots(hh):
         if usable(lot, after):
-            kept.append(lot)
+            # Only credit held at the end of ``period`` is capped, not lots granted later.
+            if lot.period <= period:
+                kept.append(lot)
         elif lot.remaining_cents:
             changes.append(LotChange("expire", lot.lot_id, hh, lot.remaining_cents))
             total += lot.remaining_cents
