@@ -22,6 +22,10 @@ from app.engine.canonical import canonical_bytes
 
 FORMAT = "caisse.journal/1"
 GENESIS_HASH = "0" * 64
+# The same bytes as ``canonical_bytes`` for float-free JSON; built once, since ``json.dumps``
+# with options builds a new encoder on every call.
+_FAST_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
 RECORD_FIELDS = (
     "format",
     "seq",
@@ -54,9 +58,7 @@ def record_hash(record: Mapping[str, Any], *, strict: bool = True) -> str:
     prev = str(record["prev_hash"]).encode("ascii")
     if strict:
         return hashlib.sha256(prev + record_bytes(record)).hexdigest()
-    text = json.dumps(
-        record_body(record), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
+    text = _FAST_ENCODER.encode(record_body(record))
     return hashlib.sha256(prev + text.encode("utf-8")).hexdigest()
 
 
