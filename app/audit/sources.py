@@ -69,6 +69,7 @@ CHECKPOINT_FIELDS = (
 
 class Source(Protocol):
     name: str
+    expected_head: str | None  # the head hash the source says it holds (export manifest)
 
     def records(self) -> Iterator[dict[str, Any]]: ...
 
@@ -128,6 +129,7 @@ class DbSource:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.name = f"database {engine.url.render_as_string(hide_password=True)}"
+        self.expected_head: str | None = None
         self._conn: Connection | None = None
 
     def close(self) -> None:
@@ -232,6 +234,8 @@ class ExportSource:
         self.manifest: dict[str, Any] = json.loads(manifest.read_text("utf-8"))
         if self.manifest.get("format") != EXPORT_FORMAT:
             raise ValueError(f"{manifest}: format is not {EXPORT_FORMAT!r}")
+        head = self.manifest.get("head_hash")
+        self.expected_head = head if isinstance(head, str) else None
 
     def _lines(self, name: str) -> Iterator[Any]:
         path = self.directory / name

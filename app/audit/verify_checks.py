@@ -112,13 +112,23 @@ def final(source: Source, state: Replayed, public_key: bytes | None,
     stored_checkpoints = source.checkpoints()
     counts = (len(balances), len(lots), len(stored_checkpoints))
     bad = (
-        _balances(state, {a: b.balance_cents for a, b in balances.items()})
+        _head(state, source.expected_head)
+        or _balances(state, {a: b.balance_cents for a, b in balances.items()})
         or _invariants(state)
         or _lots(state, lots)
         or _credited(state, source.credited())
         or _checkpoints(state, stored_checkpoints, public_key, notes)
     )
     return bad, counts
+
+
+def _head(state: Replayed, expected: str | None) -> Disagreement | None:
+    """An export's manifest names its head: a journal cut short ends elsewhere."""
+    if expected is None or expected == state.head_hash:
+        return None
+    return Disagreement(state.records + 1, "journal", f"seq={state.records + 1}",
+                        f"the journal ends at seq {state.records} ({state.head_hash}) but the "
+                        f"export manifest says its head is {expected}")
 
 
 def _last_touch(state: Replayed, accounts: set[str]) -> int:

@@ -77,6 +77,27 @@ def test_a_truncated_export_journal_fails_on_the_stored_entries_it_lacks(
     assert report["first_disagreement"]["table"] == "ledger_entry"
 
 
+def test_an_export_journal_cut_after_its_last_entry_is_caught_by_the_manifest(
+    exported: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = exported / "journal.jsonl"
+    lines = path.read_text("utf-8").splitlines()
+    path.write_text("\n".join(lines[:-1]) + "\n", "utf-8")  # seq 25 (purchase p4) removed
+    entries = exported / "entries.jsonl"
+    kept = [x for x in entries.read_text("utf-8").splitlines() if '"seq":25' not in x]
+    entries.write_text("\n".join(kept) + "\n", "utf-8")
+    balances = exported / "balances.jsonl"
+    rows = [json.loads(x) for x in balances.read_text("utf-8").splitlines()]
+    fixed = {"401:market": 2_000, "419:hh_b": 2_000}  # undo p4's 2 000 cents
+    for row in rows:
+        row["balance_cents"] += fixed.get(row["account"], 0)
+    balances.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    code, report = run_cli(capsys, "verify", "--export", str(exported))
+    assert code == 1
+    assert report["first_disagreement"]["seq"] == 25
+    assert "manifest" in report["first_disagreement"]["reason"]
+
+
 def test_an_export_carries_no_personal_data(exported: Path) -> None:
     text = "".join(p.read_text("utf-8") for p in sorted(exported.iterdir()))
     for personal in ("Member hh_a", "hh_a@example.org", "1980-05-17", "200000"):
