@@ -252,33 +252,44 @@ class ExportSource:
 
     def hashed_records(self) -> Iterator[tuple[dict[str, Any], bytes | None]]:
         path = self.directory / JOURNAL_FILE
-        loads = json.loads
-        with path.open("rb") as handle:
+        decode = json.JSONDecoder().decode
+        with path.open(encoding="utf-8") as handle:
             for line in handle:
-                if not line.strip():
+                if line.isspace():
                     continue
-                record = loads(line)
+                record = decode(line)
                 hashed = record.get("hash")
                 if not isinstance(hashed, str):
                     yield record, None
                     continue
                 # A canonical line is the canonical body with '"hash":"<hex>",' inserted.
-                field = b'"hash":"' + hashed.encode("ascii", "replace") + b'",'
-                body = line.rstrip(b"\r\n")
-                yield record, body.replace(field, b"", 1) if field in body else None
+                field = f'"hash":"{hashed}",'
+                body = line.rstrip("\r\n")
+                yield record, (body.replace(field, "", 1).encode("utf-8")
+                               if field in body else None)
 
     def entries(self) -> Iterator[tuple[int, tuple[Entry, ...]]]:
         return group_by_seq(self._entries())
 
     def _entries(self) -> Iterator[Entry]:
+        # Hot path (about one entry per record): text lines and the decoder itself skip
+        # ``json.loads``' encoding detection; periods are parsed once per month.
+        path = self.directory / ENTRIES_FILE
+        if not path.exists():
+            return
+        decode = json.JSONDecoder().decode
         periods: dict[str, Period] = {}
-        for d in self._lines(ENTRIES_FILE):
-            text = d["period"]
-            period = periods.get(text)
-            if period is None:
-                period = periods[text] = Period.parse(text)
-            yield Entry(d["entry_id"], d["seq"], period, d["kind"], d["memo"],
-                        tuple(Posting(a, c) for a, c in d["postings"]), d["reverses"])
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                if line.isspace():
+                    continue
+                d = decode(line)
+                text = d["period"]
+                period = periods.get(text)
+                if period is None:
+                    period = periods[text] = Period.parse(text)
+                yield Entry(d["entry_id"], d["seq"], period, d["kind"], d["memo"],
+                            tuple([Posting(a, c) for a, c in d["postings"]]), d["reverses"])
 
     def balances(self) -> dict[str, StoredBalance]:
         return {d["account"]: StoredBalance(d["balance_cents"], d["last_seq"])

@@ -154,6 +154,8 @@ def step(state: Replayed, record: Mapping[str, Any], body: bytes | None, seq: in
     kind = record["kind"]
     payload = record["payload"]
     books = state.books
+    if not isinstance(payload, Mapping):
+        return Disagreement(seq, "journal", f"seq={seq}", "payload is not a JSON object")
     if kind == "seal_month":
         bad = checks.seal_record(state, payload, seq)
         if bad is not None:
