@@ -205,10 +205,8 @@ class BooksMachine(RuleBasedStateMachine):
         }
 
 
+# Examples and derandomisation come from the active profile (tests/conftest.py: dev / ci).
 BooksMachine.TestCase.settings = settings(
-    max_examples=60,
-    stateful_step_count=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
+    stateful_step_count=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 test_books_state_machine_keeps_invariants_and_replays_identically = BooksMachine.TestCase
