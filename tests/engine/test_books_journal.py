@@ -249,3 +249,39 @@ def test_invariants_of_bare_balances_name_each_broken_rule() -> None:
     assert paths == ["trial_balance", "419:hh_a"]
     paths = [p.path for p in check_invariants({"6571": 500, "419:hh_a": -500})]
     assert paths == ["backing"]
+
+
+def test_a_well_chained_record_the_engine_refuses_is_the_first_disagreement() -> None:
+    import gc
+
+    d = month_journal()
+    records = d.records[:6]  # up to the month run; the purchase at seq 6 is replaced
+    overdraw = buy("p9", "hh_a", "m1", 9001)
+    records[5] = build_record(
+        seq=6,
+        prev_hash=records[4]["hash"],
+        recorded_at="t",
+        actor="a",
+        kind="purchase",
+        idempotency_key="k",
+        payload=overdraw,
+    )
+    result = replay(records)
+    assert result.first_disagreement == 6
+    assert "refuses this purchase" in (result.reason or "")
+    assert gc.isenabled()
+
+
+def test_check_effects_refuses_credit_the_fund_cannot_back() -> None:
+    from app.engine.books import Command, apply
+    from app.engine.books.invariants import check_effects
+
+    d = Driver()
+    d.do("enrol_household", enrol("hh_a"))
+    d.do("record_funding", funding(5000))
+    books = d.books
+    backed = apply(books, Command("run_month", run("2026-01", [line("hh_a", 0, 5000)])), 3)
+    assert check_effects(books.balance_cents, books.code_totals, backed) == []
+    phantom = apply(books, Command("run_month", run("2026-01", [line("hh_a", 0, 5001)])), 3)
+    problems = check_effects(books.balance_cents, books.code_totals, phantom)
+    assert [p.path for p in problems] == ["backing"]
