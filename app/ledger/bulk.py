@@ -1,23 +1,61 @@
-"""Driver-level bulk writes for the hot paths (a month run writes tens of thousands of rows)."""
+"""Bulk reads and writes for the hot paths (a month run touches tens of thousands of rows).
+
+- ``bulk_insert``: SQLite gets one driver-level ``executemany``; PostgreSQL gets ``COPY``,
+  which is one round trip instead of one per row. Either way the SQL layer's per-row
+  parameter processing, which would cost more than the database itself, is skipped.
+- ``among(column, values)``: ``IN (...)`` on SQLite, ``= ANY(array)`` on PostgreSQL (one
+  parameter, so the statement text and its server-side plan do not change with the size).
+- ``batches``: the slices in which such lists are sent.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+from sqlalchemy import ColumnElement, Text, any_, bindparam
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
+
+SQLITE_BATCH = 500
+POSTGRES_BATCH = 20_000
+
+
+def is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def batches(session: Session, values: Sequence[str]) -> Iterator[Sequence[str]]:
+    size = POSTGRES_BATCH if is_postgres(session) else SQLITE_BATCH
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def among(session: Session, column: Any, values: Sequence[str]) -> ColumnElement[bool]:
+    """``column`` is one of ``values`` (text values)."""
+    if is_postgres(session):
+        result: ColumnElement[bool] = column == any_(
+            bindparam(None, list(values), type_=ARRAY(Text))
+        )
+        return result
+    inside: ColumnElement[bool] = column.in_(values)
+    return inside
 
 
 def bulk_insert(
     session: Session, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
 ) -> None:
-    """One driver-level executemany: a month run writes tens of thousands of rows, and the
-    SQL layer's per-row parameter processing would cost more than the database itself."""
+    """Insert ``rows`` (tuples in ``columns`` order) into ``table`` in one go."""
     if not rows:
         return
     connection = session.connection()
-    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marker = ", ".join(["?"] * len(columns))
+    connection.exec_driver_sql(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marker})", list(rows)
     )
-    connection.exec_driver_sql(sql, list(rows))

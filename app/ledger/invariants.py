@@ -21,8 +21,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlmodel import Session, case, col
 
 from app.db import tables as t
-
-_IN = 500
+from app.ledger.bulk import among, batches
 
 
 class InvariantViolation(RuntimeError):
@@ -34,31 +33,39 @@ class InvariantViolation(RuntimeError):
 
 
 def balances_of(session: Session, accounts: Sequence[str]) -> dict[str, int]:
+    """Stored balances of ``accounts`` (0 for an account never posted to)."""
     found: dict[str, int] = {}
-    for start in range(0, len(accounts), _IN):
-        part = accounts[start : start + _IN]
+    for part in batches(session, accounts):
         rows = session.execute(
             select(col(t.Balance.account), col(t.Balance.balance_cents)).where(
-                col(t.Balance.account).in_(part)
+                among(session, col(t.Balance.account), part)
             )
         )
         found.update({str(a): int(b) for a, b in rows})
     return {a: found.get(a, 0) for a in accounts}
 
 
-def _posting_sums(session: Session, accounts: Sequence[str], seq: int | None) -> dict[str, int]:
+def _posting_sums(session: Session, accounts: Sequence[str]) -> dict[str, int]:
+    """Sum of ALL postings of each account."""
     sums: dict[str, int] = {}
-    for start in range(0, len(accounts), _IN):
-        part = accounts[start : start + _IN]
-        query = select(col(t.Posting.account), func.sum(col(t.Posting.amount_cents))).where(
-            col(t.Posting.account).in_(part)
+    for part in batches(session, accounts):
+        query = (
+            select(col(t.Posting.account), func.sum(col(t.Posting.amount_cents)))
+            .where(among(session, col(t.Posting.account), part))
+            .group_by(col(t.Posting.account))
         )
-        if seq is not None:
-            query = query.where(col(t.Posting.seq) == seq)
-        sums.update(
-            {str(a): int(s) for a, s in session.execute(query.group_by(col(t.Posting.account)))}
-        )
+        sums.update({str(a): int(s) for a, s in session.execute(query)})
     return {a: sums.get(a, 0) for a in accounts}
+
+
+def _moved_by(session: Session, seq: int) -> dict[str, int]:
+    """Sum of the postings of command ``seq``, per account."""
+    query = (
+        select(col(t.Posting.account), func.sum(col(t.Posting.amount_cents)))
+        .where(col(t.Posting.seq) == seq)
+        .group_by(col(t.Posting.account))
+    )
+    return {str(a): int(s) for a, s in session.execute(query)}
 
 
 def check_command(session: Session, seq: int, before: Mapping[str, int]) -> list[str]:
@@ -66,15 +73,15 @@ def check_command(session: Session, seq: int, before: Mapping[str, int]) -> list
     problems = _unbalanced_entries(session, seq)
     accounts = sorted(before)
     after = balances_of(session, accounts)
-    moved = _posting_sums(session, accounts, seq)
+    moved = _moved_by(session, seq)
     for account in accounts:
-        if after[account] - before[account] != moved[account]:
+        if after[account] - before[account] != moved.get(account, 0):
             problems.append(
                 f"balance {account} moved by {after[account] - before[account]}, "
-                f"its postings by {moved[account]}"
+                f"its postings by {moved.get(account, 0)}"
             )
     members = [a for a in accounts if a.startswith(("411:", "419:"))]
-    full = _posting_sums(session, members, None)
+    full = _posting_sums(session, members)
     problems.extend(
         f"balance {a} is {after[a]}, its postings sum to {full[a]}"
         for a in members
@@ -99,11 +106,10 @@ def _member_credit(session: Session, credit_balances: Mapping[str, int]) -> list
     problems: list[str] = []
     households = [a.split(":", 1)[1] for a in credit_balances]
     held: dict[str, int] = {}
-    for start in range(0, len(households), _IN):
-        part = households[start : start + _IN]
+    for part in batches(session, households):
         rows = session.execute(
             select(col(t.CreditLot.household_id), func.sum(col(t.CreditLot.remaining_cents)))
-            .where(col(t.CreditLot.household_id).in_(part), col(t.CreditLot.is_open))
+            .where(among(session, col(t.CreditLot.household_id), part), col(t.CreditLot.is_open))
             .group_by(col(t.CreditLot.household_id))
         )
         held.update({str(h): int(s) for h, s in rows})

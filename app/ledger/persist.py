@@ -9,7 +9,7 @@ remaining amount only goes down (``spend``/``expire``/``take``) and it closes at
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Table, select
@@ -18,10 +18,8 @@ from sqlmodel import Session, SQLModel, col
 from app.db import tables as t
 from app.engine.books.entries import Entry
 from app.engine.books.state import Effects, LotChange
-from app.ledger.bulk import bulk_insert
+from app.ledger.bulk import among, batches, bulk_insert, is_postgres
 from app.ledger.registry import write_registry
-
-IN_CHUNK = 500
 
 
 def _table(name: str) -> Table:
@@ -63,32 +61,38 @@ ENTRY_COLUMNS = ("entry_id", "seq", "position", "period", "kind", "memo", "rever
 POSTING_COLUMNS = ("entry_id", "line", "seq", "account", "amount_cents")
 
 
-def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), IN_CHUNK):
-        yield items[start : start + IN_CHUNK]
-
-
 def apply_deltas(session: Session, deltas: Mapping[str, int], seq: int) -> None:
     """Move each stored balance by its delta (creating the row on first use)."""
     accounts = sorted(deltas)
     existing: set[str] = set()
-    for part in _chunks(accounts):
+    for part in batches(session, accounts):
         existing.update(
             session.execute(
-                select(col(t.Balance.account)).where(col(t.Balance.account).in_(part))
+                select(col(t.Balance.account)).where(among(session, col(t.Balance.account), part))
             ).scalars()
         )
-    updates = [(deltas[a], seq, a) for a in accounts if a in existing]
+    moved = [a for a in accounts if a in existing]
+    if moved:
+        _move_balances(session, moved, [deltas[a] for a in moved], seq)
     inserts = [(a, deltas[a], seq) for a in accounts if a not in existing]
-    if updates:
-        connection = session.connection()
-        marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-        connection.exec_driver_sql(
-            f"UPDATE balance SET balance_cents = balance_cents + {marker}, "
-            f"last_seq = {marker} WHERE account = {marker}",
-            updates,
-        )
     bulk_insert(session, "balance", ("account", "balance_cents", "last_seq"), inserts)
+
+
+def _move_balances(session: Session, accounts: list[str], deltas: list[int], seq: int) -> None:
+    connection = session.connection()
+    if is_postgres(session):
+        # One statement for the whole batch instead of one UPDATE per account.
+        connection.exec_driver_sql(
+            "UPDATE balance AS b SET balance_cents = b.balance_cents + d.delta, last_seq = %s "
+            "FROM unnest(%s::text[], %s::bigint[]) AS d(account, delta) "
+            "WHERE b.account = d.account",
+            (seq, accounts, deltas),
+        )
+        return
+    connection.exec_driver_sql(
+        "UPDATE balance SET balance_cents = balance_cents + ?, last_seq = ? WHERE account = ?",
+        [(delta, seq, account) for account, delta in zip(accounts, deltas, strict=True)],
+    )
 
 
 LOT_COLUMNS = (

@@ -28,6 +28,7 @@ from app.engine.books.state import (
 )
 from app.engine.period import Period
 from app.engine.rules.policies import UnspentCreditPolicy
+from app.ledger.bulk import among, batches
 
 
 def _period(text: str | None) -> Period | None:
@@ -56,16 +57,18 @@ class SqlBooksView:
             - set(self._households)
         )
         period = str(payload.get("period"))
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
+        for part in batches(self.session, ids):
             self._households.update(dict.fromkeys(part))
             table = SQLModel.metadata.tables["household"]
-            for row in self.session.execute(select(*table.c).where(table.c.household_id.in_(part))):
+            for row in self.session.execute(
+                select(*table.c).where(among(self.session, table.c.household_id, part))
+            ):
                 self._households[row.household_id] = household_state(row)
             self._credited.update({(h, period): False for h in part})
             for household_id in self.session.execute(
                 select(col(t.MonthCredit.household_id)).where(
-                    col(t.MonthCredit.household_id).in_(part), col(t.MonthCredit.period) == period
+                    among(self.session, col(t.MonthCredit.household_id), part),
+                    col(t.MonthCredit.period) == period,
                 )
             ).scalars():
                 self._credited[(household_id, period)] = True
