@@ -55,8 +55,12 @@ class Command:
 
 @lru_cache(maxsize=4096)
 def period_of(text: str) -> Period:
-    """``Period.parse`` with a cache: replay parses the same few months millions of times."""
-    return Period.parse(text)
+    """``Period.parse``, exact form only (no padding), with a cache: replay parses the same
+    few months millions of times."""
+    period = Period.parse(text)
+    if str(period) != text:
+        raise ValueError(f'expected a month as "YYYY-MM", got {text!r}')
+    return period
 
 
 @lru_cache(maxsize=4096)
