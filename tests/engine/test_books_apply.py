@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from app.engine.books.invariants import check_invariants
 from app.engine.period import Period
 from tests.engine.test_books_support import (
@@ -289,3 +291,28 @@ def test_the_cap_ignores_credit_granted_after_the_month_being_closed() -> None:
     effects = d.do("expire_credit", {"period": "2026-01", "household_ids": ["hh_a"]})
     assert postings(effects) == [[("419:hh_a", 2000), ("7588", -2000)]]
     assert d.books.balance_cents("419:hh_a") == -12000
+
+
+def test_lots_are_spent_by_month_granted_then_creation_whatever_the_view_order() -> None:
+    from app.engine.books import Command, MemoryBooks, apply
+
+    class Reversed(MemoryBooks):
+        def lots(self, household_id: str) -> list[Any]:
+            return list(reversed(super().lots(household_id)))
+
+    d = funded()
+    d.do("run_month", run("2026-01", [line("hh_a", 0, 1000)]))
+    d.do("purchase", buy("p1", "hh_a", "m1", 600, on="2026-01-05"))
+    d.do("run_month", run("2026-02", [line("hh_a", 0, 2000)]))
+    d.do("refund", refund("r1", "p1", 600, on="2026-01-20"))  # January lot opened after February's
+    payload = buy("p2", "hh_a", "m1", 1500, on="2026-02-03")
+    effects = d.try_apply("purchase", payload)
+    assert [(c.lot_id, c.amount_cents) for c in effects.lot_changes] == [
+        ("4.0", 400),
+        ("7.0", 600),
+        ("6.0", 500),
+    ]
+    shuffled = Reversed()
+    for record in d.records:
+        shuffled.commit(apply(shuffled, Command(record["kind"], record["payload"]), record["seq"]))
+    assert apply(shuffled, Command("purchase", payload), d.next_seq) == effects

@@ -19,7 +19,7 @@ from app.engine.books.commands import CENTS, DAY, ID, PERIOD, TEXT, Fields, peri
 from app.engine.books.entries import EntryBuilder
 from app.engine.books.errors import Conflict, InsufficientCredit, InvalidCommand, NotFound, problem
 from app.engine.books.guards import active_household, known_merchant, open_month
-from app.engine.books.lots import latest_expiry, take_oldest
+from app.engine.books.lots import latest_expiry, oldest_first, take_oldest
 from app.engine.books.state import (
     BooksView,
     CreditLot,
@@ -109,7 +109,9 @@ def _spend_plan(
     view: BooksView, hh: str, period: Period, credit: int
 ) -> tuple[list[tuple[CreditLot, int]], int]:
     """Lots to spend (oldest usable first) and the credit available before spending."""
-    lots = [lot for lot in view.lots(hh) if lot.expires is None or lot.expires >= period]
+    lots = [
+        lot for lot in oldest_first(view.lots(hh)) if lot.expires is None or lot.expires >= period
+    ]
     available = sum(lot.remaining_cents for lot in lots)
     plan = take_oldest(lots, credit, None)
     if plan is None:

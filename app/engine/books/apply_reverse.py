@@ -17,7 +17,7 @@ from app.engine.books.commands import Fields
 from app.engine.books.entries import Entry, EntryBuilder
 from app.engine.books.errors import Conflict, InsufficientCredit, NotFound, problem
 from app.engine.books.guards import open_month
-from app.engine.books.lots import lot_expiry, take_oldest
+from app.engine.books.lots import lot_expiry, oldest_first, take_oldest
 from app.engine.books.state import BooksView, Effects, LotChange, MarkReversed
 from app.engine.money import format_cents
 from app.engine.period import Period
@@ -72,7 +72,8 @@ def _lot_changes(
             # The original debited 419 (spent or expired credit): the reversal gives it back.
             changes.append(LotChange("open", new_id, hh, amount, period, expires))
             continue
-        lots = sorted(view.lots(hh), key=lambda lot: lot.lot_id != original.entry_id)
+        lots = oldest_first(view.lots(hh))
+        lots.sort(key=lambda lot: lot.lot_id != original.entry_id)  # stable: own lot first
         plan = take_oldest(lots, -amount, None)
         if plan is None:
             available = sum(lot.remaining_cents for lot in lots)

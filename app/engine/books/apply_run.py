@@ -15,7 +15,7 @@ from app.engine.books.commands import Fields
 from app.engine.books.entries import EntryBuilder
 from app.engine.books.errors import Conflict, NotFound, problem
 from app.engine.books.guards import known_household, open_month
-from app.engine.books.lots import lot_expiry, take_oldest, usable
+from app.engine.books.lots import lot_expiry, oldest_first, take_oldest, usable
 from app.engine.books.state import (
     BooksView,
     Effects,
@@ -216,7 +216,7 @@ def _expire_household(
     total = 0
     kept = []
     after = period.shift(1)
-    for lot in view.lots(hh):
+    for lot in oldest_first(view.lots(hh)):
         if usable(lot, after):
             # Only credit held at the end of ``period`` is capped, not lots granted later.
             if lot.period <= period:

@@ -6,11 +6,32 @@ its lot's remaining amount, oldest lot first; it never returns a partial plan.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from app.engine.books.state import CreditLot
 from app.engine.period import Period
 from app.engine.rules.policies import UnspentCreditPolicy
+
+
+@lru_cache(maxsize=65536)
+def _id_key(lot_id: str) -> tuple[int, int]:
+    """``"12.3" -> (12, 3)``: lot ids are entry ids, compared as numbers, not as text."""
+    seq, _, index = lot_id.partition(".")
+    try:
+        return int(seq), int(index or 0)
+    except ValueError:
+        return (0, 0)
+
+
+def oldest_first(lots: Iterable[CreditLot]) -> list[CreditLot]:
+    """Lots in the canonical spending order: month granted, then the seq and index of the
+    entry that opened the lot. The core sorts itself, so no storage order can change which
+    lot is spent."""
+    ordered = list(lots)
+    if len(ordered) > 1:
+        ordered.sort(key=lambda lot: (lot.period.year, lot.period.month, *_id_key(lot.lot_id)))
+    return ordered
 
 
 def lot_expiry(policy: UnspentCreditPolicy | None, granted: Period) -> Period | None:

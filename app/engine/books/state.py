@@ -97,7 +97,8 @@ class BooksView(Protocol):
 
     def balance_cents(self, account: str) -> int: ...
 
-    def lots(self, household_id: str) -> Sequence[CreditLot]: ...  # open lots, oldest first
+    # Open lots (remaining > 0), in any order: the core sorts them (``lots.oldest_first``).
+    def lots(self, household_id: str) -> Sequence[CreditLot]: ...
 
     def merchant(self, merchant_id: str) -> MerchantState | None: ...
 
