@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -31,7 +31,6 @@ from app.db.session import unit_of_work
 from app.engine.books import errors as books_errors
 from app.engine.books.commands import Command
 from app.engine.books.core import apply
-from app.engine.canonical import canonical_bytes
 from app.engine.problems import Problem
 from app.ledger.invariants import InvariantViolation, balances_of, check_command
 from app.ledger.persist import persist_effects
@@ -176,9 +175,3 @@ def run_in(db: Db, work: Callable[[Session], Any]) -> Any:
     """Run a read-only ``work`` in a transaction (reads see one consistent state)."""
     with transaction(db) as session:
         return work(session)
-
-
-def payload_of(**fields: Any) -> Mapping[str, Any]:
-    """A canonical payload: refuses floats early (the journal would refuse them anyway)."""
-    canonical_bytes(fields)
-    return fields
