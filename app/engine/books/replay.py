@@ -55,8 +55,8 @@ class _Replay:
         if reason is not None:
             return reason
         command = command_of(record)
-        if command.kind == "seal_month":
-            reason = self._check_seal(record["payload"])
+        if command.kind == "seal_month" and isinstance(command.payload, Mapping):
+            reason = self._check_seal(command.payload)
             if reason is not None:
                 return reason
         try:
