@@ -103,7 +103,7 @@ def chain_problem(
         if record.get("prev_hash") != prev_hash:
             return f"prev_hash does not match the hash of record {expected_seq - 1}"
         actual = record_hash(record, strict=strict)
-    except (KeyError, ValueError, TypeError, UnicodeEncodeError) as error:
+    except (AttributeError, KeyError, ValueError, TypeError, UnicodeEncodeError) as error:
         return f"malformed record: {error}"
     if record.get("hash") != actual:
         return f"hash does not match the record's content (recomputed {actual})"
