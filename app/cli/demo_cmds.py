@@ -1,0 +1,151 @@
+"""``caisse demo``: a living demo fund in one command (app.services.demo).
+
+``caisse demo [--database PATH] [--households 200] [--seed N] [--force] [--json]`` builds a
+fund on the SQLite file PATH (default ``var/demo.db``): the CALIEN rules, the households,
+merchants and funders, three months of activity, sealed. It prints one API token per role,
+the command that serves the fund and a few requests to try. An existing file is replaced
+only if it is a previous demo (or with ``--force``). Exit 0 on success, 2 when refused.
+The output is for people (text); ``--json`` gives the same facts as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from app.services.demo import DEFAULT_SEED, DemoFund, DemoRefused, create_demo
+
+DEFAULT_PATH = Path("var") / "demo.db"
+BASE = "http://127.0.0.1:8000"
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    demo = subparsers.add_parser(
+        "demo", help="create a demo fund (SQLite) with three months of activity and tokens"
+    )
+    demo.add_argument(
+        "--database",
+        metavar="PATH",
+        type=Path,
+        default=DEFAULT_PATH,
+        help=f"SQLite file to create (default {DEFAULT_PATH})",
+    )
+    demo.add_argument(
+        "--households", type=int, default=200, help="number of households (default 200)"
+    )
+    demo.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        help=f"seed of the made-up people and activity (default {DEFAULT_SEED})",
+    )
+    demo.add_argument(
+        "--force", action="store_true", help="replace PATH even if it is not a demo database"
+    )
+    demo.add_argument("--json", action="store_true", help="print the result as JSON")
+    demo.set_defaults(handler=run_demo)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    if args.households < 1:
+        print(f"--households must be at least 1, got {args.households}", file=sys.stderr)
+        return 2
+    print(f"Building the demo fund in {args.database} ...", file=sys.stderr)
+    try:
+        fund = create_demo(args.database, args.households, args.seed, force=args.force)
+    except DemoRefused as refusal:
+        print(str(refusal), file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(as_json(fund), indent=2, sort_keys=True, ensure_ascii=False))
+    else:
+        print(as_text(fund))
+    return 0 if fund.verified else 1
+
+
+def euros(cents: int) -> str:
+    """12345 -> '123,45 €' (French notation, exact: integer arithmetic only)."""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(cents), 100)
+    return f"{sign}{whole:,}".replace(",", " ") + f",{part:02d} €"
+
+
+def as_json(fund: DemoFund) -> dict[str, Any]:
+    s = fund.stats
+    return {
+        "database_url": fund.database_url,
+        "periods": list(fund.periods),
+        "households": fund.households,
+        "merchants": list(fund.merchants),
+        "verified": fund.verified,
+        "seconds": round(fund.seconds, 1),
+        "member_consent_code": fund.member_consent_code,
+        "member_balance_cents": fund.member_balance_cents,
+        "tokens": {t.role: {"secret": t.secret, "subject_id": t.subject_id} for t in fund.tokens},
+        "totals": {
+            "credit_granted_cents": s.credit_granted_cents,
+            "contributions_cents": s.contributions_cents,
+            "payment_cents": s.payment_cents,
+            "funding_cents": s.funding_cents,
+            "purchases": s.purchases,
+            "purchases_refused": s.purchases_refused,
+            "credit_spent_cents": s.credit_spent_cents,
+            "refunds": s.refunds,
+            "settled_cents": s.settled_cents,
+        },
+        "by_month": s.by_month,
+        "serve": serve_command(fund),
+    }
+
+
+def serve_command(fund: DemoFund) -> str:
+    return f"DATABASE_URL={fund.database_url} caisse serve"
+
+
+def as_text(fund: DemoFund) -> str:
+    s = fund.stats
+    member = fund.token("member")
+    merchant = fund.token("merchant")
+    lines = [
+        f"Demo fund ready in {fund.seconds:.0f} s: {fund.database_url}",
+        f"  rules CALIEN 2027, {fund.households} households, {len(fund.merchants)} merchants, "
+        f"months {', '.join(fund.periods)} closed and sealed",
+        f"  credit granted {euros(s.credit_granted_cents)}, contributions due "
+        f"{euros(s.contributions_cents)} (paid {euros(s.payment_cents)}), funders "
+        f"{euros(s.funding_cents)}",
+        f"  {s.purchases} purchases ({euros(s.credit_spent_cents)} from credit), "
+        f"{s.purchases_refused} refused for lack of credit, {s.refunds} refund, merchants "
+        f"paid {euros(s.settled_cents)}",
+        f"  journal verified by replay: {'ok' if fund.verified else 'DISAGREEMENT (run caisse verify)'}",
+        "",
+        "Tokens (one per role; keep them, they are shown only once):",
+    ]
+    for token in fund.tokens:
+        bound = f"  ({token.subject_id})" if token.subject_id else ""
+        lines.append(f"  {token.role:<10} {token.secret}{bound}")
+    lines += [
+        f"  member {member.subject_id} has {euros(fund.member_balance_cents)} of credit; "
+        f"its consent code is {fund.member_consent_code}",
+        "",
+        "Serve it:",
+        f"  {serve_command(fund)}",
+        f"  then open {BASE}/docs",
+        "",
+        "Try:",
+        f"  curl -s -H 'Authorization: Bearer {member.secret}' \\",
+        f"       {BASE}/v1/members/{member.subject_id}/balance",
+        f"  curl -s -H 'Authorization: Bearer {member.secret}' \\",
+        f"       {BASE}/v1/members/{member.subject_id}/statements/{fund.periods[-1]}",
+        f"  curl -s -X POST -H 'Authorization: Bearer {merchant.secret}' \\",
+        "       -H 'content-type: application/json' -H \"Idempotency-Key: $(uuidgen)\" \\",
+        f'       -d \'{{"purchase_id": "sale_demo_1", "household_id": "{member.subject_id}",'
+        f' "category": "fresh", "amount_cents": 1250, "on": "2027-04-02",'
+        f' "consent_code": "{fund.member_consent_code}"}}\' \\',
+        f"       {BASE}/v1/merchant/charges",
+        f"  curl -s -H 'Authorization: Bearer {fund.token('auditor').secret}' "
+        f"{BASE}/v1/audit/verify",
+    ]
+    return "\n".join(lines)

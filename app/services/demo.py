@@ -1,0 +1,227 @@
+"""``create_demo``: a living demo fund on SQLite, built through the real services.
+
+The CALIEN rule set (app/rulesets/calien.yaml) adopted by the committee, ``households``
+made-up households (app.services.demo_people), five approved merchants, a city subsidy and
+a foundation's donation every month, then three months of activity (app.services.demo_months)
+from 2027-01: contributions, credits, purchases, a refund, settlements, closes and seals.
+Finally one API token per role, and the replay verifier's verdict on the result.
+
+Guarantees:
+- the same ``seed`` and household count always give the same fund: the same journal
+  payloads and times (the demo's own clock, in 2027), except the salted facts commitments
+  and the token secrets, which are random by design;
+- an existing database is replaced only if it is a demo database (its first journal record
+  was written by ``committee:demo``) or when ``force`` is set; anything else is refused
+  with ``DemoRefused`` and left untouched;
+- everything is written through ``app.services`` (one transaction per command), so the
+  journal verifies like any fund's.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from app import rulesets
+from app.audit.sources import DbSource, read_engine
+from app.audit.verify import verify
+from app.db.migrate import upgrade_to_head
+from app.db.session import make_engine, unit_of_work
+from app.db.settings import Settings
+from app.engine.period import Period
+from app.ledger.invariants import balances_of
+from app.services import households, merchants, tokens
+from app.services import rulesets as rule_service
+from app.services.demo_months import Month, Stats, play_month
+from app.services.demo_people import MERCHANTS, DemoHousehold
+from app.services.demo_people import households as make_households
+from app.services.execute import Db, run_in, transaction
+
+COMMITTEE = "committee:demo"
+OPERATOR = "operator:demo"
+FIRST_MONTH = Period(2027, 1)
+MONTHS = 3
+DEFAULT_SEED = 20270101
+
+
+class DemoRefused(Exception):
+    """The target exists and is not a demo database (and ``force`` was not given)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoToken:
+    role: str
+    secret: str
+    subject_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DemoFund:
+    """What ``create_demo`` built: the database, the tokens, the figures, the verdict."""
+
+    database_url: str
+    periods: tuple[str, ...]
+    households: int
+    merchants: tuple[str, ...]
+    tokens: tuple[DemoToken, ...]
+    member_consent_code: str
+    stats: Stats
+    member_balance_cents: int
+    verified: bool
+    seconds: float
+
+    def token(self, role: str) -> DemoToken:
+        return next(t for t in self.tokens if t.role == role)
+
+
+def is_demo_database(path: Path) -> bool:
+    """True when the file's first journal record was written by the demo."""
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return False
+    try:
+        row = connection.execute("SELECT actor FROM journal WHERE seq = 1").fetchone()
+    except sqlite3.Error:
+        return False
+    finally:
+        connection.close()
+    return row is not None and row[0] == COMMITTEE
+
+
+def clear_target(path: Path, force: bool) -> None:
+    """Remove a previous demo database (and its WAL files); refuse anything else."""
+    if path.exists() and not force and not is_demo_database(path):
+        raise DemoRefused(
+            f"{path} exists and is not a demo database; choose another --database "
+            "or pass --force to replace it"
+        )
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def create_demo(
+    path: Path, households_count: int = 200, seed: int = DEFAULT_SEED, *, force: bool = False
+) -> DemoFund:
+    """Build the demo fund in the SQLite file ``path`` (see the module docstring)."""
+    if households_count < 1:
+        raise ValueError(f"households must be at least 1, got {households_count}")
+    started = time.perf_counter()
+    clear_target(path, force)
+    url = f"sqlite:///{path}"
+    upgrade_to_head(url)
+    engine = make_engine(Settings(database_url=url))
+    try:
+        # One unit of work for the whole demo (each command in its own savepoint): a demo
+        # that fails half-way leaves an empty database, and SQLite commits once.
+        with unit_of_work(engine) as db:
+            rng = random.Random(seed)
+            people = make_households(rng, households_count, FIRST_MONTH.year)
+            _founding(db, people)
+            stats = Stats()
+            for index in range(MONTHS):
+                play_month(db, rng, people, Month(_nth_month(index), index), stats)
+            member = _member_with_credit(db, people)
+            issued = _tokens(db, member.household_id)
+            balance = _credit_of(db, member.household_id)
+    finally:
+        engine.dispose()
+    return DemoFund(
+        database_url=url,
+        periods=tuple(str(_nth_month(i)) for i in range(MONTHS)),
+        households=households_count,
+        merchants=tuple(m.merchant_id for m in MERCHANTS),
+        tokens=issued,
+        member_consent_code=member.consent_code,
+        stats=stats,
+        member_balance_cents=balance,
+        verified=_verifies(url),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _nth_month(index: int) -> Period:
+    months = FIRST_MONTH.year * 12 + FIRST_MONTH.month - 1 + index
+    return Period(months // 12, months % 12 + 1)
+
+
+def _founding(db: Db, people: list[DemoHousehold]) -> None:
+    """The committee adopts CALIEN; the operator enrols everyone and approves merchants."""
+    founded = datetime(2026, 12, 15, 18, 0, tzinfo=UTC)
+    document = rulesets.document("calien")
+    rule_service.draft_rule_set(db, document)
+    rule_service.adopt_rule_set(
+        db,
+        document["id"],
+        document["version"],
+        actor=COMMITTEE,
+        idempotency_key="demo:adopt:calien",
+        now=founded,
+    )
+    for person in people:
+        households.enrol_household(
+            db,
+            person.household_id,
+            str(FIRST_MONTH),
+            person.identity,
+            person.facts,
+            person.consent_code,
+            actor=OPERATOR,
+            idempotency_key=f"demo:enrol:{person.household_id}",
+            now=founded,
+        )
+    for shop in MERCHANTS:
+        # Approving merchants is the committee's decision (DESIGN.md section 8).
+        merchants.approve_merchant(
+            db,
+            shop.merchant_id,
+            shop.categories,
+            date(2027, 1, 1),
+            actor=COMMITTEE,
+            idempotency_key=f"demo:approve:{shop.merchant_id}",
+            now=founded,
+        )
+
+
+def _credit_of(db: Db, household_id: str) -> int:
+    account = f"419:{household_id}"
+    found: dict[str, int] = run_in(db, lambda s: balances_of(s, [account]))
+    return -found.get(account, 0)
+
+
+def _member_with_credit(db: Db, people: list[DemoHousehold]) -> DemoHousehold:
+    """The first household (by id) with credit left: the demo member token's household."""
+    for person in people:
+        if _credit_of(db, person.household_id) > 0:
+            return person
+    return people[0]
+
+
+def _tokens(db: Db, member_household: str) -> tuple[DemoToken, ...]:
+    subjects: list[tuple[str, dict[str, Any]]] = [
+        ("committee", {}),
+        ("operator", {}),
+        ("member", {"household_id": member_household}),
+        ("merchant", {"merchant_id": MERCHANTS[0].merchant_id}),
+        ("auditor", {}),
+    ]
+    issued: list[DemoToken] = []
+    with transaction(db) as session:
+        for role, subject in subjects:
+            token = tokens.create_token(session, role=role, label=f"demo {role}", **subject)
+            issued.append(DemoToken(role, token.secret, token.info.subject_id))
+    return tuple(issued)
+
+
+def _verifies(url: str) -> bool:
+    source = DbSource(read_engine(url))
+    try:
+        return verify(source).ok
+    finally:
+        source.close()
+        source.engine.dispose()
