@@ -1,0 +1,275 @@
+"""API load test: purchases per second and latency of ``caisse serve`` on 127.0.0.1.
+
+``python -m bench.load [--seconds 20] [--members 400] [--only pg1,pg2,sqlite] [--write]
+[--profile]`` runs, for each configuration (PostgreSQL with 1 and 2 workers, SQLite with 1):
+
+1. seeds a fund through the services (bench/load_seed.py): a PostgreSQL schema of its own
+   in the ``test`` database on 127.0.0.1:5432 (dropped at the end; nothing else is
+   touched), or a temporary SQLite file;
+2. starts ``caisse serve`` as a subprocess (``DATABASE_URL`` pointing at it) and waits for
+   ``/v1/health``;
+3. warms up for 2 s, then drives purchases (``POST /v1/merchant/charges`` with a consent code
+   and an ``Idempotency-Key``) and member balance reads at the same time, with two ``wrk``
+   processes (bench/load_wrk.py), for a fixed duration;
+4. measures the CPU time of the server processes, of wrk and of the whole machine over that
+   window, then stops the server.
+
+Bounded: every run stops by itself (fixed durations, server stopped in ``finally``). With
+``--write`` the results are appended under "## API load" in docs/benchmarks.md; with
+``--profile`` one extra run samples a PostgreSQL worker with py-spy and reports where its
+time goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import load_report, load_wrk
+from bench.load_seed import (
+    CONSENT_CODE,
+    Costs,
+    Seeded,
+    drop_postgres_schema,
+    measure_costs,
+    reset_postgres_schema,
+    seed,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PG_SCHEMA = "bench_api_load"
+CHARGE_CONNECTIONS = 16
+READ_CONNECTIONS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    key: str
+    database: str  # postgresql | sqlite
+    workers: int
+
+
+CONFIGS = (
+    Config("pg1", "postgresql", 1),
+    Config("pg2", "postgresql", 2),
+    Config("sqlite", "sqlite", 1),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    config: Config
+    charges: load_wrk.WrkResult
+    reads: load_wrk.WrkResult
+    server_cpu_seconds: float
+    machine_busy: float  # share of all cores busy during the window, 0..1
+    postgres_cpu_seconds: float | None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_healthy(base: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"caisse serve exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{base}/v1/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError("caisse serve did not become healthy in time")
+
+
+def start_server(url: str, port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DATABASE_URL": url}
+    command = [
+        str(ROOT / ".venv" / "bin" / "caisse"),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    with log.open("wb") as out:
+        # A session of its own, so stopping it stops its workers and nothing else.
+        return subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+
+
+def run_config(
+    config: Config, url: str, seeded: Seeded, seconds: int, workdir: Path, tag: str
+) -> Outcome:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start_server(url, port, config.workers, workdir / f"serve_{config.key}.log")
+    try:
+        wait_healthy(base, server)
+        on_day = seeded.today.isoformat()
+        warm = load_wrk.charges_script(
+            workdir / "warm.lua",
+            seeded.households,
+            seeded.merchant_secrets,
+            f"w{tag}{config.key}",
+            on_day,
+            CONSENT_CODE,
+        )
+        load_wrk.finish(load_wrk.start(warm, base, CHARGE_CONNECTIONS, 2, 2))
+        charges = load_wrk.charges_script(
+            workdir / "charges.lua",
+            seeded.households,
+            seeded.merchant_secrets,
+            f"c{tag}{config.key}",
+            on_day,
+            CONSENT_CODE,
+        )
+        reads = load_wrk.reads_script(
+            workdir / "reads.lua", seeded.households, seeded.member_secrets
+        )
+        server_before = load_report.tree_cpu(server.pid)
+        pg_before = load_report.postgres_cpu() if config.database == "postgresql" else None
+        machine_before = load_report.machine_jiffies()
+        charging = load_wrk.start(charges, base, CHARGE_CONNECTIONS, 2, seconds)
+        reading = load_wrk.start(reads, base, READ_CONNECTIONS, 1, seconds)
+        charged, read = load_wrk.finish(charging), load_wrk.finish(reading)
+        machine = load_report.busy_share(machine_before, load_report.machine_jiffies())
+        server_cpu = load_report.tree_cpu(server.pid) - server_before
+        pg_cpu = None if pg_before is None else load_report.postgres_cpu() - pg_before
+    finally:
+        stop_server(server)
+    return Outcome(config, charged, read, server_cpu, machine, pg_cpu)
+
+
+def profile_worker(url: str, seeded: Seeded, seconds: int, workdir: Path, tag: str) -> str:
+    """Sample the single PostgreSQL worker with py-spy under load; return a summary."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start_server(url, port, 1, workdir / "serve_profile.log")
+    raw = workdir / "profile.txt"
+    try:
+        wait_healthy(base, server)
+        script = load_wrk.charges_script(
+            workdir / "profile.lua",
+            seeded.households,
+            seeded.merchant_secrets,
+            f"p{tag}",
+            seeded.today.isoformat(),
+            CONSENT_CODE,
+        )
+        spy = subprocess.Popen(
+            [
+                str(ROOT / ".venv" / "bin" / "py-spy"),
+                "record",
+                "--pid",
+                str(server.pid),
+                "--subprocesses",
+                "--duration",
+                str(seconds),
+                "--rate",
+                "200",
+                "--format",
+                "raw",
+                "--output",
+                str(raw),
+                "--nonblocking",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        load_wrk.finish(load_wrk.start(script, base, CHARGE_CONNECTIONS, 2, seconds))
+        spy.wait(timeout=seconds + 30)
+    finally:
+        stop_server(server)
+    return load_report.summarise_profile(raw)
+
+
+def database_for(config: Config, workdir: Path) -> str:
+    if config.database == "sqlite":
+        return f"sqlite:///{workdir / 'load.db'}"
+    return f"{PG_ADMIN}?options=-csearch_path%3D{PG_SCHEMA}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--members", type=int, default=400)
+    parser.add_argument("--only", default="pg1,pg2,sqlite")
+    parser.add_argument("--write", action="store_true", help="append to docs/benchmarks.md")
+    parser.add_argument("--profile", action="store_true", help="py-spy a worker (PostgreSQL)")
+    args = parser.parse_args(argv)
+    wanted = [c for c in CONFIGS if c.key in args.only.split(",")]
+    tag = datetime.now(UTC).strftime("%H%M%S")
+    outcomes: list[Outcome] = []
+    seeds: dict[str, Seeded] = {}
+    costs: dict[str, Costs] = {}
+    profile = None
+    with tempfile.TemporaryDirectory(prefix="caisse_load_") as tmp:
+        workdir = Path(tmp)
+        try:
+            for config in wanted:
+                url = database_for(config, workdir)
+                if config.database not in seeds:
+                    if config.database == "postgresql":
+                        reset_postgres_schema(PG_ADMIN, PG_SCHEMA)
+                    seeds[config.database] = seed(url, args.members)
+                    costs[config.database] = measure_costs(url, seeds[config.database])
+                    print(
+                        f"seeded {config.database} in {seeds[config.database].seconds:.1f} s",
+                        file=sys.stderr,
+                    )
+                outcome = run_config(
+                    config, url, seeds[config.database], args.seconds, workdir, tag
+                )
+                print(load_report.one_line(outcome), file=sys.stderr)
+                outcomes.append(outcome)
+            if args.profile and "postgresql" in seeds:
+                url = database_for(CONFIGS[0], workdir)
+                profile = profile_worker(url, seeds["postgresql"], 15, workdir, tag)
+                print(profile, file=sys.stderr)
+        finally:
+            if "postgresql" in seeds:
+                drop_postgres_schema(PG_ADMIN, PG_SCHEMA)
+    text = load_report.section(
+        outcomes, costs, args.seconds, args.members, profile, platform.python_version()
+    )
+    print(text)
+    if args.write:
+        load_report.append_section(ROOT / "docs" / "benchmarks.md", text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,242 @@
+"""Measurements and the report of the API load test (bench/load.py).
+
+CPU accounting reads /proc (Linux): the server's process tree, the PostgreSQL processes
+(every backend of the local server: other users' work during the window is included) and
+the machine's busy share. The report is Markdown, appended under "## API load" in
+docs/benchmarks.md (the file is re-read right before the single append, so the other
+sections, owned by others, are left exactly as they are).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bench.load import Outcome
+    from bench.load_seed import Costs
+
+TICK = os.sysconf("SC_CLK_TCK")
+ACCEPTABLE = ("200", "409:insufficient-credit")
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name is in parentheses and may contain spaces: split after it.
+    return text[text.rindex(")") + 2 :].split()
+
+
+def _cpu(fields: list[str]) -> float:
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
+
+def _processes() -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            fields = _stat(int(name))
+            if fields is not None:
+                found[int(name)] = fields
+    return found
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds used so far by ``root`` and its live descendants."""
+    procs = _processes()
+    children: dict[int, list[int]] = {}
+    for pid, fields in procs.items():
+        children.setdefault(int(fields[1]), []).append(pid)
+    total, stack = 0.0, [root]
+    while stack:
+        pid = stack.pop()
+        if pid in procs:
+            total += _cpu(procs[pid])
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def postgres_cpu() -> float:
+    """CPU seconds used so far by every process named ``postgres``."""
+    total = 0.0
+    for pid in _processes():
+        try:
+            name = Path(f"/proc/{pid}/comm").read_text().strip()
+        except OSError:
+            continue
+        fields = _stat(pid)
+        if name == "postgres" and fields is not None:
+            total += _cpu(fields)
+    return total
+
+
+def machine_jiffies() -> tuple[int, int]:
+    """(busy, total) jiffies of all cores since boot."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+def busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    total = after[1] - before[1]
+    return (after[0] - before[0]) / total if total else 0.0
+
+
+CATEGORIES = (
+    ("consent_code_matches", "member consent code check (PBKDF2-SHA256, 60 000 iterations)"),
+    ("lock_writer", "taking the fund's writer lock (pg_advisory_xact_lock)"),
+    ("check_command", "invariant checks after the command"),
+    ("persist_effects", "writing entries, postings, lots and balances"),
+    ("audit/journal.py", "journal append and idempotency lookup"),
+    ("app/engine/books", "books core (apply)"),
+    ("app/ledger/view.py", "reading the state the command needs"),
+    ("authenticate", "bearer token lookup"),
+    ("app/services/reads.py", "balance reads"),
+    ("app/services/execute.py", "other command plumbing (transaction, lock)"),
+    ("sqlalchemy", "other SQLAlchemy work"),
+    ("pydantic", "request/response validation"),
+    ("uvicorn", "HTTP server"),
+    ("starlette", "HTTP framework"),
+    ("fastapi", "HTTP framework"),
+)
+
+
+def summarise_profile(raw: Path) -> str:
+    """Share of the worker's sampled CPU per category (first matching category wins)."""
+    shares: Counter[str] = Counter()
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        total += int(count)
+        label = next((name for key, name in CATEGORIES if key in stack), "other")
+        shares[label] += int(count)
+    if not total:
+        return "py-spy recorded no samples (ptrace not permitted?)."
+    rows = [f"| {label} | {100 * n / total:.0f} % |" for label, n in shares.most_common()]
+    return "\n".join(
+        [
+            f"Where a PostgreSQL worker's CPU goes under purchase load (py-spy, {total} samples):",
+            "",
+            "| part | share of samples |",
+            "|---|---:|",
+            *rows,
+        ]
+    )
+
+
+def _errors(counts: dict[str, int]) -> str:
+    bad = {k: v for k, v in counts.items() if k not in ACCEPTABLE}
+    return ", ".join(f"{k}: {v}" for k, v in sorted(bad.items())) or "none"
+
+
+def one_line(o: Outcome) -> str:
+    c = o.charges
+    return (
+        f"{o.config.key}: {c.rate:.0f} purchases/s p50 {c.p50_ms:.1f} ms p99 {c.p99_ms:.1f} ms, "
+        f"reads {o.reads.rate:.0f}/s p99 {o.reads.p99_ms:.1f} ms, counts {c.counts} "
+        f"{o.reads.counts}, machine busy {100 * o.machine_busy:.0f} %"
+    )
+
+
+def _row(o: Outcome) -> str:
+    c, r = o.charges, o.reads
+    refused = c.counts.get("409:insufficient-credit", 0)
+    per_request = 1000 * o.server_cpu_seconds / max(1, c.requests + r.requests)
+    pg = "n/a" if o.postgres_cpu_seconds is None else f"{o.postgres_cpu_seconds / c.seconds:.2f}"
+    label = f"{'PostgreSQL' if o.config.database == 'postgresql' else 'SQLite'}, " + (
+        f"{o.config.workers} worker{'s' if o.config.workers > 1 else ''}"
+    )
+    errors = _errors({**c.counts, **{f"read {k}": v for k, v in r.counts.items() if k != "200"}})
+    if c.socket_errors or c.timeouts:
+        errors += f"; socket errors {c.socket_errors}, timeouts {c.timeouts}"
+    return (
+        f"| {label} | {c.rate:,.0f} | {c.p50_ms:.1f} | {c.p99_ms:.1f} | {refused} | "
+        f"{r.rate:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {errors} | "
+        f"{o.server_cpu_seconds / c.seconds:.2f} | {per_request:.1f} | {pg} | "
+        f"{wrk_share(o):.2f} | {100 * o.machine_busy:.0f} % |"
+    )
+
+
+def wrk_share(o: Outcome) -> float:
+    return (o.charges.cpu_seconds + o.reads.cpu_seconds) / o.charges.seconds
+
+
+def cost_lines(costs: dict[str, Costs]) -> list[str]:
+    """The single-threaded costs and the ceilings they set."""
+    lines = [
+        "",
+        "Single-threaded costs measured in process (no HTTP, no contention), and the ceilings "
+        "they set: every command holds the fund's one writer lock (the journal is one "
+        "gapless hash chain), so purchases/s can never exceed 1000 / (ms a purchase holds "
+        "the lock), however many workers; and the consent check is pure CPU, so 2 cores "
+        "can check at most 2000 / (its ms) codes a second.",
+        "",
+        "| database | consent code check ms | purchase command ms (under the lock) | "
+        "ceiling from the lock, purchases/s | ceiling from consent checks on 2 cores |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, c in costs.items():
+        lines.append(
+            f"| {name} | {c.consent_check_ms:.1f} | {c.purchase_command_ms:.1f} | "
+            f"{1000 / c.purchase_command_ms:,.0f} | {2000 / c.consent_check_ms:,.0f} |"
+        )
+    return lines
+
+
+def section(
+    outcomes: list[Outcome],
+    costs: dict[str, Costs],
+    seconds: int,
+    members: int,
+    profile: str | None,
+    python: str,
+) -> str:
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "## API load",
+        "",
+        f"Measured {when} by `python -m bench.load` on {platform.processor() or 'this machine'}, "
+        f"{os.cpu_count()} cores, Python {python}: `caisse serve` (uvicorn, access log on, as "
+        f"shipped) on 127.0.0.1, {members} members each with 2 000 € of credit, 4 merchants. "
+        f"For {seconds} s per configuration (after a 2 s warm-up), one `wrk` sends purchases "
+        f"(`POST /v1/merchant/charges`, consent code, fresh `Idempotency-Key`, 1-20 €) on "
+        f"{16} connections while another reads balances (`GET /v1/members/{{id}}/balance`, "
+        f"the member's own token) on 4 connections. **The load generator, PostgreSQL and "
+        f"the server share the same 2 cores** (and other engineers' work ran on the machine "
+        f"meanwhile): the *machine busy* column shows how saturated it was.",
+        "",
+        "| configuration | purchases/s | p50 ms | p99 ms | refused: no credit | reads/s | "
+        "read p50 ms | read p99 ms | other errors | server CPU (cores) | server CPU ms / "
+        "request | PostgreSQL CPU (cores) | wrk CPU (cores) | machine busy |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|",
+        *[_row(o) for o in outcomes],
+    ]
+    pg2 = next((o for o in outcomes if o.config.key == "pg2"), None)
+    if pg2 is not None:
+        met = pg2.charges.rate >= 500 and pg2.charges.p99_ms < 50
+        lines += [
+            "",
+            f"Goal (PostgreSQL, 2 workers): >= 500 purchases/s with p99 < 50 ms: "
+            f"{pg2.charges.rate:,.0f}/s, p99 {pg2.charges.p99_ms:.1f} ms: "
+            f"**{'met' if met else 'NOT met'}**.",
+        ]
+    if costs:
+        lines += cost_lines(costs)
+    if profile:
+        lines += ["", profile]
+    return "\n".join(lines) + "\n"
+
+
+def append_section(path: Path, text: str) -> None:
+    """Append ``text`` at the end, re-reading the file right before (one write)."""
+    current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    separator = "" if current.endswith("\n\n") else ("\n" if current.endswith("\n") else "\n\n")
+    path.write_text(current + separator + text, encoding="utf-8")

@@ -1,0 +1,159 @@
+"""Seed a fund for the API load test, through the services directly (no HTTP).
+
+Members get a large credit (2 000 € each, backed by a subsidy) so that purchases are
+rarely refused; every member's consent code is ``CONSENT_CODE``. One merchant token per
+merchant charges, one member token per household reads its own balance.
+
+The database is a SQLite file or a dedicated PostgreSQL schema (``search_path`` in the URL),
+created empty here and migrated to head.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
+from app.db.migrate import upgrade_to_head
+from app.db.session import make_engine, unit_of_work
+from app.db.settings import Settings
+from app.engine.books.commands import Command
+from app.services import households, merchants, money, months, rulesets, tokens
+from app.services.execute import execute
+
+CONSENT_CODE = "4821"
+CREDIT_CENTS = 200_000
+MERCHANTS = ("m_load_1", "m_load_2", "m_load_3", "m_load_4")
+ACTOR = "operator:bench"
+
+
+@dataclass(frozen=True, slots=True)
+class Seeded:
+    period: str
+    today: date
+    households: tuple[str, ...]
+    member_secrets: tuple[str, ...]
+    merchant_secrets: tuple[str, ...]
+    seconds: float
+
+
+def rules(period: str) -> dict[str, Any]:
+    return {
+        "format": "caisse.rules/1",
+        "id": "load",
+        "version": 1,
+        "name": "Load test: 1 % of income, 2 000 € of credit",
+        "effective_from": period,
+        "decision": "Load test",
+        "contribution": {"formula": {"kind": "proportional", "base": "income", "rate": "0.01"}},
+        "credit": {"formula": {"kind": "fixed", "amount_cents": CREDIT_CENTS}},
+    }
+
+
+def reset_postgres_schema(admin_url: str, schema: str) -> None:
+    """Drop and recreate ``schema`` (only that schema: other tests are left alone)."""
+    engine = create_engine(admin_url, poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+    finally:
+        engine.dispose()
+
+
+def drop_postgres_schema(admin_url: str, schema: str) -> None:
+    engine = create_engine(admin_url, poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    finally:
+        engine.dispose()
+
+
+def seed(url: str, members: int) -> Seeded:
+    """Migrate ``url`` and fill it: rules, members, merchants, a subsidy, a month run."""
+    started = time.perf_counter()
+    upgrade_to_head(url)
+    today = datetime.now(UTC).date()
+    period = f"{today.year:04d}-{today.month:02d}"
+    now = datetime.now(UTC)
+    ids = tuple(f"hh_{i:05d}" for i in range(1, members + 1))
+    db = make_engine(Settings(database_url=url))
+    keys = iter(range(1, 10**9))
+
+    def w() -> dict[str, Any]:
+        return {"actor": ACTOR, "idempotency_key": f"seed-{next(keys)}", "now": now}
+
+    try:
+        rulesets.draft_rule_set(db, rules(period))
+        rulesets.adopt_rule_set(db, "load", 1, **w())
+        facts = households.Facts(income_cents=150_000, persons=(date(1985, 3, 14),))
+        for household_id in ids:
+            identity = households.Identity(full_name=f"Member {household_id}")
+            households.enrol_household(
+                db, household_id, period, identity, facts, CONSENT_CODE, **w()
+            )
+        for merchant_id in MERCHANTS:
+            merchants.approve_merchant(
+                db, merchant_id, {"food": "1", "hygiene": "0.5"}, date(today.year, 1, 1), **w()
+            )
+        money.record_funding(
+            db, "ville", "subsidy", CREDIT_CENTS * members, "SUB-LOAD", today, **w()
+        )
+        months.run_month(db, period, **w())
+        with unit_of_work(db) as session:
+            member_secrets = tuple(
+                tokens.create_token(session, role="member", household_id=h).secret for h in ids
+            )
+            merchant_secrets = tuple(
+                tokens.create_token(session, role="merchant", merchant_id=m).secret
+                for m in MERCHANTS
+            )
+    finally:
+        db.dispose()
+    return Seeded(
+        period, today, ids, member_secrets, merchant_secrets, time.perf_counter() - started
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Costs:
+    """Single-threaded costs measured in-process, without HTTP and without contention."""
+
+    consent_check_ms: float
+    purchase_command_ms: float
+    purchases: int
+
+
+def measure_costs(url: str, seeded: Seeded, purchases: int = 200) -> Costs:
+    """Time one consent code check, and ``purchases`` purchase commands recorded through
+    ``execute`` (the part of a charge that runs under the fund's writer lock: idempotency
+    lookup, books core, journal append, projections, invariant checks, commit)."""
+    stored = households.hash_consent_code(CONSENT_CODE)
+    started = time.perf_counter()
+    for _ in range(5):
+        households.consent_code_matches(stored, CONSENT_CODE)
+    consent = (time.perf_counter() - started) / 5
+    db = make_engine(Settings(database_url=url))
+    now = datetime.now(UTC)
+    try:
+        started = time.perf_counter()
+        for n in range(purchases):
+            payload = {
+                "purchase_id": f"cost_{n}",
+                "household_id": seeded.households[n % len(seeded.households)],
+                "merchant_id": MERCHANTS[0],
+                "category": "food",
+                "amount_cents": 100,
+                "on": seeded.today.isoformat(),
+                "period": seeded.period,
+            }
+            execute(db, Command("purchase", payload), ACTOR, f"cost-{n}", now)
+        command = (time.perf_counter() - started) / purchases
+    finally:
+        db.dispose()
+    return Costs(1000 * consent, 1000 * command, purchases)
