@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 
-from app.engine.explain import Explanation, Step, register_messages, step
+from app.engine.explain import (
+    Explanation,
+    Params,
+    Step,
+    register_messages,
+    sorted_params,
+    step,
+)
 from app.engine.facts import HouseholdFacts
 from app.engine.money import Rounding, round_ratio
 from app.engine.period import Period
@@ -173,19 +180,32 @@ def _credit(rules: RuleSet, ctx: Context, trace: list[Step] | None) -> int | Non
 
 
 def rounding_step(section: str, num: int, den: int, amount_cents: int, rounding: Rounding) -> Step:
-    """Show the exact value before rounding, the declared step and mode, and the result."""
+    """Show the exact value before rounding, the declared step and mode, and the result.
+
+    Deferred: the exact value is reduced only when the step is read (hot path).
+    """
+    clause = _ROUNDING_CLAUSES.get(section) or f"{section}.rounding"
+    # Only ints and strings are kept (the collector stops scanning such a tuple).
+    mode = rounding.mode.value
+    return Step.deferred(
+        clause, "rounding", _rounding_params, num, den, amount_cents, rounding.unit_cents, mode
+    )
+
+
+_ROUNDING_CLAUSES = {section: f"{section}.rounding" for section in ("contribution", "credit")}
+
+
+def _rounding_params(num: int, den: int, amount_cents: int, unit_cents: int, mode: str) -> Params:
     exact = Fraction(num, den)
-    return step(
-        f"{section}.rounding",
-        "rounding",
+    return sorted_params(
         exact=str(exact.numerator)
         if exact.denominator == 1
         else f"{exact.numerator}/{exact.denominator}",
         result_cents=amount_cents,
-        unit_cents=rounding.unit_cents,
-        mode=rounding.mode.value,
-        mode_fr=_MODE_WORDS[rounding.mode.value][0],
-        mode_en=_MODE_WORDS[rounding.mode.value][1],
+        unit_cents=unit_cents,
+        mode=mode,
+        mode_fr=_MODE_WORDS[mode][0],
+        mode_en=_MODE_WORDS[mode][1],
     )
 
 
@@ -210,6 +230,16 @@ def _explanation(
 
 def explanation_inputs(facts: HouseholdFacts) -> tuple[tuple[str, int | str], ...]:
     """The facts used, as they were given (persons as a count; ages are in the steps)."""
+    if (
+        not facts.attributes
+        and facts.chosen_contribution_cents is None
+        and facts.engagement_minutes is None
+    ):
+        # The usual household (hot path): the general case below gives these, sorted.
+        persons = ("persons", len(facts.persons))
+        if facts.income_cents is None:
+            return (persons,)
+        return (("income_cents", facts.income_cents), persons)
     items: list[tuple[str, int | str]] = [("persons", len(facts.persons))]
     if facts.income_cents is not None:
         items.append(("income_cents", facts.income_cents))

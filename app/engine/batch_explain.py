@@ -19,37 +19,14 @@ from fractions import Fraction
 
 from app.engine.assess import explanation_inputs, rounding_step
 from app.engine.batch_compile import Compositions
+from app.engine.exact import Q
 from app.engine.explain import Explanation, RuleSetRef, Step
 from app.engine.facts import HouseholdFacts
 from app.engine.money import round_ratio
 from app.engine.period import Period
-from app.engine.resources import Context, NeedsData, ResourceDefinitions
+from app.engine.resources import Context, NeedsData
 from app.engine.rules.nodes import Rejected
 from app.engine.ruleset import Formula, RuleSet
-
-
-class _CompositionContext(Context):
-    """A ``Context`` whose consumption units and CAF parts are known from the composition."""
-
-    __slots__ = ("_parts", "_units")
-
-    def __init__(
-        self,
-        facts: HouseholdFacts,
-        period: Period,
-        definitions: ResourceDefinitions,
-        units: Fraction,
-        parts: Fraction,
-    ) -> None:
-        super().__init__(facts, period, definitions)
-        self._units = units
-        self._parts = parts
-
-    def consumption_units(self) -> Fraction:
-        return self._units
-
-    def family_parts(self) -> Fraction:
-        return self._parts
 
 
 class SectionTracer:
@@ -71,7 +48,8 @@ class SectionTracer:
         self.period = period
         self.compositions = compositions
         self.shared: dict[int, tuple[int, tuple[Step, ...]] | None] = {}
-        self.divisors: dict[int, tuple[Fraction, Fraction]] = {}
+        self.divisors: dict[int, tuple[Q, Fraction]] = {}
+        self.age_day = period.day(rules.definitions.age_reference_day)
 
     def trace(self, facts: HouseholdFacts, k: int, amount_cents: int) -> tuple[Step, ...] | None:
         if self.composition_only:
@@ -79,31 +57,43 @@ class SectionTracer:
                 self.shared[k] = self._run(self.compositions.contexts[k])
             found = self.shared[k]
         else:
-            found = self._run(self._context(facts, k))
+            divisors = self.divisors.get(k) or self._divisors(k)
+            if divisors is None:
+                ctx = Context(facts, self.period, self.rules.definitions)
+            else:
+                ctx = Context(
+                    facts,
+                    self.period,
+                    self.rules.definitions,
+                    age_day=self.age_day,
+                    units=divisors[0],
+                    parts=divisors[1],
+                )
+            found = self._run(ctx)
         if found is None or found[0] != amount_cents:
             return None
         return found[1]
 
-    def _context(self, facts: HouseholdFacts, k: int) -> Context:
-        divisors = self.divisors.get(k)
-        if divisors is None:
-            representative = self.compositions.contexts[k]
-            try:
-                units = representative.consumption_units()
-                parts = representative.family_parts()
-            except NeedsData:
-                return Context(facts, self.period, self.rules.definitions)
-            divisors = self.divisors[k] = (units, parts)
-        return _CompositionContext(facts, self.period, self.rules.definitions, *divisors)
+    def _divisors(self, k: int) -> tuple[Q, Fraction] | None:
+        """The composition's consumption units and CAF parts (``None``: use the facts)."""
+        representative = self.compositions.contexts[k]
+        try:
+            units = representative.consumption_units_q()
+            parts = representative.family_parts()
+        except NeedsData:
+            return None
+        divisors = self.divisors[k] = (units, parts)
+        return divisors
 
     def _run(self, ctx: Context) -> tuple[int, tuple[Step, ...]] | None:
         """Like ``assess``'s section: evaluate with a trace, round once, add the rounding step."""
         trace: list[Step] = []
+        formula = self.formula
         try:
-            num, den = self.formula.node.evaluate(ctx, trace)
+            num, den = formula.node.evaluate(ctx, trace)
         except (NeedsData, Rejected):
             return None
-        rounding = self.formula.rounding
+        rounding = formula.rounding
         amount_cents = max(0, round_ratio(num, den, rounding))
         trace.append(rounding_step(self.section, num, den, amount_cents, rounding))
         return amount_cents, tuple(trace)

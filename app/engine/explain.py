@@ -16,9 +16,10 @@ missing translation is visible but never fatal.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 from app.engine.money import format_cents, format_rate
 
@@ -43,13 +44,71 @@ def catalogue() -> Mapping[str, Mapping[str, str]]:
     return _CATALOGUE
 
 
-@dataclass(frozen=True, slots=True)
 class Step:
-    """One step of a computation: which clause, what it did, with which values."""
+    """One step of a computation: which clause, what it did, with which values.
 
-    clause: str
-    code: str
-    params: Params = ()
+    Immutable. ``params`` are ``(name, value)`` pairs sorted by name (so output is
+    byte-stable). A step on a per-household hot path may be *deferred*: it keeps the raw
+    integers it was computed from and a pure function that turns them into its parameters,
+    run once, the first time ``params`` is read (``as_dict``, ``render``, ``param``,
+    equality). What a step says never depends on when it is read.
+    """
+
+    __slots__ = ("_args", "_build", "_clause", "_code", "_params")
+
+    _clause: str
+    _code: str
+    _params: Params | None
+    _build: Callable[..., Params] | None
+    _args: tuple[Any, ...]
+
+    def __init__(self, clause: str, code: str, params: Params = ()) -> None:
+        self._clause = clause
+        self._code = code
+        self._params = params
+        self._build = None
+        self._args = ()
+
+    @classmethod
+    def deferred(cls, clause: str, code: str, build: Callable[..., Params], *args: Any) -> Step:
+        """A step whose sorted ``params`` are ``build(*args)``; ``build`` must be pure."""
+        item = object.__new__(cls)
+        item._clause = clause
+        item._code = code
+        item._params = None
+        item._build = build
+        item._args = args
+        return item
+
+    @property
+    def clause(self) -> str:
+        return self._clause
+
+    @property
+    def code(self) -> str:
+        return self._code
+
+    @property
+    def params(self) -> Params:
+        params = self._params
+        if params is None:
+            build = self._build
+            if build is None:  # never: a deferred step always has its build function
+                raise RuntimeError("deferred step without its build function")
+            params = self._params = build(*self._args)
+            self._build, self._args = None, ()
+        return params
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Step):
+            return NotImplemented
+        return (self._clause, self._code, self.params) == (other._clause, other._code, other.params)
+
+    def __hash__(self) -> int:
+        return hash((self._clause, self._code, self.params))
+
+    def __repr__(self) -> str:
+        return f"Step(clause={self._clause!r}, code={self._code!r}, params={self.params!r})"
 
     def param(self, name: str) -> ParamValue:
         for key, value in self.params:
@@ -59,8 +118,8 @@ class Step:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "clause": self.clause,
-            "code": self.code,
+            "clause": self._clause,
+            "code": self._code,
             "params": {key: _canonical(value) for key, value in self.params},
         }
 
@@ -68,6 +127,11 @@ class Step:
 def step(clause: str, code: str, **params: ParamValue) -> Step:
     """Build a Step; parameters are kept in sorted order so output is byte-stable."""
     return Step(clause, code, tuple(sorted(params.items())))
+
+
+def sorted_params(**params: ParamValue) -> Params:
+    """``step``'s parameters, for the ``build`` function of a deferred step."""
+    return tuple(sorted(params.items()))
 
 
 def _canonical(value: ParamValue) -> int | str:

@@ -117,6 +117,7 @@ class Context:
     __slots__ = (
         "_ages",
         "_cache",
+        "_parts",
         "age_day",
         "choice",
         "contribution_cents",
@@ -128,14 +129,26 @@ class Context:
     )
 
     def __init__(
-        self, facts: HouseholdFacts, period: Period, definitions: ResourceDefinitions
+        self,
+        facts: HouseholdFacts,
+        period: Period,
+        definitions: ResourceDefinitions,
+        *,
+        age_day: date | None = None,
+        units: Q | None = None,
+        parts: Fraction | None = None,
     ) -> None:
+        """``age_day``, ``units`` and ``parts``, when given, must be what this household's
+        own facts give (the batch path knows them from the household's composition)."""
         self.facts = facts
         self.period = period
         self.definitions = definitions
-        self.age_day: date = period.day(definitions.age_reference_day)
+        self.age_day: date = (
+            period.day(definitions.age_reference_day) if age_day is None else age_day
+        )
         self._ages: tuple[int, ...] | None = None
-        self._cache: dict[str, Q] = {}
+        self._cache: dict[str, Q] = {} if units is None else {"_cu": units}
+        self._parts = parts
         # Set once the contribution is known, for credit rules that depend on it (top-ups).
         self.contribution_cents: int | None = None
         # Set by a free-choice clause: the bounds offered to the member (a ChoiceBounds).
@@ -185,8 +198,10 @@ class Context:
         return sum(1 for age in self.ages() if age < below_age)
 
     def family_parts(self) -> Fraction:
-        parts = self.definitions.family_parts
-        return parts.parts(self.children(parts.child_age_below))
+        if self._parts is None:
+            parts = self.definitions.family_parts
+            self._parts = parts.parts(self.children(parts.child_age_below))
+        return self._parts
 
     def base(self, name: str) -> Q:
         """The named resource base as an exact rational (cents, or a count for persons)."""

@@ -7,12 +7,12 @@ section's declared rounding is applied once, to the final value.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 from app.engine.exact import Q, q_add, q_lt
-from app.engine.explain import Step, register_messages, step
+from app.engine.explain import Params, Step, register_messages, step
 from app.engine.rules.nodes import CONTRIBUTION_KINDS, CREDIT_KINDS, Kinds, Node, parse_node
 from app.engine.rules.reader import Reader
 
@@ -49,18 +49,31 @@ register_messages(
 
 def q_cents(value: Q) -> int | Fraction:
     """An exact amount of cents as a step parameter: an int when whole, else a Fraction."""
-    exact = Fraction(value[0], value[1])
+    num, den = value
+    if den == 1:
+        return num
+    exact = Fraction(num, den)
     return exact.numerator if exact.denominator == 1 else exact
+
+
+def one_amount(name: str, value: Q) -> Params:
+    """The parameters of a step that shows one exact amount (for deferred steps)."""
+    return ((name, q_cents(value)),)
 
 
 @dataclass(frozen=True, slots=True)
 class Fixed:
     path: str
     amount_cents: int
+    # The same words every time: built once (steps are immutable and shared).
+    step: Step = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "step", step(self.path, "fixed", amount_cents=self.amount_cents))
 
     def evaluate(self, ctx: Any, trace: list[Step] | None) -> Q:
         if trace is not None:
-            trace.append(step(self.path, "fixed", amount_cents=self.amount_cents))
+            trace.append(self.step)
         return (self.amount_cents, 1)
 
 
@@ -80,9 +93,8 @@ class Extreme:
                 best = value
         assert best is not None  # parse guarantees at least one operand
         if trace is not None:
-            trace.append(
-                step(self.path, "max" if self.largest else "min", result_cents=q_cents(best))
-            )
+            code = "max" if self.largest else "min"
+            trace.append(Step.deferred(self.path, code, one_amount, "result_cents", best))
         return best
 
 
@@ -98,6 +110,22 @@ class Clamp:
     of: Node
     floor: Node | None
     cap: Node | None
+    # Steps whose words never change (whole-cent bounds): built once, shared by every household.
+    within: Step = field(init=False, repr=False, compare=False)
+    raised: Step | None = field(init=False, repr=False, compare=False)
+    lowered: Step | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        floor, cap = self.floor, self.cap
+        object.__setattr__(self, "within", step(self.path, "clamp.within"))
+        raised = None
+        if isinstance(floor, Fixed):
+            raised = step(self.path, "clamp.raised", floor_cents=floor.amount_cents)
+        object.__setattr__(self, "raised", raised)
+        lowered = None
+        if isinstance(cap, Fixed):
+            lowered = step(self.path, "clamp.lowered", cap_cents=cap.amount_cents)
+        object.__setattr__(self, "lowered", lowered)
 
     def evaluate(self, ctx: Any, trace: list[Step] | None) -> Q:
         value = self.of.evaluate(ctx, trace)
@@ -107,15 +135,23 @@ class Clamp:
             if q_lt(value, floor):
                 value, moved = floor, True
                 if trace is not None:
-                    trace.append(step(self.path, "clamp.raised", floor_cents=q_cents(floor)))
+                    trace.append(
+                        self.raised
+                        or Step.deferred(
+                            self.path, "clamp.raised", one_amount, "floor_cents", floor
+                        )
+                    )
         if self.cap is not None:
             cap = self.cap.evaluate(ctx, trace)
             if q_lt(cap, value):
                 value, moved = cap, True
                 if trace is not None:
-                    trace.append(step(self.path, "clamp.lowered", cap_cents=q_cents(cap)))
+                    trace.append(
+                        self.lowered
+                        or Step.deferred(self.path, "clamp.lowered", one_amount, "cap_cents", cap)
+                    )
         if trace is not None and not moved:
-            trace.append(step(self.path, "clamp.within"))
+            trace.append(self.within)
         return value
 
 
@@ -129,7 +165,7 @@ class Sum:
         for node in self.of:
             total = q_add(total, node.evaluate(ctx, trace))
         if trace is not None:
-            trace.append(step(self.path, "sum", result_cents=q_cents(total)))
+            trace.append(Step.deferred(self.path, "sum", one_amount, "result_cents", total))
         return total
 
 

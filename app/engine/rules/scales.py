@@ -16,14 +16,14 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
 from math import lcm
 from typing import Any
 
 from app.engine.exact import Q
-from app.engine.explain import Step, register_messages, step
+from app.engine.explain import Params, Step, register_messages, sorted_params, step
 from app.engine.resources import Context
 from app.engine.rules.common import (
     base_params,
@@ -101,26 +101,35 @@ class MarginalRateScale:
         for i in range(last + 1):
             end = self.starts[i + 1] * den if i < last else num
             part = (end - self.starts[i] * den, den)
-            rate = self.rates[i]
             trace.append(
-                step(
+                Step.deferred(
                     f"{self.path}.thresholds[{i}]",
                     "marginal_rate_scale.slice",
-                    slice_rate=rate,
-                    part_cents=q_cents(part),
-                    amount_cents=q_cents((part[0] * rate.numerator, den * rate.denominator)),
-                    range_fr=_slice_text(self.base, self.starts, i, "fr"),
-                    range_en=_slice_text(self.base, self.starts, i, "en"),
+                    _slice_params,
+                    self,
+                    i,
+                    part,
                 )
             )
         trace.append(
-            step(
-                self.path,
-                "marginal_rate_scale",
-                result_cents=q_cents(value),
-                **base_params(self.base, base),
-            )
+            Step.deferred(self.path, "marginal_rate_scale", _total_params, self.base, base, value)
         )
+
+
+def _slice_params(scale: MarginalRateScale, i: int, part: Q) -> Params:
+    rate = scale.rates[i]
+    return sorted_params(
+        slice_rate=rate,
+        part_cents=q_cents(part),
+        amount_cents=q_cents((part[0] * rate.numerator, part[1] * rate.denominator)),
+        range_fr=_slice_text(scale.base, scale.starts, i, "fr"),
+        range_en=_slice_text(scale.base, scale.starts, i, "en"),
+    )
+
+
+def _total_params(base: str, base_value: Q, value: Q | int) -> Params:
+    result = value if isinstance(value, int) else q_cents(value)
+    return sorted_params(result_cents=result, **base_params(base, base_value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,25 +148,32 @@ class MarginalAmountScale:
         i = bisect_right(self.starts, num // den) - 1
         total = self.cumulative_cents[i]
         if trace is not None:
-            for j in range(i + 1):
-                trace.append(
-                    step(
-                        f"{self.path}.thresholds[{j}]",
-                        "marginal_amount_scale.threshold",
-                        amount_cents=self.amounts_cents[j],
-                        threshold_fr=base_text(self.base, self.starts[j], "fr"),
-                        threshold_en=base_text(self.base, self.starts[j], "en"),
-                    )
-                )
+            trace.extend(_threshold_steps(self, i + 1))
             trace.append(
-                step(
+                Step.deferred(
                     self.path,
                     count_variant("marginal_amount_scale", self.base),
-                    result_cents=total,
-                    **base_params(self.base, (num, den)),
+                    _total_params,
+                    self.base,
+                    (num, den),
+                    total,
                 )
             )
         return (total, 1)
+
+
+@lru_cache(maxsize=4096)  # a rule's own thresholds only: the same words for every household
+def _threshold_steps(scale: MarginalAmountScale, count: int) -> tuple[Step, ...]:
+    return tuple(
+        step(
+            f"{scale.path}.thresholds[{j}]",
+            "marginal_amount_scale.threshold",
+            amount_cents=scale.amounts_cents[j],
+            threshold_fr=base_text(scale.base, scale.starts[j], "fr"),
+            threshold_en=base_text(scale.base, scale.starts[j], "en"),
+        )
+        for j in range(count)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,35 +186,49 @@ class LinearAverageRateScale:
     rates: tuple[Fraction, ...]
     numerators: tuple[int, ...]  # rate_i × denominator
     denominator: int
+    # (clause, code) of each segment's step: the same words for every household.
+    labels: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        last = len(self.starts) - 1
+        labels = tuple(
+            (
+                f"{self.path}.thresholds[{i}]",
+                "linear_average_rate_scale.beyond" if i == last else "linear_average_rate_scale",
+            )
+            for i in range(last + 1)
+        )
+        object.__setattr__(self, "labels", labels)
 
     def evaluate(self, ctx: Context, trace: list[Step] | None) -> Q:
         num, den = ctx.base(self.base)
         i = bisect_right(self.starts, num // den) - 1
         if i == len(self.starts) - 1:
-            rate: Q = (self.numerators[i], self.denominator)
+            rate_num, rate_den = self.numerators[i], self.denominator
         else:
             start = self.starts[i]
             width = self.starts[i + 1] - start
             rise = self.numerators[i + 1] - self.numerators[i]
-            rate = (
-                self.numerators[i] * width * den + rise * (num - start * den),
-                self.denominator * width * den,
-            )
-        value = (num * rate[0], den * rate[1])
+            rate_num = self.numerators[i] * width * den + rise * (num - start * den)
+            rate_den = self.denominator * width * den
         if trace is not None:
-            trace.append(self._step(i, (num, den), rate, value))
-        return value
+            clause, code = self.labels[i]
+            # Deferred: only integers are kept; Fractions and words are made when read.
+            trace.append(
+                Step.deferred(clause, code, _linear_params, self, i, num, den, rate_num, rate_den)
+            )
+        return (num * rate_num, den * rate_den)
 
-    def _step(self, i: int, base: Q, rate: Q, value: Q) -> Step:
-        last = i == len(self.starts) - 1
-        return step(
-            f"{self.path}.thresholds[{i}]",
-            "linear_average_rate_scale.beyond" if last else "linear_average_rate_scale",
-            average_rate=Fraction(rate[0], rate[1]),
-            result_cents=q_cents(value),
-            **_segment_params(self.base, self.starts, self.rates, i),
-            **base_params(self.base, base),
-        )
+
+def _linear_params(
+    scale: LinearAverageRateScale, i: int, num: int, den: int, rate_num: int, rate_den: int
+) -> Params:
+    return sorted_params(
+        average_rate=Fraction(rate_num, rate_den),
+        result_cents=q_cents((num * rate_num, den * rate_den)),
+        **_segment_params(scale.base, scale.starts, scale.rates, i),
+        **base_params(scale.base, (num, den)),
+    )
 
 
 @lru_cache(maxsize=4096)  # a rule's own segments only: explanations reuse them
