@@ -21,7 +21,27 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.api.support import Tokens, valid_rules
+from tests.api.fund_support import (
+    CODE,
+    FUND_RULES,
+    OTHER_SALE,
+    OWN_SALE,
+    PERIOD,
+    SALE_DAY,
+    close,
+    draft,
+    rules,
+    seal,
+    seed,
+)
+from tests.api.support import (
+    OTHER_HOUSEHOLD,
+    OTHER_MERCHANT,
+    OWN_HOUSEHOLD,
+    OWN_MERCHANT,
+    Tokens,
+    valid_rules,
+)
 
 ROLES = ("anonymous", "committee", "operator", "member", "merchant", "auditor")
 REFUSALS = (401, 403)
@@ -36,6 +56,12 @@ class Endpoint:
     params: Mapping[str, str] = field(default_factory=dict)
     body: Callable[[], Any] | None = None
     setup: Callable[[FastAPI], None] | None = None
+    query: Mapping[str, str] = field(default_factory=dict)
+    idempotent: bool = False  # sends an Idempotency-Key header
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Idempotency-Key": "matrix-key-0001"} if self.idempotent else {}
 
     @property
     def path(self) -> str:
@@ -64,6 +90,111 @@ def row(
     return Row(endpoint, dict(zip(ROLES, statuses, strict=True)))
 
 
+# Data for the ledger endpoints (tests/api/fund_support.py).
+V2 = {"rule_set_id": "testfund", "version": "2"}
+OWN_HH, OTHER_HH = {"household_id": OWN_HOUSEHOLD}, {"household_id": OTHER_HOUSEHOLD}
+OWN_M, OTHER_M = {"merchant_id": OWN_MERCHANT}, {"merchant_id": OTHER_MERCHANT}
+MONTH = {"period": PERIOD}
+DECISION = FUND_RULES["decision"]
+
+
+def seed_draft(app: FastAPI) -> None:
+    seed(app)
+    draft(app, rules(2))
+
+
+def seed_unrun(app: FastAPI) -> None:
+    seed(app, run=False)
+
+
+def seed_closed(app: FastAPI) -> None:
+    seed(app)
+    close(app)
+
+
+def seed_sealed(app: FastAPI) -> None:
+    seed_closed(app)
+    seal(app)
+
+
+def enrolment() -> dict[str, Any]:
+    return {
+        "household_id": "hh_new",
+        "from_period": PERIOD,
+        "identity": {"full_name": "A. B."},
+        "facts": {"income_cents": 100000},
+        "consent_code": CODE,
+    }
+
+
+def charge() -> dict[str, Any]:
+    return {
+        "purchase_id": "sale_new",
+        "household_id": OWN_HOUSEHOLD,
+        "category": "food",
+        "amount_cents": 500,
+        "on": SALE_DAY,
+        "consent_code": CODE,
+    }
+
+
+def refund(purchase_id: str) -> dict[str, Any]:
+    return {"refund_id": "r1", "purchase_id": purchase_id, "amount_cents": 100, "on": SALE_DAY}
+
+
+def settlement() -> dict[str, Any]:
+    return {
+        "batch_id": "b1",
+        "reference": "VIR-1",
+        "on": SALE_DAY,
+        "merchants": [{"merchant_id": OWN_MERCHANT, "amount_cents": 2000}],
+    }
+
+
+def payment() -> dict[str, Any]:
+    return {
+        "household_id": OWN_HOUSEHOLD,
+        "amount_cents": 5000,
+        "method": "transfer",
+        "reference": "VIR-2",
+        "received_on": SALE_DAY,
+    }
+
+
+def funding() -> dict[str, Any]:
+    return {
+        "funder_id": "city",
+        "kind": "donation",
+        "amount_cents": 5000,
+        "reference": "D-1",
+        "received_on": SALE_DAY,
+    }
+
+
+# fmt: off
+def member_rows(params: Mapping[str, str], member: int) -> tuple[Row, ...]:
+    """balance, history, statement, export of one household (member: 200 own, 404 other)."""
+    read = "/v1/members/{household_id}"
+    month = {**params, "period": PERIOD}
+    return (
+        row(Endpoint("GET", read + "/balance", params, setup=seed),    401, 403, 200, member, 403, 200),
+        row(Endpoint("GET", read + "/history", params, setup=seed),    401, 403, 200, member, 403, 200),
+        row(Endpoint("GET", read + "/statements/{period}", month, setup=seed),
+                                                                        401, 403, 200, member, 403, 200),
+        row(Endpoint("GET", read + "/export", params, setup=seed),     401, 403, 200, member, 403, 403),
+    )
+
+
+def merchant_rows(params: Mapping[str, str], merchant: int) -> tuple[Row, ...]:
+    """sales and settlements of one merchant (merchant: 200 own, 404 other)."""
+    read = "/v1/merchants/{merchant_id}"
+    return (
+        row(Endpoint("GET", read + "/sales", params, setup=seed),      401, 403, 200, 403, merchant, 200),
+        row(Endpoint("GET", read + "/settlements", params, setup=seed), 401, 403, 200, 403, merchant, 200),
+    )
+# fmt: on
+
+
 # fmt: off
 MATRIX: tuple[Row, ...] = (
     #   endpoint                                                        anon comm oper memb merc audi
@@ -75,6 +206,18 @@ MATRIX: tuple[Row, ...] = (
     row(Endpoint("POST", "/v1/rules/preview-sample",
                  body=lambda: {"proposed_rules": valid_rules(),
                                "households": [{"household_id": "hh_1"}]}),  401, 200, 403, 403, 403, 403),
+    # --- stored rule sets -------------------------------------------------------------------
+    row(Endpoint("POST", "/v1/rules/drafts", body=lambda: rules(2)),   401, 200, 403, 403, 403, 403),
+    row(Endpoint("GET", "/v1/rules/versions", setup=seed),              401, 200, 200, 403, 403, 200),
+    row(Endpoint("POST", "/v1/rules/versions/{rule_set_id}/{version}/adopt", V2, idempotent=True,
+                 setup=seed_draft, body=lambda: {"decision": DECISION}),
+                                                                        401, 200, 403, 403, 403, 403),
+    row(Endpoint("GET", "/v1/rules/in-force", setup=seed, query={"period": PERIOD}),
+                                                                        401, 200, 200, 200, 403, 200),
+    row(Endpoint("GET", "/v1/rules/versions/{rule_set_id}/{version}/impact", V2,
+                 setup=seed_draft),                                     401, 200, 403, 403, 403, 403),
+    row(Endpoint("GET", "/v1/rules/versions/{rule_set_id}/{version}/impact.svg", V2,
+                 setup=seed_draft),                                     401, 200, 403, 403, 403, 403),
 )
 # fmt: on
 
@@ -92,7 +235,8 @@ def test_each_role_gets_the_status_of_the_table(
     response = client.request(
         endpoint.method,
         endpoint.path,
-        headers=tokens.headers(role),
+        headers=tokens.headers(role) | endpoint.headers,
+        params=dict(endpoint.query) or None,
         json=endpoint.body() if endpoint.body is not None else None,
     )
     assert response.status_code == status, response.text

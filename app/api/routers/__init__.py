@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api.routers import rules, system
+from app.api.routers import (
+    rule_book,
+    rules,
+    system,
+)
 
-ROUTERS: tuple[APIRouter, ...] = (system.router, rules.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    system.router,
+    rules.router,
+    rule_book.router,
+)
 
 
 def v1_router() -> APIRouter:
