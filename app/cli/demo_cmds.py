@@ -140,7 +140,7 @@ def as_text(fund: DemoFund) -> str:
         f"  curl -s -H 'Authorization: Bearer {member.secret}' \\",
         f"       {BASE}/v1/members/{member.subject_id}/statements/{fund.periods[-1]}",
         f"  curl -s -X POST -H 'Authorization: Bearer {merchant.secret}' \\",
-        "       -H 'content-type: application/json' -H \"Idempotency-Key: $(uuidgen)\" \\",
+        "       -H 'content-type: application/json' -H 'Idempotency-Key: try-sale-demo-1' \\",
         f'       -d \'{{"purchase_id": "sale_demo_1", "household_id": "{member.subject_id}",'
         f' "category": "fresh", "amount_cents": 1250, "on": "2027-04-02",'
         f' "consent_code": "{fund.member_consent_code}"}}\' \\',

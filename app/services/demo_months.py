@@ -3,7 +3,7 @@
 Each month: the funders pay (day 1), the month is run, most members pay their contribution
 (days 2-12; about one in ten does not, one in twenty pays half), members shop at approved
 merchants (several purchases per household-month, days 3-27; some are refused for lack of
-credit and counted, as a real till would), one purchase is refunded (last month), the
+credit and counted, as a real till would), one purchase is refunded (second month: its lot is spent or expires later), the
 operator settles every merchant what it is owed (day 28), credit past its last month expires
 (third month), then the month is closed and sealed.
 
@@ -92,7 +92,7 @@ def play_month(
     events = _payments(db, rng, people, month, stats) + _purchases(db, rng, people, month, stats)
     for day, step, action in sorted(events, key=lambda e: (e[0], e[1])):
         action(month.at(day, step))
-    if month.index == MONTHS - 1:
+    if month.index == 1:
         _refund_one(db, month, stats)
     _settle(db, month, stats)
     _close(db, month)
