@@ -218,6 +218,12 @@ MATRIX: tuple[Row, ...] = (
                  setup=seed_draft),                                     401, 200, 403, 403, 403, 403),
     row(Endpoint("GET", "/v1/rules/versions/{rule_set_id}/{version}/impact.svg", V2,
                  setup=seed_draft),                                     401, 200, 403, 403, 403, 403),
+    # --- funds ------------------------------------------------------------------------------
+    row(Endpoint("POST", "/v1/funds/payments", idempotent=True, setup=seed, body=payment),
+                                                                        401, 403, 200, 403, 403, 403),
+    row(Endpoint("POST", "/v1/funds/fundings", idempotent=True, body=funding),
+                                                                        401, 403, 200, 403, 403, 403),
+    row(Endpoint("GET", "/v1/funds/position"),                          401, 200, 200, 403, 403, 200),
 )
 # fmt: on
 

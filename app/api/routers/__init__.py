@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.api.routers import (
+    funds,
     rule_book,
     rules,
     system,
@@ -14,6 +15,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     system.router,
     rules.router,
     rule_book.router,
+    funds.router,
 )
 
 
