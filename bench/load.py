@@ -16,8 +16,8 @@
 
 Bounded: every run stops by itself (fixed durations, server stopped in ``finally``). With
 ``--write`` the results are appended under "## API load" in docs/benchmarks.md; with
-``--profile`` one extra run samples a PostgreSQL worker with py-spy and reports where its
-time goes.
+``--profile`` one extra 15 s run of the PostgreSQL 2-worker configurations samples the
+workers with py-spy and reports where their time goes.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from bench.load_seed import (
     CONSENT_CODE,
     Costs,
     Seeded,
+    cheapen_consent_codes,
     drop_postgres_schema,
     measure_costs,
     reset_postgres_schema,
@@ -52,6 +53,7 @@ PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PG_SCHEMA = "bench_api_load"
 CHARGE_CONNECTIONS = 16
 READ_CONNECTIONS = 4
+PROFILED = ("pg2", "pg2-cheap")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,12 +61,14 @@ class Config:
     key: str
     database: str  # postgresql | sqlite
     workers: int
+    cheap_consent: bool = False  # what-if: consent codes hashed with 1 PBKDF2 round
 
 
 CONFIGS = (
     Config("pg1", "postgresql", 1),
     Config("pg2", "postgresql", 2),
     Config("sqlite", "sqlite", 1),
+    Config("pg2-cheap", "postgresql", 2, cheap_consent=True),
 )
 
 
@@ -173,19 +177,21 @@ def run_config(
     return Outcome(config, charged, read, server_cpu, machine, pg_cpu)
 
 
-def profile_worker(url: str, seeded: Seeded, seconds: int, workdir: Path, tag: str) -> str:
+def profile_worker(
+    config: Config, url: str, seeded: Seeded, seconds: int, workdir: Path, tag: str
+) -> str:
     """Sample the single PostgreSQL worker with py-spy under load; return a summary."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = start_server(url, port, 1, workdir / "serve_profile.log")
-    raw = workdir / "profile.txt"
+    server = start_server(url, port, config.workers, workdir / "serve_profile.log")
+    raw = workdir / f"profile_{config.key}.txt"
     try:
         wait_healthy(base, server)
         script = load_wrk.charges_script(
             workdir / "profile.lua",
             seeded.households,
             seeded.merchant_secrets,
-            f"p{tag}",
+            f"p{tag}{config.key}",
             seeded.today.isoformat(),
             CONSENT_CODE,
         )
@@ -213,7 +219,11 @@ def profile_worker(url: str, seeded: Seeded, seconds: int, workdir: Path, tag: s
         spy.wait(timeout=seconds + 30)
     finally:
         stop_server(server)
-    return load_report.summarise_profile(raw)
+    return load_report.summarise_profile(raw, config_label(config))
+
+
+def config_label(config: Config) -> str:
+    return load_report.label(config.database, config.workers, config.cheap_consent)
 
 
 def database_for(config: Config, workdir: Path) -> str:
@@ -226,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--members", type=int, default=400)
-    parser.add_argument("--only", default="pg1,pg2,sqlite")
+    parser.add_argument("--only", default="pg1,pg2,sqlite,pg2-cheap")
     parser.add_argument("--write", action="store_true", help="append to docs/benchmarks.md")
     parser.add_argument("--profile", action="store_true", help="py-spy a worker (PostgreSQL)")
     args = parser.parse_args(argv)
@@ -235,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     outcomes: list[Outcome] = []
     seeds: dict[str, Seeded] = {}
     costs: dict[str, Costs] = {}
-    profile = None
+    profiles: list[str] = []
     with tempfile.TemporaryDirectory(prefix="caisse_load_") as tmp:
         workdir = Path(tmp)
         try:
@@ -250,20 +260,23 @@ def main(argv: list[str] | None = None) -> int:
                         f"seeded {config.database} in {seeds[config.database].seconds:.1f} s",
                         file=sys.stderr,
                     )
+                if config.cheap_consent:
+                    cheapen_consent_codes(url)
                 outcome = run_config(
                     config, url, seeds[config.database], args.seconds, workdir, tag
                 )
                 print(load_report.one_line(outcome), file=sys.stderr)
                 outcomes.append(outcome)
-            if args.profile and "postgresql" in seeds:
-                url = database_for(CONFIGS[0], workdir)
-                profile = profile_worker(url, seeds["postgresql"], 15, workdir, tag)
-                print(profile, file=sys.stderr)
+                if args.profile and config.key in PROFILED:
+                    profiles.append(
+                        profile_worker(config, url, seeds[config.database], 15, workdir, tag)
+                    )
+                    print(profiles[-1], file=sys.stderr)
         finally:
             if "postgresql" in seeds:
                 drop_postgres_schema(PG_ADMIN, PG_SCHEMA)
     text = load_report.section(
-        outcomes, costs, args.seconds, args.members, profile, platform.python_version()
+        outcomes, costs, args.seconds, args.members, profiles, platform.python_version()
     )
     print(text)
     if args.write:

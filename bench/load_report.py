@@ -107,7 +107,7 @@ CATEGORIES = (
 )
 
 
-def summarise_profile(raw: Path) -> str:
+def summarise_profile(raw: Path, title: str) -> str:
     """Share of the worker's sampled CPU per category (first matching category wins)."""
     shares: Counter[str] = Counter()
     total = 0
@@ -116,11 +116,11 @@ def summarise_profile(raw: Path) -> str:
         if not count.isdigit():
             continue
         total += int(count)
-        label = next((name for key, name in CATEGORIES if key in stack), "other")
-        shares[label] += int(count)
+        part = next((name for key, name in CATEGORIES if key in stack), "other")
+        shares[part] += int(count)
     if not total:
         return "py-spy recorded no samples (ptrace not permitted?)."
-    rows = [f"| {label} | {100 * n / total:.0f} % |" for label, n in shares.most_common()]
+    rows = [f"| {part} | {100 * n / total:.0f} % |" for part, n in shares.most_common()]
     return "\n".join(
         [
             f"Where a PostgreSQL worker's CPU goes under purchase load (py-spy, {total} samples):",
@@ -151,18 +151,25 @@ def _row(o: Outcome) -> str:
     refused = c.counts.get("409:insufficient-credit", 0)
     per_request = 1000 * o.server_cpu_seconds / max(1, c.requests + r.requests)
     pg = "n/a" if o.postgres_cpu_seconds is None else f"{o.postgres_cpu_seconds / c.seconds:.2f}"
-    label = f"{'PostgreSQL' if o.config.database == 'postgresql' else 'SQLite'}, " + (
-        f"{o.config.workers} worker{'s' if o.config.workers > 1 else ''}"
-    )
+    name = label(o.config.database, o.config.workers, o.config.cheap_consent)
     errors = _errors({**c.counts, **{f"read {k}": v for k, v in r.counts.items() if k != "200"}})
     if c.socket_errors or c.timeouts:
         errors += f"; socket errors {c.socket_errors}, timeouts {c.timeouts}"
     return (
-        f"| {label} | {c.rate:,.0f} | {c.p50_ms:.1f} | {c.p99_ms:.1f} | {refused} | "
+        f"| {name} | {c.rate:,.0f} | {c.p50_ms:.1f} | {c.p99_ms:.1f} | {refused} | "
         f"{r.rate:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {errors} | "
         f"{o.server_cpu_seconds / c.seconds:.2f} | {per_request:.1f} | {pg} | "
         f"{wrk_share(o):.2f} | {100 * o.machine_busy:.0f} % |"
     )
+
+
+def label(database: str, workers: int, cheap_consent: bool) -> str:
+    text = f"{'PostgreSQL' if database == 'postgresql' else 'SQLite'}, {workers} worker" + (
+        "s" if workers > 1 else ""
+    )
+    if cheap_consent:
+        text = f"*what-if:* {text}, consent codes hashed with 1 PBKDF2 round"
+    return text
 
 
 def wrk_share(o: Outcome) -> float:
@@ -196,7 +203,7 @@ def section(
     costs: dict[str, Costs],
     seconds: int,
     members: int,
-    profile: str | None,
+    profiles: list[str],
     python: str,
 ) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -230,7 +237,7 @@ def section(
         ]
     if costs:
         lines += cost_lines(costs)
-    if profile:
+    for profile in profiles:
         lines += ["", profile]
     return "\n".join(lines) + "\n"
 

@@ -10,6 +10,7 @@ created empty here and migrated to head.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -157,3 +158,18 @@ def measure_costs(url: str, seeded: Seeded, purchases: int = 200) -> Costs:
     finally:
         db.dispose()
     return Costs(1000 * consent, 1000 * command, purchases)
+
+
+def cheapen_consent_codes(url: str, iterations: int = 1) -> None:
+    """What-if only: store every member's consent code hashed with ``iterations`` PBKDF2
+    rounds instead of 60 000, so the server's check (which reads the count from the stored
+    hash) costs nothing. Shows what the rest of a charge costs; never what ships."""
+    salt = "00" * 16
+    digest = hashlib.pbkdf2_hmac("sha256", CONSENT_CODE.encode(), bytes.fromhex(salt), iterations)
+    stored = f"pbkdf2_sha256${iterations}${salt}${digest.hex()}"
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE household SET consent_code_hash = :h"), {"h": stored})
+    finally:
+        engine.dispose()
