@@ -2,7 +2,7 @@
 
 The CALIEN rule set (app/rulesets/calien.yaml) adopted by the committee, ``households``
 made-up households (app.services.demo_people), five approved merchants, a city subsidy and
-a foundation's donation every month, then three months of activity (app.services.demo_months)
+a foundation's donation every month (CALIEN has no third-party top-ups, so no CAF), then three months of activity (app.services.demo_months)
 from 2027-01: contributions, credits, purchases, a refund, settlements, closes and seals.
 Finally one API token per role, and the replay verifier's verdict on the result.
 

@@ -234,3 +234,22 @@ def unsalted(value: Any) -> Any:
     if isinstance(value, list):
         return [unsalted(v) for v in value]
     return value
+
+
+def test_cli_text_says_how_to_serve_and_what_to_try(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "demo.db"
+    assert main(["demo", "--database", str(target), "--households", "2", "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    assert f"DATABASE_URL=sqlite:///{target} caisse serve" in out
+    assert "http://127.0.0.1:8000/docs" in out
+    assert out.count("curl -s") == 4
+    for role in ("committee", "operator", "member", "merchant", "auditor"):
+        assert f"\n  {role:<10} " in out
+    assert "journal verified by replay: ok" in out
+
+
+def test_cli_refuses_a_fund_without_households(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--households", "0"]) == 2
+    assert "at least 1" in capsys.readouterr().err
