@@ -218,6 +218,18 @@ MATRIX: tuple[Row, ...] = (
                  setup=seed_draft),                                     401, 200, 403, 403, 403, 403),
     row(Endpoint("GET", "/v1/rules/versions/{rule_set_id}/{version}/impact.svg", V2,
                  setup=seed_draft),                                     401, 200, 403, 403, 403, 403),
+    # --- months -----------------------------------------------------------------------------
+    row(Endpoint("GET", "/v1/months/{period}/preview", MONTH, setup=seed_unrun),
+                                                                        401, 403, 200, 403, 403, 403),
+    row(Endpoint("POST", "/v1/months/{period}/run", MONTH, idempotent=True, setup=seed_unrun),
+                                                                        401, 403, 200, 403, 403, 403),
+    row(Endpoint("GET", "/v1/months/{period}", MONTH, setup=seed),      401, 403, 200, 403, 403, 200),
+    row(Endpoint("POST", "/v1/months/{period}/close", MONTH, idempotent=True, setup=seed),
+                                                                        401, 403, 200, 403, 403, 403),
+    row(Endpoint("POST", "/v1/months/{period}/seal", MONTH, idempotent=True, setup=seed_closed),
+                                                                        401, 403, 200, 403, 403, 403),
+    row(Endpoint("GET", "/v1/months/{period}/checkpoint", MONTH, setup=seed_sealed),
+                                                                        401, 403, 200, 403, 403, 200),
     # --- funds ------------------------------------------------------------------------------
     row(Endpoint("POST", "/v1/funds/payments", idempotent=True, setup=seed, body=payment),
                                                                         401, 403, 200, 403, 403, 403),

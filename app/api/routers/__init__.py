@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from app.api.routers import (
     funds,
+    months,
     rule_book,
     rules,
     system,
@@ -15,6 +16,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     system.router,
     rules.router,
     rule_book.router,
+    months.router,
     funds.router,
 )
 

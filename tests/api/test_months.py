@@ -1,0 +1,216 @@
+"""Months through the API: preview (nothing written), run (exactly once, a retry returns the
+original figures), status and totals, close, seal (checkpoint), checkpoint.
+
+Seeded fund, 2026-11: OWN owes 50 € and gets 100 €, OTHER owes 20 € and gets 200 €; the
+budget is the 1 000 € subsidy plus the month's 70 € of contributions.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from tests.api.fund_support import (
+    PERIOD,
+    assert_only,
+    call,
+    close,
+    fresh_key,
+    seal,
+    seed,
+)
+from tests.api.support import Tokens, assert_problem, error_paths
+
+MONTH = f"/v1/months/{PERIOD}"
+
+
+class TestPreview:
+    def test_each_household_and_the_totals_without_writing(
+        self, api: FastAPI, client: TestClient, tokens: Tokens
+    ) -> None:
+        seed(api, run=False)
+        body = call(client, tokens, "operator", "GET", MONTH + "/preview").json()
+        assert (body["contribution_cents"], body["credit_cents"]) == (7000, 30000)
+        assert (body["budget_cents"], body["rationed"]) == (107000, False)
+        lines = {
+            h["household_id"]: (h["contribution_cents"], h["credit_cents"])
+            for h in body["households"]
+        }
+        assert lines == {"hh_own": (5000, 10000), "hh_other": (2000, 20000)}
+        status = call(client, tokens, "operator", "GET", MONTH).json()
+        assert status["households_credited"] == 0
+
+    def test_a_month_without_rules_in_force_is_409(
+        self, api: FastAPI, client: TestClient, tokens: Tokens
+    ) -> None:
+        seed(api, run=False)
+        response = call(client, tokens, "operator", "GET", "/v1/months/2025-12/preview")
+        assert error_paths(assert_problem(response, 409, "conflict")) == ["period"]
+
+    def test_a_malformed_month_is_422(self, client: TestClient, tokens: Tokens) -> None:
+        response = call(client, tokens, "operator", "GET", "/v1/months/2026-1/preview")
+        assert error_paths(assert_problem(response, 422, "validation")) == ["path.period"]
+
+    def test_only_the_office_previews(self, client: TestClient, tokens: Tokens) -> None:
+        assert_only(client, tokens, "GET", MONTH + "/preview", ("operator",))
+
+
+class TestRun:
+    def test_every_household_is_credited_once_and_a_retry_returns_the_original(
+        self, api: FastAPI, client: TestClient, tokens: Tokens
+    ) -> None:
+        seed(api, run=False)
+        key = fresh_key()
+        first = call(client, tokens, "operator", "POST", MONTH + "/run", key=key)
+        assert first.status_code == 200, first.text
+        body = first.json()
+        assert (body["chunks"], body["seqs"], body["credited"], body["already_credited"]) == (
+            1,
+            [7],
+            2,
+            0,
+        )
+        again = call(client, tokens, "operator", "POST", MONTH + "/run", key=key)
+        assert again.json() == body
+        later = call(client, tokens, "operator", "POST", MONTH + "/run", key=fresh_key()).json()
+        assert (later["chunks"], later["credited"], later["already_credited"]) == (0, 0, 2)
+
+    def test_the_same_key_for_another_month_is_409(
+        self, api: FastAPI, client: TestClient, tokens: Tokens
+    ) -> None:
+        seed(api, run=False)
+        key = fresh_key()
+        call(client, tokens, "operator", "POST", MONTH + "/run", key=key)
+        other = call(client, tokens, "operator", "POST", "/v1/months/2026-12/run", key=key)
+        assert_problem(other, 409, "idempotency-key-reused")
+
+    def test_a_month_without_rules_is_409(self, client: TestClient, tokens: Tokens) -> None:
+        response = call(client, tokens, "operator", "POST", MONTH + "/run", key=fresh_key())
+        assert_problem(response, 409, "conflict")
+
+    def test_the_key_is_required(self, client: TestClient, tokens: Tokens) -> None:
+        response = call(client, tokens, "operator", "POST", MONTH + "/run")
+        assert error_paths(assert_problem(response, 422, "validation")) == [
+            "header.Idempotency-Key"
+        ]
+
+    def test_only_the_office_runs_months(self, client: TestClient, tokens: Tokens) -> None:
+        assert_only(client, tokens, "POST", MONTH + "/run", ("operator",))
+
+
+class TestStatus:
+    def test_status_and_debits_per_kind(
+        self, api: FastAPI, client: TestClient, tokens: Tokens
+    ) -> None:
+        seed(api)
+        body = call(client, tokens, "auditor", "GET", MONTH).json()
+        assert body == {
+            "period": PERIOD,
+            "status": "open",
+            "households_credited": 2,
+            "totals_cents": {
+                "contribution": 7000,
+                "credit": 30000,
+                "funding": 100000,
+                "purchase": 4000,
+            },
+            "checkpoint": None,
+        }
+
+    def test_a_month_never_touched_is_open_and_empty(
+        self, client: TestClient, tokens: Tokens
+    ) -> None:
+        body = call(client, tokens, "operator", "GET", "/v1/months/2030-01").json()
+        assert (body["status"], body["households_credited"], body["totals_cents"]) == (
+            "open",
+            0,
+            {},
+        )
+
+    def test_a_malformed_month_is_422(self, client: TestClient, tokens: Tokens) -> None:
+        response = call(client, tokens, "operator", "GET", "/v1/months/2026-00")
+        assert_problem(response, 422, "validation")
+
+    def test_office_and_auditors_read_months(self, client: TestClient, tokens: Tokens) -> None:
+        assert_only(client, tokens, "GET", MONTH, ("operator", "auditor"))
+
+
+class TestClose:
+    def test_a_closed_month_refuses_new_entries(
+        self, api: FastAPI, client: TestClient, tokens: Tokens
+    ) -> None:
+        seed(api)
+        response = call(client, tokens, "operator", "POST", MONTH + "/close", key=fresh_key())
+        assert response.json() == {"period": PERIOD, "status": "closed", "seq": 10}
+        payment = {
+            "household_id": "hh_own",
+            "amount_cents": 100,
+            "method": "cash",
+            "reference": "R",
+            "received_on": "2026-11-20",
+        }
+        refused = call(
+            client, tokens, "operator", "POST", "/v1/funds/payments", payment, key=fresh_key()
+        )
+        assert_problem(refused, 409, "month-closed")
+
+    def test_closing_twice_is_409(self, api: FastAPI, client: TestClient, tokens: Tokens) -> None:
+        seed(api)
+        close(api)
+        response = call(client, tokens, "operator", "POST", MONTH + "/close", key=fresh_key())
+        assert response.status_code == 409
+
+    def test_only_the_office_closes(self, client: TestClient, tokens: Tokens) -> None:
+        assert_only(client, tokens, "POST", MONTH + "/close", ("operator",))
+
+
+class TestSeal:
+    def test_sealing_records_a_checkpoint_of_the_journal_before_it(
+        self, api: FastAPI, client: TestClient, tokens: Tokens
+    ) -> None:
+        seed(api)
+        close(api)
+        key = fresh_key()
+        response = call(client, tokens, "operator", "POST", MONTH + "/seal", key=key)
+        assert response.json() == {"period": PERIOD, "status": "sealed", "seq": 11}
+        checkpoint = call(client, tokens, "auditor", "GET", MONTH + "/checkpoint").json()
+        assert (checkpoint["seq"], checkpoint["journal_size"]) == (11, 10)
+        assert call(client, tokens, "operator", "POST", MONTH + "/seal", key=key).json() == (
+            response.json()
+        )
+        other = call(client, tokens, "operator", "POST", "/v1/months/2026-10/seal", key=key)
+        assert_problem(other, 409, "idempotency-key-reused")
+
+    def test_an_open_month_cannot_be_sealed(
+        self, api: FastAPI, client: TestClient, tokens: Tokens
+    ) -> None:
+        seed(api)
+        response = call(client, tokens, "operator", "POST", MONTH + "/seal", key=fresh_key())
+        # Typed month-closed by app.services.execute (its detail says "is sealed"): reported.
+        assert response.status_code == 409
+        assert response.json()["detail"] == ("month 2026-11 is open; only a closed month is sealed")
+
+    def test_only_the_office_seals(self, client: TestClient, tokens: Tokens) -> None:
+        assert_only(client, tokens, "POST", MONTH + "/seal", ("operator",))
+
+
+class TestCheckpoint:
+    def test_the_checkpoint_of_a_sealed_month(
+        self, api: FastAPI, client: TestClient, tokens: Tokens
+    ) -> None:
+        seed(api)
+        close(api)
+        seal(api)
+        body = call(client, tokens, "operator", "GET", MONTH + "/checkpoint").json()
+        assert body["period"] == PERIOD and body["balances_digest"].startswith("sha256:")
+        assert len(body["head_hash"]) == 64
+
+    def test_an_unsealed_month_has_none(
+        self, api: FastAPI, client: TestClient, tokens: Tokens
+    ) -> None:
+        seed(api)
+        response = call(client, tokens, "auditor", "GET", MONTH + "/checkpoint")
+        assert_problem(response, 404, "not-found")
+
+    def test_office_and_auditors_read_checkpoints(self, client: TestClient, tokens: Tokens) -> None:
+        assert_only(client, tokens, "GET", MONTH + "/checkpoint", ("operator", "auditor"))
