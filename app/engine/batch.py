@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.engine.assess import Assessment, Status, assess
+from app.engine.assess import Assessment, Status, assess, explanation_inputs
 from app.engine.batch_compile import (
     HALF_UP_CENT,
     Compositions,
@@ -36,7 +36,7 @@ from app.engine.batch_compile import (
     reads_income,
     rounder,
 )
-from app.engine.batch_explain import SectionTracer, explanation
+from app.engine.batch_explain import SectionTracer
 from app.engine.explain import Explanation
 from app.engine.facts import HouseholdFacts
 from app.engine.period import Period
@@ -203,18 +203,28 @@ class BatchPlan:
     ) -> list[Explanation | None]:
         """Each household's explanation (``None`` where ``assess`` must decide)."""
         ref, period_text = self.rules.ref, str(self.period)
-        owed_tracer, credit_tracer = self.tracers
+        owed_trace, credit_trace = (tracer.trace for tracer in self.tracers)
         result: list[Explanation | None] = []
+        append = result.append
         for facts, k, owed, received in zip(households, ks, contributions, credits, strict=True):
             if owed is None or received is None:
-                result.append(None)
+                append(None)
                 continue
-            owed_steps = owed_tracer.trace(facts, k, owed)
-            credit_steps = credit_tracer.trace(facts, k, received)
+            owed_steps = owed_trace(facts, k, owed)
+            credit_steps = credit_trace(facts, k, received)
             if owed_steps is None or credit_steps is None:
-                result.append(None)
+                append(None)
                 continue
-            result.append(explanation(ref, period_text, facts, owed_steps, credit_steps))
+            append(
+                Explanation(
+                    ref,
+                    period_text,
+                    facts.household_id,
+                    explanation_inputs(facts),
+                    owed_steps,
+                    credit_steps,
+                )
+            )
         return result
 
 

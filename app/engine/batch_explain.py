@@ -17,12 +17,11 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from app.engine.assess import explanation_inputs, rounding_step
-from app.engine.batch_compile import Compositions
+from app.engine.assess import rounding_step
+from app.engine.batch_compile import Compositions, rounder
 from app.engine.exact import Q
-from app.engine.explain import Explanation, RuleSetRef, Step
+from app.engine.explain import Step
 from app.engine.facts import HouseholdFacts
-from app.engine.money import round_ratio
 from app.engine.period import Period
 from app.engine.resources import Context, NeedsData
 from app.engine.rules.nodes import Rejected
@@ -50,6 +49,7 @@ class SectionTracer:
         self.shared: dict[int, tuple[int, tuple[Step, ...]] | None] = {}
         self.divisors: dict[int, tuple[Q, Fraction]] = {}
         self.age_day = period.day(rules.definitions.age_reference_day)
+        self.round = rounder(formula.rounding)
 
     def trace(self, facts: HouseholdFacts, k: int, amount_cents: int) -> tuple[Step, ...] | None:
         if self.composition_only:
@@ -93,24 +93,6 @@ class SectionTracer:
             num, den = formula.node.evaluate(ctx, trace)
         except (NeedsData, Rejected):
             return None
-        rounding = formula.rounding
-        amount_cents = max(0, round_ratio(num, den, rounding))
-        trace.append(rounding_step(self.section, num, den, amount_cents, rounding))
+        amount_cents = self.round(num, den)  # max(0, round_ratio(num, den, rounding))
+        trace.append(rounding_step(self.section, num, den, amount_cents, formula.rounding))
         return amount_cents, tuple(trace)
-
-
-def explanation(
-    rules_ref: RuleSetRef,
-    period_text: str,
-    facts: HouseholdFacts,
-    contribution: tuple[Step, ...],
-    credit: tuple[Step, ...],
-) -> Explanation:
-    return Explanation(
-        rule_set=rules_ref,
-        period=period_text,
-        household_id=facts.household_id,
-        inputs=explanation_inputs(facts),
-        contribution=contribution,
-        credit=credit,
-    )

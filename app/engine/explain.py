@@ -142,6 +142,8 @@ def _canonical(value: ParamValue) -> int | str:
 
 def format_param(name: str, value: ParamValue, lang: str) -> str:
     """Render one parameter for people, by the unit its name declares."""
+    if isinstance(value, str):  # words render as they are, whatever the name says
+        return str(value)
     if name.endswith("_cents") and isinstance(value, (int, Fraction)):
         return _money(value, lang)
     if name.endswith("_rate") and isinstance(value, (int, Fraction)):

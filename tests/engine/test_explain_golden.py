@@ -29,6 +29,7 @@ import pytest
 
 from app.engine import Assessment, HouseholdFacts, Period, Person, assess, parse_rule_set
 from app.engine.batch import assess_batch
+from app.engine.explain import Params, Step, render_step, sorted_params, step
 from app.engine.fund import assess_fund
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "explanations.json"
@@ -103,6 +104,25 @@ def test_explanations_are_byte_identical_to_the_golden_file(case: dict[str, Any]
     # assess_fund orders households by id and rations: its own stored outputs.
     for index, (mine, stored) in enumerate(zip(got["fund"], case["fund"], strict=True)):
         assert mine == stored, f"fund: household {index}"
+
+
+def test_a_deferred_step_is_the_same_value_as_the_step_built_at_once() -> None:
+    eager = step("contribution.x", "golden.unregistered", exact="1/3", result_cents=0)
+    calls: list[int] = []
+
+    def build(num: int, den: int) -> Params:
+        calls.append(1)
+        return sorted_params(result_cents=num // den, exact=f"{num}/{den}")
+
+    deferred = Step.deferred("contribution.x", "golden.unregistered", build, 1, 3)
+    assert calls == []  # nothing is built until the step is read
+    assert deferred == eager and hash(deferred) == hash(eager)
+    assert deferred.params == (("exact", "1/3"), ("result_cents", 0))
+    assert deferred.as_dict() == eager.as_dict()
+    assert render_step(deferred, "fr") == "golden.unregistered: exact = 1/3, result_cents = 0,00 €"
+    assert calls == [1]  # built once, then kept
+    with pytest.raises(AttributeError):
+        deferred.params = ()  # type: ignore[misc]
 
 
 # --- generating the golden file (run by hand, never by the tests) ---------------------------

@@ -15,10 +15,10 @@ one ``bisect`` plus O(1) integer work; the per-slice detail is built only for ex
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from functools import lru_cache
+from functools import lru_cache, partial
 from math import lcm
 from typing import Any
 
@@ -186,8 +186,11 @@ class LinearAverageRateScale:
     rates: tuple[Fraction, ...]
     numerators: tuple[int, ...]  # rate_i × denominator
     denominator: int
-    # (clause, code) of each segment's step: the same words for every household.
-    labels: tuple[tuple[str, str], ...] = field(init=False, repr=False, compare=False)
+    # Per segment, the step's clause, code and parameter builder (bound to the segment), so
+    # a household's step keeps only its own integers (a tuple the collector stops scanning).
+    labels: tuple[tuple[str, str, Callable[..., Params]], ...] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         last = len(self.starts) - 1
@@ -195,6 +198,7 @@ class LinearAverageRateScale:
             (
                 f"{self.path}.thresholds[{i}]",
                 "linear_average_rate_scale.beyond" if i == last else "linear_average_rate_scale",
+                partial(_linear_params, self, i),
             )
             for i in range(last + 1)
         )
@@ -212,11 +216,9 @@ class LinearAverageRateScale:
             rate_num = self.numerators[i] * width * den + rise * (num - start * den)
             rate_den = self.denominator * width * den
         if trace is not None:
-            clause, code = self.labels[i]
+            clause, code, build = self.labels[i]
             # Deferred: only integers are kept; Fractions and words are made when read.
-            trace.append(
-                Step.deferred(clause, code, _linear_params, self, i, num, den, rate_num, rate_den)
-            )
+            trace.append(Step.deferred(clause, code, build, num, den, rate_num, rate_den))
         return (num * rate_num, den * rate_den)
 
 
