@@ -236,6 +236,11 @@ MATRIX: tuple[Row, ...] = (
     row(Endpoint("POST", "/v1/funds/fundings", idempotent=True, body=funding),
                                                                         401, 403, 200, 403, 403, 403),
     row(Endpoint("GET", "/v1/funds/position"),                          401, 200, 200, 403, 403, 200),
+    # --- audit ------------------------------------------------------------------------------
+    row(Endpoint("GET", "/v1/audit/journal", setup=seed),               401, 403, 403, 403, 403, 200),
+    row(Endpoint("GET", "/v1/audit/verify", setup=seed),                401, 403, 403, 403, 403, 200),
+    row(Endpoint("GET", "/v1/audit/checkpoints", setup=seed_sealed),    401, 403, 403, 403, 403, 200),
+    row(Endpoint("GET", "/v1/audit/export", setup=seed),                401, 403, 403, 403, 403, 200),
 )
 # fmt: on
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.api.routers import (
+    audit,
     funds,
     months,
     rule_book,
@@ -18,6 +19,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     rule_book.router,
     months.router,
     funds.router,
+    audit.router,
 )
 
 
