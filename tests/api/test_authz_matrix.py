@@ -218,6 +218,17 @@ MATRIX: tuple[Row, ...] = (
                  setup=seed_draft),                                     401, 200, 403, 403, 403, 403),
     row(Endpoint("GET", "/v1/rules/versions/{rule_set_id}/{version}/impact.svg", V2,
                  setup=seed_draft),                                     401, 200, 403, 403, 403, 403),
+    # --- households -------------------------------------------------------------------------
+    row(Endpoint("POST", "/v1/households", idempotent=True, body=enrolment),
+                                                                        401, 403, 200, 403, 403, 403),
+    row(Endpoint("POST", "/v1/households/{household_id}/facts", OWN_HH, idempotent=True,
+                 setup=seed, body=lambda: {"from_period": "2026-12", "facts": {}}),
+                                                                        401, 403, 200, 403, 403, 403),
+    row(Endpoint("POST", "/v1/households/{household_id}/erase", OWN_HH, idempotent=True,
+                 setup=seed),                                           401, 403, 200, 403, 403, 403),
+    row(Endpoint("GET", "/v1/households", setup=seed),                  401, 403, 200, 403, 403, 403),
+    row(Endpoint("GET", "/v1/me", setup=seed, query={"period": PERIOD}),
+                                                                        401, 403, 403, 200, 403, 403),
     # --- months -----------------------------------------------------------------------------
     row(Endpoint("GET", "/v1/months/{period}/preview", MONTH, setup=seed_unrun),
                                                                         401, 403, 200, 403, 403, 403),

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from app.api.routers import (
     audit,
     funds,
+    households,
     months,
     rule_book,
     rules,
@@ -17,6 +18,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     system.router,
     rules.router,
     rule_book.router,
+    households.router,
     months.router,
     funds.router,
     audit.router,
