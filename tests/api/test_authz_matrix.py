@@ -241,6 +241,9 @@ MATRIX: tuple[Row, ...] = (
                                                                         401, 403, 200, 403, 403, 403),
     row(Endpoint("GET", "/v1/months/{period}/checkpoint", MONTH, setup=seed_sealed),
                                                                         401, 403, 200, 403, 403, 200),
+    # --- members: own household, and another's (404 for the member) --------------------------
+    *member_rows(OWN_HH, member=200),
+    *member_rows(OTHER_HH, member=404),
     # --- funds ------------------------------------------------------------------------------
     row(Endpoint("POST", "/v1/funds/payments", idempotent=True, setup=seed, body=payment),
                                                                         401, 403, 200, 403, 403, 403),

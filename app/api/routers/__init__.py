@@ -8,6 +8,7 @@ from app.api.routers import (
     audit,
     funds,
     households,
+    members,
     months,
     rule_book,
     rules,
@@ -20,6 +21,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     rule_book.router,
     households.router,
     months.router,
+    members.router,
     funds.router,
     audit.router,
 )

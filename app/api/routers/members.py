@@ -1,0 +1,112 @@
+"""Members' books: balance with lots and expiry, history, monthly statement explained in
+plain words, export of all their data. A member sees only its own household (another's is
+404, exactly like one that does not exist); operators (and auditors, except the export)
+read any household by id."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import Depends, Path, Query
+
+from app.api.deps import Principal, Role, SessionDep, ensure_owner, require_roles
+from app.api.errors import problem_responses
+from app.api.routing import api_router
+from app.api.schemas.fields import IDENT_PATTERN, PERIOD_PATTERN
+from app.api.schemas.members import BalanceOut, HistoryOut, MemberExport, StatementOut
+from app.services import api_reads, reads
+
+router = api_router(prefix="/members/{household_id}", tags=["member", "operator", "auditor"])
+
+Reader = Annotated[Principal, Depends(require_roles(Role.MEMBER, Role.OPERATOR, Role.AUDITOR))]
+Exporter = Annotated[Principal, Depends(require_roles(Role.MEMBER, Role.OPERATOR))]
+HouseholdId = Annotated[
+    str,
+    Path(
+        description="The household (a member may only give its own). Unit: identifier.",
+        pattern=IDENT_PATTERN,
+        examples=["hh_0042"],
+    ),
+]
+NOT_VISIBLE = problem_responses(404, 422)
+
+
+@router.get(
+    "/balance", summary="Balance and credit lots", response_model=BalanceOut, responses=NOT_VISIBLE
+)
+def balance(household_id: HouseholdId, session: SessionDep, principal: Reader) -> BalanceOut:
+    """Credit available, contribution due, and each open lot with the month it expires."""
+    ensure_owner(principal, household_id=household_id)
+    return BalanceOut.model_validate(reads.balances(session, household_id))
+
+
+@router.get(
+    "/history",
+    summary="Movements on the member's accounts",
+    response_model=HistoryOut,
+    responses=NOT_VISIBLE,
+)
+def history(
+    household_id: HouseholdId,
+    session: SessionDep,
+    principal: Reader,
+    limit: Annotated[
+        int,
+        Query(
+            description="At most this many movements. Unit: count.", ge=1, le=1000, examples=[200]
+        ),
+    ] = 200,
+) -> HistoryOut:
+    """Contributions, credits, payments, purchases, refunds and expiries, newest first."""
+    ensure_owner(principal, household_id=household_id)
+    lines = reads.history(session, household_id, limit)
+    return HistoryOut.model_validate({"household_id": household_id, "lines": lines})
+
+
+@router.get(
+    "/statements/{period}",
+    summary="Monthly statement, explained",
+    response_model=StatementOut,
+    responses=NOT_VISIBLE,
+)
+def statement(
+    household_id: HouseholdId,
+    period: Annotated[
+        str,
+        Path(
+            description='The month, "YYYY-MM". Unit: month.',
+            pattern=PERIOD_PATTERN,
+            examples=["2027-01"],
+        ),
+    ],
+    session: SessionDep,
+    principal: Reader,
+    lang: Annotated[
+        Literal["fr", "en"],
+        Query(
+            description="Language of the explanation (French by default). Unit: text: fr | en.",
+            examples=["fr"],
+        ),
+    ] = "fr",
+) -> StatementOut:
+    """The month's contribution and credit with the explanation of how each was computed,
+    in plain French (or English with `lang=en`). 404 when the month was not run for it."""
+    ensure_owner(principal, household_id=household_id)
+    found = reads.statement(session, household_id, period)
+    explained = found.pop("explanation")
+    text = None if explained is None else explained[lang]
+    return StatementOut.model_validate(found | {"lang": lang, "explanation": text})
+
+
+@router.get(
+    "/export",
+    summary="Export all of the member's data",
+    response_model=MemberExport,
+    tags=["member", "operator"],
+    responses=NOT_VISIBLE,
+)
+def export(household_id: HouseholdId, session: SessionDep, principal: Exporter) -> MemberExport:
+    """Everything the fund holds about the household, as JSON: identity, every set of facts,
+    balance and lots, every movement, every statement with its explanations."""
+    ensure_owner(principal, household_id=household_id)
+    return MemberExport.model_validate(api_reads.member_export(session, household_id))
