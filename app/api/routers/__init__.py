@@ -9,6 +9,7 @@ from app.api.routers import (
     funds,
     households,
     members,
+    merchants,
     months,
     rule_book,
     rules,
@@ -22,6 +23,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     households.router,
     months.router,
     members.router,
+    merchants.router,
     funds.router,
     audit.router,
 )

@@ -1,0 +1,210 @@
+"""Merchants: approve and suspend (committee); charge a member with the member's consent code
+and refund (merchant); sales and settlements (the merchant's own, or any for the office and
+auditors); settle merchants (operator). A merchant asking for another merchant's sales or
+sale gets 404, exactly as for one that does not exist."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path, Query
+
+from app.api.deps import (
+    CommitteeDep,
+    IdempotencyKey,
+    MerchantDep,
+    OperatorDep,
+    Principal,
+    Role,
+    SessionDep,
+    ensure_owner,
+    require_roles,
+)
+from app.api.errors import problem_responses
+from app.api.routers.common import today, writes
+from app.api.routing import api_router
+from app.api.schemas.fields import IDENT_PATTERN
+from app.api.schemas.trade import (
+    ApproveRequest,
+    ChargeOut,
+    ChargeRequest,
+    MerchantRecorded,
+    RefundOut,
+    RefundRequest,
+    SalesOut,
+    SettlementsOut,
+    SettleOut,
+    SettleRequest,
+    SuspendRequest,
+)
+from app.services import api_reads, merchants, money, reads
+from app.services.errors import invalid, not_found
+
+router = api_router()
+
+Reader = Annotated[Principal, Depends(require_roles(Role.MERCHANT, Role.OPERATOR, Role.AUDITOR))]
+MerchantId = Annotated[
+    str,
+    Path(
+        description="The merchant (a merchant may only give its own). Unit: identifier.",
+        pattern=IDENT_PATTERN,
+        examples=["m_epicerie_nord"],
+    ),
+]
+
+
+@router.post(
+    "/merchants/{merchant_id}/approve",
+    summary="Approve a merchant",
+    response_model=MerchantRecorded,
+    tags=["committee"],
+    responses=problem_responses(409, 422),
+)
+def approve(
+    merchant_id: MerchantId,
+    request: ApproveRequest,
+    key: IdempotencyKey,
+    session: SessionDep,
+    principal: CommitteeDep,
+) -> MerchantRecorded:
+    """Approve (or re-approve, lifting a suspension) a merchant for product categories, each
+    with the share of the price paid from credit."""
+    result = merchants.approve_merchant(
+        session,
+        merchant_id,
+        request.categories,
+        request.valid_from,
+        request.valid_until,
+        **writes(principal, key),
+    )
+    return MerchantRecorded.model_validate(result)
+
+
+@router.post(
+    "/merchants/{merchant_id}/suspend",
+    summary="Suspend a merchant",
+    response_model=MerchantRecorded,
+    tags=["committee"],
+    responses=problem_responses(404, 409, 422),
+)
+def suspend(
+    merchant_id: MerchantId,
+    request: SuspendRequest,
+    key: IdempotencyKey,
+    session: SessionDep,
+    principal: CommitteeDep,
+) -> MerchantRecorded:
+    """From `from_on`, every charge by the merchant is refused (409 merchant-suspended)."""
+    result = merchants.suspend_merchant(
+        session, merchant_id, request.reason, request.from_on, **writes(principal, key)
+    )
+    return MerchantRecorded.model_validate(result)
+
+
+@router.post(
+    "/merchant/charges",
+    summary="Charge a member's credit",
+    response_model=ChargeOut,
+    tags=["merchant"],
+    responses=problem_responses(404, 409, 422),
+)
+def charge(
+    request: ChargeRequest, key: IdempotencyKey, session: SessionDep, principal: MerchantDep
+) -> ChargeOut:
+    """Take the purchase from the member's credit at the category's rate (oldest credit
+    first); the member pays the rest. 403 when the consent code does not match (nothing is
+    charged); 409 `insufficient-credit` (with `available_cents`), `merchant-suspended`, or
+    a closed month. A retry with the same key returns the original charge."""
+    result = merchants.purchase(
+        session,
+        request.purchase_id,
+        request.household_id,
+        principal.merchant_id or "",
+        request.category,
+        request.amount_cents,
+        request.on or today(),
+        request.consent_code,
+        **writes(principal, key),
+    )
+    return ChargeOut.model_validate(result)
+
+
+@router.post(
+    "/merchant/refunds",
+    summary="Refund one of your sales",
+    response_model=RefundOut,
+    tags=["merchant"],
+    responses=problem_responses(404, 409, 422),
+)
+def refund(
+    request: RefundRequest, key: IdempotencyKey, session: SessionDep, principal: MerchantDep
+) -> RefundOut:
+    """Give credit back for (part of) one of your sales' credit part. Another merchant's
+    sale is 404. 409 when more than what is left is refunded or the refund id is reused."""
+    if api_reads.purchase_merchant(session, request.purchase_id) != principal.merchant_id:
+        raise not_found("purchase", request.purchase_id)
+    result = merchants.refund(
+        session,
+        request.refund_id,
+        request.purchase_id,
+        request.amount_cents,
+        request.on or today(),
+        **writes(principal, key),
+    )
+    return RefundOut.model_validate(result)
+
+
+@router.get(
+    "/merchants/{merchant_id}/sales",
+    summary="A merchant's sales",
+    response_model=SalesOut,
+    tags=["merchant", "operator", "auditor"],
+    responses=problem_responses(404, 422),
+)
+def sales(
+    merchant_id: MerchantId,
+    session: SessionDep,
+    principal: Reader,
+    limit: Annotated[
+        int,
+        Query(description="At most this many sales. Unit: count.", ge=1, le=1000, examples=[200]),
+    ] = 200,
+) -> SalesOut:
+    """Sales (newest first) with their credit part and refunds, and what the fund owes."""
+    ensure_owner(principal, merchant_id=merchant_id)
+    return SalesOut.model_validate(reads.merchant_sales(session, merchant_id, limit))
+
+
+@router.get(
+    "/merchants/{merchant_id}/settlements",
+    summary="A merchant's settlements",
+    response_model=SettlementsOut,
+    tags=["merchant", "operator", "auditor"],
+    responses=problem_responses(404, 422),
+)
+def settlements(merchant_id: MerchantId, session: SessionDep, principal: Reader) -> SettlementsOut:
+    """Every payment of the fund to the merchant, newest first."""
+    ensure_owner(principal, merchant_id=merchant_id)
+    lines = api_reads.merchant_settlements(session, merchant_id)
+    return SettlementsOut.model_validate({"merchant_id": merchant_id, "settlements": lines})
+
+
+@router.post(
+    "/settlements",
+    summary="Settle merchants",
+    response_model=SettleOut,
+    tags=["operator"],
+    responses=problem_responses(404, 409, 422),
+)
+def settle(
+    request: SettleRequest, key: IdempotencyKey, session: SessionDep, principal: OperatorDep
+) -> SettleOut:
+    """Pay merchants what the fund owes them, in one bank batch. 409 when an amount is more
+    than the merchant is owed (each such line named) or the month is closed."""
+    amounts = {item.merchant_id: item.amount_cents for item in request.merchants}
+    if len(amounts) != len(request.merchants):
+        raise invalid("body.merchants", "a merchant appears twice in the batch")
+    result = money.settle_merchants(
+        session, request.batch_id, request.reference, request.on, amounts, **writes(principal, key)
+    )
+    return SettleOut.model_validate(result)
