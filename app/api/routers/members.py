@@ -12,6 +12,7 @@ from fastapi import Depends, Path, Query
 from app.api.deps import Principal, Role, SessionDep, ensure_owner, require_roles
 from app.api.errors import problem_responses
 from app.api.routing import api_router
+from app.api.rules_ops import parse_period
 from app.api.schemas.fields import IDENT_PATTERN, PERIOD_PATTERN
 from app.api.schemas.members import BalanceOut, HistoryOut, MemberExport, StatementOut
 from app.services import api_reads, reads
@@ -92,7 +93,8 @@ def statement(
     """The month's contribution and credit with the explanation of how each was computed,
     in plain French (or English with `lang=en`). 404 when the month was not run for it."""
     ensure_owner(principal, household_id=household_id)
-    found = reads.statement(session, household_id, period)
+    month = parse_period(period, "path.period")
+    found = reads.statement(session, household_id, str(month))
     explained = found.pop("explanation")
     text = None if explained is None else explained[lang]
     return StatementOut.model_validate(found | {"lang": lang, "explanation": text})

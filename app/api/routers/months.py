@@ -72,7 +72,8 @@ def run(
 )
 def status(period: PeriodPath, session: SessionDep, _: MonthReader) -> MonthStatus:
     """open, closed or sealed; households credited; debits booked per entry kind; the seal."""
-    return MonthStatus.model_validate(reads.month_status(session, period))
+    month = parse_period(period, "path.period")
+    return MonthStatus.model_validate(reads.month_status(session, str(month)))
 
 
 @router.post(

@@ -3,11 +3,11 @@ position."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from app.api.schemas.days import Day
 from app.api.schemas.fields import StrictInt, cents, described, ident
 
 DATE_UNIT = "date, ISO 8601 YYYY-MM-DD"
@@ -29,7 +29,7 @@ class PaymentRequest(BaseModel):
     reference: str = described(
         "Receipt or bank reference.", "VIR-2027-0042", "text", min_length=1, max_length=200
     )
-    received_on: date = described("Day received (its month must be open).", "2027-01-05", DATE_UNIT)
+    received_on: Day = described("Day received (its month must be open).", "2027-01-05", DATE_UNIT)
 
 
 class PaymentOut(BaseModel):
@@ -58,7 +58,7 @@ class FundingRequest(BaseModel):
     reference: str = described(
         "Decision or bank reference.", "DEL-2027-03", "text", min_length=1, max_length=200
     )
-    received_on: date = described(
+    received_on: Day = described(
         "Day received or awarded (its month must be open).", "2027-01-10", DATE_UNIT
     )
     dedicated: bool = described(

@@ -3,11 +3,11 @@ settlements."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from app.api.schemas.days import Day
 from app.api.schemas.fields import StrictInt, cents, described, ident
 from app.api.schemas.fields import period as month_field
 
@@ -30,8 +30,8 @@ class ApproveRequest(BaseModel):
         min_length=1,
         max_length=50,
     )
-    valid_from: date = described("First day of the approval.", "2027-01-01", DATE_UNIT)
-    valid_until: date | None = described(
+    valid_from: Day = described("First day of the approval.", "2027-01-01", DATE_UNIT)
+    valid_until: Day | None = described(
         "Last day (null: open-ended).", None, DATE_UNIT, default=None
     )
 
@@ -48,7 +48,7 @@ class SuspendRequest(BaseModel):
         min_length=1,
         max_length=500,
     )
-    from_on: date = described("First day of the suspension.", "2027-02-01", DATE_UNIT)
+    from_on: Day = described("First day of the suspension.", "2027-02-01", DATE_UNIT)
 
 
 class MerchantRecorded(BaseModel):
@@ -76,7 +76,7 @@ class ChargeRequest(BaseModel):
         max_length=80,
     )
     amount_cents: StrictInt = cents("Price of the purchase.", 2350, gt=0, le=MAX_CENTS)
-    on: date | None = described(
+    on: Day | None = described(
         "Day of the sale (default: today, UTC).", "2027-01-15", DATE_UNIT, default=None
     )
     consent_code: str = described(
@@ -107,7 +107,7 @@ class RefundRequest(BaseModel):
     refund_id: str = ident("Your id for the refund.", "refund_000007")
     purchase_id: str = ident("The sale refunded.", "sale_2027_000123")
     amount_cents: StrictInt = cents("Credit given back.", 500, gt=0, le=MAX_CENTS)
-    on: date | None = described(
+    on: Day | None = described(
         "Day of the refund (default: today, UTC).", "2027-01-16", DATE_UNIT, default=None
     )
 
@@ -179,7 +179,7 @@ class SettleRequest(BaseModel):
 
     batch_id: str = ident("Id of the batch.", "b_2027_01")
     reference: str = described("Bank reference.", "VIR-0042", "text", min_length=1, max_length=200)
-    on: date = described("Day of the transfer.", "2027-01-31", DATE_UNIT)
+    on: Day = described("Day of the transfer.", "2027-01-31", DATE_UNIT)
     merchants: list[SettleItem] = described(
         "Merchants paid.",
         [{"merchant_id": "m_epicerie_nord", "amount_cents": 125000}],
