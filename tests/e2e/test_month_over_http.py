@@ -134,6 +134,9 @@ def test_a_month_played_over_http_books_exact_cents_and_verifies(fund: Fund) -> 
     settle_close_and_seal(fund)
     members_read_their_books(fund)
     the_auditor_verifies(fund)
+    status = fund.ok("auditor", "GET", f"/months/{PERIOD}")
+    assert (status["status"], status["households_credited"]) == ("sealed", 3)
+    assert status["checkpoint"]["journal_size"] == 15
 
 
 def set_up_the_fund(fund: Fund) -> None:
@@ -294,8 +297,6 @@ def settle_close_and_seal(fund: Fund) -> None:
     late = fund.call("merchant", "POST", "/merchant/charges", charge("s6", "hh_b", "food", 100))
     assert late.status_code == 409
     assert late.json()["type"] == "urn:caisse:problem:month-closed"
-    status = fund.ok("operator", "GET", f"/months/{PERIOD}")
-    assert (status["status"], status["households_credited"]) == ("sealed", 3)
     position = fund.ok("operator", "GET", "/funds/position")
     assert position["bank_cents"] == 40_000 + 5_000 - 11_000
     assert position["cash_cents"] == 2_000
