@@ -296,10 +296,10 @@ NOTES = [
     "explanations, not reading them: `as_dict()` plus `render('fr')` and `render('en')` cost "
     "about 0.2 ms more a household. About 40 % of the remaining time is Python's cyclic "
     "garbage collector walking the growing heap (four explanation objects a household).",
-    "- Where the time goes in a fund month: `money.split_by_largest_remainder` works in "
-    "`Fraction`s (about 13 µs a household), then each rationed assessment is copied with "
-    "its granted credit. An integer path in the splitter (same results: the remainders "
-    "share one denominator) would make rationing several times faster.",
+    "- Where the time goes in a fund month: the split itself is integer (see the rationing "
+    "column); most of the time is making one `Assessment` per household "
+    "(`BatchResult.assessments()`) and then copying each rationed one with its granted credit "
+    "(`dataclasses.replace` in `app.engine.fund`, the largest single cost).",
     "- *caisse batch* is `app.engine.batch.assess_batch`: the same results as `assess` "
     "(a Hypothesis test compares them household by household), computed once per distinct "
     "household composition and with the income clauses compiled to integer closures. Exact "
@@ -313,8 +313,11 @@ NOTES = [
     "then rounded half-up to the cent) differs from caisse's exact result.",
     "- Rates are households per CPU second of the measuring process (`time.process_time`), "
     "the fair measure of one core on this shared machine (2 cores, other engineers' tests "
-    "running): wall-clock rates were lower by the load factor. Peak memory is the process's "
-    "`ru_maxrss` (dataset, facts and results included).",
+    "running): wall-clock rates were lower by the load factor. CPU-time rates still drop when "
+    "the other core's jobs compete for caches and memory (a short measurement can lose half "
+    "its rate): compare figures measured in the same run, and rerun on a quiet machine before "
+    "reading a goal verdict. Peak memory is the process's `ru_maxrss` (dataset, facts and "
+    "results included).",
 ]
 
 
