@@ -3,6 +3,8 @@ behind the application's back is named (seq, table, row) with exit code 1."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -36,6 +38,16 @@ def test_a_fund_living_through_the_services_verifies(
     assert report["checkpoints"] == 1
     assert report["head_hash"] == scalar(books, "SELECT hash FROM journal WHERE seq = 25")
     assert report["first_disagreement"] is None
+
+
+def test_the_funds_public_key_may_be_given_as_a_pem_file(
+    books: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pem = tmp_path / "fund.pub.pem"
+    pem.write_bytes(SIGNING_KEY.public_key().public_bytes(
+        Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))
+    code, report = run_cli(capsys, "verify", "--database", books, "--public-key", str(pem))
+    assert (code, report["checkpoints"], report["notes"]) == (0, 1, [])
 
 
 def test_purchase_p1_is_at_the_seq_the_tamper_tests_use(books: str) -> None:
