@@ -3,9 +3,10 @@
 ``python -m bench.load [--seconds 20] [--members 400] [--only pg1,pg2,sqlite] [--write]
 [--profile]`` runs, for each configuration (PostgreSQL with 1 and 2 workers, SQLite with 1):
 
-1. seeds a fund through the services (bench/load_seed.py): a PostgreSQL schema of its own
-   in the ``test`` database on 127.0.0.1:5432 (dropped at the end; nothing else is
-   touched), or a temporary SQLite file;
+1. seeds a fund through the services (bench/load_seed.py): a PostgreSQL database of its own
+   (``caisse_bench_api_load``) on the server of the ``test`` database, 127.0.0.1:5432,
+   dropped at the end, or a temporary SQLite file. Not a schema of ``test``: the fund's
+   writer lock is a database-wide advisory lock, shared with every test writing there;
 2. starts ``caisse serve`` as a subprocess (``DATABASE_URL`` pointing at it) and waits for
    ``/v1/health``;
 3. warms up for 2 s, then drives purchases (``POST /v1/merchant/charges`` with a consent code
@@ -37,20 +38,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import load_report, load_wrk
+from bench.load_costs import Costs, measure_costs
 from bench.load_seed import (
     CONSENT_CODE,
-    Costs,
     Seeded,
     cheapen_consent_codes,
-    drop_postgres_schema,
-    measure_costs,
-    reset_postgres_schema,
+    drop_postgres_database,
+    reset_postgres_database,
     seed,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-PG_SCHEMA = "bench_api_load"
+PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+PG_ADMIN = f"{PG_SERVER}/test"  # where the bench connects to create its own database
+PG_DATABASE = "caisse_bench_api_load"
 CHARGE_CONNECTIONS = 16
 READ_CONNECTIONS = 4
 PROFILED = ("pg2", "pg2-cheap")
@@ -62,11 +63,13 @@ class Config:
     database: str  # postgresql | sqlite
     workers: int
     cheap_consent: bool = False  # what-if: consent codes hashed with 1 PBKDF2 round
+    reads: bool = True  # balance reads alongside
 
 
 CONFIGS = (
     Config("pg1", "postgresql", 1),
     Config("pg2", "postgresql", 2),
+    Config("pg2-alone", "postgresql", 2, reads=False),
     Config("sqlite", "sqlite", 1),
     Config("pg2-cheap", "postgresql", 2, cheap_consent=True),
 )
@@ -167,8 +170,11 @@ def run_config(
         pg_before = load_report.postgres_cpu() if config.database == "postgresql" else None
         machine_before = load_report.machine_jiffies()
         charging = load_wrk.start(charges, base, CHARGE_CONNECTIONS, 2, seconds)
-        reading = load_wrk.start(reads, base, READ_CONNECTIONS, 1, seconds)
-        charged, read = load_wrk.finish(charging), load_wrk.finish(reading)
+        reading = (
+            load_wrk.start(reads, base, READ_CONNECTIONS, 1, seconds) if config.reads else None
+        )
+        charged = load_wrk.finish(charging)
+        read = load_wrk.finish(reading) if reading is not None else load_wrk.NOTHING
         machine = load_report.busy_share(machine_before, load_report.machine_jiffies())
         server_cpu = load_report.tree_cpu(server.pid) - server_before
         pg_cpu = None if pg_before is None else load_report.postgres_cpu() - pg_before
@@ -229,14 +235,14 @@ def config_label(config: Config) -> str:
 def database_for(config: Config, workdir: Path) -> str:
     if config.database == "sqlite":
         return f"sqlite:///{workdir / 'load.db'}"
-    return f"{PG_ADMIN}?options=-csearch_path%3D{PG_SCHEMA}"
+    return f"{PG_SERVER}/{PG_DATABASE}"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--members", type=int, default=400)
-    parser.add_argument("--only", default="pg1,pg2,sqlite,pg2-cheap")
+    parser.add_argument("--only", default="pg1,pg2,pg2-alone,sqlite,pg2-cheap")
     parser.add_argument("--write", action="store_true", help="append to docs/benchmarks.md")
     parser.add_argument("--profile", action="store_true", help="py-spy a worker (PostgreSQL)")
     args = parser.parse_args(argv)
@@ -253,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
                 url = database_for(config, workdir)
                 if config.database not in seeds:
                     if config.database == "postgresql":
-                        reset_postgres_schema(PG_ADMIN, PG_SCHEMA)
+                        reset_postgres_database(PG_ADMIN, PG_DATABASE)
                     seeds[config.database] = seed(url, args.members)
                     costs[config.database] = measure_costs(url, seeds[config.database])
                     print(
@@ -274,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(profiles[-1], file=sys.stderr)
         finally:
             if "postgresql" in seeds:
-                drop_postgres_schema(PG_ADMIN, PG_SCHEMA)
+                drop_postgres_database(PG_ADMIN, PG_DATABASE)
     text = load_report.section(
         outcomes, costs, args.seconds, args.members, profiles, platform.python_version()
     )

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bench.load import Outcome
-    from bench.load_seed import Costs
+    from bench.load_costs import Costs
 
 TICK = os.sysconf("SC_CLK_TCK")
 ACCEPTABLE = ("200", "409:insufficient-credit")
@@ -151,13 +151,17 @@ def _row(o: Outcome) -> str:
     refused = c.counts.get("409:insufficient-credit", 0)
     per_request = 1000 * o.server_cpu_seconds / max(1, c.requests + r.requests)
     pg = "n/a" if o.postgres_cpu_seconds is None else f"{o.postgres_cpu_seconds / c.seconds:.2f}"
-    name = label(o.config.database, o.config.workers, o.config.cheap_consent)
+    name = describe(o)
     errors = _errors({**c.counts, **{f"read {k}": v for k, v in r.counts.items() if k != "200"}})
-    if c.socket_errors or c.timeouts:
-        errors += f"; socket errors {c.socket_errors}, timeouts {c.timeouts}"
+    if c.socket_errors or c.timeouts or r.socket_errors or r.timeouts:
+        errors += (
+            f"; socket errors {c.socket_errors + r.socket_errors}, "
+            f"timeouts {c.timeouts + r.timeouts}"
+        )
+    reads = f"{r.rate:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f}" if r.requests else "— | — | —"
     return (
         f"| {name} | {c.rate:,.0f} | {c.p50_ms:.1f} | {c.p99_ms:.1f} | {refused} | "
-        f"{r.rate:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {errors} | "
+        f"{reads} | {errors} | "
         f"{o.server_cpu_seconds / c.seconds:.2f} | {per_request:.1f} | {pg} | "
         f"{wrk_share(o):.2f} | {100 * o.machine_busy:.0f} % |"
     )
@@ -172,12 +176,17 @@ def label(database: str, workers: int, cheap_consent: bool) -> str:
     return text
 
 
+def describe(o: Outcome) -> str:
+    name = label(o.config.database, o.config.workers, o.config.cheap_consent)
+    return name if o.config.reads else f"{name}, purchases only (no reads)"
+
+
 def wrk_share(o: Outcome) -> float:
     return (o.charges.cpu_seconds + o.reads.cpu_seconds) / o.charges.seconds
 
 
 def cost_lines(costs: dict[str, Costs]) -> list[str]:
-    """The single-threaded costs and the ceilings they set."""
+    """The single-threaded costs, the ceilings they set, and the parts of a command."""
     lines = [
         "",
         "Single-threaded costs measured in process (no HTTP, no contention), and the ceilings "
@@ -186,15 +195,28 @@ def cost_lines(costs: dict[str, Costs]) -> list[str]:
         "the lock), however many workers; and the consent check is pure CPU, so 2 cores "
         "can check at most 2000 / (its ms) codes a second.",
         "",
-        "| database | consent code check ms | purchase command ms (under the lock) | "
-        "ceiling from the lock, purchases/s | ceiling from consent checks on 2 cores |",
-        "|---|---:|---:|---:|---:|",
+        "| database | consent code check ms | purchase command ms (under the lock) | SQL "
+        "statements per purchase | ceiling from the lock, purchases/s | ceiling from consent "
+        "checks on 2 cores |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for name, c in costs.items():
         lines.append(
             f"| {name} | {c.consent_check_ms:.1f} | {c.purchase_command_ms:.1f} | "
-            f"{1000 / c.purchase_command_ms:,.0f} | {2000 / c.consent_check_ms:,.0f} |"
+            f"{c.statements_per_purchase:.0f} | {1000 / c.purchase_command_ms:,.0f} | "
+            f"{2000 / c.consent_check_ms:,.0f} |"
         )
+    names = sorted({part for c in costs.values() for part in c.parts})
+    lines += [
+        "",
+        "Inside a purchase command (cProfile, share of the command's time):",
+        "",
+        "| part | " + " | ".join(costs) + " |",
+        "|---|" + "---:|" * len(costs),
+    ]
+    for part in sorted(names, key=lambda p: -max(c.parts.get(p, 0) for c in costs.values())):
+        shares = " | ".join(f"{100 * c.parts.get(part, 0):.0f} %" for c in costs.values())
+        lines.append(f"| {part} | {shares} |")
     return lines
 
 

@@ -4,7 +4,7 @@ Members get a large credit (2 000 € each, backed by a subsidy) so that purchas
 rarely refused; every member's consent code is ``CONSENT_CODE``. One merchant token per
 merchant charges, one member token per household reads its own balance.
 
-The database is a SQLite file or a dedicated PostgreSQL schema (``search_path`` in the URL),
+The database is a SQLite file or a PostgreSQL database of its own on the local server,
 created empty here and migrated to head.
 """
 
@@ -22,9 +22,7 @@ from sqlalchemy.pool import NullPool
 from app.db.migrate import upgrade_to_head
 from app.db.session import make_engine, unit_of_work
 from app.db.settings import Settings
-from app.engine.books.commands import Command
 from app.services import households, merchants, money, months, rulesets, tokens
-from app.services.execute import execute
 
 CONSENT_CODE = "4821"
 CREDIT_CENTS = 200_000
@@ -55,22 +53,26 @@ def rules(period: str) -> dict[str, Any]:
     }
 
 
-def reset_postgres_schema(admin_url: str, schema: str) -> None:
-    """Drop and recreate ``schema`` (only that schema: other tests are left alone)."""
-    engine = create_engine(admin_url, poolclass=NullPool)
+def reset_postgres_database(admin_url: str, name: str) -> None:
+    """Drop and recreate the database ``name`` (only that one).
+
+    A database of its own, not a schema of ``test``: the fund's writer lock is a PostgreSQL
+    advisory lock, which is database-wide, so a load test in a schema of ``test`` would
+    hold up every other test writing there (and be held up by them)."""
+    engine = create_engine(admin_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
     try:
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        with engine.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            conn.execute(text(f"CREATE DATABASE {name}"))
     finally:
         engine.dispose()
 
 
-def drop_postgres_schema(admin_url: str, schema: str) -> None:
-    engine = create_engine(admin_url, poolclass=NullPool)
+def drop_postgres_database(admin_url: str, name: str) -> None:
+    engine = create_engine(admin_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
     try:
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        with engine.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
     finally:
         engine.dispose()
 
@@ -119,45 +121,6 @@ def seed(url: str, members: int) -> Seeded:
     return Seeded(
         period, today, ids, member_secrets, merchant_secrets, time.perf_counter() - started
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Costs:
-    """Single-threaded costs measured in-process, without HTTP and without contention."""
-
-    consent_check_ms: float
-    purchase_command_ms: float
-    purchases: int
-
-
-def measure_costs(url: str, seeded: Seeded, purchases: int = 200) -> Costs:
-    """Time one consent code check, and ``purchases`` purchase commands recorded through
-    ``execute`` (the part of a charge that runs under the fund's writer lock: idempotency
-    lookup, books core, journal append, projections, invariant checks, commit)."""
-    stored = households.hash_consent_code(CONSENT_CODE)
-    started = time.perf_counter()
-    for _ in range(5):
-        households.consent_code_matches(stored, CONSENT_CODE)
-    consent = (time.perf_counter() - started) / 5
-    db = make_engine(Settings(database_url=url))
-    now = datetime.now(UTC)
-    try:
-        started = time.perf_counter()
-        for n in range(purchases):
-            payload = {
-                "purchase_id": f"cost_{n}",
-                "household_id": seeded.households[n % len(seeded.households)],
-                "merchant_id": MERCHANTS[0],
-                "category": "food",
-                "amount_cents": 100,
-                "on": seeded.today.isoformat(),
-                "period": seeded.period,
-            }
-            execute(db, Command("purchase", payload), ACTOR, f"cost-{n}", now)
-        command = (time.perf_counter() - started) / purchases
-    finally:
-        db.dispose()
-    return Costs(1000 * consent, 1000 * command, purchases)
 
 
 def cheapen_consent_codes(url: str, iterations: int = 1) -> None:

@@ -112,6 +112,9 @@ class WrkResult:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
+NOTHING = WrkResult(0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0, {}, 0.0)
+
+
 def lua_list(values: tuple[str, ...] | list[str]) -> str:
     return "{" + ",".join(json.dumps(v) for v in values) + "}"
 
