@@ -117,6 +117,16 @@ class TestStatus:
             "checkpoint": None,
         }
 
+    def test_a_sealed_month_shows_its_checkpoint(
+        self, api: FastAPI, client: TestClient, tokens: Tokens
+    ) -> None:
+        seed(api)
+        close(api)
+        seal(api)
+        body = call(client, tokens, "operator", "GET", MONTH).json()
+        assert body["status"] == "sealed"
+        assert (body["checkpoint"]["period"], body["checkpoint"]["journal_size"]) == (PERIOD, 10)
+
     def test_a_month_never_touched_is_open_and_empty(
         self, client: TestClient, tokens: Tokens
     ) -> None:

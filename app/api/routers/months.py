@@ -73,7 +73,10 @@ def run(
 def status(period: PeriodPath, session: SessionDep, _: MonthReader) -> MonthStatus:
     """open, closed or sealed; households credited; debits booked per entry kind; the seal."""
     month = parse_period(period, "path.period")
-    return MonthStatus.model_validate(reads.month_status(session, str(month)))
+    found = reads.month_status(session, str(month))
+    if found["checkpoint"] is not None:
+        found["checkpoint"] = {"period": found["period"], **found["checkpoint"]}
+    return MonthStatus.model_validate(found)
 
 
 @router.post(
