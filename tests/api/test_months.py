@@ -40,6 +40,27 @@ class TestPreview:
         status = call(client, tokens, "operator", "GET", MONTH).json()
         assert status["households_credited"] == 0
 
+    def test_a_household_with_unknown_income_needs_data(
+        self, api: FastAPI, client: TestClient, tokens: Tokens
+    ) -> None:
+        seed(api, run=False)
+        enrolment = {
+            "household_id": "hh_unknown",
+            "from_period": PERIOD,
+            "identity": {"full_name": "X"},
+            "facts": {"persons": [{"birth_on": "1990-01-01"}]},
+            "consent_code": "1234",
+        }
+        call(client, tokens, "operator", "POST", "/v1/households", enrolment, key=fresh_key())
+        body = call(client, tokens, "operator", "GET", MONTH + "/preview").json()
+        line = next(h for h in body["households"] if h["household_id"] == "hh_unknown")
+        assert (line["status"], line["contribution_cents"], line["credit_cents"]) == (
+            "needs_data",
+            None,
+            None,
+        )
+        assert [p["path"] for p in line["problems"]] == ["income_cents"]
+
     def test_a_month_without_rules_in_force_is_409(
         self, api: FastAPI, client: TestClient, tokens: Tokens
     ) -> None:
