@@ -127,6 +127,7 @@ def parse_rule_set(document: Any) -> RuleSet:
     )
     unspent = parse_unspent_credit(reader, doc.get("unspent_credit"), "unspent_credit")
     rationing = parse_rationing(reader, doc.get("rationing"), "rationing")
+    _check_fund_level_engagement(reader, credit, engagement)
     if reader.problems:
         raise RuleSetInvalid(reader.problems)
     assert rule_set_id is not None and version is not None and effective_from is not None
@@ -148,6 +149,22 @@ def parse_rule_set(document: Any) -> RuleSet:
         document=doc,
         content_hash=content_hash(_plain(doc)),
     )
+
+
+def _check_fund_level_engagement(
+    reader: Reader, credit: Formula | None, engagement: Engagement | None
+) -> None:
+    """A credit set for the whole fund (mean of contributions) has no per-household credit
+    to condition or top up: engagement clauses on the credit would be silently ignored."""
+    if credit is None or engagement is None or not getattr(credit.node, "fund_level", False):
+        return
+    if engagement.requires_minutes is not None or engagement.bonus is not None:
+        reader.add(
+            "engagement",
+            "the credit is the mean of the month's contributions (set for the whole fund): "
+            "credit_requires_minutes and credit_bonus cannot apply to it; "
+            "use contribution_offset, or a per-household credit formula",
+        )
 
 
 def _plain(value: Any) -> Any:

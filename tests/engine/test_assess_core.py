@@ -70,3 +70,14 @@ def test_needs_data_still_shows_the_choice_offered() -> None:
     assert outcome.choice is not None
     assert (outcome.choice.min_cents, outcome.choice.max_cents) == (100, 15000)
     assert outcome.contribution_cents is None and outcome.credit_cents is None
+
+
+def test_engagement_credit_clauses_are_refused_on_a_fund_level_credit() -> None:
+    doc = _rules({"kind": "fixed", "amount_cents": 1000})
+    doc["credit"] = {"formula": {"kind": "mean_of_contributions"}}
+    doc["engagement"] = {"credit_bonus": {"per_hour_cents": 300, "cap_cents": 1500}}
+    with pytest.raises(RuleSetInvalid) as raised:
+        parse_rule_set(doc)
+    assert [p.path for p in raised.value.problems] == ["engagement"]
+    doc["engagement"] = {"contribution_offset": {"per_hour_cents": 300, "cap_cents": 1500}}
+    assert parse_rule_set(doc).engagement is not None
