@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from app.api.docs_page import install_docs
 from app.api.errors import install_error_handlers
 from app.api.limits import BodySizeLimit
 from app.api.openapi import DESCRIPTION, TAGS, problem_schema_openapi
@@ -37,7 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=API_VERSION,
         description=DESCRIPTION,
         openapi_tags=TAGS,
-        docs_url="/docs",
+        docs_url=None,  # served by install_docs, from local files
         redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=lifespan,
@@ -47,5 +48,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)
     app.include_router(v1_router(), prefix="/v1")
+    install_docs(app, "/openapi.json")
     app.openapi = problem_schema_openapi(app)  # type: ignore[method-assign]
     return app
