@@ -1,7 +1,7 @@
 """Explanations never change by accident: their JSON and their French and English text are
 byte-identical to a stored golden file, on every path that builds them.
 
-The golden file ``tests/engine/golden/explanations.json`` holds, for every case, the rule
+The golden file ``tests/engine/golden/explanations.json.gz`` holds, for every case, the rule
 document, the month, the households' facts and, per household, the ``Assessment.as_dict()``
 JSON (explanation included, keys in their output order) and ``render("fr")`` /
 ``render("en")``. Cases: every bundled rule set (``app/rulesets``), the benchmark rule set
@@ -18,6 +18,7 @@ Regenerate ONLY for an intended change of wording, and review the diff:
 from __future__ import annotations
 
 import copy
+import gzip
 import json
 import re
 import sys
@@ -32,7 +33,7 @@ from app.engine.batch import assess_batch
 from app.engine.explain import Params, Step, render_step, sorted_params, step
 from app.engine.fund import assess_fund
 
-GOLDEN = Path(__file__).resolve().parent / "golden" / "explanations.json"
+GOLDEN = Path(__file__).resolve().parent / "golden" / "explanations.json.gz"
 ROOT = Path(__file__).resolve().parents[2]
 PERIODS = ("2026-11", "2025-02", "2024-02")
 
@@ -81,7 +82,7 @@ def _compute(case: dict[str, Any]) -> dict[str, Any]:
 
 
 def _load() -> list[dict[str, Any]]:
-    cases: list[dict[str, Any]] = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    cases: list[dict[str, Any]] = json.loads(gzip.decompress(GOLDEN.read_bytes()).decode("utf-8"))
     return cases
 
 
@@ -275,7 +276,8 @@ def write_golden() -> None:
         cases.append(case)
     GOLDEN.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(cases, ensure_ascii=False, indent=1)
-    GOLDEN.write_text(text + "\n", encoding="utf-8")
+    # mtime=0: the same content gives the same compressed bytes.
+    GOLDEN.write_bytes(gzip.compress((text + "\n").encode("utf-8"), mtime=0))
     print(f"{len(cases)} cases, {sum(len(c['households']) for c in cases)} households")
 
 
