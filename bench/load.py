@@ -64,12 +64,14 @@ class Config:
     workers: int
     cheap_consent: bool = False  # what-if: consent codes hashed with 1 PBKDF2 round
     reads: bool = True  # balance reads alongside
+    connections: int = CHARGE_CONNECTIONS  # concurrent purchase connections
 
 
 CONFIGS = (
     Config("pg1", "postgresql", 1),
     Config("pg2", "postgresql", 2),
     Config("pg2-alone", "postgresql", 2, reads=False),
+    Config("pg2-alone-c2", "postgresql", 2, reads=False, connections=2),
     Config("sqlite", "sqlite", 1),
     Config("pg2-cheap", "postgresql", 2, cheap_consent=True),
 )
@@ -169,7 +171,7 @@ def run_config(
         server_before = load_report.tree_cpu(server.pid)
         pg_before = load_report.postgres_cpu() if config.database == "postgresql" else None
         machine_before = load_report.machine_jiffies()
-        charging = load_wrk.start(charges, base, CHARGE_CONNECTIONS, 2, seconds)
+        charging = load_wrk.start(charges, base, config.connections, 2, seconds)
         reading = (
             load_wrk.start(reads, base, READ_CONNECTIONS, 1, seconds) if config.reads else None
         )
@@ -242,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--members", type=int, default=400)
-    parser.add_argument("--only", default="pg1,pg2,pg2-alone,sqlite,pg2-cheap")
+    parser.add_argument("--only", default="pg1,pg2,pg2-alone,pg2-alone-c2,sqlite,pg2-cheap")
     parser.add_argument("--write", action="store_true", help="append to docs/benchmarks.md")
     parser.add_argument("--profile", action="store_true", help="py-spy a worker (PostgreSQL)")
     args = parser.parse_args(argv)

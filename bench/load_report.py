@@ -178,7 +178,11 @@ def label(database: str, workers: int, cheap_consent: bool) -> str:
 
 def describe(o: Outcome) -> str:
     name = label(o.config.database, o.config.workers, o.config.cheap_consent)
-    return name if o.config.reads else f"{name}, purchases only (no reads)"
+    if not o.config.reads:
+        name += ", purchases only (no reads)"
+    if o.config.connections != 16:
+        name += f", {o.config.connections} purchase connections"
+    return name
 
 
 def wrk_share(o: Outcome) -> float:
