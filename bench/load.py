@@ -182,6 +182,12 @@ def run_config(
         pg_cpu = None if pg_before is None else load_report.postgres_cpu() - pg_before
     finally:
         stop_server(server)
+    if any(k.startswith("5") for k in (*charged.counts, *read.counts)):
+        # A server error is a defect to report, not a figure: show the server's own words.
+        log = (workdir / f"serve_{config.key}.log").read_text(errors="replace")
+        errors = [line for line in log.splitlines() if "Error" in line or "error" in line]
+        print(f"{config.key}: server errors; last lines of its log:", file=sys.stderr)
+        print("\n".join(errors[-15:]), file=sys.stderr)
     return Outcome(config, charged, read, server_cpu, machine, pg_cpu)
 
 
