@@ -138,15 +138,21 @@ def verify_export(directory: str) -> dict[str, Any]:
             "peak_rss_mib": round(_peak_mib())}
 
 
-def bench_year(households: int, months: int) -> dict[str, Any]:
+def bench_year(households: int, months: int, keep: Path | None = None) -> dict[str, Any]:
+    """``keep``: a directory for the year that is NOT removed afterwards; an export already
+    in ``keep/export`` (from an earlier run with the same sizes) is reused, not regenerated."""
     from app.audit.beancount_export import export_beancount
     from app.audit.sources import ExportSource
     from bench.ledger_year import generate
 
-    tmp = Path(tempfile.mkdtemp(prefix="caisse-year-"))
+    tmp = keep if keep is not None else Path(tempfile.mkdtemp(prefix="caisse-year-"))
     try:
         started = time.perf_counter()
-        manifest = generate(tmp / "export", households=households, months=months)
+        manifest_path = tmp / "export" / "manifest.json"
+        if keep is not None and manifest_path.is_file():
+            manifest = json.loads(manifest_path.read_text("utf-8"))
+        else:
+            manifest = generate(tmp / "export", households=households, months=months)
         generated_s = time.perf_counter() - started
         verified = _child("_verify", str(tmp / "export"))
         started = time.perf_counter()
@@ -155,7 +161,8 @@ def bench_year(households: int, months: int) -> dict[str, Any]:
         exported_s = time.perf_counter() - started
         bean = _bean_check(tmp / "year.beancount")
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if keep is None:
+            shutil.rmtree(tmp, ignore_errors=True)
     ratio = bean["wall_s"] / verified["wall_s"] if verified["wall_s"] else 0.0
     return {"households": households, "months": months, "counts": manifest["counts"],
             "generate_s": round(generated_s, 1), "verify": verified,
@@ -193,13 +200,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-pg", action="store_true")
     parser.add_argument("--skip-month", action="store_true")
     parser.add_argument("--skip-year", action="store_true")
+    parser.add_argument("--year-dir", type=Path, default=None,
+                        help="keep the year here (and reuse an export already there)")
     options = parser.parse_args(args)
     summary: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     if not options.skip_month:
         summary["month_run"] = bench_month_runs(options.households, not options.skip_pg)
         print(json.dumps(summary["month_run"]), flush=True)
     if not options.skip_year:
-        summary["year"] = bench_year(options.year_households, options.months)
+        summary["year"] = bench_year(options.year_households, options.months,
+                                     options.year_dir)
     print(json.dumps(summary, indent=1))
     return 0
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
@@ -88,6 +89,35 @@ class Source(Protocol):
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+def entry_line(entry: Entry) -> str:
+    """The canonical JSON text of an entry as ``entries.jsonl`` holds it (without the newline):
+    the bytes ``app.audit.export`` writes, built without ``json.dumps``' generic walk."""
+    entry_id, seq, period, kind, memo, postings, reverses = entry
+    q = encode_basestring
+    if len(postings) == 2:  # the common case, without a join
+        (a, c), (b, d) = postings
+        lines = f"[{q(a)},{c!r}],[{q(b)},{d!r}]"
+    else:
+        lines = ",".join([f"[{q(a)},{c!r}]" for a, c in postings])
+    text = _PERIOD_TEXT.get(period.year * 12 + period.month)
+    if text is None:
+        text = _PERIOD_TEXT[period.year * 12 + period.month] = str(period)  # digits only
+    end = "null" if reverses is None else q(reverses)
+    return (f'{{"entry_id":{q(entry_id)},"kind":{q(kind)},"memo":{q(memo)},"period":"{text}",'
+            f'"postings":[{lines}],"reverses":{end},"seq":{seq!r}}}')
+
+
+_PERIOD_TEXT: dict[int, str] = {}
+
+
+def entry_of_line(line: str) -> Entry:
+    """The entry an ``entries.jsonl`` line holds (raises ``ValueError``/``KeyError`` if it is
+    malformed)."""
+    d = json.loads(line)
+    return Entry(d["entry_id"], d["seq"], Period.parse(d["period"]), d["kind"], d["memo"],
+                 tuple([Posting(a, c) for a, c in d["postings"]]), d["reverses"])
 
 
 def group_by_seq(entries: Iterator[Entry]) -> Iterator[tuple[int, tuple[Entry, ...]]]:
@@ -222,6 +252,13 @@ def _entry(row: list[Any], postings: list[Posting], periods: dict[str, Period]) 
                  tuple(postings), row[5])
 
 
+def _seq_of(line: str) -> int:
+    seq = json.loads(line)["seq"]
+    if type(seq) is not int:
+        raise ValueError(f"{ENTRIES_FILE}: seq is not a whole number in {line[:200]!r}")
+    return seq
+
+
 class ExportSource:
     """An export directory written by ``caisse export journal DIR``."""
 
@@ -252,12 +289,20 @@ class ExportSource:
 
     def hashed_records(self) -> Iterator[tuple[dict[str, Any], bytes | None]]:
         path = self.directory / JOURNAL_FILE
-        decode = json.JSONDecoder().decode
+        decoder = json.JSONDecoder()
+        # ``scan_once`` is what ``decode`` runs, without its two Python-level wrappers; a line
+        # it does not take whole (leading space, trailing data) goes through ``decode``.
+        scan, decode = decoder.scan_once, decoder.decode  # type: ignore[attr-defined]
         with path.open(encoding="utf-8") as handle:
             for line in handle:
                 if line.isspace():
                     continue
-                record = decode(line)
+                try:
+                    record, end = scan(line, 0)
+                except StopIteration:
+                    end = -1
+                if end < 0 or (end != len(line) and line[end:].strip(" \t\n\r")):
+                    record = decode(line)
                 hashed = record.get("hash")
                 if not isinstance(hashed, str):
                     yield record, None
@@ -270,6 +315,34 @@ class ExportSource:
 
     def entries(self) -> Iterator[tuple[int, tuple[Entry, ...]]]:
         return group_by_seq(self._entries())
+
+    def entry_lines(self) -> Iterator[tuple[int, tuple[str, ...]]]:
+        """The lines of ``entries.jsonl`` (newline removed) grouped by seq, unparsed.
+
+        The verifier compares each line with ``entry_line`` of the replayed entry and parses
+        only a line that differs. A canonical line ends with its seq (``,"seq":N}``, keys
+        sorted), so the seq is read from there; any other line is parsed for it.
+        """
+        path = self.directory / ENTRIES_FILE
+        if not path.exists():
+            return
+        group: list[str] = []
+        current = -1
+        with path.open(encoding="utf-8") as handle:
+            for raw in handle:
+                if raw.isspace():
+                    continue
+                line = raw[:-1] if raw.endswith("\n") else raw
+                cut = line.rfind(',"seq":')
+                tail = line[cut + 7:-1] if cut > 0 and line.endswith("}") else ""
+                seq = int(tail) if tail.isdigit() and tail.isascii() else _seq_of(line)
+                if seq != current and group:
+                    yield current, tuple(group)
+                    group = []
+                current = seq
+                group.append(line)
+        if group:
+            yield current, tuple(group)
 
     def _entries(self) -> Iterator[Entry]:
         # Hot path (about one entry per record): text lines and the decoder itself skip

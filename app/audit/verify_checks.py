@@ -132,10 +132,8 @@ def _head(state: Replayed, expected: str | None) -> Disagreement | None:
 
 
 def _last_touch(state: Replayed, accounts: set[str]) -> int:
-    for entry in reversed(state.books.entries):
-        if any(posting.account in accounts for posting in entry.postings):
-            return entry.seq
-    return max(state.records, 1)
+    touched = [state.books.last_seq[a] for a in accounts if a in state.books.last_seq]
+    return max(touched) if touched else max(state.records, 1)
 
 
 def _balances(state: Replayed, stored: Mapping[str, int]) -> Disagreement | None:

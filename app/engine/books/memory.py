@@ -4,7 +4,16 @@ The verifier replays the journal into it (``commit(apply(books, command, seq))``
 use it as the reference model. ``commit`` trusts the effects (they come from ``apply``) and
 does no checking: invariants are checked separately (``invariants``), so the replay stays fast.
 Balances are kept per account and per chart code (``code_totals``) so the trial balance and
-the backing invariant cost O(number of codes), not O(accounts).
+the backing invariant cost O(number of codes), not O(accounts); ``last_seq`` is the seq of
+the last entry that touched each account.
+
+``MemoryBooks(keep_entries=False)`` (the verifier's streaming mode) does not keep the list of
+entries: the verifier compares each command's entries with storage, then drops them. It keeps
+what later commands read: every entry a reversal may take (``entry``), and for the kinds that
+can never be reversed (purchases, refunds: ``apply_reverse`` refuses them by their kind, the
+only field it reads of them) just their kind. ``entries`` then stays empty and
+``check_invariants`` skips "balances equal the sums of the entries' postings", which holds by
+construction (``balances`` IS that sum, accumulated by ``commit``).
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from app.engine.books.accounts import code_of
+from app.engine.books.apply_reverse import NOT_REVERSIBLE
 from app.engine.books.entries import Entry
 from app.engine.books.state import (
     AdoptRuleSet,
@@ -32,12 +42,16 @@ from app.engine.books.state import (
 )
 from app.engine.period import Period
 
+UNREVERSIBLE = frozenset(NOT_REVERSIBLE)
+
 
 class MemoryBooks:
     """In-memory books; one instance per replay or test."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_entries: bool = True) -> None:
+        self.keep_entries = keep_entries
         self.balances: dict[str, int] = {}
+        self.last_seq: dict[str, int] = {}
         self.code_totals: dict[str, int] = {}
         self.entries: list[Entry] = []
         self.entry_index: dict[str, Entry] = {}
@@ -46,11 +60,13 @@ class MemoryBooks:
         self.merchants: dict[str, MerchantState] = {}
         self.purchases: dict[str, PurchaseState] = {}
         self.months: dict[Period, MonthState] = {}
+        self.months_by_text: dict[str, MonthState] = {}  # the same, keyed by "YYYY-MM"
         self.credited_pairs: set[tuple[str, Period]] = set()
         self.reversals: dict[str, str] = {}
         self.rule_sets: list[AdoptRuleSet] = []
         self.erased: list[str] = []
         self._codes: dict[str, str] = {}
+        self._unreversible: dict[str, str] = {}  # streaming mode: entry id -> kind
 
     # -- BooksView -------------------------------------------------------------------------
 
@@ -75,7 +91,13 @@ class MemoryBooks:
         return self.purchases.get(purchase_id)
 
     def entry(self, entry_id: str) -> Entry | None:
-        return self.entry_index.get(entry_id)
+        entry = self.entry_index.get(entry_id)
+        if entry is None and entry_id in self._unreversible:
+            # Only the kind of an unreversible entry is ever read (the reversal is refused).
+            kind = self._unreversible[entry_id]
+            seq = int(entry_id.partition(".")[0])
+            return Entry(entry_id, seq, Period(1900, 1), kind, "", (), None)
+        return entry
 
     def credited(self, household_id: str, period: Period) -> bool:
         return (household_id, period) in self.credited_pairs
@@ -90,11 +112,20 @@ class MemoryBooks:
         balances = self.balances
         totals = self.code_totals
         codes = self._codes
+        last = self.last_seq
+        keep = self.keep_entries
         for entry in effects.entries:
-            self.entries.append(entry)
-            self.entry_index[entry.entry_id] = entry
+            if keep:
+                self.entries.append(entry)
+                self.entry_index[entry.entry_id] = entry
+            elif entry.kind in UNREVERSIBLE:
+                self._unreversible[entry.entry_id] = entry.kind
+            else:
+                self.entry_index[entry.entry_id] = entry
+            seq = entry.seq
             for account, amount in entry.postings:
                 balances[account] = balances.get(account, 0) + amount
+                last[account] = seq
                 code = codes.get(account)
                 if code is None:
                     code = codes[account] = code_of(account)
@@ -132,6 +163,7 @@ class MemoryBooks:
             self.merchants[change.state.merchant_id] = change.state
         elif isinstance(change, SetMonth):
             self.months[change.state.period] = change.state
+            self.months_by_text[str(change.state.period)] = change.state
         elif isinstance(change, MarkReversed):
             self.reversals[change.entry_id] = change.by_entry_id
         elif isinstance(change, AdoptRuleSet):

@@ -153,7 +153,7 @@ def _final_checks(
 
 
 def _last_touch(books: MemoryBooks, account: str) -> int:
-    for entry in reversed(books.entries):
-        if any(posting.account == account for posting in entry.postings):
-            return entry.seq
+    seq = books.last_seq.get(account)
+    if seq is not None:
+        return seq
     return max(len(books.entries) and books.entries[-1].seq, 1)

@@ -1,0 +1,184 @@
+"""``apply_fast(books, command, seq)``: ``apply`` specialised for ``MemoryBooks`` and the hot
+command kinds of a replay (``purchase``, ``record_payment``).
+
+Guarantee: ``apply_fast(books, c, s) == apply(books, c, s)`` for every state, command and
+seq, raising the same errors. The specialised handlers only take the plain accepted case
+(every field valid, every lookup found, enough credit) and read ``MemoryBooks``' dicts
+directly instead of going through ``BooksView``; anything else (a missing field, an unknown
+merchant, a closed month, too little credit...) returns ``None`` and the general handler of
+``core.apply`` decides, so refusals are named by exactly the same code.
+``tests/engine/test_books_fast.py`` checks the equality on random states and commands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+
+from app.engine.books.apply_purchase import credit_part_cents
+from app.engine.books.commands import _DATE_RE, _ID_RE, Command, period_of
+from app.engine.books.core import apply
+from app.engine.books.entries import Entry, Posting
+from app.engine.books.lots import oldest_first
+from app.engine.books.memory import MemoryBooks
+from app.engine.books.state import OPEN, Effects, LotChange, PurchaseState, SetPurchase
+from app.engine.period import Period
+
+_PURCHASE_KEYS = frozenset(
+    ("purchase_id", "household_id", "merchant_id", "category", "amount_cents", "on", "period")
+)
+_PAYMENT_KEYS = frozenset(("household_id", "amount_cents", "method", "reference", "received_on"))
+_METHODS = ("cash", "transfer", "direct_debit")
+_new = tuple.__new__
+
+# Day text -> (date, month, month text) and month text -> Period, for texts that passed the
+# same checks as ``commands.quick`` (so a cache hit means "valid"). Bounded: cleared when full.
+# The same month text gives the same Period object, so most comparisons are identities
+# (``Period``'s dataclass ``__eq__``/``__hash__`` are Python-level, hence slow).
+_DAYS: dict[str, tuple[date, Period, str]] = {}
+_PERIODS: dict[str, Period] = {}
+_CACHE_LIMIT = 65536
+
+
+def _day(text: Any) -> tuple[date, Period, str] | None:
+    hit = _DAYS.get(text) if type(text) is str else None
+    if hit is not None or type(text) is not str or not _DATE_RE.match(text):
+        return hit
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return None
+    month = f"{day.year:04d}-{day.month:02d}"
+    period = _period(month)
+    if period is None:
+        return None
+    if len(_DAYS) >= _CACHE_LIMIT:
+        _DAYS.clear()
+    hit = _DAYS[text] = (day, period, month)
+    return hit
+
+
+def _period(text: Any) -> Period | None:
+    if type(text) is not str:
+        return None
+    hit = _PERIODS.get(text)
+    if hit is None:
+        try:
+            hit = period_of(text)
+        except ValueError:
+            return None
+        if len(_PERIODS) >= _CACHE_LIMIT:
+            _PERIODS.clear()
+        _PERIODS[text] = hit
+    return hit
+
+
+def _open(books: MemoryBooks, month_text: str) -> bool:
+    month = books.months_by_text.get(month_text)
+    return month is None or month.status == OPEN
+
+
+def purchase(books: MemoryBooks, payload: Mapping[str, Any], seq: int) -> Effects | None:
+    """``apply_purchase.purchase`` when it accepts; ``None`` for anything else."""
+    if type(payload) is not dict or payload.keys() != _PURCHASE_KEYS:
+        return None
+    pid, hh, mid = payload["purchase_id"], payload["household_id"], payload["merchant_id"]
+    category, amount = payload["category"], payload["amount_cents"]
+    day, period = _day(payload["on"]), _period(payload["period"])
+    ident = _ID_RE.match
+    if (
+        day is None or (day[1] is not period and day[1] != period) or type(pid) is not str or not ident(pid)
+        or type(hh) is not str or not ident(hh) or type(mid) is not str or not ident(mid)
+        or type(category) is not str
+        or not category or type(amount) is not int or amount < 1 or pid in books.purchases
+    ):
+        return None
+    household, merchant = books.households.get(hh), books.merchants.get(mid)
+    if household is None or household.erased or merchant is None or period is None:
+        return None
+    on = day[0]
+    if on < merchant.valid_from or (merchant.valid_until is not None and on > merchant.valid_until):
+        return None
+    if merchant.suspended_from is not None and on >= merchant.suspended_from:
+        return None
+    rate = merchant.rate_text(category)
+    if rate is None or not _open(books, day[2]):
+        return None
+    credit = credit_part_cents(amount, rate)
+    held = books.open_lots.get(hh)
+    if credit <= 0 or not held:
+        return None
+    lots = oldest_first(held.values()) if len(held) > 1 else held.values()
+    changes: list[LotChange] = []
+    month = period.year * 12 + period.month
+    left = credit
+    available = 0
+    latest: Period | None = None  # ``lots.latest_expiry`` of the lots spent, inline
+    never = False
+    for lot in lots:
+        expires = lot.expires
+        if expires is not None and expires.year * 12 + expires.month < month:
+            continue
+        remaining = lot.remaining_cents
+        available += remaining
+        if left:
+            part = remaining if remaining < left else left
+            if part > 0:
+                changes.append(_new(LotChange, ("spend", lot.lot_id, hh, part, None, None)))
+                left -= part
+                if expires is None:
+                    never = True
+                elif latest is None or (expires.year, expires.month) > (latest.year,
+                                                                         latest.month):
+                    latest = expires
+    if left:
+        return None
+    entry_id = f"{seq}.0"
+    postings = (_new(Posting, ("419:" + hh, credit)), _new(Posting, ("401:" + mid, -credit)))
+    entry = _new(Entry, (entry_id, seq, period, "purchase", f"purchase {pid} {category}",
+                         postings, None))
+    state = _new(PurchaseState, (pid, hh, mid, category, period, amount, credit, 0,
+                                 None if never else latest, ()))
+    result = {"purchase_id": pid, "entry_id": entry_id, "amount_cents": amount,
+              "credit_cents": credit, "member_pays_cents": amount - credit,
+              "available_cents": available - credit}
+    return _new(Effects, ((entry,), tuple(changes), (_new(SetPurchase, (state,)),), result))
+
+
+def record_payment(books: MemoryBooks, payload: Mapping[str, Any], seq: int) -> Effects | None:
+    """``apply_money.record_payment`` when it accepts; ``None`` for anything else."""
+    if type(payload) is not dict or payload.keys() != _PAYMENT_KEYS:
+        return None
+    hh, amount, method = payload["household_id"], payload["amount_cents"], payload["method"]
+    reference, day = payload["reference"], _day(payload["received_on"])
+    if (
+        day is None or type(hh) is not str or not _ID_RE.match(hh)
+        or type(amount) is not int or amount < 1
+        or method not in _METHODS or type(reference) is not str or not reference
+        or hh not in books.households or not _open(books, day[2])
+    ):
+        return None
+    account = "530" if method == "cash" else "512"
+    due = "411:" + hh
+    entry_id = f"{seq}.0"
+    postings = (_new(Posting, (account, amount)), _new(Posting, (due, -amount)))
+    entry = _new(Entry, (entry_id, seq, day[1], "payment", f"{method} {reference}", postings,
+                         None))
+    result = {"entry_id": entry_id, "household_id": hh, "amount_cents": amount,
+              "due_cents": books.balances.get(due, 0) - amount}
+    return _new(Effects, ((entry,), (), (), result))
+
+
+FastHandler = Callable[[MemoryBooks, Mapping[str, Any], int], "Effects | None"]
+FAST: dict[str, FastHandler] = {"purchase": purchase, "record_payment": record_payment}
+
+
+def apply_fast(books: MemoryBooks, command: Command, seq: int) -> Effects:
+    """``apply(books, command, seq)``, faster for the hot kinds (same result, same errors)."""
+    handler = FAST.get(command.kind)
+    if handler is not None and type(seq) is int and seq >= 1:
+        effects = handler(books, command.payload, seq)
+        if effects is not None:
+            return effects
+    return apply(books, command, seq)
