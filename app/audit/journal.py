@@ -9,17 +9,19 @@ triggers refuse it).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
-from sqlmodel import Session, col
+from sqlalchemy import insert, select, text
+from sqlmodel import Session, SQLModel, col
 
 from app.db import tables as t
-from app.engine.books.journal import FORMAT, GENESIS_HASH, build_record
+from app.engine.books.journal import FORMAT, GENESIS_HASH
+from app.engine.canonical import canonical_bytes
 
 # Any constant works; it only has to be the same for every writer of the database.
 WRITER_LOCK_KEY = 0x6361_6973_7365  # "caisse"
@@ -64,37 +66,65 @@ def append(
     payload: Mapping[str, Any],
     request_hash: str,
     result: Mapping[str, Any],
-) -> dict[str, Any]:
-    """Insert the record (seq/prev_hash taken from ``head`` under the lock); returns it."""
-    record = build_record(
+    payload_text: str | None = None,
+) -> str:
+    """Insert the record (seq/prev_hash taken from ``head`` under the lock); returns its hash.
+
+    ``payload_text``: ``canonical_payload(payload)`` when the caller has it already."""
+    text_ = canonical_payload(payload) if payload_text is None else payload_text
+    digest = record_hash(
         seq=seq,
         prev_hash=prev_hash,
         recorded_at=recorded_at,
         actor=actor,
         kind=kind,
         idempotency_key=idempotency_key,
-        payload=payload,
+        payload_text=text_,
     )
-    session.add(
-        t.Journal(
-            seq=seq,
-            recorded_at=recorded_at,
-            actor=actor,
-            kind=kind,
-            idempotency_key=idempotency_key,
-            request_hash=request_hash,
-            payload=canonical_text(record["payload"]),
-            result=canonical_text(result),
-            prev_hash=prev_hash,
-            hash=record["hash"],
-        )
-    )
-    session.flush()
-    return record
+    row = {
+        "seq": seq,
+        "recorded_at": recorded_at,
+        "actor": actor,
+        "kind": kind,
+        "idempotency_key": idempotency_key,
+        "request_hash": request_hash,
+        "payload": text_,
+        "result": canonical_text(result),
+        "prev_hash": prev_hash,
+        "hash": digest,
+    }
+    # Core INSERT: the row is never read back through the ORM in this transaction.
+    session.execute(insert(SQLModel.metadata.tables["journal"]), [row])
+    return digest
 
 
 def canonical_text(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def canonical_payload(payload: Mapping[str, Any]) -> str:
+    """The payload's canonical text (floats and non-string keys refused), made once."""
+    return canonical_bytes(dict(payload)).decode("utf-8")
+
+
+def record_hash(
+    *,
+    seq: int,
+    prev_hash: str,
+    recorded_at: str,
+    actor: str,
+    kind: str,
+    idempotency_key: str,
+    payload_text: str,
+) -> str:
+    """``sha256(prev_hash || canonical record)`` with the payload's text spliced in; equal to
+    ``app.engine.books.journal.build_record(...)["hash"]`` (a test checks it)."""
+    before = canonical_text(
+        {"actor": actor, "format": FORMAT, "idempotency_key": idempotency_key, "kind": kind}
+    )
+    after = canonical_text({"prev_hash": prev_hash, "recorded_at": recorded_at, "seq": seq})
+    body = f'{before[:-1]},"payload":{payload_text},{after[1:]}'
+    return hashlib.sha256(prev_hash.encode("ascii") + body.encode("utf-8")).hexdigest()
 
 
 def by_key(session: Session, idempotency_key: str) -> t.Journal | None:

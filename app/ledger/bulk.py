@@ -3,21 +3,25 @@
 - ``bulk_insert``: SQLite gets one driver-level ``executemany``; PostgreSQL gets ``COPY``,
   which is one round trip instead of one per row. Either way the SQL layer's per-row
   parameter processing, which would cost more than the database itself, is skipped.
-- ``among(column, values)``: ``IN (...)`` on SQLite, ``= ANY(array)`` on PostgreSQL (one
-  parameter, so the statement text and its server-side plan do not change with the size).
+- ``among(column, values)``: ``IN (SELECT value FROM json_each(?))`` on SQLite, ``= ANY(array)``
+  on PostgreSQL: one parameter either way, so the statement text (and its compiled form, cached
+  by SQLAlchemy, and the server-side plan) does not change with the number of values. An
+  expanding ``IN (?, ?, ...)`` re-renders the statement for every call and costs more to build
+  than the database spends running it.
 - ``batches``: the slices in which such lists are sent.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, any_, bindparam
+from sqlalchemy import ColumnElement, Select, Text, any_, bindparam, func, literal_column, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
 
-SQLITE_BATCH = 500
+SQLITE_BATCH = 20_000
 POSTGRES_BATCH = 20_000
 
 
@@ -38,7 +42,10 @@ def among(session: Session, column: Any, values: Sequence[str]) -> ColumnElement
             bindparam(None, list(values), type_=ARRAY(Text))
         )
         return result
-    inside: ColumnElement[bool] = column.in_(values)
+    listed: Select[tuple[Any]] = select(literal_column("value")).select_from(
+        func.json_each(bindparam(None, json.dumps(list(values)), type_=Text))
+    )
+    inside: ColumnElement[bool] = column.in_(listed.scalar_subquery())
     return inside
 
 

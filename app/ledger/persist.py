@@ -9,7 +9,7 @@ remaining amount only goes down (``spend``/``expire``/``take``) and it closes at
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Table, select
@@ -27,11 +27,19 @@ def _table(name: str) -> Table:
 
 
 def persist_effects(
-    session: Session, seq: int, recorded_at: str, payload: Mapping[str, Any], effects: Effects
+    session: Session,
+    seq: int,
+    recorded_at: str,
+    payload: Mapping[str, Any],
+    effects: Effects,
+    stored: Collection[str] | None = None,
 ) -> dict[str, int]:
-    """Write everything; returns the balance delta per touched account."""
+    """Write everything; returns the balance delta per touched account.
+
+    ``stored``: which touched accounts already have a balance row, when the caller has just
+    read them in this transaction (saves reading them again)."""
     deltas = write_entries(session, effects.entries)
-    apply_deltas(session, deltas, seq)
+    apply_deltas(session, deltas, seq, stored)
     write_lots(session, effects.lot_changes, seq)
     write_registry(session, effects.registry, seq, recorded_at, payload)
     return deltas
@@ -43,9 +51,10 @@ def write_entries(session: Session, entries: Sequence[Entry]) -> dict[str, int]:
     deltas: dict[str, int] = defaultdict(int)
     entry_rows: list[tuple[Any, ...]] = []
     posting_rows: list[tuple[Any, ...]] = []
+    periods: dict[Any, str] = {}  # str(Period) per entry cost more than the row itself
     for position, entry in enumerate(entries):
         entry_id = entry.entry_id
-        period = str(entry.period)
+        period = periods.get(entry.period) or periods.setdefault(entry.period, str(entry.period))
         entry_rows.append(
             (entry_id, entry.seq, position, period, entry.kind, entry.memo, entry.reverses)
         )
@@ -61,16 +70,23 @@ ENTRY_COLUMNS = ("entry_id", "seq", "position", "period", "kind", "memo", "rever
 POSTING_COLUMNS = ("entry_id", "line", "seq", "account", "amount_cents")
 
 
-def apply_deltas(session: Session, deltas: Mapping[str, int], seq: int) -> None:
+def apply_deltas(
+    session: Session, deltas: Mapping[str, int], seq: int, stored: Collection[str] | None = None
+) -> None:
     """Move each stored balance by its delta (creating the row on first use)."""
     accounts = sorted(deltas)
     existing: set[str] = set()
-    for part in batches(session, accounts):
-        existing.update(
-            session.execute(
-                select(col(t.Balance.account)).where(among(session, col(t.Balance.account), part))
-            ).scalars()
-        )
+    if stored is not None:
+        existing.update(stored)
+    else:
+        for part in batches(session, accounts):
+            existing.update(
+                session.execute(
+                    select(col(t.Balance.account)).where(
+                        among(session, col(t.Balance.account), part)
+                    )
+                ).scalars()
+            )
     moved = [a for a in accounts if a in existing]
     if moved:
         _move_balances(session, moved, [deltas[a] for a in moved], seq)

@@ -57,15 +57,22 @@ class SqlBooksView:
             - set(self._households)
         )
         period = str(payload.get("period"))
+        connection = self.session.connection()
+        table = SQLModel.metadata.tables["household"]
+        periods: dict[str, Period] = {}  # a fund has few enrolment months: parse each once
         for part in batches(self.session, ids):
             self._households.update(dict.fromkeys(part))
-            table = SQLModel.metadata.tables["household"]
-            for row in self.session.execute(
+            for row in connection.execute(
                 select(*table.c).where(among(self.session, table.c.household_id, part))
             ):
-                self._households[row.household_id] = household_state(row)
+                start = periods.get(row.from_period) or periods.setdefault(
+                    row.from_period, Period.parse(row.from_period)
+                )
+                self._households[row.household_id] = HouseholdState(
+                    row.household_id, start, row.facts_commitment, row.erased
+                )
             self._credited.update({(h, period): False for h in part})
-            for household_id in self.session.execute(
+            for household_id in connection.execute(
                 select(col(t.MonthCredit.household_id)).where(
                     among(self.session, col(t.MonthCredit.household_id), part),
                     col(t.MonthCredit.period) == period,

@@ -12,6 +12,13 @@ In one transaction (a savepoint when the caller passes its own ``Session``):
 
 Actor and ``now`` come from the edge (the clock lives there). Nothing is written when
 anything fails.
+
+The payload is serialised once (``prepare``): the request hash, the stored payload and the
+record hash reuse that text. A caller that runs many commands in a row (the month run) may
+pass a ``Totals`` carrier: the fund totals after its previous command, tagged with the
+journal head that command left. When the head is still that one (same seq AND hash: no
+other command was recorded in between, by anyone), the invariant check moves those totals
+by the touched accounts instead of summing every balance; otherwise it sums them in full.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -32,13 +40,44 @@ from app.engine.books import errors as books_errors
 from app.engine.books.commands import Command
 from app.engine.books.core import apply
 from app.engine.problems import Problem
-from app.ledger.invariants import InvariantViolation, balances_of, check_command
+from app.ledger.invariants import InvariantViolation, check_command, read_before
 from app.ledger.persist import persist_effects
 from app.ledger.view import SqlBooksView
 from app.services import errors as svc
 
 Db = Engine | Session
 Side = Callable[[Session, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A command with its canonical payload text and request hash, computed once."""
+
+    command: Command
+    payload_text: str
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class KnownTotals:
+    """The fund totals of the state the journal head ``(seq, hash)`` stands for."""
+
+    seq: int
+    hash: str
+    totals: dict[str, int]
+
+
+@dataclass(slots=True)
+class Totals:
+    """Carries ``KnownTotals`` from one committed command to the caller's next one."""
+
+    known: KnownTotals | None = None
+
+    def at(self, top: journal.Head) -> dict[str, int] | None:
+        known = self.known
+        if known is None or known.seq != top.seq or known.hash != top.hash:
+            return None
+        return known.totals
 
 
 @contextmanager
@@ -52,16 +91,18 @@ def transaction(db: Db) -> Iterator[Session]:
         yield session
 
 
+def prepare(command: Command) -> Prepared:
+    """Serialise the payload once (floats refused) and hash the canonical request
+    ``{"kind": ..., "payload": ...}`` with that text spliced in (sorted keys: kind first)."""
+    payload_text = journal.canonical_payload(command.payload)
+    kind = json.dumps(command.kind, ensure_ascii=False)
+    body = f'{{"kind":{kind},"payload":{payload_text}}}'
+    return Prepared(command, payload_text, hashlib.sha256(body.encode("utf-8")).hexdigest())
+
+
 def request_hash(command: Command) -> str:
-    """sha256 of the canonical request. ``json.dumps`` with the canonical options gives the
-    canonical bytes (floats are refused when the record itself is built)."""
-    body = json.dumps(
-        {"kind": command.kind, "payload": command.payload},
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+    """sha256 of the canonical request (sorted-key compact JSON of kind and payload)."""
+    return prepare(command).digest
 
 
 def execute(
@@ -72,19 +113,30 @@ def execute(
     now: datetime,
     *,
     side: Side | None = None,
+    prepared: Prepared | None = None,
+    totals: Totals | None = None,
 ) -> dict[str, Any]:
-    """Record ``command`` once; return its result (the stored one on a replayed key)."""
+    """Record ``command`` once; return its result (the stored one on a replayed key).
+
+    ``prepared``: ``prepare(command)`` if the caller made it already; ``totals``: see the
+    module's docstring (updated only once the command is committed)."""
     if not idempotency_key or len(idempotency_key) > 200:
         raise svc.invalid("idempotency_key", "expected a key of 1 to 200 characters")
     if not actor or len(actor) > 200:
         raise svc.invalid("actor", "expected the acting token's name, 1 to 200 characters")
-    digest = request_hash(command)
+    if prepared is None or prepared.command is not command:
+        prepared = prepare(command)
+    written: list[KnownTotals] = []
     with transaction(db) as session:
         journal.lock_writer(session)
         stored = journal.by_key(session, idempotency_key)
         if stored is not None:
-            return _replayed(stored, digest, idempotency_key)
-        return _record(session, command, actor, idempotency_key, now, digest, side)
+            return _replayed(stored, prepared.digest, idempotency_key)
+        known = None if totals is None else totals.at(journal.head(session))
+        result = _record(session, prepared, actor, idempotency_key, now, side, known, written)
+    if totals is not None:
+        totals.known = written[0] if written else None
+    return result
 
 
 def _replayed(stored: Any, digest: str, key: str) -> dict[str, Any]:
@@ -99,13 +151,15 @@ def _replayed(stored: Any, digest: str, key: str) -> dict[str, Any]:
 
 def _record(
     session: Session,
-    command: Command,
+    prepared: Prepared,
     actor: str,
     key: str,
     now: datetime,
-    digest: str,
     side: Side | None,
+    known: dict[str, int] | None,
+    written: list[KnownTotals],
 ) -> dict[str, Any]:
+    command = prepared.command
     top = journal.head(session)
     seq = top.seq + 1
     try:
@@ -117,8 +171,8 @@ def _record(
     result = {**effects.result, "seq": seq}
     recorded_at = journal.timestamp(now)
     touched = sorted({p.account for e in effects.entries for p in e.postings})
-    before = balances_of(session, touched)
-    journal.append(
+    before = read_before(session, touched, known)
+    record_hash = journal.append(
         session,
         seq=seq,
         prev_hash=top.hash,
@@ -127,16 +181,19 @@ def _record(
         kind=command.kind,
         idempotency_key=key,
         payload=command.payload,
-        request_hash=digest,
+        request_hash=prepared.digest,
         result=result,
+        payload_text=prepared.payload_text,
     )
-    persist_effects(session, seq, recorded_at, command.payload, effects)
+    persist_effects(session, seq, recorded_at, command.payload, effects, before.stored)
     if side is not None:
         side(session, seq)
     session.flush()
     problems = check_command(session, seq, before)
     if problems:
         raise InvariantViolation(problems)
+    if before.totals_after is not None:
+        written.append(KnownTotals(seq, record_hash, before.totals_after))
     return result
 
 
