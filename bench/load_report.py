@@ -123,7 +123,9 @@ def summarise_profile(raw: Path, title: str) -> str:
     rows = [f"| {part} | {100 * n / total:.0f} % |" for part, n in shares.most_common()]
     return "\n".join(
         [
-            f"Where a PostgreSQL worker's CPU goes under purchase load (py-spy, {total} samples):",
+            f"Where the workers' samples go under purchase load only, {title} (py-spy, {total} "
+            "samples of the worker processes; a thread waiting for the writer lock in the "
+            "database driver counts as a sample):",
             "",
             "| part | share of samples |",
             "|---|---:|",
