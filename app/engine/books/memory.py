@@ -130,10 +130,24 @@ class MemoryBooks:
                 if code is None:
                     code = codes[account] = code_of(account)
                 totals[code] = totals.get(code, 0) + amount
+        open_lots = self.open_lots
         for change in effects.lot_changes:
-            self._lot(change)
+            # Inline for the hot case, a purchase spending from an open lot.
+            lots = open_lots.get(change.household_id) if change.kind == "spend" else None
+            lot = lots.get(change.lot_id) if lots else None
+            if lot is None or lots is None:
+                self._lot(change)
+                continue
+            remaining = lot.remaining_cents - change.amount_cents
+            if remaining:
+                lots[change.lot_id] = tuple.__new__(CreditLot, (*lot[:4], remaining))
+            else:
+                del lots[change.lot_id]
         for registry in effects.registry:
-            self._registry(registry)
+            if type(registry) is SetPurchase:
+                self.purchases[registry.state.purchase_id] = registry.state
+            else:
+                self._registry(registry)
 
     def _lot(self, change: LotChange) -> None:
         lots = self.open_lots.setdefault(change.household_id, {})
