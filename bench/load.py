@@ -24,15 +24,10 @@ workers with py-spy and reports where their time goes.
 from __future__ import annotations
 
 import argparse
-import os
 import platform
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +42,7 @@ from bench.load_seed import (
     reset_postgres_database,
     seed,
 )
+from bench.load_server import free_port, start_server, stop_server, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
@@ -87,108 +83,66 @@ class Outcome:
     postgres_cpu_seconds: float | None
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def wait_healthy(base: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"caisse serve exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{base}/v1/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError("caisse serve did not become healthy in time")
-
-
-def start_server(url: str, port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": url}
-    command = [
-        str(ROOT / ".venv" / "bin" / "caisse"),
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-    ]
-    with log.open("wb") as out:
-        # A session of its own, so stopping it stops its workers and nothing else.
-        return subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-
-def stop_server(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=5)
+def charges_for(workdir: Path, name: str, seeded: Seeded, run_tag: str) -> Path:
+    return load_wrk.charges_script(
+        workdir / f"{name}.lua",
+        seeded.households,
+        seeded.merchant_secrets,
+        run_tag,
+        seeded.today.isoformat(),
+        CONSENT_CODE,
+    )
 
 
 def run_config(
     config: Config, url: str, seeded: Seeded, seconds: int, workdir: Path, tag: str
 ) -> Outcome:
+    """Serve, warm up, then measure purchases (and reads alongside) for ``seconds``."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = start_server(url, port, config.workers, workdir / f"serve_{config.key}.log")
     try:
         wait_healthy(base, server)
-        on_day = seeded.today.isoformat()
-        warm = load_wrk.charges_script(
-            workdir / "warm.lua",
-            seeded.households,
-            seeded.merchant_secrets,
-            f"w{tag}{config.key}",
-            on_day,
-            CONSENT_CODE,
-        )
+        warm = charges_for(workdir, "warm", seeded, f"w{tag}{config.key}")
         load_wrk.finish(load_wrk.start(warm, base, CHARGE_CONNECTIONS, 2, 2))
-        charges = load_wrk.charges_script(
-            workdir / "charges.lua",
-            seeded.households,
-            seeded.merchant_secrets,
-            f"c{tag}{config.key}",
-            on_day,
-            CONSENT_CODE,
-        )
+        charges = charges_for(workdir, "charges", seeded, f"c{tag}{config.key}")
         reads = load_wrk.reads_script(
             workdir / "reads.lua", seeded.households, seeded.member_secrets
         )
-        server_before = load_report.tree_cpu(server.pid)
-        pg_before = load_report.postgres_cpu() if config.database == "postgresql" else None
-        machine_before = load_report.machine_jiffies()
-        charging = load_wrk.start(charges, base, config.connections, 2, seconds)
-        reading = (
-            load_wrk.start(reads, base, READ_CONNECTIONS, 1, seconds) if config.reads else None
+        outcome = measure(
+            config, base, server.pid, charges, reads if config.reads else None, seconds
         )
-        charged = load_wrk.finish(charging)
-        read = load_wrk.finish(reading) if reading is not None else load_wrk.NOTHING
-        machine = load_report.busy_share(machine_before, load_report.machine_jiffies())
-        server_cpu = load_report.tree_cpu(server.pid) - server_before
-        pg_cpu = None if pg_before is None else load_report.postgres_cpu() - pg_before
     finally:
         stop_server(server)
-    if any(k.startswith("5") for k in (*charged.counts, *read.counts)):
-        # A server error is a defect to report, not a figure: show the server's own words.
-        log = (workdir / f"serve_{config.key}.log").read_text(errors="replace")
-        errors = [line for line in log.splitlines() if "Error" in line or "error" in line]
-        print(f"{config.key}: server errors; last lines of its log:", file=sys.stderr)
-        print("\n".join(errors[-15:]), file=sys.stderr)
+    show_server_errors(outcome, workdir / f"serve_{config.key}.log")
+    return outcome
+
+
+def measure(
+    config: Config, base: str, server_pid: int, charges: Path, reads: Path | None, seconds: int
+) -> Outcome:
+    """Run both wrk processes at once; CPU of the server tree, PostgreSQL and the machine."""
+    server_before = load_report.tree_cpu(server_pid)
+    pg_before = load_report.postgres_cpu() if config.database == "postgresql" else None
+    machine_before = load_report.machine_jiffies()
+    charging = load_wrk.start(charges, base, config.connections, 2, seconds)
+    reading = None if reads is None else load_wrk.start(reads, base, READ_CONNECTIONS, 1, seconds)
+    charged = load_wrk.finish(charging)
+    read = load_wrk.NOTHING if reading is None else load_wrk.finish(reading)
+    machine = load_report.busy_share(machine_before, load_report.machine_jiffies())
+    server_cpu = load_report.tree_cpu(server_pid) - server_before
+    pg_cpu = None if pg_before is None else load_report.postgres_cpu() - pg_before
     return Outcome(config, charged, read, server_cpu, machine, pg_cpu)
+
+
+def show_server_errors(outcome: Outcome, log_path: Path) -> None:
+    """A server error is a defect to report, not a figure: show the server's own words."""
+    if not any(k.startswith("5") for k in (*outcome.charges.counts, *outcome.reads.counts)):
+        return
+    log = log_path.read_text(errors="replace")
+    errors = [line for line in log.splitlines() if "Error" in line or "error" in line]
+    print(f"{outcome.config.key}: server errors; last lines of its log:", file=sys.stderr)
+    print("\n".join(errors[-15:]), file=sys.stderr)
 
 
 def profile_worker(
@@ -201,14 +155,7 @@ def profile_worker(
     raw = workdir / f"profile_{config.key}.txt"
     try:
         wait_healthy(base, server)
-        script = load_wrk.charges_script(
-            workdir / "profile.lua",
-            seeded.households,
-            seeded.merchant_secrets,
-            f"p{tag}{config.key}",
-            seeded.today.isoformat(),
-            CONSENT_CODE,
-        )
+        script = charges_for(workdir, "profile", seeded, f"p{tag}{config.key}")
         spy = subprocess.Popen(
             [
                 str(ROOT / ".venv" / "bin" / "py-spy"),
@@ -246,6 +193,15 @@ def database_for(config: Config, workdir: Path) -> str:
     return f"{PG_SERVER}/{PG_DATABASE}"
 
 
+def prepare(config: Config, url: str, members: int) -> tuple[Seeded, Costs]:
+    """A fresh database for ``config``, seeded, and the in-process costs measured on it."""
+    if config.database == "postgresql":
+        reset_postgres_database(PG_ADMIN, PG_DATABASE)
+    seeded = seed(url, members)
+    print(f"seeded {config.database} in {seeded.seconds:.1f} s", file=sys.stderr)
+    return seeded, measure_costs(url, seeded)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seconds", type=int, default=20)
@@ -266,13 +222,8 @@ def main(argv: list[str] | None = None) -> int:
             for config in wanted:
                 url = database_for(config, workdir)
                 if config.database not in seeds:
-                    if config.database == "postgresql":
-                        reset_postgres_database(PG_ADMIN, PG_DATABASE)
-                    seeds[config.database] = seed(url, args.members)
-                    costs[config.database] = measure_costs(url, seeds[config.database])
-                    print(
-                        f"seeded {config.database} in {seeds[config.database].seconds:.1f} s",
-                        file=sys.stderr,
+                    seeds[config.database], costs[config.database] = prepare(
+                        config, url, args.members
                     )
                 if config.cheap_consent:
                     cheapen_consent_codes(url)

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
 from app.db.migrate import upgrade_to_head
@@ -108,19 +109,24 @@ def seed(url: str, members: int) -> Seeded:
             db, "ville", "subsidy", CREDIT_CENTS * members, "SUB-LOAD", today, **w()
         )
         months.run_month(db, period, **w())
-        with unit_of_work(db) as session:
-            member_secrets = tuple(
-                tokens.create_token(session, role="member", household_id=h).secret for h in ids
-            )
-            merchant_secrets = tuple(
-                tokens.create_token(session, role="merchant", merchant_id=m).secret
-                for m in MERCHANTS
-            )
+        member_secrets, merchant_secrets = _tokens(db, ids)
     finally:
         db.dispose()
     return Seeded(
         period, today, ids, member_secrets, merchant_secrets, time.perf_counter() - started
     )
+
+
+def _tokens(db: Engine, ids: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """One member token per household, one merchant token per merchant (secrets)."""
+    with unit_of_work(db) as session:
+        members = tuple(
+            tokens.create_token(session, role="member", household_id=h).secret for h in ids
+        )
+        shops = tuple(
+            tokens.create_token(session, role="merchant", merchant_id=m).secret for m in MERCHANTS
+        )
+    return members, shops
 
 
 def cheapen_consent_codes(url: str, iterations: int = 1) -> None:
