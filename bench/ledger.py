@@ -1,6 +1,10 @@
 """Ledger benchmarks (issue 3): the month run, and verifying a year against bean-check.
 
-``python -m bench.ledger [--households 100000] [--year-households 10000] [--months 12]``
+``python -m bench.ledger [--households 100000] [--year-households 10000] [--months 12]
+[--skip-pg] [--skip-month] [--skip-year] [--year-dir DIR]``
+
+``--year-dir DIR`` keeps the year's export (and its beancount file) in ``DIR`` and reuses an
+export already there, so the year (about 4 minutes to generate) is built once.
 
 (a) Month run: ``N`` households enrolled in bulk (``bench.ledger_fund``), then
     ``app.services.months.run_month`` (assess + post + journal, chunks of 1 000) on SQLite
