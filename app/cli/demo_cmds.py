@@ -108,7 +108,6 @@ def serve_command(fund: DemoFund) -> str:
 def as_text(fund: DemoFund) -> str:
     s = fund.stats
     member = fund.token("member")
-    merchant = fund.token("merchant")
     lines = [
         f"Demo fund ready in {fund.seconds:.0f} s: {fund.database_url}",
         f"  rules CALIEN 2027, {fund.households} households, {len(fund.merchants)} merchants, "
@@ -135,6 +134,16 @@ def as_text(fund: DemoFund) -> str:
         f"  then open {BASE}/docs",
         "",
         "Try:",
+        *tries(fund),
+    ]
+    return "\n".join(lines)
+
+
+def tries(fund: DemoFund) -> list[str]:
+    """Requests to try: the member's balance and statement, a charge, the verifier."""
+    member = fund.token("member")
+    merchant = fund.token("merchant")
+    return [
         f"  curl -s -H 'Authorization: Bearer {member.secret}' \\",
         f"       {BASE}/v1/members/{member.subject_id}/balance",
         f"  curl -s -H 'Authorization: Bearer {member.secret}' \\",
@@ -148,4 +157,3 @@ def as_text(fund: DemoFund) -> str:
         f"  curl -s -H 'Authorization: Bearer {fund.token('auditor').secret}' "
         f"{BASE}/v1/audit/verify",
     ]
-    return "\n".join(lines)
