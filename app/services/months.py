@@ -20,27 +20,25 @@ recorded in between (then the check sums in full again).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlmodel import Session, SQLModel, col
+from sqlmodel import Session, col
 
 from app.db import tables as t
 from app.engine import RuleSet
 from app.engine.assess import Assessment, Status
 from app.engine.books.commands import Command
-from app.engine.facts import HouseholdFacts, Person
 from app.engine.fund import FundMonth, assess_fund
 from app.engine.period import Period
 from app.engine.problems import Problem
 from app.ledger.invariants import fund_totals
 from app.services import errors as svc
 from app.services.execute import Db, Totals, execute, prepare, run_in
-from app.services.households import engine_facts
+from app.services.months_load import facts_for_run, heap_frozen
 from app.services.rulesets import rule_set_in_force
 
 CHUNK_SIZE = 1000
@@ -90,49 +88,6 @@ def _posted(session: Session, period: Period) -> int:
         )
     )
     return int(session.execute(query).scalar_one())
-
-
-def facts_for_run(session: Session, period: Period) -> list[tuple[HouseholdFacts, str]]:
-    """``households.facts_in_force(session, period)`` for the whole fund, the same values
-    (a test compares them), read with one plain query and each distinct ``persons`` or
-    ``attributes`` text parsed once: households share a few compositions, and parsing
-    100k of them row by row cost a fifth of the run."""
-    facts = SQLModel.metadata.tables["household_facts"]
-    query = (
-        select(*facts.c)
-        .join(t.Household, col(t.Household.household_id) == facts.c.household_id)
-        .where(col(t.Household.erased) == False, facts.c.from_period <= str(period))  # noqa: E712
-        .order_by(facts.c.household_id, facts.c.from_period, facts.c.seq)
-    )
-    latest: dict[str, Any] = {}
-    for row in session.connection().execute(query):
-        latest[row.household_id] = row
-    persons: dict[str, tuple[Person, ...]] = {}
-    attributes: dict[str, dict[str, str]] = {}
-    out = []
-    for household_id in sorted(latest):
-        row = latest[household_id]
-        if row.persons not in persons:
-            persons[row.persons] = engine_facts(row).persons
-        if row.attributes not in attributes:
-            attributes[row.attributes] = json.loads(row.attributes)
-        fact = HouseholdFacts(
-            household_id=household_id,
-            persons=persons[row.persons],
-            income_cents=row.income_cents,
-            chosen_contribution_cents=row.chosen_contribution_cents,
-            engagement_minutes=row.engagement_minutes,
-            attributes=dict(attributes[row.attributes]),
-            active_from=_day(row.active_from),
-            active_until=_day(row.active_until),
-            priority_tier=row.priority_tier,
-        )
-        out.append((fact, row.commitment))
-    return out
-
-
-def _day(value: str | None) -> date | None:
-    return None if value is None else date.fromisoformat(value)
 
 
 def plan_month(session: Session, period: Period) -> MonthPlan:
@@ -255,17 +210,21 @@ def run_month(
     chunk_size: int = CHUNK_SIZE,
 ) -> dict[str, Any]:
     """Credit every household not yet credited for ``period``, chunk by chunk."""
-    plan: MonthPlan = run_in(db, lambda s: plan_month(s, _parse(period)))
+    with heap_frozen():
+        plan: MonthPlan = run_in(db, lambda s: plan_month(s, _parse(period)))
     seqs: list[int] = []
     credited = 0
     totals = Totals()
-    for index, households in enumerate(_chunks(plan, chunk_size)):
-        prepared = prepare(Command("run_month", _payload(plan, index, households)))
-        # Content-addressed chunk keys: a retry of the same chunk replays its stored result.
-        key = f"{idempotency_key}:{prepared.digest[:24]}"
-        result = execute(db, prepared.command, actor, key, now, prepared=prepared, totals=totals)
-        seqs.append(int(result["seq"]))
-        credited += int(result["credited"])
+    with heap_frozen():  # the plan, now built, stays out of the collector's way
+        for index, households in enumerate(_chunks(plan, chunk_size)):
+            prepared = prepare(Command("run_month", _payload(plan, index, households)))
+            # Content-addressed chunk keys: a retry of the same chunk replays its stored result.
+            key = f"{idempotency_key}:{prepared.digest[:24]}"
+            result = execute(
+                db, prepared.command, actor, key, now, prepared=prepared, totals=totals
+            )
+            seqs.append(int(result["seq"]))
+            credited += int(result["credited"])
     return _summary(plan) | {
         "chunks": len(seqs),
         "seqs": seqs,
