@@ -1,7 +1,9 @@
 """API load test: purchases per second and latency of ``caisse serve`` on 127.0.0.1.
 
-``python -m bench.load [--seconds 20] [--members 400] [--only pg1,pg2,sqlite] [--write]
-[--profile]`` runs, for each configuration (PostgreSQL with 1 and 2 workers, SQLite with 1):
+``python -m bench.load [--seconds 20] [--members 400] [--only KEYS] [--write] [--profile]``
+runs, for each configuration (``CONFIGS``: PostgreSQL with 1 and 2 workers, SQLite with 1;
+then, to see where the time goes, PostgreSQL 2 workers with purchases only at 16 and at 2
+connections, and a what-if with consent codes hashed in 1 PBKDF2 round):
 
 1. seeds a fund through the services (bench/load_seed.py): a PostgreSQL database of its own
    (``caisse_bench_api_load``) on the server of the ``test`` database, 127.0.0.1:5432,
@@ -11,7 +13,8 @@
    ``/v1/health``;
 3. warms up for 2 s, then drives purchases (``POST /v1/merchant/charges`` with a consent code
    and an ``Idempotency-Key``) and member balance reads at the same time, with two ``wrk``
-   processes (bench/load_wrk.py), for a fixed duration;
+   processes (bench/load_wrk.py), for a fixed duration; it also measures the in-process
+   cost of a consent check and of a purchase command (bench/load_costs.py);
 4. measures the CPU time of the server processes, of wrk and of the whole machine over that
    window, then stops the server.
 
