@@ -49,7 +49,8 @@ def _state(months: int, spends: list[tuple[int, int]]) -> Driver:
     for n, (who, amount) in enumerate(spends):
         d.do("purchase", buy(f"p{n}", HOUSEHOLDS[who % 3], "m1", amount,
                              on=f"2026-{months:02d}-0{1 + n % 9}"))
-    d.do("refund", refund("r0", "p0", 1, on=f"2026-{months:02d}-12")) if spends else None
+    if spends:  # booked in January: a lot of an earlier month opened after later ones
+        d.do("refund", refund("r0", "p0", 1, on="2026-01-12"))
     d.do("erase_member", {"household_id": "hh_erased"})
     if months >= 2:
         d.do("close_month", {"period": "2026-01"})
@@ -130,13 +131,14 @@ def test_the_fast_path_gives_exactly_the_general_effects_or_refusal(
 
 
 def test_the_fast_path_spends_several_lots_oldest_first_like_the_general_one() -> None:
-    # hh_a in March: 500 left of February's lot, March's 3000, and a 1-cent refund lot.
+    # hh_a in March: 500 left of February's lot, March's 3000, and a 1-cent refund lot of
+    # January (opened last, spent first).
     books = _state(3, [(0, 2500)]).books
     command = Command("purchase", buy("p_big", "hh_a", "m1", 3400, on="2026-03-20"))
     effects = apply_fast(books, command, 99)
     assert effects == apply(books, command, 99)
-    assert [(c.kind, c.amount_cents) for c in effects.lot_changes] == [("spend", 500),
-                                                                        ("spend", 2900)]
+    assert [(c.kind, c.amount_cents) for c in effects.lot_changes] == [
+        ("spend", 1), ("spend", 500), ("spend", 2899)]
     assert effects.result["available_cents"] == 101  # 500 + 3000 + 1 - 3400
 
 

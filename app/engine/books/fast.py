@@ -22,7 +22,7 @@ from app.engine.books.core import apply
 from app.engine.books.entries import Entry, Posting
 from app.engine.books.lots import oldest_first
 from app.engine.books.memory import MemoryBooks
-from app.engine.books.state import OPEN, Effects, LotChange, PurchaseState, SetPurchase
+from app.engine.books.state import OPEN, CreditLot, Effects, LotChange, PurchaseState, SetPurchase
 from app.engine.period import Period
 
 _PURCHASE_KEYS = frozenset(
@@ -79,6 +79,18 @@ def _open(books: MemoryBooks, month_text: str) -> bool:
     return month is None or month.status == OPEN
 
 
+def _months_increase(lots: list[CreditLot]) -> bool:
+    """Lots whose months strictly increase are already in ``oldest_first`` order (it sorts by
+    month first, and stably): the usual case, lots being opened month after month."""
+    previous = -1
+    for lot in lots:
+        month = lot.period.year * 12 + lot.period.month
+        if month <= previous:
+            return False
+        previous = month
+    return True
+
+
 def purchase(books: MemoryBooks, payload: Mapping[str, Any], seq: int) -> Effects | None:
     """``apply_purchase.purchase`` when it accepts; ``None`` for anything else."""
     if type(payload) is not dict or payload.keys() != _PURCHASE_KEYS:
@@ -109,7 +121,9 @@ def purchase(books: MemoryBooks, payload: Mapping[str, Any], seq: int) -> Effect
     held = books.open_lots.get(hh)
     if credit <= 0 or not held:
         return None
-    lots = oldest_first(held.values()) if len(held) > 1 else held.values()
+    lots = list(held.values())
+    if len(lots) > 1 and not _months_increase(lots):
+        lots = oldest_first(lots)
     changes: list[LotChange] = []
     month = period.year * 12 + period.month
     left = credit
