@@ -41,7 +41,9 @@ from app.services.execute import Db, Totals, execute, prepare, run_in
 from app.services.months_load import facts_for_run, heap_frozen
 from app.services.rulesets import rule_set_in_force
 
-CHUNK_SIZE = 1000
+# 5 000 households a chunk: at 100k households, 14.3 s of CPU against 16.3 s for chunks of
+# 1 000 (fewer transactions, commits and per-chunk queries), for 12 MiB more at the peak.
+CHUNK_SIZE = 5000
 
 
 @dataclass(frozen=True, slots=True)
