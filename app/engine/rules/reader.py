@@ -6,14 +6,16 @@ returns ``None``, and the caller raises ``RuleSetInvalid`` once with the full li
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
 from app.engine.money import Rounding, RoundingMode, parse_rate
 from app.engine.problems import Problem, join_path
 
 _MISSING = object()
+# What a typed accessor reads: each is ordered, so the same bound checks serve them all.
+_T = TypeVar("_T", int, Fraction, str)
 
 
 class Reader:
@@ -68,20 +70,7 @@ class Reader:
         default: int | None = None,
     ) -> int | None:
         """A whole number of cents (e.g. 1250 for 12,50 €)."""
-        value = self.get(doc, key, path, required)
-        if value is _MISSING:
-            return default
-        where = join_path(path, key)
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.add(
-                where,
-                f"expected a whole number of cents (e.g. 1250 for 12,50 €), got {_show(value)}",
-            )
-            return None
-        if minimum is not None and value < minimum:
-            self.add(where, f"expected at least {minimum}, got {value}")
-            return None
-        return value
+        return self._field(doc, key, path, required, default, _whole_cents, minimum, None)
 
     def integer(
         self,
@@ -94,20 +83,7 @@ class Reader:
         maximum: int | None = None,
         default: int | None = None,
     ) -> int | None:
-        value = self.get(doc, key, path, required)
-        if value is _MISSING:
-            return default
-        where = join_path(path, key)
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.add(where, f"expected a whole number, got {_show(value)}")
-            return None
-        if minimum is not None and value < minimum:
-            self.add(where, f"expected at least {minimum}, got {value}")
-            return None
-        if maximum is not None and value > maximum:
-            self.add(where, f"expected at most {maximum}, got {value}")
-            return None
-        return value
+        return self._field(doc, key, path, required, default, _whole, minimum, maximum)
 
     def rate(
         self,
@@ -121,22 +97,7 @@ class Reader:
         default: Fraction | None = None,
     ) -> Fraction | None:
         """An exact rate written as a decimal string ("0.025" for 2.5 %)."""
-        value = self.get(doc, key, path, required)
-        if value is _MISSING:
-            return default
-        where = join_path(path, key)
-        try:
-            rate = parse_rate(value)
-        except ValueError as error:
-            self.add(where, str(error))
-            return None
-        if minimum is not None and rate < minimum:
-            self.add(where, f"expected at least {minimum}, got {value}")
-            return None
-        if maximum is not None and rate > maximum:
-            self.add(where, f"expected at most {maximum}, got {value}")
-            return None
-        return rate
+        return self._field(doc, key, path, required, default, parse_rate, minimum, maximum)
 
     def text(
         self,
@@ -148,17 +109,13 @@ class Reader:
         choices: Sequence[str] | None = None,
         default: str | None = None,
     ) -> str | None:
-        value = self.get(doc, key, path, required)
-        if value is _MISSING:
-            return default
-        where = join_path(path, key)
-        if not isinstance(value, str) or not value.strip():
-            self.add(where, f"expected a non-empty text, got {_show(value)}")
-            return None
-        if choices is not None and value not in choices:
-            self.add(where, f"expected one of {', '.join(choices)}; got {value!r}")
-            return None
-        return value
+        def convert(value: Any) -> str:
+            text = _non_empty_text(value)
+            if choices is not None and text not in choices:
+                raise ValueError(f"expected one of {', '.join(choices)}; got {text!r}")
+            return text
+
+        return self._field(doc, key, path, required, default, convert, None, None)
 
     def boolean(self, doc: Mapping[str, Any], key: str, path: str, *, default: bool) -> bool:
         value = self.get(doc, key, path, False)
@@ -183,6 +140,58 @@ class Reader:
         modes = [m.value for m in RoundingMode]
         mode = self.text(spec, "mode", where, required=False, choices=modes, default="half_up")
         return Rounding(unit or 1, RoundingMode(mode or "half_up"))
+
+    def _field(
+        self,
+        doc: Mapping[str, Any],
+        key: str,
+        path: str,
+        required: bool,
+        default: _T | None,
+        convert: Callable[[Any], _T],
+        minimum: _T | None,
+        maximum: _T | None,
+    ) -> _T | None:
+        """The shape every typed accessor shares: absent -> ``default`` (a problem if required);
+        present -> ``convert`` it (its ``ValueError`` is the problem), then check the bounds.
+        A wrong value is reported once, at ``path.key``, and read as ``None``."""
+        value = self.get(doc, key, path, required)
+        if value is _MISSING:
+            return default
+        where = join_path(path, key)
+        try:
+            parsed = convert(value)
+        except ValueError as error:
+            self.add(where, str(error))
+            return None
+        # Bounds quote the value as written (a rate's decimal string, not its Fraction).
+        if minimum is not None and parsed < minimum:
+            self.add(where, f"expected at least {minimum}, got {value}")
+            return None
+        if maximum is not None and parsed > maximum:
+            self.add(where, f"expected at most {maximum}, got {value}")
+            return None
+        return parsed
+
+
+def _whole(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected a whole number, got {_show(value)}")
+    return value
+
+
+def _whole_cents(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(
+            f"expected a whole number of cents (e.g. 1250 for 12,50 €), got {_show(value)}"
+        )
+    return value
+
+
+def _non_empty_text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected a non-empty text, got {_show(value)}")
+    return value
 
 
 def _show(value: Any) -> str:
