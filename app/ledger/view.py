@@ -157,6 +157,16 @@ class SqlBooksView:
         ).first()
         return None if row is None else str(row[0])
 
+    def adopted(self, rule_set_id: str, version: int) -> str | None:
+        row = self.session.execute(
+            select(col(t.RuleSet.content_hash)).where(
+                col(t.RuleSet.rule_set_id) == rule_set_id,
+                col(t.RuleSet.version) == version,
+                col(t.RuleSet.status) == "adopted",
+            )
+        ).first()
+        return None if row is None else str(row[0])
+
 
 def household_state(row: Any) -> HouseholdState:
     """From a ``household`` row (ORM object or plain row)."""

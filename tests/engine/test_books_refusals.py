@@ -7,15 +7,20 @@ from typing import Any
 import pytest
 
 from app.engine.books import (
+    AlreadyAdopted,
     BooksError,
     Command,
     Conflict,
     InsufficientCredit,
     InvalidCommand,
     MemoryBooks,
+    MerchantUnavailable,
+    MonthNotClosed,
+    MonthNotOpen,
     NotFound,
     apply,
 )
+from app.engine.canonical import content_hash
 from app.engine.problems import EngineError
 from tests.engine.test_books_support import (
     EXPIRE_2,
@@ -171,9 +176,9 @@ def test_a_later_chunk_must_carry_the_same_unspent_policy() -> None:
 def test_closed_and_sealed_months_take_no_entry() -> None:
     d = ready()
     d.do("close_month", {"period": "2026-01"})
-    assert refused(d, "purchase", buy("p1", "hh_a", "m1", 100), Conflict) == ["period"]
-    assert refused(d, "record_payment", payment("hh_a", 100), Conflict) == ["received_on"]
-    assert refused(d, "close_month", {"period": "2026-01"}, Conflict) == ["period"]
+    assert refused(d, "purchase", buy("p1", "hh_a", "m1", 100), MonthNotOpen) == ["period"]
+    assert refused(d, "record_payment", payment("hh_a", 100), MonthNotOpen) == ["received_on"]
+    assert refused(d, "close_month", {"period": "2026-01"}, MonthNotOpen) == ["period"]
     seal = {
         "period": "2026-01",
         "journal_size": d.next_seq - 1,
@@ -183,7 +188,10 @@ def test_closed_and_sealed_months_take_no_entry() -> None:
         "run_fingerprint": "f",
     }
     d.do("seal_month", seal)
-    assert refused(d, "run_month", run("2026-01", []), Conflict) == ["period"]
+    assert refused(d, "run_month", run("2026-01", []), MonthNotOpen) == ["period"]
+    assert refused(d, "seal_month", {**seal, "journal_size": d.next_seq - 1}, MonthNotOpen) == [
+        "period"
+    ]
 
 
 def test_only_a_closed_month_is_sealed_and_the_size_must_match() -> None:
@@ -196,7 +204,8 @@ def test_only_a_closed_month_is_sealed_and_the_size_must_match() -> None:
         "engine_version": "1",
         "run_fingerprint": "f",
     }
-    assert refused(d, "seal_month", seal, Conflict) == ["period"]
+    # An open month is not "closed": its own refusal, which the service maps to a plain 409.
+    assert refused(d, "seal_month", seal, MonthNotClosed) == ["period"]
     d.do("close_month", {"period": "2026-01"})
     assert refused(d, "seal_month", {**seal, "journal_size": 1}, InvalidCommand) == ["journal_size"]
 
@@ -207,11 +216,12 @@ def test_merchant_must_be_approved_for_the_day_and_the_category() -> None:
         "category"
     ]
     d.do("run_month", run("2026-07", [line("hh_a", 0, 5000)], EXPIRE_2))
-    assert refused(d, "purchase", buy("p1", "hh_a", "m1", 100, on="2026-07-01"), Conflict) == ["on"]
+    assert refused(
+        d, "purchase", buy("p1", "hh_a", "m1", 100, on="2026-07-01"), MerchantUnavailable
+    ) == ["on"]
     d.do("suspend_merchant", {"merchant_id": "m1", "reason": "audit", "from_on": "2026-01-15"})
-    assert refused(d, "purchase", buy("p1", "hh_a", "m1", 100, on="2026-01-15"), Conflict) == [
-        "merchant_id"
-    ]
+    suspended = buy("p1", "hh_a", "m1", 100, on="2026-01-15")
+    assert refused(d, "purchase", suspended, MerchantUnavailable) == ["merchant_id"]
     d.do("purchase", buy("p1", "hh_a", "m1", 100, on="2026-01-14"))
 
 
@@ -293,6 +303,24 @@ def test_enrolment_is_once_and_adoption_needs_the_right_hash() -> None:
         "document": {"a": 1},
     }
     assert refused(d, "adopt_rule_set", adopt, InvalidCommand) == ["content_hash"]
+
+
+def test_an_adopted_version_is_not_adopted_again() -> None:
+    d = ready()
+    document = {"a": 1}
+    adopt = {
+        "rule_set_id": "r",
+        "version": 1,
+        "content_hash": content_hash(document),
+        "effective_from": "2026-01",
+        "decision": "CA 1",
+        "document": document,
+    }
+    d.do("adopt_rule_set", adopt)
+    again = {**adopt, "decision": "CA 2", "effective_from": "2026-02"}
+    assert refused(d, "adopt_rule_set", again, AlreadyAdopted) == ["version"]
+    # Another version of the same rule set is still adoptable.
+    d.do("adopt_rule_set", {**again, "version": 2})
 
 
 @pytest.mark.parametrize(

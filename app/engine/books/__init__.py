@@ -10,10 +10,14 @@ from app.engine.books.commands import KINDS, Command
 from app.engine.books.core import apply
 from app.engine.books.entries import Entry, Posting
 from app.engine.books.errors import (
+    AlreadyAdopted,
     BooksError,
     Conflict,
     InsufficientCredit,
     InvalidCommand,
+    MerchantUnavailable,
+    MonthNotClosed,
+    MonthNotOpen,
     NotFound,
     UnbalancedEntry,
 )
@@ -32,6 +36,7 @@ from app.engine.books.state import (
 
 __all__ = [
     "KINDS",
+    "AlreadyAdopted",
     "BooksError",
     "BooksView",
     "Command",
@@ -45,6 +50,9 @@ __all__ = [
     "LotChange",
     "MemoryBooks",
     "MerchantState",
+    "MerchantUnavailable",
+    "MonthNotClosed",
+    "MonthNotOpen",
     "MonthState",
     "NotFound",
     "Posting",

@@ -17,7 +17,14 @@ from typing import Any, NamedTuple
 from app.engine.books import accounts as acc
 from app.engine.books.commands import CENTS, DAY, ID, PERIOD, TEXT, Fields, period_of_date, quick
 from app.engine.books.entries import EntryBuilder
-from app.engine.books.errors import Conflict, InsufficientCredit, InvalidCommand, NotFound, problem
+from app.engine.books.errors import (
+    Conflict,
+    InsufficientCredit,
+    InvalidCommand,
+    MerchantUnavailable,
+    NotFound,
+    problem,
+)
 from app.engine.books.guards import active_household, known_merchant, open_month
 from app.engine.books.lots import latest_expiry, oldest_first, take_oldest
 from app.engine.books.state import (
@@ -48,9 +55,11 @@ def credit_part_cents(amount_cents: int, rate_text: str) -> int:
 def _check_merchant(merchant: MerchantState, on: date, category: str) -> str:
     """The category's rate, if the merchant may be paid for it on that day."""
     if on < merchant.valid_from or (merchant.valid_until is not None and on > merchant.valid_until):
-        raise Conflict(problem("on", f"merchant {merchant.merchant_id!r} is not approved on {on}"))
+        raise MerchantUnavailable(
+            problem("on", f"merchant {merchant.merchant_id!r} is not approved on {on}")
+        )
     if merchant.suspended_from is not None and on >= merchant.suspended_from:
-        raise Conflict(
+        raise MerchantUnavailable(
             problem(
                 "merchant_id",
                 f"merchant {merchant.merchant_id!r} is suspended since {merchant.suspended_from}",

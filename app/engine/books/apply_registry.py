@@ -8,7 +8,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.engine.books.commands import Fields
-from app.engine.books.errors import Conflict, InvalidCommand, NotFound, problem
+from app.engine.books.errors import (
+    AlreadyAdopted,
+    Conflict,
+    InvalidCommand,
+    MonthNotClosed,
+    MonthNotOpen,
+    NotFound,
+    problem,
+)
 from app.engine.books.guards import known_household, known_merchant
 from app.engine.books.state import (
     CLOSED,
@@ -78,6 +86,11 @@ def adopt_rule_set(view: BooksView, payload: Mapping[str, Any], seq: int) -> Eff
         raise InvalidCommand(
             problem("content_hash", f"document hashes to {actual}, not {declared}")
         )
+    already = view.adopted(rule_set_id, version)
+    if already is not None:
+        raise AlreadyAdopted(
+            problem("version", f"rule set {rule_set_id} version {version} is already adopted")
+        )
     change = AdoptRuleSet(rule_set_id, version, declared, effective_from, decision)
     result = {"rule_set_id": rule_set_id, "version": version, "content_hash": declared}
     return Effects(registry=(change,), result=result)
@@ -141,7 +154,7 @@ def close_month(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effect
     f.done()
     month = view.month(period)
     if month.status != OPEN:
-        raise Conflict(problem("period", f"month {period} is already {month.status}"))
+        raise MonthNotOpen(problem("period", f"month {period} is already {month.status}"))
     state = month._replace(status=CLOSED)
     return Effects(registry=(SetMonth(state),), result={"period": str(period), "status": CLOSED})
 
@@ -163,7 +176,8 @@ def seal_month(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects
     f.done()
     month = view.month(period)
     if month.status != CLOSED:
-        raise Conflict(
+        refusal = MonthNotClosed if month.status == OPEN else MonthNotOpen
+        raise refusal(
             problem("period", f"month {period} is {month.status}; only a closed month is sealed")
         )
     state = month._replace(status=SEALED)

@@ -26,6 +26,22 @@ class Conflict(BooksError):
     """The command contradicts the current state (month closed, already credited...)."""
 
 
+class MonthNotOpen(Conflict):
+    """The month is closed or sealed: it takes no entry (corrections go into a later month)."""
+
+
+class MonthNotClosed(Conflict):
+    """The month must be closed first (sealing an open month)."""
+
+
+class MerchantUnavailable(Conflict):
+    """The merchant is suspended, or the day is outside its approval dates."""
+
+
+class AlreadyAdopted(Conflict):
+    """This rule-set version (same content hash) is already adopted."""
+
+
 class InsufficientCredit(BooksError):
     """Spending (or taking back) credit would overdraw a member's credit."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.engine.books.errors import Conflict, NotFound, problem
+from app.engine.books.errors import Conflict, MonthNotOpen, NotFound, problem
 from app.engine.books.state import OPEN, BooksView, HouseholdState, MerchantState, MonthState
 from app.engine.period import Period
 
@@ -11,7 +11,9 @@ def open_month(view: BooksView, period: Period, path: str = "period") -> MonthSt
     """The month, which must still be open: closed and sealed months take no entry."""
     month = view.month(period)
     if month.status != OPEN:
-        raise Conflict(problem(path, f"month {period} is {month.status}; book it in an open month"))
+        raise MonthNotOpen(
+            problem(path, f"month {period} is {month.status}; book it in an open month")
+        )
     return month
 
 

@@ -105,6 +105,12 @@ class MemoryBooks:
     def reversed_by(self, entry_id: str) -> str | None:
         return self.reversals.get(entry_id)
 
+    def adopted(self, rule_set_id: str, version: int) -> str | None:
+        for change in self.rule_sets:
+            if change.rule_set_id == rule_set_id and change.version == version:
+                return change.content_hash
+        return None
+
     # -- writing -------------------------------------------------------------------------
 
     def commit(self, effects: Effects) -> None:

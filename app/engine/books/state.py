@@ -114,6 +114,9 @@ class BooksView(Protocol):
 
     def reversed_by(self, entry_id: str) -> str | None: ...  # id of the reversing entry
 
+    # The content hash of an adopted rule-set version, None when that version is not adopted.
+    def adopted(self, rule_set_id: str, version: int) -> str | None: ...
+
 
 class LotChange(NamedTuple):
     """``open`` creates lot ``lot_id`` holding ``amount_cents``; ``spend`` (purchase),
