@@ -17,15 +17,15 @@ from typing import Any
 from app.engine.exact import Q
 from app.engine.explain import Step, register_messages, step
 from app.engine.resources import Context
-from app.engine.rules.common import (
+from app.engine.rules.bases import (
     base_params,
     base_text,
     count_variant,
-    q_cents,
     read_base,
     read_base_value,
     with_count_variants,
 )
+from app.engine.rules.combinators import q_cents
 from app.engine.rules.nodes import CONTRIBUTION_KINDS, Kinds, Node
 from app.engine.rules.reader import Reader
 

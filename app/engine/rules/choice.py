@@ -18,8 +18,8 @@ from app.engine.exact import Q
 from app.engine.explain import Step, step
 from app.engine.problems import Problem
 from app.engine.resources import Context, NeedsData
+from app.engine.rules.cents_or_formula import Amount, read_amount
 from app.engine.rules.choice_bounds import CHOICE_FIELD, ChoiceBounds, euros, offer
-from app.engine.rules.common import Amount, read_amount
 from app.engine.rules.nodes import CONTRIBUTION_KINDS, Kinds, Node, Rejected
 from app.engine.rules.reader import Reader
 

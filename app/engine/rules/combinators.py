@@ -13,6 +13,7 @@ from typing import Any
 
 from app.engine.exact import Q, q_add, q_lt
 from app.engine.explain import Params, Step, register_messages, step
+from app.engine.rules.cents_or_formula import read_amount
 from app.engine.rules.nodes import CONTRIBUTION_KINDS, CREDIT_KINDS, Kinds, Node, parse_node
 from app.engine.rules.reader import Reader
 
@@ -208,20 +209,11 @@ def _parse_sum(reader: Reader, doc: Mapping[str, Any], path: str, kinds: Kinds) 
 def _bound(
     reader: Reader, doc: Mapping[str, Any], path: str, kinds: Kinds, name: str
 ) -> tuple[bool, Node | None]:
-    """A clamp bound: ``<name>_cents`` (a number) or ``<name>`` (a formula)."""
-    cents_key = f"{name}_cents"
-    if cents_key in doc and name in doc:
-        reader.add(f"{path}.{name}", f"give either {cents_key} or {name}, not both")
-        return False, None
-    if cents_key in doc:
-        amount = reader.cents(doc, cents_key, path)
-        return amount is not None, Fixed(
-            f"{path}.{cents_key}", amount
-        ) if amount is not None else None
-    if name in doc:
-        node = parse_node(reader, doc[name], f"{path}.{name}", kinds)
-        return node is not None, node
-    return True, None
+    """A clamp bound: ``<name>_cents`` (a ``Fixed`` node at that field) or ``<name>``."""
+    ok, amount = read_amount(reader, doc, path, kinds, name)
+    if amount is None or amount.node is not None:
+        return ok, amount.node if amount is not None else None
+    return ok, Fixed(f"{path}.{name}_cents", amount.cents or 0)
 
 
 def _parse_clamp(reader: Reader, doc: Mapping[str, Any], path: str, kinds: Kinds) -> Node | None:

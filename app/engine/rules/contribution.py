@@ -23,11 +23,8 @@ from app.engine.exact import Q
 from app.engine.explain import Step, register_messages, step
 from app.engine.resources import Context
 from app.engine.rules import amounts, brackets, choice, scales  # noqa: F401  (registration)
-from app.engine.rules.common import (
-    base_params,
-    q_cents,
-    read_base,
-)
+from app.engine.rules.bases import base_params, read_base
+from app.engine.rules.combinators import q_cents
 from app.engine.rules.nodes import CONTRIBUTION_KINDS, Kinds, Node
 from app.engine.rules.reader import Reader
 

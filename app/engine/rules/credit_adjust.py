@@ -23,7 +23,7 @@ from app.engine.exact import Q
 from app.engine.explain import Step, register_messages, step
 from app.engine.period import Period
 from app.engine.resources import Context
-from app.engine.rules.base_words import BASE_WORDS, MONEY_BASES
+from app.engine.rules.bases import BASE_WORDS, MONEY_BASES
 from app.engine.rules.combinators import q_cents
 from app.engine.rules.nodes import CREDIT_KINDS, Kinds, Node, parse_node
 from app.engine.rules.reader import Reader

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from app.engine.explain import Step, format_param, register_messages, step
 from app.engine.problems import Problem
 from app.engine.resources import Context, NeedsData
-from app.engine.rules.base_words import BASE_WORDS
+from app.engine.rules.bases import BASE_WORDS
 from app.engine.rules.combinators import q_cents
 
 _DONE = {"met": ("condition remplie", "condition met"), "unmet": ("non remplie", "not met")}

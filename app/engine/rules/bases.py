@@ -1,33 +1,33 @@
-"""Helpers shared by the contribution kinds: bases, base-unit values, amounts given as cents or nodes.
+"""Resource bases as rules read them and show them to people: names, words, values.
 
-Guarantees: a base is always one of ``app.engine.resources.BASES`` (a rate applies only to a
-money base, never to the ``persons`` count); values written in a base's unit are whole,
-non-negative integers; every problem is reported to the ``Reader`` with its path.
+Guarantees: a base read from a document is always one of ``app.engine.resources.BASES``
+(and one of ``MONEY_BASES`` wherever a rate will multiply it: ``persons`` is a count, not
+money); values written in a base's unit are whole, non-negative integers; every problem is
+reported to the ``Reader`` with its path. Each base has exactly one French and one English
+name per use: ``BASE_LABELS`` opens a sentence about the household's own base ("Votre
+revenu mensuel"), ``BASE_WORDS`` names the base inside a sentence ("ressources mensuelles").
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from app.engine.exact import Q
-from app.engine.explain import Step, format_param
-from app.engine.resources import BASES, Context
+from app.engine.explain import format_param
+from app.engine.resources import BASES
 from app.engine.rules.combinators import q_cents
-from app.engine.rules.nodes import Kinds, Node, parse_node
 from app.engine.rules.reader import Reader
 
 __all__ = [
     "BASES",
+    "BASE_LABELS",
+    "BASE_WORDS",
     "MONEY_BASES",
-    "Amount",
     "base_params",
     "base_text",
     "count_variant",
-    "q_cents",
-    "read_amount",
     "read_base",
     "read_base_value",
     "with_count_variants",
@@ -35,8 +35,8 @@ __all__ = [
 
 MONEY_BASES = tuple(base for base in BASES if base != "persons")
 
-# How each base is named to a member (singular, so French templates agree with any of them);
-# the persons count has its own message variants.
+# How each base is named to a member at the start of a sentence (singular, so French
+# templates agree with any of them); the persons count has its own message variants.
 BASE_LABELS: dict[str, tuple[str, str]] = {
     "income": ("Votre revenu mensuel", "Your monthly income"),
     "quotient_familial": ("Votre quotient familial", "Your family quotient"),
@@ -46,6 +46,14 @@ BASE_LABELS: dict[str, tuple[str, str]] = {
     ),
     "income_per_person": ("Votre revenu par personne", "Your income per person"),
     "persons": ("Le nombre de personnes du foyer", "The number of persons in the household"),
+}
+
+# How each money base is named inside a sentence (means-tested credit, eligibility bounds).
+BASE_WORDS: dict[str, tuple[str, str]] = {
+    "income": ("ressources mensuelles", "monthly resources"),
+    "quotient_familial": ("quotient familial", "family quotient"),
+    "income_per_cu": ("ressources par unité de consommation", "resources per consumption unit"),
+    "income_per_person": ("ressources par personne", "resources per person"),
 }
 
 
@@ -113,33 +121,3 @@ def read_base_value(
 ) -> int | None:
     """A threshold or bound written in the base's unit (cents, or persons): an integer >= 0."""
     return reader.integer(doc, key, path, required=required, minimum=0)
-
-
-@dataclass(frozen=True, slots=True)
-class Amount:
-    """An amount written either as whole cents or as a formula node."""
-
-    cents: int | None
-    node: Node | None
-
-    def value(self, ctx: Context, trace: list[Step] | None) -> Q:
-        if self.node is not None:
-            return self.node.evaluate(ctx, trace)
-        return (self.cents or 0, 1)
-
-
-def read_amount(
-    reader: Reader, doc: Mapping[str, Any], path: str, kinds: Kinds, name: str
-) -> tuple[bool, Amount | None]:
-    """``<name>_cents`` (whole cents) or ``<name>`` (a formula); (ok, amount or None if absent)."""
-    cents_key = f"{name}_cents"
-    if cents_key in doc and name in doc:
-        reader.add(f"{path}.{name}", f"give either {cents_key} or {name}, not both")
-        return False, None
-    if cents_key in doc:
-        amount = reader.cents(doc, cents_key, path)
-        return amount is not None, Amount(amount, None) if amount is not None else None
-    if name in doc:
-        node = parse_node(reader, doc[name], f"{path}.{name}", kinds)
-        return node is not None, Amount(None, node) if node is not None else None
-    return True, None
