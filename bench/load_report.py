@@ -89,7 +89,7 @@ def busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
 
 
 CATEGORIES = (
-    ("consent_code_matches", "member consent code check (PBKDF2-SHA256, 60 000 iterations)"),
+    ("consent.py", "member consent code check (HMAC-SHA256, attempts)"),
     ("lock_writer", "taking the fund's writer lock (pg_advisory_xact_lock)"),
     ("check_command", "invariant checks after the command"),
     ("persist_effects", "writing entries, postings, lots and balances"),

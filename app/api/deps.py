@@ -8,7 +8,7 @@ Typed aliases keep handlers short::
   its response was serialised, and BEFORE the response is sent (``scope="function"``), so
   a commit failure is reported, never hidden behind a 200. Any error rolls everything back.
 - ``CurrentPrincipal``: the principal of a valid bearer token, else 401 (read in its own
-  short transaction, see ``get_principal``).
+  short read-only transaction, see ``get_principal``).
 - ``require_roles(*roles)``: the principal if its role is allowed, else 403. The roles are
   attached to the dependency, so the OpenAPI description of every endpoint states them
   (app.api.app adds "Role: ..." from them; they cannot drift apart).
@@ -26,7 +26,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.db.session import unit_of_work
+from app.db.session import read_only, read_only_engine, unit_of_work
 from app.services.errors import Forbidden, Unauthenticated
 from app.services.tokens import Principal, Role, authenticate, ensure_owner
 
@@ -63,9 +63,18 @@ def get_engine(request: Request) -> Engine:
     return engine
 
 
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
 def get_session(request: Request) -> Iterator[Session]:
-    """The request's unit of work: commit once at the end, roll back on any error."""
-    with unit_of_work(get_engine(request)) as session:
+    """The request's unit of work: commit once at the end, roll back on any error.
+
+    GET and HEAD only read (HTTP safe methods): on SQLite their transaction begins DEFERRED
+    (a snapshot that neither waits for nor blocks the single writer) instead of IMMEDIATE."""
+    engine = get_engine(request)
+    if request.method in READ_METHODS:
+        engine = read_only_engine(engine)
+    with unit_of_work(engine) as session:
         yield session
 
 
@@ -84,7 +93,7 @@ def get_principal(
     """
     if credentials is None:
         raise Unauthenticated(detail="Send a bearer token: `Authorization: Bearer <secret>`.")
-    with Session(get_engine(request)) as session:
+    with read_only(get_engine(request)) as session:
         principal = authenticate(session, credentials.credentials)
     if principal is None:
         raise Unauthenticated(detail="The bearer token is unknown or has been revoked.")

@@ -3,7 +3,8 @@
 One transaction per command: callers use ``unit_of_work(engine)``, which commits once on
 success and rolls back everything on any error, so no command is ever half applied.
 SQLite runs in WAL mode with foreign keys on and a busy timeout; writers are serialised by
-``BEGIN IMMEDIATE`` (single writer). PostgreSQL relies on row locks taken by the services.
+``BEGIN IMMEDIATE`` (single writer); ``read_only(engine)`` begins DEFERRED instead (reads
+see a snapshot and never wait for the writer). PostgreSQL relies on the services' locks.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 from app.db.settings import Settings
+
+READ_ONLY_OPTION = "caisse_read_only"
 
 
 def make_engine(settings: Settings, **kwargs: Any) -> Engine:
@@ -55,7 +58,12 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # Single writer: take the write lock at the start so read-then-write cannot race.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only unit (``read_only``) begins DEFERRED: in WAL mode it reads one
+        # consistent snapshot without waiting for, or blocking, the writer.
+        if connection.get_execution_options().get(READ_ONLY_OPTION):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @contextmanager
@@ -68,3 +76,22 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def read_only_engine(engine: Engine) -> Engine:
+    """The same engine (same pool) whose transactions only read: on SQLite they begin
+    DEFERRED instead of IMMEDIATE, so reads neither wait for nor block the single writer."""
+    return engine.execution_options(**{READ_ONLY_OPTION: True})
+
+
+@contextmanager
+def read_only(engine: Engine) -> Iterator[Session]:
+    """A session for reads only (one snapshot per transaction; nothing is committed).
+
+    Writing through it is a defect: on SQLite a write would try to upgrade the DEFERRED
+    transaction's lock and could fail with "database is locked" under load."""
+    with Session(read_only_engine(engine), expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()

@@ -131,6 +131,18 @@ class Household(SQLModel, table=True):
     last_seq: int = Field(sa_type=BigInteger)
 
 
+class ConsentAttempt(SQLModel, table=True):
+    """Wrong consent codes in a row per household, and the end of its lock (mutable
+    security state, not books: never journalled). Times are journal time text (UTC, Z)."""
+
+    __tablename__ = "consent_attempt"
+
+    household_id: str = Field(max_length=80, primary_key=True)
+    failures: int = 0
+    last_failure_at: str | None = Field(default=None, max_length=40, nullable=True)
+    locked_until: str | None = Field(default=None, max_length=40, nullable=True)
+
+
 class MemberIdentity(SQLModel, table=True):
     """Names and contact of a household's account holder. Erasable: deleted on erasure."""
 

@@ -2,8 +2,10 @@
 
 In one transaction (a savepoint when the caller passes its own ``Session``):
 
+0. before any lock, in a read-only transaction: a replayed key returns its stored result
+   (or ``IdempotencyConflict``) without waiting for the writer;
 1. take the writer lock (PostgreSQL advisory lock; SQLite holds its write lock already);
-2. idempotency: the same key with the same canonical request returns the stored result;
+2. idempotency, again under the lock: the same key with the same canonical request returns the stored result;
    the same key with a different request raises ``IdempotencyConflict``;
 3. build the SQL view and ask the books core for the command's effects (``apply``);
 4. append the journal record (seq = head + 1, hash chained), then write the effects and
@@ -35,7 +37,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.audit import journal
-from app.db.session import unit_of_work
+from app.db.session import read_only, unit_of_work
 from app.engine.books import errors as books_errors
 from app.engine.books.commands import Command
 from app.engine.books.core import apply
@@ -126,6 +128,9 @@ def execute(
         raise svc.invalid("actor", "expected the acting token's name, 1 to 200 characters")
     if prepared is None or prepared.command is not command:
         prepared = prepare(command)
+    replay = _replay_before_lock(db, idempotency_key)
+    if replay is not None:
+        return _replayed(replay, prepared.digest, idempotency_key)
     written: list[KnownTotals] = []
     with transaction(db) as session:
         journal.lock_writer(session)
@@ -137,6 +142,25 @@ def execute(
     if totals is not None:
         totals.known = written[0] if written else None
     return result
+
+
+def _replay_before_lock(db: Db, key: str) -> Any:
+    """The stored record of a replayed key, read without the writer lock (a retry waits for
+    no writer). A key not found here is looked up again under the lock: a concurrent first
+    request may have committed it meanwhile."""
+    if isinstance(db, Session):
+        if db.in_transaction():
+            return None  # the caller's transaction: the lookup under the lock suffices
+        engine = db.get_bind()
+    else:
+        engine = db
+    if not isinstance(engine, Engine):
+        return None
+    with read_only(engine) as session:
+        row = journal.by_key(session, key)
+        if row is not None:
+            session.expunge(row)
+        return row
 
 
 def _replayed(stored: Any, digest: str, key: str) -> dict[str, Any]:
@@ -212,20 +236,15 @@ def service_error(error: books_errors.BooksError) -> svc.ServiceError:
         )
     if isinstance(error, books_errors.NotFound):
         return svc.NotFound(problems, detail)
+    if isinstance(error, books_errors.MonthNotOpen):
+        return svc.MonthClosed(problems, detail)
+    if isinstance(error, books_errors.MerchantUnavailable):
+        return svc.MerchantSuspended(problems, detail)
     if isinstance(error, books_errors.Conflict):
-        return _conflict(problems, detail)
+        return svc.Conflict(problems, detail)
     if isinstance(error, books_errors.InvalidCommand):
         return svc.InvalidRequest(problems, detail)
     raise error  # UnbalancedEntry and the like are defects, not refusals
-
-
-def _conflict(problems: tuple[Problem, ...], detail: str) -> svc.ServiceError:
-    text = detail.lower()
-    if " is closed" in text or " is sealed" in text:
-        return svc.MonthClosed(problems, detail)
-    if "suspended" in text or "is not approved on" in text:
-        return svc.MerchantSuspended(problems, detail)
-    return svc.Conflict(problems, detail)
 
 
 def run_in(db: Db, work: Callable[[Session], Any]) -> Any:

@@ -9,7 +9,6 @@ result instead of a conflict.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import secrets
 from collections.abc import Mapping, Sequence
@@ -27,10 +26,9 @@ from app.engine.canonical import canonical_bytes
 from app.engine.facts import HouseholdFacts, Person
 from app.engine.period import Period
 from app.engine.problems import EngineError
+from app.services import consent
 from app.services import errors as svc
 from app.services.execute import Db, execute, run_in
-
-CONSENT_ITERATIONS = 60_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,20 +78,6 @@ def commitment(salt: str, household_id: str, from_period: str, facts: Facts) -> 
         "facts": facts.as_dict(),
     }
     return "sha256:" + hashlib.sha256(canonical_bytes(body)).hexdigest()
-
-
-def hash_consent_code(code: str) -> str:
-    salt = secrets.token_hex(16)
-    digest = hashlib.pbkdf2_hmac("sha256", code.encode(), bytes.fromhex(salt), CONSENT_ITERATIONS)
-    return f"pbkdf2_sha256${CONSENT_ITERATIONS}${salt}${digest.hex()}"
-
-
-def consent_code_matches(stored: str | None, code: str) -> bool:
-    if not stored:
-        return False
-    _, iterations, salt, expected = stored.split("$")
-    digest = hashlib.pbkdf2_hmac("sha256", code.encode(), bytes.fromhex(salt), int(iterations))
-    return hmac.compare_digest(digest.hex(), expected)
 
 
 def _salt_for(db: Db, idempotency_key: str) -> str:
@@ -199,7 +183,7 @@ def enrol_household(
         )
         row = session.get(t.Household, household_id)
         if row is not None:
-            row.consent_code_hash = hash_consent_code(consent_code)
+            row.consent_code_hash = consent.hash_code(household_id, consent_code)
             session.add(row)
 
     return execute(db, Command("enrol_household", payload), actor, idempotency_key, now, side=side)

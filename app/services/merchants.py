@@ -1,6 +1,9 @@
 """Merchants and spending: approve / suspend, purchase (with the member's consent code),
 refund. A purchase can never overdraw: the books core refuses it (``InsufficientCredit``)
 under the writer lock, and on PostgreSQL the wallet's rows are also read ``FOR UPDATE``.
+The member's consent code is checked first (app.services.consent), outside the command's
+transaction: a wrong code is refused (403) and counted, too many lock the household's
+charges for a while (409 ``consent-locked``).
 """
 
 from __future__ import annotations
@@ -9,15 +12,10 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import Session
-
-from app.db import tables as t
 from app.engine.books.commands import Command
 from app.engine.period import Period
-from app.engine.problems import Problem
-from app.services import errors as svc
-from app.services.execute import Db, execute, run_in
-from app.services.households import consent_code_matches
+from app.services import consent
+from app.services.execute import Db, execute
 
 
 def approve_merchant(
@@ -55,18 +53,6 @@ def suspend_merchant(
     return execute(db, Command("suspend_merchant", payload), actor, idempotency_key, now)
 
 
-def _check_consent(db: Db, household_id: str, consent_code: str) -> None:
-    def stored(session: Session) -> str | None:
-        row = session.get(t.Household, household_id)
-        return None if row is None else row.consent_code_hash
-
-    if not consent_code_matches(run_in(db, stored), consent_code):
-        raise svc.Forbidden(
-            (Problem("consent_code", "the member's consent code does not match"),),
-            "The member's consent code does not match; nothing was charged.",
-        )
-
-
 def purchase(
     db: Db,
     purchase_id: str,
@@ -82,7 +68,8 @@ def purchase(
     now: datetime,
 ) -> dict[str, Any]:
     """Charge the member's credit at the category's rate; the member pays the rest."""
-    _check_consent(db, household_id, consent_code)
+    # Before the command's transaction: no writer lock is held while the code is checked.
+    consent.check(db, household_id, consent_code, now)
     payload = {
         "purchase_id": purchase_id,
         "household_id": household_id,
