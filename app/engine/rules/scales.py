@@ -15,7 +15,7 @@ one ``bisect`` plus O(1) integer work; the per-slice detail is built only for ex
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache, partial
@@ -34,7 +34,7 @@ from app.engine.rules.bases import (
     with_count_variants,
 )
 from app.engine.rules.combinators import q_cents
-from app.engine.rules.nodes import CONTRIBUTION_KINDS, Kinds, Node
+from app.engine.rules.nodes import CONTRIBUTION_KINDS, Kinds, Node, NodeParser
 from app.engine.rules.reader import Reader
 
 register_messages(
@@ -74,16 +74,31 @@ register_messages(
 
 
 @dataclass(frozen=True, slots=True)
-class MarginalRateScale:
-    """Σ rate_i × part of the base in [from_i, from_{i+1}); rates over the common ``denominator``."""
+class _RateScale:
+    """The fields every scale of rates holds: thresholds of one base and, per threshold, its
+    rate both exact (for explanations) and over one common ``denominator`` (for evaluation)."""
 
     path: str
     base: str
     starts: tuple[int, ...]
     rates: tuple[Fraction, ...]
     numerators: tuple[int, ...]  # rate_i × denominator
-    cumulative: tuple[int, ...]  # Σ_{j<i} rate_j × width_j, × denominator
     denominator: int
+
+
+@dataclass(frozen=True, slots=True)
+class MarginalRateScale(_RateScale):
+    """Σ rate_i × part of the base in [from_i, from_{i+1}); rates over the common ``denominator``."""
+
+    # Σ_{j<i} rate_j × width_j, × denominator: derived from the thresholds, so not compared.
+    cumulative: tuple[int, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        cumulative = [0]
+        for i in range(len(self.starts) - 1):
+            width = self.starts[i + 1] - self.starts[i]
+            cumulative.append(cumulative[-1] + self.numerators[i] * width)
+        object.__setattr__(self, "cumulative", tuple(cumulative))
 
     def evaluate(self, ctx: Context, trace: list[Step] | None) -> Q:
         num, den = ctx.base(self.base)
@@ -177,15 +192,9 @@ def _threshold_steps(scale: MarginalAmountScale, count: int) -> tuple[Step, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class LinearAverageRateScale:
+class LinearAverageRateScale(_RateScale):
     """base × average rate; the average rate is linear between thresholds, flat after the last."""
 
-    path: str
-    base: str
-    starts: tuple[int, ...]
-    rates: tuple[Fraction, ...]
-    numerators: tuple[int, ...]  # rate_i × denominator
-    denominator: int
     # Per segment, the step's clause, code and parameter builder (bound to the segment), so
     # a household's step keeps only its own integers (a tuple the collector stops scanning).
     labels: tuple[tuple[str, str, Callable[..., Params]], ...] = field(
@@ -293,59 +302,55 @@ def _thresholds(
     return result if len(reader.problems) == before else None
 
 
-def _common(rates: Sequence[Fraction]) -> tuple[int, tuple[int, ...]]:
-    denominator = lcm(*(rate.denominator for rate in rates))
-    return denominator, tuple(rate.numerator * (denominator // rate.denominator) for rate in rates)
-
-
-def _parse_marginal_rate(
-    reader: Reader, doc: Mapping[str, Any], path: str, kinds: Kinds
-) -> Node | None:
+def _read_scale(
+    reader: Reader, doc: Mapping[str, Any], path: str, value_key: str, *, money_only: bool
+) -> tuple[str, tuple[int, ...], tuple[Any, ...]] | None:
+    """What every scale reads: its fields, its base, its thresholds as (starts, values)."""
     reader.only_keys(doc, ("kind", "base", "thresholds"), path)
-    base = read_base(reader, doc, path, money_only=True)
-    items = _thresholds(reader, doc, path, "rate")
+    base = read_base(reader, doc, path, money_only=money_only)
+    items = _thresholds(reader, doc, path, value_key)
     if base is None or items is None:
         return None
-    starts = tuple(start for start, _ in items)
-    rates = tuple(rate for _, rate in items)
-    denominator, numerators = _common(rates)
-    cumulative = [0]
-    for i in range(len(starts) - 1):
-        cumulative.append(cumulative[-1] + numerators[i] * (starts[i + 1] - starts[i]))
-    return MarginalRateScale(path, base, starts, rates, numerators, tuple(cumulative), denominator)
+    return base, tuple(start for start, _ in items), tuple(value for _, value in items)
+
+
+def _read_rate_scale(
+    reader: Reader, doc: Mapping[str, Any], path: str
+) -> tuple[str, tuple[int, ...], tuple[Fraction, ...], tuple[int, ...], int] | None:
+    """A scale of rates on a money base: (base, starts, rates, numerators, denominator), the
+    rates put over their least common denominator so evaluation stays in integers."""
+    read = _read_scale(reader, doc, path, "rate", money_only=True)
+    if read is None:
+        return None
+    base, starts, rates = read
+    denominator = lcm(*(rate.denominator for rate in rates))
+    numerators = tuple(rate.numerator * (denominator // rate.denominator) for rate in rates)
+    return base, starts, rates, numerators, denominator
+
+
+def _rate_scale_parser(build: Callable[..., Node]) -> NodeParser:
+    """The parser of a scale of rates (``build`` takes a ``_RateScale``'s fields in order)."""
+
+    def parse(reader: Reader, doc: Mapping[str, Any], path: str, kinds: Kinds) -> Node | None:
+        read = _read_rate_scale(reader, doc, path)
+        return build(path, *read) if read is not None else None
+
+    return parse
 
 
 def _parse_marginal_amount(
     reader: Reader, doc: Mapping[str, Any], path: str, kinds: Kinds
 ) -> Node | None:
-    reader.only_keys(doc, ("kind", "base", "thresholds"), path)
-    base = read_base(reader, doc, path, money_only=False)
-    items = _thresholds(reader, doc, path, "amount_cents")
-    if base is None or items is None:
+    read = _read_scale(reader, doc, path, "amount_cents", money_only=False)
+    if read is None:
         return None
-    amounts = tuple(amount for _, amount in items)
+    base, starts, amounts = read
     cumulative: list[int] = []
     for amount in amounts:
         cumulative.append((cumulative[-1] if cumulative else 0) + amount)
-    return MarginalAmountScale(
-        path, base, tuple(start for start, _ in items), amounts, tuple(cumulative)
-    )
+    return MarginalAmountScale(path, base, starts, amounts, tuple(cumulative))
 
 
-def _parse_linear_average(
-    reader: Reader, doc: Mapping[str, Any], path: str, kinds: Kinds
-) -> Node | None:
-    reader.only_keys(doc, ("kind", "base", "thresholds"), path)
-    base = read_base(reader, doc, path, money_only=True)
-    items = _thresholds(reader, doc, path, "rate")
-    if base is None or items is None:
-        return None
-    rates = tuple(rate for _, rate in items)
-    denominator, numerators = _common(rates)
-    starts = tuple(start for start, _ in items)
-    return LinearAverageRateScale(path, base, starts, rates, numerators, denominator)
-
-
-CONTRIBUTION_KINDS["marginal_rate_scale"] = _parse_marginal_rate
+CONTRIBUTION_KINDS["marginal_rate_scale"] = _rate_scale_parser(MarginalRateScale)
 CONTRIBUTION_KINDS["marginal_amount_scale"] = _parse_marginal_amount
-CONTRIBUTION_KINDS["linear_average_rate_scale"] = _parse_linear_average
+CONTRIBUTION_KINDS["linear_average_rate_scale"] = _rate_scale_parser(LinearAverageRateScale)
