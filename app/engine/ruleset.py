@@ -232,21 +232,14 @@ def _definitions(reader: Reader, doc: Mapping[str, Any]) -> ResourceDefinitions:
 
 
 def _consumption_units(reader: Reader, value: Any, path: str) -> ConsumptionUnits:
-    if value is None:
-        return ConsumptionUnits()
-    doc = reader.mapping(value, path)
+    doc = reader.section(value, path)
     if doc is None:
         return ConsumptionUnits()
     reader.only_keys(doc, ("first_person", "bands"), path)
     first = reader.rate(doc, "first_person", path, required=False, default=Fraction(1))
     bands: list[AgeBand] = []
     items = reader.sequence(doc.get("bands", []), f"{path}.bands")
-    for index, item in enumerate(items or []):
-        where = f"{path}.bands[{index}]"
-        band = reader.mapping(item, where)
-        if band is None:
-            continue
-        reader.only_keys(band, ("min_age", "weight"), where)
+    for _, where, band in reader.entries(items or [], f"{path}.bands", ("min_age", "weight")):
         min_age = reader.integer(band, "min_age", where, minimum=0, maximum=130)
         weight = reader.rate(band, "weight", where)
         if min_age is not None and weight is not None:
@@ -260,9 +253,7 @@ def _consumption_units(reader: Reader, value: Any, path: str) -> ConsumptionUnit
 
 
 def _family_parts(reader: Reader, value: Any, path: str) -> FamilyParts:
-    if value is None:
-        return FamilyParts()
-    doc = reader.mapping(value, path)
+    doc = reader.section(value, path)
     if doc is None:
         return FamilyParts()
     reader.only_keys(doc, ("adults", "children", "each_further_child", "child_age_below"), path)

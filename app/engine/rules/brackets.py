@@ -138,13 +138,9 @@ class Brackets:
         )
 
 
-def _read_bracket(reader: Reader, value: Any, where: str) -> Bracket | None:
+def _read_bracket(reader: Reader, doc: Mapping[str, Any], where: str) -> Bracket | None:
     """The bracket, as soon as its bounds are readable (so the chain can still be checked);
     a problem with its amount or rate is reported here and fails the whole node."""
-    doc = reader.mapping(value, where)
-    if doc is None:
-        return None
-    reader.only_keys(doc, _FIELDS, where)
     start = read_base_value(reader, doc, "from", where)
     start_inclusive = _flag(reader, doc, "from_inclusive", where, required=True)
     end = read_base_value(reader, doc, "to", where, required=False)
@@ -259,9 +255,8 @@ def _parse_brackets(reader: Reader, doc: Mapping[str, Any], path: str, kinds: Ki
     if values is None:
         return None
     problems_before = len(reader.problems)
-    parsed = [
-        (i, _read_bracket(reader, value, f"{path}.brackets[{i}]")) for i, value in enumerate(values)
-    ]
+    entries = reader.entries(values, f"{path}.brackets", _FIELDS)
+    parsed = [(i, _read_bracket(reader, doc, where)) for i, where, doc in entries]
     items = [(i, bracket) for i, bracket in parsed if bracket is not None]
     if base is not None:
         _check_chain(reader, items, len(values), path, base)

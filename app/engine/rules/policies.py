@@ -72,9 +72,7 @@ class RationingPolicy:
 
 def parse_unspent_credit(reader: Reader, value: Any, path: str) -> UnspentCreditPolicy:
     """``{policy: none | expire (after_months >= 1) | carry_over_cap (cap_cents)}``."""
-    if value is None:
-        return UnspentCreditPolicy()
-    doc = reader.mapping(value, path)
+    doc = reader.section(value, path)
     if doc is None:
         return UnspentCreditPolicy()
     policy = reader.text(doc, "policy", path, choices=UNSPENT_POLICIES)
@@ -97,9 +95,7 @@ def parse_unspent_credit(reader: Reader, value: Any, path: str) -> UnspentCredit
 
 def parse_rationing(reader: Reader, value: Any, path: str) -> RationingPolicy:
     """``{method: proportional | uniform_cut (floor_cents) | priority_tiers | max_min}``."""
-    if value is None:
-        return RationingPolicy()
-    doc = reader.mapping(value, path)
+    doc = reader.section(value, path)
     if doc is None:
         return RationingPolicy()
     method = reader.text(doc, "method", path, choices=RATIONING_METHODS)

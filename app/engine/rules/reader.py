@@ -6,7 +6,7 @@ returns ``None``, and the caller raises ``RuleSetInvalid`` once with the full li
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from fractions import Fraction
 from typing import Any, TypeVar
 
@@ -41,6 +41,26 @@ class Reader:
             self.add(path, f"expected at least {min_items} item(s), got {len(value)}")
             return None
         return value
+
+    def section(self, value: Any, path: str) -> Mapping[str, Any] | None:
+        """An optional section: ``None`` when absent or null (no problem, the caller's default
+        applies) or when not an object (reported); else the section."""
+        if value is None:
+            return None
+        return self.mapping(value, path)
+
+    def entries(
+        self, items: Sequence[Any], path: str, fields: Iterable[str]
+    ) -> Iterator[tuple[int, str, Mapping[str, Any]]]:
+        """Each item of the list at ``path`` that is an object, as (index, its path, item), its
+        unknown fields reported; an item that is not an object is reported and skipped. Lazy,
+        so each item's problems come before the next item's, in document order."""
+        for index, item in enumerate(items):
+            where = f"{path}[{index}]"
+            entry = self.mapping(item, where)
+            if entry is not None:
+                self.only_keys(entry, fields, where)
+                yield index, where, entry
 
     def only_keys(self, doc: Mapping[str, Any], allowed: Iterable[str], path: str) -> None:
         """Report unknown fields: a typo must never be silently ignored."""

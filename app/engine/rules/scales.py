@@ -278,12 +278,7 @@ def _thresholds(
     before = len(reader.problems)
     result: list[tuple[int, Any]] = []
     previous: int | None = None
-    for index, item in enumerate(items):
-        where = f"{path}.thresholds[{index}]"
-        entry = reader.mapping(item, where)
-        if entry is None:
-            continue
-        reader.only_keys(entry, ("from", value_key), where)
+    for index, where, entry in reader.entries(items, f"{path}.thresholds", ("from", value_key)):
         start = read_base_value(reader, entry, "from", where)
         if value_key == "rate":
             value: Any = reader.rate(entry, "rate", where)
