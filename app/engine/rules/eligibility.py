@@ -18,7 +18,7 @@ Guarantees:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from app.engine.explain import Step, register_messages, step
 from app.engine.problems import Problem
@@ -80,21 +80,37 @@ def _outcome(condition: Condition, ctx: Context) -> bool | None:
 
 
 @dataclass(frozen=True, slots=True)
-class AllOf:
+class _Group:
+    """``all_of`` / ``any_of``: one item with the ``decisive`` outcome (False for all_of, True
+    for any_of) settles the group, whatever facts the others lack; otherwise the first missing
+    fact is raised, and only when every item answered is the group ``not decisive``."""
+
     path: str
     items: tuple[Condition, ...]
+    decisive: ClassVar[bool]
+    words: ClassVar[str]
 
     def holds(self, ctx: Context) -> bool:
+        decisive = self.decisive
         missing: NeedsData | None = None
         for item in self.items:
             try:
-                if not item.holds(ctx):
-                    return False
+                if item.holds(ctx) == decisive:
+                    return decisive
             except NeedsData as error:
                 missing = missing or error
         if missing is not None:
             raise missing
-        return True
+        return not decisive
+
+    def describe(self) -> str:
+        return f"{self.words} (" + "; ".join(item.describe() for item in self.items) + ")"
+
+
+@dataclass(frozen=True, slots=True)
+class AllOf(_Group):
+    decisive: ClassVar[bool] = False
+    words: ClassVar[str] = "all of"
 
     def explain(self, ctx: Context, trace: list[Step], outcome: bool) -> None:
         for item in self.items:
@@ -109,26 +125,11 @@ class AllOf:
             if _outcome(item, ctx) is False:
                 item.failures(ctx, out)
 
-    def describe(self) -> str:
-        return "all of (" + "; ".join(item.describe() for item in self.items) + ")"
-
 
 @dataclass(frozen=True, slots=True)
-class AnyOf:
-    path: str
-    items: tuple[Condition, ...]
-
-    def holds(self, ctx: Context) -> bool:
-        missing: NeedsData | None = None
-        for item in self.items:
-            try:
-                if item.holds(ctx):
-                    return True
-            except NeedsData as error:
-                missing = missing or error
-        if missing is not None:
-            raise missing
-        return False
+class AnyOf(_Group):
+    decisive: ClassVar[bool] = True
+    words: ClassVar[str] = "any of"
 
     def explain(self, ctx: Context, trace: list[Step], outcome: bool) -> None:
         if outcome:
@@ -145,9 +146,6 @@ class AnyOf:
     def failures(self, ctx: Context, out: list[Problem]) -> None:
         for item in self.items:
             item.failures(ctx, out)
-
-    def describe(self) -> str:
-        return "any of (" + "; ".join(item.describe() for item in self.items) + ")"
 
 
 @dataclass(frozen=True, slots=True)
