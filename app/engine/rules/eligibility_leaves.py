@@ -80,6 +80,16 @@ def _state(outcome: bool) -> str:
     return "met" if outcome else "unmet"
 
 
+# A bound's direction (``at_least`` True or False): its field name, and its words in messages.
+_BOUND_KEY = {True: "at_least", False: "at_most"}
+_BOUND_WORDS = {True: "at least", False: "at most"}
+
+
+def _meets(value: int, limit: int, at_least: bool) -> bool:
+    """Inclusive: a value equal to the bound meets it either way."""
+    return value >= limit if at_least else value <= limit
+
+
 @dataclass(frozen=True, slots=True)
 class ChildrenAtLeast:
     path: str
@@ -121,18 +131,14 @@ class PersonsBound:
     at_least: bool
 
     def holds(self, ctx: Context) -> bool:
-        persons = ctx.persons()
-        return persons >= self.bound if self.at_least else persons <= self.bound
-
-    def _word(self) -> str:
-        return "at_least" if self.at_least else "at_most"
+        return _meets(ctx.persons(), self.bound, self.at_least)
 
     def explain(self, ctx: Context, trace: list[Step], outcome: bool) -> None:
-        code = f"eligibility.persons_{self._word()}.{_state(outcome)}"
+        code = f"eligibility.persons_{_BOUND_KEY[self.at_least]}.{_state(outcome)}"
         trace.append(step(self.path, code, persons=ctx.persons(), bound=self.bound))
 
     def failures(self, ctx: Context, out: list[Problem]) -> None:
-        need = "at least" if self.at_least else "at most"
+        need = _BOUND_WORDS[self.at_least]
         out.append(
             Problem(
                 self.path,
@@ -141,7 +147,7 @@ class PersonsBound:
         )
 
     def describe(self) -> str:
-        return f"{'at least' if self.at_least else 'at most'} {self.bound} person(s)"
+        return f"{_BOUND_WORDS[self.at_least]} {self.bound} person(s)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,11 +161,10 @@ class BaseBound:
 
     def holds(self, ctx: Context) -> bool:
         num, den = ctx.base(self.base)
-        limit = self.bound * den
-        return num >= limit if self.at_least else num <= limit
+        return _meets(num, self.bound * den, self.at_least)
 
     def explain(self, ctx: Context, trace: list[Step], outcome: bool) -> None:
-        word = "at_least" if self.at_least else "at_most"
+        word = _BOUND_KEY[self.at_least]
         fr, en = BASE_WORDS[self.base]
         trace.append(
             step(
@@ -177,7 +182,7 @@ class BaseBound:
         out.append(Problem(self.path, f"{self.describe()} required; the household's is {value}"))
 
     def describe(self) -> str:
-        need = "at least" if self.at_least else "at most"
+        need = _BOUND_WORDS[self.at_least]
         return f"{self.base} {need} {format_param('bound_cents', self.bound, 'en')}"
 
 

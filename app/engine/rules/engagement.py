@@ -75,8 +75,22 @@ class HourlyValue:
         return self.per_hour_cents * minutes // 60
 
     def value_cents(self, minutes: int) -> int:
-        earned = self.per_hour_cents * minutes // 60
+        earned = self.earned_cents(minutes)
         return earned if earned < self.cap_cents else self.cap_cents
+
+    def step(self, code: str, minutes: int, result_cents: int, **applied: int) -> Step:
+        """The step showing ``minutes`` valued at this rate (earned, cap), what of it was
+        ``applied`` (one ``*_cents`` parameter) and the amount it leads to."""
+        return step(
+            self.path,
+            code,
+            engagement_minutes=minutes,
+            per_hour_cents=self.per_hour_cents,
+            earned_cents=self.earned_cents(minutes),
+            cap_cents=self.cap_cents,
+            result_cents=result_cents,
+            **applied,
+        )
 
 
 def _minutes(ctx: Context) -> int:
@@ -107,18 +121,7 @@ class Engagement:
         applied = value if value < amount_cents else amount_cents
         result = amount_cents - applied
         if trace is not None:
-            trace.append(
-                step(
-                    offset.path,
-                    "engagement.offset",
-                    engagement_minutes=minutes,
-                    per_hour_cents=offset.per_hour_cents,
-                    earned_cents=offset.earned_cents(minutes),
-                    cap_cents=offset.cap_cents,
-                    offset_cents=applied,
-                    result_cents=result,
-                )
-            )
+            trace.append(offset.step("engagement.offset", minutes, result, offset_cents=applied))
         return result
 
     def adjust_credit(self, ctx: Context, amount_cents: int, trace: list[Step] | None) -> int:
@@ -147,18 +150,7 @@ class Engagement:
         value = bonus.value_cents(minutes)
         result = amount_cents + value
         if trace is not None:
-            trace.append(
-                step(
-                    bonus.path,
-                    "engagement.bonus",
-                    engagement_minutes=minutes,
-                    per_hour_cents=bonus.per_hour_cents,
-                    earned_cents=bonus.earned_cents(minutes),
-                    cap_cents=bonus.cap_cents,
-                    bonus_cents=value,
-                    result_cents=result,
-                )
-            )
+            trace.append(bonus.step("engagement.bonus", minutes, result, bonus_cents=value))
         return result
 
 
