@@ -131,6 +131,20 @@ class Household(SQLModel, table=True):
     last_seq: int = Field(sa_type=BigInteger)
 
 
+class FundTotal(SQLModel, table=True):
+    """The fund totals (sums of balances by family, JSON of cents) of the state left by the
+    journal record ``(seq, hash)``: one row, rewritten by every command under the writer
+    lock, so a command's invariant check moves them instead of summing every balance. Only
+    trusted while ``(seq, hash)`` is the journal's head (app.ledger.command_check)."""
+
+    __tablename__ = "fund_total"
+
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    seq: int = Field(sa_type=BigInteger)
+    hash: str = Field(max_length=64)
+    totals: str = text()
+
+
 class ConsentAttempt(SQLModel, table=True):
     """Wrong consent codes in a row per household, and the end of its lock (mutable
     security state, not books: never journalled). Times are journal time text (UTC, Z)."""

@@ -141,14 +141,17 @@ def write_lots(session: Session, changes: Sequence[LotChange], seq: int) -> None
         if c.kind == "open"
     ]
     bulk_insert(session, "credit_lot", LOT_COLUMNS, opened)
-    lowered = [c for c in changes if c.kind != "open"]
-    for change in lowered:
-        lot = session.get(t.CreditLot, change.lot_id)
-        if lot is None:
-            raise LookupError(f"lot {change.lot_id} does not exist")
-        lot.remaining_cents = int(lot.remaining_cents) - change.amount_cents
-        lot.is_open = lot.remaining_cents > 0
-        lot.last_seq = seq
-        session.add(lot)
-    if lowered:
-        session.flush()
+    lowered = [(c.amount_cents, c.amount_cents, seq, c.lot_id) for c in changes if c.kind != "open"]
+    if not lowered:
+        return
+    # One statement for all lots, no ORM objects: both sides of SET read the old row.
+    session.flush()  # ORM changes queued earlier in this transaction go first
+    connection = session.connection()
+    mark = "%s" if connection.dialect.name == "postgresql" else "?"
+    result = connection.exec_driver_sql(
+        f"UPDATE credit_lot SET remaining_cents = remaining_cents - {mark},"
+        f" is_open = (remaining_cents - {mark}) > 0, last_seq = {mark} WHERE lot_id = {mark}",
+        lowered,
+    )
+    if result.rowcount not in (-1, len(lowered)):
+        raise LookupError(f"{len(lowered) - result.rowcount} lowered lots do not exist")

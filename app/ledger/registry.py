@@ -9,7 +9,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlmodel import Session, SQLModel, col
 
 from app.db import tables as t
@@ -109,6 +109,25 @@ def _set_merchant(session: Session, change: SetMerchant, seq: int) -> None:
 
 def _set_purchase(session: Session, change: SetPurchase, seq: int) -> None:
     s = change.state
+    if not s.refund_ids:
+        # A purchase state without refunds is only ever set by the purchase that creates
+        # it (a refund always adds its id): insert it, no read, no ORM object.
+        row_values = {
+            "purchase_id": s.purchase_id,
+            "household_id": s.household_id,
+            "merchant_id": s.merchant_id,
+            "category": s.category,
+            "period": str(s.period),
+            "amount_cents": s.amount_cents,
+            "credit_cents": s.credit_cents,
+            "refunded_cents": s.refunded_cents,
+            "lots_expire": None if s.lots_expire is None else str(s.lots_expire),
+            "refund_ids": "[]",
+            "seq": seq,
+            "last_seq": seq,
+        }
+        session.execute(insert(_table("purchase")), [row_values])
+        return
     row = session.get(t.Purchase, s.purchase_id) or t.Purchase(
         purchase_id=s.purchase_id,
         household_id=s.household_id,

@@ -42,7 +42,9 @@ from app.engine.books import errors as books_errors
 from app.engine.books.commands import Command
 from app.engine.books.core import apply
 from app.engine.problems import Problem
-from app.ledger.invariants import InvariantViolation, check_command, read_before
+from app.ledger.command_check import carry_totals, head_and_totals
+from app.ledger.command_check import check_one as check_command
+from app.ledger.invariants import InvariantViolation, read_before
 from app.ledger.persist import persist_effects
 from app.ledger.view import SqlBooksView
 from app.services import errors as svc
@@ -137,8 +139,7 @@ def execute(
         stored = journal.by_key(session, idempotency_key)
         if stored is not None:
             return _replayed(stored, prepared.digest, idempotency_key)
-        known = None if totals is None else totals.at(journal.head(session))
-        result = _record(session, prepared, actor, idempotency_key, now, side, known, written)
+        result = _record(session, prepared, actor, idempotency_key, now, side, totals, written)
     if totals is not None:
         totals.known = written[0] if written else None
     return result
@@ -180,11 +181,14 @@ def _record(
     key: str,
     now: datetime,
     side: Side | None,
-    known: dict[str, int] | None,
+    totals: Totals | None,
     written: list[KnownTotals],
 ) -> dict[str, Any]:
     command = prepared.command
-    top = journal.head(session)
+    top, stored_totals = head_and_totals(session)
+    known = totals.at(top) if totals is not None else None
+    if known is None:
+        known = stored_totals
     seq = top.seq + 1
     try:
         view = SqlBooksView(session)
@@ -217,6 +221,7 @@ def _record(
     if problems:
         raise InvariantViolation(problems)
     if before.totals_after is not None:
+        carry_totals(session, seq, record_hash, before.totals_after)
         written.append(KnownTotals(seq, record_hash, before.totals_after))
     return result
 

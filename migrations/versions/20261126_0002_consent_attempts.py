@@ -1,4 +1,5 @@
-"""Consent attempts: wrong consent codes in a row per household and the lock they cause.
+"""Consent attempts (wrong consent codes in a row per household, the lock they cause) and
+the carried fund totals (one row: the totals of the state left by the journal head).
 
 Revision ID: 0002
 Revises: 0001
@@ -28,8 +29,16 @@ def upgrade() -> None:
     sa.Column('locked_until', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
     sa.PrimaryKeyConstraint('household_id')
     )
+    op.create_table('fund_total',
+    sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('seq', sa.BigInteger(), nullable=False),
+    sa.Column('hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('totals', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    op.drop_table('fund_total')
     op.drop_table('consent_attempt')

@@ -4,6 +4,7 @@ whole, and the carried totals are the full sums of the balances."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -236,12 +237,14 @@ def chunk_payload(household: str, contribution: int, credit: int, chunk: int) ->
     }
 
 
-def test_only_the_first_chunk_sums_every_balance(
+def test_only_the_first_chunk_sums_every_balance_when_no_totals_are_carried(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from app.ledger import invariants
 
     setup_fund(engine)
+    with Session(engine) as session, session.begin():
+        sql(session, "DELETE FROM fund_total")  # as if the last writer had not carried them
     real = invariants.fund_totals
     scans = {"n": 0}
 
@@ -252,3 +255,26 @@ def test_only_the_first_chunk_sums_every_balance(
     monkeypatch.setattr(invariants, "fund_totals", counted)
     result = run_month(engine, PERIOD, chunk_size=1, **w())
     assert (result["chunks"], scans["n"]) == (3, 1)
+
+
+def test_no_chunk_sums_every_balance_when_the_head_carries_its_totals(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.ledger import invariants
+
+    setup_fund(engine)  # every command of the setup stored the totals it left
+    scans = {"n": 0}
+    real = invariants.fund_totals
+
+    def counted(session: Session) -> dict[str, int]:
+        scans["n"] += 1
+        return real(session)
+
+    monkeypatch.setattr(invariants, "fund_totals", counted)
+    result = run_month(engine, PERIOD, chunk_size=1, **w())
+    assert (result["chunks"], scans["n"]) == (3, 0)
+    with Session(engine) as session:
+        assert session.get(t.FundTotal, 1) is not None
+        stored = session.get(t.FundTotal, 1)
+        assert stored is not None and stored.seq == journal.head(session).seq
+        assert json.loads(stored.totals) == real(session)

@@ -1,0 +1,173 @@
+"""The invariant check of one command in two round trips, and the fund totals it carries.
+
+Checks exactly what ``invariants.check_command`` documents (same problems, same order):
+entries balance, no posting outside the touched accounts, each touched balance moved by its
+postings, member accounts equal the sum of all their postings, member credit not below zero
+and held by its open lots, no negative lot, trial balance zero and the backing invariant.
+
+It reads the stored state after the writes in ONE statement (``UNION ALL`` of the command's
+postings per account and per unbalanced entry, the touched balances with the full posting
+sums of member accounts, and the lots of touched members), instead of six.
+
+The fund totals are carried, not summed: ``fund_total`` holds the totals of the state left
+by the journal head ``(seq, hash)`` that wrote them. When that head is still the journal's
+head (no command was recorded since by anyone who did not update it), the check moves those
+totals by the touched accounts' stored changes, as the month run does with its carrier;
+otherwise (first command, or a writer that did not carry them) it sums every balance once.
+The row is rewritten by every command that passes the check, under the writer lock, so the
+next one finds it current. ``check_books`` (month close, verifier) still sums everything.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from sqlmodel import Session
+
+from app.audit.journal import Head
+from app.engine.books.journal import GENESIS_HASH
+from app.ledger import invariants
+from app.ledger.invariants import MEMBER_PREFIXES, Before
+
+_PARTS_SQLITE = """
+SELECT 'a', account, SUM(amount_cents), COUNT(*) FROM posting WHERE seq = ? GROUP BY account
+UNION ALL
+SELECT 'e', entry_id, SUM(amount_cents), 0 FROM posting WHERE seq = ?
+  GROUP BY entry_id HAVING SUM(amount_cents) <> 0
+UNION ALL
+SELECT 'b', b.account, b.balance_cents,
+  CASE WHEN b.account LIKE '411:%' OR b.account LIKE '419:%'
+    THEN (SELECT SUM(p.amount_cents) FROM posting p WHERE p.account = b.account) END
+  FROM balance b WHERE b.account IN (SELECT value FROM json_each(?))
+UNION ALL
+SELECT 'l', household_id, SUM(CASE WHEN is_open THEN remaining_cents ELSE 0 END),
+  MIN(remaining_cents)
+  FROM credit_lot WHERE household_id IN (SELECT value FROM json_each(?)) GROUP BY household_id
+"""
+_PARTS_POSTGRES = (
+    _PARTS_SQLITE.replace("?", "%s")
+    .replace("LIKE '411:%'", "LIKE '411:%%'")
+    .replace("LIKE '419:%'", "LIKE '419:%%'")
+    .replace("IN (SELECT value FROM json_each(%s))", "= ANY(%s::text[])")
+)
+
+
+class _State:
+    """What the one statement read back, by part."""
+
+    def __init__(self) -> None:
+        self.moved: dict[str, int] = {}  # this command's postings per account
+        self.counts: dict[str, int] = {}
+        self.unbalanced: list[tuple[str, int]] = []
+        self.after: dict[str, int] = {}  # stored balances of touched accounts
+        self.full: dict[str, int] = {}  # sums of ALL postings of touched member accounts
+        self.lots: dict[str, tuple[int, int]] = {}  # household -> (open total, lowest)
+
+
+def _read(session: Session, seq: int, accounts: list[str]) -> _State:
+    households = [a.split(":", 1)[1] for a in accounts if a.startswith("419:")]
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        rows = connection.exec_driver_sql(_PARTS_POSTGRES, (seq, seq, accounts, households))
+    else:
+        params = (seq, seq, json.dumps(accounts), json.dumps(households))
+        rows = connection.exec_driver_sql(_PARTS_SQLITE, params)
+    state = _State()
+    for part, name, value, extra in rows:
+        if part == "a":
+            state.moved[name] = int(value)
+            state.counts[name] = int(extra)
+        elif part == "e":
+            state.unbalanced.append((name, int(value)))
+        elif part == "b":
+            state.after[name] = int(value)
+            if extra is not None:
+                state.full[name] = int(extra)
+        else:
+            state.lots[name] = (int(value), int(extra))
+    return state
+
+
+def check_one(session: Session, seq: int, before: Before) -> list[str]:
+    """Problems with the state after command ``seq`` (see the module docstring)."""
+    accounts = sorted(before.balances)
+    state = _read(session, seq, accounts)
+    problems = [f"entry {e} postings sum to {total}" for e, total in sorted(state.unbalanced)]
+    written = sum(state.counts.values())
+    counted = sum(state.counts.get(a, 0) for a in accounts)
+    if written != counted:
+        problems.append(
+            f"command {seq} wrote {written} postings, {counted} of them on accounts it touches"
+        )
+    after = {a: state.after.get(a, 0) for a in accounts}
+    for account in accounts:
+        change, moved = after[account] - before.balances[account], state.moved.get(account, 0)
+        if change != moved:
+            problems.append(f"balance {account} moved by {change}, its postings by {moved}")
+    problems.extend(
+        f"balance {a} is {after[a]}, its postings sum to {state.full.get(a, 0)}"
+        for a in accounts
+        if a.startswith(MEMBER_PREFIXES) and after[a] != state.full.get(a, 0)
+    )
+    problems.extend(_credit_problems(after, state.lots))
+    totals = (
+        invariants.fund_totals(session)
+        if before.totals is None
+        else invariants.moved_totals(before.totals, before.balances, after)
+    )
+    problems.extend(invariants.totals_problems(totals))
+    if not problems:
+        before.totals_after = totals
+    return problems
+
+
+def _credit_problems(after: Mapping[str, int], lots: Mapping[str, tuple[int, int]]) -> list[str]:
+    problems: list[str] = []
+    for account, balance in after.items():
+        if not account.startswith("419:"):
+            continue
+        household = account.split(":", 1)[1]
+        held, lowest = lots.get(household, (0, 0))
+        if balance > 0:
+            problems.append(f"member credit {account} is below zero ({-balance} cents)")
+        if held != -balance:
+            problems.append(f"open lots of {household} hold {held}, credit is {-balance}")
+        if lowest < 0:
+            problems.append(f"a credit lot of {household} holds a negative amount ({lowest})")
+    return problems
+
+
+_HEAD_AND_TOTALS = (
+    "SELECT j.seq, j.hash, f.seq, f.hash, f.totals FROM "
+    "(SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1) AS j "
+    "LEFT JOIN fund_total AS f ON f.id = 1"
+)
+
+
+def head_and_totals(session: Session) -> tuple[Head, dict[str, int] | None]:
+    """The journal head, and the carried fund totals if they are those of that head."""
+    row = session.connection().exec_driver_sql(_HEAD_AND_TOTALS).first()
+    if row is None:
+        return Head(0, GENESIS_HASH), None
+    head = Head(int(row[0]), str(row[1]))
+    if row[2] is None or int(row[2]) != head.seq or row[3] != head.hash:
+        return head, None
+    totals: dict[str, int] = json.loads(row[4])
+    return head, totals
+
+
+def carry_totals(session: Session, seq: int, record_hash: str, totals: Mapping[str, int]) -> None:
+    """Store ``totals`` as those of the state left by record ``(seq, record_hash)``."""
+    connection = session.connection()
+    mark = "%s" if connection.dialect.name == "postgresql" else "?"
+    values: Any = (seq, record_hash, json.dumps(dict(totals), sort_keys=True))
+    moved = connection.exec_driver_sql(
+        f"UPDATE fund_total SET seq = {mark}, hash = {mark}, totals = {mark} WHERE id = 1", values
+    )
+    if moved.rowcount == 0:
+        connection.exec_driver_sql(
+            f"INSERT INTO fund_total (id, seq, hash, totals) VALUES (1, {mark}, {mark}, {mark})",
+            values,
+        )
