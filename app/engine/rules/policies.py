@@ -35,14 +35,8 @@ class UnspentCreditPolicy:
     def __post_init__(self) -> None:
         if self.policy not in UNSPENT_POLICIES:
             raise ValueError(f"unknown unspent credit policy {self.policy!r}")
-        if (self.policy == "expire") != (self.after_months is not None):
-            raise ValueError("after_months is given exactly when the policy is 'expire'")
-        if self.after_months is not None and self.after_months < 1:
-            raise ValueError("after_months must be at least 1")
-        if (self.policy == "carry_over_cap") != (self.cap_cents is not None):
-            raise ValueError("cap_cents is given exactly when the policy is 'carry_over_cap'")
-        if self.cap_cents is not None and self.cap_cents < 0:
-            raise ValueError("cap_cents must be zero or more")
+        _check_setting("after_months", self.after_months, 1, ("policy", self.policy, "expire"))
+        _check_setting("cap_cents", self.cap_cents, 0, ("policy", self.policy, "carry_over_cap"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +58,21 @@ class RationingPolicy:
     def __post_init__(self) -> None:
         if self.method not in RATIONING_METHODS:
             raise ValueError(f"unknown rationing method {self.method!r}")
-        if (self.method == "uniform_cut") != (self.floor_cents is not None):
-            raise ValueError("floor_cents is given exactly when the method is 'uniform_cut'")
-        if self.floor_cents is not None and self.floor_cents < 0:
-            raise ValueError("floor_cents must be zero or more")
+        _check_setting("floor_cents", self.floor_cents, 0, ("method", self.method, "uniform_cut"))
+
+
+def _check_setting(
+    name: str, value: int | None, minimum: int, choice: tuple[str, str, str]
+) -> None:
+    """A setting that belongs to one choice: ``choice`` is (what is chosen, the choice made,
+    the choice the setting belongs to). Raises ``ValueError`` unless ``value`` is given
+    exactly when that choice is made, and is then at least ``minimum``."""
+    field, chosen, owner = choice
+    if (chosen == owner) != (value is not None):
+        raise ValueError(f"{name} is given exactly when the {field} is {owner!r}")
+    if value is not None and value < minimum:
+        least = "zero or more" if minimum == 0 else f"at least {minimum}"
+        raise ValueError(f"{name} must be {least}")
 
 
 def parse_unspent_credit(reader: Reader, value: Any, path: str) -> UnspentCreditPolicy:
