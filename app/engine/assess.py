@@ -27,7 +27,7 @@ from app.engine.problems import Problem
 from app.engine.resources import Context, NeedsData
 from app.engine.rules.choice_bounds import ChoiceBounds
 from app.engine.rules.nodes import Rejected
-from app.engine.ruleset import RuleSet
+from app.engine.ruleset import Formula, RuleSet
 
 register_messages(
     {
@@ -154,11 +154,7 @@ def _choice(ctx: Context) -> ChoiceBounds | None:
 
 
 def _contribution(rules: RuleSet, ctx: Context, trace: list[Step] | None) -> int:
-    formula = rules.contribution
-    num, den = formula.node.evaluate(ctx, trace)
-    amount_cents = max(0, round_ratio(num, den, formula.rounding))
-    if trace is not None:
-        trace.append(rounding_step("contribution", num, den, amount_cents, formula.rounding))
+    amount_cents = _rounded("contribution", rules.contribution, ctx, trace)
     if rules.engagement is not None:
         amount_cents = rules.engagement.adjust_contribution(ctx, amount_cents, trace)
     return amount_cents
@@ -170,12 +166,18 @@ def _credit(rules: RuleSet, ctx: Context, trace: list[Step] | None) -> int | Non
         if trace is not None:
             trace.append(step(formula.node.path, "credit.fund_level"))
         return None
+    amount_cents = _rounded("credit", formula, ctx, trace)
+    if rules.engagement is not None:
+        amount_cents = rules.engagement.adjust_credit(ctx, amount_cents, trace)
+    return amount_cents
+
+
+def _rounded(section: str, formula: Formula, ctx: Context, trace: list[Step] | None) -> int:
+    """The section's formula, exact, rounded once at its declared step; never below 0."""
     num, den = formula.node.evaluate(ctx, trace)
     amount_cents = max(0, round_ratio(num, den, formula.rounding))
     if trace is not None:
-        trace.append(rounding_step("credit", num, den, amount_cents, formula.rounding))
-    if rules.engagement is not None:
-        amount_cents = rules.engagement.adjust_credit(ctx, amount_cents, trace)
+        trace.append(rounding_step(section, num, den, amount_cents, formula.rounding))
     return amount_cents
 
 
