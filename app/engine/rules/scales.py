@@ -1,7 +1,7 @@
 """Scales over thresholds of one base: marginal rate, marginal amount, linear average rate.
 
 Thresholds (``from``) are whole numbers in the base's unit, strictly increasing, the first
-0, so every base value >= 0 is covered. At parse time rates are put over one common
+0, so every base value >= 0 is covered (checked by ``scales_read``). At parse time rates are put over one common
 denominator and cumulative sums per threshold are computed, so evaluating a household is
 one ``bisect`` plus O(1) integer work; the per-slice detail is built only for explanations.
 
@@ -19,7 +19,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache, partial
-from math import lcm
 from typing import Any
 
 from app.engine.exact import Q
@@ -29,13 +28,12 @@ from app.engine.rules.bases import (
     base_params,
     base_text,
     count_variant,
-    read_base,
-    read_base_value,
     with_count_variants,
 )
 from app.engine.rules.combinators import q_cents
 from app.engine.rules.nodes import CONTRIBUTION_KINDS, Kinds, Node, NodeParser
 from app.engine.rules.reader import Reader
+from app.engine.rules.scales_read import read_rate_scale, read_scale
 
 register_messages(
     {
@@ -268,66 +266,11 @@ def _slice_text(base: str, starts: tuple[int, ...], i: int, lang: str) -> str:
     return f"de {low} à {high}" if lang == "fr" else f"from {low} to {high}"
 
 
-def _thresholds(
-    reader: Reader, doc: Mapping[str, Any], path: str, value_key: str
-) -> list[tuple[int, Any]] | None:
-    """``[{from, <value_key>}]``: from strictly increasing, the first 0; values read by key."""
-    items = reader.sequence(doc.get("thresholds"), f"{path}.thresholds", min_items=1)
-    if items is None:
-        return None
-    before = len(reader.problems)
-    result: list[tuple[int, Any]] = []
-    previous: int | None = None
-    for index, where, entry in reader.entries(items, f"{path}.thresholds", ("from", value_key)):
-        start = read_base_value(reader, entry, "from", where)
-        if value_key == "rate":
-            value: Any = reader.rate(entry, "rate", where)
-        else:
-            value = reader.cents(entry, value_key, where)
-        if start is not None:
-            if index == 0 and start != 0:
-                reader.add(f"{where}.from", f"the first threshold must be 0, not {start}")
-            elif previous is not None and start <= previous:
-                reader.add(
-                    f"{where}.from",
-                    f"thresholds must be strictly increasing: {start} is not above {previous}",
-                )
-            previous = start
-        result.append((start or 0, value))
-    return result if len(reader.problems) == before else None
-
-
-def _read_scale(
-    reader: Reader, doc: Mapping[str, Any], path: str, value_key: str, *, money_only: bool
-) -> tuple[str, tuple[int, ...], tuple[Any, ...]] | None:
-    """What every scale reads: its fields, its base, its thresholds as (starts, values)."""
-    reader.only_keys(doc, ("kind", "base", "thresholds"), path)
-    base = read_base(reader, doc, path, money_only=money_only)
-    items = _thresholds(reader, doc, path, value_key)
-    if base is None or items is None:
-        return None
-    return base, tuple(start for start, _ in items), tuple(value for _, value in items)
-
-
-def _read_rate_scale(
-    reader: Reader, doc: Mapping[str, Any], path: str
-) -> tuple[str, tuple[int, ...], tuple[Fraction, ...], tuple[int, ...], int] | None:
-    """A scale of rates on a money base: (base, starts, rates, numerators, denominator), the
-    rates put over their least common denominator so evaluation stays in integers."""
-    read = _read_scale(reader, doc, path, "rate", money_only=True)
-    if read is None:
-        return None
-    base, starts, rates = read
-    denominator = lcm(*(rate.denominator for rate in rates))
-    numerators = tuple(rate.numerator * (denominator // rate.denominator) for rate in rates)
-    return base, starts, rates, numerators, denominator
-
-
 def _rate_scale_parser(build: Callable[..., Node]) -> NodeParser:
     """The parser of a scale of rates (``build`` takes a ``_RateScale``'s fields in order)."""
 
     def parse(reader: Reader, doc: Mapping[str, Any], path: str, kinds: Kinds) -> Node | None:
-        read = _read_rate_scale(reader, doc, path)
+        read = read_rate_scale(reader, doc, path)
         return build(path, *read) if read is not None else None
 
     return parse
@@ -336,7 +279,7 @@ def _rate_scale_parser(build: Callable[..., Node]) -> NodeParser:
 def _parse_marginal_amount(
     reader: Reader, doc: Mapping[str, Any], path: str, kinds: Kinds
 ) -> Node | None:
-    read = _read_scale(reader, doc, path, "amount_cents", money_only=False)
+    read = read_scale(reader, doc, path, "amount_cents", money_only=False)
     if read is None:
         return None
     base, starts, amounts = read
