@@ -7,7 +7,7 @@ persons bound, since the persons count is not money.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from app.engine.resources import BASES
@@ -66,13 +66,25 @@ def _persons(
     reader: Reader, doc: Mapping[str, Any], path: str, low: str, high: str
 ) -> list[Leaf] | None:
     """Persons bounds, written ``persons_at_least``/``at_most`` or on ``base: persons``."""
+    return _bounds(reader, doc, path, (low, high), PersonsBound)
+
+
+def _bounds(
+    reader: Reader,
+    doc: Mapping[str, Any],
+    path: str,
+    keys: tuple[str, str],
+    build: Callable[[str, int, bool], Leaf],
+) -> list[Leaf] | None:
+    """One leaf per bound given, ``keys`` being the at-least and at-most fields: each bound a
+    whole number >= 0, its leaf at its own field's path; None if one cannot be read."""
     leaves: list[Leaf] = []
-    for key, at_least in ((low, True), (high, False)):
+    for key, at_least in ((keys[0], True), (keys[1], False)):
         if key in doc:
             bound = reader.integer(doc, key, path, minimum=0)
             if bound is None:
                 return None
-            leaves.append(PersonsBound(f"{path}.{key}", bound, at_least))
+            leaves.append(build(f"{path}.{key}", bound, at_least))
     return leaves
 
 
@@ -86,14 +98,11 @@ def _parse_base(reader: Reader, doc: Mapping[str, Any], path: str) -> list[Leaf]
         return None
     if base == "persons":
         return _persons(reader, doc, path, "at_least", "at_most")
-    leaves: list[Leaf] = []
-    for key, at_least in (("at_least", True), ("at_most", False)):
-        if key in doc:
-            bound = reader.integer(doc, key, path, minimum=0)
-            if bound is None:
-                return None
-            leaves.append(BaseBound(f"{path}.{key}", base, bound, at_least))
-    return leaves
+
+    def build(where: str, bound: int, at_least: bool) -> Leaf:
+        return BaseBound(where, base, bound, at_least)
+
+    return _bounds(reader, doc, path, ("at_least", "at_most"), build)
 
 
 def _parse_attribute(reader: Reader, doc: Mapping[str, Any], path: str) -> list[Leaf] | None:
