@@ -9,7 +9,9 @@ applies ``RationingPolicy``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from app.engine.problems import join_path
@@ -81,18 +83,16 @@ def parse_unspent_credit(reader: Reader, value: Any, path: str) -> UnspentCredit
     if doc is None:
         return UnspentCreditPolicy()
     policy = reader.text(doc, "policy", path, choices=UNSPENT_POLICIES)
+    # After a reported problem the default is returned, so parsing can go on.
     if policy == "expire":
-        reader.only_keys(doc, ("policy", "after_months"), path)
-        months = reader.integer(doc, "after_months", path, minimum=1)
-        return UnspentCreditPolicy("expire", after_months=months) if months else _no_policy()
+        read_months = partial(reader.integer, minimum=1)
+        months = _setting(reader, doc, path, ("policy", "after_months"), read_months)
+        if months is not None:
+            return UnspentCreditPolicy("expire", after_months=months)
     if policy == "carry_over_cap":
-        reader.only_keys(doc, ("policy", "cap_cents"), path)
-        cap = reader.cents(doc, "cap_cents", path)
-        return (
-            UnspentCreditPolicy("carry_over_cap", cap_cents=cap)
-            if cap is not None
-            else _no_policy()
-        )
+        cap = _setting(reader, doc, path, ("policy", "cap_cents"), reader.cents)
+        if cap is not None:
+            return UnspentCreditPolicy("carry_over_cap", cap_cents=cap)
     if policy == "none":
         reader.only_keys(doc, ("policy",), path)
     return UnspentCreditPolicy()
@@ -105,8 +105,7 @@ def parse_rationing(reader: Reader, value: Any, path: str) -> RationingPolicy:
         return RationingPolicy()
     method = reader.text(doc, "method", path, choices=RATIONING_METHODS)
     if method == "uniform_cut":
-        reader.only_keys(doc, ("method", "floor_cents"), path)
-        floor = reader.cents(doc, "floor_cents", path)
+        floor = _setting(reader, doc, path, ("method", "floor_cents"), reader.cents)
         return RationingPolicy("uniform_cut", floor) if floor is not None else RationingPolicy()
     if method is not None:
         others = {key: item for key, item in doc.items() if key != "floor_cents"}
@@ -120,6 +119,14 @@ def parse_rationing(reader: Reader, value: Any, path: str) -> RationingPolicy:
     return RationingPolicy()
 
 
-def _no_policy() -> UnspentCreditPolicy:
-    """Stand-in returned after a reported problem, so parsing can go on."""
-    return UnspentCreditPolicy()
+def _setting(
+    reader: Reader,
+    doc: Mapping[str, Any],
+    path: str,
+    fields: tuple[str, str],
+    read: Callable[[Mapping[str, Any], str, str], int | None],
+) -> int | None:
+    """The one setting of the chosen policy: ``fields`` is (the choosing field, the setting);
+    any other field is reported, then the setting is read (required) by ``read``."""
+    reader.only_keys(doc, fields, path)
+    return read(doc, fields[1], path)
