@@ -27,6 +27,7 @@ workers with py-spy and reports where their time goes.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import subprocess
 import sys
@@ -221,6 +222,10 @@ def main(argv: list[str] | None = None) -> int:
     profiles: list[str] = []
     with tempfile.TemporaryDirectory(prefix="caisse_load_") as tmp:
         workdir = Path(tmp)
+        # The seeding (in process) and the servers (subprocesses, inheriting the environment)
+        # must hash consent codes under the same server key: one of the run's own.
+        if not os.environ.get("CAISSE_SECRET_KEY"):
+            os.environ["CAISSE_SECRET_KEY_FILE"] = str(workdir / "secret.key")
         try:
             for config in wanted:
                 url = database_for(config, workdir)

@@ -23,6 +23,7 @@ from sqlmodel import Session
 
 SQLITE_BATCH = 20_000
 POSTGRES_BATCH = 20_000
+SMALL_INSERT = 50  # rows up to which a PostgreSQL insert is one statement rather than COPY
 
 
 def is_postgres(session: Session) -> bool:
@@ -56,6 +57,16 @@ def bulk_insert(
     if not rows:
         return
     connection = session.connection()
+    if connection.dialect.name == "postgresql" and len(rows) <= SMALL_INSERT:
+        # A few rows (one command's): one multi-row INSERT is one round trip; COPY takes
+        # more (start, data, end) and is only worth it for many rows.
+        row_marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        values = ", ".join([row_marks] * len(rows))
+        flat = [value for row in rows for value in row]
+        connection.exec_driver_sql(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}", tuple(flat)
+        )
+        return
     if connection.dialect.name == "postgresql":
         raw = connection.connection.dbapi_connection
         with (

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlmodel import Session
 
@@ -140,22 +140,43 @@ def _credit_problems(after: Mapping[str, int], lots: Mapping[str, tuple[int, int
 
 
 _HEAD_AND_TOTALS = (
-    "SELECT j.seq, j.hash, f.seq, f.hash, f.totals FROM "
-    "(SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1) AS j "
-    "LEFT JOIN fund_total AS f ON f.id = 1"
+    "SELECT j.seq, j.hash, f.seq, f.hash, f.totals,"
+    " (SELECT k.request_hash FROM journal AS k WHERE k.idempotency_key = {mark}),"
+    " (SELECT k.result FROM journal AS k WHERE k.idempotency_key = {mark}) FROM"
+    " (SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1) AS j"
+    " LEFT JOIN fund_total AS f ON f.id = 1"
 )
 
 
-def head_and_totals(session: Session) -> tuple[Head, dict[str, int] | None]:
-    """The journal head, and the carried fund totals if they are those of that head."""
-    row = session.connection().exec_driver_sql(_HEAD_AND_TOTALS).first()
+class Stored(NamedTuple):
+    """What the journal holds under an idempotency key."""
+
+    request_hash: str
+    result: str
+
+
+class Top(NamedTuple):
+    """Read under the writer lock in one round trip: the journal head, the carried totals
+    if they are those of that head, and the record already stored under the key, if any."""
+
+    head: Head
+    totals: dict[str, int] | None
+    stored: Stored | None
+
+
+def head_and_totals(session: Session, idempotency_key: str) -> Top:
+    connection = session.connection()
+    mark = "%s" if connection.dialect.name == "postgresql" else "?"
+    statement = _HEAD_AND_TOTALS.format(mark=mark)
+    row = connection.exec_driver_sql(statement, (idempotency_key, idempotency_key)).first()
     if row is None:
-        return Head(0, GENESIS_HASH), None
+        return Top(Head(0, GENESIS_HASH), None, None)
     head = Head(int(row[0]), str(row[1]))
+    stored = None if row[5] is None else Stored(str(row[5]), str(row[6]))
     if row[2] is None or int(row[2]) != head.seq or row[3] != head.hash:
-        return head, None
+        return Top(head, None, stored)
     totals: dict[str, int] = json.loads(row[4])
-    return head, totals
+    return Top(head, totals, stored)
 
 
 def carry_totals(session: Session, seq: int, record_hash: str, totals: Mapping[str, int]) -> None:

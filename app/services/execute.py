@@ -33,16 +33,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.audit import journal
+from app.db import tables as t
 from app.db.session import read_only, unit_of_work
 from app.engine.books import errors as books_errors
 from app.engine.books.commands import Command
 from app.engine.books.core import apply
 from app.engine.problems import Problem
-from app.ledger.command_check import carry_totals, head_and_totals
+from app.ledger.command_check import Stored, Top, carry_totals, head_and_totals
 from app.ledger.command_check import check_one as check_command
 from app.ledger.invariants import InvariantViolation, read_before
 from app.ledger.persist import persist_effects
@@ -136,16 +138,17 @@ def execute(
     written: list[KnownTotals] = []
     with transaction(db) as session:
         journal.lock_writer(session)
-        stored = journal.by_key(session, idempotency_key)
-        if stored is not None:
-            return _replayed(stored, prepared.digest, idempotency_key)
-        result = _record(session, prepared, actor, idempotency_key, now, side, totals, written)
+        top = head_and_totals(session, idempotency_key)
+        if top.stored is not None:
+            return _replayed(top.stored, prepared.digest, idempotency_key)
+        read = (top, totals)
+        result = _record(session, prepared, actor, idempotency_key, now, side, read, written)
     if totals is not None:
         totals.known = written[0] if written else None
     return result
 
 
-def _replay_before_lock(db: Db, key: str) -> Any:
+def _replay_before_lock(db: Db, key: str) -> Stored | None:
     """The stored record of a replayed key, read without the writer lock (a retry waits for
     no writer). A key not found here is looked up again under the lock: a concurrent first
     request may have committed it meanwhile."""
@@ -158,13 +161,15 @@ def _replay_before_lock(db: Db, key: str) -> Any:
     if not isinstance(engine, Engine):
         return None
     with read_only(engine) as session:
-        row = journal.by_key(session, key)
-        if row is not None:
-            session.expunge(row)
-        return row
+        row = session.execute(
+            select(col(t.Journal.request_hash), col(t.Journal.result)).where(
+                col(t.Journal.idempotency_key) == key
+            )
+        ).first()
+        return None if row is None else Stored(str(row[0]), str(row[1]))
 
 
-def _replayed(stored: Any, digest: str, key: str) -> dict[str, Any]:
+def _replayed(stored: Stored, digest: str, key: str) -> dict[str, Any]:
     if stored.request_hash != digest:
         raise svc.IdempotencyConflict(
             (Problem("idempotency_key", f"key {key!r} was used for another request"),),
@@ -181,11 +186,11 @@ def _record(
     key: str,
     now: datetime,
     side: Side | None,
-    totals: Totals | None,
+    read: tuple[Top, Totals | None],
     written: list[KnownTotals],
 ) -> dict[str, Any]:
     command = prepared.command
-    top, stored_totals = head_and_totals(session)
+    (top, stored_totals, _), totals = read
     known = totals.at(top) if totals is not None else None
     if known is None:
         known = stored_totals
