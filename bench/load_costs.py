@@ -29,13 +29,17 @@ from bench.load_seed import ACTOR, CONSENT_CODE, MERCHANTS, Seeded
 # (file fragment, function name) -> part of a purchase command.
 PARTS = (
     (("app/audit/journal.py", "lock_writer"), "take the writer lock"),
-    (("app/audit/journal.py", "by_key"), "idempotency lookup"),
+    (("app/services/execute.py", "_replay_before_lock"), "idempotency lookup (before the lock)"),
+    (("app/ledger/command_check.py", "head_and_totals"), "head, carried totals, key (one read)"),
     (("app/ledger/view.py", "prefetch"), "books core and the reads it needs"),
     (("app/engine/books/core.py", "apply"), "books core and the reads it needs"),
     (("app/audit/journal.py", "append"), "journal append (hash chain)"),
     (("app/ledger/persist.py", "persist_effects"), "write entries, postings, lots, balances"),
     (("app/ledger/invariants.py", "balances_of"), "invariant checks"),
     (("app/ledger/invariants.py", "check_command"), "invariant checks"),
+    (("app/ledger/command_check.py", "check_one"), "invariant checks"),
+    (("app/ledger/command_check.py", "carry_totals"), "invariant checks"),
+    (("app/ledger/invariants.py", "read_before"), "invariant checks"),
     (("sqlalchemy/orm/session.py", "commit"), "commit"),
 )
 

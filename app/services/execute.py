@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -50,6 +50,7 @@ from app.ledger.invariants import InvariantViolation, read_before
 from app.ledger.persist import persist_effects
 from app.ledger.view import SqlBooksView
 from app.services import errors as svc
+from app.services import writer_gate
 
 Db = Engine | Session
 Side = Callable[[Session, int], None]
@@ -136,7 +137,7 @@ def execute(
     if replay is not None:
         return _replayed(replay, prepared.digest, idempotency_key)
     written: list[KnownTotals] = []
-    with transaction(db) as session:
+    with _gated(db), transaction(db) as session, _gated(session, engine_only=db):
         journal.lock_writer(session)
         top = head_and_totals(session, idempotency_key)
         if top.stored is not None:
@@ -146,6 +147,16 @@ def execute(
     if totals is not None:
         totals.known = written[0] if written else None
     return result
+
+
+def _gated(session: Db, engine_only: Db | None = None) -> AbstractContextManager[None]:
+    """The in-process writer gate (app.services.writer_gate), entered before the command's
+    transaction begins: around it for a caller's session, inside ours for an engine."""
+    if not isinstance(session, Session):
+        return nullcontext()
+    if engine_only is not None and not isinstance(engine_only, Engine):
+        return nullcontext()
+    return writer_gate.entered(session)
 
 
 def _replay_before_lock(db: Db, key: str) -> Stored | None:
