@@ -197,8 +197,8 @@ def rule_version(session: Session, rule_set_id: str, version: int) -> t.RuleSet:
 
 def ensure_adoptable(session: Session, row: t.RuleSet, idempotency_key: str) -> None:
     """Refuse adopting an adopted version again (409), unless it is the retry of the very
-    adoption (same key: the service returns the original). The books core does not refuse
-    it and the database's append-only trigger would fail the request with an error."""
+    adoption (same key: the service returns the original). The books core refuses it too
+    (``AlreadyAdopted``, a 409 conflict); this earlier check only words it for the API."""
     if row.status != "adopted" or journal.by_key(session, idempotency_key) is not None:
         return
     raise svc.Conflict(

@@ -5,12 +5,18 @@ In one transaction (a savepoint when the caller passes its own ``Session``):
 0. before any lock, in a read-only transaction: a replayed key returns its stored result
    (or ``IdempotencyConflict``) without waiting for the writer;
 1. take the writer lock (PostgreSQL advisory lock; SQLite holds its write lock already);
-2. idempotency, again under the lock: the same key with the same canonical request returns the stored result;
-   the same key with a different request raises ``IdempotencyConflict``;
+2. under the lock, in one statement: the head, the carried fund totals and, again, the
+   key: the same key with the same canonical request returns the stored result; the same
+   key with a different request raises ``IdempotencyConflict``;
 3. build the SQL view and ask the books core for the command's effects (``apply``);
 4. append the journal record (seq = head + 1, hash chained), then write the effects and
    whatever personal data the service keeps outside the journal (``side``);
-5. check the invariants; any failure rolls the whole command back.
+5. check the invariants (app.ledger.command_check: one read-back statement, fund totals
+   carried in ``fund_total`` when they are the head's); any failure rolls the whole
+   command back; else store the new totals with the new head.
+
+On PostgreSQL an in-process gate (app.services.writer_gate) keeps a worker's threads from
+all queueing on the advisory lock at once.
 
 Actor and ``now`` come from the edge (the clock lives there). Nothing is written when
 anything fails.
@@ -20,7 +26,8 @@ record hash reuse that text. A caller that runs many commands in a row (the mont
 pass a ``Totals`` carrier: the fund totals after its previous command, tagged with the
 journal head that command left. When the head is still that one (same seq AND hash: no
 other command was recorded in between, by anyone), the invariant check moves those totals
-by the touched accounts instead of summing every balance; otherwise it sums them in full.
+by the touched accounts instead of summing every balance; otherwise the totals stored in
+``fund_total`` serve the same way when they are the head's; otherwise it sums them in full.
 """
 
 from __future__ import annotations
