@@ -3,7 +3,10 @@
 ``python -m bench.load [--seconds 20] [--members 400] [--only KEYS] [--write] [--profile]``
 runs, for each configuration (``CONFIGS``: PostgreSQL with 1 and 2 workers, SQLite with 1;
 then, to see where the time goes, PostgreSQL 2 workers with purchases only at 16 and at 2
-connections, and a what-if with consent codes hashed in 1 PBKDF2 round):
+connections; ``pg2-cheap``, only when asked with ``--only``, is the old what-if of consent
+codes stored with 1 PBKDF2 round, still accepted as a legacy format). The seeding and the
+servers hash consent codes under a server key of the run's own (``CAISSE_SECRET_KEY_FILE``
+in the run's temporary directory) unless ``CAISSE_SECRET_KEY`` is set:
 
 1. seeds a fund through the services (bench/load_seed.py): a PostgreSQL database of its own
    (``caisse_bench_api_load``) on the server of the ``test`` database, 127.0.0.1:5432,
