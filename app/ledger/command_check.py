@@ -26,7 +26,6 @@ from typing import Any, NamedTuple
 
 from sqlmodel import Session
 
-from app.audit.journal import Head
 from app.engine.books.journal import GENESIS_HASH
 from app.ledger import invariants
 from app.ledger.invariants import MEMBER_PREFIXES, Before
@@ -159,7 +158,8 @@ class Top(NamedTuple):
     """Read under the writer lock in one round trip: the journal head, the carried totals
     if they are those of that head, and the record already stored under the key, if any."""
 
-    head: Head
+    seq: int  # the journal head's seq (0 for an empty journal) and hash
+    hash: str
     totals: dict[str, int] | None
     stored: Stored | None
 
@@ -170,13 +170,13 @@ def head_and_totals(session: Session, idempotency_key: str) -> Top:
     statement = _HEAD_AND_TOTALS.format(mark=mark)
     row = connection.exec_driver_sql(statement, (idempotency_key, idempotency_key)).first()
     if row is None:
-        return Top(Head(0, GENESIS_HASH), None, None)
-    head = Head(int(row[0]), str(row[1]))
+        return Top(0, GENESIS_HASH, None, None)
+    seq, hash_ = int(row[0]), str(row[1])
     stored = None if row[5] is None else Stored(str(row[5]), str(row[6]))
-    if row[2] is None or int(row[2]) != head.seq or row[3] != head.hash:
-        return Top(head, None, stored)
+    if row[2] is None or int(row[2]) != seq or row[3] != hash_:
+        return Top(seq, hash_, None, stored)
     totals: dict[str, int] = json.loads(row[4])
-    return Top(head, totals, stored)
+    return Top(seq, hash_, totals, stored)
 
 
 def carry_totals(session: Session, seq: int, record_hash: str, totals: Mapping[str, int]) -> None:

@@ -208,7 +208,8 @@ def _record(
     written: list[KnownTotals],
 ) -> dict[str, Any]:
     command = prepared.command
-    (top, stored_totals, _), totals = read
+    (seq_before, hash_before, stored_totals, _), totals = read
+    top = journal.Head(seq_before, hash_before)
     known = totals.at(top) if totals is not None else None
     if known is None:
         known = stored_totals
