@@ -16,6 +16,7 @@ from app.api.docs_page import install_docs
 from app.api.errors import install_error_handlers
 from app.api.limits import BodySizeLimit
 from app.api.openapi import DESCRIPTION, TAGS, problem_schema_openapi
+from app.api.query_guard import RepeatedQueryGuard
 from app.api.routers import v1_router
 from app.db.session import make_engine
 from app.db.settings import Settings, load_settings
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db_engine = engine
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)
+    app.add_middleware(RepeatedQueryGuard)
     app.include_router(v1_router(), prefix="/v1")
     install_docs(app, "/openapi.json")
     app.openapi = problem_schema_openapi(app)  # type: ignore[method-assign]
