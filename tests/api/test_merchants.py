@@ -177,6 +177,29 @@ class TestCharge:
         assert error_paths(assert_problem(response, 403, "forbidden")) == ["consent_code"]
         assert balance(client, tokens) == 6000
 
+    def test_five_wrong_codes_lock_the_member_s_charges_even_with_the_right_code(
+        self, api: FastAPI, client: TestClient, tokens: Tokens
+    ) -> None:
+        seed(api)
+        statuses = []
+        for _ in range(5):
+            wrong = call(
+                client,
+                tokens,
+                "merchant",
+                "POST",
+                CHARGES,
+                charge(consent_code="0000"),
+                key=fresh_key(),
+            )
+            statuses.append(wrong.status_code)
+        # Four refusals, then the fifth wrong code locks the household's charges.
+        assert statuses == [403, 403, 403, 403, 409]
+        locked = call(client, tokens, "merchant", "POST", CHARGES, charge(), key=fresh_key())
+        body = assert_problem(locked, 409, "consent-locked")
+        assert "locked_until" in body
+        assert balance(client, tokens) == 6000
+
     def test_not_enough_credit_says_what_is_available(
         self, api: FastAPI, client: TestClient, tokens: Tokens
     ) -> None:

@@ -113,8 +113,10 @@ def charge(
 ) -> ChargeOut:
     """Take the purchase from the member's credit at the category's rate (oldest credit
     first); the member pays the rest. 403 when the consent code does not match (nothing is
-    charged); 409 `insufficient-credit` (with `available_cents`), `merchant-suspended`, or
-    a closed month. A retry with the same key returns the original charge."""
+    charged); 409 `insufficient-credit` (with `available_cents`), `merchant-suspended`,
+    `consent-locked` (five wrong codes in a row lock the member's charges for 15 minutes,
+    with `locked_until`), or a closed month. A retry with the same key returns the original
+    charge."""
     result = merchants.purchase(
         session,
         request.purchase_id,
