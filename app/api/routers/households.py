@@ -15,12 +15,12 @@ from app.api.rules_ops import parse_period
 from app.api.schemas.enrolment import (
     EnrolRequest,
     FactsChangeRequest,
-    FactsIn,
     HouseholdList,
     HouseholdRecorded,
     Profile,
 )
 from app.api.schemas.fields import IDENT_PATTERN, PERIOD_PATTERN
+from app.api.schemas.households import FactsIn
 from app.engine.period import Period
 from app.services import api_reads
 from app.services import households as service

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from pydantic import BaseModel, ConfigDict
 
-from app.api.schemas.fields import StrictInt, cents, described, ident, period
-from app.api.schemas.households import PersonIn
+from app.api.schemas.fields import cents, described, ident, period
+from app.api.schemas.households import FactsIn
 
 DATE_UNIT = "date, ISO 8601 YYYY-MM-DD"
 
@@ -28,59 +26,6 @@ class IdentityIn(BaseModel):
     )
     address: str | None = described(
         "Postal address.", "12 rue des Lilas, 69003 Lyon", "text", default=None, max_length=500
-    )
-
-
-class FactsIn(BaseModel):
-    """What the rules may read about the household from a month on (null = not known)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    persons: list[PersonIn] = described(
-        "Every person of the household; empty when the composition is unknown.",
-        [{"birth_on": "1988-04-12"}],
-        "list of persons",
-        default_factory=list,
-        max_length=30,
-    )
-    income_cents: StrictInt | None = cents(
-        "Declared net monthly resources; null when unknown.", 145000, default=None, ge=0, le=10**11
-    )
-    chosen_contribution_cents: StrictInt | None = cents(
-        "The member's chosen contribution (free-choice rules); null if none.",
-        2500,
-        default=None,
-        ge=0,
-        le=10**11,
-    )
-    engagement_minutes: StrictInt | None = described(
-        "Participation in the fund's life; null when not recorded.",
-        120,
-        "whole minutes",
-        default=None,
-        ge=0,
-        le=44640,
-    )
-    attributes: dict[str, str] = described(
-        "Labels read by eligibility filters.",
-        {"scheme": "caf"},
-        "map of text labels",
-        default_factory=dict,
-        max_length=20,
-    )
-    active_from: date | None = described(
-        "Membership start, for proration; null = all month.", "2027-01-10", DATE_UNIT, default=None
-    )
-    active_until: date | None = described(
-        "Membership end (inclusive); null = still a member.", None, DATE_UNIT, default=None
-    )
-    priority_tier: StrictInt | None = described(
-        "Rationing tier (0 = most protected); null if none.",
-        0,
-        "integer tier",
-        default=None,
-        ge=0,
-        le=100,
     )
 
 

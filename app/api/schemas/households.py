@@ -21,15 +21,13 @@ class PersonIn(BaseModel):
     )
 
 
-class HouseholdFactsIn(BaseModel):
-    """Everything the rules may read about one household for one month.
-
-    A missing fact is null, never zero: a rule that needs it reports "needs data".
-    """
+class FactsIn(BaseModel):
+    """What the rules may read about a household (null = not known, never zero: a rule that
+    needs a missing fact reports "needs data"). Enrolment and changes of facts record these
+    from a month on; previews and checks take them per household."""
 
     model_config = ConfigDict(extra="forbid")
 
-    household_id: str = ident("Pseudonymous id of the household.", "hh_0042")
     persons: list[PersonIn] = described(
         "Every person, oldest first or in any order; empty when the composition is unknown.",
         [{"birth_on": "1988-04-12"}, {"birth_on": "2016-09-01"}],
@@ -86,6 +84,12 @@ class HouseholdFactsIn(BaseModel):
         ge=0,
         le=100,
     )
+
+
+class HouseholdFactsIn(FactsIn):
+    """Everything the rules may read about one named household for one month."""
+
+    household_id: str = ident("Pseudonymous id of the household.", "hh_0042")
 
 
 SAMPLE_LIMIT = 5000  # households per request: enough for a fund, bounded for the server
