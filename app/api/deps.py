@@ -7,9 +7,13 @@ Typed aliases keep handlers short::
 - ``SessionDep``: the request's session. It commits once, after the handler returned and
   its response was serialised, and BEFORE the response is sent (``scope="function"``), so
   a commit failure is reported, never hidden behind a 200. Any error rolls everything back.
-- ``CurrentPrincipal``: the principal of a valid bearer token, else 401 (read in its own
-  short read-only transaction, see ``get_principal``).
-- ``require_roles(*roles)``: the principal if its role is allowed, else 403. The roles are
+- ``CurrentPrincipal``: the principal of a valid bearer token, else 401. A token seen in
+  the last ``CAISSE_TOKEN_CACHE_SECONDS`` (default 2 s) is answered from the process's
+  cache on the event loop, with no database access and no thread hop; otherwise it is read
+  in its own short read-only transaction in the thread pool (see ``get_principal`` and
+  app.services.tokens for the revocation window this cache implies).
+- ``require_roles(*roles)``: the principal if its role is allowed, else 403 (pure, so it runs
+  on the event loop). The roles are
   attached to the dependency, so the OpenAPI description of every endpoint states them
   (app.api.app adds "Role: ..." from them; they cannot drift apart).
 - ``ensure_owner`` (from app.services.tokens): 404 for another member's or merchant's
@@ -18,22 +22,31 @@ Typed aliases keep handlers short::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
-from app.db.session import read_only, read_only_engine, unit_of_work
+from app.db.session import read_only_engine, unit_of_work
 from app.services.errors import Forbidden, Unauthenticated
-from app.services.tokens import Principal, Role, authenticate, ensure_owner
+from app.services.tokens import (
+    Principal,
+    Role,
+    cached_principal,
+    ensure_owner,
+    lookup_principal,
+    remember,
+)
 
 __all__ = [
     "AuditorDep",
     "CommitteeDep",
     "CurrentPrincipal",
+    "EngineDep",
     "IdempotencyKey",
     "MemberDep",
     "MerchantDep",
@@ -63,6 +76,16 @@ def get_engine(request: Request) -> Engine:
     return engine
 
 
+async def request_engine(request: Request) -> Engine:
+    """``get_engine`` as a dependency that runs on the event loop (a plain ``def`` would be
+    run in the thread pool, a hop for one attribute read)."""
+    return get_engine(request)
+
+
+EngineDep = Annotated[Engine, Depends(request_engine)]
+"""The app's engine, for a handler that reads on a bare connection instead of a session
+(it must do its own read-only transaction: nothing commits for it)."""
+
 READ_METHODS = frozenset({"GET", "HEAD"})
 
 
@@ -81,35 +104,46 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
     """The caller, from its bearer token; 401 when absent, unknown or revoked.
 
-    The token is read in its own short transaction, closed before the handler runs, so a
-    request that only computes (rule checks, previews) holds no connection and no lock
-    (SQLite's single writer) while it does.
+    A cache hit (app.services.tokens.TOKEN_CACHE) is answered here on the event loop: no
+    thread, no connection. On a miss the token is read in the thread pool in its own short
+    read-only transaction, closed before the handler runs, so a request that only computes
+    (rule checks, previews) holds no connection and no lock (SQLite's single writer) while
+    it does. Only a valid token is cached; an unknown one asks the database every time.
     """
     if credentials is None:
         raise Unauthenticated(detail="Send a bearer token: `Authorization: Bearer <secret>`.")
-    with read_only(get_engine(request)) as session:
-        principal = authenticate(session, credentials.credentials)
+    secret = credentials.credentials
+    principal = cached_principal(secret)
     if principal is None:
-        raise Unauthenticated(detail="The bearer token is unknown or has been revoked.")
+        principal = await run_in_threadpool(lookup_principal, get_engine(request), secret)
+        if principal is None:
+            raise Unauthenticated(detail="The bearer token is unknown or has been revoked.")
+        remember(secret, principal)
     return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
-    """A dependency returning the principal when its role is one of ``roles`` (else 403)."""
+RoleCheck = Callable[[Principal], Coroutine[None, None, Principal]]
+
+
+def require_roles(*roles: Role) -> RoleCheck:
+    """A dependency returning the principal when its role is one of ``roles`` (else 403).
+
+    ``async`` although it awaits nothing: FastAPI runs a plain ``def`` dependency in the
+    thread pool, a hop that costs more than the check itself."""
     if not roles:
         raise ValueError("require_roles needs at least one role")
     allowed = tuple(roles)
 
-    def dependency(principal: CurrentPrincipal) -> Principal:
+    async def dependency(principal: CurrentPrincipal) -> Principal:
         if principal.role not in allowed:
             names = ", ".join(role.value for role in allowed)
             raise Forbidden(

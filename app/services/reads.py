@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Connection, Select, and_, bindparam, func, or_, select
 from sqlmodel import Session, col
 
 from app.audit import journal
 from app.db import tables as t
+from app.db.session import read_only_engine
 from app.engine.assess import assess
 from app.engine.period import Period
 from app.ledger.invariants import balances_of, fund_totals
@@ -28,33 +29,82 @@ def _household(session: Session, household_id: str) -> t.Household:
 
 
 def balances(db: Db, household_id: str) -> dict[str, Any]:
-    """Credit available, contribution due, and the open lots (oldest first) with expiry."""
+    """Credit available, contribution due, and the open lots (oldest first) with expiry.
 
-    def read(session: Session) -> dict[str, Any]:
-        _household(session, household_id)
-        own = balances_of(session, [f"411:{household_id}", f"419:{household_id}"])
-        lots = session.execute(
-            select(t.CreditLot)
-            .where(col(t.CreditLot.household_id) == household_id, col(t.CreditLot.is_open))
-            .order_by(col(t.CreditLot.period), col(t.CreditLot.lot_id))
-        ).scalars()
-        return {
+    One SELECT (the household left-joined to its open lots, the two balances as scalar
+    subqueries), so it reads one consistent state without a transaction or savepoint of its
+    own, and builds no ORM object: this is the members' hot read. An engine is read through
+    a read-only connection (DEFERRED on SQLite); a session in its transaction, after
+    flushing what it holds (as an ORM query would), so pending writes are seen."""
+    if isinstance(db, Session):
+        db.flush()
+        return _balances_on(db.connection(), household_id)
+    # Closing the connection rolls its read-only transaction back (one round trip).
+    with read_only_engine(db).connect() as connection:
+        return _balances_on(connection, household_id)
+
+
+def _balance_statement() -> Select[Any]:
+    household, lot, balance = (
+        t.Household.__table__,  # type: ignore[attr-defined]
+        t.CreditLot.__table__,  # type: ignore[attr-defined]
+        t.Balance.__table__,  # type: ignore[attr-defined]
+    )
+
+    def account(name: str) -> Any:
+        return (
+            select(balance.c.balance_cents)
+            .where(balance.c.account == bindparam(name))
+            .scalar_subquery()
+        )
+
+    open_lots = and_(lot.c.household_id == household.c.household_id, lot.c.is_open)
+    return (
+        select(
+            account("due_account"),
+            account("credit_account"),
+            lot.c.lot_id,
+            lot.c.period,
+            lot.c.remaining_cents,
+            lot.c.expires_period,
+        )
+        .select_from(household.outerjoin(lot, open_lots))
+        .where(household.c.household_id == bindparam("household_id"))
+        .order_by(lot.c.period, lot.c.lot_id)
+    )
+
+
+# Built once: SQLAlchemy then reuses its compiled form (statement cache) on every call.
+_BALANCE = _balance_statement()
+
+
+def _balances_on(connection: Connection, household_id: str) -> dict[str, Any]:
+    rows = connection.execute(
+        _BALANCE,
+        {
             "household_id": household_id,
-            "credit_cents": -own[f"419:{household_id}"],
-            "due_cents": own[f"411:{household_id}"],
-            "lots": [
-                {
-                    "lot_id": lot.lot_id,
-                    "period": lot.period,
-                    "remaining_cents": int(lot.remaining_cents),
-                    "expires_after": lot.expires_period,
-                }
-                for lot in lots
-            ],
-        }
-
-    result: dict[str, Any] = run_in(db, read)
-    return result
+            "due_account": f"411:{household_id}",
+            "credit_account": f"419:{household_id}",
+        },
+    ).all()
+    if not rows:
+        raise svc.not_found("household", household_id)
+    due, credit = rows[0][0], rows[0][1]
+    return {
+        "household_id": household_id,
+        "credit_cents": -int(credit or 0),
+        "due_cents": int(due or 0),
+        "lots": [
+            {
+                "lot_id": lot_id,
+                "period": period,
+                "remaining_cents": int(remaining),
+                "expires_after": expires,
+            }
+            for _due, _credit, lot_id, period, remaining, expires in rows
+            if lot_id is not None
+        ],
+    }
 
 
 def history(db: Db, household_id: str, limit: int = 200) -> list[dict[str, Any]]:

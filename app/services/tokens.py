@@ -10,6 +10,19 @@ Guarantees:
 - ``ensure_owner`` refuses another's resource with ``NotFound``, the same error as for a
   resource that does not exist.
 
+Token cache (``TOKEN_CACHE``, used by ``app.api.deps.get_principal``): a successful lookup is
+remembered in process, keyed by the secret's sha256, for ``CAISSE_TOKEN_CACHE_SECONDS``
+seconds (default 2; 0 disables it), at most 10 000 entries (the oldest is evicted first).
+- only successes are cached: an unknown secret always asks the database, so a token
+  created a moment ago is accepted at once;
+- ``revoke_token`` drops the token from THIS process's cache at once and keeps it from
+  being cached again here (even by a lookup that raced with the revocation);
+- another process (another worker, or the API when the CLI revokes) keeps accepting a
+  revoked token until its cached entry expires: for at most the TTL after its last database
+  lookup there. That bounded window is the price of not reading the database on each
+  request; set ``CAISSE_TOKEN_CACHE_SECONDS=0`` where it is not acceptable.
+Expiry uses ``time.monotonic`` (injectable), so wall-clock changes neither extend nor cut it.
+
 Services only flush; the caller's unit of work commits.
 """
 
@@ -17,13 +30,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from sqlalchemy import Connection
+from sqlalchemy import select as core_select
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from app.db.session import read_only_engine
 from app.db.tables_auth import ApiToken
 from app.engine.problems import Problem
 from app.services.errors import InvalidRequest, invalid, not_found
@@ -82,6 +103,100 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+TTL_VARIABLE = "CAISSE_TOKEN_CACHE_SECONDS"
+DEFAULT_TTL_SECONDS = 2.0
+CACHE_CAPACITY = 10_000
+
+
+def ttl_from_env(environ: Mapping[str, str] | None = None) -> float:
+    """The cache TTL in seconds from ``CAISSE_TOKEN_CACHE_SECONDS`` (default 2; 0 = off).
+
+    A value that is not a finite number >= 0 is refused at start-up (``ValueError``) rather
+    than silently replaced: an operator who set it meant something."""
+    raw = (os.environ if environ is None else environ).get(TTL_VARIABLE, "").strip()
+    if not raw:
+        return DEFAULT_TTL_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{TTL_VARIABLE} must be a number of seconds, got {raw!r}") from None
+    if not 0 <= value < float("inf"):
+        raise ValueError(f"{TTL_VARIABLE} must be >= 0 and finite, got {raw!r}")
+    return value
+
+
+class TokenCache:
+    """sha256(secret) -> (principal, expiry on ``clock``), bounded, oldest evicted first.
+
+    Thread-safe: hits are answered on the event loop, lookups and revocations run in worker
+    threads. ``ttl`` and ``clock`` are plain attributes so tests can set them."""
+
+    def __init__(
+        self,
+        ttl: float,
+        *,
+        capacity: int = CACHE_CAPACITY,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl = ttl
+        self.capacity = capacity
+        self.clock = clock
+        self._entries: dict[str, tuple[Principal, float]] = {}
+        # Token ids revoked by this process: never cached again here. A lookup that read
+        # the row just before the revocation committed must not re-insert it afterwards.
+        self._revoked: dict[str, None] = {}
+        self._lock = threading.Lock()
+
+    def get(self, digest: str) -> Principal | None:
+        """The cached principal for this digest, if present and not expired."""
+        found = self._entries.get(digest)
+        if found is None:
+            return None
+        principal, expires = found
+        if self.clock() < expires:
+            return principal
+        with self._lock:
+            if self._entries.get(digest) is found:
+                del self._entries[digest]
+        return None
+
+    def put(self, digest: str, principal: Principal) -> None:
+        """Remember a successful lookup (no-op when the TTL is 0 or the token was revoked)."""
+        if self.ttl <= 0:
+            return
+        expires = self.clock() + self.ttl
+        with self._lock:
+            if principal.token_id in self._revoked:
+                return
+            self._entries.pop(digest, None)
+            while len(self._entries) >= self.capacity:
+                # dicts keep insertion order: the first key is the oldest entry.
+                del self._entries[next(iter(self._entries))]
+            self._entries[digest] = (principal, expires)
+
+    def forget(self, digest: str, token_id: str) -> None:
+        """Drop a revoked token now and refuse to cache it again in this process."""
+        with self._lock:
+            self._entries.pop(digest, None)
+            self._revoked[token_id] = None
+            while len(self._revoked) > self.capacity:
+                # Forgetting an old tombstone only falls back to the TTL bound.
+                del self._revoked[next(iter(self._revoked))]
+
+    def clear(self) -> None:
+        """Empty the cache (tests, or an operator's reload)."""
+        with self._lock:
+            self._entries.clear()
+            self._revoked.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+TOKEN_CACHE = TokenCache(ttl_from_env())
+"""The process's token cache (see the module docstring for what it guarantees)."""
+
+
 def utc_text(moment: datetime) -> str:
     """ISO-8601 UTC text with a ``Z``, to the second."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -116,29 +231,73 @@ def create_token(
 
 
 def authenticate(session: Session, secret: str) -> Principal | None:
-    """The principal of a valid, unrevoked token with this secret, else None."""
-    if not secret or len(secret) > 200:
+    """The principal of a valid, unrevoked token with this secret, else None (database)."""
+    if not _acceptable(secret):
         return None
-    digest = hash_secret(secret)
-    row = session.exec(select(ApiToken).where(ApiToken.secret_sha256 == digest)).first()
-    if row is None or not hmac.compare_digest(row.secret_sha256, digest):
+    return _lookup(session.connection(), hash_secret(secret))
+
+
+def lookup_principal(engine: Engine, secret: str) -> Principal | None:
+    """``authenticate`` in a short read-only transaction of its own, on a bare connection
+    (no ORM session: this runs on every cache miss)."""
+    if not _acceptable(secret):
         return None
-    if row.revoked_at is not None:
+    # Closing the connection rolls its read-only transaction back (one round trip).
+    with read_only_engine(engine).connect() as connection:
+        return _lookup(connection, hash_secret(secret))
+
+
+def cached_principal(secret: str) -> Principal | None:
+    """The principal of ``secret`` if ``TOKEN_CACHE`` holds it (no database access)."""
+    if not TOKEN_CACHE.ttl > 0 or not _acceptable(secret):
         return None
-    role = Role(row.role)
+    return TOKEN_CACHE.get(hash_secret(secret))
+
+
+def remember(secret: str, principal: Principal) -> None:
+    """Cache a principal found in the database for ``secret`` (see ``TokenCache.put``)."""
+    TOKEN_CACHE.put(hash_secret(secret), principal)
+
+
+_TOKEN_COLUMNS = core_select(
+    col(ApiToken.token_id),
+    col(ApiToken.role),
+    col(ApiToken.subject_id),
+    col(ApiToken.secret_sha256),
+    col(ApiToken.revoked_at),
+)
+
+
+def _acceptable(secret: str) -> bool:
+    return bool(secret) and len(secret) <= 200
+
+
+def _lookup(connection: Connection, digest: str) -> Principal | None:
+    found = connection.execute(_TOKEN_COLUMNS.where(col(ApiToken.secret_sha256) == digest))
+    row = found.first()
+    if row is None:
+        return None
+    token_id, role_text, subject_id, stored, revoked_at = row
+    if not hmac.compare_digest(str(stored), digest) or revoked_at is not None:
+        return None
+    role = Role(role_text)
     return Principal(
-        token_id=row.token_id,
+        token_id=str(token_id),
         role=role,
-        household_id=row.subject_id if role is Role.MEMBER else None,
-        merchant_id=row.subject_id if role is Role.MERCHANT else None,
+        household_id=subject_id if role is Role.MEMBER else None,
+        merchant_id=subject_id if role is Role.MERCHANT else None,
     )
 
 
 def revoke_token(session: Session, token_id: str, *, now: datetime | None = None) -> TokenInfo:
-    """Revoke a token from now on; revoking twice keeps the first revocation time."""
+    """Revoke a token from now on; revoking twice keeps the first revocation time.
+
+    The token leaves this process's ``TOKEN_CACHE`` at once (before the caller commits: a
+    rollback then only costs one more database lookup, never a revoked token accepted)."""
     row = session.get(ApiToken, token_id)
     if row is None:
         raise not_found("token", token_id)
+    TOKEN_CACHE.forget(row.secret_sha256, row.token_id)
     if row.revoked_at is None:
         row.revoked_at = utc_text(now or datetime.now(UTC))
         session.add(row)
