@@ -20,6 +20,7 @@ from app.api.query_guard import RepeatedQueryGuard
 from app.api.routers import v1_router
 from app.db.session import make_engine
 from app.db.settings import Settings, load_settings
+from app.services.group_commit import GroupWriter
 
 API_VERSION = "1.0.0"
 
@@ -29,9 +30,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     engine = make_engine(settings)
 
+    group_writer = GroupWriter(engine)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        group_writer.stop()  # queued charges are written first
         engine.dispose()
 
     app = FastAPI(
@@ -46,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db_engine = engine
+    app.state.group_writer = group_writer
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)
     app.add_middleware(RepeatedQueryGuard)

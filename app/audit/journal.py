@@ -72,7 +72,7 @@ def append(
 
     ``payload_text``: ``canonical_payload(payload)`` when the caller has it already."""
     text_ = canonical_payload(payload) if payload_text is None else payload_text
-    digest = record_hash(
+    row = record_row(
         seq=seq,
         prev_hash=prev_hash,
         recorded_at=recorded_at,
@@ -80,22 +80,54 @@ def append(
         kind=kind,
         idempotency_key=idempotency_key,
         payload_text=text_,
+        request_hash=request_hash,
+        result_text=canonical_text(result),
     )
-    row = {
+    insert_records(session, [row])
+    return str(row["hash"])
+
+
+def record_row(
+    *,
+    seq: int,
+    prev_hash: str,
+    recorded_at: str,
+    actor: str,
+    kind: str,
+    idempotency_key: str,
+    payload_text: str,
+    request_hash: str,
+    result_text: str,
+) -> dict[str, Any]:
+    """The ``journal`` row of a record, its hash chained to ``prev_hash`` (not inserted)."""
+    digest = record_hash(
+        seq=seq,
+        prev_hash=prev_hash,
+        recorded_at=recorded_at,
+        actor=actor,
+        kind=kind,
+        idempotency_key=idempotency_key,
+        payload_text=payload_text,
+    )
+    return {
         "seq": seq,
         "recorded_at": recorded_at,
         "actor": actor,
         "kind": kind,
         "idempotency_key": idempotency_key,
         "request_hash": request_hash,
-        "payload": text_,
-        "result": canonical_text(result),
+        "payload": payload_text,
+        "result": result_text,
         "prev_hash": prev_hash,
         "hash": digest,
     }
-    # Core INSERT: the row is never read back through the ORM in this transaction.
-    session.execute(insert(SQLModel.metadata.tables["journal"]), [row])
-    return digest
+
+
+def insert_records(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert journal rows (``record_row``) in one statement, in seq order."""
+    if rows:
+        # Core INSERT: the rows are never read back through the ORM in this transaction.
+        session.execute(insert(SQLModel.metadata.tables["journal"]), rows)
 
 
 def canonical_text(value: Any) -> str:

@@ -31,9 +31,10 @@ from app.ledger import invariants
 from app.ledger.invariants import MEMBER_PREFIXES, Before
 
 _PARTS_SQLITE = """
-SELECT 'a', account, SUM(amount_cents), COUNT(*) FROM posting WHERE seq = ? GROUP BY account
+SELECT 'a', account, SUM(amount_cents), COUNT(*) FROM posting WHERE seq BETWEEN ? AND ?
+  GROUP BY account
 UNION ALL
-SELECT 'e', entry_id, SUM(amount_cents), 0 FROM posting WHERE seq = ?
+SELECT 'e', entry_id, SUM(amount_cents), 0 FROM posting WHERE seq BETWEEN ? AND ?
   GROUP BY entry_id HAVING SUM(amount_cents) <> 0
 UNION ALL
 SELECT 'b', b.account, b.balance_cents,
@@ -65,13 +66,15 @@ class _State:
         self.lots: dict[str, tuple[int, int]] = {}  # household -> (open total, lowest)
 
 
-def _read(session: Session, seq: int, accounts: list[str]) -> _State:
+def _read(session: Session, seqs: tuple[int, int], accounts: list[str]) -> _State:
     households = [a.split(":", 1)[1] for a in accounts if a.startswith("419:")]
     connection = session.connection()
+    first, last = seqs
     if connection.dialect.name == "postgresql":
-        rows = connection.exec_driver_sql(_PARTS_POSTGRES, (seq, seq, accounts, households))
+        params: tuple[Any, ...] = (first, last, first, last, accounts, households)
+        rows = connection.exec_driver_sql(_PARTS_POSTGRES, params)
     else:
-        params = (seq, seq, json.dumps(accounts), json.dumps(households))
+        params = (first, last, first, last, json.dumps(accounts), json.dumps(households))
         rows = connection.exec_driver_sql(_PARTS_SQLITE, params)
     state = _State()
     for part, name, value, extra in rows:
@@ -91,14 +94,24 @@ def _read(session: Session, seq: int, accounts: list[str]) -> _State:
 
 def check_one(session: Session, seq: int, before: Before) -> list[str]:
     """Problems with the state after command ``seq`` (see the module docstring)."""
+    return check_range(session, seq, seq, before)
+
+
+def check_range(session: Session, first_seq: int, last_seq: int, before: Before) -> list[str]:
+    """Problems with the state after commands ``first_seq..last_seq``, written together in
+    this transaction (a group of purchases): ``before`` is the state before the first one,
+    and ``before.balances`` names every account any of them touched."""
     accounts = sorted(before.balances)
-    state = _read(session, seq, accounts)
+    state = _read(session, (first_seq, last_seq), accounts)
+    single = first_seq == last_seq
+    label = f"command {first_seq}" if single else f"commands {first_seq}-{last_seq}"
+    touching = "it touches" if single else "they touch"
     problems = [f"entry {e} postings sum to {total}" for e, total in sorted(state.unbalanced)]
     written = sum(state.counts.values())
     counted = sum(state.counts.get(a, 0) for a in accounts)
     if written != counted:
         problems.append(
-            f"command {seq} wrote {written} postings, {counted} of them on accounts it touches"
+            f"{label} wrote {written} postings, {counted} of them on accounts {touching}"
         )
     after = {a: state.after.get(a, 0) for a in accounts}
     for account in accounts:
@@ -192,3 +205,17 @@ def carry_totals(session: Session, seq: int, record_hash: str, totals: Mapping[s
             f"INSERT INTO fund_total (id, seq, hash, totals) VALUES (1, {mark}, {mark}, {mark})",
             values,
         )
+
+
+def stored_results(session: Session, keys: list[str]) -> dict[str, Stored]:
+    """What the journal holds under each of ``keys`` that it has (one statement)."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        among, params = "= ANY(%s::text[])", (keys,)
+    else:
+        among, params = "IN (SELECT value FROM json_each(?))", (json.dumps(keys),)  # type: ignore[assignment]
+    rows = connection.exec_driver_sql(
+        f"SELECT idempotency_key, request_hash, result FROM journal WHERE idempotency_key {among}",
+        params,
+    )
+    return {str(key): Stored(str(digest), str(result)) for key, digest, result in rows}

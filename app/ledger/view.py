@@ -169,13 +169,13 @@ class SqlBooksView:
 
 
 def household_state(row: Any) -> HouseholdState:
-    """From a ``household`` row (ORM object or plain row)."""
+    """From a ``household`` row (ORM object or plain row; so are the ones below)."""
     return HouseholdState(
         row.household_id, Period.parse(row.from_period), row.facts_commitment, row.erased
     )
 
 
-def lot_state(row: t.CreditLot) -> CreditLot:
+def lot_state(row: Any) -> CreditLot:
     return CreditLot(
         row.lot_id,
         row.household_id,
@@ -185,7 +185,7 @@ def lot_state(row: t.CreditLot) -> CreditLot:
     )
 
 
-def merchant_state(row: t.Merchant) -> MerchantState:
+def merchant_state(row: Any) -> MerchantState:
     rates = json.loads(row.categories)
     return MerchantState(
         row.merchant_id,
@@ -197,7 +197,7 @@ def merchant_state(row: t.Merchant) -> MerchantState:
     )
 
 
-def purchase_state(row: t.Purchase) -> PurchaseState:
+def purchase_state(row: Any) -> PurchaseState:
     return PurchaseState(
         row.purchase_id,
         row.household_id,
@@ -212,7 +212,7 @@ def purchase_state(row: t.Purchase) -> PurchaseState:
     )
 
 
-def unspent_policy(row: t.Month) -> UnspentCreditPolicy | None:
+def unspent_policy(row: Any) -> UnspentCreditPolicy | None:
     if row.unspent_policy is None:
         return None
     return UnspentCreditPolicy(row.unspent_policy, row.unspent_after_months, row.unspent_cap_cents)

@@ -22,13 +22,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import secrets
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
@@ -124,29 +126,51 @@ def _refuse_locked(household_id: str, until: str) -> ConsentLocked:
     )
 
 
+class AttemptState(NamedTuple):
+    """A household's run of wrong codes: how many, the last one's time, the lock's end."""
+
+    failures: int
+    last_failure_at: str | None
+    locked_until: str | None
+
+
+def _after_attempt(
+    state: AttemptState | None, now: datetime, success: bool
+) -> tuple[AttemptState | None, str | None]:
+    """The state after one attempt (None: no run of failures) and the lock's end if this
+    attempt locks the household's charges."""
+    if success:
+        return None, None
+    now_text = journal.timestamp(now)
+    failures, locked_until = (0, None) if state is None else (state.failures, state.locked_until)
+    if locked_until is not None and locked_until <= now_text:
+        failures, locked_until = 0, None  # the last lock is over: count afresh
+    failures += 1
+    if failures >= MAX_FAILURES:
+        until = journal.timestamp(now + timedelta(seconds=LOCK_SECONDS))
+        return AttemptState(0, now_text, until), until
+    return AttemptState(failures, now_text, locked_until), None
+
+
 def _record(session: Session, household_id: str, now: datetime, success: bool) -> str | None:
     """Count a failure (or reset the count on success); the lock's end if this one locks."""
-    now_text = journal.timestamp(now)
     statement = select(t.ConsentAttempt).where(col(t.ConsentAttempt.household_id) == household_id)
     if session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update()
     row = session.execute(statement).scalar_one_or_none()
-    if success:
+    state = (
+        None if row is None else AttemptState(row.failures, row.last_failure_at, row.locked_until)
+    )
+    after, locks = _after_attempt(state, now, success)
+    if after is None:
         if row is not None:
             session.delete(row)
         return None
     if row is None:
         row = t.ConsentAttempt(household_id=household_id, failures=0)
         session.add(row)
-    if row.locked_until is not None and row.locked_until <= now_text:
-        row.failures, row.locked_until = 0, None  # the last lock is over: count afresh
-    row.failures += 1
-    row.last_failure_at = now_text
-    if row.failures >= MAX_FAILURES:
-        row.failures = 0
-        row.locked_until = journal.timestamp(now + timedelta(seconds=LOCK_SECONDS))
-        return row.locked_until
-    return None
+    row.failures, row.last_failure_at, row.locked_until = after
+    return locks
 
 
 def _write(db: Engine | Session, household_id: str, now: datetime, success: bool) -> str | None:
@@ -192,7 +216,90 @@ def check(db: Engine | Session, household_id: str, code: str, now: datetime) -> 
     locked = _write(db, household_id, now, success=False)
     if locked is not None:
         raise _refuse_locked(household_id, locked)
-    raise svc.Forbidden(
+    raise _wrong_code()
+
+
+def _wrong_code() -> svc.Forbidden:
+    return svc.Forbidden(
         (Problem("consent_code", "the member's consent code does not match"),),
         "The member's consent code does not match; nothing was charged.",
     )
+
+
+_READ_MANY = (
+    "SELECT 'h', household_id, consent_code_hash, 0, NULL, NULL FROM household"
+    " WHERE household_id {among}"
+    " UNION ALL SELECT 'a', household_id, NULL, failures, last_failure_at, locked_until"
+    " FROM consent_attempt WHERE household_id {among}"
+)
+
+
+class Attempts:
+    """The consent codes and runs of wrong codes of a group of charges' households: read
+    in one statement under the writer lock, checked charge by charge in memory (in the
+    group's order, exactly as ``check`` would one after the other), written back once
+    (``save``) in the group's transaction."""
+
+    def __init__(
+        self, codes: dict[str, str | None], states: dict[str, tuple[int, str | None, str | None]]
+    ) -> None:
+        """``codes``: household -> stored code hash (households that exist); ``states``:
+        household -> (failures, last failure, lock end) of ``consent_attempt``."""
+        self.codes = codes
+        self.states = {h: AttemptState(*state) for h, state in states.items()}
+        self.changed: set[str] = set()
+
+    @classmethod
+    def read(cls, session: Session, household_ids: list[str]) -> Attempts:
+        """The households' codes and runs of wrong codes, in one statement."""
+        connection = session.connection()
+        if connection.dialect.name == "postgresql":
+            statement = _READ_MANY.format(among="= ANY(%s::text[])")
+            params: tuple[Any, ...] = (household_ids, household_ids)
+        else:
+            statement = _READ_MANY.format(among="IN (SELECT value FROM json_each(?))")
+            params = (json.dumps(household_ids), json.dumps(household_ids))
+        codes: dict[str, str | None] = {}
+        states: dict[str, tuple[int, str | None, str | None]] = {}
+        for part, household_id, code_hash, failures, last, until in connection.exec_driver_sql(
+            statement, params
+        ):
+            if part == "h":
+                codes[household_id] = code_hash
+            else:
+                states[household_id] = (int(failures), last, until)
+        return cls(codes, states)
+
+    def check(self, household_id: str, code: str, now: datetime) -> None:
+        """``check``'s decision for one charge (403 / 409 ``consent-locked``), counted."""
+        state = self.states.get(household_id)
+        until = None if state is None else state.locked_until
+        if until is not None and until > journal.timestamp(now):
+            raise _refuse_locked(household_id, until)
+        success = code_matches(self.codes.get(household_id), household_id, code)
+        if success and state is None:
+            return
+        after, locks = _after_attempt(state, now, success)
+        self.changed.add(household_id)
+        if after is None:
+            self.states.pop(household_id, None)
+        else:
+            self.states[household_id] = after
+        if success:
+            return
+        if locks is not None:
+            raise _refuse_locked(household_id, locks)
+        raise _wrong_code()
+
+    def save(self, session: Session) -> None:
+        """Write the changed runs of wrong codes (delete, then insert the current ones)."""
+        if not self.changed:
+            return
+        changed = sorted(self.changed)
+        table = t.ConsentAttempt
+        session.execute(delete(table).where(col(table.household_id).in_(changed)))
+        rows = [
+            {"household_id": h, **self.states[h]._asdict()} for h in changed if h in self.states
+        ]
+        if rows:
+            session.execute(insert(table), rows)

@@ -134,26 +134,31 @@ def execute(
 
     ``prepared``: ``prepare(command)`` if the caller made it already; ``totals``: see the
     module's docstring (updated only once the command is committed)."""
-    if not idempotency_key or len(idempotency_key) > 200:
-        raise svc.invalid("idempotency_key", "expected a key of 1 to 200 characters")
-    if not actor or len(actor) > 200:
-        raise svc.invalid("actor", "expected the acting token's name, 1 to 200 characters")
+    check_key_and_actor(idempotency_key, actor)
     if prepared is None or prepared.command is not command:
         prepared = prepare(command)
     replay = _replay_before_lock(db, idempotency_key)
     if replay is not None:
-        return _replayed(replay, prepared.digest, idempotency_key)
+        return replayed(replay, prepared.digest, idempotency_key)
     written: list[KnownTotals] = []
     with _gated(db), transaction(db) as session, _gated(session, engine_only=db):
         journal.lock_writer(session)
         top = head_and_totals(session, idempotency_key)
         if top.stored is not None:
-            return _replayed(top.stored, prepared.digest, idempotency_key)
+            return replayed(top.stored, prepared.digest, idempotency_key)
         read = (top, totals)
         result = _record(session, prepared, actor, idempotency_key, now, side, read, written)
     if totals is not None:
         totals.known = written[0] if written else None
     return result
+
+
+def check_key_and_actor(idempotency_key: str, actor: str) -> None:
+    """Refuse an empty or over-long idempotency key or actor (nothing is written)."""
+    if not idempotency_key or len(idempotency_key) > 200:
+        raise svc.invalid("idempotency_key", "expected a key of 1 to 200 characters")
+    if not actor or len(actor) > 200:
+        raise svc.invalid("actor", "expected the acting token's name, 1 to 200 characters")
 
 
 def _gated(session: Db, engine_only: Db | None = None) -> AbstractContextManager[None]:
@@ -187,7 +192,8 @@ def _replay_before_lock(db: Db, key: str) -> Stored | None:
         return None if row is None else Stored(str(row[0]), str(row[1]))
 
 
-def _replayed(stored: Stored, digest: str, key: str) -> dict[str, Any]:
+def replayed(stored: Stored, digest: str, key: str) -> dict[str, Any]:
+    """The stored result of a replayed key, or ``IdempotencyConflict`` for another request."""
     if stored.request_hash != digest:
         raise svc.IdempotencyConflict(
             (Problem("idempotency_key", f"key {key!r} was used for another request"),),

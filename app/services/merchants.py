@@ -67,9 +67,25 @@ def purchase(
     idempotency_key: str,
     now: datetime,
 ) -> dict[str, Any]:
-    """Charge the member's credit at the category's rate; the member pays the rest."""
+    """Charge the member's credit at the category's rate; the member pays the rest.
+
+    One command in its own transaction; the API records charges in groups instead
+    (app.services.group_commit, same outcome charge by charge)."""
     # Before the command's transaction: no writer lock is held while the code is checked.
     consent.check(db, household_id, consent_code, now)
+    command = purchase_command(purchase_id, household_id, merchant_id, category, amount_cents, on)
+    return execute(db, command, actor, idempotency_key, now)
+
+
+def purchase_command(
+    purchase_id: str,
+    household_id: str,
+    merchant_id: str,
+    category: str,
+    amount_cents: int,
+    on: date,
+) -> Command:
+    """The ``purchase`` command (its month is the day's)."""
     payload = {
         "purchase_id": purchase_id,
         "household_id": household_id,
@@ -79,7 +95,7 @@ def purchase(
         "on": on.isoformat(),
         "period": str(Period(on.year, on.month)),
     }
-    return execute(db, Command("purchase", payload), actor, idempotency_key, now)
+    return Command("purchase", payload)
 
 
 def refund(

@@ -5,9 +5,10 @@ sale gets 404, exactly as for one that does not exist."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
-from fastapi import Depends, Path, Query
+from fastapi import Depends, Path, Query, Request
 
 from app.api.deps import (
     CommitteeDep,
@@ -39,8 +40,17 @@ from app.api.schemas.trade import (
 )
 from app.services import api_reads, merchants, money, reads
 from app.services.errors import invalid, not_found
+from app.services.execute import prepare
+from app.services.group_commit import Charge, GroupWriter
 
 router = api_router()
+
+
+def group_writer(http: Request) -> GroupWriter:
+    """The process's writer of grouped charges (made with the app, app.api.app)."""
+    writer: GroupWriter = http.app.state.group_writer
+    return writer
+
 
 Reader = Annotated[Principal, Depends(require_roles(Role.MERCHANT, Role.OPERATOR, Role.AUDITOR))]
 MerchantId = Annotated[
@@ -108,8 +118,8 @@ def suspend(
     tags=["merchant"],
     responses=problem_responses(404, 409, 422),
 )
-def charge(
-    request: ChargeRequest, key: IdempotencyKey, session: SessionDep, principal: MerchantDep
+async def charge(
+    request: ChargeRequest, key: IdempotencyKey, principal: MerchantDep, http: Request
 ) -> ChargeOut:
     """Take the purchase from the member's credit at the category's rate (oldest credit
     first); the member pays the rest. 403 when the consent code does not match (nothing is
@@ -117,18 +127,26 @@ def charge(
     `consent-locked` (five wrong codes in a row lock the member's charges for 15 minutes,
     with `locked_until`), or a closed month. A retry with the same key returns the original
     charge."""
-    result = merchants.purchase(
-        session,
+    command = merchants.purchase_command(
         request.purchase_id,
         request.household_id,
         principal.merchant_id or "",
         request.category,
         request.amount_cents,
         request.on or today(),
-        request.consent_code,
-        **writes(principal, key),
     )
-    return ChargeOut.model_validate(result)
+    recorded = writes(principal, key)
+    waiting = group_writer(http).submit(
+        Charge(
+            prepare(command),
+            recorded["actor"],
+            recorded["idempotency_key"],
+            recorded["now"],
+            request.consent_code,
+        )
+    )
+    # Charges arriving together are written in one transaction (app.services.group_commit).
+    return ChargeOut.model_validate(await asyncio.wrap_future(waiting))
 
 
 @router.post(

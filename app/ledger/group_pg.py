@@ -1,0 +1,300 @@
+"""PostgreSQL: a group of purchases read in ONE statement and written in ONE statement.
+
+Each round trip under the fund's writer lock lengthens the time every other writer waits,
+and under load each one also waits for its worker's interpreter lock (GIL) on the way
+back. So on PostgreSQL a group of purchases reads everything it needs, under the lock, in
+one statement (``read_group``: the journal head and carried totals, the records already
+stored under the group's idempotency keys, the households with their consent codes and
+runs of wrong codes, the merchants, the months, the households' open lots and the
+purchases under the group's ids, both ``FOR UPDATE``, and the balances of the accounts the
+group may touch), and writes every row in one statement (``write_group``: data-modifying
+``WITH`` queries fed by ``unnest`` of one array per column). The rows are exactly those of
+``app.ledger.group`` (SQLite keeps that path: its round trips are function calls).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session
+
+from app.engine.books.journal import GENESIS_HASH
+from app.engine.books.state import Effects, MonthState, SetPurchase
+from app.engine.period import Period
+from app.ledger.command_check import Stored
+from app.ledger.group import GroupBooks
+from app.ledger.view import household_state, lot_state, merchant_state, purchase_state
+from app.ledger.view import unspent_policy as month_policy
+
+_READ = """
+WITH lots AS (
+  SELECT lot_id, household_id, period, expires_period, remaining_cents FROM credit_lot
+  WHERE household_id = ANY(%(households)s::text[]) AND is_open FOR UPDATE
+), bought AS (
+  SELECT * FROM purchase WHERE purchase_id = ANY(%(purchases)s::text[]) FOR UPDATE
+)
+SELECT 't', json_build_array(j.seq, j.hash, f.seq, f.hash, f.totals)::text
+  FROM (SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1) AS j
+  LEFT JOIN fund_total AS f ON f.id = 1
+UNION ALL SELECT 'k', json_build_array(idempotency_key, request_hash, result)::text
+  FROM journal WHERE idempotency_key = ANY(%(keys)s::text[])
+UNION ALL SELECT 'h', row_to_json(h)::text FROM (
+  SELECT household_id, from_period, facts_commitment, erased, consent_code_hash
+  FROM household WHERE household_id = ANY(%(households)s::text[])) AS h
+UNION ALL SELECT 'a', row_to_json(a)::text
+  FROM consent_attempt AS a WHERE household_id = ANY(%(households)s::text[])
+UNION ALL SELECT 'm', row_to_json(m)::text
+  FROM merchant AS m WHERE merchant_id = ANY(%(merchants)s::text[])
+UNION ALL SELECT 'n', row_to_json(n)::text FROM month AS n WHERE period = ANY(%(periods)s::text[])
+UNION ALL SELECT 'l', row_to_json(lots)::text FROM lots
+UNION ALL SELECT 'p', row_to_json(bought)::text FROM bought
+UNION ALL SELECT 'b', json_build_array(account, balance_cents)::text
+  FROM balance WHERE account = ANY(%(accounts)s::text[])
+"""
+
+
+class _Row:
+    """Attribute access to a JSON object (the row readers of app.ledger.view take rows)."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+@dataclass(slots=True)
+class GroupState:
+    """Everything a group of purchases reads, as of the moment the writer lock was taken."""
+
+    seq: int = 0  # the journal head
+    hash: str = GENESIS_HASH
+    totals: dict[str, int] | None = None  # carried fund totals, if they are the head's
+    stored: dict[str, Stored] = field(default_factory=dict)
+    codes: dict[str, str | None] = field(default_factory=dict)  # household -> code hash
+    attempts: dict[str, tuple[int, str | None, str | None]] = field(default_factory=dict)
+    balances: dict[str, int] = field(default_factory=dict)  # of the accounts asked for
+    books: GroupBooks = field(default_factory=GroupBooks)
+
+
+def read_group(
+    session: Session,
+    *,
+    keys: list[str],
+    households: list[str],
+    merchants: list[str],
+    periods: list[str],
+    purchases: list[str],
+    accounts: list[str],
+) -> GroupState:
+    """One statement; call it with the writer lock held (see the module docstring)."""
+    params = {
+        "keys": keys,
+        "households": households,
+        "merchants": merchants,
+        "periods": periods,
+        "purchases": purchases,
+        "accounts": accounts,
+    }
+    state = GroupState()
+    books = state.books
+    lots: list[Any] = []
+    head: list[Any] | None = None
+    for part, text in session.connection().exec_driver_sql(_READ, params):
+        value = json.loads(text)
+        if part == "l":
+            lots.append(_Row(value))
+        elif part == "p":
+            books.purchases[value["purchase_id"]] = purchase_state(_Row(value))
+        elif part == "b":
+            state.balances[value[0]] = int(value[1])
+        elif part == "h":
+            books.households[value["household_id"]] = household_state(_Row(value))
+            state.codes[value["household_id"]] = value["consent_code_hash"]
+        elif part == "a":
+            state.attempts[value["household_id"]] = (
+                int(value["failures"]),
+                value["last_failure_at"],
+                value["locked_until"],
+            )
+        elif part == "m":
+            books.merchants[value["merchant_id"]] = merchant_state(_Row(value))
+        elif part == "n":
+            period = Period.parse(value["period"])
+            month = MonthState(period, value["status"], month_policy(_Row(value)))
+            books.months[period] = month
+            books.months_by_text[value["period"]] = month
+        elif part == "k":
+            state.stored[value[0]] = Stored(value[1], value[2])
+        else:
+            head = value
+    # Oldest first within a household, as SqlBooksView reads them.
+    for row in sorted(lots, key=lambda r: (r.household_id, r.period, r.lot_id)):
+        books.open_lots.setdefault(row.household_id, {})[row.lot_id] = lot_state(row)
+    if head is not None:
+        state.seq, state.hash = int(head[0]), str(head[1])
+        if head[2] is not None and int(head[2]) == state.seq and head[3] == state.hash:
+            state.totals = {str(k): int(v) for k, v in json.loads(head[4]).items()}
+    return state
+
+
+_WRITE = """
+WITH j AS (
+  INSERT INTO journal (seq, recorded_at, actor, kind, idempotency_key, request_hash, payload,
+    result, prev_hash, hash)
+  SELECT * FROM unnest(%(j_seq)s::bigint[], %(j_at)s::text[], %(j_actor)s::text[],
+    %(j_kind)s::text[], %(j_key)s::text[], %(j_request)s::text[], %(j_payload)s::text[],
+    %(j_result)s::text[], %(j_prev)s::text[], %(j_hash)s::text[])
+), e AS (
+  INSERT INTO ledger_entry (entry_id, seq, position, period, kind, memo, reverses)
+  SELECT * FROM unnest(%(e_id)s::text[], %(e_seq)s::bigint[], %(e_position)s::int[],
+    %(e_period)s::text[], %(e_kind)s::text[], %(e_memo)s::text[], %(e_reverses)s::text[])
+), p AS (
+  INSERT INTO posting (entry_id, line, seq, account, amount_cents)
+  SELECT * FROM unnest(%(p_entry)s::text[], %(p_line)s::int[], %(p_seq)s::bigint[],
+    %(p_account)s::text[], %(p_amount)s::bigint[])
+), b AS (
+  UPDATE balance AS b SET balance_cents = b.balance_cents + d.delta, last_seq = d.seq
+  FROM unnest(%(b_account)s::text[], %(b_delta)s::bigint[], %(b_seq)s::bigint[])
+    AS d(account, delta, seq)
+  WHERE b.account = d.account
+), n AS (
+  INSERT INTO balance (account, balance_cents, last_seq)
+  SELECT * FROM unnest(%(n_account)s::text[], %(n_delta)s::bigint[], %(n_seq)s::bigint[])
+), l AS (
+  UPDATE credit_lot AS l SET remaining_cents = l.remaining_cents - d.taken,
+    is_open = (l.remaining_cents - d.taken) > 0, last_seq = d.seq
+  FROM unnest(%(l_id)s::text[], %(l_taken)s::bigint[], %(l_seq)s::bigint[])
+    AS d(lot_id, taken, seq)
+  WHERE l.lot_id = d.lot_id
+  RETURNING 1
+), u AS (
+  INSERT INTO purchase (purchase_id, household_id, merchant_id, category, period,
+    amount_cents, credit_cents, refunded_cents, lots_expire, refund_ids, seq, last_seq)
+  SELECT u.purchase_id, u.household_id, u.merchant_id, u.category, u.period, u.amount_cents,
+    u.credit_cents, 0, u.lots_expire_, '[]', u.seq_, u.seq_ FROM unnest(%(u_id)s::text[],
+    %(u_household)s::text[], %(u_merchant)s::text[], %(u_category)s::text[],
+    %(u_period)s::text[], %(u_amount)s::bigint[], %(u_credit)s::bigint[],
+    %(u_expires)s::text[], %(u_seq)s::bigint[])
+    AS u(purchase_id, household_id, merchant_id, category, period, amount_cents,
+      credit_cents, lots_expire_, seq_)
+)
+SELECT (SELECT count(*) FROM l)
+"""
+
+
+def write_group(
+    session: Session,
+    journal_rows: Sequence[dict[str, Any]],
+    recorded: Sequence[tuple[int, Effects]],
+    stored_accounts: set[str],
+) -> None:
+    """Insert the journal rows and write the purchases' effects, in one statement."""
+    params: dict[str, list[Any]] = defaultdict(list)
+    for name, column in _JOURNAL_COLUMNS:
+        params[name] = [row[column] for row in journal_rows]
+    deltas: dict[str, int] = defaultdict(int)
+    last_seq: dict[str, int] = {}
+    taken: dict[str, int] = defaultdict(int)
+    taken_seq: dict[str, int] = {}
+    for seq, effects in recorded:
+        for position, entry in enumerate(effects.entries):
+            _add(params, "e", entry.entry_id, seq, position, str(entry.period), entry.kind)
+            params["e_memo"].append(entry.memo)
+            params["e_reverses"].append(entry.reverses)
+            for line, (account, amount) in enumerate(entry.postings):
+                params["p_entry"].append(entry.entry_id)
+                params["p_line"].append(line)
+                params["p_seq"].append(seq)
+                params["p_account"].append(account)
+                params["p_amount"].append(amount)
+                deltas[account] += amount
+                last_seq[account] = seq
+        for change in effects.lot_changes:
+            if change.kind != "spend":
+                raise ValueError(f"a group of purchases cannot {change.kind} lot {change.lot_id}")
+            taken[change.lot_id] += change.amount_cents
+            taken_seq[change.lot_id] = seq
+        for registry in effects.registry:
+            _add_purchase(params, registry, seq)
+    for account in sorted(deltas):
+        prefix = "b" if account in stored_accounts else "n"
+        params[f"{prefix}_account"].append(account)
+        params[f"{prefix}_delta"].append(deltas[account])
+        params[f"{prefix}_seq"].append(last_seq[account])
+    for lot_id in sorted(taken):
+        params["l_id"].append(lot_id)
+        params["l_taken"].append(taken[lot_id])
+        params["l_seq"].append(taken_seq[lot_id])
+    for name in _ALL_PARAMS:
+        params.setdefault(name, [])
+    row = session.connection().exec_driver_sql(_WRITE, dict(params)).first()
+    lowered = 0 if row is None else int(row[0])
+    if lowered != len(taken):
+        raise LookupError(f"{len(taken) - lowered} lowered lots do not exist")
+
+
+_JOURNAL_COLUMNS = (
+    ("j_seq", "seq"),
+    ("j_at", "recorded_at"),
+    ("j_actor", "actor"),
+    ("j_kind", "kind"),
+    ("j_key", "idempotency_key"),
+    ("j_request", "request_hash"),
+    ("j_payload", "payload"),
+    ("j_result", "result"),
+    ("j_prev", "prev_hash"),
+    ("j_hash", "hash"),
+)
+_ALL_PARAMS = (
+    *(name for name, _ in _JOURNAL_COLUMNS),
+    *(["e_id", "e_seq", "e_position", "e_period", "e_kind", "e_memo", "e_reverses"]),
+    *(["p_entry", "p_line", "p_seq", "p_account", "p_amount"]),
+    *(
+        [
+            "b_account",
+            "b_delta",
+            "b_seq",
+            "n_account",
+            "n_delta",
+            "n_seq",
+            "l_id",
+            "l_taken",
+            "l_seq",
+        ]
+    ),
+    *(
+        [
+            "u_id",
+            "u_household",
+            "u_merchant",
+            "u_category",
+            "u_period",
+            "u_amount",
+            "u_credit",
+            "u_expires",
+            "u_seq",
+        ]
+    ),
+)
+
+
+def _add(params: dict[str, list[Any]], prefix: str, *values: Any) -> None:
+    for name, value in zip(("id", "seq", "position", "period", "kind"), values, strict=True):
+        params[f"{prefix}_{name}"].append(value)
+
+
+def _add_purchase(params: dict[str, list[Any]], registry: object, seq: int) -> None:
+    if not isinstance(registry, SetPurchase) or registry.state.refund_ids:
+        raise ValueError(f"a group of purchases cannot record {registry!r}")
+    s = registry.state
+    params["u_id"].append(s.purchase_id)
+    params["u_household"].append(s.household_id)
+    params["u_merchant"].append(s.merchant_id)
+    params["u_category"].append(s.category)
+    params["u_period"].append(str(s.period))
+    params["u_amount"].append(s.amount_cents)
+    params["u_credit"].append(s.credit_cents)
+    params["u_expires"].append(None if s.lots_expire is None else str(s.lots_expire))
+    params["u_seq"].append(seq)

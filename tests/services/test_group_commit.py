@@ -1,0 +1,318 @@
+"""Group commit of purchases (app.services.group_commit): one transaction for many charges,
+the same outcome charge by charge as recording them one after the other."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from app.audit.sources import DbSource
+from app.audit.verify import verify
+from app.db.session import make_engine
+from app.db.settings import Settings
+from app.services import errors as svc
+from app.services.consent import ConsentLocked
+from app.services.execute import prepare
+from app.services.group_commit import (
+    Charge,
+    GroupWriter,
+    Outcome,
+    record_charges,
+    record_one,
+)
+from app.services.merchants import purchase_command
+from app.services.months import close_month
+from tests.fixtures_db import _empty_all_tables, on_postgres
+from tests.services.helpers import ACTOR, CODE, NOW, PERIOD, small_fund, w
+
+DAY = date(2026, 11, 20)
+
+
+def charge(
+    purchase_id: str,
+    household_id: str,
+    amount_cents: int,
+    *,
+    key: str | None = None,
+    code: str = CODE,
+    category: str = "food",
+    seconds: int = 0,
+) -> Charge:
+    command = purchase_command(purchase_id, household_id, "shop", category, amount_cents, DAY)
+    return Charge(
+        prepare(command), ACTOR, key or f"key-{purchase_id}", NOW + timedelta(seconds=seconds), code
+    )
+
+
+def balance(engine: Engine, account: str) -> int:
+    with engine.connect() as connection:
+        value = connection.execute(
+            text("SELECT balance_cents FROM balance WHERE account = :a"), {"a": account}
+        ).scalar()
+    return 0 if value is None else int(value)
+
+
+def journal_size(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text("SELECT COUNT(*) FROM journal")).scalar_one())
+
+
+def verified(engine: Engine) -> None:
+    source = DbSource(engine)
+    try:
+        report = verify(source)
+    finally:
+        source.close()
+    assert report.ok, report.as_dict()
+
+
+def describe(outcome: Outcome | BaseException) -> Any:
+    """An outcome as comparable data: the result, or the error's class, code and problems."""
+    if isinstance(outcome, BaseException):
+        problems = getattr(outcome, "problems", ())
+        return (type(outcome).__name__, tuple((p.path, p.message) for p in problems))
+    return outcome
+
+
+class TestOneGroup:
+    def test_every_outcome_of_a_mixed_group_hand_computed(self, engine: Engine) -> None:
+        small_fund(engine)  # hh_a holds 10 000 cents of credit, hh_b 20 000
+        head = journal_size(engine)
+        group = [
+            charge("p1", "hh_a", 4_000),
+            charge("p2", "hh_a", 7_000),  # 6 000 left: refused
+            charge("p3", "hh_b", 3_001, category="hygiene"),  # rate 0.5: 1 500 from credit
+            charge("p4", "hh_b", 100, code="0000"),  # wrong code
+            charge("p1", "hh_a", 100, key="other"),  # the id p1 was just used
+            charge("p1", "hh_a", 4_000),  # a retry of the first (same key, same request)
+            charge("p9", "hh_a", 1, key="key-p1"),  # same key, another request
+            charge("p8", "hh_a", 6_000),  # exactly what is left
+        ]
+        outcomes = record_charges(engine, group)
+
+        assert outcomes[0] == {
+            "purchase_id": "p1",
+            "entry_id": f"{head + 1}.0",
+            "amount_cents": 4_000,
+            "credit_cents": 4_000,
+            "member_pays_cents": 0,
+            "available_cents": 6_000,
+            "seq": head + 1,
+        }
+        assert isinstance(outcomes[1], svc.InsufficientCredit)
+        assert outcomes[1].extras == {"available_cents": 6_000, "requested_cents": 7_000}
+        assert outcomes[2] == {
+            "purchase_id": "p3",
+            "entry_id": f"{head + 2}.0",
+            "amount_cents": 3_001,
+            "credit_cents": 1_500,
+            "member_pays_cents": 1_501,
+            "available_cents": 18_500,
+            "seq": head + 2,
+        }
+        assert isinstance(outcomes[3], svc.Forbidden)
+        assert isinstance(outcomes[4], svc.Conflict)
+        assert [p.path for p in outcomes[4].problems] == ["purchase_id"]
+        assert outcomes[5] == outcomes[0]
+        assert isinstance(outcomes[6], svc.IdempotencyConflict)
+        assert outcomes[7] == {
+            "purchase_id": "p8",
+            "entry_id": f"{head + 3}.0",
+            "amount_cents": 6_000,
+            "credit_cents": 6_000,
+            "member_pays_cents": 0,
+            "available_cents": 0,
+            "seq": head + 3,
+        }
+        assert journal_size(engine) == head + 3
+        assert balance(engine, "419:hh_a") == 0
+        assert balance(engine, "419:hh_b") == -18_500
+        assert balance(engine, "401:shop") == -11_500
+        with engine.connect() as connection:
+            failures = connection.execute(
+                text("SELECT failures FROM consent_attempt WHERE household_id = 'hh_b'")
+            ).scalar_one()
+        assert failures == 1
+        verified(engine)
+
+    def test_a_group_of_refusals_writes_nothing_but_the_wrong_codes(self, engine: Engine) -> None:
+        small_fund(engine)
+        head = journal_size(engine)
+        outcomes = record_charges(
+            engine, [charge("p1", "hh_a", 10_001), charge("p2", "hh_zz", 5, code="1")]
+        )
+        assert isinstance(outcomes[0], svc.InsufficientCredit)
+        assert isinstance(outcomes[1], svc.Forbidden)
+        assert journal_size(engine) == head
+        assert balance(engine, "419:hh_a") == -10_000
+
+    def test_five_wrong_codes_in_one_group_lock_the_sixth_charge(self, engine: Engine) -> None:
+        small_fund(engine)
+        wrong = [charge(f"p{i}", "hh_a", 100, code="9999", seconds=i) for i in range(5)]
+        outcomes = record_charges(engine, [*wrong, charge("p9", "hh_a", 100, seconds=6)])
+        assert [type(o).__name__ for o in outcomes] == ["Forbidden"] * 4 + ["ConsentLocked"] * 2
+        assert isinstance(outcomes[5], ConsentLocked)
+        assert balance(engine, "419:hh_a") == -10_000
+
+    def test_a_right_code_resets_the_count_of_wrong_ones(self, engine: Engine) -> None:
+        small_fund(engine)
+        group = [charge("p1", "hh_a", 100, code="1"), charge("p2", "hh_a", 100)]
+        record_charges(engine, group)
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT COUNT(*) FROM consent_attempt")).scalar_one()
+        assert rows == 0
+
+    def test_a_key_recorded_before_the_group_is_replayed(self, engine: Engine) -> None:
+        small_fund(engine)
+        first = record_one(engine, charge("p1", "hh_a", 2_500))
+        again = record_charges(engine, [charge("p1", "hh_a", 2_500), charge("p2", "hh_a", 10)])
+        assert again[0] == first
+        assert isinstance(again[1], dict) and again[1]["seq"] == first["seq"] + 1
+        assert balance(engine, "419:hh_a") == -(10_000 - 2_510)
+        verified(engine)
+
+    def test_a_closed_month_refuses_the_charge(self, engine: Engine) -> None:
+        small_fund(engine)
+        close_month(engine, PERIOD, **w())
+        (outcome,) = record_charges(engine, [charge("p1", "hh_a", 100)])
+        assert isinstance(outcome, svc.MonthClosed)
+
+
+class TestWriter:
+    def test_concurrent_submissions_spend_exactly_the_credit(self, engine: Engine) -> None:
+        small_fund(engine)  # hh_a: 10 000 cents
+        writer = GroupWriter(engine)
+        try:
+            futures = [writer.submit(charge(f"p{i:02d}", "hh_a", 1_500)) for i in range(20)]
+            outcomes = [f.exception() or f.result() for f in futures]
+        finally:
+            writer.stop()
+        accepted = [o for o in outcomes if isinstance(o, dict)]
+        refused = [o for o in outcomes if isinstance(o, svc.InsufficientCredit)]
+        assert (len(accepted), len(refused)) == (6, 14)  # 6 x 1 500 = 9 000 <= 10 000
+        assert balance(engine, "419:hh_a") == -1_000
+        assert writer.charges == 20
+        verified(engine)
+
+    def test_a_failing_group_is_recorded_charge_by_charge(
+        self, engine: Engine, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        small_fund(engine)
+
+        def broken(*_args: Any) -> None:
+            raise RuntimeError("the group's transaction failed")
+
+        monkeypatch.setattr("app.services.group_commit.record_charges", broken)
+        writer = GroupWriter(engine)
+        try:
+            first = writer.submit(charge("p1", "hh_a", 1_000)).result(timeout=30)
+            second = writer.submit(charge("p2", "hh_a", 20_000)).exception(timeout=30)
+        finally:
+            writer.stop()
+        assert first["credit_cents"] == 1_000
+        assert isinstance(second, svc.InsufficientCredit)
+        assert writer.groups == 0  # both went the one-by-one way
+        verified(engine)
+
+
+# -- the same outcomes as one after the other (property) -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fresh_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A factory of (grouped, reference) database URLs, both migrated and empty: the group
+    runs on the suite's backend, the reference (one charge after the other) on SQLite."""
+    from app.db.migrate import upgrade_to_head
+
+    base = tmp_path_factory.mktemp("group")
+    template = base / "template.db"
+    upgrade_to_head(f"sqlite:///{template}")
+    pg_url = None
+    if on_postgres():
+        from sqlalchemy import create_engine
+        from sqlalchemy.pool import NullPool
+
+        from tests.fixtures_db import TEST_DATABASE
+
+        schema = f"t_{uuid.uuid4().hex[:16]}"
+        admin = create_engine(TEST_DATABASE, poolclass=NullPool)
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        separator = "&" if "?" in TEST_DATABASE else "?"
+        pg_url = f"{TEST_DATABASE}{separator}options=-csearch_path%3D{schema}"
+        upgrade_to_head(pg_url)
+
+    def make() -> tuple[str, str]:
+        def copy() -> str:
+            target = base / f"{uuid.uuid4().hex}.db"
+            shutil.copyfile(template, target)
+            return f"sqlite:///{target}"
+
+        if pg_url is not None:
+            _empty_all_tables(pg_url)
+            return pg_url, copy()
+        return copy(), copy()
+
+    yield make
+    if pg_url is not None:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+charges = st.lists(
+    st.tuples(
+        st.sampled_from(["p1", "p2", "p3", "p4"]),
+        st.sampled_from(["hh_a", "hh_b", "hh_zz"]),
+        st.integers(min_value=1, max_value=12_000),
+        st.sampled_from(["food", "hygiene", "toys"]),
+        st.sampled_from([CODE, CODE, CODE, "0000"]),
+        st.sampled_from(["k1", "k2", "k3", "k4", "k5", "k6"]),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(plan=charges)
+def test_a_group_decides_as_one_charge_after_the_other(fresh_urls: Any, plan: list[Any]) -> None:
+    grouped_url, reference_url = fresh_urls()
+    group = [
+        charge(pid, hh, amount, key=key, code=code, category=category, seconds=i)
+        for i, (pid, hh, amount, category, code, key) in enumerate(plan)
+    ]
+    grouped, reference = (
+        make_engine(Settings(database_url=u)) for u in (grouped_url, reference_url)
+    )
+    try:
+        for engine in (grouped, reference):
+            small_fund(engine)
+        outcomes = [describe(o) for o in record_charges(grouped, group)]
+        expected: list[Any] = []
+        for one in group:
+            try:
+                expected.append(record_one(reference, one))
+            except svc.ServiceError as error:
+                expected.append(describe(error))
+        assert outcomes == expected
+        for account in ("419:hh_a", "419:hh_b", "401:shop"):
+            assert balance(grouped, account) == balance(reference, account)
+        assert journal_size(grouped) == journal_size(reference)
+        verified(grouped)
+    finally:
+        grouped.dispose()
+        reference.dispose()
