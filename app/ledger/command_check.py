@@ -66,16 +66,19 @@ class _State:
         self.lots: dict[str, tuple[int, int]] = {}  # household -> (open total, lowest)
 
 
-def _read(session: Session, seqs: tuple[int, int], accounts: list[str]) -> _State:
+def check_statement(
+    dialect: str, seqs: tuple[int, int], accounts: list[str]
+) -> tuple[str, tuple[Any, ...]]:
+    """The one read-back statement of the check and its parameters (for a caller that sends
+    it together with its writes, app.ledger.group_pg)."""
     households = [a.split(":", 1)[1] for a in accounts if a.startswith("419:")]
-    connection = session.connection()
     first, last = seqs
-    if connection.dialect.name == "postgresql":
-        params: tuple[Any, ...] = (first, last, first, last, accounts, households)
-        rows = connection.exec_driver_sql(_PARTS_POSTGRES, params)
-    else:
-        params = (first, last, first, last, json.dumps(accounts), json.dumps(households))
-        rows = connection.exec_driver_sql(_PARTS_SQLITE, params)
+    if dialect == "postgresql":
+        return _PARTS_POSTGRES, (first, last, first, last, accounts, households)
+    return _PARTS_SQLITE, (first, last, first, last, json.dumps(accounts), json.dumps(households))
+
+
+def _state_of(rows: Any) -> _State:
     state = _State()
     for part, name, value, extra in rows:
         if part == "a":
@@ -101,8 +104,19 @@ def check_range(session: Session, first_seq: int, last_seq: int, before: Before)
     """Problems with the state after commands ``first_seq..last_seq``, written together in
     this transaction (a group of purchases): ``before`` is the state before the first one,
     and ``before.balances`` names every account any of them touched."""
+    connection = session.connection()
+    statement, params = check_statement(
+        connection.dialect.name, (first_seq, last_seq), sorted(before.balances)
+    )
+    rows = connection.exec_driver_sql(statement, params)
+    return check_rows(session, (first_seq, last_seq), before, rows)
+
+
+def check_rows(session: Session, seqs: tuple[int, int], before: Before, rows: Any) -> list[str]:
+    """``check_range``'s problems from the rows its statement (``check_statement``) read."""
+    state = _state_of(rows)
     accounts = sorted(before.balances)
-    state = _read(session, (first_seq, last_seq), accounts)
+    first_seq, last_seq = seqs
     single = first_seq == last_seq
     label = f"command {first_seq}" if single else f"commands {first_seq}-{last_seq}"
     touching = "it touches" if single else "they touch"

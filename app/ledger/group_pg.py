@@ -18,7 +18,7 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlmodel import Session
 
@@ -57,6 +57,26 @@ UNION ALL SELECT 'b', json_build_array(account, balance_cents)::text
 """
 
 
+_LOCK = "SELECT pg_advisory_xact_lock(%s)"
+
+
+def pipelined(session: Session, statements: list[tuple[str, Any]]) -> list[list[Any]]:
+    """Run ``statements`` in order in the session's transaction, sent together (one wait
+    for the server instead of one per statement); the rows of each."""
+    raw: Any = session.connection().connection.dbapi_connection
+    cursors = []
+    try:
+        with raw.pipeline():
+            for statement, params in statements:
+                cursor = raw.cursor()
+                cursors.append(cursor)
+                cursor.execute(statement, params)
+        return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
+    finally:
+        for cursor in cursors:
+            cursor.close()
+
+
 class _Row:
     """Attribute access to a JSON object (the row readers of app.ledger.view take rows)."""
 
@@ -81,6 +101,7 @@ class GroupState:
 def read_group(
     session: Session,
     *,
+    lock_key: int,
     keys: list[str],
     households: list[str],
     merchants: list[str],
@@ -88,7 +109,9 @@ def read_group(
     purchases: list[str],
     accounts: list[str],
 ) -> GroupState:
-    """One statement; call it with the writer lock held (see the module docstring)."""
+    """Take the fund's writer lock (``pg_advisory_xact_lock(lock_key)``), then read, both
+    sent at once (psycopg pipeline: the server runs the read only once the lock is held, so
+    its snapshot sees every earlier writer's commit; the client waits once, not twice)."""
     params = {
         "keys": keys,
         "households": households,
@@ -101,7 +124,8 @@ def read_group(
     books = state.books
     lots: list[Any] = []
     head: list[Any] | None = None
-    for part, text in session.connection().exec_driver_sql(_READ, params):
+    _, rows = pipelined(session, [(_LOCK, (lock_key,)), (_READ, params)])
+    for part, text in rows:
         value = json.loads(text)
         if part == "l":
             lots.append(_Row(value))
@@ -179,9 +203,22 @@ WITH j AS (
     %(u_expires)s::text[], %(u_seq)s::bigint[])
     AS u(purchase_id, household_id, merchant_id, category, period, amount_cents,
       credit_cents, lots_expire_, seq_)
+), c AS (
+  INSERT INTO fund_total (id, seq, hash, totals)
+  SELECT 1, %(c_seq)s, %(c_hash)s, %(c_totals)s WHERE %(c_carry)s
+  ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash,
+    totals = EXCLUDED.totals
 )
 SELECT (SELECT count(*) FROM l)
 """
+
+
+class Carry(NamedTuple):
+    """The fund totals of the state the group leaves, tagged with its last record."""
+
+    seq: int
+    hash: str
+    totals: dict[str, int]
 
 
 def write_group(
@@ -189,9 +226,13 @@ def write_group(
     journal_rows: Sequence[dict[str, Any]],
     recorded: Sequence[tuple[int, Effects]],
     stored_accounts: set[str],
-) -> None:
-    """Insert the journal rows and write the purchases' effects, in one statement."""
-    params: dict[str, list[Any]] = defaultdict(list)
+    carry: Carry | None,
+    check: tuple[str, tuple[Any, ...]],
+) -> list[Any]:
+    """Insert the journal rows, write the purchases' effects and store ``carry`` in one
+    statement, then run the invariant check's read-back statement ``check``, both sent at
+    once; returns the check's rows (the caller decides, before commit)."""
+    params: dict[str, Any] = defaultdict(list)
     for name, column in _JOURNAL_COLUMNS:
         params[name] = [row[column] for row in journal_rows]
     deltas: dict[str, int] = defaultdict(int)
@@ -229,10 +270,15 @@ def write_group(
         params["l_seq"].append(taken_seq[lot_id])
     for name in _ALL_PARAMS:
         params.setdefault(name, [])
-    row = session.connection().exec_driver_sql(_WRITE, dict(params)).first()
-    lowered = 0 if row is None else int(row[0])
+    params["c_carry"] = carry is not None
+    params["c_seq"] = None if carry is None else carry.seq
+    params["c_hash"] = None if carry is None else carry.hash
+    params["c_totals"] = None if carry is None else json.dumps(carry.totals, sort_keys=True)
+    written, checked = pipelined(session, [(_WRITE, dict(params)), check])
+    lowered = int(written[0][0])
     if lowered != len(taken):
         raise LookupError(f"{len(taken) - lowered} lowered lots do not exist")
+    return checked
 
 
 _JOURNAL_COLUMNS = (

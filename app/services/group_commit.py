@@ -50,12 +50,14 @@ from app.ledger.command_check import (
     Stored,
     carry_totals,
     check_range,
+    check_rows,
+    check_statement,
     head_and_totals,
     stored_results,
 )
 from app.ledger.group import GroupBooks, load_purchase_books, persist_group
-from app.ledger.group_pg import read_group, write_group
-from app.ledger.invariants import Before, InvariantViolation, read_before
+from app.ledger.group_pg import Carry, read_group, write_group
+from app.ledger.invariants import Before, InvariantViolation, moved_totals, read_before
 from app.services import consent, writer_gate
 from app.services import errors as svc
 from app.services.execute import (
@@ -103,7 +105,6 @@ def record_charges(engine: Engine, charges: Sequence[Charge]) -> list[Outcome]:
         if charge.prepared.command.kind != "purchase":
             raise ValueError(f"only purchases are grouped, not {charge.prepared.command.kind}")
     with unit_of_work(engine) as session, writer_gate.entered(session):
-        journal.lock_writer(session)
         return _record(session, charges)
 
 
@@ -131,6 +132,7 @@ def _record(session: Session, charges: Sequence[Charge]) -> list[Outcome]:
         accounts += [acc.merchant_payable(m) for m in merchants]
         state = read_group(
             session,
+            lock_key=journal.WRITER_LOCK_KEY,
             keys=keys,
             households=households,
             merchants=merchants,
@@ -143,6 +145,7 @@ def _record(session: Session, charges: Sequence[Charge]) -> list[Outcome]:
         books: GroupBooks = state.books
         stored = state.stored
     else:
+        journal.lock_writer(session)  # no-op on SQLite: BEGIN IMMEDIATE holds it already
         top = head_and_totals(session, keys[0])
         read = _Read(top.seq, top.hash, top.totals, {}, frozenset())
         stored = stored_results(session, keys)
@@ -221,16 +224,36 @@ def _write(session: Session, group: _Group, read: _Read) -> None:
         )
     else:
         before = read_before(session, touched, read.totals)
+    seqs = (read.seq + 1, group.seq)
     if is_postgres(session):
-        write_group(session, group.rows, group.recorded, set(before.stored))
+        carry = _carry(group, before)
+        check = check_statement("postgresql", seqs, sorted(before.balances))
+        rows = write_group(session, group.rows, group.recorded, set(before.stored), carry, check)
+        problems = check_rows(session, seqs, before, rows)
+        if not problems and carry is not None and before.totals_after != carry.totals:
+            problems = [f"carried totals {carry.totals} differ from {before.totals_after}"]
     else:
         journal.insert_records(session, group.rows)
         persist_group(session, group.recorded, before.stored)
-    problems = check_range(session, read.seq + 1, group.seq, before)
+        problems = check_range(session, *seqs, before)
+        carry = None
     if problems:
         raise InvariantViolation(problems)
-    if before.totals_after is not None:
+    if carry is None and before.totals_after is not None:
         carry_totals(session, group.seq, group.hash, before.totals_after)
+
+
+def _carry(group: _Group, before: Before) -> Carry | None:
+    """The fund totals after the group, from the carried ones moved by its postings (None
+    when the totals before are not known: the check then sums them)."""
+    if before.totals is None:
+        return None
+    after = dict(before.balances)
+    for _, effects in group.recorded:
+        for entry in effects.entries:
+            for account, amount in entry.postings:
+                after[account] += amount
+    return Carry(group.seq, group.hash, moved_totals(before.totals, before.balances, after))
 
 
 _STOP = object()
