@@ -195,11 +195,13 @@ def cost_lines(costs: dict[str, Costs]) -> list[str]:
     """The single-threaded costs, the ceilings they set, and the parts of a command."""
     lines = [
         "",
-        "Single-threaded costs measured in process (no HTTP, no contention), and the ceilings "
-        "they set: every command holds the fund's one writer lock (the journal is one "
-        "gapless hash chain), so purchases/s can never exceed 1000 / (ms a purchase holds "
-        "the lock), however many workers; and the consent check is pure CPU, so 2 cores "
-        "can check at most 2000 / (its ms) codes a second.",
+        "Single-threaded costs of ONE purchase recorded as a single command (the services' "
+        "and CLI's path; no HTTP, no contention), and the ceilings they set: every command "
+        "holds the fund's one writer lock (the journal is one gapless hash chain), so single "
+        "commands can never exceed 1000 / (ms a purchase holds the lock) a second, however "
+        "many workers; the API's charges are written in groups under one lock (docs/api.md), "
+        "which is how the runs above pass that ceiling. The consent check is pure CPU: 2 "
+        "cores can check at most 2000 / (its ms) codes a second.",
         "",
         "| database | consent code check ms | purchase command ms (under the lock) | SQL "
         "statements per purchase | ceiling from the lock, purchases/s | ceiling from consent "

@@ -69,6 +69,7 @@ from app.services.execute import (
 )
 
 MAX_GROUP = 64
+IDLE_SECONDS = 5.0  # an idle writer thread ends (apps made and dropped by tests)
 log = logging.getLogger(__name__)
 
 
@@ -274,13 +275,11 @@ class GroupWriter:
     def submit(self, charge: Charge) -> Future[dict[str, Any]]:
         """Queue ``charge``; the future holds its result or its ``ServiceError``."""
         future: Future[dict[str, Any]] = Future()
-        self._ensure_started()
         self._queue.put((charge, future))
+        self._ensure_started()  # after the put: an idle thread leaving re-checks the queue
         return future
 
     def _ensure_started(self) -> None:
-        if self._thread is not None:
-            return
         with self._lock:
             if self._thread is None:
                 thread = threading.Thread(target=self._run, name="caisse-group-writer")
@@ -296,9 +295,21 @@ class GroupWriter:
             self._queue.put(_STOP)
             thread.join(timeout)
 
+    def _next(self) -> Any:
+        """The next queued item; ``_STOP`` once idle for ``IDLE_SECONDS`` with nothing
+        queued (the thread then ends, holding no connection; ``submit`` starts another)."""
+        while True:
+            try:
+                return self._queue.get(timeout=IDLE_SECONDS)
+            except queue.Empty:
+                with self._lock:
+                    if self._queue.empty() and self._thread is threading.current_thread():
+                        self._thread = None
+                        return _STOP
+
     def _run(self) -> None:
         while True:
-            first = self._queue.get()
+            first = self._next()
             if first is _STOP:
                 return
             group = [first]

@@ -203,6 +203,21 @@ class TestWriter:
         assert writer.charges == 20
         verified(engine)
 
+    def test_an_idle_writer_thread_ends_and_the_next_charge_starts_one(
+        self, engine: Engine, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        small_fund(engine)
+        monkeypatch.setattr("app.services.group_commit.IDLE_SECONDS", 0.05)
+        writer = GroupWriter(engine)
+        assert writer.submit(charge("p1", "hh_a", 100)).result(timeout=30)["seq"] > 0
+        first = writer._thread
+        assert first is not None
+        first.join(timeout=10)
+        assert not first.is_alive() and writer._thread is None
+        assert writer.submit(charge("p2", "hh_a", 100)).result(timeout=30)["credit_cents"] == 100
+        writer.stop()
+        assert balance(engine, "419:hh_a") == -9_800
+
     def test_a_failing_group_is_recorded_charge_by_charge(
         self, engine: Engine, monkeypatch: pytest.MonkeyPatch
     ) -> None:
