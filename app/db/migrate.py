@@ -24,10 +24,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def register_tables() -> None:
-    """Import every module that declares tables (the API's auth tables when present)."""
+    """Import every module that declares tables (the API's auth and audit-job tables when
+    present)."""
     importlib.import_module("app.db.tables")
     with contextlib.suppress(ModuleNotFoundError):
         importlib.import_module("app.db.tables_auth")
+    with contextlib.suppress(ModuleNotFoundError):
+        importlib.import_module("app.db.tables_jobs")
 
 
 def alembic_config(url: str) -> Config:

@@ -13,14 +13,20 @@ member token is bound to OWN_HOUSEHOLD, the merchant token to OWN_MERCHANT).
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from app.api.routers.audit import utc_now
+from app.db.session import unit_of_work
+from app.db.tables_jobs import AuditJob
+from app.services import audit_jobs
 from tests.api.fund_support import (
     CODE,
     FUND_RULES,
@@ -171,6 +177,33 @@ def funding() -> dict[str, Any]:
     }
 
 
+VERIFY_JOB = {"job_id": "job_0000000000000001"}
+EXPORT_JOB = {"job_id": "job_0000000000000002"}
+
+
+def audit_jobs_seeded(app: FastAPI) -> None:
+    """A fund, a finished verification and a finished export (its zip in a fresh export
+    directory, where the rows' POSTs write theirs too)."""
+    seed(app)
+    export_dir = Path(tempfile.mkdtemp(prefix="caisse-matrix-exports-"))
+    app.state.audit_jobs = audit_jobs.AuditJobs(app.state.db_engine, export_dir, utc_now)
+    at = audit_jobs.job_time(utc_now())
+    with unit_of_work(app.state.db_engine) as session:
+        for job, kind in ((VERIFY_JOB, "verify"), (EXPORT_JOB, "export")):
+            session.add(
+                AuditJob(
+                    job_id=job["job_id"],
+                    kind=kind,
+                    status="done",
+                    requested_by="auditor:tok_x",
+                    requested_at=at,
+                    started_at=at,
+                    finished_at=at,
+                )
+            )
+    (export_dir / f"{EXPORT_JOB['job_id']}.zip").write_bytes(b"PK\x05\x06" + bytes(18))
+
+
 # fmt: off
 def member_rows(params: Mapping[str, str], member: int) -> tuple[Row, ...]:
     """balance, history, statement, export of one household (member: 200 own, 404 other)."""
@@ -273,6 +306,20 @@ MATRIX: tuple[Row, ...] = (
     row(Endpoint("GET", "/v1/audit/verify", setup=seed),                401, 403, 403, 403, 403, 200),
     row(Endpoint("GET", "/v1/audit/checkpoints", setup=seed_sealed),    401, 403, 403, 403, 403, 200),
     row(Endpoint("GET", "/v1/audit/export", setup=seed),                401, 403, 403, 403, 403, 200),
+    row(Endpoint("POST", "/v1/audit/verifications", setup=audit_jobs_seeded),
+                                                                        401, 403, 403, 403, 403, 202),
+    row(Endpoint("GET", "/v1/audit/verifications", setup=audit_jobs_seeded),
+                                                                        401, 403, 403, 403, 403, 200),
+    row(Endpoint("GET", "/v1/audit/verifications/{job_id}", VERIFY_JOB, setup=audit_jobs_seeded),
+                                                                        401, 403, 403, 403, 403, 200),
+    row(Endpoint("POST", "/v1/audit/exports", setup=audit_jobs_seeded),
+                                                                        401, 403, 403, 403, 403, 202),
+    row(Endpoint("GET", "/v1/audit/exports", setup=audit_jobs_seeded),
+                                                                        401, 403, 403, 403, 403, 200),
+    row(Endpoint("GET", "/v1/audit/exports/{job_id}", EXPORT_JOB, setup=audit_jobs_seeded),
+                                                                        401, 403, 403, 403, 403, 200),
+    row(Endpoint("GET", "/v1/audit/exports/{job_id}/download", EXPORT_JOB,
+                 setup=audit_jobs_seeded),                              401, 403, 403, 403, 403, 200),
 )
 # fmt: on
 

@@ -87,3 +87,84 @@ class CheckpointList(BaseModel):
     """Every month sealed, in journal order."""
 
     checkpoints: list[CheckpointOut] = described("Oldest first.", [], "list of checkpoints")
+
+
+# --- background jobs -------------------------------------------------------------------------
+
+JOB_ID = "job id (text: job_ and 16 hex digits)"
+JOB_TIME = "UTC timestamp, ISO 8601, to the millisecond"
+JOB_STATUS = "text: queued | running | done | failed"
+
+
+class AuditJobFields(BaseModel):
+    """What every audit job shows, whatever its kind."""
+
+    job_id: str = described(
+        "The job's id: poll it, download with it.", "job_3f2a9c1b7d4e5f60", JOB_ID
+    )
+    kind: str = described("What the job does.", "verify", "text: verify | export")
+    status: str = described(
+        "Where it is: queued (waiting for the worker), running, done (see `result`) or"
+        " failed (see `error`). A verification that finds a disagreement is done, with"
+        " `result.ok` false.",
+        "done",
+        JOB_STATUS,
+    )
+    requested_by: str = described(
+        "Role and token id that asked for it (never a name).",
+        "auditor:tok_3f2a9c1b7d4e5f60",
+        "text",
+    )
+    requested_at: str = described("When it was asked for.", "2027-01-31T18:00:00.123Z", JOB_TIME)
+    started_at: str | None = described(
+        "When the worker started it; null while queued.", "2027-01-31T18:00:00.200Z", JOB_TIME
+    )
+    finished_at: str | None = described(
+        "When it ended (done or failed); null before.", "2027-01-31T18:00:41.950Z", JOB_TIME
+    )
+    error: str | None = described(
+        "Why it failed (the error's text); null unless failed.",
+        None,
+        "text or null",
+    )
+
+
+class VerificationJob(AuditJobFields):
+    """A replay verification run in the background."""
+
+    result: VerifyReport | None = described(
+        "The verifier's report, the same as `GET /v1/audit/verify` gives; null until done.",
+        None,
+        "object or null",
+    )
+
+
+class ExportResult(BaseModel):
+    """The archive an export job wrote (download it from `.../download`)."""
+
+    size_bytes: int = described("Size of the zip.", 1048576, "bytes")
+    sha256: str = described("sha256 of the zip's bytes.", "9f86d081" * 8, HEX64)
+    records: int = described("Journal records in the export.", 1200, "count of records")
+    head_hash: str | None = described(
+        "Hash of the last record exported; null for an empty journal.", "9f86d081" * 8, HEX64
+    )
+
+
+class ExportJob(AuditJobFields):
+    """A pseudonymised export built in the background."""
+
+    result: ExportResult | None = described(
+        "The archive written; null until done.", None, "object or null"
+    )
+
+
+class VerificationJobList(BaseModel):
+    """Verification jobs, newest first."""
+
+    jobs: list[VerificationJob] = described("The most recent first.", [], "list of jobs")
+
+
+class ExportJobList(BaseModel):
+    """Export jobs, newest first."""
+
+    jobs: list[ExportJob] = described("The most recent first.", [], "list of jobs")
