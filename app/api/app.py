@@ -7,10 +7,14 @@ before starting, tests do it in their fixtures.
 
 from __future__ import annotations
 
+import logging
+import os
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy.engine import Engine
 
 from app.api.docs_page import install_docs
 from app.api.errors import install_error_handlers
@@ -20,9 +24,18 @@ from app.api.query_guard import RepeatedQueryGuard
 from app.api.routers import v1_router
 from app.db.session import make_engine
 from app.db.settings import Settings, load_settings
+from app.services.charge_link import SOCKET_ENV, RemoteWriter
 from app.services.group_commit import GroupWriter
 
 API_VERSION = "1.0.0"
+
+
+def charge_writer(engine: Engine) -> GroupWriter | RemoteWriter:
+    """Where this process's charges go: the server's charge writer process when ``caisse
+    serve`` started one (app.services.charge_link), else a group writer of its own."""
+    local = GroupWriter(engine, timer=time.perf_counter)  # the clock lives at the edge
+    path = os.environ.get(SOCKET_ENV)
+    return local if not path else RemoteWriter(path, local)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -30,12 +43,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     engine = make_engine(settings)
 
-    group_writer = GroupWriter(engine)
+    group_writer = charge_writer(engine)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         group_writer.stop()  # queued charges are written first
+        jobs = getattr(_app.state, "audit_jobs", None)
+        if jobs is not None:
+            jobs.stop()  # a running audit job finishes rather than being cut off
+        logging.getLogger("uvicorn.error").info("group writer: %s", group_writer.stats())
         engine.dispose()
 
     app = FastAPI(

@@ -1,7 +1,8 @@
 """``caisse serve`` and ``caisse token create|list|revoke``.
 
 ``serve`` migrates the schema to head (Alembic), then runs uvicorn on ``create_app`` (one engine per
-worker). SQLite has a single writer, so on SQLite it always runs one worker and says so.
+worker). SQLite has a single writer, so on SQLite it always runs one worker and says so. On
+PostgreSQL it also runs the charge writer process (app.cli.charge_writer) unless told not to.
 ``token create`` prints the secret once: only its sha256 is stored.
 """
 
@@ -10,8 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from contextlib import nullcontext
 from typing import Any
 
+from app.cli.charge_writer import charge_writer_process
 from app.db.migrate import upgrade_to_head
 from app.db.session import make_engine, unit_of_work
 from app.db.settings import Settings, load_settings
@@ -25,6 +28,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.add_argument(
         "--workers", type=int, default=1, help="worker processes (PostgreSQL only; default 1)"
+    )
+    serve.add_argument(
+        "--no-charge-writer",
+        action="store_true",
+        help=(
+            "PostgreSQL: let each worker write its own charges instead of one charge writer"
+            " process for all (docs/api.md)"
+        ),
     )
     serve.set_defaults(handler=run_serve)
 
@@ -70,13 +81,16 @@ def run_serve(args: argparse.Namespace) -> int:
         print(note, file=sys.stderr)
     ensure_schema(settings)
     print(f"caisse API on http://{args.host}:{args.port}/docs", file=sys.stderr)
-    uvicorn.run(
-        "app.api.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=workers,
-    )
+    # PostgreSQL: one process writes every worker's charges (app.services.charge_link).
+    one_writer = settings.database_url.startswith("postgresql") and not args.no_charge_writer
+    with charge_writer_process(settings) if one_writer else nullcontext():
+        uvicorn.run(
+            "app.api.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=workers,
+        )
     return 0
 
 

@@ -27,10 +27,11 @@ charge when the till is quiet), up to ``MAX_GROUP``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
@@ -263,9 +264,19 @@ _STOP = object()
 class GroupWriter:
     """The process's queue of charges and its writer thread (started on first use)."""
 
-    def __init__(self, engine: Engine, max_group: int = MAX_GROUP) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        max_group: int = MAX_GROUP,
+        timer: Callable[[], float] | None = None,
+    ) -> None:
+        """``timer``: a monotonic clock in seconds, from the edge, to report how long
+        groups take (``stats``); without it only the counts are kept."""
         self.engine = engine
         self.max_group = max_group
+        self.timer = timer
+        self.seconds = 0.0  # spent writing groups (with a timer)
+        self.largest = 0
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -278,6 +289,10 @@ class GroupWriter:
         self._queue.put((charge, future))
         self._ensure_started()  # after the put: an idle thread leaving re-checks the queue
         return future
+
+    async def record(self, charge: Charge) -> dict[str, Any]:
+        """``submit`` awaited from an event loop: the result, or the refusal raised."""
+        return await asyncio.wrap_future(self.submit(charge))
 
     def _ensure_started(self) -> None:
         with self._lock:
@@ -294,6 +309,15 @@ class GroupWriter:
         if thread is not None:
             self._queue.put(_STOP)
             thread.join(timeout)
+
+    def stats(self) -> str:
+        """Charges and groups written, the mean and largest group, the mean ms per group."""
+        mean = self.charges / self.groups if self.groups else 0.0
+        text = f"{self.charges} charges in {self.groups} groups (mean {mean:.1f}"
+        text += f", largest {self.largest})"
+        if self.timer is not None and self.groups:
+            text += f", {1000 * self.seconds / self.groups:.2f} ms per group"
+        return text
 
     def _next(self) -> Any:
         """The next queued item; ``_STOP`` once idle for ``IDLE_SECONDS`` with nothing
@@ -329,6 +353,7 @@ class GroupWriter:
 
     def _write(self, group: list[tuple[Charge, Future[dict[str, Any]]]]) -> None:
         charges = [charge for charge, _ in group]
+        started = self.timer() if self.timer is not None else 0.0
         try:
             outcomes = record_charges(self.engine, charges)
         except Exception:
@@ -338,6 +363,9 @@ class GroupWriter:
             return
         self.groups += 1
         self.charges += len(group)
+        self.largest = max(self.largest, len(group))
+        if self.timer is not None:
+            self.seconds += self.timer() - started
         for (_, future), outcome in zip(group, outcomes, strict=True):
             if isinstance(outcome, svc.ServiceError):
                 future.set_exception(outcome)

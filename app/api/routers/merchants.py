@@ -5,7 +5,6 @@ sale gets 404, exactly as for one that does not exist."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
@@ -39,16 +38,18 @@ from app.api.schemas.trade import (
     SuspendRequest,
 )
 from app.services import api_reads, merchants, money, reads
+from app.services.charge_link import ChargeWriter
 from app.services.errors import invalid, not_found
 from app.services.execute import prepare
-from app.services.group_commit import Charge, GroupWriter
+from app.services.group_commit import Charge
 
 router = api_router()
 
 
-def group_writer(http: Request) -> GroupWriter:
-    """The process's writer of grouped charges (made with the app, app.api.app)."""
-    writer: GroupWriter = http.app.state.group_writer
+def group_writer(http: Request) -> ChargeWriter:
+    """Where the process's charges go to be written in groups (made with the app,
+    app.api.app: the server's charge writer process, or a group writer of its own)."""
+    writer: ChargeWriter = http.app.state.group_writer
     return writer
 
 
@@ -136,17 +137,15 @@ async def charge(
         request.on or today(),
     )
     recorded = writes(principal, key)
-    waiting = group_writer(http).submit(
-        Charge(
-            prepare(command),
-            recorded["actor"],
-            recorded["idempotency_key"],
-            recorded["now"],
-            request.consent_code,
-        )
+    charge_ = Charge(
+        prepare(command),
+        recorded["actor"],
+        recorded["idempotency_key"],
+        recorded["now"],
+        request.consent_code,
     )
     # Charges arriving together are written in one transaction (app.services.group_commit).
-    return ChargeOut.model_validate(await asyncio.wrap_future(waiting))
+    return ChargeOut.model_validate(await group_writer(http).record(charge_))
 
 
 @router.post(
