@@ -35,7 +35,7 @@ import platform
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -88,6 +88,7 @@ class Outcome:
     server_cpu_seconds: float
     machine_busy: float  # share of all cores busy during the window, 0..1
     postgres_cpu_seconds: float | None
+    groups: tuple[str, ...] = ()  # each worker's group writer stats (warm-up included)
 
 
 def charges_for(workdir: Path, name: str, seeded: Seeded, run_tag: str) -> Path:
@@ -121,8 +122,21 @@ def run_config(
         )
     finally:
         stop_server(server)
-    show_server_errors(outcome, workdir / f"serve_{config.key}.log")
-    return outcome
+    log = workdir / f"serve_{config.key}.log"
+    show_server_errors(outcome, log)
+    return replace(outcome, groups=group_stats(log))
+
+
+def group_stats(log: Path) -> tuple[str, ...]:
+    """What each worker's group writer, and the charge writer process, logged when they
+    stopped (app.api.app, app.services.charge_link)."""
+    lines = log.read_text(errors="replace").splitlines()
+    return tuple(
+        line.split(marker, 1)[1]
+        for line in lines
+        for marker in ("group writer: ", "charge writer: ")
+        if marker in line
+    )
 
 
 def measure(

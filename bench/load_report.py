@@ -145,6 +145,7 @@ def one_line(o: Outcome) -> str:
         f"{o.config.key}: {c.rate:.0f} purchases/s p50 {c.p50_ms:.1f} ms p99 {c.p99_ms:.1f} ms, "
         f"reads {o.reads.rate:.0f}/s p99 {o.reads.p99_ms:.1f} ms, counts {c.counts} "
         f"{o.reads.counts}, machine busy {100 * o.machine_busy:.0f} %"
+        + "".join(f"\n  group writer: {line}" for line in o.groups)
     )
 
 
@@ -264,6 +265,15 @@ def section(
             f"Goal (PostgreSQL, 2 workers): >= 500 purchases/s with p99 < 50 ms: "
             f"{pg2.charges.rate:,.0f}/s, p99 {pg2.charges.p99_ms:.1f} ms: "
             f"**{'met' if met else 'NOT met'}**.",
+        ]
+    grouped = [o for o in outcomes if o.groups]
+    if grouped:
+        lines += [
+            "",
+            "Charges are written in groups (docs/api.md); what each worker's group writer "
+            "did over its whole run (warm-up included):",
+            "",
+            *[f"- {describe(o)}: {'; '.join(o.groups)}" for o in grouped],
         ]
     if costs:
         lines += cost_lines(costs)
