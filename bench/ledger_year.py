@@ -164,14 +164,14 @@ def _purchases(period: Period, ids: list[str], per_household: int,
         on = f"{period}-{1 + n * days // (per_household * len(ids)):02d}"
         pid = f"p{period}-{n}"
         hygiene = n % 5 == 0
-        yield "purchase", {"purchase_id": pid, "household_id": hh,
-                           "merchant_id": f"m{rng.randrange(MERCHANTS):02d}",
+        merchant = f"m{rng.randrange(MERCHANTS):02d}"
+        yield "purchase", {"purchase_id": pid, "household_id": hh, "merchant_id": merchant,
                            "category": "hygiene" if hygiene else "food",
                            "amount_cents": rng.randrange(300, 1_200), "on": on,
                            "period": str(period)}
         if n % 1000 == 999:
-            yield "refund", {"refund_id": f"r{pid}", "purchase_id": pid, "amount_cents": 100,
-                             "on": on}
+            yield "refund", {"refund_id": f"r{pid}", "merchant_id": merchant, "purchase_id": pid,
+                             "amount_cents": 100, "on": on}
 
 
 def _seal(year: Year, period: Period) -> None:

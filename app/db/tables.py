@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Index, PrimaryKeyConstraint, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 CENTS = "euro cents (integer)"
@@ -259,17 +259,21 @@ class Merchant(SQLModel, table=True):
 
 
 class Purchase(SQLModel, table=True):
-    """A purchase paid (partly) from a member's credit; refunds reduce ``refundable_cents``."""
+    """A purchase paid (partly) from a member's credit; refunds reduce ``refundable_cents``.
+
+    Keyed by ``(merchant_id, purchase_id)``: purchase ids are the merchant's own (a till's
+    receipt numbers), so two merchants may use the same one."""
 
     __tablename__ = "purchase"
     __table_args__ = (
+        PrimaryKeyConstraint("merchant_id", "purchase_id"),
         Index("ix_purchase_household", "household_id", "seq"),
         Index("ix_purchase_merchant", "merchant_id", "seq"),
     )
 
     purchase_id: str = Field(max_length=80, primary_key=True)
     household_id: str = Field(max_length=80)
-    merchant_id: str = Field(max_length=80)
+    merchant_id: str = Field(max_length=80, primary_key=True)
     category: str = Field(max_length=80)
     period: str = Field(max_length=7)
     amount_cents: int = cents("price of the purchase")

@@ -4,7 +4,8 @@ Guarantees, for purchases only (the hot path: a merchant's till):
 
 - ``load_purchase_books`` reads everything the books core asks about a group of purchases
   (their households, merchants and months, the households' open lots, any purchase already
-  stored under their ids) in five statements into a ``GroupBooks``. On PostgreSQL the lots
+  stored under their ``(merchant_id, purchase_id)``: purchase ids are unique per merchant)
+  in five statements into a ``GroupBooks``. On PostgreSQL the lots
   and purchases are read ``FOR UPDATE``, as ``SqlBooksView`` does for one command. Each
   accepted purchase's effects are committed to it in memory, so the next purchase of the
   group sees them: the lots it just drew on, the id it just used. What the core sees is
@@ -18,11 +19,13 @@ Guarantees, for purchases only (the hot path: a merchant's till):
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Select, Table, Text, bindparam, func, select, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, SQLModel
 
 from app.engine.books.memory import MemoryBooks
@@ -51,7 +54,7 @@ def load_purchase_books(
     household_ids: Iterable[str],
     merchant_ids: Iterable[str],
     periods: Iterable[str],
-    purchase_ids: Iterable[str],
+    purchase_keys: Iterable[tuple[str, str]],
 ) -> GroupBooks:
     """The state a group of purchases reads (see the module docstring)."""
     books = GroupBooks()
@@ -87,10 +90,25 @@ def load_purchase_books(
     for row in connection.execute(lots.with_for_update() if lock else lots):
         books.open_lots.setdefault(row.household_id, {})[row.lot_id] = lot_state(row)
     table = _table("purchase")
-    bought = select(table).where(among(session, table.c.purchase_id, sorted(set(purchase_ids))))
+    keys = sorted(set(purchase_keys))
+    bought = select(table).where(
+        tuple_(table.c.merchant_id, table.c.purchase_id).in_(_pairs(session, keys))
+    )
     for row in connection.execute(bought.with_for_update() if lock else bought):
-        books.purchases[row.purchase_id] = purchase_state(row)
+        books.purchases[row.merchant_id, row.purchase_id] = purchase_state(row)
     return books
+
+
+def _pairs(session: Session, pairs: Sequence[tuple[str, str]]) -> Select[Any]:
+    """The rows ``(first, second)`` of ``pairs``, sent as one parameter (see
+    ``app.ledger.bulk.among``): a JSON array on SQLite, two zipped arrays on PostgreSQL."""
+    if is_postgres(session):
+        firsts = bindparam(None, [a for a, _ in pairs], type_=ARRAY(Text))
+        seconds = bindparam(None, [b for _, b in pairs], type_=ARRAY(Text))
+        listed = func.unnest(firsts, seconds).table_valued("a", "b")
+        return select(listed.c.a, listed.c.b)
+    rows = func.json_each(bindparam(None, json.dumps(pairs), type_=Text)).table_valued("value")
+    return select(func.json_extract(rows.c.value, "$[0]"), func.json_extract(rows.c.value, "$[1]"))
 
 
 def persist_group(

@@ -6,7 +6,7 @@ back. So on PostgreSQL a group of purchases reads everything it needs, under the
 one statement (``read_group``: the journal head and carried totals, the records already
 stored under the group's idempotency keys, the households with their consent codes and
 runs of wrong codes, the merchants, the months, the households' open lots and the
-purchases under the group's ids, both ``FOR UPDATE``, and the balances of the accounts the
+purchases under the group's ``(merchant_id, purchase_id)``, both ``FOR UPDATE``, and the balances of the accounts the
 group may touch), and writes every row in one statement (``write_group``: data-modifying
 ``WITH`` queries fed by ``unnest`` of one array per column). The rows are exactly those of
 ``app.ledger.group`` (SQLite keeps that path: its round trips are function calls).
@@ -35,7 +35,8 @@ WITH lots AS (
   SELECT lot_id, household_id, period, expires_period, remaining_cents FROM credit_lot
   WHERE household_id = ANY(%(households)s::text[]) AND is_open FOR UPDATE
 ), bought AS (
-  SELECT * FROM purchase WHERE purchase_id = ANY(%(purchases)s::text[]) FOR UPDATE
+  SELECT * FROM purchase WHERE (merchant_id, purchase_id) IN (
+    SELECT * FROM unnest(%(purchase_merchants)s::text[], %(purchases)s::text[])) FOR UPDATE
 )
 SELECT 't', json_build_array(j.seq, j.hash, f.seq, f.hash, f.totals)::text
   FROM (SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1) AS j
@@ -106,7 +107,7 @@ def read_group(
     households: list[str],
     merchants: list[str],
     periods: list[str],
-    purchases: list[str],
+    purchases: list[tuple[str, str]],
     accounts: list[str],
 ) -> GroupState:
     """Take the fund's writer lock (``pg_advisory_xact_lock(lock_key)``), then read, both
@@ -117,7 +118,9 @@ def read_group(
         "households": households,
         "merchants": merchants,
         "periods": periods,
-        "purchases": purchases,
+        # ``(merchant_id, purchase_id)`` pairs, as two arrays zipped by ``unnest``.
+        "purchase_merchants": [merchant for merchant, _ in purchases],
+        "purchases": [purchase for _, purchase in purchases],
         "accounts": accounts,
     }
     state = GroupState()
@@ -130,7 +133,9 @@ def read_group(
         if part == "l":
             lots.append(_Row(value))
         elif part == "p":
-            books.purchases[value["purchase_id"]] = purchase_state(_Row(value))
+            books.purchases[value["merchant_id"], value["purchase_id"]] = purchase_state(
+                _Row(value)
+            )
         elif part == "b":
             state.balances[value[0]] = int(value[1])
         elif part == "h":

@@ -128,7 +128,7 @@ def _set_purchase(session: Session, change: SetPurchase, seq: int) -> None:
         }
         session.execute(insert(_table("purchase")), [row_values])
         return
-    row = session.get(t.Purchase, s.purchase_id) or t.Purchase(
+    row = session.get(t.Purchase, (s.merchant_id, s.purchase_id)) or t.Purchase(
         purchase_id=s.purchase_id,
         household_id=s.household_id,
         merchant_id=s.merchant_id,

@@ -117,10 +117,11 @@ class SqlBooksView:
             return MonthState(period)
         return MonthState(period, row.status, unspent_policy(row))
 
-    def purchase(self, purchase_id: str) -> PurchaseState | None:
-        row = self.session.execute(
-            self._select(select(t.Purchase).where(col(t.Purchase.purchase_id) == purchase_id))
-        ).scalar_one_or_none()
+    def purchase(self, merchant_id: str, purchase_id: str) -> PurchaseState | None:
+        bought = select(t.Purchase).where(
+            col(t.Purchase.merchant_id) == merchant_id, col(t.Purchase.purchase_id) == purchase_id
+        )
+        row = self.session.execute(self._select(bought)).scalar_one_or_none()
         return None if row is None else purchase_state(row)
 
     def entry(self, entry_id: str) -> Entry | None:

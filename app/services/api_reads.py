@@ -134,9 +134,9 @@ def member_export(session: Session, household_id: str) -> dict[str, Any]:
     }
 
 
-def purchase_merchant(session: Session, purchase_id: str) -> str | None:
-    row = session.get(t.Purchase, purchase_id)
-    return None if row is None else row.merchant_id
+def purchase_exists(session: Session, merchant_id: str, purchase_id: str) -> bool:
+    """Whether ``merchant_id`` recorded a purchase ``purchase_id`` (ids are per merchant)."""
+    return session.get(t.Purchase, (merchant_id, purchase_id)) is not None
 
 
 def merchant_settlements(session: Session, merchant_id: str) -> list[dict[str, Any]]:

@@ -220,6 +220,7 @@ def _refund_one(db: Db, month: Month, stats: Stats) -> None:
     result = merchants.refund(
         db,
         f"r_{bought['purchase_id']}",
+        MERCHANTS[0].merchant_id,
         bought["purchase_id"],
         bought["credit_cents"] // 2,
         month.day(27),

@@ -127,7 +127,8 @@ def _record(session: Session, charges: Sequence[Charge]) -> list[Outcome]:
     households = sorted({str(p["household_id"]) for p in payloads})
     merchants = sorted({str(p["merchant_id"]) for p in payloads})
     periods = sorted({str(p["period"]) for p in payloads})
-    purchases = sorted({str(p["purchase_id"]) for p in payloads})
+    # Purchase ids are unique per merchant: a purchase is its (merchant_id, purchase_id).
+    purchases = sorted({(str(p["merchant_id"]), str(p["purchase_id"])) for p in payloads})
     if is_postgres(session):
         # Every account a purchase can touch: the member's credit, the merchant's payable.
         accounts = [acc.member_credit(h) for h in households]

@@ -101,6 +101,7 @@ def purchase_command(
 def refund(
     db: Db,
     refund_id: str,
+    merchant_id: str,
     purchase_id: str,
     amount_cents: int,
     on: date,
@@ -109,9 +110,12 @@ def refund(
     idempotency_key: str,
     now: datetime,
 ) -> dict[str, Any]:
-    """Give credit back for (part of) a purchase's credit part."""
+    """Give credit back for (part of) a purchase's credit part. The purchase is
+    ``merchant_id``'s ``purchase_id`` (ids are unique per merchant): another merchant's
+    purchase of that id is not found, exactly as an unknown id."""
     payload = {
         "refund_id": refund_id,
+        "merchant_id": merchant_id,
         "purchase_id": purchase_id,
         "amount_cents": amount_cents,
         "on": on.isoformat(),

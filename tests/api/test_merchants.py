@@ -8,11 +8,16 @@ fund owes each merchant 20 €. Food is paid 100 % from credit, hygiene 50 %.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from app.audit.export import export_journal
+from app.audit.sources import DbSource, ExportSource, read_engine
+from app.audit.verify import verify
+from app.services.tokens import Role
 from tests.api.fund_support import (
     CODE,
     OTHER_SALE,
@@ -24,7 +29,7 @@ from tests.api.fund_support import (
     fresh_key,
     seed,
 )
-from tests.api.support import Tokens, assert_problem, error_paths
+from tests.api.support import OTHER_MERCHANT, Tokens, assert_problem, error_paths, issue
 
 CHARGES = "/v1/merchant/charges"
 REFUNDS = "/v1/merchant/refunds"
@@ -276,6 +281,67 @@ class TestRefund:
 
     def test_only_merchants_refund(self, client: TestClient, tokens: Tokens) -> None:
         assert_only(client, tokens, "POST", REFUNDS, ("merchant",))
+
+
+class TestPurchaseIdsPerMerchant:
+    """Purchase ids are the merchant's own (a till's receipt numbers): unique per merchant."""
+
+    SAME = "T-000123"
+
+    def charge_as(self, client: TestClient, tokens: Tokens, who: str, amount_cents: int) -> Any:
+        body = charge(purchase_id=self.SAME, category="food", amount_cents=amount_cents)
+        return call(client, tokens, who, "POST", CHARGES, body, key=fresh_key())
+
+    def refund_as(
+        self, client: TestClient, tokens: Tokens, who: str, purchase_id: str, amount: int
+    ) -> Any:
+        body = {"refund_id": "r1", "purchase_id": purchase_id, "amount_cents": amount}
+        body["on"] = SALE_DAY
+        return call(client, tokens, who, "POST", REFUNDS, body, key=fresh_key())
+
+    def test_two_tills_numbering_alike_never_collide(
+        self, api: FastAPI, client: TestClient, tokens: Tokens, db_url: str, tmp_path: Path
+    ) -> None:
+        seed(api)  # hh_own: 60 € of credit left
+        tokens.secrets["other"] = issue(api, Role.MERCHANT, merchant_id=OTHER_MERCHANT)
+        own = self.charge_as(client, tokens, "merchant", 1_000)
+        other = self.charge_as(client, tokens, "other", 700)
+        assert (own.status_code, other.status_code) == (200, 200), (own.text, other.text)
+        assert own.json()["purchase_id"] == other.json()["purchase_id"] == self.SAME
+        again = self.charge_as(client, tokens, "merchant", 100)
+        assert error_paths(assert_problem(again, 409, "conflict")) == ["purchase_id"]
+        assert "m_other" not in again.text
+        assert balance(client, tokens) == 6_000 - 1_700
+
+        # Each refunds its own sale of that id, with the same refund id: independent.
+        mine = self.refund_as(client, tokens, "merchant", self.SAME, 1_000)
+        theirs = self.refund_as(client, tokens, "other", self.SAME, 300)
+        assert mine.status_code == theirs.status_code == 200, (mine.text, theirs.text)
+        assert mine.json()["refundable_cents"] == 0
+        assert theirs.json()["refundable_cents"] == 400
+        assert balance(client, tokens) == 6_000 - 1_700 + 1_300
+
+        # OTHER_SALE only m_other used: m_own refunding it reads exactly as an unknown id.
+        hidden = self.refund_as(client, tokens, "merchant", OTHER_SALE, 100)
+        unknown = self.refund_as(client, tokens, "merchant", "sale_missing", 100)
+        assert_problem(hidden, 404, "not-found")
+        assert_problem(unknown, 404, "not-found")
+        # The same body but for the id asked about: nothing says the id is used elsewhere.
+        assert hidden.text.replace(OTHER_SALE, "?") == unknown.text.replace("sale_missing", "?")
+        assert OTHER_MERCHANT not in hidden.text
+        sales = call(client, tokens, "other", "GET", "/v1/merchants/m_other/sales").json()
+        assert {(p["purchase_id"], p["refunded_cents"]) for p in sales["purchases"]} == {
+            (OTHER_SALE, 0),
+            (self.SAME, 300),
+        }
+
+        source = DbSource(read_engine(db_url))
+        try:
+            assert verify(source).ok
+            export_journal(source, tmp_path / "export")
+        finally:
+            source.close()
+        assert verify(ExportSource(tmp_path / "export")).ok
 
 
 class TestSales:

@@ -39,7 +39,7 @@ def live_a_year(db: Engine) -> None:
     purchase(db, "p1", "hh_a", "shop", "food", 3_000, date(2026, 11, 10), CODE, **w())
     purchase(db, "p2", "hh_b", "shop", "hygiene", 1_001, date(2026, 11, 11), CODE, **w())
     purchase(db, "p3", "hh_c", "market", "food", 4_500, date(2026, 11, 12), CODE, **w())
-    refund(db, "r1", "p1", 1_000, date(2026, 11, 13), **w())
+    refund(db, "r1", "shop", "p1", 1_000, date(2026, 11, 13), **w())
     settle_merchants(db, "b1", "SEPA-11", date(2026, 11, 20), {"shop": 2_500}, **w())
     paid = record_payment(db, "hh_c", 999, "cash", "CASH-2", date(2026, 11, 21), **w())
     reverse_entry(db, f"{paid['seq']}.0", "wrong amount", "2026-11", **w())

@@ -58,6 +58,22 @@ def test_empty_database_upgrades_to_head_without_drift(empty_db_url: str) -> Non
     assert schema_drift(empty_db_url) == []
 
 
+def test_purchase_ids_are_unique_per_merchant(empty_db_url: str) -> None:
+    upgrade_to_head(empty_db_url)
+    eng = create_engine(empty_db_url, poolclass=NullPool)
+    key = inspect(eng).get_pk_constraint("purchase")["constrained_columns"]
+    row = "('p1', 'hh', :m, 'food', '2026-11', 100, 100, 0, NULL, '[]', 1, 1)"
+    try:
+        with eng.begin() as conn:
+            for merchant in ("m1", "m2"):  # two tills numbering alike
+                conn.execute(text(f"INSERT INTO purchase VALUES {row}"), {"m": merchant})
+        with pytest.raises(DBAPIError), eng.begin() as conn:
+            conn.execute(text(f"INSERT INTO purchase VALUES {row}"), {"m": "m1"})
+    finally:
+        eng.dispose()
+    assert key == ["merchant_id", "purchase_id"]
+
+
 def test_upgrade_is_idempotent(db_url: str) -> None:
     upgrade_to_head(db_url)
     assert schema_drift(db_url) == []

@@ -54,7 +54,7 @@ def test_a_purchase_after_a_refund_spends_the_same_lots_as_the_replay(db_url: st
         )  # 6
         for n in range(3):  # 7, 8, 9: so that the refund's lot id has two digits
             money.record_payment(db, "hh", 100, "cash", f"P{n}", date(2027, 1, 11), **w())
-        merchants.refund(db, "r1", "p1", 1_000, date(2027, 1, 12), **w())  # 10: lot "10.0"
+        merchants.refund(db, "r1", "shop", "p1", 1_000, date(2027, 1, 12), **w())  # 10: lot "10.0"
         merchants.purchase(
             db, "p2", "hh", "shop", "food", 500, date(2027, 1, 13), "4821", **w()
         )  # 11: must come from lot "5.1", the oldest

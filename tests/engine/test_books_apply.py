@@ -263,7 +263,7 @@ def test_the_worked_month_of_docs_ledger_md() -> None:
     d.do("record_funding", funding(6000, "2026-11-06", "top_up", "caf"))
     d.do("purchase", buy("pu_1", "hh_a", "epicerie", 4001, "2026-11-10", "grocery"))
     d.do("purchase", buy("pu_2", "hh_b", "epicerie", 7000, "2026-11-12", "fresh"))
-    d.do("refund", refund("rf_1", "pu_2", 1000, "2026-11-13"))
+    d.do("refund", refund("rf_1", "pu_2", 1000, "2026-11-13", "epicerie"))
     d.do("settle_merchants", settle([("epicerie", 6000)], "2026-11-30"))
     expiry = d.do("expire_credit", {"period": "2026-11", "household_ids": ["hh_a", "hh_b"]})
     d.do("close_month", {"period": "2026-11"})

@@ -82,6 +82,7 @@ def test_cents_must_be_a_positive_int(amount: object) -> None:
 
 def test_missing_fields_are_named() -> None:
     assert refused(ready(), "refund", {"refund_id": "r"}, InvalidCommand) == [
+        "merchant_id",
         "purchase_id",
         "amount_cents",
         "on",
@@ -229,6 +230,22 @@ def test_a_purchase_id_is_used_once() -> None:
     d = ready()
     d.do("purchase", buy("p1", "hh_a", "m1", 100))
     assert refused(d, "purchase", buy("p1", "hh_a", "m1", 100), Conflict) == ["purchase_id"]
+
+
+def test_purchase_ids_are_unique_per_merchant_and_a_refund_names_the_merchant() -> None:
+    d = ready()
+    d.do("approve_merchant", approve("m2", {"food": "1"}))
+    d.do("purchase", buy("p1", "hh_a", "m1", 100))
+    d.do("purchase", buy("p1", "hh_a", "m2", 200))  # another till numbering alike
+    assert refused(d, "purchase", buy("p1", "hh_a", "m2", 1), Conflict) == ["purchase_id"]
+    d.do("purchase", buy("p2", "hh_a", "m1", 300))
+    # m2 never used p2: NotFound, exactly as an id nobody used.
+    assert refused(d, "refund", refund("r1", "p2", 1, merchant="m2"), NotFound) == ["purchase_id"]
+    d.do("refund", refund("r1", "p1", 100))
+    d.do("refund", refund("r1", "p1", 150, merchant="m2"))  # its own p1, refunded apart
+    assert d.books.purchase("m1", "p1").refunded_cents == 100  # type: ignore[union-attr]
+    assert d.books.purchase("m2", "p1").refunded_cents == 150  # type: ignore[union-attr]
+    assert refused(d, "refund", refund("r2", "p1", 51, merchant="m2"), Conflict) == ["amount_cents"]
 
 
 def test_a_purchase_never_overdraws_and_names_both_amounts() -> None:

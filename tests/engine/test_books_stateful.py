@@ -39,7 +39,7 @@ class BooksMachine(RuleBasedStateMachine):
         self.d = Driver()
         self.period = Period(2026, 1)
         self.policy: dict[str, Any] = POLICIES[0]
-        self.purchases: list[str] = []
+        self.purchases: list[tuple[str, str]] = []  # (merchant_id, purchase_id)
         self.accepted = 0
 
     def attempt(self, kind: str, payload: dict[str, Any]) -> bool:
@@ -114,14 +114,15 @@ class BooksMachine(RuleBasedStateMachine):
         for hh, merchant, amount, category, day in buys:
             pid = f"p{self.d.next_seq}"
             if self.attempt("purchase", buy(pid, hh, merchant, amount, self.day(day), category)):
-                self.purchases.append(pid)
+                self.purchases.append((merchant, pid))
 
     @rule(data=st.data(), amount=cents)
     def refund(self, data: st.DataObject, amount: int) -> None:
         if self.purchases:
-            pid = data.draw(st.sampled_from(self.purchases))
+            merchant, pid = data.draw(st.sampled_from(self.purchases))
             payload = {
                 "refund_id": f"r{self.d.next_seq}",
+                "merchant_id": merchant,
                 "purchase_id": pid,
                 "amount_cents": amount,
                 "on": self.day(15),

@@ -131,8 +131,16 @@ def buy(
     }
 
 
-def refund(rid: str, pid: str, amount: int, on: str = "2026-01-12") -> dict[str, Any]:
-    return {"refund_id": rid, "purchase_id": pid, "amount_cents": amount, "on": on}
+def refund(
+    rid: str, pid: str, amount: int, on: str = "2026-01-12", merchant: str = "m1"
+) -> dict[str, Any]:
+    return {
+        "refund_id": rid,
+        "merchant_id": merchant,
+        "purchase_id": pid,
+        "amount_cents": amount,
+        "on": on,
+    }
 
 
 def payment(

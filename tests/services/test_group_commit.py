@@ -29,7 +29,7 @@ from app.services.group_commit import (
     record_charges,
     record_one,
 )
-from app.services.merchants import purchase_command
+from app.services.merchants import approve_merchant, purchase_command, refund
 from app.services.months import close_month
 from tests.fixtures_db import _empty_all_tables, on_postgres
 from tests.services.helpers import ACTOR, CODE, NOW, PERIOD, small_fund, w
@@ -46,8 +46,9 @@ def charge(
     code: str = CODE,
     category: str = "food",
     seconds: int = 0,
+    merchant: str = "shop",
 ) -> Charge:
-    command = purchase_command(purchase_id, household_id, "shop", category, amount_cents, DAY)
+    command = purchase_command(purchase_id, household_id, merchant, category, amount_cents, DAY)
     return Charge(
         prepare(command), ACTOR, key or f"key-{purchase_id}", NOW + timedelta(seconds=seconds), code
     )
@@ -142,6 +143,40 @@ class TestOneGroup:
                 text("SELECT failures FROM consent_attempt WHERE household_id = 'hh_b'")
             ).scalar_one()
         assert failures == 1
+        verified(engine)
+
+    def test_purchase_ids_are_unique_per_merchant(self, engine: Engine) -> None:
+        small_fund(engine)  # hh_a holds 10 000 cents of credit, hh_b 20 000
+        approve_merchant(engine, "market", {"food": "1"}, date(2026, 1, 1), **w())
+        assert isinstance(record_charges(engine, [charge("p0", "hh_a", 100)])[0], dict)
+        head = journal_size(engine)
+        outcomes = record_charges(
+            engine,
+            [
+                charge("p0", "hh_b", 200, key="k1", merchant="market"),  # shop's p0 is stored
+                charge("p0", "hh_b", 300, key="k2"),  # shop's own p0 again
+                charge("p1", "hh_a", 400, key="k3"),
+                charge("p1", "hh_b", 500, key="k4", merchant="market"),  # same id, in the group
+                charge("p1", "hh_b", 600, key="k5", merchant="market"),  # market's, just used
+            ],
+        )
+        accepted = [(n, o["seq"]) for n, o in enumerate(outcomes) if isinstance(o, dict)]
+        assert accepted == [(0, head + 1), (2, head + 2), (3, head + 3)]
+        for refused in (outcomes[1], outcomes[4]):
+            assert isinstance(refused, svc.Conflict)
+            assert [p.path for p in refused.problems] == ["purchase_id"]
+        assert balance(engine, "401:shop") == -500
+        assert balance(engine, "401:market") == -700
+        # Each merchant refunds its own p1 (the same refund id too); the other's is untouched.
+        refund(engine, "r1", "shop", "p1", 400, DAY, **w())
+        refund(engine, "r1", "market", "p1", 200, DAY, **w())
+        with pytest.raises(svc.Conflict):
+            refund(engine, "r2", "market", "p0", 201, DAY, **w())  # market's p0 is 200
+        with pytest.raises(svc.NotFound):
+            refund(engine, "r1", "market", "p9", 1, DAY, **w())
+        assert balance(engine, "401:shop") == -100
+        assert balance(engine, "401:market") == -500
+        assert balance(engine, "419:hh_a") == -10_000 + 100
         verified(engine)
 
     def test_a_group_of_refusals_writes_nothing_but_the_wrong_codes(self, engine: Engine) -> None:

@@ -31,7 +31,7 @@ DAY = date(2026, 11, 20)
 def spend_and_refund(engine: Engine) -> None:
     small_fund(engine)
     purchase(engine, "p1", "hh_a", "shop", "food", 3_000, DAY, CODE, **w())
-    refund(engine, "r1", "p1", 1_000, DAY, **w())
+    refund(engine, "r1", "shop", "p1", 1_000, DAY, **w())
 
 
 def test_refund_gives_credit_back_and_lowers_the_payable(engine: Engine) -> None:

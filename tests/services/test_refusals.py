@@ -123,9 +123,9 @@ def test_a_broken_invariant_rolls_the_whole_command_back(
 def test_a_refund_cannot_exceed_the_credit_part_of_the_purchase(engine: Engine) -> None:
     small_fund(engine)
     purchase(engine, "p1", "hh_a", "shop", "hygiene", 2_000, DAY, CODE, **w())  # credit 1 000
-    refund(engine, "r1", "p1", 600, DAY, **w())
-    refused(engine, errors.Conflict, lambda: refund(engine, "r2", "p1", 401, DAY, **w()))
-    refund(engine, "r2", "p1", 400, DAY, **w())
+    refund(engine, "r1", "shop", "p1", 600, DAY, **w())
+    refused(engine, errors.Conflict, lambda: refund(engine, "r2", "shop", "p1", 401, DAY, **w()))
+    refund(engine, "r2", "shop", "p1", 400, DAY, **w())
     assert balances(engine, "hh_a")["credit_cents"] == 10_000
 
 

@@ -61,7 +61,7 @@ def _apply(engine: Engine, op: tuple[object, ...], index: int, bought: list[str]
         bought.append(f"p{index}")
     elif kind == "refund" and bought:
         _, which, amount = op
-        refund(engine, f"r{index}", bought[int(which) % len(bought)], int(amount), DAY, **w())  # type: ignore[call-overload]
+        refund(engine, f"r{index}", "shop", bought[int(which) % len(bought)], int(amount), DAY, **w())  # type: ignore[call-overload]
     elif kind == "pay":
         _, hh, amount = op
         record_payment(engine, str(hh), int(amount), "transfer", f"V{index}", DAY, **w())  # type: ignore[call-overload]

@@ -160,11 +160,17 @@ def refund(
 ) -> RefundOut:
     """Give credit back for (part of) one of your sales' credit part. Another merchant's
     sale is 404. 409 when more than what is left is refunded or the refund id is reused."""
-    if api_reads.purchase_merchant(session, request.purchase_id) != principal.merchant_id:
+    # Purchase ids are the merchant's own: only the token's merchant's purchase of that id
+    # is looked for, so another merchant's reads exactly as an unknown one.
+    merchant_id = principal.merchant_id
+    if merchant_id is None or not api_reads.purchase_exists(
+        session, merchant_id, request.purchase_id
+    ):
         raise not_found("purchase", request.purchase_id)
     result = merchants.refund(
         session,
         request.refund_id,
+        merchant_id,
         request.purchase_id,
         request.amount_cents,
         request.on or today(),

@@ -3,7 +3,10 @@
 Guarantees: the credit part is ``amount x rate`` rounded DOWN to the cent (the member pays
 the rest outside the fund, so the fund never pays more than the rate); it is taken from the
 member's usable lots oldest first and never overdraws (``InsufficientCredit``, naming the
-available and requested amounts). A refund returns at most the purchase's credit part not yet
+available and requested amounts). A purchase is identified by ``(merchant_id, purchase_id)``:
+each merchant numbers its own sales, so only the same merchant reusing an id is a ``Conflict``,
+and a refund names the merchant too (another merchant's purchase is ``NotFound``, exactly as
+an unknown id). A refund returns at most the purchase's credit part not yet
 refunded, into a NEW lot that expires when the latest lot the purchase drew on would have.
 """
 
@@ -134,7 +137,7 @@ def _spend_plan(
 def purchase(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
     order = _read_purchase(payload)
     pid, hh, merchant_id, category, amount, on, period = order
-    if view.purchase(pid) is not None:
+    if view.purchase(merchant_id, pid) is not None:
         raise Conflict(problem("purchase_id", f"purchase id {pid!r} is already used"))
     active_household(view, hh, "household_id")
     rate = _check_merchant(known_merchant(view, merchant_id, "merchant_id"), on, category)
@@ -184,11 +187,12 @@ def _refundable(bought: PurchaseState, refund_id: str, amount: int) -> int:
 def refund(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
     f = Fields(payload)
     refund_id = f.ident("refund_id")
+    merchant_id = f.ident("merchant_id")
     purchase_id = f.ident("purchase_id")
     amount = f.cents("amount_cents")
     on = f.day("on")
     f.done()
-    bought = view.purchase(purchase_id)
+    bought = view.purchase(merchant_id, purchase_id)
     if bought is None:
         raise NotFound(problem("purchase_id", f"no purchase {purchase_id!r}"))
     refundable = _refundable(bought, refund_id, amount)

@@ -103,7 +103,7 @@ def purchase(books: MemoryBooks, payload: Mapping[str, Any], seq: int) -> Effect
         day is None or (day[1] is not period and day[1] != period) or type(pid) is not str or not ident(pid)
         or type(hh) is not str or not ident(hh) or type(mid) is not str or not ident(mid)
         or type(category) is not str
-        or not category or type(amount) is not int or amount < 1 or pid in books.purchases
+        or not category or type(amount) is not int or amount < 1 or (mid, pid) in books.purchases
     ):
         return None
     household, merchant = books.households.get(hh), books.merchants.get(mid)

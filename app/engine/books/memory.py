@@ -58,7 +58,8 @@ class MemoryBooks:
         self.open_lots: dict[str, dict[str, CreditLot]] = {}
         self.households: dict[str, HouseholdState] = {}
         self.merchants: dict[str, MerchantState] = {}
-        self.purchases: dict[str, PurchaseState] = {}
+        # Keyed by (merchant_id, purchase_id): purchase ids are unique per merchant.
+        self.purchases: dict[tuple[str, str], PurchaseState] = {}
         self.months: dict[Period, MonthState] = {}
         self.months_by_text: dict[str, MonthState] = {}  # the same, keyed by "YYYY-MM"
         self.credited_pairs: set[tuple[str, Period]] = set()
@@ -87,8 +88,8 @@ class MemoryBooks:
         state = self.months.get(period)
         return state if state is not None else MonthState(period)
 
-    def purchase(self, purchase_id: str) -> PurchaseState | None:
-        return self.purchases.get(purchase_id)
+    def purchase(self, merchant_id: str, purchase_id: str) -> PurchaseState | None:
+        return self.purchases.get((merchant_id, purchase_id))
 
     def entry(self, entry_id: str) -> Entry | None:
         entry = self.entry_index.get(entry_id)
@@ -151,7 +152,8 @@ class MemoryBooks:
                 del lots[change.lot_id]
         for registry in effects.registry:
             if type(registry) is SetPurchase:
-                self.purchases[registry.state.purchase_id] = registry.state
+                state = registry.state
+                self.purchases[state.merchant_id, state.purchase_id] = state
             else:
                 self._registry(registry)
 
@@ -176,7 +178,7 @@ class MemoryBooks:
         if isinstance(change, MarkCredited):
             self.credited_pairs.add((change.household_id, change.period))
         elif isinstance(change, SetPurchase):
-            self.purchases[change.state.purchase_id] = change.state
+            self.purchases[change.state.merchant_id, change.state.purchase_id] = change.state
         elif isinstance(change, SetHousehold):
             self.households[change.state.household_id] = change.state
         elif isinstance(change, SetMerchant):

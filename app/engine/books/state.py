@@ -76,6 +76,8 @@ class MerchantState(NamedTuple):
 class PurchaseState(NamedTuple):
     """A recorded purchase; ``credit_cents`` was paid from credit, the rest by the member.
 
+    It is identified by ``(merchant_id, purchase_id)``: two merchants may use the same id.
+
     ``lots_expire`` is the latest expiry of the lots it was paid from (``None`` if any of
     them never expires): a refund's new lot gets it, so a refund never extends credit's life.
     """
@@ -106,7 +108,8 @@ class BooksView(Protocol):
 
     def month(self, period: Period) -> MonthState: ...
 
-    def purchase(self, purchase_id: str) -> PurchaseState | None: ...
+    # Purchase ids are the merchant's own (a till's receipt numbers): unique per merchant.
+    def purchase(self, merchant_id: str, purchase_id: str) -> PurchaseState | None: ...
 
     def entry(self, entry_id: str) -> Entry | None: ...
 
