@@ -18,8 +18,10 @@ in the run's temporary directory) unless ``CAISSE_SECRET_KEY`` is set:
    and an ``Idempotency-Key``) and member balance reads at the same time, with two ``wrk``
    processes (bench/load_wrk.py), for a fixed duration; it also measures the in-process
    cost of a consent check and of a purchase command (bench/load_costs.py);
-4. measures the CPU time of the server processes, of wrk and of the whole machine over that
-   window, then stops the server.
+4. measures the CPU time of the server processes (the charge writer process included, on
+   PostgreSQL), of wrk and of the whole machine over that window, then stops the server and
+   reads from its log what the group writers did (groups, mean and largest size, ms per
+   group: app.services.group_commit, app.services.charge_link).
 
 Bounded: every run stops by itself (fixed durations, server stopped in ``finally``). With
 ``--write`` the results are appended under "## API load" in docs/benchmarks.md; with

@@ -66,7 +66,7 @@ class ChargeRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    purchase_id: str = ident("Your id for the sale (unique).", "sale_2027_000123")
+    purchase_id: str = ident("Your id for the sale (unique among your own sales).", "sale_2027_000123")
     household_id: str = ident("The member's household id (on the member's card).", "hh_0042")
     category: str = described(
         "Product category (one the merchant is approved for).",
