@@ -70,6 +70,9 @@ def _main(database_url: str, path: str, parent_pid: int) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
-    engine = make_engine(Settings(database_url=database_url))
+    # No ping before each group: a connection a database restart broke fails that one group,
+    # whose charges are then recorded one by one (group_commit.GroupWriter) on a fresh
+    # connection, the pool having dropped the broken ones. One round trip less per group.
+    engine = make_engine(Settings(database_url=database_url), pool_pre_ping=False)
     print(f"charge writer on {path}", file=sys.stderr)
     serve(engine, path, stop, parent_pid)

@@ -274,6 +274,42 @@ class TestWriter:
         verified(engine)
 
 
+@pytest.mark.skipif(not on_postgres(), reason="terminates PostgreSQL backends")
+def test_a_connection_broken_under_the_writer_fails_one_group_not_its_charges(
+    engine: Engine, db_url: str
+) -> None:
+    """The charge writer's pool does not ping before each group (app.cli.charge_writer):
+    a connection the server dropped fails that group, whose charges are then recorded one
+    by one on a fresh connection."""
+    small_fund(engine)
+    name = f"caisse_writer_{uuid.uuid4().hex[:8]}"
+    writer_engine = make_engine(
+        Settings(database_url=db_url),
+        pool_pre_ping=False,
+        connect_args={"application_name": name},
+    )
+    writer = GroupWriter(writer_engine)
+    try:
+        first = writer.submit(charge("p1", "hh_a", 1_000)).result(timeout=30)
+        with engine.begin() as connection:  # what a database restart does to the pool
+            killed = connection.execute(
+                text(
+                    "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE application_name = :name"
+                ),
+                {"name": name},
+            ).scalar_one()
+        assert killed >= 1
+        second = writer.submit(charge("p2", "hh_a", 500)).result(timeout=30)
+    finally:
+        writer.stop()
+        writer_engine.dispose()
+    assert (first["credit_cents"], second["credit_cents"]) == (1_000, 500)
+    assert second["seq"] == first["seq"] + 1
+    assert writer.groups == 1  # the second charge's group failed; it was recorded alone
+    verified(engine)
+
+
 # -- the same outcomes as one after the other (property) -------------------------------------
 
 
