@@ -2,8 +2,9 @@
 
 ``python -m bench.load [--seconds 20] [--members 400] [--only KEYS] [--write] [--profile]``
 runs, for each configuration (``CONFIGS``: PostgreSQL with 1 and 2 workers, SQLite with 1;
-then, to see where the time goes, PostgreSQL 2 workers with purchases only at 16 and at 2
-connections; ``pg2-cheap``, only when asked with ``--only``, is the old what-if of consent
+PostgreSQL 2 workers with reads paced (each read connection waits 20 ms before each read, so
+reads run at a bounded pace instead of taking every cycle the purchases leave); then, to see
+where the time goes, PostgreSQL 2 workers with purchases only at 16 and at 2 connections; ``pg2-cheap``, only when asked with ``--only``, is the old what-if of consent
 codes stored with 1 PBKDF2 round, still accepted as a legacy format). The seeding and the
 servers hash consent codes under a server key of the run's own (``CAISSE_SECRET_KEY_FILE``
 in the run's temporary directory) unless ``CAISSE_SECRET_KEY`` is set:
@@ -70,11 +71,13 @@ class Config:
     cheap_consent: bool = False  # what-if: consent codes hashed with 1 PBKDF2 round
     reads: bool = True  # balance reads alongside
     connections: int = CHARGE_CONNECTIONS  # concurrent purchase connections
+    read_delay_ms: int | None = None  # pace of each read connection (None: unpaced)
 
 
 CONFIGS = (
     Config("pg1", "postgresql", 1),
     Config("pg2", "postgresql", 2),
+    Config("pg2-reads-paced", "postgresql", 2, read_delay_ms=20),
     Config("pg2-alone", "postgresql", 2, reads=False),
     Config("pg2-alone-c2", "postgresql", 2, reads=False, connections=2),
     Config("sqlite", "sqlite", 1),
@@ -117,7 +120,7 @@ def run_config(
         load_wrk.finish(load_wrk.start(warm, base, CHARGE_CONNECTIONS, 2, 2))
         charges = charges_for(workdir, "charges", seeded, f"c{tag}{config.key}")
         reads = load_wrk.reads_script(
-            workdir / "reads.lua", seeded.households, seeded.member_secrets
+            workdir / "reads.lua", seeded.households, seeded.member_secrets, config.read_delay_ms
         )
         outcome = measure(
             config, base, server.pid, charges, reads if config.reads else None, seconds

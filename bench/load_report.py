@@ -185,6 +185,8 @@ def describe(o: Outcome) -> str:
         name += ", purchases only (no reads)"
     if o.config.connections != 16:
         name += f", {o.config.connections} purchase connections"
+    if o.config.reads and o.config.read_delay_ms:
+        name += f", reads paced (each read connection waits {o.config.read_delay_ms} ms)"
     return name
 
 

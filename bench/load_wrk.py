@@ -136,9 +136,17 @@ def charges_script(
     return path
 
 
-def reads_script(path: Path, households: tuple[str, ...], member_secrets: tuple[str, ...]) -> Path:
+def reads_script(
+    path: Path,
+    households: tuple[str, ...],
+    member_secrets: tuple[str, ...],
+    delay_ms: int | None = None,
+) -> Path:
+    """Balance reads; with ``delay_ms`` each connection waits that long before each read
+    (wrk's ``delay()``), so reads run at a bounded pace instead of as fast as answered."""
     head = f"households = {lua_list(households)}\nmembers = {lua_list(member_secrets)}\n"
-    path.write_text(head + LUA_COMMON + LUA_READS, encoding="utf-8")
+    pace = "" if delay_ms is None else f"function delay()\n  return {int(delay_ms)}\nend\n"
+    path.write_text(head + LUA_COMMON + LUA_READS + pace, encoding="utf-8")
     return path
 
 
