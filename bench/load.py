@@ -232,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--members", type=int, default=400)
-    parser.add_argument("--only", default="pg1,pg2,pg2-alone,pg2-alone-c2,sqlite")
+    parser.add_argument("--only", default="pg1,pg2,pg2-reads-paced,pg2-alone,pg2-alone-c2,sqlite")
     parser.add_argument("--write", action="store_true", help="append to docs/benchmarks.md")
     parser.add_argument("--profile", action="store_true", help="py-spy a worker (PostgreSQL)")
     args = parser.parse_args(argv)

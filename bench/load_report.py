@@ -245,7 +245,7 @@ def section(
         "",
         f"Measured {when} by `python -m bench.load` on {platform.processor() or 'this machine'}, "
         f"{os.cpu_count()} cores, Python {python}: `caisse serve` (uvicorn, access log on, as "
-        f"shipped) on 127.0.0.1, {members} members each with 2 000 € of credit, 4 merchants. "
+        f"shipped) on 127.0.0.1, {members} members each with 20 000 € of credit, 4 merchants. "
         f"For {seconds} s per configuration (after a 2 s warm-up), one `wrk` sends purchases "
         f"(`POST /v1/merchant/charges`, consent code, fresh `Idempotency-Key`, 1-20 €) on "
         f"{16} connections while another reads balances (`GET /v1/members/{{id}}/balance`, "

@@ -1,6 +1,6 @@
 """Seed a fund for the API load test, through the services directly (no HTTP).
 
-Members get a large credit (2 000 € each, backed by a subsidy) so that purchases are
+Members get a large credit (20 000 € each, backed by a subsidy) so that purchases are
 rarely refused; every member's consent code is ``CONSENT_CODE``. One merchant token per
 merchant charges, one member token per household reads its own balance.
 
@@ -26,7 +26,7 @@ from app.db.settings import Settings
 from app.services import households, merchants, money, months, rulesets, tokens
 
 CONSENT_CODE = "4821"
-CREDIT_CENTS = 200_000
+CREDIT_CENTS = 2_000_000  # enough that no run of every configuration empties a wallet
 MERCHANTS = ("m_load_1", "m_load_2", "m_load_3", "m_load_4")
 ACTOR = "operator:bench"
 
@@ -46,7 +46,7 @@ def rules(period: str) -> dict[str, Any]:
         "format": "caisse.rules/1",
         "id": "load",
         "version": 1,
-        "name": "Load test: 1 % of income, 2 000 € of credit",
+        "name": "Load test: 1 % of income, 20 000 € of credit",
         "effective_from": period,
         "decision": "Load test",
         "contribution": {"formula": {"kind": "proportional", "base": "income", "rate": "0.01"}},
