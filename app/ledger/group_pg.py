@@ -5,11 +5,16 @@ and under load each one also waits for its worker's interpreter lock (GIL) on th
 back. So on PostgreSQL a group of purchases reads everything it needs, under the lock, in
 one statement (``read_group``: the journal head and carried totals, the records already
 stored under the group's idempotency keys, the households with their consent codes and
-runs of wrong codes, the merchants, the months, the households' open lots and the
-purchases under the group's ``(merchant_id, purchase_id)``, both ``FOR UPDATE``, and the balances of the accounts the
-group may touch), and writes every row in one statement (``write_group``: data-modifying
+runs of wrong codes, the merchants, the months, the households' open lots ``FOR UPDATE``,
+the purchases under the group's ``(merchant_id, purchase_id)`` and the balances of the
+accounts the group may touch), and writes every row in one statement (``write_group``: data-modifying
 ``WITH`` queries fed by ``unnest`` of one array per column). The rows are exactly those of
 ``app.ledger.group`` (SQLite keeps that path: its round trips are function calls).
+
+The purchases are looked up one primary key at a time (``LATERAL ... LIMIT 1``, which the
+planner cannot turn into a join): as a set, on a young table whose statistics were stale,
+the planner scanned every purchase for each group, a cost growing with every sale. They are
+not locked: a purchase row is only ever written under the writer lock this group holds.
 """
 
 from __future__ import annotations
@@ -35,8 +40,8 @@ WITH lots AS (
   SELECT lot_id, household_id, period, expires_period, remaining_cents FROM credit_lot
   WHERE household_id = ANY(%(households)s::text[]) AND is_open FOR UPDATE
 ), bought AS (
-  SELECT * FROM purchase WHERE (merchant_id, purchase_id) IN (
-    SELECT * FROM unnest(%(purchase_merchants)s::text[], %(purchases)s::text[])) FOR UPDATE
+  SELECT p.* FROM unnest(%(purchase_merchants)s::text[], %(purchases)s::text[]) AS k(m, id),
+    LATERAL (SELECT * FROM purchase WHERE merchant_id = k.m AND purchase_id = k.id LIMIT 1) AS p
 )
 SELECT 't', json_build_array(j.seq, j.hash, f.seq, f.hash, f.totals)::text
   FROM (SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1) AS j
