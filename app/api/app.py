@@ -7,6 +7,7 @@ before starting, tests do it in their fixtures.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import time
@@ -30,6 +31,9 @@ from app.services.group_commit import GroupWriter
 API_VERSION = "1.0.0"
 
 
+FREEZE_ENV = "CAISSE_GC_FREEZE"  # set by ``caisse serve`` (app.cli.api_cmds)
+
+
 def charge_writer(engine: Engine) -> GroupWriter | RemoteWriter:
     """Where this process's charges go: the server's charge writer process when ``caisse
     serve`` started one (app.services.charge_link), else a group writer of its own."""
@@ -47,6 +51,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if os.environ.get(FREEZE_ENV):
+            # A server process (caisse serve): what start-up made (routes, schemas, models)
+            # lives as long as the process; out of the collector's way, its full collections
+            # stay short (they pause every request). Not in tests, which make many apps.
+            gc.freeze()
         yield
         group_writer.stop()  # queued charges are written first
         jobs = getattr(_app.state, "audit_jobs", None)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from contextlib import nullcontext
 from typing import Any
 
+from app.api.app import FREEZE_ENV
 from app.cli.charge_writer import charge_writer_process
 from app.db.migrate import upgrade_to_head
 from app.db.session import make_engine, unit_of_work
@@ -83,6 +85,7 @@ def run_serve(args: argparse.Namespace) -> int:
     print(f"caisse API on http://{args.host}:{args.port}/docs", file=sys.stderr)
     # PostgreSQL: one process writes every worker's charges (app.services.charge_link).
     one_writer = settings.database_url.startswith("postgresql") and not args.no_charge_writer
+    os.environ[FREEZE_ENV] = "1"  # the workers freeze what their start-up made (app.api.app)
     with charge_writer_process(settings) if one_writer else nullcontext():
         uvicorn.run(
             "app.api.app:create_app",

@@ -9,6 +9,7 @@ the writer ignores SIGINT, so charges in flight are answered before it goes.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -75,4 +76,5 @@ def _main(database_url: str, path: str, parent_pid: int) -> None:
     # connection, the pool having dropped the broken ones. One round trip less per group.
     engine = make_engine(Settings(database_url=database_url), pool_pre_ping=False)
     print(f"charge writer on {path}", file=sys.stderr)
+    gc.freeze()  # what start-up made lives as long as the process: keep full collections short
     serve(engine, path, stop, parent_pid)
