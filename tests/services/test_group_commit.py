@@ -314,45 +314,31 @@ def test_a_connection_broken_under_the_writer_fails_one_group_not_its_charges(
 
 
 @pytest.fixture(scope="module")
-def fresh_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def fresh_urls(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
     """A factory of (grouped, reference) database URLs, both migrated and empty: the group
-    runs on the suite's backend, the reference (one charge after the other) on SQLite."""
+    runs on the suite's backend (PostgreSQL: the session's schema, emptied each time), the
+    reference (one charge after the other) on SQLite."""
     from app.db.migrate import upgrade_to_head
 
     base = tmp_path_factory.mktemp("group")
     template = base / "template.db"
     upgrade_to_head(f"sqlite:///{template}")
-    pg_url = None
-    if on_postgres():
-        from sqlalchemy import create_engine
-        from sqlalchemy.pool import NullPool
+    pg_url: str | None = request.getfixturevalue("postgres_schema") if on_postgres() else None
 
-        from tests.fixtures_db import TEST_DATABASE
-
-        schema = f"t_{uuid.uuid4().hex[:16]}"
-        admin = create_engine(TEST_DATABASE, poolclass=NullPool)
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        separator = "&" if "?" in TEST_DATABASE else "?"
-        pg_url = f"{TEST_DATABASE}{separator}options=-csearch_path%3D{schema}"
-        upgrade_to_head(pg_url)
+    def copy() -> str:
+        target = base / f"{uuid.uuid4().hex}.db"
+        shutil.copyfile(template, target)
+        return f"sqlite:///{target}"
 
     def make() -> tuple[str, str]:
-        def copy() -> str:
-            target = base / f"{uuid.uuid4().hex}.db"
-            shutil.copyfile(template, target)
-            return f"sqlite:///{target}"
-
         if pg_url is not None:
             _empty_all_tables(pg_url)
             return pg_url, copy()
         return copy(), copy()
 
     yield make
-    if pg_url is not None:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 charges = st.lists(
