@@ -20,6 +20,7 @@ from sqlmodel import Session, SQLModel, col
 from app.db import tables as t
 from app.engine.books.entries import Entry, Posting
 from app.engine.books.state import (
+    OPEN,
     CreditLot,
     HouseholdState,
     MerchantState,
@@ -116,6 +117,17 @@ class SqlBooksView:
         if row is None:
             return MonthState(period)
         return MonthState(period, row.status, unspent_policy(row))
+
+    def earliest_open_before(self, period: Period) -> Period | None:
+        # One range read of the month table's primary key ("YYYY-MM" sorts as the months do);
+        # only ``close_month`` asks, never a purchase.
+        row = self.session.execute(
+            select(col(t.Month.period))
+            .where(col(t.Month.period) < str(period), col(t.Month.status) == OPEN)
+            .order_by(col(t.Month.period))
+            .limit(1)
+        ).first()
+        return None if row is None else Period.parse(row[0])
 
     def purchase(self, merchant_id: str, purchase_id: str) -> PurchaseState | None:
         bought = select(t.Purchase).where(

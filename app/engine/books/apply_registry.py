@@ -155,6 +155,17 @@ def close_month(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effect
     month = view.month(period)
     if month.status != OPEN:
         raise MonthNotOpen(problem("period", f"month {period} is already {month.status}"))
+    # Months close in order: an earlier month the books know (it was run) and still open
+    # would take entries behind a closed one. Months never run nor closed do not count.
+    earlier = view.earliest_open_before(period)
+    if earlier is not None:
+        raise MonthNotClosed(
+            problem(
+                "period",
+                f"cannot close {period}: the earlier month {earlier} is still open; "
+                f"close {earlier} first",
+            )
+        )
     state = month._replace(status=CLOSED)
     return Effects(registry=(SetMonth(state),), result={"period": str(period), "status": CLOSED})
 

@@ -31,7 +31,8 @@ class MonthNotOpen(Conflict):
 
 
 class MonthNotClosed(Conflict):
-    """The month must be closed first (sealing an open month)."""
+    """A month must be closed first: sealing an open month, or closing a month while an
+    earlier month is still open (months close in order)."""
 
 
 class MerchantUnavailable(Conflict):

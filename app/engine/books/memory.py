@@ -24,6 +24,7 @@ from app.engine.books.accounts import code_of
 from app.engine.books.apply_reverse import NOT_REVERSIBLE
 from app.engine.books.entries import Entry
 from app.engine.books.state import (
+    OPEN,
     AdoptRuleSet,
     CreditLot,
     Effects,
@@ -87,6 +88,11 @@ class MemoryBooks:
     def month(self, period: Period) -> MonthState:
         state = self.months.get(period)
         return state if state is not None else MonthState(period)
+
+    def earliest_open_before(self, period: Period) -> Period | None:
+        # One state per month the books know: a scan, once per month close.
+        open_before = [p for p, s in self.months.items() if s.status == OPEN and p < period]
+        return min(open_before) if open_before else None
 
     def purchase(self, merchant_id: str, purchase_id: str) -> PurchaseState | None:
         return self.purchases.get((merchant_id, purchase_id))

@@ -108,6 +108,10 @@ class BooksView(Protocol):
 
     def month(self, period: Period) -> MonthState: ...
 
+    # The earliest month before ``period`` that the books know (it has a month state: its first
+    # run chunk stored one) and that is still open; ``None`` if none. Read by close_month only.
+    def earliest_open_before(self, period: Period) -> Period | None: ...
+
     # Purchase ids are the merchant's own (a till's receipt numbers): unique per merchant.
     def purchase(self, merchant_id: str, purchase_id: str) -> PurchaseState | None: ...
 
