@@ -1,6 +1,7 @@
 """Registry changes of a command's ``Effects``: households, merchants, purchases, months,
 adopted rule sets, the month-run markers and erasure. Upserts: a change carries the record's
-whole new state, so nothing is re-derived here.
+whole new state, so nothing is re-derived here. A month-run marker is inserted by the run
+(or by a reversal restoring an undone run) and deleted by the reversal that undoes the run.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlmodel import Session, SQLModel, col
 
 from app.db import tables as t
@@ -23,6 +24,7 @@ from app.engine.books.state import (
     SetMerchant,
     SetMonth,
     SetPurchase,
+    UnmarkCredited,
 )
 from app.ledger.bulk import bulk_insert
 
@@ -67,12 +69,29 @@ def _one_change(
         _adopt(session, change, seq, recorded_at, payload)
     elif isinstance(change, EraseMember):
         erase_personal_data(session, change.household_id)
+    elif isinstance(change, UnmarkCredited):
+        _unmark_credited(session, change)
     elif isinstance(change, (MarkCredited, MarkReversed)):
         # MarkCredited rows are bulk-inserted above; a reversal is already recorded by the
         # reversing entry's ``reverses`` column (ledger_entry is append-only).
         return
     else:  # pragma: no cover - the union is closed
         raise TypeError(f"unknown registry change {change!r}")
+
+
+def _unmark_credited(session: Session, change: UnmarkCredited) -> None:
+    """The household's month run is undone (every entry it posted is reversed): delete its
+    marker, so a later run may credit it for that month again (``month_credit`` is a registry,
+    not part of the append-only record: the journal and the reversing entries keep the story).
+    """
+    table = _table("month_credit")
+    result = session.connection().execute(
+        delete(table).where(
+            table.c.household_id == change.household_id, table.c.period == str(change.period)
+        )
+    )
+    if result.rowcount != 1:
+        raise LookupError(f"no month_credit row for {change.household_id} {change.period}")
 
 
 def _set_household(session: Session, change: SetHousehold, seq: int) -> None:

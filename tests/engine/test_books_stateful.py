@@ -195,12 +195,31 @@ class BooksMachine(RuleBasedStateMachine):
         assert check_invariants(self.d.books) == []
 
     @invariant()
+    def a_household_month_has_one_standing_run_and_it_is_marked(self) -> None:
+        # Run entries (contribution, credit) not undone by reversals, by household and month:
+        # all from one run, and that household-month is marked credited.
+        books = self.d.books
+        runs: dict[tuple[str, Period], set[int]] = {}
+        for entry in books.entries:
+            if entry.kind not in ("contribution", "credit"):
+                continue
+            stands, reversal = True, books.reversed_by(entry.entry_id)
+            while reversal is not None:
+                stands, reversal = not stands, books.reversed_by(reversal)
+            if stands:
+                hh = next(p.account for p in entry.postings if p.account[:4] in ("411:", "419:"))
+                runs.setdefault((hh[4:], entry.period), set()).add(entry.seq)
+        assert all(len(seqs) == 1 for seqs in runs.values()), runs
+        assert set(runs) <= books.credited_pairs
+
+    @invariant()
     def replay_equals_the_books(self) -> None:
         result = replay(self.d.records)
         assert result.ok, result.reason
         books, fresh = self.d.books, result.books
         assert fresh.nonzero_balances() == books.nonzero_balances()
         assert fresh.entries == books.entries
+        assert fresh.credited_pairs == books.credited_pairs
         assert {hh: fresh.lots(hh) for hh in HOUSEHOLDS} == {
             hh: books.lots(hh) for hh in HOUSEHOLDS
         }

@@ -5,6 +5,15 @@ negative (``InsufficientCredit``); credit given back by a reversal opens a new l
 taken back is taken from the reversed entry's own lot first, then oldest first. Purchases and
 refunds are not reversed (a refund is the correction of a purchase, and keeps the purchase's
 refundable amount right).
+
+The month-run mark ``credited(hh, period)`` follows the household's run entries (its
+``contribution`` and ``credit`` entries of that month, one of each at most): the reversal that
+leaves none of them standing clears the mark (``UnmarkCredited``), so a later run credits the
+household for that month again, contribution and credit together, and never charges a
+contribution twice. While one of them stands, the mark stays. Reversing a reversal restores
+what it reversed: restoring an undone run marks the household again (``MarkCredited``), and is
+refused (``Conflict``) if a later run already credited it for that month. Any other entry's
+reversal leaves the marks alone.
 """
 
 from __future__ import annotations
@@ -13,12 +22,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.engine.books import accounts as acc
+from app.engine.books.apply_run import run_line
 from app.engine.books.commands import Fields
 from app.engine.books.entries import Entry, EntryBuilder
 from app.engine.books.errors import Conflict, InsufficientCredit, NotFound, problem
 from app.engine.books.guards import open_month
 from app.engine.books.lots import lot_expiry, oldest_first, take_oldest
-from app.engine.books.state import BooksView, Effects, LotChange, MarkReversed
+from app.engine.books.state import (
+    BooksView,
+    Effects,
+    LotChange,
+    MarkCredited,
+    MarkReversed,
+    RegistryChange,
+    UnmarkCredited,
+)
 from app.engine.money import format_cents
 from app.engine.period import Period
 
@@ -46,6 +64,7 @@ def reverse_entry(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effe
             problem("period", f"a correction goes in {original.period} or later, not {period}")
         )
     month = open_month(view, period)
+    mark = _mark_change(view, original)
     builder = EntryBuilder(seq)
     new_id = builder.next_id()
     changes = _lot_changes(view, original, new_id, lot_expiry(month.unspent, period), period)
@@ -57,7 +76,47 @@ def reverse_entry(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effe
         entry_id,
     )
     result = {"entry_id": entry.entry_id, "reverses": entry_id}
-    return Effects((entry,), changes, (MarkReversed(entry_id, entry.entry_id),), result)
+    registry: tuple[RegistryChange, ...] = (MarkReversed(entry_id, entry.entry_id),)
+    return Effects((entry,), changes, registry + mark, result)
+
+
+def _mark_change(view: BooksView, original: Entry) -> tuple[RegistryChange, ...]:
+    """How reversing ``original`` (not yet reversed) changes a month-run mark, if at all."""
+    # Walk down the reversals to the entry first posted: reversing it undoes it, reversing
+    # its reversal restores it, and so on.
+    first, undoes = original, True
+    while first.kind == "reversal" and first.reverses is not None:
+        below = view.entry(first.reverses)
+        if below is None:
+            return ()
+        first, undoes = below, not undoes
+    line = run_line(view, first)
+    if line is None:
+        return ()
+    hh, entries = line
+    if any(_stands(view, other.entry_id) for other in entries[1:]):
+        return ()  # another entry of the household's run stands: the mark is unchanged
+    if undoes:
+        return (UnmarkCredited(hh, first.period),)
+    if view.credited(hh, first.period):
+        raise Conflict(
+            problem(
+                "entry_id",
+                f"reversing {original.entry_id} would restore the month run of {hh!r} for "
+                f"{first.period}, already credited again by a later run",
+            )
+        )
+    return (MarkCredited(hh, first.period),)
+
+
+def _stands(view: BooksView, entry_id: str) -> bool:
+    """Not reversed, or its reversal is itself reversed (an even number of reversals)."""
+    stands = True
+    reversal = view.reversed_by(entry_id)
+    while reversal is not None:
+        stands = not stands
+        reversal = view.reversed_by(reversal)
+    return stands
 
 
 def _lot_changes(

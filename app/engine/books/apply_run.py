@@ -1,8 +1,10 @@
 """The monthly run (assessments -> contribution and credit entries, one lot per household-month)
 and the expiry of unspent credit (lots past their last month; balance above a carry-over cap).
 
-Guarantees: a household is credited at most once per month (``Conflict`` otherwise); the
-whole chunk is refused if any household in it is refused, with every problem listed.
+Guarantees: a household is credited at most once per month (``Conflict`` otherwise) while
+any entry its run posted for that month stands (reversing all of them clears the mark:
+``apply_reverse``); the whole chunk is refused if any household in it is refused, with every
+problem listed.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 
 from app.engine.books import accounts as acc
 from app.engine.books.commands import Fields
-from app.engine.books.entries import EntryBuilder
+from app.engine.books.entries import Entry, EntryBuilder
 from app.engine.books.errors import Conflict, NotFound, problem
 from app.engine.books.guards import known_household, open_month
 from app.engine.books.lots import lot_expiry, oldest_first, take_oldest, usable
@@ -179,6 +181,41 @@ def _post_line(line: _Line, memos: _Memos, builder: EntryBuilder, lots: list[Lot
         postings.append((acc.member_credit(hh), -line.credit))
         entry = builder.add(period, "credit", memos.credit, postings)
         lots.append(LotChange("open", entry.entry_id, hh, line.credit, period, memos.expires))
+
+
+# The account naming the household in each kind of entry a run line posts (``_post_line``).
+_LINE_ACCOUNT = {"contribution": acc.MEMBER_DUE, "credit": acc.MEMBER_CREDIT}
+
+
+def _party(entry: Entry, code: str) -> str | None:
+    for account, _ in entry.postings:
+        if acc.code_of(account) == code:
+            return acc.party_of(account)
+    return None
+
+
+def run_line(view: BooksView, entry: Entry) -> tuple[str, tuple[Entry, ...]] | None:
+    """For an entry a month run posted (``contribution`` or ``credit``): the household whose
+    line posted it and every entry that line posted, ``entry`` first. ``None`` for any other
+    entry. ``_post_line`` posts a line's contribution entry, then its credit entry right after
+    it (either is absent when its amount is 0), so the other one, if any, is the neighbour of
+    the same seq whose kind is the other kind and whose member account is the same household's.
+    """
+    code = _LINE_ACCOUNT.get(entry.kind)
+    hh = None if code is None else _party(entry, code)
+    if hh is None:
+        return None
+    seq, _, index = entry.entry_id.partition(".")
+    other_kind = "contribution" if entry.kind == "credit" else "credit"
+    other_index = int(index) + (-1 if entry.kind == "credit" else 1)
+    other = view.entry(f"{seq}.{other_index}") if other_index >= 0 else None
+    if (
+        other is not None
+        and other.kind == other_kind
+        and _party(other, _LINE_ACCOUNT[other_kind]) == hh
+    ):
+        return hh, (entry, other)
+    return hh, (entry,)
 
 
 def _post(

@@ -40,6 +40,7 @@ from app.engine.books.state import (
     SetMerchant,
     SetMonth,
     SetPurchase,
+    UnmarkCredited,
 )
 from app.engine.period import Period
 
@@ -194,6 +195,8 @@ class MemoryBooks:
             self.months_by_text[str(change.state.period)] = change.state
         elif isinstance(change, MarkReversed):
             self.reversals[change.entry_id] = change.by_entry_id
+        elif isinstance(change, UnmarkCredited):
+            self.credited_pairs.discard((change.household_id, change.period))
         elif isinstance(change, AdoptRuleSet):
             self.rule_sets.append(change)
         elif isinstance(change, EraseMember):

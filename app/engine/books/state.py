@@ -162,6 +162,14 @@ class MarkCredited(NamedTuple):
     period: Period
 
 
+class UnmarkCredited(NamedTuple):
+    """Every entry the household's month run posted for ``period`` is now reversed: the run is
+    undone, so a later ``run_month`` may credit the household for that month again."""
+
+    household_id: str
+    period: Period
+
+
 class MarkReversed(NamedTuple):
     entry_id: str
     by_entry_id: str
@@ -187,6 +195,7 @@ RegistryChange = (
     | SetPurchase
     | SetMonth
     | MarkCredited
+    | UnmarkCredited
     | MarkReversed
     | AdoptRuleSet
     | EraseMember
