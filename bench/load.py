@@ -44,6 +44,7 @@ from pathlib import Path
 
 from bench import load_report, load_wrk
 from bench.load_costs import Costs, measure_costs
+from bench.load_disk import NO_FLUSHES, DiskProbe, Flushes
 from bench.load_seed import (
     CONSENT_CODE,
     Seeded,
@@ -72,6 +73,9 @@ class Config:
     reads: bool = True  # balance reads alongside
     connections: int = CHARGE_CONNECTIONS  # concurrent purchase connections
     read_delay_ms: int | None = None  # pace of each read connection (None: unpaced)
+    # what-if: the server's commits do not wait for the disk (synchronous_commit=off, set
+    # through PGOPTIONS for the run's server only; never how caisse is shipped or run)
+    commit_waits_for_disk: bool = True
 
 
 CONFIGS = (
@@ -82,6 +86,7 @@ CONFIGS = (
     Config("pg2-alone-c2", "postgresql", 2, reads=False, connections=2),
     Config("sqlite", "sqlite", 1),
     Config("pg2-cheap", "postgresql", 2, cheap_consent=True),
+    Config("pg2-nowait", "postgresql", 2, commit_waits_for_disk=False),
 )
 
 
@@ -93,6 +98,7 @@ class Outcome:
     server_cpu_seconds: float
     machine_busy: float  # share of all cores busy during the window, 0..1
     postgres_cpu_seconds: float | None
+    flushes: Flushes = NO_FLUSHES  # the disk's flushes during the window (bench.load_disk)
     groups: tuple[str, ...] = ()  # each worker's group writer stats (warm-up included)
 
 
@@ -113,7 +119,9 @@ def run_config(
     """Serve, warm up, then measure purchases (and reads alongside) for ``seconds``."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = start_server(url, port, config.workers, workdir / f"serve_{config.key}.log")
+    options = None if config.commit_waits_for_disk else "-c synchronous_commit=off"
+    log = workdir / f"serve_{config.key}.log"
+    server = start_server(url, port, config.workers, log, postgres_options=options)
     try:
         wait_healthy(base, server)
         warm = charges_for(workdir, "warm", seeded, f"w{tag}{config.key}")
@@ -123,11 +131,10 @@ def run_config(
             workdir / "reads.lua", seeded.households, seeded.member_secrets, config.read_delay_ms
         )
         outcome = measure(
-            config, base, server.pid, charges, reads if config.reads else None, seconds
+            config, base, server.pid, charges, reads if config.reads else None, seconds, workdir
         )
     finally:
         stop_server(server)
-    log = workdir / f"serve_{config.key}.log"
     show_server_errors(outcome, log)
     return replace(outcome, groups=group_stats(log))
 
@@ -145,9 +152,17 @@ def group_stats(log: Path) -> tuple[str, ...]:
 
 
 def measure(
-    config: Config, base: str, server_pid: int, charges: Path, reads: Path | None, seconds: int
+    config: Config,
+    base: str,
+    server_pid: int,
+    charges: Path,
+    reads: Path | None,
+    seconds: int,
+    workdir: Path,
 ) -> Outcome:
-    """Run both wrk processes at once; CPU of the server tree, PostgreSQL and the machine."""
+    """Run both wrk processes at once; CPU of the server tree, PostgreSQL and the machine,
+    and how the disk's flushes behaved meanwhile (``workdir`` is on the database's disk)."""
+    probe = DiskProbe(workdir).start()
     server_before = load_report.tree_cpu(server_pid)
     pg_before = load_report.postgres_cpu() if config.database == "postgresql" else None
     machine_before = load_report.machine_jiffies()
@@ -158,7 +173,7 @@ def measure(
     machine = load_report.busy_share(machine_before, load_report.machine_jiffies())
     server_cpu = load_report.tree_cpu(server_pid) - server_before
     pg_cpu = None if pg_before is None else load_report.postgres_cpu() - pg_before
-    return Outcome(config, charged, read, server_cpu, machine, pg_cpu)
+    return Outcome(config, charged, read, server_cpu, machine, pg_cpu, probe.stop())
 
 
 def show_server_errors(outcome: Outcome, log_path: Path) -> None:

@@ -37,8 +37,13 @@ def wait_healthy(base: str, process: subprocess.Popen[bytes], timeout: float = 6
     raise RuntimeError("caisse serve did not become healthy in time")
 
 
-def start_server(url: str, port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
+def start_server(
+    url: str, port: int, workers: int, log: Path, postgres_options: str | None = None
+) -> subprocess.Popen[bytes]:
+    """``postgres_options``: PGOPTIONS for the server's connections (a what-if's settings)."""
     env = {**os.environ, "DATABASE_URL": url}
+    if postgres_options:
+        env["PGOPTIONS"] = postgres_options
     command = [
         str(ROOT / ".venv" / "bin" / "caisse"),
         "serve",

@@ -277,6 +277,7 @@ class GroupWriter:
         self.max_group = max_group
         self.timer = timer
         self.seconds = 0.0  # spent writing groups (with a timer)
+        self.slowest_seconds = 0.0  # the longest group (with a timer)
         self.largest = 0
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -318,6 +319,7 @@ class GroupWriter:
         text += f", largest {self.largest})"
         if self.timer is not None and self.groups:
             text += f", {1000 * self.seconds / self.groups:.2f} ms per group"
+            text += f", slowest {1000 * self.slowest_seconds:.0f} ms"
         return text
 
     def _next(self) -> Any:
@@ -366,7 +368,9 @@ class GroupWriter:
         self.charges += len(group)
         self.largest = max(self.largest, len(group))
         if self.timer is not None:
-            self.seconds += self.timer() - started
+            took = self.timer() - started
+            self.seconds += took
+            self.slowest_seconds = max(self.slowest_seconds, took)
         for (_, future), outcome in zip(group, outcomes, strict=True):
             if isinstance(outcome, svc.ServiceError):
                 future.set_exception(outcome)
