@@ -11,6 +11,7 @@ import gc
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,11 +20,12 @@ from sqlalchemy.engine import Engine
 
 from app.api.docs_page import install_docs
 from app.api.errors import install_error_handlers
+from app.api.hot_paths import HotPaths
 from app.api.limits import BodySizeLimit
 from app.api.openapi import DESCRIPTION, TAGS, problem_schema_openapi
 from app.api.query_guard import RepeatedQueryGuard
 from app.api.routers import v1_router
-from app.db.session import make_engine
+from app.db.session import make_engine, make_hot_read_engine
 from app.db.settings import Settings, load_settings
 from app.services.charge_link import SOCKET_ENV, RemoteWriter
 from app.services.group_commit import GroupWriter
@@ -42,10 +44,20 @@ def charge_writer(engine: Engine) -> GroupWriter | RemoteWriter:
     return local if not path else RemoteWriter(path, local)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the application for ``settings`` (the environment's when None)."""
+def dispose_engines(app: FastAPI) -> None:
+    """Close the app's database connections (both engines; idempotent)."""
+    app.state.db_engine.dispose()
+    if app.state.read_engine is not app.state.db_engine:
+        app.state.read_engine.dispose()
+
+
+def create_app(settings: Settings | None = None, *, hot_paths: bool = True) -> FastAPI:
+    """Build the application for ``settings`` (the environment's when None). ``hot_paths``:
+    answer well-formed charges and balance reads without FastAPI's routing (app.api.hot_paths;
+    off only to compare the two paths in tests)."""
     settings = settings or load_settings()
     engine = make_engine(settings)
+    read_engine = make_hot_read_engine(engine)
 
     group_writer = charge_writer(engine)
 
@@ -62,7 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if jobs is not None:
             jobs.stop()  # a running audit job finishes rather than being cut off
         logging.getLogger("uvicorn.error").info("group writer: %s", group_writer.stats())
-        engine.dispose()
+        dispose_engines(_app)
 
     app = FastAPI(
         title="caisse — citizen food fund",
@@ -76,10 +88,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db_engine = engine
+    app.state.read_engine = read_engine  # token lookups and balance reads (one statement)
     app.state.group_writer = group_writer
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)
     app.add_middleware(RepeatedQueryGuard)
+    app.state.hot_path_counts = Counter[str]()
+    if hot_paths:  # added last, so it runs first
+        app.add_middleware(HotPaths, api=app, counts=app.state.hot_path_counts)
     app.include_router(v1_router(), prefix="/v1")
     install_docs(app, "/openapi.json")
     app.openapi = problem_schema_openapi(app)  # type: ignore[method-assign]

@@ -52,6 +52,7 @@ __all__ = [
     "MerchantDep",
     "OperatorDep",
     "Principal",
+    "ReadEngineDep",
     "Role",
     "SessionDep",
     "ensure_owner",
@@ -85,6 +86,17 @@ async def request_engine(request: Request) -> Engine:
 EngineDep = Annotated[Engine, Depends(request_engine)]
 """The app's engine, for a handler that reads on a bare connection instead of a session
 (it must do its own read-only transaction: nothing commits for it)."""
+
+
+async def request_read_engine(request: Request) -> Engine:
+    """The app's engine for one-statement reads (app.db.session.make_hot_read_engine)."""
+    engine: Engine = request.app.state.read_engine
+    return engine
+
+
+ReadEngineDep = Annotated[Engine, Depends(request_read_engine)]
+"""The engine for a handler whose whole read is one statement, retried once on a dead
+connection (``read_once_more``): on PostgreSQL it runs in AUTOCOMMIT, unpinged."""
 
 READ_METHODS = frozenset({"GET", "HEAD"})
 
@@ -121,7 +133,8 @@ async def get_principal(
     secret = credentials.credentials
     principal = cached_principal(secret)
     if principal is None:
-        principal = await run_in_threadpool(lookup_principal, get_engine(request), secret)
+        engine = request.app.state.read_engine
+        principal = await run_in_threadpool(lookup_principal, engine, secret)
         if principal is None:
             raise Unauthenticated(detail="The bearer token is unknown or has been revoked.")
         remember(secret, principal)

@@ -11,8 +11,8 @@ from fastapi import Depends, Path, Query
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import (
-    EngineDep,
     Principal,
+    ReadEngineDep,
     Role,
     SessionDep,
     ensure_owner,
@@ -44,7 +44,7 @@ NOT_VISIBLE = problem_responses(404, 422)
     "/balance", summary="Balance and credit lots", response_model=BalanceOut, responses=NOT_VISIBLE
 )
 async def balance(
-    household_id: HouseholdId, engine: EngineDep, principal: Reader
+    household_id: HouseholdId, engine: ReadEngineDep, principal: Reader
 ) -> dict[str, Any]:
     """Credit available, contribution due, and each open lot with the month it expires."""
     # The members' hot read: checked on the event loop, then one thread hop for one SELECT

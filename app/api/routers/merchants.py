@@ -128,6 +128,13 @@ async def charge(
     `consent-locked` (five wrong codes in a row lock the member's charges for 15 minutes,
     with `locked_until`), or a closed month. A retry with the same key returns the original
     charge."""
+    return await record_charge(request, key, principal, group_writer(http))
+
+
+async def record_charge(
+    request: ChargeRequest, key: str, principal: Principal, writer: ChargeWriter
+) -> ChargeOut:
+    """The charge endpoint's work, shared with its hot path (app.api.hot_paths)."""
     command = merchants.purchase_command(
         request.purchase_id,
         request.household_id,
@@ -145,7 +152,7 @@ async def charge(
         request.consent_code,
     )
     # Charges arriving together are written in one transaction (app.services.group_commit).
-    return ChargeOut.model_validate(await group_writer(http).record(charge_))
+    return ChargeOut.model_validate(await writer.record(charge_))
 
 
 @router.post(

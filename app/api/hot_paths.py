@@ -1,0 +1,214 @@
+"""The two requests a fund serves most, answered without FastAPI's routing and dependency
+solving: a merchant's charge (``POST /v1/merchant/charges``) and a balance read
+(``GET /v1/members/{household_id}/balance``).
+
+Guarantees:
+
+- **Same answer, byte for byte.** A request is taken here only when it is well formed and
+  its caller allowed: a known bearer token of an allowed role, a valid ``Idempotency-Key``,
+  a JSON body the endpoint's own model accepts, no query string. It then runs the
+  endpoint's own code (``record_charge``, ``reads.balances``), its answer is validated and
+  serialised by the endpoint's response model exactly as FastAPI does (``TypeAdapter``,
+  ``dump_json``), and a refusal is rendered by the app's own problem handlers.
+- **Anything else goes to the app unchanged** (the body already read is handed on): a
+  missing or unknown token, a wrong role, a malformed header or body, another member's
+  household. FastAPI then answers it exactly as it always did (401, 403, 404, 422...).
+  This layer never produces a refusal of its own making.
+- It is pure ASGI in front of the app's middleware. Why: FastAPI's per-request work
+  (routing through every route, solving five dependencies, two response wrappers) was
+  about half of a charge's CPU in a worker, on a machine whose two cores the workers, the
+  charge writer and PostgreSQL share (docs/benchmarks.md, "API load").
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import TypeAdapter
+from sqlalchemy.exc import OperationalError
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.errors import on_database_unavailable, on_service_error, on_unexpected
+from app.api.routers.merchants import record_charge
+from app.api.schemas.fields import IDENT_PATTERN
+from app.api.schemas.members import BalanceOut
+from app.api.schemas.trade import ChargeOut, ChargeRequest
+from app.services import reads
+from app.services.errors import ServiceError
+from app.services.tokens import Principal, Role, cached_principal, lookup_principal, remember
+
+CHARGE_PATH = "/v1/merchant/charges"
+BALANCE_PATH = re.compile(r"/v1/members/([^/]+)/balance")
+IDENT = re.compile(IDENT_PATTERN)
+# The ``Idempotency-Key`` header's constraints (app.api.deps.IdempotencyKey).
+KEY = re.compile(r"[\x21-\x7e]{8,200}")
+MAX_BODY_BYTES = 16 * 1024  # a charge is ~250 bytes; larger bodies take the app's path
+BALANCE_READERS = (Role.MEMBER, Role.OPERATOR, Role.AUDITOR)
+
+_charge_out = TypeAdapter(ChargeOut)
+_balance_out = TypeAdapter(BalanceOut)
+
+
+class HotPaths:
+    """Pure ASGI middleware in front of the app (see the module docstring)."""
+
+    def __init__(self, app: ASGIApp, api: Any, counts: Counter[str]) -> None:
+        """``api``: the FastAPI app (its ``state`` holds the engine and the charge writer);
+        ``counts``: where to count requests ``taken`` here and ``passed`` to the app."""
+        self.app = app
+        self.api = api
+        self.counts = counts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope.get("query_string"):
+            method, path = scope["method"], scope["path"]
+            if method == "POST" and path == CHARGE_PATH:
+                await self._charge(scope, receive, send)
+                return
+            if method == "GET":
+                match = BALANCE_PATH.fullmatch(path)
+                if match is not None and IDENT.fullmatch(match.group(1)):
+                    await self._balance(scope, receive, send, match.group(1))
+                    return
+        await self.app(scope, receive, send)
+
+    async def _charge(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = _headers(scope)
+        body = await _small_body(headers, receive)
+        if body is None:  # too large or unannounced: the app reads it itself
+            await self._pass(scope, receive, send)
+            return
+        key = headers.get(b"idempotency-key")
+        request = None if key is None else _charge_request(headers, body)
+        principal = None if request is None else await self._principal(headers)
+        if key is None or request is None or principal is None:
+            await self._pass(scope, _replay(body, receive), send)
+            return
+        if principal.role is not Role.MERCHANT or not KEY.fullmatch(key):
+            await self._pass(scope, _replay(body, receive), send)
+            return
+        self.counts["taken"] += 1
+        writer = self.api.state.group_writer
+        await self._answer(
+            scope, send, lambda: record_charge(request, key, principal, writer), _charge_out
+        )
+
+    async def _balance(self, scope: Scope, receive: Receive, send: Send, household: str) -> None:
+        principal = await self._principal(_headers(scope))
+        if principal is None or principal.role not in BALANCE_READERS:
+            await self._pass(scope, receive, send)
+            return
+        if principal.role is Role.MEMBER and principal.household_id != household:
+            await self._pass(scope, receive, send)  # the app's 404, as for any stranger
+            return
+        self.counts["taken"] += 1
+        engine = self.api.state.read_engine
+        await self._answer(
+            scope, send, lambda: run_in_threadpool(reads.balances, engine, household), _balance_out
+        )
+
+    async def _principal(self, headers: dict[bytes, str]) -> Principal | None:
+        """The caller of a ``Bearer`` token (FastAPI's HTTPBearer reading), or None."""
+        scheme, _, secret = headers.get(b"authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not secret:
+            return None
+        principal = cached_principal(secret)
+        if principal is None:
+            engine = self.api.state.read_engine
+            found = await run_in_threadpool(lookup_principal, engine, secret)
+            if found is not None:
+                remember(secret, found)
+            principal = found
+        return principal
+
+    async def _answer(
+        self,
+        scope: Scope,
+        send: Send,
+        work: Callable[[], Awaitable[Any]],
+        adapter: TypeAdapter[Any],
+    ) -> None:
+        """Run ``work`` and send its result as the endpoint's response model (200), or the
+        app's problem document for what it raised."""
+        try:
+            content = adapter.dump_json(adapter.validate_python(await work()), by_alias=True)
+        except ServiceError as error:
+            await (await on_service_error(Request(scope), error))(scope, _no_receive, send)
+            return
+        except OperationalError as error:
+            await (await on_database_unavailable(Request(scope), error))(scope, _no_receive, send)
+            return
+        except Exception as error:
+            await (await on_unexpected(Request(scope), error))(scope, _no_receive, send)
+            return
+        response_headers = [
+            (b"content-length", str(len(content)).encode()),
+            (b"content-type", b"application/json"),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": response_headers})
+        await send({"type": "http.response.body", "body": content})
+
+    async def _pass(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.counts["passed"] += 1
+        await self.app(scope, receive, send)
+
+
+def _headers(scope: Scope) -> dict[bytes, str]:
+    """The request's headers by lower-case name; a name sent twice is kept twice as
+    unusable (``\\n``-joined), so such a request goes to the app."""
+    found: dict[bytes, str] = {}
+    for name, value in scope["headers"]:
+        text = value.decode("latin-1")
+        found[name] = f"{found[name]}\n{text}" if name in found else text
+    return found
+
+
+async def _small_body(headers: dict[bytes, str], receive: Receive) -> bytes | None:
+    """The whole body when its announced length is small, else None (nothing read)."""
+    length = headers.get(b"content-length", "")
+    if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+        return None
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client left: the app sees it too
+            return b"".join(chunks) if chunks else b""
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _charge_request(headers: dict[bytes, str], body: bytes) -> ChargeRequest | None:
+    """The body as the endpoint reads it (``json.loads`` then the model, as FastAPI does),
+    or None when the app should explain what is wrong with it."""
+    media_type = headers.get(b"content-type", "").partition(";")[0].strip().lower()
+    if media_type != "application/json":
+        return None
+    try:
+        return ChargeRequest.model_validate(json.loads(body))
+    except (ValueError, RecursionError):  # json's and pydantic's errors are ValueErrors
+        return None
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives the body already read, then waits on the real one."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _no_receive() -> Message:  # a response never reads the request
+    raise RuntimeError("a response does not receive")
