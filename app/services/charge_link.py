@@ -212,6 +212,9 @@ class _Link(asyncio.Protocol):
         self.pending: dict[int, tuple[Charge, asyncio.Future[dict[str, Any]]]] = {}
         self.next_id = 0
         self.buffer = b""
+        # Charges of one event-loop turn leave in one write (one system call, one wake-up
+        # of the writer process) instead of one write each.
+        self.outgoing: list[bytes] = []
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport
@@ -221,8 +224,15 @@ class _Link(asyncio.Protocol):
         self.next_id += 1
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self.pending[self.next_id] = (charge, future)
-        self.transport.write(encode_charge(self.next_id, charge))
+        if not self.outgoing:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self.outgoing.append(encode_charge(self.next_id, charge))
         return future
+
+    def _flush(self) -> None:
+        lines, self.outgoing = self.outgoing, []
+        if not self.transport.is_closing():  # else connection_lost re-records them
+            self.transport.write(b"".join(lines))
 
     def data_received(self, data: bytes) -> None:
         *lines, self.buffer = (self.buffer + data).split(b"\n")
