@@ -25,6 +25,7 @@ from app.api.limits import BodySizeLimit
 from app.api.openapi import DESCRIPTION, TAGS, problem_schema_openapi
 from app.api.query_guard import RepeatedQueryGuard
 from app.api.routers import v1_router
+from app.db.async_reads import AsyncReads
 from app.db.session import make_engine, make_hot_read_engine
 from app.db.settings import Settings, load_settings
 from app.services.charge_link import SOCKET_ENV, RemoteWriter
@@ -68,7 +69,15 @@ def create_app(settings: Settings | None = None, *, hot_paths: bool = True) -> F
             # lives as long as the process; out of the collector's way, its full collections
             # stay short (they pause every request). Not in tests, which make many apps.
             gc.freeze()
+        if read_engine.dialect.name == "postgresql":
+            # In the loop that serves the requests: the reads' pool lives in it.
+            on_loop = AsyncReads(read_engine)
+            await on_loop.open()
+            _app.state.async_reads = on_loop
         yield
+        if _app.state.async_reads is not None:
+            await _app.state.async_reads.close()
+            _app.state.async_reads = None
         group_writer.stop()  # queued charges are written first
         jobs = getattr(_app.state, "audit_jobs", None)
         if jobs is not None:
@@ -89,6 +98,7 @@ def create_app(settings: Settings | None = None, *, hot_paths: bool = True) -> F
     app.state.settings = settings
     app.state.db_engine = engine
     app.state.read_engine = read_engine  # token lookups and balance reads (one statement)
+    app.state.async_reads = None  # the same reads on the event loop, once the lifespan ran
     app.state.group_writer = group_writer
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)

@@ -10,7 +10,7 @@ Typed aliases keep handlers short::
 - ``CurrentPrincipal``: the principal of a valid bearer token, else 401. A token seen in
   the last ``CAISSE_TOKEN_CACHE_SECONDS`` (default 2 s) is answered from the process's
   cache on the event loop, with no database access and no thread hop; otherwise it is read
-  in its own short read-only transaction in the thread pool (see ``get_principal`` and
+  by one short read of its own (app.api.hot_reads; see ``get_principal`` and
   app.services.tokens for the revocation window this cache implies).
 - ``require_roles(*roles)``: the principal if its role is allowed, else 403 (pure, so it runs
   on the event loop). The roles are
@@ -29,8 +29,8 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 
+from app.api.hot_reads import principal_of
 from app.db.session import read_only_engine, unit_of_work
 from app.services.errors import Forbidden, Unauthenticated
 from app.services.tokens import (
@@ -38,7 +38,6 @@ from app.services.tokens import (
     Role,
     cached_principal,
     ensure_owner,
-    lookup_principal,
     remember,
 )
 
@@ -52,7 +51,6 @@ __all__ = [
     "MerchantDep",
     "OperatorDep",
     "Principal",
-    "ReadEngineDep",
     "Role",
     "SessionDep",
     "ensure_owner",
@@ -88,16 +86,6 @@ EngineDep = Annotated[Engine, Depends(request_engine)]
 (it must do its own read-only transaction: nothing commits for it)."""
 
 
-async def request_read_engine(request: Request) -> Engine:
-    """The app's engine for one-statement reads (app.db.session.make_hot_read_engine)."""
-    engine: Engine = request.app.state.read_engine
-    return engine
-
-
-ReadEngineDep = Annotated[Engine, Depends(request_read_engine)]
-"""The engine for a handler whose whole read is one statement, retried once on a dead
-connection (``read_once_more``): on PostgreSQL it runs in AUTOCOMMIT, unpinged."""
-
 READ_METHODS = frozenset({"GET", "HEAD"})
 
 
@@ -123,8 +111,9 @@ async def get_principal(
     """The caller, from its bearer token; 401 when absent, unknown or revoked.
 
     A cache hit (app.services.tokens.TOKEN_CACHE) is answered here on the event loop: no
-    thread, no connection. On a miss the token is read in the thread pool in its own short
-    read-only transaction, closed before the handler runs, so a request that only computes
+    thread, no connection. On a miss the token is read by one statement (app.api.hot_reads:
+    on the event loop on PostgreSQL, in the thread pool on SQLite) whose connection is
+    returned before the handler runs, so a request that only computes
     (rule checks, previews) holds no connection and no lock (SQLite's single writer) while
     it does. Only a valid token is cached; an unknown one asks the database every time.
     """
@@ -133,8 +122,7 @@ async def get_principal(
     secret = credentials.credentials
     principal = cached_principal(secret)
     if principal is None:
-        engine = request.app.state.read_engine
-        principal = await run_in_threadpool(lookup_principal, engine, secret)
+        principal = await principal_of(request.app.state, secret)
         if principal is None:
             raise Unauthenticated(detail="The bearer token is unknown or has been revoked.")
         remember(secret, principal)

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -34,6 +35,10 @@ UNREADABLE_BODY = "There was an error parsing the body"  # FastAPI's 400 for und
 TYPE_PREFIX = "urn:caisse:problem:"
 
 logger = logging.getLogger("caisse.api")
+
+# The database cannot answer now: through SQLAlchemy, or a read on the event loop
+# (app.db.async_reads, psycopg's own errors, its pool's timeout included).
+DATABASE_UNAVAILABLE = (OperationalError, psycopg.OperationalError)
 
 # Statuses of the service errors; the most specific class in the MRO wins.
 SERVICE_STATUS: dict[type[service_errors.ServiceError], int] = {
@@ -191,7 +196,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(EngineError, on_engine_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
-    app.add_exception_handler(OperationalError, on_database_unavailable)
+    for unavailable in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(unavailable, on_database_unavailable)
     app.add_exception_handler(Exception, on_unexpected)
 
 

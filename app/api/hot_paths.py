@@ -29,19 +29,22 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy.exc import OperationalError
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.errors import on_database_unavailable, on_service_error, on_unexpected
+from app.api.errors import (
+    DATABASE_UNAVAILABLE,
+    on_database_unavailable,
+    on_service_error,
+    on_unexpected,
+)
+from app.api.hot_reads import balance_of, principal_of
 from app.api.routers.merchants import record_charge
 from app.api.schemas.fields import IDENT_PATTERN
 from app.api.schemas.members import BalanceOut
 from app.api.schemas.trade import ChargeOut, ChargeRequest
-from app.services import reads
 from app.services.errors import ServiceError
-from app.services.tokens import Principal, Role, cached_principal, lookup_principal, remember
+from app.services.tokens import Principal, Role, cached_principal, remember
 
 CHARGE_PATH = "/v1/merchant/charges"
 BALANCE_PATH = re.compile(r"/v1/members/([^/]+)/balance")
@@ -108,10 +111,8 @@ class HotPaths:
             await self._pass(scope, receive, send)  # the app's 404, as for any stranger
             return
         self.counts["taken"] += 1
-        engine = self.api.state.read_engine
-        await self._answer(
-            scope, send, lambda: run_in_threadpool(reads.balances, engine, household), _balance_out
-        )
+        state = self.api.state
+        await self._answer(scope, send, lambda: balance_of(state, household), _balance_out)
 
     async def _principal(self, headers: dict[bytes, str]) -> Principal | None:
         """The caller of a ``Bearer`` token (FastAPI's HTTPBearer reading), or None."""
@@ -120,8 +121,7 @@ class HotPaths:
             return None
         principal = cached_principal(secret)
         if principal is None:
-            engine = self.api.state.read_engine
-            found = await run_in_threadpool(lookup_principal, engine, secret)
+            found = await principal_of(self.api.state, secret)
             if found is not None:
                 remember(secret, found)
             principal = found
@@ -141,7 +141,7 @@ class HotPaths:
         except ServiceError as error:
             await (await on_service_error(Request(scope), error))(scope, _no_receive, send)
             return
-        except OperationalError as error:
+        except DATABASE_UNAVAILABLE as error:
             await (await on_database_unavailable(Request(scope), error))(scope, _no_receive, send)
             return
         except Exception as error:

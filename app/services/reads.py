@@ -4,6 +4,7 @@ journal pages; a month's status and totals. Nothing here writes."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Select, and_, bindparam, func, or_, select
@@ -11,6 +12,7 @@ from sqlmodel import Session, col
 
 from app.audit import journal
 from app.db import tables as t
+from app.db.async_reads import AsyncReads, CompiledRead
 from app.db.session import read_once_more
 from app.engine.assess import assess
 from app.engine.period import Period
@@ -82,15 +84,30 @@ def _balance_statement() -> Select[Any]:
 _BALANCE = _balance_statement()
 
 
+_BALANCE_ON_LOOP = CompiledRead.of(_BALANCE)
+
+
 def _balances_on(connection: Connection, household_id: str) -> dict[str, Any]:
-    rows = connection.execute(
-        _BALANCE,
-        {
-            "household_id": household_id,
-            "due_account": f"411:{household_id}",
-            "credit_account": f"419:{household_id}",
-        },
-    ).all()
+    rows = connection.execute(_BALANCE, _balance_params(household_id)).all()
+    return _balance_of(rows, household_id)
+
+
+async def balances_on_loop(reads: AsyncReads, household_id: str) -> dict[str, Any]:
+    """``balances`` of an engine, read on the event loop (app.db.async_reads): the same
+    statement, the same answer."""
+    rows = await reads.rows(_BALANCE_ON_LOOP, _balance_params(household_id))
+    return _balance_of(rows, household_id)
+
+
+def _balance_params(household_id: str) -> dict[str, str]:
+    return {
+        "household_id": household_id,
+        "due_account": f"411:{household_id}",
+        "credit_account": f"419:{household_id}",
+    }
+
+
+def _balance_of(rows: Sequence[Any], household_id: str) -> dict[str, Any]:
     if not rows:
         raise svc.not_found("household", household_id)
     due, credit = rows[0][0], rows[0][1]

@@ -38,12 +38,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, bindparam
 from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from app.db.async_reads import AsyncReads, CompiledRead
 from app.db.session import read_once_more
 from app.db.tables_auth import ApiToken
 from app.engine.problems import Problem
@@ -273,9 +275,25 @@ def _acceptable(secret: str) -> bool:
     return bool(secret) and len(secret) <= 200
 
 
+_TOKEN_BY_DIGEST = _TOKEN_COLUMNS.where(col(ApiToken.secret_sha256) == bindparam("digest"))
+_TOKEN_ON_LOOP = CompiledRead.of(_TOKEN_BY_DIGEST)
+
+
 def _lookup(connection: Connection, digest: str) -> Principal | None:
-    found = connection.execute(_TOKEN_COLUMNS.where(col(ApiToken.secret_sha256) == digest))
-    row = found.first()
+    row = connection.execute(_TOKEN_BY_DIGEST, {"digest": digest}).first()
+    return _principal_of(row, digest)
+
+
+async def lookup_principal_on_loop(reads: AsyncReads, secret: str) -> Principal | None:
+    """``lookup_principal`` read on the event loop (app.db.async_reads)."""
+    if not _acceptable(secret):
+        return None
+    digest = hash_secret(secret)
+    rows = await reads.rows(_TOKEN_ON_LOOP, {"digest": digest})
+    return _principal_of(rows[0] if rows else None, digest)
+
+
+def _principal_of(row: Any, digest: str) -> Principal | None:
     if row is None:
         return None
     token_id, role_text, subject_id, stored, revoked_at = row

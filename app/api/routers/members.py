@@ -7,18 +7,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, Path, Query
-from starlette.concurrency import run_in_threadpool
+from fastapi import Depends, Path, Query, Request
 
 from app.api.deps import (
     Principal,
-    ReadEngineDep,
     Role,
     SessionDep,
     ensure_owner,
     require_roles,
 )
 from app.api.errors import problem_responses
+from app.api.hot_reads import balance_of
 from app.api.routing import api_router
 from app.api.rules_ops import parse_period
 from app.api.schemas.fields import IDENT_PATTERN, PERIOD_PATTERN
@@ -43,16 +42,13 @@ NOT_VISIBLE = problem_responses(404, 422)
 @router.get(
     "/balance", summary="Balance and credit lots", response_model=BalanceOut, responses=NOT_VISIBLE
 )
-async def balance(
-    household_id: HouseholdId, engine: ReadEngineDep, principal: Reader
-) -> dict[str, Any]:
+async def balance(household_id: HouseholdId, http: Request, principal: Reader) -> dict[str, Any]:
     """Credit available, contribution due, and each open lot with the month it expires."""
     # The members' hot read: checked on the event loop, then one thread hop for one SELECT
     # on a read-only connection (no ORM session); the plain dict is validated once, by
     # FastAPI against response_model, instead of being built into a model and dumped again.
     ensure_owner(principal, household_id=household_id)
-    found: dict[str, Any] = await run_in_threadpool(reads.balances, engine, household_id)
-    return found
+    return await balance_of(http.app.state, household_id)
 
 
 @router.get(

@@ -1,0 +1,38 @@
+"""The two reads nearly every request makes, a token's principal and a member's balance,
+each read the cheapest way the process has: on the event loop through the lifespan's
+pool (PostgreSQL, app.db.async_reads), else through the hot read engine in the thread pool
+(SQLite, or an app whose lifespan did not run). Both give the same answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import State
+
+from app.db.async_reads import AsyncReads
+from app.services import reads
+from app.services.tokens import Principal, lookup_principal, lookup_principal_on_loop
+
+
+def _on_loop(state: State) -> AsyncReads | None:
+    found: AsyncReads | None = getattr(state, "async_reads", None)
+    return found
+
+
+async def principal_of(state: State, secret: str) -> Principal | None:
+    """The principal of ``secret`` read from the database (no cache: see deps)."""
+    on_loop = _on_loop(state)
+    if on_loop is not None:
+        return await lookup_principal_on_loop(on_loop, secret)
+    found: Principal | None = await run_in_threadpool(lookup_principal, state.read_engine, secret)
+    return found
+
+
+async def balance_of(state: State, household_id: str) -> dict[str, Any]:
+    """``reads.balances`` of the household (NotFound when unknown)."""
+    on_loop = _on_loop(state)
+    if on_loop is not None:
+        return await reads.balances_on_loop(on_loop, household_id)
+    found: dict[str, Any] = await run_in_threadpool(reads.balances, state.read_engine, household_id)
+    return found
