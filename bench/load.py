@@ -73,6 +73,7 @@ class Config:
     reads: bool = True  # balance reads alongside
     connections: int = CHARGE_CONNECTIONS  # concurrent purchase connections
     read_delay_ms: int | None = None  # pace of each read connection (None: unpaced)
+    read_connections: int = READ_CONNECTIONS
     # what-if: the server's commits do not wait for the disk (synchronous_commit=off, set
     # through PGOPTIONS for the run's server only; never how caisse is shipped or run)
     commit_waits_for_disk: bool = True
@@ -82,6 +83,8 @@ CONFIGS = (
     Config("pg1", "postgresql", 1),
     Config("pg2", "postgresql", 2),
     Config("pg2-reads-paced", "postgresql", 2, read_delay_ms=20),
+    # about one balance read per purchase (a member checking before paying at the till)
+    Config("pg2-reads-matched", "postgresql", 2, read_delay_ms=10, read_connections=8),
     Config("pg2-alone", "postgresql", 2, reads=False),
     Config("pg2-alone-c2", "postgresql", 2, reads=False, connections=2),
     Config("sqlite", "sqlite", 1),
@@ -167,7 +170,9 @@ def measure(
     pg_before = load_report.postgres_cpu() if config.database == "postgresql" else None
     machine_before = load_report.machine_jiffies()
     charging = load_wrk.start(charges, base, config.connections, 2, seconds)
-    reading = None if reads is None else load_wrk.start(reads, base, READ_CONNECTIONS, 1, seconds)
+    reading = (
+        None if reads is None else load_wrk.start(reads, base, config.read_connections, 1, seconds)
+    )
     charged = load_wrk.finish(charging)
     read = load_wrk.NOTHING if reading is None else load_wrk.finish(reading)
     machine = load_report.busy_share(machine_before, load_report.machine_jiffies())

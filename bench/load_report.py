@@ -193,7 +193,10 @@ def describe(o: Outcome) -> str:
     if o.config.connections != 16:
         name += f", {o.config.connections} purchase connections"
     if o.config.reads and o.config.read_delay_ms:
-        name += f", reads paced (each read connection waits {o.config.read_delay_ms} ms)"
+        name += (
+            f", reads paced ({o.config.read_connections} read connections, each waiting "
+            f"{o.config.read_delay_ms} ms before each read)"
+        )
     if not o.config.commit_waits_for_disk:
         name += ", what-if: commits do not wait for the disk (synchronous_commit=off)"
     return name
