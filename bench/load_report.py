@@ -272,15 +272,25 @@ def section(
         "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
         *[_row(o) for o in outcomes],
     ]
-    pg2 = next((o for o in outcomes if o.config.key == "pg2"), None)
-    if pg2 is not None:
-        met = pg2.charges.rate >= 500 and pg2.charges.p99_ms < 50
+    goal = [
+        o
+        for o in outcomes
+        if o.config.database == "postgresql"
+        and o.config.workers == 2
+        and o.config.reads
+        and o.config.commit_waits_for_disk
+    ]
+    if goal:
         lines += [
             "",
-            f"Goal (PostgreSQL, 2 workers): >= 500 purchases/s with p99 < 50 ms: "
-            f"{pg2.charges.rate:,.0f}/s, p99 {pg2.charges.p99_ms:.1f} ms: "
-            f"**{'met' if met else 'NOT met'}**.",
+            "Goal (PostgreSQL, 2 workers, reads alongside): >= 500 purchases/s with p99 < 50 ms:",
         ]
+    for o in goal:
+        met = o.charges.rate >= 500 and o.charges.p99_ms < 50
+        lines.append(
+            f"- {describe(o)}: {o.charges.rate:,.0f}/s, p99 {o.charges.p99_ms:.1f} ms "
+            f"({o.reads.rate:,.0f} reads/s): **{'met' if met else 'NOT met'}**."
+        )
     nowait = next((o for o in outcomes if o.config.key == "pg2-nowait"), None)
     if nowait is not None:
         lines += [
