@@ -93,3 +93,23 @@ class DiskProbe:
         finally:
             os.close(fd)
             self.path.unlink(missing_ok=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.load_disk [--seconds 60] [--dir PATH]``: the disk alone, idle."""
+    import argparse
+    import tempfile
+
+    parser = argparse.ArgumentParser(description="fdatasync latency of a disk, idle")
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--dir", type=Path, default=None, help="a directory on the disk")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        probe = DiskProbe(Path(tmp)).start()
+        time.sleep(args.seconds)
+        print(f"{args.seconds:.0f} s: {probe.stop().summary()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -261,9 +261,10 @@ def section(
         f"For {seconds} s per configuration (after a 2 s warm-up), one `wrk` sends purchases "
         f"(`POST /v1/merchant/charges`, consent code, fresh `Idempotency-Key`, 1-20 €) on "
         f"{16} connections while another reads balances (`GET /v1/members/{{id}}/balance`, "
-        f"the member's own token) on 4 connections. **The load generator, PostgreSQL and "
-        f"the server share the same 2 cores** (and other engineers' work ran on the machine "
-        f"meanwhile): the *machine busy* column shows how saturated it was.",
+        f"the member's own token) on 4 connections as fast as they are answered, or paced as "
+        f"the configuration says. **The load generator, PostgreSQL and the server share the "
+        f"same 2 cores**: the *machine busy* column shows how saturated they were, the last "
+        f"column how the disk's flushes behaved.",
         "",
         "| configuration | purchases/s | p50 ms | p99 ms | refused: no credit | reads/s | "
         "read p50 ms | read p99 ms | other errors | server CPU (cores) | server CPU ms / "
