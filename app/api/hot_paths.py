@@ -121,7 +121,10 @@ class HotPaths:
             return None
         principal = cached_principal(secret)
         if principal is None:
-            found = await principal_of(self.api.state, secret)
+            try:
+                found = await principal_of(self.api.state, secret)
+            except DATABASE_UNAVAILABLE:
+                return None  # the app asks again and answers 503, as for any request
             if found is not None:
                 remember(secret, found)
             principal = found

@@ -142,3 +142,21 @@ def test_a_database_that_cannot_answer_is_a_503(db_url: str, hot_paths: bool) ->
         assert body["detail"] == "Nothing was written. Retry in a moment."
     finally:
         dispose_engines(app)
+
+
+@pytest.mark.parametrize("hot_paths", [True, False])
+def test_a_token_that_cannot_be_read_is_a_503_not_a_500(db_url: str, hot_paths: bool) -> None:
+    """A token not in the cache while the database cannot answer: 503, nothing else."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("reads on the event loop are for PostgreSQL")
+    app = create_app(Settings(database_url=db_url), hot_paths=hot_paths)
+    try:
+        headers = {"Authorization": f"Bearer {issue(app, Role.OPERATOR)}"}
+        with TestClient(app) as client:
+            pool, app.state.async_reads = app.state.async_reads, _Unavailable()
+            response = client.get(f"/v1/members/{OWN_HOUSEHOLD}/balance", headers=headers)
+            app.state.async_reads = pool
+        assert_problem(response, 503, "database-unavailable")
+        assert app.state.hot_path_counts["passed"] == (1 if hot_paths else 0)
+    finally:
+        dispose_engines(app)
