@@ -149,7 +149,9 @@ class HotPaths:
             return
         except Exception as error:
             await (await on_unexpected(Request(scope), error))(scope, _no_receive, send)
-            return
+            # Then raised, as Starlette's ServerErrorMiddleware does: the server logs it and
+            # a test client fails loudly, exactly as for a defect behind the app's routes.
+            raise
         response_headers = [
             (b"content-length", str(len(content)).encode()),
             (b"content-type", b"application/json"),

@@ -323,3 +323,24 @@ def test_any_charge_body_gets_the_same_answer_from_both_paths(
     cold = plain.post(CHARGES, json=body, headers=merchant(tokens, key))
     assert answer(cold) == answer(hot)
     assert hot.status_code < 500
+
+
+def test_a_defect_behind_a_hot_path_is_a_500_raised_like_the_app_s(
+    api: FastAPI, tokens: Tokens, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug is answered 500 without internals, and raised (logged by the server)."""
+    seed(api)
+
+    async def broken(*_: Any) -> Any:
+        raise ZeroDivisionError("a defect")
+
+    monkeypatch.setattr("app.api.hot_paths.record_charge", broken)
+    with TestClient(api, raise_server_exceptions=False) as quiet:
+        response = quiet.post(CHARGES, json=charge(), headers=merchant(tokens, fresh_key()))
+    assert response.status_code == 500
+    assert response.json()["detail"] == (
+        "An unexpected error occurred and was logged. Nothing was written."
+    )
+    with TestClient(api) as loud, pytest.raises(ZeroDivisionError):
+        loud.post(CHARGES, json=charge(), headers=merchant(tokens, fresh_key()))
+    assert taken(api) == (2, 0)
