@@ -60,6 +60,7 @@ from app.audit.sources import DbSource, read_engine
 from app.db.session import read_only, unit_of_work
 from app.db.tables_jobs import AuditJob
 from app.services import errors as svc
+from app.services.idle_thread import STOP, IdleThread
 
 log = logging.getLogger(__name__)
 
@@ -233,9 +234,8 @@ class AuditJobs:
         self.clock = clock
         self.heartbeat_seconds = heartbeat_seconds
         self.stale_seconds = stale_seconds
-        self._wake: queue.SimpleQueue[object] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+        # Wakes (a job id, or nothing) and the worker thread, gone after IDLE_SECONDS idle.
+        self._worker = IdleThread("caisse-audit-jobs", self._run, lambda: IDLE_SECONDS)
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -252,8 +252,7 @@ class AuditJobs:
         )
         with unit_of_work(self.engine) as session:
             session.add(row)
-        self._wake.put(row.job_id)
-        self._ensure_started()  # after the put: an idle thread leaving re-checks the queue
+        self._worker.put(row.job_id)
         return Job.of(row)
 
     def artifact(self, job_id: str) -> Path:
@@ -275,21 +274,9 @@ class AuditJobs:
 
     # -- the worker thread ------------------------------------------------------------------
 
-    def _ensure_started(self) -> None:
-        with self._lock:
-            if self._thread is None:
-                thread = threading.Thread(target=self._run, name="caisse-audit-jobs")
-                thread.daemon = True  # a process that never stops the worker still exits
-                thread.start()
-                self._thread = thread
-
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the worker thread after the job it is running, if any."""
-        with self._lock:
-            thread, self._thread = self._thread, None
-        if thread is not None:
-            self._wake.put(_STOP)
-            thread.join(timeout)
+        self._worker.stop(timeout)
 
     def _run(self) -> None:
         try:
@@ -302,26 +289,20 @@ class AuditJobs:
                     pass
             except Exception:  # a database error between jobs: wait for the next wake
                 log.exception("audit job worker: could not claim a job")
-            if self._next() is _STOP:
+            if self._next() is STOP:
                 return
 
     def _next(self) -> object:
-        """Wait for a wake; ``_STOP`` once idle for ``IDLE_SECONDS`` with nothing queued."""
-        while True:
-            try:
-                item = self._wake.get(timeout=IDLE_SECONDS)
-            except queue.Empty:
-                with self._lock:
-                    if self._wake.empty() and self._thread is threading.current_thread():
-                        self._thread = None
-                        return _STOP
-                continue
-            # Several wakes may be waiting: one pass over the table serves them all.
-            with contextlib.suppress(queue.Empty):
-                while True:
-                    if self._wake.get_nowait() is _STOP:
-                        return _STOP
-            return item
+        """Wait for a wake; ``STOP`` once idle for ``IDLE_SECONDS`` with nothing queued."""
+        item = self._worker.get()
+        if item is STOP:
+            return STOP
+        # Several wakes may be waiting: one pass over the table serves them all.
+        with contextlib.suppress(queue.Empty):
+            while True:
+                if self._worker.get_nowait() is STOP:
+                    return STOP
+        return item
 
     def fail_stale(self) -> int:
         """Mark failed every ``running`` job whose heartbeat stopped ``stale_seconds`` ago."""
@@ -452,9 +433,6 @@ class AuditJobs:
         finally:
             done.set()
             thread.join()
-
-
-_STOP = object()
 
 
 def _sha256_file(path: Path) -> str:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -68,6 +67,7 @@ from app.services.execute import (
     replayed,
     service_error,
 )
+from app.services.idle_thread import STOP, IdleThread
 
 MAX_GROUP = 64
 IDLE_SECONDS = 5.0  # an idle writer thread ends (apps made and dropped by tests)
@@ -259,9 +259,6 @@ def _carry(group: _Group, before: Before) -> Carry | None:
     return Carry(group.seq, group.hash, moved_totals(before.totals, before.balances, after))
 
 
-_STOP = object()
-
-
 class GroupWriter:
     """The process's queue of charges and its writer thread (started on first use)."""
 
@@ -279,38 +276,24 @@ class GroupWriter:
         self.seconds = 0.0  # spent writing groups (with a timer)
         self.slowest_seconds = 0.0  # the longest group (with a timer)
         self.largest = 0
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+        # The queue and its thread, gone after IDLE_SECONDS idle (read at each wait).
+        self._worker = IdleThread("caisse-group-writer", self._run, lambda: IDLE_SECONDS)
         self.groups = 0  # groups written, and charges in them (for the benchmark's report)
         self.charges = 0
 
     def submit(self, charge: Charge) -> Future[dict[str, Any]]:
         """Queue ``charge``; the future holds its result or its ``ServiceError``."""
         future: Future[dict[str, Any]] = Future()
-        self._queue.put((charge, future))
-        self._ensure_started()  # after the put: an idle thread leaving re-checks the queue
+        self._worker.put((charge, future))
         return future
 
     async def record(self, charge: Charge) -> dict[str, Any]:
         """``submit`` awaited from an event loop: the result, or the refusal raised."""
         return await asyncio.wrap_future(self.submit(charge))
 
-    def _ensure_started(self) -> None:
-        with self._lock:
-            if self._thread is None:
-                thread = threading.Thread(target=self._run, name="caisse-group-writer")
-                thread.daemon = True  # a process that never stops the writer still exits
-                thread.start()
-                self._thread = thread
-
     def stop(self, timeout: float = 30.0) -> None:
         """Write what is queued, then stop the thread."""
-        with self._lock:
-            thread, self._thread = self._thread, None
-        if thread is not None:
-            self._queue.put(_STOP)
-            thread.join(timeout)
+        self._worker.stop(timeout)
 
     def stats(self) -> str:
         """Charges and groups written, the mean and largest group, the mean ms per group."""
@@ -322,31 +305,19 @@ class GroupWriter:
             text += f", slowest {1000 * self.slowest_seconds:.0f} ms"
         return text
 
-    def _next(self) -> Any:
-        """The next queued item; ``_STOP`` once idle for ``IDLE_SECONDS`` with nothing
-        queued (the thread then ends, holding no connection; ``submit`` starts another)."""
-        while True:
-            try:
-                return self._queue.get(timeout=IDLE_SECONDS)
-            except queue.Empty:
-                with self._lock:
-                    if self._queue.empty() and self._thread is threading.current_thread():
-                        self._thread = None
-                        return _STOP
-
     def _run(self) -> None:
         while True:
-            first = self._next()
-            if first is _STOP:
+            first = self._worker.get()  # STOP once idle: the thread ends, holding nothing
+            if first is STOP:
                 return
             group = [first]
             stop = False
             while len(group) < self.max_group:
                 try:
-                    item = self._queue.get_nowait()
+                    item = self._worker.get_nowait()
                 except queue.Empty:
                     break
-                if item is _STOP:
+                if item is STOP:
                     stop = True
                     break
                 group.append(item)

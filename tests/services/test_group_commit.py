@@ -245,10 +245,10 @@ class TestWriter:
         monkeypatch.setattr("app.services.group_commit.IDLE_SECONDS", 0.05)
         writer = GroupWriter(engine)
         assert writer.submit(charge("p1", "hh_a", 100)).result(timeout=30)["seq"] > 0
-        first = writer._thread
+        first = writer._worker.thread
         assert first is not None
         first.join(timeout=10)
-        assert not first.is_alive() and writer._thread is None
+        assert not first.is_alive() and writer._worker.thread is None
         assert writer.submit(charge("p2", "hh_a", 100)).result(timeout=30)["credit_cents"] == 100
         writer.stop()
         assert balance(engine, "419:hh_a") == -9_800
