@@ -1,19 +1,34 @@
-"""Settings read from the environment, once, at the shell's edge (never in the engine)."""
+"""Settings read from the environment, once, at the shell's edge (never in the engine).
+
+A value that is set but wrong stops the start-up with ``SettingsError``, naming the
+variable, the value and what is expected (a typo must not silently become a default).
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_SQLITE_PATH = Path("var") / "caisse.db"
+EXPORT_KEEP_DAYS_ENV = "CAISSE_EXPORT_KEEP_DAYS"
+DEFAULT_EXPORT_KEEP_DAYS = 30
+MAX_EXPORT_KEEP_DAYS = 36_500  # a hundred years: "keep them all", still a number of days
+
+
+class SettingsError(ValueError):
+    """An environment variable is set to a value caisse cannot use."""
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """``DATABASE_URL``: SQLAlchemy URL; default a SQLite file ``var/caisse.db`` (WAL)."""
+    """``DATABASE_URL``: SQLAlchemy URL; default a SQLite file ``var/caisse.db`` (WAL).
+    ``CAISSE_EXPORT_KEEP_DAYS``: days an export job's archive is kept after the job
+    finished (app.services.audit_jobs deletes it then); default 30."""
 
     database_url: str
+    export_keep_days: int = DEFAULT_EXPORT_KEEP_DAYS
 
     @property
     def is_sqlite(self) -> bool:
@@ -27,4 +42,20 @@ def load_settings() -> Settings:
     elif url.startswith("postgresql://"):
         # Plain postgresql:// URLs use the psycopg 3 driver we ship.
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return Settings(database_url=url)
+    return Settings(database_url=url, export_keep_days=export_keep_days(os.environ))
+
+
+def export_keep_days(environ: Mapping[str, str]) -> int:
+    """``CAISSE_EXPORT_KEEP_DAYS`` from ``environ``: unset or blank -> the default; else a
+    whole number of days from 1 to ``MAX_EXPORT_KEEP_DAYS`` (``SettingsError`` otherwise)."""
+    raw = environ.get(EXPORT_KEEP_DAYS_ENV, "")
+    text = raw.strip()
+    if not text:
+        return DEFAULT_EXPORT_KEEP_DAYS
+    if text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_EXPORT_KEEP_DAYS:
+        return int(text)
+    raise SettingsError(
+        f"{EXPORT_KEEP_DAYS_ENV}={raw!r} is not usable: expected a whole number of days from"
+        f" 1 to {MAX_EXPORT_KEEP_DAYS} (how long an export job's archive is kept after the"
+        f" job finished), or unset for the default {DEFAULT_EXPORT_KEEP_DAYS}."
+    )

@@ -6,7 +6,9 @@ name. Times are ISO-8601 UTC text to the millisecond (``2027-01-31T18:00:00.123Z
 fixed width, so text order is time order on every backend. ``heartbeat_at`` is refreshed by
 the process running the job; a ``running`` job whose heartbeat stopped was interrupted
 (app.services.audit_jobs). ``artifact`` is the export's file name inside the export
-directory (the archive itself is never stored in the database).
+directory (the archive itself is never stored in the database). ``expired_at`` is when an
+export's archive was deleted, its retention (``CAISSE_EXPORT_KEEP_DAYS``) over; null while
+it is kept (and for verifications).
 """
 
 from __future__ import annotations
@@ -34,3 +36,4 @@ class AuditJob(SQLModel, table=True):
     result: str | None = Field(default=None, sa_type=Text, nullable=True)
     error: str | None = Field(default=None, sa_type=Text, nullable=True)
     artifact: str | None = Field(default=None, max_length=200, nullable=True)
+    expired_at: str | None = Field(default=None, max_length=TIME, nullable=True)

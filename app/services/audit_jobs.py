@@ -25,7 +25,13 @@ Guarantees:
   job whose heartbeat is older than ``stale_seconds`` was interrupted (its process died):
   it is marked ``failed`` with an explicit error when a worker thread starts. It is not
   re-queued on purpose: a job that killed its process (memory, a defect) would kill every
-  next one in turn; an auditor asks again, knowingly.
+  next one in turn; an auditor asks again, knowingly;
+- an export's archive is kept ``keep_days`` (``CAISSE_EXPORT_KEEP_DAYS``) after its job
+  finished, then deleted (``expire_exports``): when a worker thread starts, after each job
+  it runs, and when a download asks for an archive past its time. Only the files named after
+  a known export job (``<job_id>.zip``, and the ``.zip.part`` a dead process may have left)
+  are ever deleted, never by listing the directory; the job's ``expired_at`` records it and
+  a download then answers ``ExportExpired`` (404 ``export-expired``, with the time).
 
 The clock is the caller's: ``clock`` is passed in (services never read it).
 """
@@ -39,6 +45,7 @@ import json
 import logging
 import os
 import queue
+import re
 import secrets
 import shutil
 import tempfile
@@ -58,6 +65,7 @@ from app.audit import export as audit_export
 from app.audit import verify as audit_verify
 from app.audit.sources import DbSource, read_engine
 from app.db.session import read_only, unit_of_work
+from app.db.settings import DEFAULT_EXPORT_KEEP_DAYS
 from app.db.tables_jobs import AuditJob
 from app.services import errors as svc
 from app.services.idle_thread import STOP, IdleThread
@@ -74,6 +82,8 @@ IDLE_SECONDS = 30.0  # an idle worker thread ends (holding nothing); the next su
 HEARTBEAT_SECONDS = 10.0
 STALE_SECONDS = 60.0  # six missed heartbeats: the process running the job is gone
 MAX_ERROR = 2000  # characters of an exception's text kept in the row
+# What a job id may look like to name a file deleted (ids are ``new_job_id``'s): never a path.
+FILE_SAFE_JOB_ID = re.compile(r"job_[A-Za-z0-9]{1,36}")
 
 # The verifier's report fields the API shows (``source`` would name the database URL).
 REPORT_FIELDS = (
@@ -97,6 +107,13 @@ class JobNotFinished(svc.Conflict):
 
     code = "job-not-finished"
     title = "The job has not finished"
+
+
+class ExportExpired(svc.NotFound):
+    """The export's archive was deleted, its retention over."""
+
+    code = "export-expired"
+    title = "The export has expired"
 
 
 def job_time(moment: datetime) -> str:
@@ -172,6 +189,7 @@ class Job:
     finished_at: str | None
     result: dict[str, Any] | None
     error: str | None
+    expired_at: str | None
 
     @classmethod
     def of(cls, row: AuditJob) -> Job:
@@ -185,6 +203,7 @@ class Job:
             row.finished_at,
             None if row.result is None else json.loads(row.result),
             row.error,
+            row.expired_at,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -228,10 +247,14 @@ class AuditJobs:
         *,
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
         stale_seconds: float = STALE_SECONDS,
+        keep_days: int = DEFAULT_EXPORT_KEEP_DAYS,
     ) -> None:
+        if keep_days < 1:
+            raise ValueError(f"keep_days must be a whole number of days >= 1, not {keep_days}")
         self.engine = engine
         self.export_dir = export_dir
         self.clock = clock
+        self.keep_days = keep_days
         self.heartbeat_seconds = heartbeat_seconds
         self.stale_seconds = stale_seconds
         # Wakes (a job id, or nothing) and the worker thread, gone after IDLE_SECONDS idle.
@@ -257,13 +280,24 @@ class AuditJobs:
 
     def artifact(self, job_id: str) -> Path:
         """The finished export's file; ``NotFound`` (no such export, or its file is gone),
-        ``JobNotFinished`` (409) while queued or running, and for a failed export."""
+        ``JobNotFinished`` (409) while queued or running, and for a failed export,
+        ``ExportExpired`` once its retention is over (deleted now if not yet)."""
         job = get_job(self.engine, EXPORT, job_id)
         if job.status != DONE:
             raise JobNotFinished(
                 detail=f"Export {job_id} is {job.status}; download it once it is done."
                 + (" It failed: request a new export." if job.status == FAILED else ""),
                 extras={"job_status": job.status},
+            )
+        if job.expired_at is None and self._expired_by(job.finished_at):
+            self.expire_exports()  # not served past its time, even before a worker sweeps
+            job = get_job(self.engine, EXPORT, job_id)
+        if job.expired_at is not None:
+            raise ExportExpired(
+                detail=f"Export {job_id} expired at {job.expired_at}: its archive is deleted"
+                f" {self.keep_days} days after the job finished (CAISSE_EXPORT_KEEP_DAYS)."
+                " Request a new export.",
+                extras={"job_id": job_id, "expired_at": job.expired_at},
             )
         path = self.export_dir / f"{job_id}.zip"
         if not path.is_file():
@@ -283,10 +317,11 @@ class AuditJobs:
             self.fail_stale()
         except Exception:  # the database may be down; the jobs below will say so
             log.exception("could not check for interrupted audit jobs")
+        self._expire_logged()
         while True:
             try:
                 while self.run_next():
-                    pass
+                    self._expire_logged()
             except Exception:  # a database error between jobs: wait for the next wake
                 log.exception("audit job worker: could not claim a job")
             if self._next() is STOP:
@@ -322,6 +357,63 @@ class AuditJobs:
         )
         with unit_of_work(self.engine) as session:
             return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+    # -- retention of export archives ---------------------------------------------------
+
+    def _cutoff(self) -> str:
+        """Jobs finished before this time are past their retention (``keep_days``)."""
+        return job_time(self.clock() - timedelta(days=self.keep_days))
+
+    def _expired_by(self, finished_at: str | None) -> bool:
+        return finished_at is not None and finished_at < self._cutoff()
+
+    def expire_exports(self) -> list[str]:
+        """Delete the archives of the export jobs (done or failed) that finished more than
+        ``keep_days`` ago and mark them ``expired_at``; their ids, oldest first. Exactly
+        ``keep_days`` old is still kept. Only ``<job_id>.zip`` and ``<job_id>.zip.part``
+        of those jobs are deleted; a file that cannot be deleted leaves its job unmarked
+        (tried again next time), the others go on."""
+        now = self.clock()
+        due = (
+            select(AuditJob.job_id)
+            .where(
+                col(AuditJob.kind) == EXPORT,
+                col(AuditJob.status).in_((DONE, FAILED)),
+                col(AuditJob.expired_at).is_(None),
+                col(AuditJob.finished_at) < self._cutoff(),
+            )
+            .order_by(col(AuditJob.finished_at), col(AuditJob.job_id))
+        )
+        with read_only(self.engine) as session:
+            job_ids = list(session.exec(due))
+        expired = []
+        for job_id in job_ids:
+            if not FILE_SAFE_JOB_ID.fullmatch(job_id):
+                log.warning("export job id %r names no file of ours: left alone", job_id)
+                continue
+            try:
+                for name in (f"{job_id}.zip", f"{job_id}.zip.part"):
+                    (self.export_dir / name).unlink(missing_ok=True)
+            except OSError:
+                log.exception("could not delete the archive of expired export %s", job_id)
+                continue
+            mark = (
+                update(AuditJob)
+                .where(col(AuditJob.job_id) == job_id, col(AuditJob.expired_at).is_(None))
+                .values(expired_at=job_time(now))
+            )
+            with unit_of_work(self.engine) as session:
+                session.execute(mark)
+            expired.append(job_id)
+        if expired:
+            log.info("expired %d export archive(s): %s", len(expired), ", ".join(expired))
+        return expired
+
+    def _expire_logged(self) -> None:
+        try:
+            self.expire_exports()
+        except Exception:  # the database may be down: the next sweep tries again
+            log.exception("could not expire old export archives")
 
     def run_next(self) -> bool:
         """Claim the oldest queued job and run it here; False when none is queued."""

@@ -8,6 +8,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy import func, select, text
 
 from app.api.routers.audit import utc_now
 from app.db.session import unit_of_work
+from app.db.settings import Settings
 from app.db.tables import Journal
 from app.db.tables_jobs import AuditJob
 from app.services import audit_jobs
@@ -255,6 +257,54 @@ class TestExport:
             ("GET", f"/v1/audit/exports/{UNKNOWN}/download"),
         ):
             assert_only(client, tokens, method, path, ("auditor",))
+
+
+class TestExpiry:
+    def test_an_export_downloads_until_its_retention_ends_then_answers_export_expired(
+        self, api: FastAPI, client: TestClient, tokens: Tokens, tmp_path: Path
+    ) -> None:
+        finished = datetime(2027, 3, 1, 12, 0, 0, tzinfo=UTC)
+        moment = [finished]  # the worker's clock, moved by hand
+        worker = audit_jobs.AuditJobs(
+            api.state.db_engine, tmp_path / "exports", lambda: moment[0], keep_days=30
+        )
+        api.state.audit_jobs = worker
+        try:
+            seed(api)
+            job_id = start(client, tokens, "exports")["job_id"]
+            assert wait(client, tokens, f"/v1/audit/exports/{job_id}")["finished_at"] == (
+                "2027-03-01T12:00:00.000Z"
+            )
+            download = f"/v1/audit/exports/{job_id}/download"
+            moment[0] = finished + timedelta(days=30)  # exactly 30 days: still kept
+            assert call(client, tokens, "auditor", "GET", download).status_code == 200
+            moment[0] = finished + timedelta(days=30, milliseconds=1)
+
+            body = assert_problem(
+                call(client, tokens, "auditor", "GET", download), 404, "export-expired"
+            )
+        finally:
+            worker.stop()
+        assert body["title"] == "The export has expired"
+        assert body["detail"] == (
+            f"Export {job_id} expired at 2027-03-31T12:00:00.001Z: its archive is deleted 30"
+            " days after the job finished (CAISSE_EXPORT_KEEP_DAYS). Request a new export."
+        )
+        assert (body["job_id"], body["expired_at"]) == (job_id, "2027-03-31T12:00:00.001Z")
+        shown = call(client, tokens, "auditor", "GET", f"/v1/audit/exports/{job_id}").json()
+        assert (shown["status"], shown["expired_at"]) == ("done", "2027-03-31T12:00:00.001Z")
+        assert shown["result"]["records"] == journal_size(api)  # what it was stays shown
+        assert list(worker.export_dir.iterdir()) == []
+
+    def test_the_app_s_retention_setting_reaches_the_worker(
+        self, api: FastAPI, client: TestClient, tokens: Tokens
+    ) -> None:
+        api.state.settings = Settings(api.state.settings.database_url, export_keep_days=7)
+        seed(api)
+        start(client, tokens, "verifications")  # the app makes its worker on first use
+        worker: audit_jobs.AuditJobs = api.state.audit_jobs
+        worker.stop()
+        assert worker.keep_days == 7
 
 
 class TestInterruptedJobs:

@@ -9,7 +9,8 @@ Verification and export come two ways. The jobs (``POST /audit/verifications``,
 for small funds and existing clients, they give the same report and the same bytes.
 
 The clock and the export directory are read here, at the edge: ``CAISSE_EXPORT_DIR``
-(default ``var/exports``) is where export jobs write their archives.
+(default ``var/exports``) is where export jobs write their archives; they are kept
+``CAISSE_EXPORT_KEEP_DAYS`` (app.db.settings, read at start-up) after the job finished.
 """
 
 from __future__ import annotations
@@ -138,7 +139,8 @@ def get_jobs(request: Request) -> jobs_service.AuditJobs:
         if jobs is None:
             configured = os.environ.get(EXPORT_DIR_ENV, "").strip()
             directory = FilePath(configured) if configured else DEFAULT_EXPORT_DIR
-            jobs = jobs_service.AuditJobs(state.db_engine, directory, utc_now)
+            keep_days = state.settings.export_keep_days
+            jobs = jobs_service.AuditJobs(state.db_engine, directory, utc_now, keep_days=keep_days)
             state.audit_jobs = jobs
     return jobs
 
@@ -264,11 +266,16 @@ def export_job(engine: EngineDep, _: AuditorDep, job_id: JobId) -> ExportJob:
             " for the same journal head.",
             "content": {ZIP_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
         },
-        404: {"description": "No export job of that id, or its archive is no longer there."},
+        404: {
+            "description": "No export job of that id, or its archive is no longer there:"
+            " `export-expired` (with `expired_at`) once deleted after its retention."
+        },
         409: {"description": "`job-not-finished`: the job is queued, running or failed."},
     },
 )
 def download_export(jobs: JobsDep, _: AuditorDep, job_id: JobId) -> FileResponse:
     """The finished export's zip. 409 `job-not-finished` (with `job_status`) while the job
-    is queued or running, or when it failed."""
+    is queued or running, or when it failed. 404 `export-expired` (with `job_id` and
+    `expired_at`) once the archive was deleted, `CAISSE_EXPORT_KEEP_DAYS` after the job
+    finished."""
     return FileResponse(jobs.artifact(job_id), media_type=ZIP_MEDIA_TYPE, headers=ZIP_DOWNLOAD)

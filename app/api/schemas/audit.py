@@ -156,6 +156,12 @@ class ExportJob(AuditJobFields):
     result: ExportResult | None = described(
         "The archive written; null until done.", None, "object or null"
     )
+    expired_at: str | None = described(
+        "When the archive was deleted, its retention (`CAISSE_EXPORT_KEEP_DAYS` after the job"
+        " finished) over: it can no longer be downloaded. Null while it is kept.",
+        None,
+        JOB_TIME,
+    )
 
 
 class VerificationJobList(BaseModel):
