@@ -12,6 +12,8 @@ import importlib
 import sys
 from collections.abc import Callable
 
+from app.db.settings import SettingsError
+
 # Modules that add subcommands: each defines ``register(subparsers)``.
 COMMAND_MODULES = (
     "app.cli.engine_cmds",
@@ -45,4 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
-    return handler(args)
+    try:
+        return handler(args)
+    except SettingsError as error:  # a setting of the environment: its message says all
+        print(f"caisse: {error}", file=sys.stderr)
+        return 2

@@ -77,3 +77,14 @@ def test_sqlite_runs_one_worker_and_says_why() -> None:
     assert effective_workers(postgres, 4) == (4, None)
     assert effective_workers(sqlite, 1) == (1, None)
     assert effective_workers(postgres, 0)[0] == 1
+
+
+def test_serve_with_a_bad_setting_says_which_and_exits_2(
+    cli_db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No traceback and no server: one line naming the variable, its value, what is wanted."""
+    monkeypatch.setenv("CAISSE_EXPORT_KEEP_DAYS", "abc")
+    assert main(["serve", "--port", "1"]) == 2
+    _, err = capsys.readouterr()
+    assert err.startswith("caisse: CAISSE_EXPORT_KEEP_DAYS='abc' is not usable: expected a whole")
+    assert "Traceback" not in err
