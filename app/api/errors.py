@@ -46,6 +46,7 @@ SERVICE_STATUS: dict[type[service_errors.ServiceError], int] = {
     service_errors.Unauthenticated: 401,
     service_errors.Forbidden: 403,
     service_errors.NotFound: 404,
+    service_errors.Gone: 410,
     service_errors.Conflict: 409,
     service_errors.InvalidRequest: 422,
 }

@@ -109,7 +109,7 @@ class JobNotFinished(svc.Conflict):
     title = "The job has not finished"
 
 
-class ExportExpired(svc.NotFound):
+class ExportExpired(svc.Gone):
     """The export's archive was deleted, its retention over."""
 
     code = "export-expired"

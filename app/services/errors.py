@@ -63,6 +63,13 @@ class NotFound(ServiceError):
     title = "Not found"
 
 
+class Gone(ServiceError):
+    """What the caller may see existed, and is no longer kept (HTTP 410)."""
+
+    code = "gone"
+    title = "No longer available"
+
+
 class Conflict(ServiceError):
     """The request is well formed but the state of the fund refuses it."""
 

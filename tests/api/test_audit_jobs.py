@@ -281,7 +281,7 @@ class TestExpiry:
             moment[0] = finished + timedelta(days=30, milliseconds=1)
 
             body = assert_problem(
-                call(client, tokens, "auditor", "GET", download), 404, "export-expired"
+                call(client, tokens, "auditor", "GET", download), 410, "export-expired"
             )
         finally:
             worker.stop()

@@ -266,16 +266,17 @@ def export_job(engine: EngineDep, _: AuditorDep, job_id: JobId) -> ExportJob:
             " for the same journal head.",
             "content": {ZIP_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
         },
-        404: {
-            "description": "No export job of that id, or its archive is no longer there:"
-            " `export-expired` (with `expired_at`) once deleted after its retention."
+        404: {"description": "No export job of that id."},
+        410: {
+            "description": "`export-expired` (with `job_id` and `expired_at`): the archive"
+            " was deleted after its retention; request a new export."
         },
         409: {"description": "`job-not-finished`: the job is queued, running or failed."},
     },
 )
 def download_export(jobs: JobsDep, _: AuditorDep, job_id: JobId) -> FileResponse:
     """The finished export's zip. 409 `job-not-finished` (with `job_status`) while the job
-    is queued or running, or when it failed. 404 `export-expired` (with `job_id` and
+    is queued or running, or when it failed. 410 `export-expired` (with `job_id` and
     `expired_at`) once the archive was deleted, `CAISSE_EXPORT_KEEP_DAYS` after the job
     finished."""
     return FileResponse(jobs.artifact(job_id), media_type=ZIP_MEDIA_TYPE, headers=ZIP_DOWNLOAD)
