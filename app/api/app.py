@@ -26,7 +26,7 @@ from app.api.openapi import DESCRIPTION, TAGS, problem_schema_openapi
 from app.api.query_guard import RepeatedQueryGuard
 from app.api.routers import v1_router
 from app.db.async_reads import AsyncReads
-from app.db.session import make_engine, make_hot_read_engine
+from app.db.session import make_engine
 from app.db.settings import Settings, load_settings
 from app.services.charge_link import SOCKET_ENV, RemoteWriter
 from app.services.group_commit import GroupWriter
@@ -45,20 +45,12 @@ def charge_writer(engine: Engine) -> GroupWriter | RemoteWriter:
     return local if not path else RemoteWriter(path, local)
 
 
-def dispose_engines(app: FastAPI) -> None:
-    """Close the app's database connections (both engines; idempotent)."""
-    app.state.db_engine.dispose()
-    if app.state.read_engine is not app.state.db_engine:
-        app.state.read_engine.dispose()
-
-
 def create_app(settings: Settings | None = None, *, hot_paths: bool = True) -> FastAPI:
     """Build the application for ``settings`` (the environment's when None). ``hot_paths``:
     answer well-formed charges and balance reads without FastAPI's routing (app.api.hot_paths;
     off only to compare the two paths in tests)."""
     settings = settings or load_settings()
     engine = make_engine(settings)
-    read_engine = make_hot_read_engine(engine)
 
     group_writer = charge_writer(engine)
 
@@ -69,9 +61,9 @@ def create_app(settings: Settings | None = None, *, hot_paths: bool = True) -> F
             # lives as long as the process; out of the collector's way, its full collections
             # stay short (they pause every request). Not in tests, which make many apps.
             gc.freeze()
-        if read_engine.dialect.name == "postgresql":
+        if engine.dialect.name == "postgresql":
             # In the loop that serves the requests: the reads' pool lives in it.
-            on_loop = AsyncReads(read_engine)
+            on_loop = AsyncReads(engine)
             await on_loop.open()
             _app.state.async_reads = on_loop
         yield
@@ -83,7 +75,7 @@ def create_app(settings: Settings | None = None, *, hot_paths: bool = True) -> F
         if jobs is not None:
             jobs.stop()  # a running audit job finishes rather than being cut off
         logging.getLogger("uvicorn.error").info("group writer: %s", group_writer.stats())
-        dispose_engines(_app)
+        engine.dispose()
 
     app = FastAPI(
         title="caisse — citizen food fund",
@@ -97,7 +89,6 @@ def create_app(settings: Settings | None = None, *, hot_paths: bool = True) -> F
     )
     app.state.settings = settings
     app.state.db_engine = engine
-    app.state.read_engine = read_engine  # token lookups and balance reads (one statement)
     app.state.async_reads = None  # the same reads on the event loop, once the lifespan ran
     app.state.group_writer = group_writer
     install_error_handlers(app)

@@ -1,6 +1,6 @@
 """The two reads nearly every request makes, a token's principal and a member's balance,
 each read the cheapest way the process has: on the event loop through the lifespan's
-pool (PostgreSQL, app.db.async_reads), else through the hot read engine in the thread pool
+pool (PostgreSQL, app.db.async_reads), else through the app's engine in the thread pool
 (SQLite, or an app whose lifespan did not run). Both give the same answer."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ async def principal_of(state: State, secret: str) -> Principal | None:
     on_loop = _on_loop(state)
     if on_loop is not None:
         return await lookup_principal_on_loop(on_loop, secret)
-    found: Principal | None = await run_in_threadpool(lookup_principal, state.read_engine, secret)
+    found: Principal | None = await run_in_threadpool(lookup_principal, state.db_engine, secret)
     return found
 
 
@@ -34,5 +34,5 @@ async def balance_of(state: State, household_id: str) -> dict[str, Any]:
     on_loop = _on_loop(state)
     if on_loop is not None:
         return await reads.balances_on_loop(on_loop, household_id)
-    found: dict[str, Any] = await run_in_threadpool(reads.balances, state.read_engine, household_id)
+    found: dict[str, Any] = await run_in_threadpool(reads.balances, state.db_engine, household_id)
     return found

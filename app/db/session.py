@@ -9,22 +9,18 @@ see a snapshot and never wait for the writer). PostgreSQL relies on the services
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 from app.db.settings import Settings
 
 READ_ONLY_OPTION = "caisse_read_only"
-HOT_READ_POOL_SIZE = 4  # connections a process keeps for its one-statement reads
-
-T = TypeVar("T")
 
 
 def make_engine(settings: Settings, **kwargs: Any) -> Engine:
@@ -99,37 +95,3 @@ def read_only(engine: Engine) -> Iterator[Session]:
             yield session
         finally:
             session.rollback()
-
-
-def make_hot_read_engine(engine: Engine) -> Engine:
-    """The engine for the hot one-statement reads (a token's principal, a balance).
-
-    On PostgreSQL, a pool of its own whose connections run in AUTOCOMMIT (one statement
-    reads one snapshot by itself: no BEGIN and no ROLLBACK to send) and are not pinged
-    before each use (a round trip per read): ``read_once_more`` retries a read that found
-    its connection dead, once, on a fresh one. SQLite: ``engine`` itself (no ping there)."""
-    if engine.dialect.name != "postgresql":
-        return engine
-    return create_engine(
-        engine.url,
-        isolation_level="AUTOCOMMIT",
-        pool_pre_ping=False,
-        pool_size=HOT_READ_POOL_SIZE,
-    )
-
-
-def read_once_more(engine: Engine, work: Callable[[Connection], T]) -> T:
-    """``work`` on a connection of ``engine``, again on a new connection if the first one
-    turned out to be dead (the database restarted, a connection was cut).
-
-    Only for reads: running one twice changes nothing. When SQLAlchemy sees a disconnect it
-    invalidates the connection and every connection pooled before it, so the second try
-    connects afresh; any other error, or a second failure, is raised."""
-    try:
-        with read_only_engine(engine).connect() as connection:
-            return work(connection)
-    except DBAPIError as error:
-        if not error.connection_invalidated:
-            raise
-    with read_only_engine(engine).connect() as connection:
-        return work(connection)

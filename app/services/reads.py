@@ -13,7 +13,7 @@ from sqlmodel import Session, col
 from app.audit import journal
 from app.db import tables as t
 from app.db.async_reads import AsyncReads, CompiledRead
-from app.db.session import read_once_more
+from app.db.session import read_only_engine
 from app.engine.assess import assess
 from app.engine.period import Period
 from app.ledger.invariants import balances_of, fund_totals
@@ -41,13 +41,14 @@ def balances(db: Db, household_id: str) -> dict[str, Any]:
     if isinstance(db, Session):
         db.flush()
         return _balances_on(db.connection(), household_id)
-    engine = db
+    engine = read_only_engine(db)
     if db.dialect.name == "postgresql":
         # One statement reads one snapshot by itself: without a transaction there is no
-        # BEGIN and no ROLLBACK to send (two of the read's four round trips, with the ping;
-        # the API passes an engine without the ping, app.db.session.make_hot_read_engine).
+        # BEGIN and no ROLLBACK to send (the API reads it on its event loop instead:
+        # balances_on_loop).
         engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-    return read_once_more(engine, lambda connection: _balances_on(connection, household_id))
+    with engine.connect() as connection:
+        return _balances_on(connection, household_id)
 
 
 def _balance_statement() -> Select[Any]:

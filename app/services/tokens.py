@@ -46,7 +46,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from app.db.async_reads import AsyncReads, CompiledRead
-from app.db.session import read_once_more
+from app.db.session import read_only_engine
 from app.db.tables_auth import ApiToken
 from app.engine.problems import Problem
 from app.services.errors import InvalidRequest, invalid, not_found
@@ -244,10 +244,10 @@ def lookup_principal(engine: Engine, secret: str) -> Principal | None:
     (no ORM session: this runs on every cache miss)."""
     if not _acceptable(secret):
         return None
-    # On the API's hot read engine (app.db.session.make_hot_read_engine) this is one
-    # statement in AUTOCOMMIT; on another engine, closing the connection rolls back.
-    digest = hash_secret(secret)
-    return read_once_more(engine, lambda connection: _lookup(connection, digest))
+    # Closing the connection rolls its read-only transaction back (the API reads tokens on
+    # its event loop instead on PostgreSQL: lookup_principal_on_loop).
+    with read_only_engine(engine).connect() as connection:
+        return _lookup(connection, hash_secret(secret))
 
 
 def cached_principal(secret: str) -> Principal | None:

@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.api.app import create_app, dispose_engines
+from app.api.app import create_app
 from app.db.settings import Settings
 from tests.api.support import Tokens
 from tests.fixtures_db import db_url, postgres_schema, sqlite_template
@@ -29,7 +29,7 @@ def api(db_url: str) -> Iterator[FastAPI]:
     try:
         yield app
     finally:
-        dispose_engines(app)
+        app.state.db_engine.dispose()
 
 
 @pytest.fixture()

@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.api.app import create_app, dispose_engines
+from app.api.app import create_app
 from app.db.session import unit_of_work
 from app.db.settings import Settings
 from app.services import tokens as token_service
@@ -41,7 +41,7 @@ def plain(db_url: str) -> Iterator[TestClient]:
         with TestClient(app) as test_client:
             yield test_client
     finally:
-        dispose_engines(app)
+        app.state.db_engine.dispose()
 
 
 def charge(**changes: Any) -> dict[str, Any]:

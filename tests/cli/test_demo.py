@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.api.app import create_app, dispose_engines
+from app.api.app import create_app
 from app.audit.sources import DbSource, read_engine
 from app.audit.verify import verify
 from app.cli import main
@@ -51,7 +51,7 @@ def client(fund: DemoFund) -> Iterator[TestClient]:
     app = create_app(Settings(database_url=fund.database_url))
     with TestClient(app) as test_client:
         yield test_client
-    dispose_engines(app)
+    app.state.db_engine.dispose()
 
 
 def bearer(fund: DemoFund, role: str) -> dict[str, str]:

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from app.api.app import create_app, dispose_engines
+from app.api.app import create_app
 from app.db.async_reads import AsyncReads, CompiledRead
 from app.db.session import unit_of_work
 from app.db.settings import Settings
@@ -40,14 +40,14 @@ def api(db_url: str) -> Iterator[FastAPI]:
     try:
         yield app
     finally:
-        dispose_engines(app)
+        app.state.db_engine.dispose()
 
 
 def on_loop(api: FastAPI, work: Callable[[AsyncReads], Awaitable[T]]) -> T:
     """``work`` with a pool of the app's read engine, opened and closed in one loop."""
 
     async def run() -> T:
-        pool = AsyncReads(api.state.read_engine)
+        pool = AsyncReads(api.state.db_engine)
         await pool.open()
         try:
             return await work(pool)
@@ -59,7 +59,7 @@ def on_loop(api: FastAPI, work: Callable[[AsyncReads], Awaitable[T]]) -> T:
 
 def test_balances_are_the_same_as_through_sqlalchemy(api: FastAPI) -> None:
     seed(api)
-    engine = api.state.read_engine
+    engine = api.state.db_engine
 
     async def both(pool: AsyncReads) -> list[dict[str, Any]]:
         return [await reads.balances_on_loop(pool, h) for h in (OWN_HOUSEHOLD, OTHER_HOUSEHOLD)]
@@ -91,7 +91,7 @@ def test_tokens_are_the_same_as_through_sqlalchemy(api: FastAPI) -> None:
         return [await token_service.lookup_principal_on_loop(pool, s) for s in secrets]
 
     found = on_loop(api, all_of)
-    engine = api.state.read_engine
+    engine = api.state.db_engine
     assert found == [token_service.lookup_principal(engine, s) for s in secrets]
     assert found[0] is not None and found[0].household_id == OWN_HOUSEHOLD
     assert found[1:] == [None, None, None, None]
@@ -141,7 +141,7 @@ def test_a_database_that_cannot_answer_is_a_503(db_url: str, hot_paths: bool) ->
         assert response.headers["retry-after"] == "1"
         assert body["detail"] == "Nothing was written. Retry in a moment."
     finally:
-        dispose_engines(app)
+        app.state.db_engine.dispose()
 
 
 @pytest.mark.parametrize("hot_paths", [True, False])
@@ -159,4 +159,4 @@ def test_a_token_that_cannot_be_read_is_a_503_not_a_500(db_url: str, hot_paths: 
         assert_problem(response, 503, "database-unavailable")
         assert app.state.hot_path_counts["passed"] == (1 if hot_paths else 0)
     finally:
-        dispose_engines(app)
+        app.state.db_engine.dispose()

@@ -33,7 +33,7 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from app.api.app import create_app, dispose_engines
+from app.api.app import create_app
 from app.db.session import unit_of_work
 from app.db.settings import Settings
 from app.services import tokens as token_service
@@ -111,7 +111,7 @@ def fund(db_url: str) -> Iterator[Fund]:
         with TestClient(app) as client:
             yield Fund(client, secrets)
     finally:
-        dispose_engines(app)
+        app.state.db_engine.dispose()
 
 
 def charge(

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import event, text
+from sqlalchemy import event
 
-from app.api.app import create_app, dispose_engines
-from app.db.session import read_once_more, read_only, unit_of_work
+from app.api.app import create_app
+from app.db.session import read_only, unit_of_work
 from app.db.settings import Settings
 from app.services import reads
 from app.services.errors import NotFound
@@ -40,7 +40,7 @@ def api(db_url: str) -> Iterator[FastAPI]:
     try:
         yield app
     finally:
-        dispose_engines(app)
+        app.state.db_engine.dispose()
 
 
 def get(client: TestClient, secret: str, household_id: str) -> Any:
@@ -100,39 +100,3 @@ def test_a_household_without_lots_or_postings(api: FastAPI) -> None:
 def test_an_unknown_household_is_not_found(api: FastAPI) -> None:
     with pytest.raises(NotFound):
         reads.balances(api.state.db_engine, "hh_nobody")
-
-
-def test_on_postgresql_a_read_survives_a_dropped_connection(api: FastAPI) -> None:
-    """The hot read engine does not ping before each read (app.db.session): a connection the
-    server dropped fails the first try, and the read is done again on a fresh connection."""
-    read_engine = api.state.read_engine
-    if read_engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL only: SQLite reads through the app's one engine")
-    assert read_engine is not api.state.db_engine
-    seed(api)
-    with read_engine.connect() as connection:  # the pool's only connection, kept for reuse
-        pid = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
-    with api.state.db_engine.begin() as connection:  # what a database restart does
-        killed = connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        assert killed.scalar_one() is True
-    found = reads.balances(read_engine, OWN_HOUSEHOLD)
-    assert found["credit_cents"] == 6000
-    with read_engine.connect() as connection:
-        assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
-
-
-def test_on_postgresql_the_read_engine_sends_one_statement_per_read(api: FastAPI) -> None:
-    """No BEGIN, no ROLLBACK (AUTOCOMMIT), no ping before use: the read is its one SELECT."""
-    read_engine = api.state.read_engine
-    if read_engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL only")
-    seed(api)
-    seen: list[tuple[str, bool]] = []
-
-    def record(connection: Any) -> None:
-        driver = connection.connection.driver_connection
-        seen.append((driver.info.transaction_status.name, driver.autocommit))
-
-    read_once_more(read_engine, record)
-    assert seen == [("IDLE", True)]  # no transaction open, none will be
-    assert read_engine.pool._pre_ping is False
