@@ -91,23 +91,49 @@ def _months_increase(lots: list[CreditLot]) -> bool:
     return True
 
 
-def purchase(books: MemoryBooks, payload: Mapping[str, Any], seq: int) -> Effects | None:
-    """``apply_purchase.purchase`` when it accepts; ``None`` for anything else."""
+# The hot kinds' fields in canonical (sorted) key order: ``*_fields`` returns the values in
+# this order, and ``dict(zip(FIELDS[kind], values))`` is the payload again.
+PURCHASE_FIELDS = ("amount_cents", "category", "household_id", "merchant_id", "on", "period",
+                   "purchase_id")
+PAYMENT_FIELDS = ("amount_cents", "household_id", "method", "received_on", "reference")
+
+
+def purchase_fields(payload: Any) -> tuple[Any, ...] | None:
+    """The half of ``purchase``'s checks that reads no books (every field present and valid,
+    the day in the month): the values in ``PURCHASE_FIELDS`` order, or ``None``. A verifier
+    may run it in another process than ``purchase_checked``."""
     if type(payload) is not dict or payload.keys() != _PURCHASE_KEYS:
         return None
     pid, hh, mid = payload["purchase_id"], payload["household_id"], payload["merchant_id"]
     category, amount = payload["category"], payload["amount_cents"]
-    day, period = _day(payload["on"]), _period(payload["period"])
+    on, month = payload["on"], payload["period"]
+    day, period = _day(on), _period(month)
     ident = _ID_RE.match
     if (
-        day is None or (day[1] is not period and day[1] != period) or type(pid) is not str or not ident(pid)
+        day is None or period is None or (day[1] is not period and day[1] != period)
+        or type(pid) is not str or not ident(pid)
         or type(hh) is not str or not ident(hh) or type(mid) is not str or not ident(mid)
-        or type(category) is not str
-        or not category or type(amount) is not int or amount < 1 or (mid, pid) in books.purchases
+        or type(category) is not str or not category or type(amount) is not int or amount < 1
     ):
         return None
+    return amount, category, hh, mid, on, month, pid
+
+
+def purchase(books: MemoryBooks, payload: Mapping[str, Any], seq: int) -> Effects | None:
+    """``apply_purchase.purchase`` when it accepts; ``None`` for anything else."""
+    fields = purchase_fields(payload)
+    return None if fields is None else purchase_checked(books, fields, seq)
+
+
+def purchase_checked(books: MemoryBooks, fields: tuple[Any, ...], seq: int) -> Effects | None:
+    """``purchase`` for fields ``purchase_fields`` accepted: the checks that read the books."""
+    amount, category, hh, mid, on_text, _, pid = fields
+    day = _day(on_text)
+    if day is None or (mid, pid) in books.purchases:
+        return None
+    period = day[1]  # equal to the payload's period (``purchase_fields``)
     household, merchant = books.households.get(hh), books.merchants.get(mid)
-    if household is None or household.erased or merchant is None or period is None:
+    if household is None or household.erased or merchant is None:
         return None
     on = day[0]
     if on < merchant.valid_from or (merchant.valid_until is not None and on > merchant.valid_until):
@@ -160,18 +186,34 @@ def purchase(books: MemoryBooks, payload: Mapping[str, Any], seq: int) -> Effect
     return _new(Effects, ((entry,), tuple(changes), (_new(SetPurchase, (state,)),), result))
 
 
-def record_payment(books: MemoryBooks, payload: Mapping[str, Any], seq: int) -> Effects | None:
-    """``apply_money.record_payment`` when it accepts; ``None`` for anything else."""
+def payment_fields(payload: Any) -> tuple[Any, ...] | None:
+    """The half of ``record_payment``'s checks that reads no books: the values in
+    ``PAYMENT_FIELDS`` order, or ``None``."""
     if type(payload) is not dict or payload.keys() != _PAYMENT_KEYS:
         return None
     hh, amount, method = payload["household_id"], payload["amount_cents"], payload["method"]
-    reference, day = payload["reference"], _day(payload["received_on"])
+    reference, on = payload["reference"], payload["received_on"]
     if (
-        day is None or type(hh) is not str or not _ID_RE.match(hh)
+        _day(on) is None or type(hh) is not str or not _ID_RE.match(hh)
         or type(amount) is not int or amount < 1
         or method not in _METHODS or type(reference) is not str or not reference
-        or hh not in books.households or not _open(books, day[2])
     ):
+        return None
+    return amount, hh, method, on, reference
+
+
+def record_payment(books: MemoryBooks, payload: Mapping[str, Any], seq: int) -> Effects | None:
+    """``apply_money.record_payment`` when it accepts; ``None`` for anything else."""
+    fields = payment_fields(payload)
+    return None if fields is None else payment_checked(books, fields, seq)
+
+
+def payment_checked(books: MemoryBooks, fields: tuple[Any, ...], seq: int) -> Effects | None:
+    """``record_payment`` for fields ``payment_fields`` accepted: the checks that read the
+    books."""
+    amount, hh, method, on, reference = fields
+    day = _day(on)
+    if day is None or hh not in books.households or not _open(books, day[2]):
         return None
     account = "530" if method == "cash" else "512"
     due = "411:" + hh
@@ -186,6 +228,16 @@ def record_payment(books: MemoryBooks, payload: Mapping[str, Any], seq: int) -> 
 
 FastHandler = Callable[[MemoryBooks, Mapping[str, Any], int], "Effects | None"]
 FAST: dict[str, FastHandler] = {"purchase": purchase, "record_payment": record_payment}
+
+# The same kinds split in two: ``(fields, fields_checked, field names)``. For every payload,
+# ``FAST[kind](books, payload, seq)`` equals ``checked(books, fields(payload), seq)`` when
+# ``fields(payload)`` is not ``None``, and is ``None`` when it is.
+Fields = Callable[[Any], "tuple[Any, ...] | None"]
+Checked = Callable[[MemoryBooks, "tuple[Any, ...]", int], "Effects | None"]
+SPLIT: dict[str, tuple[Fields, Checked, tuple[str, ...]]] = {
+    "purchase": (purchase_fields, purchase_checked, PURCHASE_FIELDS),
+    "record_payment": (payment_fields, payment_checked, PAYMENT_FIELDS),
+}
 
 
 def apply_fast(books: MemoryBooks, command: Command, seq: int) -> Effects:
