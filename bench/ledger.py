@@ -126,20 +126,30 @@ def bench_month_runs(households: int, postgres: bool) -> dict[str, Any]:
 
 # -- (b) a year: verify vs bean-check -----------------------------------------------------
 
-def verify_export(directory: str) -> dict[str, Any]:
-    """In the child: ``caisse verify --export`` (the same function), timed."""
+def verify_export(directory: str, jobs: int | None = None) -> dict[str, Any]:
+    """In the child: ``caisse verify --export`` (the same function), timed. ``cpu_s`` is the
+    CPU of every process of the verify: this one and, with ``jobs`` 2, the reading process
+    (``RUSAGE_CHILDREN``, counted once it has exited)."""
     from app.audit.sources import ExportSource
     from app.audit.verify import verify
 
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall, cpu = time.perf_counter(), time.process_time()
-    report = verify(ExportSource(Path(directory)))
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    return {"ok": report.ok, "records": report.records, "entries": report.entries,
-            "postings": report.postings, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
+    report = verify(ExportSource(Path(directory)), jobs=jobs)
+    wall, own = time.perf_counter() - wall, time.process_time() - cpu
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    reader = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    cpu = own + reader
+    return {"ok": report.ok, "jobs": jobs, "records": report.records,
+            "entries": report.entries, "postings": report.postings, "wall_s": round(wall, 2),
+            "cpu_s": round(cpu, 2), "cpu_replay_process_s": round(own, 2),
+            "cpu_reader_process_s": round(reader, 2),
             "records_per_s_wall": round(report.records / wall),
+            "entries_per_s_wall": round(report.entries / wall),
             "records_per_s_cpu": round(report.records / cpu),
             "entries_per_s_cpu": round(report.entries / cpu),
-            "peak_rss_mib": round(_peak_mib())}
+            "peak_rss_mib": round(_peak_mib()),
+            "reader_peak_rss_mib": round(after.ru_maxrss / 1024)}
 
 
 def bench_year(households: int, months: int, keep: Path | None = None) -> dict[str, Any]:
@@ -194,8 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     if args and args[0] == "_month":
         print(json.dumps(month_run(args[1])))
         return 0
-    if args and args[0] == "_verify":
-        print(json.dumps(verify_export(args[1])))
+    if args and args[0] == "_verify":  # _verify DIR [JOBS]
+        jobs = int(args[2]) if len(args) > 2 else None
+        print(json.dumps(verify_export(args[1], jobs)))
         return 0
     parser = argparse.ArgumentParser(prog="python -m bench.ledger")
     parser.add_argument("--households", type=int, default=100_000)

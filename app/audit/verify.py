@@ -25,21 +25,22 @@ at the FIRST disagreement and names its seq, table and row. Nothing here writes.
 from __future__ import annotations
 
 import gc
+import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any
 
 from app.audit import verify_checks as checks
-from app.audit.sources import Source, entry_line, entry_of_line
+from app.audit.sources import Source, entry_line, entry_of_line, read_in_child
 from app.audit.verify_checks import Disagreement
 from app.engine.books.commands import Command
 from app.engine.books.core import apply
 from app.engine.books.digest import RunFingerprint
 from app.engine.books.entries import Entry
 from app.engine.books.errors import BooksError
-from app.engine.books.fast import FAST
+from app.engine.books.fast import FAST, SPLIT
 from app.engine.books.journal import FORMAT, GENESIS_HASH, chain_problem
 from app.engine.books.memory import MemoryBooks
 
@@ -97,47 +98,135 @@ class Report:
         }
 
 
-def verify(source: Source, public_key: bytes | None = None) -> Report:
-    """Replay ``source`` and compare; ``public_key`` (raw Ed25519) must sign every seal."""
+def verify(source: Source, public_key: bytes | None = None, jobs: int | None = None) -> Report:
+    """Replay ``source`` and compare; ``public_key`` (raw Ed25519) must sign every seal.
+
+    ``jobs``: 1 walks in this process alone; 2 (or more) lets a second process read, decode
+    and hash-chain the journal and read the stored entries while this one replays (export
+    sources only, see ``sources.read_in_child``); ``None`` chooses (``default_jobs``). The report is the same
+    whatever the choice."""
     started = time.perf_counter()
     state = Replayed()
     notes: list[str] = []
     # The walk allocates millions of long-lived tuples and frees none: the cyclic garbage
-    # collector would rescan them again and again for nothing.
+    # collector would rescan them again and again for nothing (and, after the walk, would
+    # rescan them all at every full collection while the final checks read the tables).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        bad = walk(source, state)
+        items = _items(source, default_jobs(source) if jobs is None else jobs)
+        try:
+            bad = walk(items, state)
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+        counts = (0, 0, 0)
+        if bad is None:
+            bad, counts = checks.final(source, state, public_key, notes)
     finally:
         if collecting:
+            # Everything the walk allocated sits in the youngest generation: the first
+            # collection would scan it all (seconds). Move it to the oldest generation
+            # first (freeze + unfreeze: O(1), nothing is scanned or freed).
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
-    counts = (0, 0, 0)
-    if bad is None:
-        bad, counts = checks.final(source, state, public_key, notes)
     return Report(
         source.name, state.records, state.entries, state.postings, counts[0], counts[1],
         counts[2], state.head_hash, time.perf_counter() - started, bad, tuple(notes),
     )
 
 
-def walk(source: Source, state: Replayed) -> Disagreement | None:
-    """Steps 1-4 for every record; the first disagreement, or ``None``."""
+def default_jobs(source: Source) -> int:
+    """Two processes for an export big enough to pay for the second one (a few ms to start)
+    on a machine with two CPUs or more; one otherwise (and always for a database: its rows
+    are one snapshot read through one connection)."""
+    if not getattr(source, "separate_reader", False) or _cpus() < 2:
+        return 1
+    size = getattr(source, "journal_bytes", None)
+    return 2 if callable(size) and size() >= PARALLEL_MIN_BYTES else 1
+
+
+PARALLEL_MIN_BYTES = 4 << 20
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _items(source: Source, jobs: int) -> Iterator[Item]:
+    if jobs >= 2 and getattr(source, "separate_reader", False):
+        return read_in_child(source, feed)
+    return feed(source)
+
+
+# An item of the walk, in seq order: ``(ok, kind, payload, hash, stored, record)``.
+# ``ok``: the fast chain check (``chained``) passed against the previous record's hash; then
+# ``record`` is ``None`` and kind/payload/hash are the record's (for a hot kind whose fields
+# are valid, ``payload`` is the tuple of its values, ``fast.SPLIT``). Otherwise ``record`` is the
+# whole record (kind/payload/hash ``None``) and the walk decides (``chain_problem``).
+# ``ok is None`` marks stored entries at a seq no record reaches (``stored`` is the group).
+Item = tuple[bool | None, Any, Any, Any, Any, Any]
+
+
+def feed(source: Source) -> Iterator[Item]:
+    """The walk's input: each record with its fast chain check and its stored entries.
+
+    The sources are read in exactly the order the walk has always read them (the stored
+    entries one group ahead), so a source that cannot be read fails at the same point
+    whichever process reads it. The chain check uses the previous record's ``hash``: the walk
+    reaches a record only if the previous one verified, and then that is the head it holds.
+    """
     lines = getattr(source, "entry_lines", None)
     stored_groups: Iterator[Group] = lines() if callable(lines) else source.entries()
     pending = next(stored_groups, None)
-    for record, body in source.hashed_records():
-        seq = state.records + 1
+    prev: Any = GENESIS_HASH
+    for seq, (record, body) in enumerate(source.hashed_records(), 1):
         if pending is not None and pending[0] < seq:
-            return _orphans(pending)
+            yield None, None, None, None, pending, None
+            return
         stored: Stored = ()
         if pending is not None and pending[0] == seq:
             stored = pending[1]
             pending = next(stored_groups, None)
-        bad = step(state, record, body, seq, stored)
+        try:
+            ok = type(prev) is str and prev.isascii() and chained(record, body, seq, prev)
+        except Exception:  # an odd record: the walk's own check names it
+            ok = False
+        prev = record.get("hash")
+        if ok and type(record) is dict and "kind" in record and "payload" in record:
+            kind, payload = record["kind"], record["payload"]
+            split = SPLIT.get(kind) if type(kind) is str else None
+            if split is not None and type(payload) is dict and tuple(payload) == split[2]:
+                # A hot kind in canonical key order: its values, if valid without the books
+                # (cheaper to send to the walk than the dict, and already half checked).
+                payload = split[0](payload) or payload
+            yield True, kind, payload, prev, stored, None
+        else:
+            yield ok, None, None, None, stored, record
+    if pending is not None:
+        yield None, None, None, None, pending, None
+
+
+def walk(items: Iterable[Item], state: Replayed) -> Disagreement | None:
+    """Steps 1-4 for every record; the first disagreement, or ``None``."""
+    for ok, kind, payload, hashed, stored, record in items:
+        seq = state.records + 1
+        if ok is None:
+            return _orphans(stored)
+        if record is not None:
+            if not ok:
+                reason = chain_problem(record, seq, state.head_hash, strict=False)
+                if reason is not None:
+                    return Disagreement(seq, "journal", f"seq={seq}", reason)
+            kind, payload, hashed = record["kind"], record["payload"], record["hash"]
+        bad = step(state, kind, payload, hashed, seq, stored)
         if bad is not None:
             return bad
-    if pending is not None:
-        return _orphans(pending)
     return None
 
 
@@ -175,29 +264,31 @@ def _differs(seq: int, stored: Stored, entries: tuple[Entry, ...]) -> Disagreeme
     return None
 
 
-def step(state: Replayed, record: Mapping[str, Any], body: bytes | None, seq: int,
+def step(state: Replayed, kind: Any, payload: Any, hashed: str, seq: int,
          stored: Stored) -> Disagreement | None:
-    if not chained(record, body, seq, state.head_hash):
-        reason = chain_problem(record, seq, state.head_hash, strict=False)
-        if reason is not None:
-            return Disagreement(seq, "journal", f"seq={seq}", reason)
-    kind = record["kind"]
-    payload = record["payload"]
+    """Steps 2-4 for one record whose chain link (step 1) verified."""
     books = state.books
-    if type(payload) is not dict and not isinstance(payload, Mapping):
-        return Disagreement(seq, "journal", f"seq={seq}", "payload is not a JSON object")
-    if kind == "seal_month":
-        bad = checks.seal_record(state, payload, seq)
-        if bad is not None:
-            return bad
-    fast = FAST.get(kind)
-    effects = fast(books, payload, seq) if fast is not None else None
+    effects = None
+    if type(payload) is tuple:  # a hot kind's values, valid without the books (``feed``)
+        _, checked, names = SPLIT[kind]
+        effects = checked(books, payload, seq)
+        if effects is None:  # refused, or not the plain case: the general handler names it
+            payload = dict(zip(names, payload, strict=True))
     if effects is None:
-        try:
-            effects = apply(books, Command(kind, payload), seq)
-        except BooksError as error:
-            return Disagreement(seq, "journal", f"seq={seq}",
-                                f"the engine refuses this {kind} on replay: {error}")
+        if type(payload) is not dict and not isinstance(payload, Mapping):
+            return Disagreement(seq, "journal", f"seq={seq}", "payload is not a JSON object")
+        if kind == "seal_month":
+            bad = checks.seal_record(state, payload, seq)
+            if bad is not None:
+                return bad
+        fast = FAST.get(kind)
+        effects = fast(books, payload, seq) if fast is not None else None
+        if effects is None:
+            try:
+                effects = apply(books, Command(kind, payload), seq)
+            except BooksError as error:
+                return Disagreement(seq, "journal", f"seq={seq}",
+                                    f"the engine refuses this {kind} on replay: {error}")
     entries = effects.entries
     first = stored[0] if len(stored) == 1 else None
     if type(first) is str and len(entries) == 1 and first == entry_line(entries[0]):
@@ -218,6 +309,6 @@ def step(state: Replayed, record: Mapping[str, Any], body: bytes | None, seq: in
         state.fingerprints.setdefault(period, RunFingerprint()).add(payload)
     elif kind == "seal_month":
         state.seals[seq] = payload
-    state.head_hash = record["hash"]
+    state.head_hash = hashed
     state.records = seq
     return None
