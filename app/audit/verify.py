@@ -33,7 +33,7 @@ from hashlib import sha256
 from typing import Any
 
 from app.audit import verify_checks as checks
-from app.audit.sources import Source, entry_line, entry_of_line, read_in_child
+from app.audit.sources import Source, TablesRead, entry_line, entry_of_line, read_in_child
 from app.audit.verify_checks import Disagreement
 from app.engine.books.commands import Command
 from app.engine.books.core import apply
@@ -43,6 +43,7 @@ from app.engine.books.errors import BooksError
 from app.engine.books.fast import FAST, SPLIT
 from app.engine.books.journal import FORMAT, GENESIS_HASH, chain_problem
 from app.engine.books.memory import MemoryBooks
+from app.engine.books.state import Effects
 
 Stored = tuple[Entry, ...] | tuple[str, ...]  # rows as entries, or an export's lines
 Group = tuple[int, Stored]
@@ -61,6 +62,7 @@ class Replayed:
     seals: dict[int, Mapping[str, Any]] = field(default_factory=dict)
     fingerprints: dict[str, RunFingerprint] = field(default_factory=dict)
     head_hash: str = GENESIS_HASH
+    tables: TablesRead | None = None  # the final checks' tables, if read ahead
     records: int = 0
     entries: int = 0
     postings: int = 0
@@ -123,7 +125,8 @@ def verify(source: Source, public_key: bytes | None = None, jobs: int | None = N
                 close()
         counts = (0, 0, 0)
         if bad is None:
-            bad, counts = checks.final(source, state, public_key, notes)
+            tables = source if state.tables is None else state.tables
+            bad, counts = checks.final(tables, state, public_key, notes)
     finally:
         if collecting:
             # Everything the walk allocated sits in the youngest generation: the first
@@ -160,8 +163,18 @@ def _cpus() -> int:
 
 def _items(source: Source, jobs: int) -> Iterator[Item]:
     if jobs >= 2 and getattr(source, "separate_reader", False):
-        return read_in_child(source, feed)
+        return read_in_child(source, feed_then_tables)
     return feed(source)
+
+
+def feed_then_tables(source: Source) -> Iterator[Item]:
+    """``feed``, then (if it did not stop at stored entries no record reaches) the tables
+    the final checks read, read ahead (``TablesRead``) while the walk is still replaying."""
+    for item in feed(source):
+        yield item
+        if item[0] is None:
+            return
+    yield None, None, None, None, None, TablesRead(source)
 
 
 # An item of the walk, in seq order: ``(ok, kind, payload, hash, stored, record)``.
@@ -169,7 +182,8 @@ def _items(source: Source, jobs: int) -> Iterator[Item]:
 # ``record`` is ``None`` and kind/payload/hash are the record's (for a hot kind whose fields
 # are valid, ``payload`` is the tuple of its values, ``fast.SPLIT``). Otherwise ``record`` is the
 # whole record (kind/payload/hash ``None``) and the walk decides (``chain_problem``).
-# ``ok is None`` marks stored entries at a seq no record reaches (``stored`` is the group).
+# ``ok is None`` marks stored entries at a seq no record reaches (``stored`` is the group),
+# or, with ``stored`` ``None`` too, the tables read ahead (``record``, ``feed_then_tables``).
 Item = tuple[bool | None, Any, Any, Any, Any, Any]
 
 
@@ -214,9 +228,30 @@ def feed(source: Source) -> Iterator[Item]:
 
 def walk(items: Iterable[Item], state: Replayed) -> Disagreement | None:
     """Steps 1-4 for every record; the first disagreement, or ``None``."""
+    books = state.books
+    commit = books.commit
     for ok, kind, payload, hashed, stored, record in items:
         seq = state.records + 1
+        effects = None
+        if type(payload) is tuple:  # a hot kind's values, valid without the books (``feed``)
+            effects = SPLIT[kind][1](books, payload, seq)
+            if effects is not None and len(stored) == 1 and len(effects.entries) == 1:
+                line, entry = stored[0], effects.entries[0]
+                if type(line) is str and line == entry_line(entry):
+                    # ``step`` for the hot case: one entry, stored as its canonical text.
+                    commit(effects)
+                    state.entries += 1
+                    state.postings += len(entry.postings)
+                    for change in effects.lot_changes:
+                        if change.kind == "open":
+                            state.granted[change.lot_id] = change.amount_cents
+                    state.head_hash = hashed
+                    state.records = seq
+                    continue
         if ok is None:
+            if stored is None:  # after the last record: the tables, read ahead
+                state.tables = record
+                return None
             return _orphans(stored)
         if record is not None:
             if not ok:
@@ -224,7 +259,7 @@ def walk(items: Iterable[Item], state: Replayed) -> Disagreement | None:
                 if reason is not None:
                     return Disagreement(seq, "journal", f"seq={seq}", reason)
             kind, payload, hashed = record["kind"], record["payload"], record["hash"]
-        bad = step(state, kind, payload, hashed, seq, stored)
+        bad = step(state, kind, payload, hashed, seq, stored, effects)
         if bad is not None:
             return bad
     return None
@@ -265,15 +300,14 @@ def _differs(seq: int, stored: Stored, entries: tuple[Entry, ...]) -> Disagreeme
 
 
 def step(state: Replayed, kind: Any, payload: Any, hashed: str, seq: int,
-         stored: Stored) -> Disagreement | None:
-    """Steps 2-4 for one record whose chain link (step 1) verified."""
+         stored: Stored, effects: Effects | None = None) -> Disagreement | None:
+    """Steps 2-4 for one record whose chain link (step 1) verified (``effects``: the hot
+    kind's, already computed by ``walk``)."""
     books = state.books
-    effects = None
-    if type(payload) is tuple:  # a hot kind's values, valid without the books (``feed``)
-        _, checked, names = SPLIT[kind]
-        effects = checked(books, payload, seq)
-        if effects is None:  # refused, or not the plain case: the general handler names it
-            payload = dict(zip(names, payload, strict=True))
+    if type(payload) is tuple and effects is None:
+        # A hot kind's values that ``SPLIT``'s checked half did not take (refused, or not
+        # the plain case): the general handler decides, and names a refusal.
+        payload = dict(zip(SPLIT[kind][2], payload, strict=True))
     if effects is None:
         if type(payload) is not dict and not isinstance(payload, Mapping):
             return Disagreement(seq, "journal", f"seq={seq}", "payload is not a JSON object")

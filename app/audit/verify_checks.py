@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from app.audit.checkpoint import checkpoint_document
-from app.audit.sources import Source, StoredLot
+from app.audit.sources import StoredLot, Tables
 from app.db import tables as t
 from app.engine.books.digest import RunFingerprint, balances_digest
 from app.engine.books.entries import Entry
@@ -104,7 +104,7 @@ def seal_record(state: Replayed, payload: Mapping[str, Any], seq: int) -> Disagr
     return None
 
 
-def final(source: Source, state: Replayed, public_key: bytes | None,
+def final(source: Tables, state: Replayed, public_key: bytes | None,
           notes: list[str]) -> tuple[Disagreement | None, tuple[int, int, int]]:
     """The checks after the walk; also the counts of balances, lots and checkpoints read."""
     balances = source.balances()

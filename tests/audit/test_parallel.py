@@ -15,6 +15,7 @@ import pytest
 
 from app.audit.sources import ExportSource, read_in_child
 from app.audit.verify import PARALLEL_MIN_BYTES, default_jobs, verify
+from app.engine.books.journal import GENESIS_HASH, record_hash
 from bench.ledger_year import generate
 from tests.audit.support import run_cli
 
@@ -60,6 +61,29 @@ def _purchase_index(directory: Path) -> int:
     return next(i for i, line in enumerate(lines) if '"kind":"purchase"' in line)
 
 
+def _rechain(directory: Path, change: Callable[[list[dict[str, Any]]], None]) -> None:
+    """Change records, then recompute every hash after them, as a forger would."""
+    path = directory / "journal.jsonl"
+    records = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+    change(records)
+    prev = GENESIS_HASH
+    for record in records:
+        record["prev_hash"] = prev
+        record["hash"] = prev = record_hash(record)
+    path.write_text("".join(json.dumps(r, sort_keys=True, separators=(",", ":")) + "\n"
+                            for r in records), "utf-8")
+
+
+def _overdraw(records: list[dict[str, Any]]) -> None:
+    purchase = next(r for r in records if r["kind"] == "purchase")
+    purchase["payload"]["amount_cents"] = 10**9
+
+
+def _pay_twice_as_much(records: list[dict[str, Any]]) -> None:
+    payment = next(r for r in records if r["kind"] == "record_payment")
+    payment["payload"]["amount_cents"] *= 2
+
+
 def _truncate(directory: Path) -> None:
     path = directory / "journal.jsonl"
     lines = path.read_text("utf-8").splitlines()
@@ -86,6 +110,8 @@ TAMPERINGS: dict[str, Change] = {
     "a marker": _edit("month_credits.jsonl", 1, lambda x: x.replace('"period":"', '"period":"1', 1)),
     "a checkpoint": _edit("checkpoints.jsonl", 0, lambda x: x.replace('"journal_size":', '"journal_size":1', 1)),
     "the journal cut short": _truncate,
+    "a purchase over the credit, chain recomputed": lambda d: _rechain(d, _overdraw),
+    "a payment doubled, chain recomputed": lambda d: _rechain(d, _pay_twice_as_much),
     "entries after the last record": _orphan,
     "a journal line respaced (same content)": _edit(
         "journal.jsonl", 50, lambda x: json.dumps(json.loads(x), indent=None)),
@@ -100,6 +126,10 @@ def test_two_processes_give_the_report_of_one(year: Path, tmp_path: Path, name: 
     one, two = _report(copy, 1), _report(copy, 2)
     assert two == one
     assert one["ok"] == (name in ("intact", "a journal line respaced (same content)"))
+    if "recomputed" in name:
+        disagreement = one["first_disagreement"]
+        assert disagreement["table"] == ("journal" if "purchase" in name else "posting")
+        assert ("refuses this purchase" in disagreement["reason"]) == ("purchase" in name)
 
 
 @pytest.mark.parametrize("name", ["journal.jsonl", "entries.jsonl", "lots.jsonl"])
@@ -167,3 +197,20 @@ def test_the_command_takes_jobs_and_prints_the_same_report(
     assert reports[0][0] == 1
     with pytest.raises(SystemExit):
         run_cli(capsys, "verify", "--export", str(copy), "--jobs", "0")
+
+
+def test_a_table_read_ahead_raises_only_where_the_walk_would_read_it(
+    year: Path, tmp_path: Path
+) -> None:
+    """A lot that differs is named before the unreadable marker file is read, in both."""
+    copy = tmp_path / "copy"
+    shutil.copytree(year, copy)
+    _edit("lots.jsonl", 2, lambda x: x.replace('"granted_cents":', '"granted_cents":1', 1))(copy)
+    _edit("month_credits.jsonl", 1, lambda x: x[:-3])(copy)
+    one, two = _report(copy, 1), _report(copy, 2)
+    assert two == one
+    assert one["first_disagreement"]["table"] == "credit_lot"
+    _edit("lots.jsonl", 2, lambda x: x.replace('"granted_cents":1', '"granted_cents":', 1))(copy)
+    for jobs in (1, 2):
+        with pytest.raises(ValueError, match="Expecting"):
+            verify(ExportSource(copy), jobs=jobs)
