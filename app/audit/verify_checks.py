@@ -158,21 +158,32 @@ def _invariants(state: Replayed) -> Disagreement | None:
 
 
 def _lots(state: Replayed, stored: Mapping[str, StoredLot]) -> Disagreement | None:
+    """The first lot (in ``_lot_order``) that differs. Whether a lot differs does not depend
+    on the others, so the lots are checked unsorted and the first of those that differ is taken
+    (a year holds over 100,000 lots, and usually none differs)."""
     open_lots = {lot.lot_id: lot for lots in state.books.open_lots.values()
                  for lot in lots.values()}
-    for lot_id in sorted(set(stored) | set(state.granted), key=_lot_order):
-        row = stored.get(lot_id)
-        created = _lot_order(lot_id)[0]
-        if row is None:
-            return Disagreement(created, "credit_lot", f"lot_id={lot_id}",
-                                "lot opened by the replay is missing from storage")
-        if lot_id not in state.granted:
-            return Disagreement(row.last_seq, "credit_lot", f"lot_id={lot_id}",
-                                "stored lot was never opened by the journal")
-        reason = _lot_reason(row, state.granted[lot_id], open_lots.get(lot_id))
-        if reason is not None:
-            return Disagreement(row.last_seq, "credit_lot", f"lot_id={lot_id}", reason,
-                                f"419:{row.household_id}")
+    granted = state.granted
+    differing = [lot_id for lot_id in set(stored) | set(granted)
+                 if _lot_problem(lot_id, stored, granted, open_lots) is not None]
+    if not differing:
+        return None
+    return _lot_problem(min(differing, key=_lot_order), stored, granted, open_lots)
+
+
+def _lot_problem(lot_id: str, stored: Mapping[str, StoredLot], granted: Mapping[str, int],
+                 open_lots: Mapping[str, Any]) -> Disagreement | None:
+    row = stored.get(lot_id)
+    if row is None:
+        return Disagreement(_lot_order(lot_id)[0], "credit_lot", f"lot_id={lot_id}",
+                            "lot opened by the replay is missing from storage")
+    if lot_id not in granted:
+        return Disagreement(row.last_seq, "credit_lot", f"lot_id={lot_id}",
+                            "stored lot was never opened by the journal")
+    reason = _lot_reason(row, granted[lot_id], open_lots.get(lot_id))
+    if reason is not None:
+        return Disagreement(row.last_seq, "credit_lot", f"lot_id={lot_id}", reason,
+                            f"419:{row.household_id}")
     return None
 
 

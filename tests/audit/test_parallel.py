@@ -214,3 +214,17 @@ def test_a_table_read_ahead_raises_only_where_the_walk_would_read_it(
     for jobs in (1, 2):
         with pytest.raises(ValueError, match="Expecting"):
             verify(ExportSource(copy), jobs=jobs)
+
+
+def test_of_two_lots_that_differ_the_first_in_journal_order_is_named(
+    year: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(year, copy)
+    lots = [json.loads(x) for x in (copy / "lots.jsonl").read_text("utf-8").splitlines()]
+    first, last = sorted(lots[5:40], key=lambda r: (int(r["lot_id"].split(".")[0]), r["lot_id"]))[::34]
+    for row in (last, first):  # the later one first in the file
+        index = lots.index(row)
+        _edit("lots.jsonl", index, lambda x: x.replace('"granted_cents":', '"granted_cents":1', 1))(copy)
+    for jobs in (1, 2):
+        assert _report(copy, jobs)["first_disagreement"]["row"] == f"lot_id={first['lot_id']}"
