@@ -11,8 +11,10 @@ export already there, so the year (about 4 minutes to generate) is built once.
     and on PostgreSQL (``CAISSE_BENCH_PG``, default the local test server; a private schema
     is created and dropped). Each run is a child process: wall time, CPU time and peak RSS.
 (b) A synthetic year (``bench.ledger_year``) written as an export directory; then, each in
-    its own child process: ``caisse verify --export`` (records/s and entries/s) and
-    ``bean-check`` on the beancount export of the same year, side by side.
+    its own child process: ``caisse verify --export`` (records/s and entries/s, of wall and
+    of CPU time; with its default jobs, i.e. two processes for a year) and ``bean-check`` on
+    the beancount export of the same year, side by side. The verify child alone:
+    ``python -m bench.ledger _verify DIR/export [JOBS]`` (``cpu_s`` counts both processes).
 
 Prints a JSON summary and the Markdown table rows for docs/benchmarks.md ("## Ledger").
 """
