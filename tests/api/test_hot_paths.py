@@ -28,6 +28,7 @@ from app.services import tokens as token_service
 from app.services.tokens import Role
 from tests.api.fund_support import CODE, SALE_DAY, close, fresh_key, seed
 from tests.api.support import Tokens, issue
+from tests.api.test_merchants import charge  # the charge body the merchant tests send
 
 CHARGES = "/v1/merchant/charges"
 OWN_BALANCE = "/v1/members/hh_own/balance"
@@ -42,17 +43,6 @@ def plain(db_url: str) -> Iterator[TestClient]:
             yield test_client
     finally:
         app.state.db_engine.dispose()
-
-
-def charge(**changes: Any) -> dict[str, Any]:
-    return {
-        "purchase_id": "sale_new",
-        "household_id": "hh_own",
-        "category": "hygiene",
-        "amount_cents": 1000,
-        "on": SALE_DAY,
-        "consent_code": CODE,
-    } | changes
 
 
 def merchant(tokens: Tokens, key: str | None) -> dict[str, str]:
