@@ -162,13 +162,16 @@ MemberDep = Annotated[Principal, Depends(require_roles(Role.MEMBER))]
 MerchantDep = Annotated[Principal, Depends(require_roles(Role.MERCHANT))]
 AuditorDep = Annotated[Principal, Depends(require_roles(Role.AUDITOR))]
 
+# The Idempotency-Key header's constraints (also checked by app.api.hot_paths).
+KEY_PATTERN = r"^[\x21-\x7e]+$"  # printable ASCII
+KEY_LENGTHS = (8, 200)
 IdempotencyKey = Annotated[
     str,
     Header(
         alias="Idempotency-Key",
-        min_length=8,
-        max_length=200,
-        pattern=r"^[\x21-\x7e]+$",
+        min_length=KEY_LENGTHS[0],
+        max_length=KEY_LENGTHS[1],
+        pattern=KEY_PATTERN,
         description=(
             "A key you choose per operation (e.g. a UUID), at least 8 printable characters."
             " Retrying with the same key and the same body returns the original response;"

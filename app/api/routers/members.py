@@ -26,7 +26,8 @@ from app.services import api_reads, reads
 
 router = api_router(prefix="/members/{household_id}", tags=["member", "operator", "auditor"])
 
-Reader = Annotated[Principal, Depends(require_roles(Role.MEMBER, Role.OPERATOR, Role.AUDITOR))]
+READERS = (Role.MEMBER, Role.OPERATOR, Role.AUDITOR)  # also app.api.hot_paths's balance
+Reader = Annotated[Principal, Depends(require_roles(*READERS))]
 Exporter = Annotated[Principal, Depends(require_roles(Role.MEMBER, Role.OPERATOR))]
 HouseholdId = Annotated[
     str,
