@@ -20,6 +20,8 @@ from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
+from app.db.session import ensure_sqlite_directory
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -45,6 +47,7 @@ def alembic_config(url: str) -> Config:
 
 def upgrade_to_head(url: str) -> None:
     """Apply every migration not yet applied to the database at ``url``."""
+    ensure_sqlite_directory(url)  # the first `caisse serve` of a fresh checkout has no var/
     engine = create_engine(url, poolclass=NullPool)
     try:
         with engine.begin() as connection:

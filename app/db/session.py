@@ -23,13 +23,19 @@ from app.db.settings import Settings
 READ_ONLY_OPTION = "caisse_read_only"
 
 
+def ensure_sqlite_directory(url: str) -> None:
+    """Create the directory of a SQLite file URL if it is missing (SQLite creates the file,
+    not its directory): a fresh checkout has no ``var/``."""
+    path = url.split("///", 1)[1] if url.startswith("sqlite") and "///" in url else ""
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
 def make_engine(settings: Settings, **kwargs: Any) -> Engine:
     """Create the SQLAlchemy engine for ``settings.database_url``."""
     url = settings.database_url
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[1] if "///" in url else ""
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        ensure_sqlite_directory(url)
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )

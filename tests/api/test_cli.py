@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
 from app.cli import main
-from app.cli.api_cmds import effective_workers
+from app.cli.api_cmds import effective_workers, ensure_schema
+from app.db.migrate import schema_drift
 from app.db.session import make_engine, unit_of_work
 from app.db.settings import Settings
 from app.db.tables_auth import ApiToken
@@ -88,3 +90,15 @@ def test_serve_with_a_bad_setting_says_which_and_exits_2(
     _, err = capsys.readouterr()
     assert err.startswith("caisse: CAISSE_EXPORT_KEEP_DAYS='abc' is not usable: expected a whole")
     assert "Traceback" not in err
+
+
+def test_the_first_serve_of_a_fresh_checkout_creates_its_database_directory(
+    tmp_path: Path,
+) -> None:
+    """A fresh checkout has no var/: `caisse serve` migrates into a directory it makes."""
+    database = tmp_path / "checkout" / "var" / "caisse.db"
+    assert not database.parent.exists()
+    url = f"sqlite:///{database}"
+    ensure_schema(Settings(database_url=url))
+    assert database.is_file()
+    assert schema_drift(url) == []  # migrated to the current schema
