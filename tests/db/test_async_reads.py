@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from app.api.app import create_app
+from app.api.hot_paths import HotPaths
 from app.db.async_reads import AsyncReads, CompiledRead
 from app.db.session import unit_of_work
 from app.db.settings import Settings
@@ -123,40 +124,41 @@ class _Unavailable:
         return None
 
 
-@pytest.mark.parametrize("hot_paths", [True, False])
-def test_a_database_that_cannot_answer_is_a_503(db_url: str, hot_paths: bool) -> None:
+@pytest.fixture(params=[True, False], ids=["hot paths", "app only"])
+def either_app(db_url: str, request: pytest.FixtureRequest) -> Iterator[FastAPI]:
+    """The app with and without its hot paths (PostgreSQL)."""
     if not db_url.startswith("postgresql"):
         pytest.skip("reads on the event loop are for PostgreSQL")
-    app = create_app(Settings(database_url=db_url), hot_paths=hot_paths)
+    app = create_app(Settings(database_url=db_url), hot_paths=request.param)
     try:
-        seed(app)
-        headers = {"Authorization": f"Bearer {issue(app, Role.OPERATOR)}"}
-        path = f"/v1/members/{OWN_HOUSEHOLD}/balance"
-        with TestClient(app) as client:
-            assert client.get(path, headers=headers).status_code == 200  # token now cached
-            pool, app.state.async_reads = app.state.async_reads, _Unavailable()
-            response = client.get(path, headers=headers)
-            app.state.async_reads = pool
-        body = assert_problem(response, 503, "database-unavailable")
-        assert response.headers["retry-after"] == "1"
-        assert body["detail"] == "Nothing was written. Retry in a moment."
+        yield app
     finally:
         app.state.db_engine.dispose()
 
 
-@pytest.mark.parametrize("hot_paths", [True, False])
-def test_a_token_that_cannot_be_read_is_a_503_not_a_500(db_url: str, hot_paths: bool) -> None:
+def test_a_database_that_cannot_answer_is_a_503(either_app: FastAPI) -> None:
+    app = either_app
+    seed(app)
+    headers = {"Authorization": f"Bearer {issue(app, Role.OPERATOR)}"}
+    path = f"/v1/members/{OWN_HOUSEHOLD}/balance"
+    with TestClient(app) as client:
+        assert client.get(path, headers=headers).status_code == 200  # token now cached
+        pool, app.state.async_reads = app.state.async_reads, _Unavailable()
+        response = client.get(path, headers=headers)
+        app.state.async_reads = pool
+    body = assert_problem(response, 503, "database-unavailable")
+    assert response.headers["retry-after"] == "1"
+    assert body["detail"] == "Nothing was written. Retry in a moment."
+
+
+def test_a_token_that_cannot_be_read_is_a_503_not_a_500(either_app: FastAPI) -> None:
     """A token not in the cache while the database cannot answer: 503, nothing else."""
-    if not db_url.startswith("postgresql"):
-        pytest.skip("reads on the event loop are for PostgreSQL")
-    app = create_app(Settings(database_url=db_url), hot_paths=hot_paths)
-    try:
-        headers = {"Authorization": f"Bearer {issue(app, Role.OPERATOR)}"}
-        with TestClient(app) as client:
-            pool, app.state.async_reads = app.state.async_reads, _Unavailable()
-            response = client.get(f"/v1/members/{OWN_HOUSEHOLD}/balance", headers=headers)
-            app.state.async_reads = pool
-        assert_problem(response, 503, "database-unavailable")
-        assert app.state.hot_path_counts["passed"] == (1 if hot_paths else 0)
-    finally:
-        app.state.db_engine.dispose()
+    app = either_app
+    headers = {"Authorization": f"Bearer {issue(app, Role.OPERATOR)}"}
+    with TestClient(app) as client:
+        pool, app.state.async_reads = app.state.async_reads, _Unavailable()
+        response = client.get(f"/v1/members/{OWN_HOUSEHOLD}/balance", headers=headers)
+        app.state.async_reads = pool
+    assert_problem(response, 503, "database-unavailable")
+    hot_paths = app.user_middleware[0].cls is HotPaths
+    assert app.state.hot_path_counts["passed"] == (1 if hot_paths else 0)

@@ -109,13 +109,23 @@ def _outcome(run_it: Any) -> Any:
         return (type(error), str(error))
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
-@given(months=st.integers(1, 3),
-       spends=st.lists(st.tuples(st.integers(0, 2), st.integers(100, 4000)), max_size=6),
-       kind_payload=st.one_of(st.tuples(st.just("purchase"), purchases()),
-                              st.tuples(st.just("purchase"), accepted_purchases()),
-                              st.tuples(st.just("record_payment"), payments())),
-       seq=st.sampled_from([1, 57, 10_000]))
+# A state of 1-3 months with some spending, a purchase or payment (refused or accepted), a seq.
+def books_cases(test: Any) -> Any:
+    """The cases both tests run on (300 examples each)."""
+    cases = given(
+        months=st.integers(1, 3),
+        spends=st.lists(st.tuples(st.integers(0, 2), st.integers(100, 4000)), max_size=6),
+        kind_payload=st.one_of(st.tuples(st.just("purchase"), purchases()),
+                               st.tuples(st.just("purchase"), accepted_purchases()),
+                               st.tuples(st.just("record_payment"), payments())),
+        seq=st.sampled_from([1, 57, 10_000]),
+    )
+    return settings(
+        max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None
+    )(cases(test))
+
+
+@books_cases
 def test_the_fast_path_gives_exactly_the_general_effects_or_refusal(
     months: int, spends: list[tuple[int, int]], kind_payload: tuple[str, dict[str, Any]],
     seq: int,
@@ -130,13 +140,7 @@ def test_the_fast_path_gives_exactly_the_general_effects_or_refusal(
     assert fast == general
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
-@given(months=st.integers(1, 3),
-       spends=st.lists(st.tuples(st.integers(0, 2), st.integers(100, 4000)), max_size=6),
-       kind_payload=st.one_of(st.tuples(st.just("purchase"), purchases()),
-                              st.tuples(st.just("purchase"), accepted_purchases()),
-                              st.tuples(st.just("record_payment"), payments())),
-       seq=st.sampled_from([1, 57, 10_000]))
+@books_cases
 def test_the_split_fast_path_is_the_fast_path_in_two_halves(
     months: int, spends: list[tuple[int, int]], kind_payload: tuple[str, dict[str, Any]],
     seq: int,
