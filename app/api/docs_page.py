@@ -1,23 +1,27 @@
 """Interactive API docs served from this machine, not from a CDN.
 
-A fund's office may run caisse on a network without internet access; the Swagger UI files
-ship with the ``swagger-ui-bundle`` package and are served under ``/docs/assets``.
+A fund's office may run caisse on a network without internet access, so Swagger UI's
+files are vendored in ``app/api/swagger_ui`` (swagger-ui-dist 5, which reads the OpenAPI 3.1
+document FastAPI produces; the 4.x of the ``swagger-ui-bundle`` package could not) and served
+under ``/docs/assets``.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
 ASSETS = "/docs/assets"
+SWAGGER_UI_DIR = Path(__file__).parent / "swagger_ui"
 
 
 def install_docs(app: FastAPI, openapi_url: str) -> None:
     """Serve Swagger UI at ``/docs`` with its assets from the installed bundle."""
-    app.mount(ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+    app.mount(ASSETS, StaticFiles(directory=str(SWAGGER_UI_DIR)), name="docs-assets")
 
     async def docs() -> HTMLResponse:
         return get_swagger_ui_html(

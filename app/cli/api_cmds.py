@@ -88,7 +88,7 @@ def run_serve(args: argparse.Namespace) -> int:
     os.environ[FREEZE_ENV] = "1"  # the workers freeze what their start-up made (app.api.app)
     with charge_writer_process(settings) if one_writer else nullcontext():
         uvicorn.run(
-            "app.api.app:create_app",
+            "app.asgi:create_app",
             factory=True,
             host=args.host,
             port=args.port,

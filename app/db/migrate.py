@@ -33,6 +33,8 @@ def register_tables() -> None:
         importlib.import_module("app.db.tables_auth")
     with contextlib.suppress(ModuleNotFoundError):
         importlib.import_module("app.db.tables_jobs")
+    with contextlib.suppress(ModuleNotFoundError):
+        importlib.import_module("app.db.tables_people")
 
 
 def alembic_config(url: str) -> Config:

@@ -303,3 +303,19 @@ class Attempts:
         ]
         if rows:
             session.execute(insert(table), rows)
+
+
+def change_code(session: Session, household_id: str, code: str) -> None:
+    """Give the household a new consent code (the member's own choice, or an operator's
+    reset) and forget its run of wrong codes: a lock ends with the old code. ``NotFound``
+    for an unknown or erased household; ``InvalidRequest`` for a code that is not 4 to 12
+    digits. Security state, not books: nothing is journalled."""
+    if not (code.isascii() and code.isdigit() and 4 <= len(code) <= 12):
+        raise svc.invalid("consent_code", "the consent code must be 4 to 12 digits")
+    row = session.get(t.Household, household_id)
+    if row is None or row.erased:
+        raise svc.not_found("household", household_id)
+    row.consent_code_hash = hash_code(household_id, code)
+    session.add(row)
+    session.execute(delete(t.ConsentAttempt).where(col(t.ConsentAttempt.household_id) == household_id))
+    session.flush()
