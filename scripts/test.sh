@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole check: lint, types, layer rule, then the test suite on SQLite AND PostgreSQL.
 # PostgreSQL: CAISSE_PG_URL (default: the local server, database "test"); it is started
-# if it is down. Set CAISSE_SKIP_PG=1 to run on SQLite only (never in CI).
+# if it is down. Set CAISSE_SKIP_PG=1 to run on SQLite only (never in CI). The page tests need
+# Debian's chromium and chromium-driver: installed with apt-get when missing.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
@@ -18,6 +19,19 @@ ensure_postgres() {
     for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && return 0; sleep 1; done
     echo "PostgreSQL did not start" >&2; return 1
 }
+
+ensure_browser() {
+    # The page tests drive Debian's Chromium through Debian's chromedriver (nothing is
+    # downloaded at test time). Installed here when missing, as root on Debian.
+    if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then
+        return 0
+    fi
+    echo "Chromium or chromedriver is missing: installing Debian's packages"
+    if [ "$(id -u)" != "0" ]; then SUDO=sudo; else SUDO=; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+}
+ensure_browser
 
 echo "== tests on SQLite"
 CAISSE_TEST_DATABASE=sqlite HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-ci}" \

@@ -85,6 +85,14 @@ def as_json(fund: DemoFund) -> dict[str, Any]:
         "member_consent_code": fund.member_consent_code,
         "member_balance_cents": fund.member_balance_cents,
         "tokens": {t.role: {"secret": t.secret, "subject_id": t.subject_id} for t in fund.tokens},
+        "sign_ins": {
+            person.role: {
+                "login": person.login,
+                "secret": person.secret,
+                "name": person.display_name,
+            }
+            for person in fund.sign_ins
+        },
         "totals": {
             "credit_granted_cents": s.credit_granted_cents,
             "contributions_cents": s.contributions_cents,
@@ -120,7 +128,13 @@ def as_text(fund: DemoFund) -> str:
         f"paid {euros(s.settled_cents)}",
         f"  journal verified by replay: {'ok' if fund.verified else 'DISAGREEMENT (run caisse verify)'}",
         "",
-        "Tokens (one per role; keep them, they are shown only once):",
+        f"Sign in to the pages at {BASE}/connexion (one person per role; secrets shown once):",
+        *(
+            f"  {person.role:<10} login {person.login:<11} secret {person.secret}"
+            for person in fund.sign_ins
+        ),
+        "",
+        "API tokens (one per role; keep them, they are shown only once):",
     ]
     for token in fund.tokens:
         bound = f"  ({token.subject_id})" if token.subject_id else ""
@@ -131,7 +145,7 @@ def as_text(fund: DemoFund) -> str:
         "",
         "Serve it:",
         f"  {serve_command(fund)}",
-        f"  then open {BASE}/docs",
+        f"  then open {BASE}/ (the pages) or {BASE}/docs (the API)",
         "",
         "Try:",
         *tries(fund),

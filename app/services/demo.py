@@ -20,6 +20,7 @@ Guarantees:
 from __future__ import annotations
 
 import random
+import secrets
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -36,11 +37,13 @@ from app.db.settings import Settings
 from app.engine.period import Period
 from app.ledger.invariants import balances_of
 from app.services import households, merchants, tokens
+from app.services import people as accesses
 from app.services import rulesets as rule_service
 from app.services.demo_months import Month, Stats, play_month
 from app.services.demo_people import MERCHANTS, DemoHousehold
 from app.services.demo_people import households as make_households
 from app.services.execute import Db, run_in, transaction
+from app.services.tokens import Role
 
 COMMITTEE = "committee:demo"
 OPERATOR = "operator:demo"
@@ -61,6 +64,26 @@ class DemoToken:
 
 
 @dataclass(frozen=True, slots=True)
+class DemoSignIn:
+    """A person's sign-in to the pages (``/connexion``): name and secret, shown once."""
+
+    role: str
+    login: str
+    secret: str
+    display_name: str
+
+
+# login, role, display name: one person per role (made up), signing in at /connexion.
+DEMO_PEOPLE: tuple[tuple[str, Role, str], ...] = (
+    ("membre", Role.MEMBER, "Nadia Membre"),
+    ("commercant", Role.MERCHANT, "Épicerie de la démo"),
+    ("comite", Role.COMMITTEE, "Camille Comité"),
+    ("operateur", Role.OPERATOR, "Olivier Bureau"),
+    ("auditeur", Role.AUDITOR, "Agathe Audit"),
+)
+
+
+@dataclass(frozen=True, slots=True)
 class DemoFund:
     """What ``create_demo`` built: the database, the tokens, the figures, the verdict."""
 
@@ -69,6 +92,7 @@ class DemoFund:
     households: int
     merchants: tuple[str, ...]
     tokens: tuple[DemoToken, ...]
+    sign_ins: tuple[DemoSignIn, ...]
     member_consent_code: str
     stats: Stats
     member_balance_cents: int
@@ -128,6 +152,7 @@ def create_demo(
                 play_month(db, rng, people, Month(_nth_month(index), index), stats)
             member = _member_with_credit(db, people)
             issued = _tokens(db, member.household_id)
+            sign_ins = _sign_ins(db, member.household_id)
             balance = _credit_of(db, member.household_id)
     finally:
         engine.dispose()
@@ -137,6 +162,7 @@ def create_demo(
         households=households_count,
         merchants=tuple(m.merchant_id for m in MERCHANTS),
         tokens=issued,
+        sign_ins=sign_ins,
         member_consent_code=member.consent_code,
         stats=stats,
         member_balance_cents=balance,
@@ -216,6 +242,21 @@ def _tokens(db: Db, member_household: str) -> tuple[DemoToken, ...]:
             token = tokens.create_token(session, role=role, label=f"demo {role}", **subject)
             issued.append(DemoToken(role, token.secret, token.info.subject_id))
     return tuple(issued)
+
+
+def _sign_ins(db: Db, member_household: str) -> tuple[DemoSignIn, ...]:
+    """One activated web access per role (the member's on the token's household), each
+    with a fresh random secret: the demo prints them, so a new user opens the browser."""
+    subjects = {Role.MEMBER: member_household, Role.MERCHANT: MERCHANTS[0].merchant_id}
+    made: list[DemoSignIn] = []
+    now = datetime.now(UTC)
+    with transaction(db) as session:
+        for login, role, name in DEMO_PEOPLE:
+            new = accesses.create_access(session, role, subjects.get(role), name, now)
+            secret = secrets.token_urlsafe(9)
+            accesses.activate(session, new.activation_code, login, secret, now)
+            made.append(DemoSignIn(role.value, login, secret, name))
+    return tuple(made)
 
 
 def _verifies(url: str) -> bool:

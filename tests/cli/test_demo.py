@@ -253,3 +253,33 @@ def test_cli_text_says_how_to_serve_and_what_to_try(
 def test_cli_refuses_a_fund_without_households(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--households", "0"]) == 2
     assert "at least 1" in capsys.readouterr().err
+
+
+def test_the_demo_prints_a_sign_in_per_role_that_opens_that_roles_pages(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from app.asgi import create_app
+    from app.db.settings import Settings
+
+    target = tmp_path / "demo.db"
+    assert main(["demo", "--database", str(target), "--households", "2", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)["sign_ins"]
+    homes = {
+        "member": "/membre",
+        "merchant": "/commercant",
+        "committee": "/comite",
+        "operator": "/operateur",
+        "auditor": "/audit",
+    }
+    assert sorted(printed) == sorted(homes)
+    app = create_app(Settings(database_url=f"sqlite:///{target}"))
+    for role, person in printed.items():
+        with TestClient(app) as client:
+            page = client.get("/connexion")
+            token = page.text.split('name="csrf" value="')[1].split('"')[0]
+            form = {"login": person["login"], "secret": person["secret"], "csrf": token}
+            signed = client.post("/connexion", data=form, follow_redirects=False)
+            assert (signed.status_code, signed.headers["location"]) == (303, homes[role])
+    app.state.db_engine.dispose()
