@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "app.cli.engine_cmds",
     "app.cli.ledger_cmds",
     "app.cli.api_cmds",
+    "app.cli.access_cmds",
     "app.cli.demo_cmds",
 )
 
