@@ -7,9 +7,9 @@ work, this module only maps engine values to API contracts. Validating is the pu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from fractions import Fraction
-from typing import Any, TypeVar
+from typing import Any
 
 from app.api.schemas.households import HouseholdFactsIn
 from app.api.schemas.previews import PreviewReport, PreviewSampleRequest
@@ -22,16 +22,15 @@ from app.api.schemas.rules import (
     RuleSetSummary,
     RuleValidation,
 )
-from app.engine import HouseholdFacts, Period, Person, RuleSet, RuleSetInvalid, parse_rule_set
+from app.engine import HouseholdFacts, Person, RuleSet, RuleSetInvalid
 from app.engine.checks import Finding, Severity, check_rules
 from app.engine.preview import preview
-from app.engine.problems import InvalidInput, Problem, join_path
+from app.engine.problems import InvalidInput, Problem
 from app.services.errors import InvalidRequest, prefixed
+from app.services.rule_documents import collect, parse_or_refuse, parse_period
+from app.services.rule_documents import parse as _parse
 
-T = TypeVar("T")
-
-
-MAX_DEPTH = 64  # far beyond any real rule document; keeps the engine's recursion bounded
+__all__ = ["check", "parse_or_refuse", "parse_period", "preview_sample", "validate_rules"]
 
 
 def validate_rules(document: dict[str, Any]) -> RuleValidation:
@@ -43,38 +42,6 @@ def validate_rules(document: dict[str, Any]) -> RuleValidation:
             valid=False, problems=[_field_problem(p) for p in error.problems], rule_set=None
         )
     return RuleValidation(valid=True, problems=[], rule_set=summary(rule_set))
-
-
-def too_deep(document: Any, limit: int = MAX_DEPTH) -> Problem | None:
-    """The first place nested deeper than ``limit`` levels (checked without recursion)."""
-    stack: list[tuple[Any, str, int]] = [(document, "", 0)]
-    while stack:
-        value, path, depth = stack.pop()
-        if depth > limit:
-            return Problem(path, f"nested deeper than {limit} levels; simplify the formula")
-        if isinstance(value, dict):
-            stack.extend((v, join_path(path, str(k)), depth + 1) for k, v in value.items())
-        elif isinstance(value, list):
-            stack.extend((v, join_path(path, i), depth + 1) for i, v in enumerate(value))
-    return None
-
-
-def _parse(document: Any) -> RuleSet:
-    problem = too_deep(document)
-    if problem is not None:
-        raise RuleSetInvalid([problem])
-    return parse_rule_set(document)
-
-
-def parse_or_refuse(document: Any, path: str) -> RuleSet:
-    """The rule set, or a 422 ``InvalidRequest`` whose problem paths start at ``path``."""
-    try:
-        return _parse(document)
-    except RuleSetInvalid as error:
-        problems = prefixed(error.problems, path)
-        raise InvalidRequest(
-            problems, f"The rule document at {path} has {len(problems)} problem(s)."
-        ) from None
 
 
 def summary(rule_set: RuleSet) -> RuleSetSummary:
@@ -125,23 +92,6 @@ def check(request: RuleCheckRequest) -> RuleCheckReport:
         counts=counts,
         findings=[_finding(finding) for finding in findings],
     )
-
-
-def collect(problems: list[Problem], compute: Callable[[], T]) -> T | None:
-    """``compute()``, or None with its refusal's problems added to ``problems``."""
-    try:
-        return compute()
-    except InvalidRequest as refusal:
-        problems.extend(refusal.problems)
-        return None
-
-
-def parse_period(text: str, path: str) -> Period:
-    """A month, or a 422 naming ``path``."""
-    try:
-        return Period.parse(text)
-    except ValueError as error:
-        raise InvalidRequest((Problem(path, str(error)),), str(error)) from None
 
 
 def facts_of(households: Sequence[HouseholdFactsIn], path: str) -> list[HouseholdFacts]:

@@ -9,12 +9,10 @@ from fastapi import Body, Depends, Path, Query
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from app.api import impact_chart
 from app.api.deps import CommitteeDep, IdempotencyKey, Principal, Role, SessionDep, require_roles
 from app.api.errors import problem_responses
 from app.api.routers.common import writes
 from app.api.routing import api_router
-from app.api.rules_ops import parse_or_refuse, parse_period
 from app.api.schemas.fields import IDENT_PATTERN, PERIOD_PATTERN
 from app.api.schemas.previews import PreviewReport
 from app.api.schemas.rule_book import AdoptOut, AdoptRequest, DraftOut, InForceOut, VersionList
@@ -22,8 +20,9 @@ from app.api.schemas.rules import EXAMPLE_RULES, RULES_DOCUMENT_DESCRIPTION
 from app.engine.facts import HouseholdFacts
 from app.engine.preview import Preview, preview
 from app.engine.ruleset import RuleSet
-from app.services import api_reads, rulesets
+from app.services import api_reads, impact_chart, rulesets
 from app.services.errors import invalid
+from app.services.rule_documents import parse_or_refuse, parse_period
 
 router = api_router(prefix="/rules")
 

@@ -1,4 +1,5 @@
 """The impact chart: contribution and credit against resources, current vs proposed, as SVG.
+Shared by the API (``/v1/rules/versions/.../impact.svg``) and the committee's pages.
 
 Hand-written SVG (no plotting library), deterministic: the same preview gives the same
 bytes. Coordinates are computed exactly (integers and ``Fraction``, floored to whole pixels),
@@ -11,6 +12,7 @@ contribution and credit, under the rules in force and under the proposed rules.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from xml.sax.saxutils import escape
 
@@ -33,6 +35,33 @@ SERIES = (
 )
 
 Point = tuple[Fraction, str, dict[str, int | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Words:
+    """The chart's words (French by default; a page passes its reader's language).
+    ``series``: the four series' labels in ``SERIES`` order; ``placed``, ``unplaced``:
+    templates with ``{count}``."""
+
+    title: str = "Participation et crédit selon les ressources"
+    heading: str = "Participation et crédit selon les ressources : règles en vigueur et proposées"
+    description: str = (
+        "Participation et crédit de chaque foyer selon ses ressources par unité de"
+        " consommation, avec les règles en vigueur et avec les règles proposées."
+    )
+    x_axis: str = "Ressources mensuelles par unité de consommation"
+    y_axis: str = "Montant mensuel"
+    placed: str = "{count} foyers placés"
+    unplaced: str = "{count} sans ressources connues"
+    series: tuple[str, str, str, str] = (
+        "Participation actuelle",
+        "Participation proposée",
+        "Crédit actuel",
+        "Crédit proposé",
+    )
+
+
+FRENCH = Words()
 
 
 def placed(
@@ -80,7 +109,7 @@ def _y(value: int, top: int) -> int:
     return TOP + PLOT_H - (value * PLOT_H) // top
 
 
-def _axes(x_top: int, y_top: int) -> Iterable[str]:
+def _axes(x_top: int, y_top: int, words: Words) -> Iterable[str]:
     yield (
         f'<rect x="{LEFT}" y="{TOP}" width="{PLOT_W}" height="{PLOT_H}" fill="#fff" stroke="#444"/>'
     )
@@ -97,11 +126,11 @@ def _axes(x_top: int, y_top: int) -> Iterable[str]:
         )
     yield (
         f'<text x="{LEFT + PLOT_W // 2}" y="{HEIGHT - 12}" text-anchor="middle" '
-        'font-size="12">Ressources mensuelles par unité de consommation</text>'
+        'font-size="12">' + escape(words.x_axis) + "</text>"
     )
     yield (
         f'<text x="18" y="{TOP + PLOT_H // 2}" text-anchor="middle" font-size="12" '
-        f'transform="rotate(-90 18 {TOP + PLOT_H // 2})">Montant mensuel</text>'
+        f'transform="rotate(-90 18 {TOP + PLOT_H // 2})">{escape(words.y_axis)}</text>'
     )
 
 
@@ -111,8 +140,10 @@ def _marker(shape: str, x: int, y: int, colour: str) -> str:
     return f'<circle cx="{x}" cy="{y}" r="3" fill="{colour}"/>'
 
 
-def _series(points: Sequence[Point], x_top: int, y_top: int, current: bool) -> Iterable[str]:
-    for label, attr, colour, shape in SERIES:
+def _series(
+    points: Sequence[Point], x_top: int, y_top: int, current: bool, words: Words
+) -> Iterable[str]:
+    for (_, attr, colour, shape), label in zip(SERIES, words.series, strict=True):
         if attr.endswith("_before_cents") and not current:
             continue
         yield f'<g class="series" data-series="{attr}"><title>{escape(label)}</title>'
@@ -124,9 +155,9 @@ def _series(points: Sequence[Point], x_top: int, y_top: int, current: bool) -> I
         yield "</g>"
 
 
-def _legend(current: bool) -> Iterable[str]:
+def _legend(current: bool, words: Words) -> Iterable[str]:
     y = TOP + 10
-    for label, attr, colour, shape in SERIES:
+    for (_, attr, colour, shape), label in zip(SERIES, words.series, strict=True):
         if attr.endswith("_before_cents") and not current:
             continue
         yield _marker(shape, LEFT + PLOT_W + 20, y, colour)
@@ -134,28 +165,31 @@ def _legend(current: bool) -> Iterable[str]:
         y += 20
 
 
-def render(preview: Preview, facts: Sequence[HouseholdFacts], rules: RuleSet) -> str:
+def render(
+    preview: Preview,
+    facts: Sequence[HouseholdFacts],
+    rules: RuleSet,
+    words: Words = FRENCH,
+) -> str:
     """The SVG document for ``preview`` (``rules``: the proposed set, for the x scale)."""
     points, unplaced = placed(preview, facts, rules, preview.period)
     current = preview.current is not None
     amounts = [v for _, _, a in points for v in a.values() if v is not None]
     x_top = nice_ceiling(max((int(x) for x, _, _ in points), default=0) + 1)
     y_top = nice_ceiling(max(amounts, default=0))
-    subtitle = f"{preview.period} · {len(points)} foyers placés" + (
-        f" · {unplaced} sans ressources connues" if unplaced else ""
-    )
+    subtitle = f"{preview.period} · " + words.placed.format(count=len(points))
+    if unplaced:
+        subtitle += " · " + words.unplaced.format(count=unplaced)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
         f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" role="img">',
-        "<title>Participation et crédit selon les ressources</title>",
-        "<desc>Contribution and credit of each household against its income per consumption"
-        " unit, under the rules in force and under the proposed rules.</desc>",
-        f'<text x="{LEFT}" y="22" font-size="15" font-weight="bold">Participation et crédit '
-        "selon les ressources : règles en vigueur et proposées</text>",
+        f"<title>{escape(words.title)}</title>",
+        f"<desc>{escape(words.description)}</desc>",
+        f'<text x="{LEFT}" y="22" font-size="15" font-weight="bold">{escape(words.heading)}</text>',
         f'<text x="{LEFT}" y="40" font-size="12" fill="#555">{escape(subtitle)}</text>',
-        *_axes(x_top, y_top),
-        *_series(points, x_top, y_top, current),
-        *_legend(current),
+        *_axes(x_top, y_top, words),
+        *_series(points, x_top, y_top, current, words),
+        *_legend(current, words),
         "</svg>",
     ]
     return "\n".join(parts) + "\n"
