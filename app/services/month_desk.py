@@ -1,0 +1,215 @@
+"""The operator's month desk: what a month would book, and the four actions on it (run,
+expire unspent credit, close, seal), each under the caller's idempotency key.
+
+Guarantees:
+
+- ``month_view`` writes nothing: the month's status, what it booked so far, and the preview
+  of a run (contributions, credits, budget), with the share of entitlements a rationed run
+  would pay in whole per cent rounded down (never promise more than the run gives);
+- ``run`` refuses a run that would ration unless the caller confirmed THAT percentage
+  (``RationingNotConfirmed``): a run whose figures changed since the page was read asks
+  again. The same key twice runs once (the stored chunks answer, as the API's retry does);
+- ``close`` refuses a month never run (``MonthNeverRun``) and a month while an earlier run
+  month is still open (``EarlierMonthOpen``), before the books core's own checks;
+- ``seal`` refuses a month not closed (``MonthNotClosedYet``).
+
+Services flush; the caller's unit of work commits.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from app.audit import journal
+from app.db import tables as t
+from app.engine.period import Period
+from app.engine.problems import Problem
+from app.services import api_reads, months, reads, seal
+from app.services import errors as svc
+
+
+class RationingNotConfirmed(svc.Conflict):
+    """The run would ration and the caller did not confirm the percentage it pays."""
+
+    code = "rationing-not-confirmed"
+    title = "Confirm the rationing first"
+
+
+class MonthNeverRun(svc.Conflict):
+    """Closing a month no household was credited for."""
+
+    code = "month-never-run"
+    title = "The month was never run"
+
+
+class EarlierMonthOpen(svc.Conflict):
+    """Closing a month while an earlier month that was run is still open."""
+
+    code = "earlier-month-open"
+    title = "An earlier month is still open"
+
+
+class MonthNotClosedYet(svc.Conflict):
+    """Sealing a month that is not closed (or already sealed)."""
+
+    code = "month-not-closed"
+    title = "Only a closed month is sealed"
+
+
+def _period(text: str) -> str:
+    try:
+        return str(Period.parse(text))
+    except ValueError as error:
+        raise svc.invalid("period", str(error)) from error
+
+
+def _replayed(session: Session, idempotency_key: str, kind: str) -> dict[str, Any] | None:
+    """The stored result of the command of ``kind`` recorded under this key, if any."""
+    stored = journal.by_key(session, idempotency_key)
+    if stored is None or stored.kind != kind:
+        return None
+    result: dict[str, Any] = json.loads(stored.result)
+    return result
+
+
+def rationed_percent(credit_cents: int, entitlement_cents: int) -> int:
+    """The share of entitlements a run pays, in whole per cent rounded DOWN (97,6 % -> 97)."""
+    if entitlement_cents <= 0:
+        return 100
+    return credit_cents * 100 // entitlement_cents
+
+
+def _status(session: Session, period: str) -> str:
+    row = session.get(t.Month, period)
+    return "open" if row is None else row.status
+
+
+def _credited(session: Session, period: str) -> int:
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(t.MonthCredit)
+            .where(col(t.MonthCredit.period) == period)
+        ).scalar_one()
+    )
+
+
+def month_view(session: Session, period: str) -> dict[str, Any]:
+    """Status, households credited, totals booked, and the preview of a run (``None`` with
+    ``no_rules`` when no adopted rule set applies to the month). Nothing is written."""
+    month = _period(period)
+    status = reads.month_status(session, month)
+    preview: dict[str, Any] | None = None
+    if status["status"] == "open":
+        try:
+            found = months.preview_month(session, month)
+        except svc.Conflict:
+            found = None
+        if found is not None:
+            to_credit = [
+                h
+                for h in found["households"]
+                if not h["already_credited"] and h["status"] == "assessed"
+            ]
+            preview = {key: value for key, value in found.items() if key != "households"} | {
+                "percent": rationed_percent(found["credit_cents"], found["entitlement_cents"]),
+                "households": len(found["households"]),
+                "to_credit": len(to_credit),
+                "needs_data": [h["household_id"] for h in found["households"] if h["problems"]],
+            }
+    return status | {"preview": preview, "no_rules": status["status"] == "open" and not preview}
+
+
+def run(
+    session: Session,
+    period: str,
+    confirmed_percent: int | None,
+    *,
+    actor: str,
+    idempotency_key: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """Run the month (see the module docstring); returns the run's figures."""
+    month = _period(period)
+    stored = api_reads.run_retry(session, idempotency_key, Period.parse(month))
+    if stored is not None:
+        return months.preview_month(session, month) | stored | {"replayed": True}
+    preview = months.preview_month(session, month)
+    percent = rationed_percent(preview["credit_cents"], preview["entitlement_cents"])
+    if preview["rationed"] and confirmed_percent != percent:
+        raise RationingNotConfirmed(
+            (Problem("confirm", f"the run pays {percent}% of entitlements; confirm it"),),
+            f"This run would ration credits to {percent}% of entitlements.",
+            extras={"percent": percent},
+        )
+    result = months.run_month(session, month, actor=actor, idempotency_key=idempotency_key, now=now)
+    return result | {"replayed": False}
+
+
+def run_result(session: Session, period: str, idempotency_key: str) -> dict[str, Any]:
+    """What the run under ``idempotency_key`` recorded (``NotFound`` when nothing was)."""
+    month = _period(period)
+    stored = api_reads.run_retry(session, idempotency_key, Period.parse(month))
+    if stored is None:
+        raise svc.not_found("run", idempotency_key)
+    status = reads.month_status(session, month)
+    return stored | {"period": month, "households_credited": status["households_credited"]}
+
+
+def close(
+    session: Session, period: str, *, actor: str, idempotency_key: str, now: datetime
+) -> dict[str, Any]:
+    """Close the month (see the module docstring)."""
+    month = _period(period)
+    if _status(session, month) == "open":
+        if _credited(session, month) == 0:
+            raise MonthNeverRun(
+                (Problem("period", f"no household was credited for {month}"),),
+                f"The month {month} was never run.",
+            )
+        earlier = session.execute(
+            select(col(t.Month.period))
+            .where(col(t.Month.period) < month, col(t.Month.status) == "open")
+            .order_by(col(t.Month.period))
+            .limit(1)
+        ).scalar_one_or_none()
+        if earlier is not None and _credited(session, earlier) > 0:
+            raise EarlierMonthOpen(
+                (Problem("period", f"close {earlier} first"),),
+                f"The earlier month {earlier} is still open.",
+                extras={"earlier": earlier},
+            )
+    return months.close_month(session, month, actor=actor, idempotency_key=idempotency_key, now=now)
+
+
+def seal_month(
+    session: Session, period: str, *, actor: str, idempotency_key: str, now: datetime
+) -> dict[str, Any]:
+    """Seal the closed month (its checkpoint; signed when the server has a key)."""
+    month = _period(period)
+    status = _status(session, month)
+    if status != "closed" and _replayed(session, idempotency_key, "seal_month") is None:
+        raise MonthNotClosedYet(
+            (Problem("period", f"{month} is {status}"),), f"The month {month} is not closed."
+        )
+    return seal.seal_month(session, month, actor=actor, idempotency_key=idempotency_key, now=now)
+
+
+def expire(
+    session: Session, period: str, *, actor: str, idempotency_key: str, now: datetime
+) -> dict[str, Any]:
+    """Expire (or cap) the unspent credit due in ``period``, as its rules say."""
+    month = _period(period)
+    # The holders of open lots are read when the command is built: a second click, once the
+    # first expired them, would build another payload. The key's stored result answers it.
+    stored = _replayed(session, idempotency_key, "expire_credit")
+    if stored is not None:
+        return stored
+    return months.expire_credit(
+        session, month, actor=actor, idempotency_key=idempotency_key, now=now
+    )
