@@ -156,6 +156,16 @@ def test_the_statement_explains_fifty_and_one_hundred_euros_in_words(
     assert link.get_attribute("href").endswith(f"/membre/releve/{fund.period}")
     checked(browser, "membre-releve")
 
+    # The same statement in English (the footer's switch).
+    browser.get(f"{fund.url}/langue/en?suite=/membre/releve")
+    english = page_text(browser)
+    assert "Why you pay €50.00" in english
+    assert "Your contribution is 2.5% of your monthly income (€2,000.00): €50.00." in english
+    assert "€100.00 for a one-person household: your credit is €100.00." in english
+    assert "Declared monthly income\n€2,000.00" in english
+    check_accessibility(browser)
+    browser.get(f"{fund.url}/langue/fr?suite=/membre/releve")
+
     # A month not run yet: a friendly message, not an error.
     later = str(Period.parse(fund.period).shift(1))
     browser.get(f"{fund.url}/membre/releve/{later}")
