@@ -1,0 +1,183 @@
+"""The committee's merchants page: the approved merchants (categories, rates, validity,
+suspension), approving one (a new one by its name, or one already known, chosen from the
+list) and suspending one. Each form calls ONE service (app.services.committee_merchants);
+a refused form comes back with every problem in words and the answers kept."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.datastructures import FormData
+
+from app.db.session import read_only, unit_of_work
+from app.services import committee_merchants as book
+from app.services import errors as svc
+from app.web.i18n import _, language
+from app.web.pages import FormErrors, engine_of, now, redirect, render, text_of
+from app.web.routes.committee import Committee, FormDep, new_key, scoped_key
+
+router = APIRouter(include_in_schema=False)
+PAGE = "/comite/commercants"
+
+CATEGORY_NAMES = {
+    "food": "Alimentation",
+    "hygiene": "Hygiène",
+    "drinks": "Boissons",
+    "household": "Entretien de la maison",
+    "baby": "Bébé",
+}
+STATE_NAMES = {
+    "active": "agréé",
+    "suspended": "suspendu",
+    "suspension_planned": "suspension prévue",
+    "not_yet": "pas encore valable",
+    "expired": "agrément terminé",
+}
+APPROVE_MESSAGES = {
+    ("commercant", "unknown"): "Ce commerçant n'est pas dans la liste : choisissez-en un.",
+    ("nom", "required"): "Choisissez un commerçant de la liste ou écrivez le nom d'un nouveau.",
+    ("nom", "name"): "Écrivez le nom du commerce en lettres (80 caractères au plus).",
+    ("nom", "exists"): (
+        "Un commerçant de ce nom est déjà agréé : choisissez-le dans la liste pour changer"
+        " son agrément."
+    ),
+    ("categories", "required"): "Cochez au moins une catégorie de produits.",
+    ("debut", "date"): "Indiquez le premier jour de l'agrément, par exemple 01/01/2027.",
+}
+RATE_MESSAGE = "Écrivez la part payée avec le crédit en pourcentage, de 1 à 100, par exemple 50 %."
+SUSPEND_MESSAGES = {
+    ("merchant_id", "unknown"): "Choisissez le commerçant à suspendre dans la liste.",
+    ("motif", "required"): "Écrivez le motif de la suspension.",
+    ("motif", "long"): "Le motif tient en 500 caractères au plus.",
+    ("depuis", "date"): "Indiquez le premier jour de la suspension, par exemple 15/01/2027.",
+}
+REPLAYED = "Ce formulaire a déjà servi : rechargez la page et recommencez."
+
+
+def category_name(category: str) -> str:
+    return _(CATEGORY_NAMES[category]) if category in CATEGORY_NAMES else category
+
+
+def percent_text(percent: str) -> str:
+    return (percent.replace(".", ",") if language() == "fr" else percent) + "\u00a0%"
+
+
+def page(
+    request: Request,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status: int = 200,
+) -> Response:
+    today = now().date()
+    with read_only(engine_of(request)) as session:
+        merchants = book.merchant_list(session, today)
+        categories = book.categories(session)
+    values: dict[str, Any] = {"debut": today.isoformat(), "depuis": today.isoformat()}
+    values |= {f"taux-{c}": "100 %" if c == "food" else "" for c in categories}
+    found = {
+        "merchants": merchants,
+        "categories": categories,
+        "category_name": category_name,
+        "percent_text": percent_text,
+        "states": {k: _(v) for k, v in STATE_NAMES.items()},
+        "key": new_key(),
+        "values": values,
+        "ticked": {"food"},
+    }
+    given = dict(context or {})
+    found["values"] = values | given.pop("values", {})
+    found |= given
+    return render(request, "committee/merchants.html", found, status=status, title=_("Commerçants"))
+
+
+@router.get(PAGE)
+def merchants_page(request: Request, person: Committee) -> Response:
+    return page(request, {"done": request.query_params.get("fait", "")})
+
+
+def _approval(form: FormData) -> tuple[book.Approval, set[str], dict[str, str]]:
+    ticked = {str(v) for v in form.getlist("categorie")}
+    percents = {c: text_of(form, f"taux-{c}") for c in sorted(ticked) if len(c) <= 40}
+    typed = {
+        str(k): text_of(form, str(k))
+        for k in form
+        if str(k).startswith("taux-") or k in ("nom", "debut", "commercant")
+    }
+    approval = book.Approval(
+        merchant_id=text_of(form, "commercant"),
+        new_name=text_of(form, "nom"),
+        percents=percents,
+        valid_from=text_of(form, "debut"),
+    )
+    return approval, ticked, typed
+
+
+def approval_errors(refusal: svc.ServiceError) -> FormErrors:
+    errors = FormErrors()
+    if isinstance(refusal, svc.IdempotencyConflict):
+        errors.add("nom", _(REPLAYED))
+        return errors
+    for problem in refusal.problems:
+        if problem.path.startswith("taux-"):
+            errors.add(problem.path, _(RATE_MESSAGE))
+        else:
+            message = APPROVE_MESSAGES.get((problem.path, problem.message), REPLAYED)
+            errors.add(problem.path, _(message))
+    return errors
+
+
+@router.post(f"{PAGE}/agreer")
+def approve(request: Request, person: Committee, form: FormDep) -> Response:
+    approval, ticked, typed = _approval(form)
+    key = text_of(form, "cle") or new_key()
+    try:
+        with unit_of_work(engine_of(request)) as session:
+            book.approve(
+                session,
+                approval,
+                actor=person.principal.actor,
+                idempotency_key=scoped_key(person, key),
+                now=now(),
+            )
+    except (svc.InvalidRequest, svc.Conflict) as refusal:
+        context = {"errors": approval_errors(refusal), "values": typed, "ticked": ticked}
+        return page(request, context | {"key": key}, status=422)
+    return redirect(f"{PAGE}?fait=agree")
+
+
+def suspension_errors(refusal: svc.ServiceError) -> FormErrors:
+    errors = FormErrors()
+    if isinstance(refusal, svc.NotFound):
+        errors.add("suspendu", _(SUSPEND_MESSAGES[("merchant_id", "unknown")]))
+    for problem in refusal.problems if isinstance(refusal, svc.InvalidRequest) else ():
+        message = SUSPEND_MESSAGES.get((problem.path, problem.message), REPLAYED)
+        errors.add(problem.path, _(message))
+    if not errors:
+        errors.add("motif", _(REPLAYED))
+    return errors
+
+
+@router.post(f"{PAGE}/suspendre")
+def suspend(request: Request, person: Committee, form: FormDep) -> Response:
+    merchant_id = text_of(form, "suspendu")
+    reason, from_text = text_of(form, "motif"), text_of(form, "depuis")
+    key = text_of(form, "cle") or new_key()
+    try:
+        with unit_of_work(engine_of(request)) as session:
+            book.suspend(
+                session,
+                merchant_id,
+                reason,
+                from_text,
+                actor=person.principal.actor,
+                idempotency_key=scoped_key(person, key),
+                now=now(),
+            )
+    except (svc.InvalidRequest, svc.Conflict, svc.NotFound) as refusal:
+        values = {"motif": reason, "depuis": from_text, "suspendu": merchant_id}
+        context = {"errors": suspension_errors(refusal), "values": values}
+        return page(request, context | {"key": key}, status=422)
+    return redirect(f"{PAGE}?fait=suspendu")
