@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -19,15 +19,20 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from app.db.session import unit_of_work
+from app.engine import parse_rule_set
+from app.engine.assess import assess
+from app.engine.facts import HouseholdFacts
 from app.engine.period import Period
 from app.services import people
 from app.services import tokens as token_service
 from app.services.tokens import Role
 from app.web import formats
+from app.web.routes import member as member_page
 from tests.web.browser import (
     check_accessibility,
     fill,
     no_horizontal_scroll,
+    press_enter,
     screenshots,
     sign_in,
     submit,
@@ -239,11 +244,11 @@ def test_a_new_consent_code_works_at_the_till_and_the_old_one_is_refused(
     assert "Les deux codes ne sont pas identiques." in summary.text
     assert summary.find_element(By.CSS_SELECTOR, "a").get_attribute("href").endswith("#code_again")
     assert charge(fund, "t0", "food", 100, CODES["hh_a"]).status_code == 200  # unchanged
-    # The right secret and the same code twice.
+    # The right secret and the same code twice, with the keyboard alone (Enter).
     fill(browser, "secret", SECRET)
     fill(browser, "code", "55667")
     fill(browser, "code_again", "55667")
-    submit(browser, "Changer mon code")
+    press_enter(browser, "code_again")
     assert browser.current_url.endswith("/membre/code/change")
     assert "Votre code de caisse est changé" in page_text(browser)
     checked(browser, "membre-code-change")
@@ -428,3 +433,47 @@ def test_a_rationed_month_says_so_with_the_entitlement_and_the_credit(
     assert credit_cents(short, "hx") == 5_000
     assert credit_cents(short, "hy") == 10_000
     books_verified(short)
+
+
+def _worded(contribution: dict[str, Any], income_cents: int) -> list[str]:
+    document = rules("2027-01") | {"contribution": contribution}
+    found = assess(
+        parse_rule_set(document),
+        HouseholdFacts(household_id="hh", income_cents=income_cents, persons=(date(1980, 5, 17),)),
+        Period.parse("2027-01"),
+    ).explanation
+    assert found is not None
+    steps = found.contribution
+    return [plain(member_page.step_words(s, steps, "contribution")) for s in steps]
+
+
+def test_a_floor_is_a_minimum_and_a_cap_a_ceiling_never_a_fixed_amount() -> None:
+    rounding = {"unit_cents": 1, "mode": "half_up"}
+    share = {"kind": "proportional", "base": "income", "rate": "0.025"}
+    floor = {
+        "rounding": rounding,
+        "formula": {"kind": "max", "of": [{"kind": "fixed", "amount_cents": 1_000}, share]},
+    }
+    cap = {
+        "rounding": rounding,
+        "formula": {"kind": "min", "of": [share, {"kind": "fixed", "amount_cents": 4_000}]},
+    }
+    # 2,5 % of 200,00 € = 5,00 €, under the 10,00 € minimum.
+    assert _worded(floor, 20_000) == [
+        "Minimum (plancher) : 10,00 €.",
+        "Votre cotisation est de 2,5 % de votre revenu mensuel (200,00 €) : 5,00 €.",
+        "Le calcul donne moins que le minimum : le plancher de 10,00 € s'applique.",
+        "Le montant tombe juste, sans arrondi : 10,00 €.",
+    ]
+    # 2,5 % of 1 234,56 € = 30,864 €, above the minimum; rounded half-up to 30,86 €.
+    assert _worded(floor, 123_456)[2:] == [
+        "Le calcul dépasse le minimum : ≈ 30,86 € est retenu.",
+        "Montant arrondi une seule fois, au centime près (au plus proche) : 30,86 €.",
+    ]
+    # 2,5 % of 2 000,00 € = 50,00 €, above the 40,00 € cap.
+    assert _worded(cap, 200_000) == [
+        "Votre cotisation est de 2,5 % de votre revenu mensuel (2 000,00 €) : 50,00 €.",
+        "Plafond : 40,00 €.",
+        "Le calcul dépasse le plafond : le plafond de 40,00 € s'applique.",
+        "Le montant tombe juste, sans arrondi : 40,00 €.",
+    ]
