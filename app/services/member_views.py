@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -255,7 +255,7 @@ class Statement:
 
 def statement_months(session: Session, household_id: str) -> list[str]:
     """The months the household was run for, newest first."""
-    reads_household(session, household_id)
+    _household(session, household_id)
     return [
         str(period)
         for period in session.execute(
@@ -266,7 +266,7 @@ def statement_months(session: Session, household_id: str) -> list[str]:
     ]
 
 
-def reads_household(session: Session, household_id: str) -> t.Household:
+def _household(session: Session, household_id: str) -> t.Household:
     row = session.get(t.Household, household_id)
     if row is None:
         raise svc.not_found("household", household_id)
@@ -275,13 +275,13 @@ def reads_household(session: Session, household_id: str) -> t.Household:
 
 def member_since(session: Session, household_id: str) -> str:
     """The first month of the household's membership."""
-    return reads_household(session, household_id).from_period
+    return _household(session, household_id).from_period
 
 
 def statement(session: Session, household_id: str, period: str) -> Statement | None:
     """The household's statement for ``period`` (``None``: the month was not run for it)."""
     month = Period.parse(period)
-    household = reads_household(session, household_id)
+    household = _household(session, household_id)
     mark = session.get(t.MonthCredit, (household_id, str(month)))
     if mark is None:
         return None
@@ -322,7 +322,7 @@ def statement(session: Session, household_id: str, period: str) -> Statement | N
 
 
 def change_consent_code(
-    session: Session, access_id: str, secret: str, code: str, code_again: str, now: Any
+    session: Session, access_id: str, secret: str, code: str, code_again: str, now: datetime
 ) -> people.SignInRefused | people.SignInLocked | None:
     """Give the person's household the consent code ``code`` once their own sign-in
     secret is checked.
