@@ -18,6 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from selenium import webdriver
+from selenium.common.exceptions import (
+    JavascriptException,
+    StaleElementReferenceException,
+    WebDriverException,
+)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -74,7 +79,21 @@ def fill(driver: WebDriver, field_id: str, value: str) -> None:
 def submit(driver: WebDriver, text: str) -> None:
     """Press the button whose visible text is ``text`` and wait for the next page."""
     page = driver.find_element(By.TAG_NAME, "html")
-    driver.find_element(By.XPATH, f"//button[normalize-space()={_xpath_text(text)}]").click()
+    button = driver.find_element(By.XPATH, f"//button[normalize-space()={_xpath_text(text)}]")
+    _click_then_wait(driver, button, page)
+
+
+def _click_then_wait(driver: WebDriver, element: Any, page: Any) -> None:
+    """Click, then wait until the page the click left is gone. Chromium may report the
+    click itself as failed when the navigation it started replaced the document first
+    ("Node ... does not belong to the document"): the navigation happened, so wait."""
+    try:
+        element.click()
+    except (StaleElementReferenceException, JavascriptException, WebDriverException) as error:
+        if "does not belong to the document" not in str(error) and not isinstance(
+            error, StaleElementReferenceException
+        ):
+            raise
     WebDriverWait(driver, 15).until(staleness_of(page))
 
 
@@ -88,8 +107,7 @@ def press_enter(driver: WebDriver, field_id: str) -> None:
 def follow(driver: WebDriver, link_text: str) -> None:
     """Follow the link with this text and wait for the next page."""
     page = driver.find_element(By.TAG_NAME, "html")
-    driver.find_element(By.LINK_TEXT, link_text).click()
-    WebDriverWait(driver, 15).until(staleness_of(page))
+    _click_then_wait(driver, driver.find_element(By.LINK_TEXT, link_text), page)
 
 
 def _xpath_text(text: str) -> str:

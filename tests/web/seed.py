@@ -92,13 +92,14 @@ class Fund:
 
     def ok(self, role: str, method: str, path: str, body: Any = None) -> dict[str, Any]:
         response = self.call(role, method, path, body)
-        assert response.status_code == 200, (path, response.status_code, response.text)
+        # 202: a background job accepted (audit verifications and exports).
+        assert response.status_code in (200, 202), (path, response.status_code, response.text)
         result: dict[str, Any] = response.json()
         return result
 
     def balance_cents(self, household_id: str) -> int:
         found = self.ok("operator", "GET", f"/members/{household_id}/balance")
-        return int(found["available_cents"])
+        return int(found["credit_cents"])
 
     def verify(self) -> dict[str, Any]:
         """The auditor's verification of the books, as a background job, awaited."""
