@@ -1,0 +1,263 @@
+"""The till's service: the quote (pure, exact), the charge (what the books record is the
+quote, once), receipts, sales, refunds. Hand-computed examples, then properties."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlmodel import col
+
+from app.db import tables as t
+from app.db.session import read_only, unit_of_work
+from app.engine.books.apply_purchase import credit_part_cents
+from app.services import consent, errors, people, till
+from app.services.merchants import approve_merchant
+from app.services.reads import balances
+from tests.services.helpers import ACTOR, CODE, NOW, small_fund, w
+
+DAY = date(2026, 11, 20)
+RATES = {"food": "1", "hygiene": "0.5", "other": "0.33"}
+
+
+def test_the_credit_pays_what_it_can_and_the_member_the_rest() -> None:
+    # 200,00 € of credit; food 150,00 € at 100 % takes 150,00 €; hygiene 120,00 € at 50 %
+    # would take 60,00 € but 50,00 € are left: the credit of a 100,00 € part.
+    found = till.quote(20_000, [("food", "1", 15_000), ("hygiene", "0.5", 12_000)])
+    assert [(x.amount_cents, x.charged_cents, x.credit_cents) for x in found.lines] == [
+        (15_000, 15_000, 15_000),
+        (12_000, 10_000, 5_000),
+    ]
+    assert (found.total_cents, found.credit_cents, found.member_pays_cents) == (
+        27_000,
+        20_000,
+        7_000,
+    )
+    assert found.left_cents == 0 and found.credit_short
+
+
+def test_ten_euros_left_at_fifty_percent_charge_twenty_euros_of_the_line() -> None:
+    found = till.quote(1_000, [("hygiene", "0.5", 5_000)])
+    assert (found.lines[0].charged_cents, found.lines[0].credit_cents) == (2_000, 1_000)
+    assert found.member_pays_cents == 4_000
+
+
+def test_a_basket_the_credit_covers_is_charged_whole_rounded_down() -> None:
+    found = till.quote(10_000, [("food", "1", 3_000), ("hygiene", "0.5", 1_001)])
+    assert [(x.charged_cents, x.credit_cents) for x in found.lines] == [
+        (3_000, 3_000),
+        (1_001, 500),
+    ]
+    assert found.left_cents == 6_500 and not found.credit_short
+
+
+def test_no_credit_left_charges_nothing() -> None:
+    found = till.quote(0, [("food", "1", 3_000)])
+    assert (found.credit_cents, found.member_pays_cents, found.lines[0].charged_cents) == (
+        0,
+        3_000,
+        0,
+    )
+
+
+rates = st.sampled_from(["1", "0.5", "0.33", "0.8", "0.125", "0.01", "0.999"])
+baskets = st.lists(st.tuples(rates, st.integers(0, 10**7)), min_size=1, max_size=5)
+
+
+@given(available=st.integers(0, 10**7), basket=baskets)
+def test_the_credit_taken_is_the_least_of_the_credit_and_what_the_rates_take(
+    available: int, basket: list[tuple[str, int]]
+) -> None:
+    lines = [(f"c{i}", rate, amount) for i, (rate, amount) in enumerate(basket)]
+    found = till.quote(available, lines)
+    wanted = sum(credit_part_cents(amount, rate) for _, rate, amount in lines)
+    assert found.credit_cents == min(available, wanted)
+    assert found.credit_cents + found.member_pays_cents == found.total_cents
+    for line in found.lines:
+        assert 0 <= line.charged_cents <= line.amount_cents
+        # The books' own rounding of the charged part is the line's credit ...
+        assert credit_part_cents(line.charged_cents, line.rate) == line.credit_cents
+        # ... a line is charged whole, or, cut short by the credit, for the smallest amount
+        # that takes the credit left.
+        if 0 < line.charged_cents < line.amount_cents:
+            assert credit_part_cents(line.charged_cents - 1, line.rate) < line.credit_cents
+    assert till.quote(available, lines) == found
+
+
+def test_a_negative_amount_is_refused() -> None:
+    with pytest.raises(errors.InvalidRequest):
+        till.quote(100, [("food", "1", -1)])
+
+
+# --- With the books ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fund(engine: Engine) -> dict[str, str]:
+    small_fund(engine)
+    approve_merchant(engine, "shop", RATES, date(2026, 1, 1), **w())
+    approve_merchant(engine, "other_shop", {"food": "1"}, date(2026, 1, 1), **w())
+    with unit_of_work(engine) as session:
+        return {h: people.issue_card(session, h, NOW) for h in ("hh_a", "hh_b")}
+
+
+def charge(engine: Engine, card: str, amounts: dict[str, int], code: str = CODE) -> till.Receipt:
+    shown = till.prepare(engine, "shop", card, amounts, DAY)
+    reference = till.new_reference()
+    return till.charge(
+        engine, "shop", card, amounts, reference, shown.fingerprint, code, DAY, actor=ACTOR, now=NOW
+    )
+
+
+def purchases(engine: Engine) -> list[tuple[str, str, int, int]]:
+    with read_only(engine) as session:
+        rows = session.execute(select(t.Purchase).order_by(col(t.Purchase.seq))).scalars()
+        return [(p.purchase_id, p.category, p.amount_cents, p.credit_cents) for p in rows]
+
+
+def credit(engine: Engine, household_id: str) -> int:
+    return int(balances(engine, household_id)["credit_cents"])
+
+
+def test_the_charge_records_the_quote_once(engine: Engine, fund: dict[str, str]) -> None:
+    amounts = {"food": 15_000, "hygiene": 12_000}
+    shown = till.prepare(engine, "shop", fund["hh_b"], amounts, DAY)
+    reference = till.new_reference()
+    args = (engine, "shop", fund["hh_b"], amounts, reference, shown.fingerprint, CODE, DAY)
+    first = till.charge(*args, actor=ACTOR, now=NOW)
+    again = till.charge(*args, actor=ACTOR, now=NOW)
+    assert first == again
+    assert [(x.category, x.amount_cents, x.credit_cents) for x in first.lines] == [
+        ("food", 15_000, 15_000),
+        ("hygiene", 12_000, 5_000),
+    ]
+    assert (first.credit_cents, first.member_pays_cents, first.left_cents) == (20_000, 7_000, 0)
+    assert purchases(engine) == [
+        (f"{reference}-1", "food", 15_000, 15_000),
+        (f"{reference}-2", "hygiene", 10_000, 5_000),
+    ]
+    assert credit(engine, "hh_b") == 0
+    assert till.receipt(engine, "shop", reference) == till.Receipt(
+        reference,
+        first.recorded_at,
+        (
+            till.Line("food", "1", 15_000, 15_000, 15_000),
+            till.Line("hygiene", "0.5", 10_000, 10_000, 5_000),
+        ),
+        0,
+    )
+    with pytest.raises(errors.NotFound):
+        till.receipt(engine, "other_shop", reference)
+    with pytest.raises(errors.NotFound):
+        till.sale(engine, "other_shop", f"{reference}-1")
+
+
+def test_a_wrong_code_charges_nothing_and_is_counted(engine: Engine, fund: dict[str, str]) -> None:
+    with pytest.raises(errors.Forbidden):
+        charge(engine, fund["hh_a"], {"food": 1_000}, code="0000")
+    assert purchases(engine) == [] and credit(engine, "hh_a") == 10_000
+    with read_only(engine) as session:
+        attempt = session.get(t.ConsentAttempt, "hh_a")
+        assert attempt is not None and attempt.failures == 1
+    for _ in range(consent.MAX_FAILURES - 2):
+        with pytest.raises(errors.Forbidden):
+            charge(engine, fund["hh_a"], {"food": 1_000}, code="0000")
+    with pytest.raises(consent.ConsentLocked):
+        charge(engine, fund["hh_a"], {"food": 1_000}, code="0000")
+    with pytest.raises(consent.ConsentLocked):
+        charge(engine, fund["hh_a"], {"food": 1_000})
+    assert purchases(engine) == []
+
+
+def test_a_quote_the_credit_no_longer_matches_charges_nothing(
+    engine: Engine, fund: dict[str, str]
+) -> None:
+    amounts = {"food": 8_000}
+    shown = till.prepare(engine, "shop", fund["hh_a"], amounts, DAY)
+    charge(engine, fund["hh_a"], {"food": 5_000})  # meanwhile, another sale
+    with pytest.raises(till.QuoteChanged) as changed:
+        till.charge(
+            engine, "shop", fund["hh_a"], amounts, till.new_reference(), shown.fingerprint,
+            CODE, DAY, actor=ACTOR, now=NOW,
+        )  # fmt: skip
+    assert (changed.value.quote.credit_cents, changed.value.quote.member_pays_cents) == (
+        5_000,
+        3_000,
+    )
+    assert credit(engine, "hh_a") == 5_000 and len(purchases(engine)) == 1
+
+
+def test_sales_of_the_day_and_refunds(engine: Engine, fund: dict[str, str]) -> None:
+    done = charge(engine, fund["hh_a"], {"food": 2_000, "hygiene": 1_000})
+    day = till.sales_of_day(engine, "shop", DAY)
+    assert [(s.category, s.credit_cents, s.reference) for s in day.sales] == [
+        ("hygiene", 500, done.reference),
+        ("food", 2_000, done.reference),
+    ]
+    assert (day.credit_cents, day.owed_cents) == (2_500, 2_500)
+    assert till.sales_of_day(engine, "shop", date(2026, 11, 19)).sales == ()
+    assert till.sales_of_day(engine, "other_shop", DAY).sales == ()
+    hygiene = f"{done.reference}-2"
+    with pytest.raises(errors.Conflict):
+        till.refund(engine, "shop", hygiene, 501, till.new_reference(), DAY, actor=ACTOR, now=NOW)
+    with pytest.raises(errors.NotFound):
+        till.refund(
+            engine, "other_shop", hygiene, 100, till.new_reference(), DAY, actor=ACTOR, now=NOW
+        )
+    key = till.new_reference()
+    till.refund(engine, "shop", hygiene, 200, key, DAY, actor=ACTOR, now=NOW)
+    till.refund(engine, "shop", hygiene, 200, key, DAY, actor=ACTOR, now=NOW)  # once per key
+    assert till.sale(engine, "shop", hygiene).refundable_cents == 300
+    assert credit(engine, "hh_a") == 10_000 - 2_500 + 200
+    assert till.settlements(engine, "shop") == ([], 2_300)
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    spent=st.integers(0, 20_000),
+    food=st.integers(0, 30_000),
+    hygiene=st.integers(0, 30_000),
+    other=st.integers(0, 30_000),
+)
+def test_what_the_books_record_is_the_quote(
+    engine: Engine, fund: dict[str, str], spent: int, food: int, hygiene: int, other: int
+) -> None:
+    """Whatever the credit left and the basket, each line's recorded credit and amount are
+    the quote's, and the credit left is the quote's; then everything is refunded."""
+    card = fund["hh_b"]
+    before, first = credit(engine, "hh_b"), len(purchases(engine))
+    if 0 < spent < before:
+        charge(engine, card, {"food": spent})
+    amounts = {"food": food, "hygiene": hygiene, "other": other}
+    shown = till.prepare(engine, "shop", card, amounts, DAY)
+    seen = len(purchases(engine))
+    if shown.credit_cents:
+        record_and_compare(engine, card, amounts, shown, seen)
+    for purchase_id, _, _, _ in purchases(engine)[first:]:
+        left = till.sale(engine, "shop", purchase_id).refundable_cents
+        till.refund(
+            engine, "shop", purchase_id, left, till.new_reference(), DAY, actor=ACTOR, now=NOW
+        )
+    assert credit(engine, "hh_b") == before
+
+
+def record_and_compare(
+    engine: Engine, card: str, amounts: dict[str, int], shown: till.Quote, seen: int
+) -> None:
+    reference = till.new_reference()
+    done = till.charge(
+        engine, "shop", card, amounts, reference, shown.fingerprint, CODE, DAY, actor=ACTOR, now=NOW
+    )
+    recorded = purchases(engine)[seen:]
+    expected = [
+        (x.category, x.charged_cents, x.credit_cents) for x in shown.lines if x.credit_cents
+    ]
+    assert [(category, amount, c) for _, category, amount, c in recorded] == expected
+    assert [(x.amount_cents, x.credit_cents) for x in done.lines if x.credit_cents] == [
+        (x.amount_cents, x.credit_cents) for x in shown.lines if x.credit_cents
+    ]
+    assert done.left_cents == shown.left_cents == credit(engine, "hh_b")
