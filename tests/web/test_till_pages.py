@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,6 +24,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 from app.db.session import unit_of_work
 from app.services import tokens as token_service
 from app.services.people import luhn_digit
+from app.web import i18n
+from app.web.routes import till as till_routes
 from tests.web.browser import (
     check_accessibility,
     fill,
@@ -353,3 +356,25 @@ def test_a_merchant_never_sees_another_merchants_sale(browser: WebDriver, fund: 
     sign_in(browser, fund.url, "amina", SECRET)
     browser.get(f"{fund.url}/commercant")
     assert "introuvable" in plain(browser).lower()
+
+
+def test_the_till_speaks_english_too(browser: WebDriver, fund: Fund) -> None:
+    sign_in(browser, fund.url, "epicerie", SECRET)
+    browser.get(f"{fund.url}/langue/en?suite=/commercant")
+    assert "Take a payment" in plain(browser) and "Member's card number" in plain(browser)
+    fill(browser, "carte", fund.cards["hh_a"])
+    submit(browser, "Continue")
+    assert "Paid by the credit at 50%" in plain(browser)
+    page_checks(browser, "basket-en")
+
+
+def test_every_till_string_has_an_english_translation() -> None:
+    templates = Path(__file__).resolve().parents[2] / "app" / "web" / "templates" / "till"
+    found = {
+        match.group(1) or match.group(2)
+        for page in templates.glob("*.html")
+        for match in re.finditer(r'_\(\s*"([^"]+)"\s*\)|_\(\s*\'([^\']+)\'\s*\)', page.read_text())
+    }
+    found |= set(till_routes.MESSAGES.values()) | set(till_routes.CATEGORY_LABELS.values())
+    english = i18n.catalogue("en")
+    assert sorted(found - set(english)) == []
