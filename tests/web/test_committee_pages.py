@@ -35,6 +35,7 @@ from tests.web.browser import (
     sign_in,
     submit,
     text,
+    wait_for,
 )
 from tests.web.conftest import Server
 from tests.web.seed import SECRET, Fund
@@ -276,6 +277,7 @@ def test_a_json_document_is_checked_and_saved_like_yaml(
 
     # A syntax error is located too, and the text kept.
     browser.get(f"{server.url}/comite/regles/nouvelle")
+    wait_for(browser, "#document")
     put_document(browser, '{\n  "id": "caisse-test",\n  "version": 2,,\n}')
     submit(browser, "Vérifier")
     assert "Ligne 3 : Ce texte ne se lit pas comme du YAML ou du JSON" in text(browser)
@@ -346,6 +348,34 @@ def test_approving_and_suspending_a_merchant_through_the_page(
     assert "Boulangerie du centre suspendu" in text(browser)
     check_page(browser, "committee-merchants-done")
     assert verified(fund)
+
+
+def test_the_committee_pages_read_in_english(
+    server: Server, browser: WebDriver, fund: Fund
+) -> None:
+    sign_in(browser, server.url, "claire", SECRET)
+    browser.get(f"{server.url}/langue/en?suite=/comite")
+    page = text(browser)
+    assert "The fund's rules" in page
+    assert "In force in December 2026" in page or "In force in" in page
+    assert "2.5 % of the household's resources" in page
+    assert "A single person, €1,000 of resources a month €25.00 €100.00" in page
+    check_page(browser, "committee-overview-en")
+
+    browser.get(f"{server.url}/comite/regles/nouvelle")
+    wait_for(browser, "#document")
+    put_document(browser, change_yaml(next_month(fund.period), base_cents=-1))
+    submit(browser, "Check")
+    assert "Line 18 (credit.formula.base_cents): The value must be at least 0; written: -1." in (
+        text(browser)
+    )
+    check_page(browser, "committee-new-rules-errors-en")
+
+    browser.get(f"{server.url}/comite/regles/caisse-test/1")
+    chart = browser.find_element(By.CSS_SELECTOR, "figure.chart svg")
+    assert "Monthly resources per consumption unit" in chart.text
+    assert "Adopt this version" not in text(browser)  # version 1 is adopted
+    check_page(browser, "committee-version-en")
 
 
 @pytest.mark.parametrize("login", ["amina", "epicerie", "odile", "aurele"])
