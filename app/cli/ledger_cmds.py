@@ -5,7 +5,11 @@
   when everything agrees, 1 at the first disagreement (the report names its seq, table and
   row), 2 when the source cannot be read.
 - ``export journal DIR``: the pseudonymised export directory the verifier reads.
-- ``export ledger --format csv|beancount OUT``: postings as CSV, or a beancount journal.
+- ``export ledger --format csv|csv-fr|beancount OUT``: postings as CSV (``csv-fr``: ``;``
+  between fields and decimal commas), or a beancount journal.
+- ``export fec --siren SIREN --year YEAR [--separator tab|pipe] OUT_DIR``: the year's
+  *fichier des écritures comptables*, ``OUT_DIR/<SIREN>FEC<YEAR>1231.txt`` (docs/ledger.md,
+  "Export FEC"); exit 2 naming the field for a malformed SIREN or year.
 
 The database is ``--database`` or ``DATABASE_URL`` (default the SQLite file of the app).
 """
@@ -30,6 +34,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.audit.beancount_export import export_beancount
 from app.audit.export import export_journal, export_ledger_csv
+from app.audit.fec import (
+    SEPARATORS,
+    export_ledger_csv_fr,
+    fec_file_name,
+    validate_siren,
+    validate_year,
+    write_fec,
+)
 from app.audit.sources import DbSource, ExportSource, Source, read_engine
 from app.audit.verify import verify
 from app.db.settings import load_settings
@@ -60,10 +72,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     journal.add_argument("--database", metavar="URL", help="database URL (default DATABASE_URL)")
     journal.set_defaults(handler=_export_journal)
     ledger = kinds.add_parser("ledger", help="the ledger as CSV or as a beancount journal")
-    ledger.add_argument("--format", choices=("csv", "beancount"), default="csv")
+    ledger.add_argument("--format", choices=("csv", "csv-fr", "beancount"), default="csv",
+                        help="csv-fr: French conventions (';' separator, decimal comma)")
     ledger.add_argument("out", metavar="OUT", help="output file ('-' for standard output)")
     ledger.add_argument("--database", metavar="URL", help="database URL (default DATABASE_URL)")
     ledger.set_defaults(handler=_export_ledger)
+    fec = kinds.add_parser("fec", help="the year's fichier des écritures comptables (FEC)")
+    fec.add_argument("directory", metavar="OUT_DIR", help="directory to write the file in")
+    fec.add_argument("--siren", required=True, help="the fund's SIREN (9 digits)")
+    fec.add_argument("--year", required=True, help="fiscal year (calendar year), e.g. 2027")
+    fec.add_argument("--separator", choices=tuple(SEPARATORS), default="tab")
+    fec.add_argument("--database", metavar="URL", help="database URL (default DATABASE_URL)")
+    fec.set_defaults(handler=_export_fec)
 
 
 def _print(document: dict[str, Any], stream: TextIO | None = None) -> None:
@@ -155,4 +175,30 @@ def _export_ledger(args: argparse.Namespace) -> int:
 def _write_ledger(source: Source, fmt: str, out: TextIO) -> int:
     if fmt == "beancount":
         return export_beancount(source, out)
+    if fmt == "csv-fr":
+        return export_ledger_csv_fr(source, out)
     return export_ledger_csv(source, out)
+
+
+def _export_fec(args: argparse.Namespace) -> int:
+    try:
+        siren, year = validate_siren(args.siren), validate_year(args.year)
+    except ValueError as error:
+        return _fail(f"--{error}")
+
+    def run() -> int:
+        directory = Path(args.directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / fec_file_name(siren, year)
+        partial = path.with_name(path.name + ".part")  # no half-written FEC under its name
+        try:
+            with _database(args.database) as source, \
+                    partial.open("w", encoding="utf-8", newline="") as out:
+                summary = write_fec(source, out, year, args.separator)
+            partial.replace(path)
+        finally:
+            partial.unlink(missing_ok=True)
+        _print({"ok": True, "file": str(path), "year": year, **summary._asdict()})
+        return 0
+
+    return _guarded(run)
