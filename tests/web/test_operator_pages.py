@@ -12,8 +12,11 @@ import re
 import time
 
 import httpx
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.ui import WebDriverWait
 
 from app.db import tables as t
 from app.db.session import read_only
@@ -25,10 +28,22 @@ from tests.web.browser import (
     no_horizontal_scroll,
     screenshots,
     sign_in,
-    submit,
     text,
 )
 from tests.web.seed import SECRET, Fund
+
+
+def submit(driver: WebDriver, label: str) -> None:
+    """Press the button whose text is ``label`` and wait for the next page (as
+    tests.web.browser.submit, also riding out Chromium's "node does not belong to the
+    document" while the old page goes away)."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.XPATH, f"//button[normalize-space()={_quoted(label)}]").click()
+    WebDriverWait(driver, 15, ignored_exceptions=(WebDriverException,)).until(staleness_of(page))
+
+
+def _quoted(label: str) -> str:
+    return f'"{label}"' if "'" in label else f"'{label}'"
 
 
 def plain(driver: WebDriver) -> str:
@@ -329,12 +344,9 @@ def test_a_payment_posted_twice_is_recorded_once(fund: Fund, browser: WebDriver)
 
 
 def click_and_wait(driver: WebDriver, xpath: str) -> None:
-    from selenium.webdriver.support.expected_conditions import staleness_of
-    from selenium.webdriver.support.ui import WebDriverWait
-
     page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.XPATH, xpath).click()
-    WebDriverWait(driver, 15).until(staleness_of(page))
+    WebDriverWait(driver, 15, ignored_exceptions=(WebDriverException,)).until(staleness_of(page))
 
 
 def signs_in(fund: Fund, login: str, secret: str) -> bool:
