@@ -107,7 +107,11 @@ def _read_yaml(text: str) -> tuple[Any, dict[str, int]]:
             raise _Refused(SyntaxProblem(1, "empty"))
         lines: dict[str, int] = {}
         _walk_yaml(node, "", lines, set())
-        return loader.construct_document(node), lines
+        document = loader.construct_document(node)
+        deep = too_deep(document)
+        if deep is not None:
+            raise _Refused(SyntaxProblem(lines.get(deep.path, 1), "deep", deep.path))
+        return document, lines
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else 1
