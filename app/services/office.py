@@ -179,11 +179,16 @@ def household_list(session: Session, search: str = "") -> list[dict[str, Any]]:
 
 
 def household(session: Session, household_id: str) -> dict[str, Any]:
-    """One household for the office: identity, facts by month, card, balances, access."""
+    """One household for the office: identity, facts by month, card, balances, accesses."""
     row = session.get(t.Household, household_id)
     if row is None or row.erased:
         raise svc.not_found("household", household_id)
-    export = api_reads.member_export(session, household_id)
+    identity = session.get(t.MemberIdentity, household_id)
+    facts = session.execute(
+        select(t.HouseholdFacts)
+        .where(col(t.HouseholdFacts.household_id) == household_id)
+        .order_by(col(t.HouseholdFacts.from_period), col(t.HouseholdFacts.seq))
+    ).scalars()
     accesses = session.execute(
         select(PersonAccess).where(
             col(PersonAccess.subject_id) == household_id, col(PersonAccess.role) == "member"
@@ -192,9 +197,9 @@ def household(session: Session, household_id: str) -> dict[str, Any]:
     return {
         "household_id": household_id,
         "member_since": row.from_period,
-        "identity": export["identity"],
-        "facts": export["facts"],
-        "balance": export["balance"],
+        "identity": None if identity is None else {"full_name": identity.full_name},
+        "facts": [api_reads.facts_dict(f) for f in facts],
+        "balance": reads.balances(session, household_id),
         "card_number": people.card_of(session, household_id),
         "accesses": [_access_dict(a) for a in accesses],
     }

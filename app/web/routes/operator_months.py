@@ -128,9 +128,11 @@ def run_month(request: Request, person: OperatorDep, form: FormDep, period: str)
     confirmed = int(typed) if typed.isdigit() and len(typed) <= 3 else None
     try:
         with unit_of_work(engine_of(request)) as session:
-            month_desk.run(session, month, confirmed, **writes(form, person))
+            result = month_desk.run(session, month, confirmed, **writes(form, person))
     except svc.ServiceError as refusal:
         return _page(request, month, refusal_errors(refusal, "lancer"))
+    if not result["seqs"]:  # nobody left to credit: nothing was recorded under the key
+        return redirect(f"/operateur/mois/{month}?fait=rien")
     return redirect(f"/operateur/mois/{month}/lancement?{KEY_FIELD}={text_of(form, KEY_FIELD)}")
 
 
