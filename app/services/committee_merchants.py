@@ -106,6 +106,11 @@ def merchant_list(session: Session, today: date) -> list[MerchantRow]:
     return sorted(found, key=lambda m: (m.name.casefold(), m.merchant_id))
 
 
+def merchants_view(session: Session, today: date) -> dict[str, Any]:
+    """The committee's merchants page: every merchant and the categories to approve for."""
+    return {"merchants": merchant_list(session, today), "categories": categories(session)}
+
+
 def categories(session: Session) -> list[str]:
     """The product categories in use, and the usual ones."""
     known = set(USUAL_CATEGORIES)

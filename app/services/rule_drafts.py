@@ -110,11 +110,17 @@ def _located(read: ReadText, error: RuleSetInvalid) -> tuple[LineProblem, ...]:
 
 def save_draft(session: Session, text: str) -> Checked:
     """Store the document as a draft when it is valid (else nothing is written). A version
-    already adopted cannot be drafted again: ``Conflict`` (path ``version``)."""
+    already adopted is never drafted again: that comes back as a problem (kind
+    ``adopted``) at the document's ``version`` line."""
     checked = check_text(text)
-    if checked.ok:
-        read = read_text(text)
+    if not checked.ok:
+        return checked
+    read = read_text(text)
+    try:
         rulesets.draft_rule_set(session, read.document or {})
+    except svc.Conflict as refusal:
+        adopted = LineProblem(read.line_of("version"), "version", "adopted", {}, refusal.detail)
+        return Checked(text, checked.form, (adopted,))
     return checked
 
 
@@ -130,9 +136,3 @@ def next_version_text(document: Mapping[str, Any], effective_from: Period, versi
     draft["version"] = version
     draft["effective_from"] = str(effective_from)
     return canonical_yaml(draft)
-
-
-def conflict_line(checked: Checked, refusal: svc.Conflict) -> LineProblem:
-    """A version already adopted, located at the document's ``version`` line."""
-    read = read_text(checked.text)
-    return LineProblem(read.line_of("version"), "version", "adopted", {}, refusal.detail)

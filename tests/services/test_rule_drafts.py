@@ -199,3 +199,12 @@ def test_a_new_merchant_is_approved_by_its_name(engine: Engine) -> None:
         ("taux-food", "rate"),
         ("debut", "date"),
     ]
+
+
+def test_an_adopted_version_is_never_drafted_again(engine: Engine) -> None:
+    small_fund(engine)
+    with unit_of_work(engine) as session:
+        checked = rule_drafts.save_draft(session, YAML.replace("version: 2", "version: 1"))
+    assert [(p.line, p.path, p.kind) for p in checked.problems] == [(4, "version", "adopted")]
+    with read_only(engine) as session:
+        assert [v["status"] for v in rulesets_versions(session)] == ["adopted"]

@@ -302,13 +302,8 @@ async def new_rules(request: Request, person: Committee, form: FormDep) -> Respo
     if text_of(form, "action") != "enregistrer":
         checked = rule_drafts.check_text(text)
         return draft_page(request, text, checked, status=200 if checked.ok else 422)
-    try:
-        with unit_of_work(engine_of(request)) as session:
-            checked = rule_drafts.save_draft(session, text)
-    except svc.Conflict as refusal:
-        checked = rule_drafts.check_text(text)
-        adopted = rule_drafts.conflict_line(checked, refusal)
-        checked = rule_drafts.Checked(text, checked.form, (adopted,))
+    with unit_of_work(engine_of(request)) as session:
+        checked = rule_drafts.save_draft(session, text)
     if not checked.ok or checked.rules is None:
         return draft_page(request, text, checked, status=422)
     rules = checked.rules

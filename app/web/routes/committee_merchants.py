@@ -73,13 +73,11 @@ def page(
 ) -> Response:
     today = now().date()
     with read_only(engine_of(request)) as session:
-        merchants = book.merchant_list(session, today)
-        categories = book.categories(session)
+        found = book.merchants_view(session, today)
+    categories = found["categories"]
     values: dict[str, Any] = {"debut": today.isoformat(), "depuis": today.isoformat()}
     values |= {f"taux-{c}": "100 %" if c == "food" else "" for c in categories}
-    found = {
-        "merchants": merchants,
-        "categories": categories,
+    found |= {
         "category_name": category_name,
         "percent_text": percent_text,
         "states": {k: _(v) for k, v in STATE_NAMES.items()},
