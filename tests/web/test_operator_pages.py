@@ -234,6 +234,9 @@ def test_a_household_is_enrolled_then_the_next_month_is_run_once_and_closed(
     assert summary_links(browser)[month_name.split("\n")[1]] == "clore"
     page_checks(browser, "mois-refus")
     browser.get(f"{fund.url}/operateur/mois/{fund.period}")
+    submit(browser, "Faire expirer le crédit échu")
+    assert "Le crédit arrivé à échéance a expiré" in text(browser)
+    assert fund.ok("operator", "GET", "/funds/position")["expired_credit_cents"] == 0  # 2 months
     submit(browser, "Clôturer le mois")
     assert "Le mois est clôturé" in text(browser)
     browser.get(f"{fund.url}/operateur/mois/{later}")
@@ -424,6 +427,25 @@ def test_a_members_consent_code_is_reset_typed_twice(fund: Fund, browser: WebDri
     fill(browser, "consent_code_again", "9911")
     submit(browser, "Enregistrer le code")
     assert "Le nouveau code de consentement est enregistré" in text(browser)
+    # Bruno's household earns 1 000,00 € from next month: the form starts from its facts.
+    later = next_month(fund.period)
+    assert browser.find_element(By.ID, "birth_3").get_attribute("value") == "11/06/2015"
+    choose(browser, "from_period", later)
+    fill(browser, "income", "mille")
+    submit(browser, "Enregistrer la situation")
+    assert summary_links(browser) == {
+        "Indiquez les ressources mensuelles du foyer en euros, par exemple 1 234,56.": "income"
+    }
+    assert browser.find_element(By.ID, "birth_2").get_attribute("value") == "30/09/2012"
+    page_checks(browser, "situation-erreur")
+    fill(browser, "income", "1 000")
+    submit(browser, "Enregistrer la situation")
+    assert "La situation est enregistrée" in text(browser)
+    facts = fund.ok("operator", "GET", "/members/hh_b/export")["facts"]
+    assert [(f["from_period"], f["income_cents"], len(f["persons"])) for f in facts] == [
+        (fund.period, 80_000, 3),
+        (later, 100_000, 3),
+    ]
     with read_only(fund.app.state.db_engine) as session:
         row = session.get(t.Household, "hh_b")
         assert row is not None
