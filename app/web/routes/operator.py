@@ -19,7 +19,7 @@ from starlette.datastructures import FormData
 from app.db.session import read_only, unit_of_work
 from app.services import errors as svc
 from app.services import office
-from app.web.formats import month, parse_cents
+from app.web.formats import cents_for_input, month, parse_cents
 from app.web.i18n import _
 from app.web.pages import FormErrors, PageNotFound, engine_of, now, redirect, render, text_of
 from app.web.routes.operator_common import (
@@ -94,9 +94,11 @@ def facts_errors(read: FactsRead, refusal: svc.ServiceError) -> FormErrors:
             errors.add("birth_1", _(FACTS_MESSAGES["births"]))
         elif isinstance(refusal, svc.MonthClosed):
             errors.add("from_period", _(CLOSED_MONTH))
-        else:
-            errors.add(problem.path, _(FACTS_MESSAGES.get(problem.path, GENERIC_REFUSAL)))
-    if not refusal.problems:
+        elif problem.path in FACTS_MESSAGES:
+            errors.add(problem.path, _(FACTS_MESSAGES[problem.path]))
+        else:  # not about one field of the form (e.g. a conflict with the books)
+            errors.add("erreurs", _(GENERIC_REFUSAL))
+    if not errors:
         errors.add("erreurs", _(GENERIC_REFUSAL))
     return errors
 
@@ -107,8 +109,7 @@ def facts_values(facts: dict[str, Any] | None) -> dict[str, str]:
     if facts is None:
         return values
     if facts["income_cents"] is not None:
-        whole, part = divmod(int(facts["income_cents"]), 100)
-        values["income"] = f"{whole},{part:02d}"
+        values["income"] = cents_for_input(int(facts["income_cents"]))
     for row, person in enumerate(facts["persons"], start=1):
         if person["birth_on"] and row <= PERSON_ROWS:
             values[f"birth_{row}"] = day_input(date.fromisoformat(person["birth_on"]))

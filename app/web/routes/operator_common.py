@@ -96,12 +96,15 @@ def month_choices(before: int = 2, after: int = 12) -> list[str]:
 
 def errors_of(error: svc.ServiceError, messages: Mapping[str, str], fallback: str) -> FormErrors:
     """French messages for a refusal: each problem's path (its form field) mapped through
-    ``messages`` (French msgids, translated here, at request time); a problem without a
-    message of its own gets ``fallback`` on its field."""
+    ``messages`` (French msgids, translated here, at request time); a problem about no
+    field of the form gets ``fallback``, linked to the summary itself."""
     errors = FormErrors()
     for problem in error.problems:
-        field = problem.path.split(".")[0].split("[")[0] or "erreurs"
-        errors.add(field, _(messages.get(field, fallback)))
+        field = problem.path.split(".")[0].split("[")[0]
+        if field in messages:
+            errors.add(field, _(messages[field]))
+        else:
+            errors.add("erreurs", _(fallback))
     if not errors:
         errors.add("erreurs", _(fallback))
     return errors
