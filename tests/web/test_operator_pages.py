@@ -109,6 +109,11 @@ def test_the_desk_shows_the_month_and_the_fund_in_euros(fund: Fund, browser: Web
     assert "Crédit disponible 200,00 €" in page and "Cotisation due 20,00 €" in page
     assert fund.cards["hh_b"] in page
     page_checks(browser, "foyer")
+    earlier = f"{fund.today.year - 1}-12" if fund.today.month == 1 else None
+    earlier = earlier or f"{fund.today.year:04d}-{fund.today.month - 1:02d}"
+    browser.get(f"{fund.url}/operateur/mois/{earlier}")
+    assert "Aucun barème adopté ne s'applique à ce mois" in text(browser)
+    page_checks(browser, "mois-sans-bareme")
     browser.get(f"{fund.url}/langue/en?suite=/operateur")
     assert browser.find_element(By.TAG_NAME, "h1").text == "Fund's office"
     assert "In the bank €450.00" in plain(browser)
@@ -343,6 +348,26 @@ def test_a_payment_posted_twice_is_recorded_once(fund: Fund, browser: WebDriver)
             assert answer.status_code == 303, answer.text
     assert balance(fund, "hh_b") == (20_000, 2_000 - 1_500)
     assert fund.ok("operator", "GET", "/funds/position")["cash_cents"] == 1_500
+    # An enrolment posted twice (and as a browser without JavaScript sends it: the blank
+    # person rows are ignored) enrols one household.
+    browser.get(f"{fund.url}/operateur/foyers/nouveau")
+    enrolment = hidden_fields(browser, "/operateur/foyers/nouveau") | {
+        "full_name": "Dina Morel",
+        "from_period": fund.period,
+        "income": "900",
+        "birth_1": "",
+        "birth_5": "1992-04-30",
+        "consent_code": "8080",
+        "consent_code_again": "8080",
+    }
+    with client_of(fund, browser) as client:
+        places = {client.post("/operateur/foyers/nouveau", data=enrolment).headers["location"]}
+        places.add(client.post("/operateur/foyers/nouveau", data=enrolment).headers["location"])
+    assert len(places) == 1
+    household = places.pop().split("/operateur/foyers/")[1].split("?")[0]
+    assert households_of(fund) == sorted(["hh_a", "hh_b", "hh_c", household])
+    facts = fund.ok("operator", "GET", f"/members/{household}/export")["facts"]
+    assert [p["birth_on"] for p in facts[0]["persons"]] == ["1992-04-30"]
     books_verified(fund)
 
 
