@@ -3,7 +3,13 @@
 The fund's first operator cannot be created from a page (nobody can sign in yet): ``caisse
 access create --role operator --name "..."`` prints a one-time activation code and the link
 ``/activer?code=...`` to open on the site. Operators then create everyone else's access from
-their pages. Output is JSON (the code is shown once; only its hash is stored).
+their pages. Output is JSON (the code is shown once; only its hash is stored). Each command
+names on standard error the database it uses; ``create`` refuses a ``--household`` that is not
+enrolled, a ``--merchant`` that is not approved, and either one given for a role that has
+none (``tokens.ensure_subject_exists``).
+
+Start-up: ``register`` runs for every ``caisse`` command, so the services are imported by the
+handlers only.
 """
 
 from __future__ import annotations
@@ -11,12 +17,15 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.cli.api_cmds import _with_session
-from app.db.tables_people import PersonAccess
-from app.services import people
-from app.services.tokens import Role
+from app.cli.api_cmds import ROLES, _with_session
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from app.db.tables_people import PersonAccess
+    from app.services.people import NewAccess
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -26,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     actions = access.add_subparsers(dest="access_command", metavar="ACTION")
     actions.required = True
     create = actions.add_parser("create", help="a new access; its activation code is printed once")
-    create.add_argument("--role", required=True, choices=[role.value for role in Role])
+    create.add_argument("--role", required=True, choices=ROLES)
     create.add_argument("--name", required=True, help="the person's name, as the pages greet them")
     create.add_argument("--household", help="a member's household id")
     create.add_argument("--merchant", help="a merchant's id")
@@ -49,7 +58,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _activation(new: people.NewAccess, site: str) -> dict[str, Any]:
+def _activation(new: NewAccess, site: str) -> dict[str, Any]:
     code = new.activation_code
     return {
         "access_id": new.access_id,
@@ -60,10 +69,20 @@ def _activation(new: people.NewAccess, site: str) -> dict[str, Any]:
 
 
 def run_create(args: argparse.Namespace) -> int:
-    subject = args.household if args.role == Role.MEMBER.value else args.merchant
+    from app.services import people
+    from app.services.errors import invalid
+    from app.services.tokens import Role, ensure_subject_exists
 
-    def create(session: Any) -> dict[str, Any]:
-        new = people.create_access(session, Role(args.role), subject, args.name, _now())
+    role = Role(args.role)
+    subject = args.household if role is Role.MEMBER else args.merchant
+
+    def create(session: Session) -> dict[str, Any]:
+        if args.household is not None and role is not Role.MEMBER:
+            raise invalid("household_id", f"only a member access has a household, not {role}")
+        if args.merchant is not None and role is not Role.MERCHANT:
+            raise invalid("merchant_id", f"only a merchant access has a merchant, not {role}")
+        ensure_subject_exists(session, role, subject)
+        new = people.create_access(session, role, subject, args.name, _now())
         return _activation(new, args.site)
 
     code = _with_session(create)
@@ -73,17 +92,25 @@ def run_create(args: argparse.Namespace) -> int:
 
 
 def run_list(_args: argparse.Namespace) -> int:
-    return _with_session(lambda session: [_row(row) for row in people.list_accesses(session)])
+    from app.services import people
+
+    return _with_session(
+        lambda session: [_row(row) for row in people.list_accesses(session)], writes=False
+    )
 
 
 def run_reset(args: argparse.Namespace) -> int:
+    from app.services import people
+
     return _with_session(
         lambda session: _activation(people.reset_access(session, args.access_id, _now()), args.site)
     )
 
 
 def run_revoke(args: argparse.Namespace) -> int:
-    def revoke(session: Any) -> dict[str, Any]:
+    from app.services import people
+
+    def revoke(session: Session) -> dict[str, Any]:
         people.revoke_access(session, args.access_id, _now())
         return _row(people.access(session, args.access_id))
 

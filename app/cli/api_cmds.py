@@ -3,7 +3,12 @@
 ``serve`` migrates the schema to head (Alembic), then runs uvicorn on ``create_app`` (one engine per
 worker). SQLite has a single writer, so on SQLite it always runs one worker and says so. On
 PostgreSQL it also runs the charge writer process (app.cli.charge_writer) unless told not to.
-``token create`` prints the secret once: only its sha256 is stored.
+``token create`` prints the secret once: only its sha256 is stored. It names on standard error
+the database it writes to (password hidden) and refuses a ``--household`` that is not enrolled
+or a ``--merchant`` that is not approved (``tokens.ensure_subject_exists``).
+
+Start-up: ``register`` runs for every ``caisse`` command, so this module imports the standard
+library only; the database, the services and uvicorn are imported by the handlers.
 """
 
 from __future__ import annotations
@@ -12,16 +17,21 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from contextlib import nullcontext
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from app.api.app import FREEZE_ENV
-from app.cli.charge_writer import charge_writer_process
-from app.db.migrate import upgrade_to_head
-from app.db.session import make_engine, unit_of_work
 from app.db.settings import Settings, load_settings
-from app.services import tokens
-from app.services.errors import ServiceError
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from app.services.tokens import TokenInfo
+
+# The values of ``app.services.tokens.Role``, spelled here so that building the parser does
+# not import the services (tests/cli/test_cli_start.py checks that the two agree).
+ROLES = ("committee", "operator", "member", "merchant", "auditor")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     actions = token.add_subparsers(dest="token_command", metavar="ACTION")
     actions.required = True
     create = actions.add_parser("create", help="create a token; its secret is printed once")
-    create.add_argument("--role", required=True, choices=[role.value for role in tokens.Role])
+    create.add_argument("--role", required=True, choices=ROLES)
     create.add_argument("--household", help="household id (required for --role member)")
     create.add_argument("--merchant", help="merchant id (required for --role merchant)")
     create.add_argument("--label", default="", help="free text to recognise the token later")
@@ -59,6 +69,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def ensure_schema(settings: Settings) -> None:
     """Bring the database to the current schema (Alembic, idempotent)."""
+    from app.db.migrate import upgrade_to_head
+
     upgrade_to_head(settings.database_url)
 
 
@@ -76,6 +88,9 @@ def effective_workers(settings: Settings, requested: int) -> tuple[int, str | No
 
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
+
+    from app.api.app import FREEZE_ENV
+    from app.cli.charge_writer import charge_writer_process
 
     settings = load_settings()
     workers, note = effective_workers(settings, args.workers)
@@ -98,7 +113,13 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def run_token_create(args: argparse.Namespace) -> int:
-    def create(session: Any) -> dict[str, Any]:
+    from app.services import tokens
+
+    def create(session: Session) -> dict[str, Any]:
+        role = tokens.Role(args.role)
+        subject = args.household if role is tokens.Role.MEMBER else args.merchant
+        if subject is not None:
+            tokens.ensure_subject_exists(session, role, subject)
         issued = tokens.create_token(
             session,
             role=args.role,
@@ -115,16 +136,44 @@ def run_token_create(args: argparse.Namespace) -> int:
 
 
 def run_token_list(_args: argparse.Namespace) -> int:
-    return _with_session(lambda session: [_info(info) for info in tokens.list_tokens(session)])
+    from app.services import tokens
+
+    return _with_session(
+        lambda session: [_info(info) for info in tokens.list_tokens(session)], writes=False
+    )
 
 
 def run_token_revoke(args: argparse.Namespace) -> int:
+    from app.services import tokens
+
     return _with_session(lambda session: _info(tokens.revoke_token(session, args.token_id)))
 
 
-def _with_session(action: Any) -> int:
-    """Run ``action(session)`` in one unit of work; print its JSON, or the refusal (exit 2)."""
+def shown_url(database_url: str) -> str:
+    """The database URL to show people: password hidden, a SQLite file as an absolute path
+    (a relative one depends on the directory the command ran in)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        url = url.set(database=str(Path(url.database or "").resolve()))
+    if "password" in url.query:
+        url = url.update_query_dict({"password": "***"})
+    return url.render_as_string(hide_password=True)
+
+
+def _with_session(action: Callable[[Session], Any], *, writes: bool = True) -> int:
+    """Run ``action(session)`` in one unit of work; print its JSON, or the refusal (exit 2).
+
+    The database is named on standard error first: a token or an access written to the
+    wrong database (another ``DATABASE_URL``, another directory) would fail only later, at
+    sign-in, with nothing saying why."""
+    from app.db.session import make_engine, unit_of_work
+    from app.services.errors import ServiceError
+
     settings = load_settings()
+    verb = "writes to" if writes else "reads"
+    print(f"caisse: {verb} the database {shown_url(settings.database_url)}", file=sys.stderr)
     ensure_schema(settings)
     engine = make_engine(settings)
     try:
@@ -140,7 +189,7 @@ def _with_session(action: Any) -> int:
     return 0
 
 
-def _info(info: tokens.TokenInfo) -> dict[str, Any]:
+def _info(info: TokenInfo) -> dict[str, Any]:
     return {
         "token_id": info.token_id,
         "role": info.role.value,

@@ -14,9 +14,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.services.demo import DEFAULT_SEED, DemoFund, DemoRefused, create_demo
+if TYPE_CHECKING:  # the demo service is imported when the command runs, not at start-up
+    from app.services.demo import DemoFund
 
 DEFAULT_PATH = Path("var") / "demo.db"
 BASE = "http://127.0.0.1:8000"
@@ -39,8 +40,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     demo.add_argument(
         "--seed",
         type=int,
-        default=DEFAULT_SEED,
-        help=f"seed of the made-up people and activity (default {DEFAULT_SEED})",
+        default=None,
+        help="seed of the made-up people and activity (default: the demo's own, fixed)",
     )
     demo.add_argument(
         "--force", action="store_true", help="replace PATH even if it is not a demo database"
@@ -50,12 +51,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    from app.services.demo import DEFAULT_SEED, DemoRefused, create_demo
+
     if args.households < 1:
         print(f"--households must be at least 1, got {args.households}", file=sys.stderr)
         return 2
     print(f"Building the demo fund in {args.database} ...", file=sys.stderr)
     try:
-        fund = create_demo(args.database, args.households, args.seed, force=args.force)
+        fund = create_demo(
+            args.database,
+            args.households,
+            DEFAULT_SEED if args.seed is None else args.seed,
+            force=args.force,
+        )
     except DemoRefused as refusal:
         print(str(refusal), file=sys.stderr)
         return 2

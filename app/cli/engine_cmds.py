@@ -9,6 +9,10 @@
 Output is JSON with sorted keys by default (amounts in integer cents); ``--text`` renders
 for people, in French unless ``--lang en``. Files are read here, never by the engine; the
 households file format is documented in ``app.cli.engine_io``.
+
+Start-up: ``register`` runs for every ``caisse`` command (even ``--help``), so this module
+imports the standard library only; the engine, YAML and the renderers are imported by the
+handlers that use them (``tests/cli/test_cli_start.py``).
 """
 
 from __future__ import annotations
@@ -17,15 +21,10 @@ import argparse
 import json
 import sys
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.cli.engine_io import InputFileError, load_document, read_households
-from app.cli.engine_text import assess_text, check_text, preview_text, problems_text
-from app.engine import HouseholdFacts, InvalidInput, Period, RuleSet, RuleSetInvalid, parse_rule_set
-from app.engine.checks import Severity, check_rules
-from app.engine.fund import assess_fund
-from app.engine.money import parse_rate
-from app.engine.preview import preview
+if TYPE_CHECKING:
+    from app.engine import HouseholdFacts, Period, RuleSet
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -68,6 +67,8 @@ def _output_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _period(text: str) -> Period:
+    from app.engine.period import Period
+
     try:
         return Period.parse(text)
     except ValueError as error:
@@ -75,6 +76,8 @@ def _period(text: str) -> Period:
 
 
 def _rate(text: str) -> Fraction:
+    from app.engine.money import parse_rate
+
     try:
         return parse_rate(text)
     except ValueError as error:
@@ -100,6 +103,10 @@ class _Stop(Exception):
 
 def _rules(path: str, args: argparse.Namespace) -> RuleSet:
     """Load and validate a rule document, reporting every problem (exit 2) if invalid."""
+    from app.cli.engine_io import InputFileError, load_document
+    from app.cli.engine_text import problems_text
+    from app.engine import RuleSetInvalid, parse_rule_set
+
     try:
         return parse_rule_set(load_document(path))
     except (InputFileError, RuleSetInvalid) as error:
@@ -112,6 +119,8 @@ def _rules(path: str, args: argparse.Namespace) -> RuleSet:
 
 
 def _households(path: str) -> list[HouseholdFacts]:
+    from app.cli.engine_io import InputFileError, load_document, read_households
+
     try:
         return read_households(load_document(path))
     except InputFileError as error:
@@ -122,6 +131,8 @@ def _households(path: str) -> list[HouseholdFacts]:
 
 def _guarded(handler: Any) -> Any:
     def run(args: argparse.Namespace) -> int:
+        from app.engine import InvalidInput
+
         try:
             code: int = handler(args)
         except _Stop as stop:
@@ -137,6 +148,9 @@ def _guarded(handler: Any) -> Any:
 
 @_guarded
 def _check_rules(args: argparse.Namespace) -> int:
+    from app.cli.engine_text import check_text
+    from app.engine.checks import Severity, check_rules
+
     rules = _rules(args.file, args)
     households = _households(args.households) if args.households else None
     findings = check_rules(
@@ -164,6 +178,9 @@ def _check_rules(args: argparse.Namespace) -> int:
 
 @_guarded
 def _assess(args: argparse.Namespace) -> int:
+    from app.cli.engine_text import assess_text
+    from app.engine.fund import assess_fund
+
     rules = _rules(args.rules, args)
     households = _households(args.households)
     period = args.period or rules.effective_from
@@ -196,6 +213,9 @@ def _assess(args: argparse.Namespace) -> int:
 
 @_guarded
 def _preview(args: argparse.Namespace) -> int:
+    from app.cli.engine_text import preview_text
+    from app.engine.preview import preview
+
     current = _rules(args.current, args) if args.current else None
     proposed = _rules(args.proposed, args)
     households = _households(args.households)

@@ -7,6 +7,11 @@ Guarantees:
   hashes in constant time, and refuses revoked tokens;
 - a ``member`` token is bound to exactly one household, a ``merchant`` token to exactly one
   merchant, and staff tokens to neither (``InvalidRequest`` otherwise);
+- ``ensure_subject_exists`` refuses a household that is not enrolled (absent or erased) or a
+  merchant that is not approved, naming the field and the value. ``create_token`` itself does
+  not look the subject up (tests and fixtures issue tokens before enrolling); the commands
+  that bind a person to the books (``caisse token create``, ``caisse access create``) call
+  it first;
 - ``ensure_owner`` refuses another's resource with ``NotFound``, the same error as for a
   resource that does not exist.
 
@@ -45,6 +50,7 @@ from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from app.db import tables as t
 from app.db.async_reads import AsyncReads, CompiledRead
 from app.db.session import read_only_engine
 from app.db.tables_auth import ApiToken
@@ -230,6 +236,21 @@ def create_token(
     session.add(row)
     session.flush()
     return IssuedToken(_info(row), secret)
+
+
+def ensure_subject_exists(session: Session, role: Role | str, subject_id: str | None) -> None:
+    """Refuse (``InvalidRequest``) a member's household that is not enrolled, or a merchant
+    that is not approved, naming the field and the value; staff roles have no subject.
+
+    An erased household is not enrolled any more; an approved merchant has a row whatever
+    its suspension (a suspended merchant still reads its sales and settlements)."""
+    checked_role = _parse_role(role)
+    if checked_role is Role.MEMBER:
+        household = session.get(t.Household, subject_id or "")
+        if household is None or household.erased:
+            raise invalid("household_id", f"no enrolled household has the id {subject_id!r}")
+    elif checked_role is Role.MERCHANT and session.get(t.Merchant, subject_id or "") is None:
+        raise invalid("merchant_id", f"no approved merchant has the id {subject_id!r}")
 
 
 def authenticate(session: Session, secret: str) -> Principal | None:

@@ -59,3 +59,31 @@ def test_a_member_access_for_an_unknown_household_exits_2_naming_it(
     args = ["access", "create", "--role", "member", "--name", "X", "--household", "hh_none"]
     assert main(args) == 2
     assert "household_id: no enrolled household has the id 'hh_none'" in capsys.readouterr().err
+
+
+def test_a_merchant_access_needs_an_approved_merchant(
+    cli_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["access", "create", "--role", "merchant", "--name", "Y", "--merchant", "m_none"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "merchant_id: no approved merchant has the id 'm_none'" in err
+    assert "caisse: writes to the database" in err
+    assert main(["access", "list"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+
+
+@pytest.mark.parametrize(
+    ("role", "option", "message"),
+    [
+        ("operator", "--household", "household_id: only a member access has a household"),
+        ("committee", "--merchant", "merchant_id: only a merchant access has a merchant"),
+        ("member", "--merchant", "merchant_id: only a merchant access has a merchant"),
+    ],
+)
+def test_a_household_or_merchant_given_for_a_role_without_one_is_refused_not_ignored(
+    cli_db: str, capsys: pytest.CaptureFixture[str], role: str, option: str, message: str
+) -> None:
+    args = ["access", "create", "--role", role, "--name", "Z", option, "x_1"]
+    assert main(args) == 2
+    assert message in capsys.readouterr().err
