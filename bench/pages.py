@@ -16,8 +16,8 @@ For each database:
    it links to (what a first visit downloads, uncompressed);
 4. for each page, ``--sessions`` concurrent sessions (asyncio + httpx, one client and one
    cookie each) GET it for ``--seconds`` after a 2 s warm-up: first *paced* (each session
-   waits ``--think`` seconds between its pages, as people do: the bounded load the goal is
-   about), then *unpaced* (each asks again as soon as answered: the server's capacity, where
+   waits ``--think`` seconds on average between its pages, as people do, the sessions out
+   of step: the bounded load the goal is about), then *unpaced* (each asks again as soon as answered: the server's capacity, where
    the latency is mostly waiting in line). Time to first byte is measured to the response's
    headers; every answer must be the page itself (200, not a redirect to sign-in).
 
@@ -334,7 +334,8 @@ def section(
         f"A fund of N = {args.members} member households (web accesses activated) and 4"
         f" merchants; {args.sessions} concurrent sessions, each its own cookie, GET one page"
         f" for {args.seconds:g} s after a {WARMUP_SECONDS:g} s warm-up; `caisse serve` with one"
-        f" worker. Paced: each session waits {args.think:g} s between pages (the bounded load"
+        f" worker. Paced: each session waits {args.think:g} s on average (0.5x to 1.5x) between"
+        " pages, the sessions out of step (the bounded load"
         " of the goal); unpaced: each asks again as soon as answered (capacity; the latency"
         " is then mostly queueing). Time to first byte (TTFB) is to the response headers;"
         " load avg: the machine's 1-minute load average at the end of the run (other work"
