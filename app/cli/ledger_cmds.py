@@ -12,6 +12,8 @@
   "Export FEC"); exit 2 naming the field for a malformed SIREN or year.
 
 The database is ``--database`` or ``DATABASE_URL`` (default the SQLite file of the app).
+Start-up: ``register`` runs for every ``caisse`` command, so the audit modules, SQLAlchemy and
+the cryptography are imported by the handlers that use them.
 """
 
 from __future__ import annotations
@@ -22,29 +24,17 @@ import sys
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import (
-    Encoding,
-    PublicFormat,
-    load_pem_public_key,
-)
-from sqlalchemy.exc import SQLAlchemyError
-
-from app.audit.beancount_export import export_beancount
-from app.audit.export import export_journal, export_ledger_csv
-from app.audit.fec import (
-    SEPARATORS,
-    export_ledger_csv_fr,
-    fec_file_name,
-    validate_siren,
-    validate_year,
-    write_fec,
-)
-from app.audit.sources import DbSource, ExportSource, Source, read_engine
-from app.audit.verify import verify
 from app.db.settings import load_settings
+
+if TYPE_CHECKING:
+    from app.audit.sources import Source
+
+# ``app.audit.fec.SEPARATORS``' names, spelled here so that building the parser imports no
+# audit module (``caisse --help`` loads neither the ORM nor the cryptography: issue 12;
+# tests/cli/test_cli_start.py checks the two agree).
+FEC_SEPARATORS = ("tab", "pipe")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -81,7 +71,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     fec.add_argument("directory", metavar="OUT_DIR", help="directory to write the file in")
     fec.add_argument("--siren", required=True, help="the fund's SIREN (9 digits)")
     fec.add_argument("--year", required=True, help="fiscal year (calendar year), e.g. 2027")
-    fec.add_argument("--separator", choices=tuple(SEPARATORS), default="tab")
+    fec.add_argument("--separator", choices=FEC_SEPARATORS, default="tab")
     fec.add_argument("--database", metavar="URL", help="database URL (default DATABASE_URL)")
     fec.set_defaults(handler=_export_fec)
 
@@ -97,6 +87,8 @@ def _fail(message: str) -> int:
 
 @contextmanager
 def _database(url: str | None) -> Any:
+    from app.audit.sources import DbSource, read_engine
+
     source = DbSource(read_engine(url or load_settings().database_url))
     try:
         yield source
@@ -107,6 +99,13 @@ def _database(url: str | None) -> Any:
 
 def public_key_bytes(text: str) -> bytes:
     """Raw Ed25519 public key from 64 hex digits or a PEM file; ``ValueError`` otherwise."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        PublicFormat,
+        load_pem_public_key,
+    )
+
     candidate = text.strip().lower()
     if len(candidate) == 64 and all(c in "0123456789abcdef" for c in candidate):
         return bytes.fromhex(candidate)
@@ -117,6 +116,8 @@ def public_key_bytes(text: str) -> bytes:
 
 
 def _guarded(work: Callable[[], int]) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         return work()
     except (OSError, ValueError, KeyError, SQLAlchemyError) as error:
@@ -124,6 +125,8 @@ def _guarded(work: Callable[[], int]) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    from app.audit.sources import ExportSource
+
     def run() -> int:
         key = None if args.public_key is None else public_key_bytes(args.public_key)
         if args.export is not None:
@@ -142,12 +145,16 @@ def _jobs(text: str) -> int:
 
 
 def _report(source: Source, key: bytes | None, jobs: int | None = None) -> int:
+    from app.audit.verify import verify
+
     report = verify(source, key, jobs)
     _print(report.as_dict())
     return 0 if report.ok else 1
 
 
 def _export_journal(args: argparse.Namespace) -> int:
+    from app.audit.export import export_journal
+
     def run() -> int:
         with _database(args.database) as source:
             manifest = export_journal(source, Path(args.directory))
@@ -173,6 +180,10 @@ def _export_ledger(args: argparse.Namespace) -> int:
 
 
 def _write_ledger(source: Source, fmt: str, out: TextIO) -> int:
+    from app.audit.beancount_export import export_beancount
+    from app.audit.export import export_ledger_csv
+    from app.audit.fec import export_ledger_csv_fr
+
     if fmt == "beancount":
         return export_beancount(source, out)
     if fmt == "csv-fr":
@@ -181,6 +192,8 @@ def _write_ledger(source: Source, fmt: str, out: TextIO) -> int:
 
 
 def _export_fec(args: argparse.Namespace) -> int:
+    from app.audit.fec import fec_file_name, validate_siren, validate_year, write_fec
+
     try:
         siren, year = validate_siren(args.siren), validate_year(args.year)
     except ValueError as error:
