@@ -2,7 +2,7 @@
 page (``/commercant``) of ``caisse serve`` on 127.0.0.1, on SQLite and on PostgreSQL.
 
 ``python -m bench.pages [--members 200] [--sessions 50] [--seconds 20] [--think 1]
-[--only sqlite,postgresql] [--write]``
+[--workers 1] [--only sqlite,postgresql] [--write]``
 
 For each database:
 
@@ -11,15 +11,17 @@ For each database:
    own of the ``test`` database on 127.0.0.1:5432 (dropped at the end); then one web access
    per household and per merchant, activated, and ``--sessions`` signed-in sessions of each
    page's people (app.services.people), so every simulated browser has its own cookie;
-2. starts ``caisse serve`` (one worker) on a free port of 127.0.0.1 and waits for health;
+2. starts ``caisse serve`` (``--workers``, default one) on a free port of 127.0.0.1 and
+   waits for health;
 3. measures each page's weight once: its HTML plus every stylesheet, script, icon and image
    it links to (what a first visit downloads, uncompressed);
 4. for each page, ``--sessions`` concurrent sessions (asyncio + httpx, one client and one
    cookie each) GET it for ``--seconds`` after a 2 s warm-up: first *paced* (each session
    waits ``--think`` seconds on average between its pages, as people do, the sessions out
-   of step: the bounded load the goal is about), then *unpaced* (each asks again as soon as answered: the server's capacity, where
-   the latency is mostly waiting in line). Time to first byte is measured to the response's
-   headers; every answer must be the page itself (200, not a redirect to sign-in).
+   of step: the bounded load the goal is about), then *unpaced* (each asks again as soon
+   as answered: the server's capacity, where the latency is mostly waiting in line). Time
+   to first byte is measured to the response's headers; every answer must be the page
+   itself (200, not a redirect to sign-in).
 
 Goal: p99 time to first byte < 100 ms under the paced load, and < 100 KB per page. Bounded:
 fixed durations, the server stopped and the schema dropped in ``finally``; it only talks to
@@ -275,7 +277,7 @@ def run_database(
     print(f"{database}: seeded in {seed_seconds:.1f} s", file=sys.stderr)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = start_server(url, port, 1, workdir / f"serve-{database}.log")
+    server = start_server(url, port, args.workers, workdir / f"serve-{database}.log")
     runs: list[Run] = []
     weights: dict[str, Weight] = {}
     try:
@@ -333,8 +335,9 @@ def section(
         "",
         f"A fund of N = {args.members} member households (web accesses activated) and 4"
         f" merchants; {args.sessions} concurrent sessions, each its own cookie, GET one page"
-        f" for {args.seconds:g} s after a {WARMUP_SECONDS:g} s warm-up; `caisse serve` with one"
-        f" worker. Paced: each session waits {args.think:g} s on average (0.5x to 1.5x) between"
+        f" for {args.seconds:g} s after a {WARMUP_SECONDS:g} s warm-up; `caisse serve` with"
+        f" {args.workers} worker(s). Paced: each session waits {args.think:g} s on average"
+        " (0.5x to 1.5x) between"
         " pages, the sessions out of step (the bounded load"
         " of the goal); unpaced: each asks again as soon as answered (capacity; the latency"
         " is then mostly queueing). Time to first byte (TTFB) is to the response headers;"
@@ -382,6 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--think", type=float, default=1.0, help="mean seconds between pages")
+    parser.add_argument("--workers", type=int, default=1, help="caisse serve --workers")
     parser.add_argument("--only", default="sqlite,postgresql")
     parser.add_argument("--write", action="store_true", help="append to docs/benchmarks.md")
     args = parser.parse_args(argv)

@@ -19,7 +19,6 @@ The export directory is read here, at the edge: ``CAISSE_EXPORT_DIR`` (default
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -75,7 +74,7 @@ NOTES = {
 def jobs_of(request: Request) -> AuditJobs:
     configured = os.environ.get(EXPORT_DIR_ENV, "").strip()
     directory = Path(configured) if configured else DEFAULT_EXPORT_DIR
-    return audit_requests.jobs_of(request.app.state, directory, lambda: datetime.now(UTC))
+    return audit_requests.jobs_of(request.app.state, directory, now)
 
 
 JobsDep = Annotated[AuditJobs, Depends(jobs_of)]
@@ -96,7 +95,7 @@ def size(size_bytes: int) -> str:
     return f"{value}\u00a0{unit}"
 
 
-def shown(request: Request, person: Person, jobs: list[Job], **context: Any) -> dict[str, Any]:
+def shown(person: Person, jobs: list[Job], **context: Any) -> dict[str, Any]:
     """What every auditor page is given: the jobs, who asked them, whether one is pending
     (the page then follows it), the labels and the formatting helpers."""
     return {
@@ -124,7 +123,7 @@ def job_or_404(request: Request, kind: str, job_id: str) -> Job:
 @router.get("/audit")
 def verifications(request: Request, person: AuditorDep) -> Response:
     listed = audit_requests.recent(engine_of(request), VERIFY)
-    context = shown(request, person, listed)
+    context = shown(person, listed)
     return render(request, "auditor/verifications.html", context, title=_("Vérifications"))
 
 
@@ -140,7 +139,7 @@ def start_verification(
 @router.get("/audit/verifications/{job_id}")
 def verification(request: Request, person: AuditorDep, job_id: str) -> Response:
     job = job_or_404(request, VERIFY, job_id)
-    context = shown(request, person, [job], job=job)
+    context = shown(person, [job], job=job)
     return render(request, "auditor/verification.html", context, title=_("Vérification"))
 
 
@@ -150,7 +149,7 @@ def verification(request: Request, person: AuditorDep, job_id: str) -> Response:
 @router.get("/audit/exports")
 def exports(request: Request, person: AuditorDep) -> Response:
     listed = audit_requests.recent(engine_of(request), EXPORT)
-    context = shown(request, person, listed)
+    context = shown(person, listed)
     return render(request, "auditor/exports.html", context, title=_("Exports"))
 
 
@@ -164,7 +163,7 @@ def start_export(request: Request, person: AuditorDep, form: FormDep, jobs: Jobs
 @router.get("/audit/exports/{job_id}")
 def export(request: Request, person: AuditorDep, job_id: str) -> Response:
     job = job_or_404(request, EXPORT, job_id)
-    context = shown(request, person, [job], job=job)
+    context = shown(person, [job], job=job)
     return render(request, "auditor/export.html", context, title=_("Export"))
 
 
@@ -197,7 +196,7 @@ def refused_download(
         status, reason = 410, "missing"
     else:
         raise refusal
-    context = shown(request, person, [job], job=job, refused=reason)
+    context = shown(person, [job], job=job, refused=reason)
     return render(request, "auditor/export.html", context, status=status, title=_("Export"))
 
 
@@ -207,5 +206,5 @@ def refused_download(
 @router.get("/audit/points-de-controle")
 def checkpoints(request: Request, person: AuditorDep) -> Response:
     sealed = audit_requests.checkpoints(engine_of(request))
-    context = shown(request, person, [], checkpoints=sealed)
+    context = shown(person, [], checkpoints=sealed)
     return render(request, "auditor/checkpoints.html", context, title=_("Points de contrôle"))
