@@ -10,7 +10,6 @@ part of the 120,00 € line: credit 200,00 €, the member pays 0,00 € + 70,00
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -70,12 +69,6 @@ def sales(fund: Fund) -> list[dict[str, Any]]:
     return sorted(found, key=lambda sale: sale["seq"])
 
 
-def credit_of(fund: Fund, household_id: str) -> int:
-    """The member's credit as the API reads it (seed.Fund.balance_cents reads a field the
-    balance no longer has)."""
-    return int(fund.ok("operator", "GET", f"/members/{household_id}/balance")["credit_cents"])
-
-
 def quote_basket(driver: WebDriver, fund: Fund, household: str, **amounts: str) -> None:
     driver.get(f"{fund.url}/commercant")
     fill(driver, "carte", fund.cards[household])
@@ -86,19 +79,7 @@ def quote_basket(driver: WebDriver, fund: Fund, household: str, **amounts: str) 
 
 
 def books_verified(fund: Fund) -> None:
-    """The auditor's verification, awaited (seed.Fund.verify expects 200 where the API
-    answers 202 Accepted for a queued job)."""
-    try:
-        state = fund.verify()
-    except AssertionError:
-        job = fund.call("auditor", "POST", "/audit/verifications")
-        assert job.status_code == 202, job.text
-        path = f"/audit/verifications/{job.json()['job_id']}"
-        for _ in range(300):
-            state = fund.ok("auditor", "GET", path)
-            if state["status"] in ("done", "failed"):
-                break
-            time.sleep(0.1)
+    state = fund.verify()
     assert state["status"] == "done" and state["result"]["ok"] is True, state
 
 
@@ -144,7 +125,7 @@ def test_a_basket_the_credit_covers_in_part_is_charged_then_partly_refunded(
     ]
     assert by_id(browser, "credit-left") == "0,00 €"
     page_checks(browser, "receipt")
-    assert credit_of(fund, "hh_b") == 0
+    assert fund.balance_cents("hh_b") == 0
     recorded = [
         (s["purchase_id"], s["category"], s["amount_cents"], s["credit_cents"]) for s in sales(fund)
     ]
@@ -170,16 +151,16 @@ def test_a_basket_the_credit_covers_in_part_is_charged_then_partly_refunded(
     fill(browser, "montant", "20,00")
     submit(browser, "Continuer")
     assert "Rendre 20,00 € au crédit du membre ?" in plain(browser)
-    assert credit_of(fund, "hh_b") == 0  # nothing before the confirmation
+    assert fund.balance_cents("hh_b") == 0  # nothing before the confirmation
     page_checks(browser, "refund-confirm")
     submit(browser, "Confirmer le remboursement")
     assert "Remboursement enregistré : 20,00 € rendus au crédit du membre." in plain(browser)
     assert by_id(browser, "sales-refunded") == "20,00 €"
     assert by_id(browser, "owed") == "180,00 €"
-    assert credit_of(fund, "hh_b") == 2_000
+    assert fund.balance_cents("hh_b") == 2_000
     browser.back()  # the confirmation page again: its key was used, nothing more is refunded
     submit(browser, "Confirmer le remboursement")
-    assert credit_of(fund, "hh_b") == 2_000
+    assert fund.balance_cents("hh_b") == 2_000
     assert [s["refunded_cents"] for s in sales(fund)] == [0, 2_000]
 
     fund.ok(
@@ -225,7 +206,7 @@ def test_a_wrong_code_charges_nothing_and_a_double_submit_charges_once(
         == "code-aide code-erreur"
     )
     page_checks(browser, "wrong-code")
-    assert credit_of(fund, "hh_a") == 10_000 and sales(fund) == []
+    assert fund.balance_cents("hh_a") == 10_000 and sales(fund) == []
 
     fill(browser, "code", CODES["hh_a"])
     # Two submits of the same quote, as a second tap or a reload would send them.
@@ -240,7 +221,7 @@ def test_a_wrong_code_charges_nothing_and_a_double_submit_charges_once(
     submit(browser, "Payer")  # and the button itself: the same receipt
     assert "Paiement enregistré" in plain(browser)
     assert by_id(browser, "credit-left") == "65,00 €"
-    assert credit_of(fund, "hh_a") == 6_500
+    assert fund.balance_cents("hh_a") == 6_500
     assert [(s["amount_cents"], s["credit_cents"]) for s in sales(fund)] == [
         (3_000, 3_000),
         (1_001, 500),
@@ -263,7 +244,7 @@ def test_too_many_wrong_codes_lock_the_members_charges_with_the_time(
     fill(browser, "code", CODES["hh_c"])
     submit(browser, "Payer")
     assert "bloqués jusqu'à" in plain(browser)
-    assert credit_of(fund, "hh_c") == 15_000 and sales(fund) == []
+    assert fund.balance_cents("hh_c") == 15_000 and sales(fund) == []
 
 
 def test_a_mistyped_card_number_is_an_error_on_the_field(browser: WebDriver, fund: Fund) -> None:
@@ -300,10 +281,18 @@ def test_a_mistyped_card_number_is_an_error_on_the_field(browser: WebDriver, fun
 
 def keys(driver: WebDriver, *typed: str) -> None:
     """Type into whatever has the focus (the keyboard alone), and wait if a page is sent."""
+    loaded(driver)
     page = driver.find_element(By.TAG_NAME, "html")
     driver.switch_to.active_element.send_keys(*typed)
     if typed and typed[-1] == Keys.ENTER:
         WebDriverWait(driver, 15).until(staleness_of(page))
+        loaded(driver)
+
+
+def loaded(driver: WebDriver) -> None:
+    WebDriverWait(driver, 15).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
 
 
 def test_the_keyboard_alone_can_charge(browser: WebDriver, fund: Fund) -> None:
@@ -314,7 +303,7 @@ def test_the_keyboard_alone_can_charge(browser: WebDriver, fund: Fund) -> None:
     keys(browser, CODES["hh_c"], Keys.ENTER)  # the code field has the focus
     assert "Paiement enregistré" in plain(browser)
     assert by_id(browser, "credit-left") == "135,50 €"
-    assert credit_of(fund, "hh_c") == 13_550
+    assert fund.balance_cents("hh_c") == 13_550
     books_verified(fund)
 
 
