@@ -18,6 +18,12 @@ from typing import Any
 import httpx
 import pytest
 from babel.messages.pofile import read_po
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+)
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -227,20 +233,59 @@ def test_the_same_form_posted_twice_starts_one_job(
     assert "Cette page se met à jour toute seule" not in text(browser)
 
 
-def test_the_sealed_months_checkpoints(fund: Fund, browser: WebDriver) -> None:
+@pytest.mark.parametrize("signed", [False, True])
+def test_the_sealed_months_checkpoints(
+    fund: Fund, browser: WebDriver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, signed: bool
+) -> None:
+    if signed:  # the server signs seals with the key CAISSE_SIGNING_KEY names
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
+        )
+        (tmp_path / "seal.pem").write_bytes(pem)
+        monkeypatch.setenv("CAISSE_SIGNING_KEY", str(tmp_path / "seal.pem"))
     fund.ok("operator", "POST", f"/months/{fund.period}/close")
     fund.ok("operator", "POST", f"/months/{fund.period}/seal")
     sealed = fund.ok("auditor", "GET", "/audit/checkpoints")["checkpoints"]
-    assert len(sealed) == 1
+    assert len(sealed) == 1 and bool(sealed[0]["signature"]) is signed
     sign_in(browser, fund.url, "aurele", SECRET)
     follow(browser, "Points de contrôle")
     card = browser.find_element(By.CSS_SELECTOR, ".checkpoints li").text
-    month_name = {"12": "décembre", "01": "janvier"}.get(fund.period[5:], "")
-    if month_name:
-        assert f"{month_name} {fund.period[:4]}" in card
-    assert f"Taille du journal\n{RECORDS + 1} enregistrements" in card  # with the close
-    assert sealed[0]["head_hash"] in card and "Non signé" in card
-    page_checks(browser, "audit-points-de-controle")
+    assert card.startswith(month_in_words(fund.period))
+    # The journal when sealed: the 8 seeded records and the month's close.
+    assert f"Taille du journal\n{RECORDS + 1} enregistrements" in card
+    assert f"Scellé à l'enregistrement\nn° {RECORDS + 2}" in card
+    assert sealed[0]["head_hash"] in card and sealed[0]["balances_digest"] in card
+    assert ("Signature\nSigné" if signed else "Signature\nNon signé") in card
+    shown_key = f"Clé publique\n{sealed[0]['public_key']}"
+    assert (shown_key in card) if signed else ("Clé publique" not in card)
+    page_checks(browser, f"audit-points-de-controle{'-signes' if signed else ''}")
+
+    follow(browser, "Vérifications")
+    submit(browser, "Lancer une vérification")
+    wait_for_text(browser, "Les comptes sont exacts")
+    assert "Points de contrôle vérifiés\n1" in text(browser)
+    note = "Les signatures des points de contrôle ont été vérifiées avec les clés enregistrées"
+    assert (note in text(browser)) is signed
+
+
+MONTHS = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+]
+
+
+def month_in_words(period: str) -> str:
+    return f"{MONTHS[int(period[5:]) - 1]} {period[:4]}"
 
 
 PAGES = ("/audit", "/audit/exports", "/audit/points-de-controle")
