@@ -42,6 +42,7 @@ from app.db.session import read_only, unit_of_work
 from app.engine.books.apply_purchase import credit_part_cents
 from app.engine.money import parse_rate
 from app.engine.period import Period
+from app.engine.problems import Problem
 from app.ledger.invariants import balances_of
 from app.services import api_reads, consent, merchants, people, reads
 from app.services import errors as svc
@@ -328,13 +329,13 @@ def charge(
     if not is_reference(reference):
         raise svc.invalid("reference", "not a till reference")
     with read_only(engine) as session:
-        if _recorded(session, merchant_id, reference):  # a second submit: the first receipt
-            return _receipt(session, merchant_id, reference, amounts)
         household_id = people.household_of_card(session, card_number)
+        if _charged(session, merchant_id, reference, household_id):  # a second submit
+            return _receipt(session, merchant_id, reference, amounts)
     consent.check(engine, household_id, consent_code, now)
     with unit_of_work(engine) as session:
         journal.lock_writer(session)
-        if not _recorded(session, merchant_id, reference):  # not charged meanwhile
+        if not _charged(session, merchant_id, reference, household_id):  # not meanwhile
             _record(
                 session,
                 merchant_id,
@@ -348,6 +349,18 @@ def charge(
                 now,
             )
         return _receipt(session, merchant_id, reference, amounts)
+
+
+def _charged(session: Session, merchant_id: str, reference: str, household_id: str) -> bool:
+    """Whether ``reference`` was charged already; a reference charged to another member
+    is refused (a form sent again with another card), not shown as this member's."""
+    rows = _recorded(session, merchant_id, reference)
+    if any(json.loads(row.payload)["household_id"] != household_id for row in rows):
+        raise svc.IdempotencyConflict(
+            (Problem("reference", f"the reference {reference!r} was charged to another card"),),
+            "This till reference was already charged to another member; nothing was charged.",
+        )
+    return bool(rows)
 
 
 def _record(

@@ -152,6 +152,12 @@ def test_the_charge_records_the_quote_once(engine: Engine, fund: dict[str, str])
     )
     with pytest.raises(errors.NotFound):
         till.receipt(engine, "other_shop", reference)
+    with pytest.raises(errors.IdempotencyConflict):  # the same form sent with another card
+        till.charge(
+            engine, "shop", fund["hh_a"], amounts, reference, shown.fingerprint, CODE, DAY,
+            actor=ACTOR, now=NOW,
+        )  # fmt: skip
+    assert credit(engine, "hh_a") == 10_000 and len(purchases(engine)) == 2
     with pytest.raises(errors.NotFound):
         till.sale(engine, "other_shop", f"{reference}-1")
 

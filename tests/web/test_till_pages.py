@@ -139,6 +139,21 @@ def test_a_basket_the_credit_covers_in_part_is_charged_then_partly_refunded(
     assert by_id(browser, "sales-credit") == "200,00 €"
     assert by_id(browser, "owed") == "200,00 €"
     page_checks(browser, "sales")
+    follow(browser, "Jour précédent")
+    assert "Aucune vente ce jour-là." in plain(browser)
+    assert by_id(browser, "owed") == "200,00 €"
+    page_checks(browser, "sales-yesterday")
+    follow(browser, "Jour suivant")
+    assert by_id(browser, "sales-count") == "2"
+    # Seen later from the sales, a receipt shows what the books hold: the part of each line
+    # the credit paid for.
+    browser.get(f"{fund.url}/commercant/recu/{reference}")
+    assert rows(browser)[1:] == [
+        ["Alimentation", "150,00 €", "150,00 €", "0,00 €"],
+        ["Hygiène", "100,00 €", "50,00 €", "50,00 €"],
+        ["Total", "250,00 €", "200,00 €", "50,00 €"],
+    ]
+    browser.get(f"{fund.url}/commercant/ventes")
     browser.find_element(By.CSS_SELECTOR, f"#vente-{reference}-2 a[href$='/rembourser']").click()
     WebDriverWait(browser, 15).until(lambda d: "rembourser" in d.current_url)
     assert by_id(browser, "refundable") == "50,00 €"
