@@ -1,5 +1,11 @@
 """The ``caisse`` command line. Each command family registers itself from its own module.
 
+Every command builds the whole parser, so the modules of ``COMMAND_MODULES`` import the
+standard library only at module level; a handler imports what its command uses (the engine,
+the database, the web framework). ``caisse --help`` and the engine's commands then start
+without loading FastAPI, SQLAlchemy or the cryptography (issue 12,
+``tests/cli/test_cli_start.py``).
+
 Output is JSON by default (machine-readable, stable key order); ``--text`` where offered
 renders for people. Exit codes: 0 success, 1 the check failed (e.g. verification found a
 disagreement), 2 bad usage or bad input (with a message naming what to fix).
