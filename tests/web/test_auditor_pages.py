@@ -6,6 +6,7 @@ nobody else gets any of it (404)."""
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import json
 import re
@@ -27,20 +28,16 @@ from cryptography.hazmat.primitives.serialization import (
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import text as sql
 
+from app.db.session import unit_of_work
+from app.db.tables_jobs import AuditJob
 from app.services import audit_requests
 from app.services.audit_jobs import AuditJobs
-from tests.web.browser import (
-    check_accessibility,
-    follow,
-    no_horizontal_scroll,
-    screenshots,
-    sign_in,
-    submit,
-    text,
-)
+from tests.web.browser import check_accessibility, fill, no_horizontal_scroll, screenshots, text
 from tests.web.seed import SECRET, Fund
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,6 +55,29 @@ def export_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The test's own export directory (read when the app's audit worker is made)."""
     monkeypatch.setenv("CAISSE_EXPORT_DIR", str(tmp_path / "exports"))
     return tmp_path / "exports"
+
+
+def _to_next_page(driver: WebDriver, element: WebElement) -> None:
+    """Click and wait for the next page (as tests.web.browser's helpers do), riding out
+    Chromium's transient "node does not belong to the document" while the old page goes."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 15, ignored_exceptions=(WebDriverException,)).until(staleness_of(page))
+
+
+def submit(driver: WebDriver, label: str) -> None:
+    _to_next_page(driver, driver.find_element(By.XPATH, f"//button[normalize-space()='{label}']"))
+
+
+def follow(driver: WebDriver, link_text: str) -> None:
+    _to_next_page(driver, driver.find_element(By.LINK_TEXT, link_text))
+
+
+def sign_in(driver: WebDriver, base: str, login: str, secret: str) -> None:
+    driver.get(f"{base}/connexion")
+    fill(driver, "login", login)
+    fill(driver, "secret", secret)
+    submit(driver, "Se connecter")
 
 
 def page_checks(browser: WebDriver, name: str) -> None:
@@ -227,10 +247,46 @@ def test_the_same_form_posted_twice_starts_one_job(
     assert "L'export attend son tour" in text(browser)
     assert "Cette page se met à jour toute seule pendant le travail." in text(browser)
     page_checks(browser, "audit-export-en-attente")
+    not_ready = httpx.get(
+        fund.url + first.headers["location"] + "/archive", cookies=cookies_of(browser)
+    )
+    assert not_ready.status_code == 409
+    assert "L'archive n'est pas encore prête" in html.unescape(not_ready.text)
     monkeypatch.setattr(jobs._worker, "put", wake)
     wake(None)  # the worker wakes; the page sees the job done and reloads itself
     wait_for_text(browser, "Télécharger l'archive")
     assert "Cette page se met à jour toute seule" not in text(browser)
+
+
+def test_a_failed_job_says_it_is_not_a_disagreement(fund: Fund, browser: WebDriver) -> None:
+    with unit_of_work(fund.app.state.db_engine) as session:
+        for job_id, kind in (
+            ("job_00000000000000f1", "verify"),
+            ("job_00000000000000f2", "export"),
+        ):
+            session.add(
+                AuditJob(
+                    job_id=job_id,
+                    kind=kind,
+                    status="failed",
+                    requested_by="auditor:tok_other",
+                    requested_at="2026-12-01T09:00:00.000Z",
+                    started_at="2026-12-01T09:00:00.100Z",
+                    finished_at="2026-12-01T09:01:00.000Z",
+                    error="interrupted: the process running this job stopped",
+                )
+            )
+    sign_in(browser, fund.url, "aurele", SECRET)
+    browser.get(f"{fund.url}/audit/verifications/job_00000000000000f1")
+    assert "La vérification n'a pas pu aller au bout" in text(browser)
+    assert "Ce n'est pas un désaccord dans les comptes" in text(browser)
+    assert "interrupted: the process running this job stopped" in text(browser)
+    assert "Demandée par\nun autre auditeur" in text(browser)
+    assert "1 décembre 2026 10:00" in text(browser)  # Paris time
+    page_checks(browser, "audit-verification-echec")
+    browser.get(f"{fund.url}/audit/exports/job_00000000000000f2/archive")
+    assert "L'export a échoué : il n'y a pas d'archive." in text(browser)
+    check_accessibility(browser)
 
 
 @pytest.mark.parametrize("signed", [False, True])
