@@ -6,6 +6,9 @@ be missing. English comes from gettext catalogues (``app/web/locale/en/*.po``, o
 of the site, merged when loaded; Babel reads them, no compile step). A string without an
 English translation shows in French.
 
+Strings kept in tables (labels by code) are marked ``N_("...")`` where they are written and
+translated with ``_(value)`` where they are shown.
+
 The language of a request: the ``caisse_lang`` cookie (the switch in every page's footer),
 else the browser's ``Accept-Language``, else French. It is held in a context variable for
 the duration of the request, so templates and code translate without passing it around.
@@ -73,6 +76,12 @@ def ngettext(singular: str, plural: str, count: int) -> str:
 
 
 _ = gettext
+
+
+def N_(message: str) -> str:  # noqa: N802 (gettext's conventional name)
+    """Mark a French string for translation where it is defined (a table of labels), to
+    be translated with ``_`` where it is shown; Babel's extraction finds it by this name."""
+    return message
 
 
 def negotiate(cookie: str | None, accept_language: str | None) -> str:

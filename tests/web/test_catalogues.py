@@ -23,7 +23,7 @@ def used_messages() -> dict[str, str]:
         str(WEB),
         method_map=METHODS,
         options_map=OPTIONS,
-        keywords={"_": None, "gettext": None, "ngettext": (1, 2)},
+        keywords={"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)},
     ):
         key = message[0] if isinstance(message, tuple) else message
         if key:

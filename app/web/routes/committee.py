@@ -25,7 +25,7 @@ from app.services import committee_rules, impact_chart, rule_drafts
 from app.services import errors as svc
 from app.services.people import Person
 from app.services.tokens import Role
-from app.web.i18n import _, language
+from app.web.i18n import N_, _, language
 from app.web.pages import (
     FormErrors,
     PageNotFound,
@@ -43,102 +43,116 @@ FormDep = Annotated[FormData, Depends(form_of)]
 UPLOAD_LIMIT = 200_000
 
 SYNTAX_MESSAGES = {
-    "text_empty": "Le document est vide : écrivez les règles ou choisissez un fichier.",
-    "text_too_long": "Le document est trop long : 200 000 caractères au plus.",
+    "text_empty": N_("Le document est vide : écrivez les règles ou choisissez un fichier."),
+    "text_too_long": N_("Le document est trop long : 200 000 caractères au plus."),
     "text_syntax": (
-        "Ce texte ne se lit pas comme du YAML ou du JSON à cette ligne : vérifiez"
-        " l'indentation, les deux-points, les virgules et les guillemets."
+        N_(
+            "Ce texte ne se lit pas comme du YAML ou du JSON à cette ligne : vérifiez"
+            " l'indentation, les deux-points, les virgules et les guillemets."
+        )
     ),
-    "text_alias": "Les ancres et alias YAML (& et *) ne sont pas acceptés : écrivez chaque valeur.",
-    "text_key": "Un nom de champ s'écrit en lettres (par exemple base_cents).",
-    "text_deep": "Le document est imbriqué trop profondément : simplifiez la formule.",
-    "text_not_object": "Le document doit être une suite de champs nommés (format, id, version...).",
-    "text_file": "Ce fichier ne se lit pas comme du texte UTF-8 : choisissez un fichier .yaml ou .json.",
+    "text_alias": N_(
+        "Les ancres et alias YAML (& et *) ne sont pas acceptés : écrivez chaque valeur."
+    ),
+    "text_key": N_("Un nom de champ s'écrit en lettres (par exemple base_cents)."),
+    "text_deep": N_("Le document est imbriqué trop profondément : simplifiez la formule."),
+    "text_not_object": N_(
+        "Le document doit être une suite de champs nommés (format, id, version...)."
+    ),
+    "text_file": N_(
+        "Ce fichier ne se lit pas comme du texte UTF-8 : choisissez un fichier .yaml ou .json."
+    ),
 }
 PROBLEM_MESSAGES = {
-    "required": "Ce champ manque : il est obligatoire ici.",
-    "unknown_field": "Le champ « {field} » n'existe pas ici ; champs possibles : {allowed}.",
+    "required": N_("Ce champ manque : il est obligatoire ici."),
+    "unknown_field": N_("Le champ « {field} » n'existe pas ici ; champs possibles : {allowed}."),
     "whole_cents": (
-        "Un montant s'écrit en centimes, nombre entier (1250 pour 12,50 €) ; écrit : {got}."
+        N_("Un montant s'écrit en centimes, nombre entier (1250 pour 12,50 €) ; écrit : {got}.")
     ),
-    "whole": "Un nombre entier est attendu ; écrit : {got}.",
-    "decimal": "Un taux s'écrit en nombre décimal (0.025 pour 2,5 %) ; écrit : {got}.",
-    "choice": "La valeur {got} n'est pas connue ; valeurs possibles : {allowed}.",
-    "at_least": "La valeur doit être au moins {limit} ; écrit : {got}.",
-    "at_most": "La valeur doit être au plus {limit} ; écrit : {got}.",
-    "object": "Une section avec des champs nommés est attendue ici ; écrit : {got}.",
-    "list": "Une liste est attendue ici ; écrit : {got}.",
-    "text": "Un texte non vide est attendu ici ; écrit : {got}.",
-    "boolean": "true ou false est attendu ici ; écrit : {got}.",
-    "month": "Un mois s'écrit AAAA-MM (par exemple 2027-01) ; écrit : {got}.",
-    "deep": "Le document est imbriqué trop profondément : simplifiez la formule.",
+    "whole": N_("Un nombre entier est attendu ; écrit : {got}."),
+    "decimal": N_("Un taux s'écrit en nombre décimal (0.025 pour 2,5 %) ; écrit : {got}."),
+    "choice": N_("La valeur {got} n'est pas connue ; valeurs possibles : {allowed}."),
+    "at_least": N_("La valeur doit être au moins {limit} ; écrit : {got}."),
+    "at_most": N_("La valeur doit être au plus {limit} ; écrit : {got}."),
+    "object": N_("Une section avec des champs nommés est attendue ici ; écrit : {got}."),
+    "list": N_("Une liste est attendue ici ; écrit : {got}."),
+    "text": N_("Un texte non vide est attendu ici ; écrit : {got}."),
+    "boolean": N_("true ou false est attendu ici ; écrit : {got}."),
+    "month": N_("Un mois s'écrit AAAA-MM (par exemple 2027-01) ; écrit : {got}."),
+    "deep": N_("Le document est imbriqué trop profondément : simplifiez la formule."),
     "adopted": (
-        "Cette version est déjà adoptée et ne change plus : donnez un nouveau numéro de version."
+        N_(
+            "Cette version est déjà adoptée et ne change plus : donnez un nouveau numéro de version."
+        )
     ),
-    "other": "Cette valeur n'est pas acceptée ici.",
+    "other": N_("Cette valeur n'est pas acceptée ici."),
 }
 CONTRIBUTION_KINDS = {
-    "proportional": "une part fixe des ressources",
-    "effort_rate": "un taux d'effort sur les ressources",
-    "linear": "une formule linéaire des ressources",
-    "household_amount": "un montant fixe par foyer",
-    "brackets": "un barème par tranches de ressources",
-    "free_choice": "un montant choisi par le membre entre deux bornes",
-    "marginal_rate_scale": "un barème à taux marginaux",
-    "marginal_amount_scale": "un barème à montants marginaux",
-    "linear_average_rate_scale": "un taux moyen qui croît avec les ressources",
+    "proportional": N_("une part fixe des ressources"),
+    "effort_rate": N_("un taux d'effort sur les ressources"),
+    "linear": N_("une formule linéaire des ressources"),
+    "household_amount": N_("un montant fixe par foyer"),
+    "brackets": N_("un barème par tranches de ressources"),
+    "free_choice": N_("un montant choisi par le membre entre deux bornes"),
+    "marginal_rate_scale": N_("un barème à taux marginaux"),
+    "marginal_amount_scale": N_("un barème à montants marginaux"),
+    "linear_average_rate_scale": N_("un taux moyen qui croît avec les ressources"),
 }
 CREDIT_KINDS = {
-    "means_tested": "un crédit selon les ressources",
-    "prorated": "un crédit au prorata des jours de membre",
-    "top_up_to_target": "un complément jusqu'à un montant cible",
-    "mean_of_contributions": "la moyenne des participations du mois, pour tous",
-    "per_person": "un montant par personne",
-    "base_plus_extra": "un montant de base, plus un montant par personne en plus",
-    "age_weighted": "un montant par personne, pondéré selon l'âge",
-    "per_consumption_unit": "un montant par unité de consommation",
+    "means_tested": N_("un crédit selon les ressources"),
+    "prorated": N_("un crédit au prorata des jours de membre"),
+    "top_up_to_target": N_("un complément jusqu'à un montant cible"),
+    "mean_of_contributions": N_("la moyenne des participations du mois, pour tous"),
+    "per_person": N_("un montant par personne"),
+    "base_plus_extra": N_("un montant de base, plus un montant par personne en plus"),
+    "age_weighted": N_("un montant par personne, pondéré selon l'âge"),
+    "per_consumption_unit": N_("un montant par unité de consommation"),
 }
 BASES = {
-    "income": "des ressources du foyer",
-    "quotient_familial": "du quotient familial",
-    "income_per_cu": "des ressources par unité de consommation",
-    "income_per_person": "des ressources par personne",
-    "persons": "du nombre de personnes",
+    "income": N_("des ressources du foyer"),
+    "quotient_familial": N_("du quotient familial"),
+    "income_per_cu": N_("des ressources par unité de consommation"),
+    "income_per_person": N_("des ressources par personne"),
+    "persons": N_("du nombre de personnes"),
 }
 EXAMPLES = {
-    "single_1000": "Une personne seule, 1 000 € de ressources par mois",
-    "single_2000": "Une personne seule, 2 000 € de ressources par mois",
-    "couple_2_children_2000": "Un couple avec deux enfants, 2 000 € de ressources par mois",
+    "single_1000": N_("Une personne seule, 1 000 € de ressources par mois"),
+    "single_2000": N_("Une personne seule, 2 000 € de ressources par mois"),
+    "couple_2_children_2000": N_("Un couple avec deux enfants, 2 000 € de ressources par mois"),
 }
 BUCKETS = {
-    "loses_over_20": "perdent plus de 20 €",
-    "loses_5_to_20": "perdent de 5 à 20 €",
-    "loses_under_5": "perdent moins de 5 €",
-    "unchanged": "sans changement",
-    "gains_under_5": "gagnent moins de 5 €",
-    "gains_5_to_20": "gagnent de 5 à 20 €",
-    "gains_over_20": "gagnent plus de 20 €",
-    "not_comparable": "pas comparables (calculés d'un seul côté)",
+    "loses_over_20": N_("perdent plus de 20 €"),
+    "loses_5_to_20": N_("perdent de 5 à 20 €"),
+    "loses_under_5": N_("perdent moins de 5 €"),
+    "unchanged": N_("sans changement"),
+    "gains_under_5": N_("gagnent moins de 5 €"),
+    "gains_5_to_20": N_("gagnent de 5 à 20 €"),
+    "gains_over_20": N_("gagnent plus de 20 €"),
+    "not_comparable": N_("pas comparables (calculés d'un seul côté)"),
 }
 SEVERITIES = {
     Severity.ERROR: "Erreur",
-    Severity.WARNING: "Attention",
-    Severity.INFO: "Information",
+    Severity.WARNING: N_("Attention"),
+    Severity.INFO: N_("Information"),
 }
 STATES = {
-    "draft": "brouillon",
-    "adopted": "adoptée",
+    "draft": N_("brouillon"),
+    "adopted": N_("adoptée"),
 }
 ADOPT_MESSAGES = {
     "decision": (
-        "Ce brouillon a été écrit pour une autre décision : choisissez la décision inscrite"
-        " dans le document."
+        N_(
+            "Ce brouillon a été écrit pour une autre décision : choisissez la décision inscrite"
+            " dans le document."
+        )
     ),
     "closed": (
-        "Le mois d'entrée en vigueur de cette version est déjà clos : le passé ne change plus."
-        " Écrivez une nouvelle version qui commence un mois encore ouvert."
+        N_(
+            "Le mois d'entrée en vigueur de cette version est déjà clos : le passé ne change plus."
+            " Écrivez une nouvelle version qui commence un mois encore ouvert."
+        )
     ),
-    "adopted": "Cette version est déjà adoptée.",
+    "adopted": N_("Cette version est déjà adoptée."),
     "form": "Ce formulaire a déjà servi : rechargez la page et recommencez.",
 }
 

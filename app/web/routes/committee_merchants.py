@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 from app.db.session import read_only, unit_of_work
 from app.services import committee_merchants as book
 from app.services import errors as svc
-from app.web.i18n import _, language
+from app.web.i18n import N_, _, language
 from app.web.pages import FormErrors, engine_of, now, redirect, render, text_of
 from app.web.routes.committee import Committee, FormDep, new_key, scoped_key
 
@@ -23,36 +23,40 @@ router = APIRouter(include_in_schema=False)
 PAGE = "/comite/commercants"
 
 CATEGORY_NAMES = {
-    "food": "Alimentation",
-    "hygiene": "Hygiène",
-    "drinks": "Boissons",
-    "household": "Entretien de la maison",
-    "baby": "Bébé",
+    "food": N_("Alimentation"),
+    "hygiene": N_("Hygiène"),
+    "drinks": N_("Boissons"),
+    "household": N_("Entretien de la maison"),
+    "baby": N_("Bébé"),
 }
 STATE_NAMES = {
-    "active": "agréé",
-    "suspended": "suspendu",
-    "suspension_planned": "suspension prévue",
-    "not_yet": "pas encore valable",
-    "expired": "agrément terminé",
+    "active": N_("agréé"),
+    "suspended": N_("suspendu"),
+    "suspension_planned": N_("suspension prévue"),
+    "not_yet": N_("pas encore valable"),
+    "expired": N_("agrément terminé"),
 }
 APPROVE_MESSAGES = {
-    ("commercant", "unknown"): "Ce commerçant n'est pas dans la liste : choisissez-en un.",
-    ("nom", "required"): "Choisissez un commerçant de la liste ou écrivez le nom d'un nouveau.",
-    ("nom", "name"): "Écrivez le nom du commerce en lettres (80 caractères au plus).",
+    ("commercant", "unknown"): N_("Ce commerçant n'est pas dans la liste : choisissez-en un."),
+    ("nom", "required"): N_("Choisissez un commerçant de la liste ou écrivez le nom d'un nouveau."),
+    ("nom", "name"): N_("Écrivez le nom du commerce en lettres (80 caractères au plus)."),
     ("nom", "exists"): (
-        "Un commerçant de ce nom est déjà agréé : choisissez-le dans la liste pour changer"
-        " son agrément."
+        N_(
+            "Un commerçant de ce nom est déjà agréé : choisissez-le dans la liste pour changer"
+            " son agrément."
+        )
     ),
-    ("categories", "required"): "Cochez au moins une catégorie de produits.",
-    ("debut", "date"): "Indiquez le premier jour de l'agrément, par exemple 01/01/2027.",
+    ("categories", "required"): N_("Cochez au moins une catégorie de produits."),
+    ("debut", "date"): N_("Indiquez le premier jour de l'agrément, par exemple 01/01/2027."),
 }
-RATE_MESSAGE = "Écrivez la part payée avec le crédit en pourcentage, de 1 à 100, par exemple 50 %."
+RATE_MESSAGE = N_(
+    "Écrivez la part payée avec le crédit en pourcentage, de 1 à 100, par exemple 50 %."
+)
 SUSPEND_MESSAGES = {
-    ("merchant_id", "unknown"): "Choisissez le commerçant à suspendre dans la liste.",
-    ("motif", "required"): "Écrivez le motif de la suspension.",
-    ("motif", "long"): "Le motif tient en 500 caractères au plus.",
-    ("depuis", "date"): "Indiquez le premier jour de la suspension, par exemple 15/01/2027.",
+    ("merchant_id", "unknown"): N_("Choisissez le commerçant à suspendre dans la liste."),
+    ("motif", "required"): N_("Écrivez le motif de la suspension."),
+    ("motif", "long"): N_("Le motif tient en 500 caractères au plus."),
+    ("depuis", "date"): N_("Indiquez le premier jour de la suspension, par exemple 15/01/2027."),
 }
 REPLAYED = "Ce formulaire a déjà servi : rechargez la page et recommencez."
 
@@ -149,7 +153,7 @@ def approve(request: Request, person: Committee, form: FormDep) -> Response:
 def suspension_errors(refusal: svc.ServiceError) -> FormErrors:
     errors = FormErrors()
     if isinstance(refusal, svc.NotFound):
-        errors.add("suspendu", _(SUSPEND_MESSAGES[("merchant_id", "unknown")]))
+        errors.add(N_("suspendu"), _(SUSPEND_MESSAGES[("merchant_id", "unknown")]))
     for problem in refusal.problems if isinstance(refusal, svc.InvalidRequest) else ():
         message = SUSPEND_MESSAGES.get((problem.path, problem.message), REPLAYED)
         errors.add(problem.path, _(message))
@@ -160,7 +164,7 @@ def suspension_errors(refusal: svc.ServiceError) -> FormErrors:
 
 @router.post(f"{PAGE}/suspendre")
 def suspend(request: Request, person: Committee, form: FormDep) -> Response:
-    merchant_id = text_of(form, "suspendu")
+    merchant_id = text_of(form, N_("suspendu"))
     reason, from_text = text_of(form, "motif"), text_of(form, "depuis")
     key = text_of(form, "cle") or new_key()
     try:
@@ -175,7 +179,7 @@ def suspend(request: Request, person: Committee, form: FormDep) -> Response:
                 now=now(),
             )
     except (svc.InvalidRequest, svc.Conflict, svc.NotFound) as refusal:
-        values = {"motif": reason, "depuis": from_text, "suspendu": merchant_id}
+        values = {"motif": reason, "depuis": from_text, N_("suspendu"): merchant_id}
         context = {"errors": suspension_errors(refusal), "values": values}
         return page(request, context | {"key": key}, status=422)
     return redirect(f"{PAGE}?fait=suspendu")

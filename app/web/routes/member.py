@@ -32,7 +32,7 @@ from app.services.people import Person
 from app.services.tokens import Role
 from app.web import i18n
 from app.web.formats import euros, moment, month
-from app.web.i18n import _
+from app.web.i18n import N_, _
 from app.web.pages import (
     FormErrors,
     PageNotFound,
@@ -80,9 +80,9 @@ def home(request: Request, person: MemberDep) -> Response:
 # --- History --------------------------------------------------------------------------------
 
 CATEGORY_WORDS = {
-    "food": "alimentation",
-    "hygiene": "hygiène",
-    "fruits_vegetables": "fruits et légumes",
+    "food": N_("alimentation"),
+    "hygiene": N_("hygiène"),
+    "fruits_vegetables": N_("fruits et légumes"),
 }
 
 
@@ -186,12 +186,16 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text else text
 
 
-ROUNDING_UNITS = {1: "au centime près", 10: "aux 10 centimes près", 100: "à l'euro près"}
+ROUNDING_UNITS = {
+    1: N_("au centime près"),
+    10: N_("aux 10 centimes près"),
+    100: N_("à l'euro près"),
+}
 ROUNDING_MODES = {
-    "down": "vers le bas",
-    "up": "vers le haut",
-    "half_up": "au plus proche",
-    "half_even": "au plus proche",
+    "down": N_("vers le bas"),
+    "up": N_("vers le haut"),
+    "half_up": N_("au plus proche"),
+    "half_even": N_("au plus proche"),
 }
 
 
@@ -202,7 +206,7 @@ def _rounding_words(item: Step) -> str:
         if unit in ROUNDING_UNITS
         else _("au pas de {pas}").format(pas=euros(int(unit or 0)))
     )
-    mode = _(ROUNDING_MODES.get(str(_param(item, "mode")), "au plus proche"))
+    mode = _(ROUNDING_MODES.get(str(_param(item, "mode")), N_("au plus proche")))
     result = int(_param(item, "result_cents") or 0)
     if str(_param(item, "exact")) == str(result):
         return _("Le montant tombe juste, sans arrondi : {montant}.").format(montant=euros(result))
@@ -291,18 +295,19 @@ def step_words(item: Step, steps: Sequence[Step], section: str) -> str:
 
 
 INPUT_WORDS = {
-    "income_cents": "Revenu mensuel déclaré",
-    "persons": "Personnes dans le foyer",
-    "chosen_contribution_cents": "Cotisation choisie",
-    "engagement_minutes": "Temps d'engagement dans le mois",
+    "income_cents": N_("Revenu mensuel déclaré"),
+    "persons": N_("Personnes dans le foyer"),
+    "chosen_contribution_cents": N_("Cotisation choisie"),
+    "engagement_minutes": N_("Temps d'engagement dans le mois"),
 }
 
 RATIONING_WORDS = {
-    "proportional": "Chaque foyer a reçu la même part de son droit.",
-    "uniform_cut": "Chaque foyer a perdu le même montant, sans descendre sous un plancher.",
-    "priority_tiers": "Les foyers ont été servis par ordre de priorité.",
-    "max_min": "Aucun crédit ne dépasse un même plafond ; les plus petits droits ont été"
-    " servis en entier.",
+    "proportional": N_("Chaque foyer a reçu la même part de son droit."),
+    "uniform_cut": N_("Chaque foyer a perdu le même montant, sans descendre sous un plancher."),
+    "priority_tiers": N_("Les foyers ont été servis par ordre de priorité."),
+    "max_min": N_(
+        "Aucun crédit ne dépasse un même plafond ; les plus petits droits ont été servis en entier."
+    ),
 }
 
 
@@ -392,9 +397,9 @@ def card(request: Request, person: MemberDep) -> Response:
 # --- Consent code ---------------------------------------------------------------------------
 
 CODE_MESSAGES = {
-    "code": "Choisissez un code de 4 à 12 chiffres, sans lettres ni espaces.",
-    "code_again": "Les deux codes ne sont pas identiques. Tapez le même code deux fois.",
-    "secret": "Ce secret ne correspond pas. Tapez le secret avec lequel vous vous connectez.",
+    "code": N_("Choisissez un code de 4 à 12 chiffres, sans lettres ni espaces."),
+    "code_again": N_("Les deux codes ne sont pas identiques. Tapez le même code deux fois."),
+    "secret": N_("Ce secret ne correspond pas. Tapez le secret avec lequel vous vous connectez."),
 }
 
 

@@ -24,7 +24,7 @@ from app.services import errors as svc
 from app.services.people import Person
 from app.services.tokens import Role
 from app.web.formats import euros, moment, parse_cents
-from app.web.i18n import _, language
+from app.web.i18n import N_, _, language
 from app.web.pages import (
     FormErrors,
     PageNotFound,
@@ -44,30 +44,34 @@ Merchant = Annotated[Person, Depends(signed_in(Role.MERCHANT))]
 AMOUNT_PREFIX = "montant-"
 # French names of the usual categories (msgids; translated when shown).
 CATEGORY_LABELS = {
-    "food": "Alimentation",
-    "hygiene": "Hygiène",
-    "fruits_vegetables": "Fruits et légumes",
-    "drinks": "Boissons",
-    "household": "Entretien",
+    "food": N_("Alimentation"),
+    "hygiene": N_("Hygiène"),
+    "fruits_vegetables": N_("Fruits et légumes"),
+    "drinks": N_("Boissons"),
+    "household": N_("Entretien"),
 }
 MESSAGES = {
-    "card_typo": "Ce numéro de carte n'est pas valable : il a 10 chiffres. Vérifiez le numéro tapé.",
-    "card_unknown": "Aucune carte ne porte ce numéro. Vérifiez-le avec le membre.",
-    "card_missing": "Indiquez le numéro de la carte du membre.",
-    "amount": "Indiquez un montant en euros, par exemple 12,50.",
-    "basket_empty": "Indiquez le montant d'au moins une catégorie.",
-    "code_missing": "Le membre doit taper son code de consentement.",
-    "code_wrong": "Ce code ne correspond pas. Le membre peut réessayer : rien n'a été payé.",
-    "code_locked": "Trop de codes faux : les paiements de ce membre sont bloqués jusqu'à {heure}."
-    " Rien n'a été payé.",
+    "card_typo": N_(
+        "Ce numéro de carte n'est pas valable : il a 10 chiffres. Vérifiez le numéro tapé."
+    ),
+    "card_unknown": N_("Aucune carte ne porte ce numéro. Vérifiez-le avec le membre."),
+    "card_missing": N_("Indiquez le numéro de la carte du membre."),
+    "amount": N_("Indiquez un montant en euros, par exemple 12,50."),
+    "basket_empty": N_("Indiquez le montant d'au moins une catégorie."),
+    "code_missing": N_("Le membre doit taper son code de consentement."),
+    "code_wrong": N_("Ce code ne correspond pas. Le membre peut réessayer : rien n'a été payé."),
+    "code_locked": N_(
+        "Trop de codes faux : les paiements de ce membre sont bloqués jusqu'à {heure}."
+        " Rien n'a été payé."
+    ),
     "closed": "Votre commerce n'est pas conventionné aujourd'hui : aucun paiement n'est possible."
     " Contactez le bureau de la caisse.",
-    "month_closed": "Le mois est clos : aucun paiement n'est possible. Contactez le bureau.",
-    "refused": "La caisse a refusé ce paiement : rien n'a été payé. Contactez le bureau.",
-    "refund_amount": "Indiquez un montant à rembourser en euros, par exemple 12,50.",
-    "refund_zero": "Le montant à rembourser doit être plus grand que 0,00 €.",
-    "refund_over": "Vous pouvez rembourser au plus {montant} pour cette vente.",
-    "refund_refused": "La caisse a refusé ce remboursement : rien n'a été rendu.",
+    "month_closed": N_("Le mois est clos : aucun paiement n'est possible. Contactez le bureau."),
+    "refused": N_("La caisse a refusé ce paiement : rien n'a été payé. Contactez le bureau."),
+    "refund_amount": N_("Indiquez un montant à rembourser en euros, par exemple 12,50."),
+    "refund_zero": N_("Le montant à rembourser doit être plus grand que 0,00 €."),
+    "refund_over": N_("Vous pouvez rembourser au plus {montant} pour cette vente."),
+    "refund_refused": N_("La caisse a refusé ce remboursement : rien n'a été rendu."),
 }
 
 
