@@ -17,7 +17,8 @@ class PersonAccess(SQLModel, table=True):
 
     ``subject_id`` is the household of a member and the merchant of a merchant. Until the
     person activates it, ``login`` and ``secret_hash`` are empty and ``activation_sha256``
-    holds the hash of the one-time code an operator handed over."""
+    holds the hash of the one-time code an operator handed over. ``request_key`` is the
+    creating form's idempotency key: the same form posted twice opens one access."""
 
     __tablename__ = "person_access"
 
@@ -31,6 +32,7 @@ class PersonAccess(SQLModel, table=True):
     activation_expires_at: str | None = Field(default=None, max_length=40, nullable=True)
     failed_signins: int = 0
     locked_until: str | None = Field(default=None, max_length=40, nullable=True)
+    request_key: str | None = Field(default=None, max_length=120, nullable=True, unique=True)
     created_at: str = Field(max_length=40)
     revoked_at: str | None = Field(default=None, max_length=40, nullable=True)
 

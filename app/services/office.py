@@ -7,8 +7,7 @@ What the office's pages need beyond the single-purpose services, each a use case
   unless all are right. The household id is made here, from the request's idempotency key
   (``household_id_for``): the same request twice names the same household, so a double
   submit replays the first enrolment instead of enrolling twice;
-- ``open_access``: a new access; the same request again (same role, household or merchant,
-  name, still waiting for activation, made within ``SAME_REQUEST_MINUTES``) gives that
+- ``open_access``: a new access; the same form posted again (its idempotency key) gives that
   access a fresh code instead of a second access (only the last code shown works);
 - ``record_payment`` / ``record_funding``: money in, with the form's problems first;
 - reads for the desk and the lists (names come from the erasable identity table).
@@ -23,7 +22,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -37,7 +36,6 @@ from app.services import api_reads, consent, households, money, people, reads
 from app.services import errors as svc
 from app.services.tokens import Role
 
-SAME_REQUEST_MINUTES = 10
 MAX_PERSONS = 12
 OLDEST_BIRTH = date(1900, 1, 1)
 PAYMENT_METHODS = ("cash", "transfer", "direct_debit")
@@ -257,7 +255,12 @@ def merchant_ids(session: Session) -> list[str]:
 
 
 def open_access(
-    session: Session, role: str, subject_id: str | None, display_name: str, now: datetime
+    session: Session,
+    role: str,
+    subject_id: str | None,
+    display_name: str,
+    now: datetime,
+    request_key: str,
 ) -> tuple[people.NewAccess, PersonAccess]:
     """A new access (or the same request's, with a fresh code: see the module docstring)."""
     try:
@@ -276,21 +279,7 @@ def open_access(
         problems.append(Problem("display_name", "give the person's name, 1 to 120 characters"))
     if problems:
         raise svc.InvalidRequest(problems, "The access form has problems.")
-    since = people.moment(now - timedelta(minutes=SAME_REQUEST_MINUTES))
-    same = session.execute(
-        select(PersonAccess).where(
-            col(PersonAccess.role) == chosen.value,
-            col(PersonAccess.subject_id) == subject_id,
-            col(PersonAccess.display_name) == name,
-            col(PersonAccess.secret_hash).is_(None),
-            col(PersonAccess.revoked_at).is_(None),
-            col(PersonAccess.created_at) >= since,
-        )
-    ).scalar()
-    if same is not None:
-        new = people.reset_access(session, same.access_id, now)
-    else:
-        new = people.create_access(session, chosen, subject_id, name, now)
+    new = people.create_access(session, chosen, subject_id, name, now, request_key=request_key)
     return new, people.access(session, new.access_id)
 
 

@@ -144,19 +144,35 @@ def _validate_subject(session: Session, role: Role, subject_id: str | None) -> s
 
 
 def create_access(
-    session: Session, role: Role, subject_id: str | None, display_name: str, now: datetime
+    session: Session,
+    role: Role,
+    subject_id: str | None,
+    display_name: str,
+    now: datetime,
+    *,
+    request_key: str | None = None,
 ) -> NewAccess:
     """A new access for one person, not yet activated, with its one-time code. A member's
-    household gets its till card at the same time (``issue_card``)."""
+    household gets its till card at the same time (``issue_card``).
+
+    ``request_key`` (the creating form's idempotency key): the same key again with the same
+    role, subject and name is the same access, given a fresh code (only the code shown last
+    works: the first is never stored, so it cannot be shown again); with anything else,
+    ``IdempotencyConflict``; once the access is activated, ``InvalidRequest``."""
     subject = _validate_subject(session, role, subject_id)
     name = display_name.strip()
     if not name or len(name) > 120:
         raise svc.invalid("display_name", "give the person's name, 1 to 120 characters")
+    if request_key is not None:
+        replayed = _replayed_access(session, request_key, role, subject, name)
+        if replayed is not None:
+            return reset_access(session, replayed.access_id, now)
     row = PersonAccess(
         access_id=f"acc_{secrets.token_hex(8)}",
         role=role.value,
         subject_id=subject,
         display_name=name,
+        request_key=request_key,
         created_at=moment(now),
     )
     code = _new_activation(row, now)
@@ -165,6 +181,24 @@ def create_access(
         issue_card(session, subject, now)
     session.flush()
     return NewAccess(row.access_id, code, row.activation_expires_at or "")
+
+
+def _replayed_access(
+    session: Session, request_key: str, role: Role, subject: str | None, name: str
+) -> PersonAccess | None:
+    row = session.exec(
+        select(PersonAccess).where(col(PersonAccess.request_key) == request_key)
+    ).first()
+    if row is None:
+        return None
+    if (row.role, row.subject_id, row.display_name) != (role.value, subject, name):
+        raise svc.IdempotencyConflict(
+            (Problem("request_key", "this form was already used for another access"),),
+            "This form was already used to open another access; reload the page.",
+        )
+    if row.secret_hash is not None or row.revoked_at is not None:
+        raise svc.invalid("request_key", "this access was already opened by its person")
+    return row
 
 
 def _new_activation(row: PersonAccess, now: datetime) -> str:

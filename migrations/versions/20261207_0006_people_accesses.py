@@ -43,9 +43,11 @@ def upgrade() -> None:
     sa.Column('locked_until', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('revoked_at', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('request_key', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
     sa.PrimaryKeyConstraint('access_id'),
     sa.UniqueConstraint('activation_sha256'),
-    sa.UniqueConstraint('login')
+    sa.UniqueConstraint('login'),
+    sa.UniqueConstraint('request_key')
     )
     with op.batch_alter_table('person_access', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_person_access_subject_id'), ['subject_id'], unique=False)

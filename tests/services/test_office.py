@@ -101,23 +101,30 @@ def test_new_facts_count_from_their_month(engine: Engine) -> None:
         office.new_facts(session, "hh_nobody", facts, **w())
 
 
-def test_an_access_asked_twice_is_one_access_whose_last_code_works(engine: Engine) -> None:
+def test_an_access_form_posted_twice_is_one_access_whose_last_code_works(engine: Engine) -> None:
     adopt(engine)
     enrol(engine, "hh_a", 200_000, 1)
     with unit_of_work(engine) as session:
-        first, _ = office.open_access(session, "member", "hh_a", "Amina", NOW)
+        first, _ = office.open_access(session, "member", "hh_a", "Amina", NOW, "form-1")
     with unit_of_work(engine) as session:
-        second, row = office.open_access(session, "member", "hh_a", "Amina", NOW)
+        second, row = office.open_access(session, "member", "hh_a", "Amina", NOW, "form-1")
         card = office.card_for(session, row)
+    with pytest.raises(svc.IdempotencyConflict), unit_of_work(engine) as session:
+        office.open_access(session, "member", "hh_a", "Someone else", NOW, "form-1")
+    with unit_of_work(engine) as session:  # another form: another person of the household
+        other, _ = office.open_access(session, "member", "hh_a", "Amina", NOW, "form-2")
+    assert other.access_id != first.access_id
     assert first.access_id == second.access_id and first.activation_code != second.activation_code
-    assert count(engine, PersonAccess) == 1
+    assert count(engine, PersonAccess) == 2
     assert card is not None and people.card_is_well_formed(card)
     with pytest.raises(svc.InvalidRequest), unit_of_work(engine) as session:
         people.activate(session, first.activation_code, "amina", "123456", NOW)
     with unit_of_work(engine) as session:
         assert people.activate(session, second.activation_code, "amina", "123456", NOW)
+    with pytest.raises(svc.InvalidRequest), unit_of_work(engine) as session:
+        office.open_access(session, "member", "hh_a", "Amina", NOW, "form-1")  # activated
     with pytest.raises(svc.InvalidRequest) as refused, unit_of_work(engine) as session:
-        office.open_access(session, "merchant", None, "", NOW)
+        office.open_access(session, "merchant", None, "", NOW, "form-3")
     assert [p.path for p in refused.value.problems] == ["merchant_id", "display_name"]
 
 

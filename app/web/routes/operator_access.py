@@ -26,6 +26,7 @@ from app.web.routes.operator_common import (
     FormDep,
     OperatorDep,
     errors_of,
+    key_of,
     new_key,
 )
 
@@ -110,7 +111,12 @@ def create_access(request: Request, person: OperatorDep, form: FormDep) -> Respo
     try:
         with unit_of_work(engine_of(request)) as session:
             new, row = office.open_access(
-                session, role, subject or None, values["display_name"], now()
+                session,
+                role,
+                subject or None,
+                values["display_name"],
+                now(),
+                key_of(form, person),
             )
             card = office.card_for(session, row)
     except svc.ServiceError as refusal:
