@@ -1,6 +1,9 @@
-"""People's accesses to the web pages, their sign-in sessions and members' till cards.
+"""People's accesses to the web pages, their sign-in sessions, members' till cards and
+merchants' names.
 
-These tables are security state, not books: never journalled, never exported to auditors.
+These tables are not books: never journalled, never exported to auditors. The first three
+are security state; ``merchant_profile`` is the name people read for a merchant (a shop's
+sign is not money: the books know a merchant by its id only).
 A ``person_access`` row may hold a person's chosen sign-in name and display name, so it is
 personal data and erasable (its ``secret_hash`` is an Argon2id hash, never the secret).
 A ``web_session`` row holds only the sha256 of the cookie's value, so a copy of the
@@ -58,3 +61,16 @@ class MemberCard(SQLModel, table=True):
     card_number: str = Field(max_length=10, primary_key=True)
     household_id: str = Field(max_length=80, unique=True)
     issued_at: str = Field(max_length=40)
+
+
+class MerchantProfile(SQLModel, table=True):
+    """A merchant's name as people read it (``"Boulangerie du Centre-Ville — Épis d'or"``),
+    and optionally what kind of shop it is (épicerie, producteur, marché, commerce...).
+    Written by app.services.merchant_profiles; one row per merchant of the books."""
+
+    __tablename__ = "merchant_profile"
+
+    merchant_id: str = Field(max_length=80, primary_key=True)
+    name: str = Field(max_length=120)
+    kind: str | None = Field(default=None, max_length=40, nullable=True)
+    updated_at: str = Field(max_length=40)

@@ -1,8 +1,9 @@
 """The committee's merchants: who is approved, for which product categories at which rate,
 from when; approve one (a new one by its name, or one already known) and suspend one.
 
-The committee types what it knows: a merchant's NAME (the fund's id for a new merchant is
-made from it, never typed), rates as percentages ("100 %", "12,5"), dates as days. Each
+The committee types what it knows: a merchant's NAME (kept as typed in the merchant's
+profile, app.services.merchant_profiles; the fund's id for a new merchant is made from it,
+never typed), rates as percentages ("100 %", "12,5"), dates as days. Each
 refusal is an ``InvalidRequest`` whose problems name the form's field and a ``kind``
 (``Problem(field, kind)``) for the page to word; nothing is written then. The writes are
 the books' own commands (app.services.merchants), under the form's idempotency key: a form
@@ -24,13 +25,11 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from app.db import tables as t
-from app.db.tables_people import PersonAccess
 from app.engine.problems import Problem
 from app.services import errors as svc
-from app.services import merchants
+from app.services import merchant_profiles, merchants
 
 USUAL_CATEGORIES = ("food", "hygiene")
-NAME_LIMIT = 80
 REASON_LIMIT = 500
 _PERCENT = re.compile(r"^(\d{1,3})(?:[.,](\d{1,4}))?$")
 _FRENCH_DAY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
@@ -51,25 +50,6 @@ class MerchantRow:
     state: str
 
 
-def _names(session: Session) -> dict[str, str]:
-    rows = session.execute(
-        select(col(PersonAccess.subject_id), col(PersonAccess.display_name)).where(
-            col(PersonAccess.role) == "merchant", col(PersonAccess.revoked_at).is_(None)
-        )
-    ).all()
-    return {str(subject): str(name) for subject, name in rows if subject and name}
-
-
-def name_of(merchant_id: str, names: Mapping[str, str]) -> str:
-    """The merchant's name: its access's (given by the office), else read back from the id
-    it was approved under (``m_boulangerie-du-centre`` -> ``Boulangerie du centre``): the
-    books keep no name, and a new merchant has no access yet."""
-    if merchant_id in names:
-        return names[merchant_id]
-    words = merchant_id.removeprefix("m_").replace("-", " ").replace("_", " ").strip()
-    return words[:1].upper() + words[1:] if words else merchant_id
-
-
 def percent_of(rate: str) -> str:
     """``"0.5"`` -> ``"50"``, ``"0.125"`` -> ``"12.5"`` (exact)."""
     return format((Decimal(rate) * 100).normalize(), "f")
@@ -88,12 +68,12 @@ def _state(row: t.Merchant, today: date) -> str:
 
 def merchant_list(session: Session, today: date) -> list[MerchantRow]:
     """Every merchant the fund approved, by name (then id)."""
-    names = _names(session)
-    rows = session.execute(select(t.Merchant)).scalars()
+    rows = list(session.execute(select(t.Merchant)).scalars())
+    names = merchant_profiles.names(session, [row.merchant_id for row in rows])
     found = [
         MerchantRow(
             row.merchant_id,
-            name_of(row.merchant_id, names),
+            names.get(row.merchant_id) or merchant_profiles.read_back(row.merchant_id),
             tuple((c, percent_of(r)) for c, r in sorted(json.loads(row.categories).items())),
             row.valid_from,
             row.valid_until,
@@ -167,6 +147,14 @@ class Approval:
     valid_from: str
 
 
+def _name_ok(name: str) -> bool:
+    try:
+        merchant_profiles.clean_name(name)
+    except svc.InvalidRequest:
+        return False
+    return bool(merchant_id_for(name))
+
+
 def _approval_values(session: Session, form: Approval) -> tuple[str, dict[str, str], date]:
     problems: list[Problem] = []
     merchant_id = form.merchant_id
@@ -175,7 +163,7 @@ def _approval_values(session: Session, form: Approval) -> tuple[str, dict[str, s
             problems.append(Problem("commercant", "unknown"))
     elif not form.new_name:
         problems.append(Problem("nom", "required"))
-    elif len(form.new_name) > NAME_LIMIT or not merchant_id_for(form.new_name):
+    elif not _name_ok(form.new_name):
         problems.append(Problem("nom", "name"))
     else:
         merchant_id = merchant_id_for(form.new_name)
@@ -202,9 +190,10 @@ def approve(
     session: Session, form: Approval, *, actor: str, idempotency_key: str, now: datetime
 ) -> dict[str, Any]:
     """Approve a merchant (a new one, or re-approve a known one: rates and dates are
-    replaced and a suspension lifted)."""
+    replaced and a suspension lifted). A new merchant's name is kept as typed in its
+    profile (app.services.merchant_profiles); its id is made from it."""
     merchant_id, rates, valid_from = _approval_values(session, form)
-    return merchants.approve_merchant(
+    approved = merchants.approve_merchant(
         session,
         merchant_id,
         rates,
@@ -213,6 +202,9 @@ def approve(
         idempotency_key=idempotency_key,
         now=now,
     )
+    if not form.merchant_id:
+        merchant_profiles.set_name(session, merchant_id, form.new_name, now)
+    return approved
 
 
 def suspend(

@@ -11,7 +11,8 @@ Guarantees:
   apart (``lapsed_cents``);
 - ``history``: every movement of the household's two accounts (what it owes, its credit),
   newest first, with the merchant of a purchase or refund and the category bought; a
-  merchant's name is the display name of its web access when it has one, else ``None``;
+  merchant's name is its profile's (app.services.merchant_profiles), else the display name
+  of its web access when it has one, else ``None``;
 - ``statement``: a month's amounts as booked by its run, the rule set that made them and the
   engine's steps (structured, for the pages to word), with the entitlement and the granted
   credit when the month was rationed; ``None`` for a month the household was not run for;
@@ -33,12 +34,11 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from app.db import tables as t
-from app.db.tables_people import PersonAccess
 from app.engine.assess import Status, assess
 from app.engine.explain import Params, Step
 from app.engine.period import Period
 from app.engine.problems import Problem
-from app.services import consent, people, reads
+from app.services import consent, merchant_profiles, people, reads
 from app.services import errors as svc
 from app.services.households import facts_in_force
 from app.services.rulesets import rule_set_in_force
@@ -145,7 +145,7 @@ def history(session: Session, household_id: str, limit: int = 200) -> list[Movem
     seqs = sorted({int(row["seq"]) for row in rows})
     times = _recorded_at(session, seqs)
     merchants = _merchants_of(session, [str(row["entry_id"]) for row in rows])
-    names = _merchant_names(session, sorted(set(merchants.values())))
+    names = merchant_profiles.names(session, merchants.values())
     out: list[Movement] = []
     for row in rows:
         on_credit = str(row["account"]).startswith("419:")
@@ -186,22 +186,6 @@ def _merchants_of(session: Session, entry_ids: Sequence[str]) -> dict[str, str]:
         )
     )
     return {str(entry): str(account)[4:] for entry, account in rows}
-
-
-def _merchant_names(session: Session, merchant_ids: Sequence[str]) -> dict[str, str]:
-    """merchant id -> the display name of its oldest web access still valid."""
-    if not merchant_ids:
-        return {}
-    rows = session.execute(
-        select(col(PersonAccess.subject_id), col(PersonAccess.display_name))
-        .where(
-            col(PersonAccess.role) == "merchant",
-            col(PersonAccess.subject_id).in_(merchant_ids),
-            col(PersonAccess.revoked_at).is_(None),
-        )
-        .order_by(col(PersonAccess.created_at).desc())
-    )
-    return {str(subject): str(name) for subject, name in rows if name}
 
 
 def _category(

@@ -1,6 +1,7 @@
 """People's accesses to the web pages (``person_access``), their sign-in sessions
-(``web_session``) and members' till cards (``member_card``). Security state, not books:
-never journalled. New tables only; nothing existing changes.
+(``web_session``), members' till cards (``member_card``) and merchants' names
+(``merchant_profile``). Not books: never journalled. New tables only; nothing existing
+changes.
 
 Revision ID: 0006
 Revises: 0005
@@ -29,6 +30,13 @@ def upgrade() -> None:
     sa.Column('issued_at', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.PrimaryKeyConstraint('card_number'),
     sa.UniqueConstraint('household_id')
+    )
+    op.create_table('merchant_profile',
+    sa.Column('merchant_id', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.PrimaryKeyConstraint('merchant_id')
     )
     op.create_table('person_access',
     sa.Column('access_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
@@ -74,4 +82,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_person_access_subject_id'))
 
     op.drop_table('person_access')
+    op.drop_table('merchant_profile')
     op.drop_table('member_card')

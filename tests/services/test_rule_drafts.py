@@ -186,7 +186,7 @@ def test_a_new_merchant_is_approved_by_its_name(engine: Engine) -> None:
         found = committee_merchants.merchant_list(session, date(2026, 12, 2))
     row = next(m for m in found if m.merchant_id == "m_epicerie-du-marche")
     assert (row.name, row.rates, row.valid_from, row.state) == (
-        "Epicerie du marche",
+        "Épicerie du Marché",
         (("food", "100"),),
         "2026-12-01",
         "active",

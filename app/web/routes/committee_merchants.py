@@ -39,7 +39,9 @@ STATE_NAMES = {
 APPROVE_MESSAGES = {
     ("commercant", "unknown"): N_("Ce commerçant n'est pas dans la liste : choisissez-en un."),
     ("nom", "required"): N_("Choisissez un commerçant de la liste ou écrivez le nom d'un nouveau."),
-    ("nom", "name"): N_("Écrivez le nom du commerce en lettres (80 caractères au plus)."),
+    ("nom", "name"): N_(
+        "Écrivez le nom du commerce en lettres (120 caractères au plus, sur une ligne)."
+    ),
     ("nom", "exists"): (
         N_(
             "Un commerçant de ce nom est déjà agréé : choisissez-le dans la liste pour changer"
