@@ -14,6 +14,8 @@ from pathlib import Path
 DEFAULT_SQLITE_PATH = Path("var") / "caisse.db"
 EXPORT_KEEP_DAYS_ENV = "CAISSE_EXPORT_KEEP_DAYS"
 DEFAULT_EXPORT_KEEP_DAYS = 30
+EXPORT_DIR_ENV = "CAISSE_EXPORT_DIR"
+DEFAULT_EXPORT_DIR = Path("var") / "exports"
 MAX_EXPORT_KEEP_DAYS = 36_500  # a hundred years: "keep them all", still a number of days
 
 
@@ -59,3 +61,11 @@ def export_keep_days(environ: Mapping[str, str]) -> int:
         f" 1 to {MAX_EXPORT_KEEP_DAYS} (how long an export job's archive is kept after the"
         f" job finished), or unset for the default {DEFAULT_EXPORT_KEEP_DAYS}."
     )
+
+
+def export_directory(environ: Mapping[str, str] | None = None) -> Path:
+    """Where audit export jobs write their archives: ``CAISSE_EXPORT_DIR``, default
+    ``var/exports``. Read when the app's audit worker is first made (the API's and the
+    pages' routes share that one worker, app.services.audit_requests.jobs_of)."""
+    configured = (os.environ if environ is None else environ).get(EXPORT_DIR_ENV, "").strip()
+    return Path(configured) if configured else DEFAULT_EXPORT_DIR

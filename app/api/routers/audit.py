@@ -8,17 +8,14 @@ Verification and export come two ways. The jobs (``POST /audit/verifications``,
 ``GET /audit/verify`` and ``GET /audit/export`` do the same work inside the request: kept
 for small funds and existing clients, they give the same report and the same bytes.
 
-The clock and the export directory are read here, at the edge: ``CAISSE_EXPORT_DIR``
-(default ``var/exports``) is where export jobs write their archives; they are kept
+The clock is read here, at the edge; the export directory is ``CAISSE_EXPORT_DIR`` (default
+``var/exports``, app.db.settings.export_directory), where export jobs write their archives; they are kept
 ``CAISSE_EXPORT_KEEP_DAYS`` (app.db.settings, read at start-up) after the job finished.
 """
 
 from __future__ import annotations
 
-import os
-import threading
 from datetime import UTC, datetime
-from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
@@ -37,15 +34,14 @@ from app.api.schemas.audit import (
     VerificationJobList,
     VerifyReport,
 )
-from app.services import api_reads, reads
+from app.db.settings import export_directory
+from app.services import api_reads, audit_requests, reads
 from app.services import audit_jobs as jobs_service
 
 router = api_router(prefix="/audit", tags=["auditor"])
 
 ZIP_MEDIA_TYPE = "application/zip"
 ZIP_DOWNLOAD = {"Content-Disposition": 'attachment; filename="caisse-export.zip"'}
-EXPORT_DIR_ENV = "CAISSE_EXPORT_DIR"
-DEFAULT_EXPORT_DIR = FilePath("var") / "exports"
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
@@ -123,8 +119,6 @@ def export(engine: EngineDep, _: AuditorDep) -> Response:
 
 # --- background jobs -------------------------------------------------------------------------
 
-_JOBS_LOCK = threading.Lock()
-
 
 def utc_now() -> datetime:
     """The clock (at the edge; the service is handed it)."""
@@ -132,17 +126,8 @@ def utc_now() -> datetime:
 
 
 def get_jobs(request: Request) -> jobs_service.AuditJobs:
-    """The app's audit jobs and worker, made on first use."""
-    state = request.app.state
-    with _JOBS_LOCK:
-        jobs: jobs_service.AuditJobs | None = getattr(state, "audit_jobs", None)
-        if jobs is None:
-            configured = os.environ.get(EXPORT_DIR_ENV, "").strip()
-            directory = FilePath(configured) if configured else DEFAULT_EXPORT_DIR
-            keep_days = state.settings.export_keep_days
-            jobs = jobs_service.AuditJobs(state.db_engine, directory, utc_now, keep_days=keep_days)
-            state.audit_jobs = jobs
-    return jobs
+    """The app's audit jobs and worker, made on first use (the same one the pages use)."""
+    return audit_requests.jobs_of(request.app.state, export_directory(), utc_now)
 
 
 JobsDep = Annotated[jobs_service.AuditJobs, Depends(get_jobs)]

@@ -12,14 +12,12 @@ A job's page follows it while it is queued or running (app/web/static/auditor.js
 the page again every 2 seconds and reloads it once the job's state changed; without
 JavaScript, a link does it). The job ids are in the addresses only: nobody types one.
 
-The export directory is read here, at the edge: ``CAISSE_EXPORT_DIR`` (default
-``var/exports``), as the API does.
+The audit worker and its export directory are the API's own (one worker per app:
+app.services.audit_requests.jobs_of, ``CAISSE_EXPORT_DIR`` by app.db.settings).
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Annotated, Any
 
 from babel.numbers import format_decimal
@@ -27,6 +25,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
 from starlette.datastructures import FormData
 
+from app.db.settings import export_directory
 from app.services import audit_jobs as jobs_service
 from app.services import audit_requests
 from app.services import errors as svc
@@ -49,8 +48,6 @@ router = APIRouter(include_in_schema=False)
 AuditorDep = Annotated[Person, Depends(signed_in(Role.AUDITOR))]
 FormDep = Annotated[FormData, Depends(form_of)]
 
-EXPORT_DIR_ENV = "CAISSE_EXPORT_DIR"
-DEFAULT_EXPORT_DIR = Path("var") / "exports"
 ZIP_MEDIA_TYPE = "application/zip"
 PENDING = (jobs_service.QUEUED, jobs_service.RUNNING)
 
@@ -72,9 +69,7 @@ NOTES = {
 
 
 def jobs_of(request: Request) -> AuditJobs:
-    configured = os.environ.get(EXPORT_DIR_ENV, "").strip()
-    directory = Path(configured) if configured else DEFAULT_EXPORT_DIR
-    return audit_requests.jobs_of(request.app.state, directory, now)
+    return audit_requests.jobs_of(request.app.state, export_directory(), now)
 
 
 JobsDep = Annotated[AuditJobs, Depends(jobs_of)]
