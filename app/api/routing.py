@@ -59,8 +59,13 @@ class RoleRoute(APIRoute):
             line, listed = "Role: none (public).", []
         self.description = f"{line}\n\n{self.description}".strip()
         self.openapi_extra = {**(self.openapi_extra or {}), "x-roles": listed}
-        if not self.tags:
-            self.tags = list(roles) if roles else ["system"]
+        # The audience tags ARE the roles that may call (a router's tags and a route's own
+        # tags are concatenated by FastAPI: listing them both named a role twice, or one
+        # that the route refuses).
+        if roles is not None:
+            self.tags = list(roles)
+        else:
+            self.tags = list(dict.fromkeys(self.tags)) or ["system"]
         wanted = [401] if authenticated else []
         wanted += [403] if roles is not None else []
         touches_db = authenticated or uses(self.dependant, get_session)

@@ -71,3 +71,22 @@ def test_every_error_response_is_a_problem_document(api: FastAPI) -> None:
                 assert list(response["content"]) == ["application/problem+json"], (name, status)
                 schema = response["content"]["application/problem+json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/ProblemDetails"}, (name, status)
+
+
+def test_each_operation_is_tagged_once_with_exactly_the_roles_that_may_call_it() -> None:
+    from app.api.app import create_app
+    from app.db.settings import Settings
+
+    spec = create_app(Settings(database_url="sqlite:///:memory:")).openapi()
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            tags, roles = operation["tags"], operation["x-roles"]
+            assert len(tags) == len(set(tags)), (method, path, tags)
+            if (
+                operation["description"].startswith("Role: ")
+                and roles
+                and "any valid" not in (operation["description"])
+            ):
+                assert tags == roles, (method, path, tags, roles)
+    export = spec["paths"]["/v1/members/{household_id}/export"]["get"]
+    assert export["tags"] == ["member", "operator"]
