@@ -36,7 +36,7 @@ from app.db.session import make_engine, unit_of_work
 from app.db.settings import Settings
 from app.engine.period import Period
 from app.ledger.invariants import balances_of
-from app.services import households, merchants, tokens
+from app.services import households, merchant_profiles, merchants, tokens
 from app.services import people as accesses
 from app.services import rulesets as rule_service
 from app.services.demo_months import Month, Stats, play_month
@@ -177,7 +177,8 @@ def _nth_month(index: int) -> Period:
 
 
 def _founding(db: Db, people: list[DemoHousehold]) -> None:
-    """The committee adopts CALIEN; the operator enrols everyone and approves merchants."""
+    """The committee adopts CALIEN; the operator enrols everyone; the committee approves the
+    merchants, each with its name (app.services.merchant_profiles)."""
     founded = datetime(2026, 12, 15, 18, 0, tzinfo=UTC)
     document = rulesets.document("calien")
     rule_service.draft_rule_set(db, document)
@@ -212,6 +213,10 @@ def _founding(db: Db, people: list[DemoHousehold]) -> None:
             idempotency_key=f"demo:approve:{shop.merchant_id}",
             now=founded,
         )
+    with transaction(db) as session:
+        for shop in MERCHANTS:
+            # The shop's sign, beside the books (never journalled).
+            merchant_profiles.set_name(session, shop.merchant_id, shop.name, founded)
 
 
 def _credit_of(db: Db, household_id: str) -> int:

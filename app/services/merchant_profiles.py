@@ -11,8 +11,8 @@ money, so its name is kept beside the books, never journalled, and may change at
   profiles); ids with neither are left out;
 - ``name_of``: one merchant's name, never empty: ``names``, else read back from its id
   (``read_back``);
-- ``own_name``: the profile's name only (``None`` without one): what a merchant's own till
-  shows, never a person's name.
+- ``profile_names`` / ``own_name``: the profile's name only (``None`` without one): what a
+  merchant's own till and the office's lists show, never a person's name.
 
 Services flush; the caller's unit of work commits.
 """
@@ -62,10 +62,14 @@ def set_name(session: Session, merchant_id: str, name: str, now: datetime) -> Me
     return row
 
 
-def _profile_names(session: Session, merchant_ids: list[str]) -> dict[str, str]:
+def profile_names(session: Session, merchant_ids: Iterable[str]) -> dict[str, str]:
+    """merchant id -> its profile's name, for those of ``merchant_ids`` that have one."""
+    wanted = sorted(set(merchant_ids))
+    if not wanted:
+        return {}
     rows = session.execute(
         select(col(MerchantProfile.merchant_id), col(MerchantProfile.name)).where(
-            col(MerchantProfile.merchant_id).in_(merchant_ids)
+            col(MerchantProfile.merchant_id).in_(wanted)
         )
     )
     return {str(merchant): str(name) for merchant, name in rows}
@@ -91,7 +95,7 @@ def names(session: Session, merchant_ids: Iterable[str]) -> dict[str, str]:
     wanted = sorted(set(merchant_ids))
     if not wanted:
         return {}
-    return _access_names(session, wanted) | _profile_names(session, wanted)
+    return _access_names(session, wanted) | profile_names(session, wanted)
 
 
 def read_back(merchant_id: str) -> str:
@@ -108,4 +112,4 @@ def name_of(session: Session, merchant_id: str) -> str:
 
 def own_name(session: Session, merchant_id: str) -> str | None:
     """The merchant's profile name, ``None`` when it has none."""
-    return _profile_names(session, [merchant_id]).get(merchant_id)
+    return profile_names(session, [merchant_id]).get(merchant_id)

@@ -10,7 +10,8 @@ What the office's pages need beyond the single-purpose services, each a use case
 - ``open_access``: a new access; the same form posted again (its idempotency key) gives that
   access a fresh code instead of a second access (only the last code shown works);
 - ``record_payment`` / ``record_funding``: money in, with the form's problems first;
-- reads for the desk and the lists (names come from the erasable identity table).
+- reads for the desk and the lists (names come from the erasable identity table, and a
+  merchant's from its profile, app.services.merchant_profiles).
 
 Services flush; the caller's unit of work commits.
 """
@@ -32,7 +33,7 @@ from app.db import tables as t
 from app.db.tables_people import PersonAccess
 from app.engine.period import Period
 from app.engine.problems import Problem
-from app.services import api_reads, consent, households, money, people, reads
+from app.services import api_reads, consent, households, merchant_profiles, money, people, reads
 from app.services import errors as svc
 from app.services.tokens import Role
 
@@ -234,24 +235,38 @@ def _access_dict(row: PersonAccess) -> dict[str, Any]:
 
 
 def access_list(session: Session, now: datetime) -> list[dict[str, Any]]:
-    """Every access, newest first, with the household holder's name for a member's; a
-    lock already over is not shown as a lock."""
+    """Every access, newest first, with the household holder's name for a member's and the
+    shop's name for a merchant's (as in ``merchant_choices``); a lock already over is not
+    shown as a lock."""
     names = {r["household_id"]: r["full_name"] for r in household_list(session)}
     current = people.moment(now)
+    rows = people.list_accesses(session)
+    shops = [row.subject_id for row in rows if row.role == "merchant" and row.subject_id]
+    shop_names = merchant_profiles.profile_names(session, shops)
     out = []
-    for row in people.list_accesses(session):
+    for row in rows:
         found = _access_dict(row)
         if found["locked_until"] is not None and found["locked_until"] <= current:
             found["locked_until"] = None
-        found["household_name"] = names.get(row.subject_id or "") if row.role == "member" else None
+        subject = row.subject_id or ""
+        found["household_name"] = names.get(subject) if row.role == "member" else None
+        found["merchant_name"] = (
+            shop_names.get(subject) or merchant_profiles.read_back(subject)
+            if row.role == "merchant" and subject
+            else None
+        )
         out.append(found)
     return out
 
 
-def merchant_ids(session: Session) -> list[str]:
-    return list(
-        session.execute(select(col(t.Merchant.merchant_id)).order_by("merchant_id")).scalars()
-    )
+def merchant_choices(session: Session) -> list[tuple[str, str]]:
+    """Every merchant of the books as (id, name), by name then id, to choose one from a
+    list: its profile's name (app.services.merchant_profiles), else its id read back (never
+    the name of a person given an access to it)."""
+    ids = list(session.execute(select(col(t.Merchant.merchant_id))).scalars())
+    names = merchant_profiles.profile_names(session, ids)
+    found = [(m, names.get(m) or merchant_profiles.read_back(m)) for m in ids]
+    return sorted(found, key=lambda pair: (pair[1].casefold(), pair[0]))
 
 
 def open_access(

@@ -20,6 +20,8 @@ Guarantees:
 - The consent code is checked once BEFORE the transaction (app.services.consent), so a wrong
   code is counted (and locks after too many) although nothing is charged.
 - A merchant reads only its own sales: another merchant's sale reads as not found.
+- ``shop_name`` is the shop's own name (its profile's) or ``None``: the till never shows
+  the name of the person signed in as the shop's.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from app.engine.money import parse_rate
 from app.engine.period import Period
 from app.engine.problems import Problem
 from app.ledger.invariants import balances_of
-from app.services import api_reads, consent, merchants, people, reads
+from app.services import api_reads, consent, merchant_profiles, merchants, people, reads
 from app.services import errors as svc
 
 FUND_ZONE = ZoneInfo("Europe/Paris")
@@ -173,6 +175,13 @@ def _till(session: Session, merchant_id: str, on: date) -> Till:
     )
     rates: dict[str, str] = json.loads(row.categories)
     return Till(merchant_id, tuple(sorted(rates.items())), is_open)
+
+
+def shop_name(engine: Engine, merchant_id: str) -> str | None:
+    """The shop's own name for its till's header and receipts (its profile's,
+    app.services.merchant_profiles), ``None`` when it has none: never a person's name."""
+    with read_only(engine) as session:
+        return merchant_profiles.own_name(session, merchant_id)
 
 
 def till_of(engine: Engine, merchant_id: str, on: date) -> Till:

@@ -13,7 +13,7 @@ from app.db import tables as t
 from app.db.session import read_only, unit_of_work
 from app.db.tables_people import MerchantProfile
 from app.services import errors as svc
-from app.services import merchant_profiles, people
+from app.services import merchant_profiles, office, people, till
 from app.services.merchants import approve_merchant
 from app.services.tokens import Role
 from tests.services.helpers import w
@@ -110,3 +110,30 @@ def test_without_a_profile_the_access_name_then_the_id_read_back(engine: Engine)
         )
         assert merchant_profiles.own_name(session, "m_epicerie") is None
         assert merchant_profiles.names(session, []) == {}
+
+
+def test_the_till_shows_only_the_shop_s_own_name(engine: Engine) -> None:
+    shops(engine, "m_epicerie")
+    with unit_of_work(engine) as session:
+        people.create_access(session, Role.MERCHANT, "m_epicerie", "Chantal Caron", FIRST)
+    assert till.shop_name(engine, "m_epicerie") is None  # never the person's name
+    with unit_of_work(engine) as session:
+        merchant_profiles.set_name(session, "m_epicerie", "Épicerie du Marais", FIRST)
+    assert till.shop_name(engine, "m_epicerie") == "Épicerie du Marais"
+
+
+def test_the_office_chooses_merchants_by_name(engine: Engine) -> None:
+    shops(engine, "m_zeta", "m_alpha-beta", "m_epicerie")
+    with unit_of_work(engine) as session:
+        people.create_access(session, Role.MERCHANT, "m_epicerie", "Chantal Caron", FIRST)
+        merchant_profiles.set_name(session, "m_zeta", "Épicerie Zêta", FIRST)
+    with read_only(engine) as session:
+        assert office.merchant_choices(session) == [
+            ("m_alpha-beta", "Alpha beta"),
+            ("m_epicerie", "Epicerie"),  # not the name of the person with its access
+            ("m_zeta", "Épicerie Zêta"),
+        ]
+        listed = office.access_list(session, FIRST)
+    assert [(a["display_name"], a["merchant_name"]) for a in listed] == [
+        ("Chantal Caron", "Epicerie")
+    ]

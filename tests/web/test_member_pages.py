@@ -23,7 +23,7 @@ from app.engine import parse_rule_set
 from app.engine.assess import assess
 from app.engine.facts import HouseholdFacts
 from app.engine.period import Period
-from app.services import people
+from app.services import merchant_profiles, people
 from app.services import tokens as token_service
 from app.services.tokens import Role
 from app.web import formats
@@ -39,7 +39,9 @@ from tests.web.browser import (
     text,
 )
 from tests.web.conftest import Server
-from tests.web.seed import CODES, SECRET, Fund, rules
+from tests.web.seed import CODES, MERCHANT, SECRET, Fund, rules
+
+SHOP = "Épicerie du Marais — coopérative d'Amélie"
 
 
 def plain(value: str) -> str:
@@ -137,6 +139,13 @@ def test_amina_sees_her_credit_then_a_purchase_in_balance_and_history(
     ]
     assert "hh_a" not in page_text(browser) and "419" not in page_text(browser)
     checked(browser, "membre-historique")
+
+    # The shop's own name (its profile) replaces its access's display name.
+    with unit_of_work(fund.app.state.db_engine) as session:
+        merchant_profiles.set_name(session, MERCHANT, SHOP, datetime.now(UTC))
+    browser.refresh()
+    items = [plain(li.text) for li in browser.find_elements(By.CSS_SELECTOR, "ol.history li .what")]
+    assert items[0] == f"Achat chez {SHOP} (alimentation)"
     books_verified(fund)
     assert credit_cents(fund, "hh_a") == 5_750
 

@@ -55,7 +55,7 @@ def _list_context(request: Request, values: dict[str, str]) -> dict[str, Any]:
     with read_only(engine_of(request)) as session:
         accesses = office.access_list(session, now())
         households = office.household_list(session)
-        merchants = office.merchant_ids(session)
+        merchants = office.merchant_choices(session)
     names = role_names()
     return {
         "accesses": accesses,
@@ -65,7 +65,7 @@ def _list_context(request: Request, values: dict[str, str]) -> dict[str, Any]:
             (h["household_id"], f"{h['full_name'] or _('(sans nom)')} — {h['household_id']}")
             for h in households
         ],
-        "merchants": [(m, m) for m in merchants],
+        "merchants": [(m, f"{name} — {m}") for m, name in merchants],
         "values": values,
         "key": new_key(),
     }

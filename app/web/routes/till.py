@@ -4,7 +4,8 @@ Also the day's sales with refunds, and the settlements the fund paid.
 
 Every figure comes from app.services.till (the quote, the charge, the receipts); the routes
 parse the forms, call it, and word its refusals in French. The member is known here only by
-their card number and their spendable credit.
+their card number and their spendable credit. Every page shows the shop's own name
+(``till.shop_name``) in its header, and the receipt shows it too, when the shop has one.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from app.web.pages import (
     engine_of,
     form_of,
     now,
+    person_of,
     redirect,
     render,
     signed_in,
@@ -103,6 +105,21 @@ def _context(**values: Any) -> dict[str, Any]:
     return {"category_label": category_label, "rate_label": rate_label, "clock": clock, **values}
 
 
+def _render(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    *,
+    status: int = 200,
+    title: str = "",
+) -> Response:
+    """A till page, with the shop's own name for its header (and receipt) when it has one."""
+    person = person_of(request)
+    subject = None if person is None else person.subject_id
+    name = None if subject is None else till.shop_name(engine_of(request), str(subject))
+    return render(request, template, {"shop_name": name, **context}, status=status, title=title)
+
+
 def _on() -> date:
     return till.till_day(now())
 
@@ -114,7 +131,7 @@ def _card_page(request: Request, person: Person, errors: FormErrors, card: str) 
     shop = till.till_of(engine_of(request), str(person.subject_id), _on())
     context = _context(errors=errors, values={"carte": card}, shop=shop)
     status = 422 if errors else 200
-    return render(request, "till/card.html", context, status=status, title=_("Encaisser"))
+    return _render(request, "till/card.html", context, status=status, title=_("Encaisser"))
 
 
 @router.get("/commercant")
@@ -152,7 +169,7 @@ def _basket_page(
     values = {"carte": start.card_number, **typed}
     context = _context(errors=errors, values=values, start=start, prefix=AMOUNT_PREFIX)
     status = 422 if errors else 200
-    return render(request, "till/basket.html", context, status=status, title=_("Le panier"))
+    return _render(request, "till/basket.html", context, status=status, title=_("Le panier"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +237,7 @@ def _quote_page(
         changed=changed,
     )
     status = 422 if errors else 200
-    return render(request, "till/quote.html", context, status=status, title=_("À payer"))
+    return _render(request, "till/quote.html", context, status=status, title=_("À payer"))
 
 
 @router.post("/commercant/panier")
@@ -318,7 +335,7 @@ def receipt_page(request: Request, person: Merchant, reference: str) -> Response
     except svc.NotFound as missing:
         raise PageNotFound() from missing
     context = _context(receipt=found)
-    return render(request, "till/receipt.html", context, title=_("Reçu"))
+    return _render(request, "till/receipt.html", context, title=_("Reçu"))
 
 
 # --- Sales and refunds ----------------------------------------------------------------------
@@ -341,7 +358,7 @@ def sales_page(request: Request, person: Merchant, jour: str = "", rembourse: st
         following=date.fromordinal(day.toordinal() + 1) if day < today else None,
         refunded=refunded,
     )
-    return render(request, "till/sales.html", context, title=_("Mes ventes"))
+    return _render(request, "till/sales.html", context, title=_("Mes ventes"))
 
 
 def _sale(request: Request, person: Person, purchase_id: str) -> till.Sale:
@@ -368,7 +385,7 @@ def _refund_page(
         confirm_cents=confirm_cents,
     )
     status = 422 if errors else 200
-    return render(request, "till/refund.html", context, status=status, title=_("Rembourser"))
+    return _render(request, "till/refund.html", context, status=status, title=_("Rembourser"))
 
 
 @router.get("/commercant/ventes/{purchase_id}/rembourser")
@@ -429,4 +446,4 @@ def refund(request: Request, person: Merchant, purchase_id: str, form: FormDep) 
 def settlements_page(request: Request, person: Merchant) -> Response:
     paid, owed = till.settlements(engine_of(request), str(person.subject_id))
     context = _context(paid=paid, owed=owed)
-    return render(request, "till/settlements.html", context, title=_("Mes règlements"))
+    return _render(request, "till/settlements.html", context, title=_("Mes règlements"))
