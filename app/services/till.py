@@ -161,6 +161,7 @@ class Till:
     merchant_id: str
     categories: tuple[tuple[str, str], ...]  # (category, rate), by name
     open: bool  # approved on the day and not suspended
+    name: str | None = None  # the shop's own name (its profile's), never a person's
 
 
 def _till(session: Session, merchant_id: str, on: date) -> Till:
@@ -174,7 +175,8 @@ def _till(session: Session, merchant_id: str, on: date) -> Till:
         and (row.suspended_from is None or day < row.suspended_from)
     )
     rates: dict[str, str] = json.loads(row.categories)
-    return Till(merchant_id, tuple(sorted(rates.items())), is_open)
+    name = merchant_profiles.own_name(session, merchant_id)
+    return Till(merchant_id, tuple(sorted(rates.items())), is_open, name)
 
 
 def shop_name(engine: Engine, merchant_id: str) -> str | None:

@@ -43,6 +43,7 @@ from app.web.pages import (
     render,
     signed_in,
 )
+from app.web.routes.public import lock_message
 
 router = APIRouter(include_in_schema=False)
 FormDep = Annotated[FormData, Depends(form_of)]
@@ -412,14 +413,7 @@ def code_page(request: Request, person: MemberDep) -> Response:
 def _code_errors(refusal: svc.ServiceError) -> FormErrors:
     errors = FormErrors()
     if isinstance(refusal, people.SignInLocked):
-        until = moment(str(refusal.extras.get("locked_until", "")))
-        errors.add(
-            "secret",
-            _(
-                "Trop d'essais manqués : vous pourrez réessayer après {heure}."
-                " Le bureau de la caisse peut aussi débloquer votre accès."
-            ).format(heure=until),
-        )
+        errors.add("secret", lock_message(refusal))
     elif isinstance(refusal, people.SignInRefused):
         errors.add("secret", _(CODE_MESSAGES["secret"]))
     else:

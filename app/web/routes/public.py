@@ -51,17 +51,20 @@ def sign_in_page(request: Request, suite: str | None = None) -> Response:
     )
 
 
+def lock_message(refusal: people.SignInLocked) -> str:
+    """What a person reads when their access is locked (sign-in, or a form that asks for
+    their secret again): until when, and who can unlock it."""
+    until = moment(str(refusal.extras.get("locked_until", "")))
+    return _(
+        "Trop d'essais manqués : vous pourrez réessayer après {heure}."
+        " Le bureau de la caisse peut aussi débloquer votre accès."
+    ).format(heure=until)
+
+
 def sign_in_errors(refusal: svc.ServiceError) -> FormErrors:
     errors = FormErrors()
     if isinstance(refusal, people.SignInLocked):
-        until = moment(str(refusal.extras.get("locked_until", "")))
-        errors.add(
-            "secret",
-            _(
-                "Trop d'essais manqués : vous pourrez réessayer après {heure}."
-                " Le bureau de la caisse peut aussi débloquer votre accès."
-            ).format(heure=until),
-        )
+        errors.add("secret", lock_message(refusal))
     else:
         errors.add(
             "login", _("L'identifiant ou le secret ne correspond pas. Vérifiez-les et réessayez.")

@@ -114,9 +114,13 @@ def _render(
     title: str = "",
 ) -> Response:
     """A till page, with the shop's own name for its header (and receipt) when it has one."""
-    person = person_of(request)
-    subject = None if person is None else person.subject_id
-    name = None if subject is None else till.shop_name(engine_of(request), str(subject))
+    shop = context.get("shop")
+    if isinstance(shop, till.Till):  # the page read its till already: its name came with it
+        name = shop.name
+    else:
+        person = person_of(request)
+        subject = None if person is None else person.subject_id
+        name = None if subject is None else till.shop_name(engine_of(request), str(subject))
     return render(request, template, {"shop_name": name, **context}, status=status, title=title)
 
 
