@@ -14,20 +14,16 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from selenium import webdriver
-from selenium.common.exceptions import (
-    JavascriptException,
-    StaleElementReferenceException,
-    WebDriverException,
-)
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,36 +74,63 @@ def fill(driver: WebDriver, field_id: str, value: str) -> None:
 
 def submit(driver: WebDriver, text: str) -> None:
     """Press the button whose visible text is ``text`` and wait for the next page."""
+    click_to_next_page(
+        driver, driver.find_element(By.XPATH, f"//button[normalize-space()={_xpath_text(text)}]")
+    )
+
+
+def left(page: Any) -> Callable[[WebDriver], bool]:
+    """A wait condition: the page ``page`` (its ``html`` element) is no longer shown.
+    Chromium may answer a question about a node of a page just replaced with "Node ...
+    does not belong to the document" instead of a stale-element error: it is gone too."""
+
+    def gone(_driver: WebDriver) -> bool:
+        try:
+            page.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error):
+                return True
+            raise
+        return False
+
+    return gone
+
+
+def wait_next_page(driver: WebDriver, page: Any) -> None:
+    """Wait until ``page`` has been replaced by the next one, then until that one loaded."""
+    WebDriverWait(driver, 15).until(left(page))
+    WebDriverWait(driver, 15).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
+
+
+def click_to_next_page(driver: WebDriver, element: Any) -> None:
+    """Click ``element`` (a button or a link that leaves the page) and wait for the next
+    page. The click itself may be reported failed when its navigation replaced the document
+    first ("Node ... does not belong to the document"): the navigation happened, so wait."""
     page = driver.find_element(By.TAG_NAME, "html")
-    button = driver.find_element(By.XPATH, f"//button[normalize-space()={_xpath_text(text)}]")
-    _click_then_wait(driver, button, page)
-
-
-def _click_then_wait(driver: WebDriver, element: Any, page: Any) -> None:
-    """Click, then wait until the page the click left is gone. Chromium may report the
-    click itself as failed when the navigation it started replaced the document first
-    ("Node ... does not belong to the document"): the navigation happened, so wait."""
     try:
         element.click()
-    except (StaleElementReferenceException, JavascriptException, WebDriverException) as error:
-        if "does not belong to the document" not in str(error) and not isinstance(
-            error, StaleElementReferenceException
-        ):
+    except StaleElementReferenceException:
+        pass
+    except WebDriverException as error:
+        if "does not belong to the document" not in str(error):
             raise
-    WebDriverWait(driver, 15).until(staleness_of(page))
+    wait_next_page(driver, page)
 
 
 def press_enter(driver: WebDriver, field_id: str) -> None:
     """Press Enter in a field (submits its form, as a keyboard user does) and wait."""
     page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.ID, field_id).send_keys(Keys.ENTER)
-    WebDriverWait(driver, 15).until(staleness_of(page))
+    wait_next_page(driver, page)
 
 
 def follow(driver: WebDriver, link_text: str) -> None:
     """Follow the link with this text and wait for the next page."""
-    page = driver.find_element(By.TAG_NAME, "html")
-    _click_then_wait(driver, driver.find_element(By.LINK_TEXT, link_text), page)
+    click_to_next_page(driver, driver.find_element(By.LINK_TEXT, link_text))
 
 
 def _xpath_text(text: str) -> str:

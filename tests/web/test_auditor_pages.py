@@ -29,7 +29,6 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import text as sql
 
@@ -37,7 +36,14 @@ from app.db.session import unit_of_work
 from app.db.tables_jobs import AuditJob
 from app.services import audit_requests
 from app.services.audit_jobs import AuditJobs
-from tests.web.browser import check_accessibility, fill, no_horizontal_scroll, screenshots, text
+from tests.web.browser import (
+    check_accessibility,
+    click_to_next_page,
+    fill,
+    no_horizontal_scroll,
+    screenshots,
+    text,
+)
 from tests.web.seed import SECRET, Fund
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,9 +66,7 @@ def export_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _to_next_page(driver: WebDriver, element: WebElement) -> None:
     """Click and wait for the next page (as tests.web.browser's helpers do), riding out
     Chromium's transient "node does not belong to the document" while the old page goes."""
-    page = driver.find_element(By.TAG_NAME, "html")
-    element.click()
-    WebDriverWait(driver, 15, ignored_exceptions=(WebDriverException,)).until(staleness_of(page))
+    click_to_next_page(driver, element)
 
 
 def submit(driver: WebDriver, label: str) -> None:

@@ -12,17 +12,15 @@ import re
 import time
 
 import httpx
-from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.expected_conditions import staleness_of
-from selenium.webdriver.support.ui import WebDriverWait
 
 from app.db import tables as t
 from app.db.session import read_only
 from app.services import consent
 from tests.web.browser import (
     check_accessibility,
+    click_to_next_page,
     fill,
     follow,
     no_horizontal_scroll,
@@ -37,9 +35,9 @@ def submit(driver: WebDriver, label: str) -> None:
     """Press the button whose text is ``label`` and wait for the next page (as
     tests.web.browser.submit, also riding out Chromium's "node does not belong to the
     document" while the old page goes away)."""
-    page = driver.find_element(By.TAG_NAME, "html")
-    driver.find_element(By.XPATH, f"//button[normalize-space()={_quoted(label)}]").click()
-    WebDriverWait(driver, 15, ignored_exceptions=(WebDriverException,)).until(staleness_of(page))
+    click_to_next_page(
+        driver, driver.find_element(By.XPATH, f"//button[normalize-space()={_quoted(label)}]")
+    )
 
 
 def _quoted(label: str) -> str:
@@ -372,9 +370,7 @@ def test_a_payment_posted_twice_is_recorded_once(fund: Fund, browser: WebDriver)
 
 
 def click_and_wait(driver: WebDriver, xpath: str) -> None:
-    page = driver.find_element(By.TAG_NAME, "html")
-    driver.find_element(By.XPATH, xpath).click()
-    WebDriverWait(driver, 15, ignored_exceptions=(WebDriverException,)).until(staleness_of(page))
+    click_to_next_page(driver, driver.find_element(By.XPATH, xpath))
 
 
 def signs_in(fund: Fund, login: str, secret: str) -> bool:

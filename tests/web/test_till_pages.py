@@ -17,7 +17,6 @@ import httpx
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 from app.db.session import unit_of_work
@@ -34,6 +33,7 @@ from tests.web.browser import (
     sign_in,
     submit,
     text,
+    wait_next_page,
 )
 from tests.web.seed import CODES, MERCHANT, SECRET, Fund
 
@@ -300,7 +300,7 @@ def keys(driver: WebDriver, *typed: str) -> None:
     page = driver.find_element(By.TAG_NAME, "html")
     driver.switch_to.active_element.send_keys(*typed)
     if typed and typed[-1] == Keys.ENTER:
-        WebDriverWait(driver, 15).until(staleness_of(page))
+        wait_next_page(driver, page)
         loaded(driver)
 
 
