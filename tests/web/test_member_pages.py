@@ -30,6 +30,7 @@ from app.web import formats
 from app.web.routes import member as member_page
 from tests.web.browser import (
     check_accessibility,
+    click_to_next_page,
     fill,
     no_horizontal_scroll,
     press_enter,
@@ -124,7 +125,7 @@ def test_amina_sees_her_credit_then_a_purchase_in_balance_and_history(
     assert plain(browser.find_element(By.ID, "credit-disponible").text) == "57,50 €"
     assert f"57,50 € expirent le {last_day_in_words(fund.period)}" in page_text(browser)
 
-    browser.find_element(By.LINK_TEXT, "Historique").click()
+    click_to_next_page(browser, browser.find_element(By.LINK_TEXT, "Historique"))
     assert browser.current_url.endswith("/membre/historique")
     items = [plain(li.text) for li in browser.find_elements(By.CSS_SELECTOR, "ol.history li .what")]
     amounts = [

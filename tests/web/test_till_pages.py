@@ -26,6 +26,7 @@ from app.web import i18n
 from app.web.routes import till as till_routes
 from tests.web.browser import (
     check_accessibility,
+    click_to_next_page,
     fill,
     follow,
     no_horizontal_scroll,
@@ -154,8 +155,8 @@ def test_a_basket_the_credit_covers_in_part_is_charged_then_partly_refunded(
         ["Total", "250,00 €", "200,00 €", "50,00 €"],
     ]
     browser.get(f"{fund.url}/commercant/ventes")
-    browser.find_element(By.CSS_SELECTOR, f"#vente-{reference}-2 a[href$='/rembourser']").click()
-    WebDriverWait(browser, 15).until(lambda d: "rembourser" in d.current_url)
+    refund = f"#vente-{reference}-2 a[href$='/rembourser']"
+    click_to_next_page(browser, browser.find_element(By.CSS_SELECTOR, refund))
     assert by_id(browser, "refundable") == "50,00 €"
     page_checks(browser, "refund")
     fill(browser, "montant", "60,00")
