@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from app.db import tables as t
+from app.engine.money import format_rate, parse_rate
 from app.engine.problems import Problem
 from app.services import errors as svc
 from app.services import merchant_profiles, merchants
@@ -52,7 +53,7 @@ class MerchantRow:
 
 def percent_of(rate: str) -> str:
     """``"0.5"`` -> ``"50"``, ``"0.125"`` -> ``"12.5"`` (exact)."""
-    return format((Decimal(rate) * 100).normalize(), "f")
+    return format_rate(parse_rate(rate) * 100)
 
 
 def _state(row: t.Merchant, today: date) -> str:

@@ -22,7 +22,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from app.db.session import unit_of_work
 from app.services import tokens as token_service
 from app.services.people import luhn_digit
-from app.web import i18n
+from app.web import i18n, labels
 from app.web.routes import till as till_routes
 from tests.web.browser import (
     check_accessibility,
@@ -380,6 +380,6 @@ def test_every_till_string_has_an_english_translation() -> None:
         for page in templates.glob("*.html")
         for match in re.finditer(r'_\(\s*"([^"]+)"\s*\)|_\(\s*\'([^\']+)\'\s*\)', page.read_text())
     }
-    found |= set(till_routes.MESSAGES.values()) | set(till_routes.CATEGORY_LABELS.values())
+    found |= set(till_routes.MESSAGES.values()) | set(labels.CATEGORY_NAMES.values())
     english = i18n.catalogue("en")
     assert sorted(found - set(english)) == []

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -26,6 +25,7 @@ from app.services import errors as svc
 from app.services.people import Person
 from app.services.tokens import Role
 from app.web.i18n import N_, _, language
+from app.web.labels import percent_digits
 from app.web.pages import (
     FormErrors,
     PageNotFound,
@@ -172,8 +172,8 @@ def scoped_key(person: Person, key: str) -> str:
 def percent(rate: Any) -> str:
     """``"0.025"`` -> ``"2,5 %"`` (French) / ``"2.5 %"``."""
     try:
-        value = format((Decimal(str(rate)) * 100).normalize(), "f")
-    except ArithmeticError:
+        value = percent_digits(rate)
+    except ValueError:
         return str(rate)
     return (value.replace(".", ",") if language() == "fr" else value) + "\u00a0%"
 

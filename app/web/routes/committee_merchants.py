@@ -16,19 +16,13 @@ from app.db.session import read_only, unit_of_work
 from app.services import committee_merchants as book
 from app.services import errors as svc
 from app.web.i18n import N_, _, language
+from app.web.labels import category_name
 from app.web.pages import FormErrors, engine_of, now, redirect, render, text_of
 from app.web.routes.committee import Committee, FormDep, new_key, scoped_key
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/comite/commercants"
 
-CATEGORY_NAMES = {
-    "food": N_("Alimentation"),
-    "hygiene": N_("Hygiène"),
-    "drinks": N_("Boissons"),
-    "household": N_("Entretien de la maison"),
-    "baby": N_("Bébé"),
-}
 STATE_NAMES = {
     "active": N_("agréé"),
     "suspended": N_("suspendu"),
@@ -61,10 +55,6 @@ SUSPEND_MESSAGES = {
     ("depuis", "date"): N_("Indiquez le premier jour de la suspension, par exemple 15/01/2027."),
 }
 REPLAYED = "Ce formulaire a déjà servi : rechargez la page et recommencez."
-
-
-def category_name(category: str) -> str:
-    return _(CATEGORY_NAMES[category]) if category in CATEGORY_NAMES else category
 
 
 def percent_text(percent: str) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -26,6 +25,7 @@ from app.services.people import Person
 from app.services.tokens import Role
 from app.web.formats import euros, moment, parse_cents
 from app.web.i18n import N_, _, language
+from app.web.labels import category_name, percent_digits
 from app.web.pages import (
     FormErrors,
     PageNotFound,
@@ -45,13 +45,6 @@ Merchant = Annotated[Person, Depends(signed_in(Role.MERCHANT))]
 
 AMOUNT_PREFIX = "montant-"
 # French names of the usual categories (msgids; translated when shown).
-CATEGORY_LABELS = {
-    "food": N_("Alimentation"),
-    "hygiene": N_("Hygiène"),
-    "fruits_vegetables": N_("Fruits et légumes"),
-    "drinks": N_("Boissons"),
-    "household": N_("Entretien"),
-}
 MESSAGES = {
     "card_typo": N_(
         "Ce numéro de carte n'est pas valable : il a 10 chiffres. Vérifiez le numéro tapé."
@@ -82,14 +75,14 @@ def message(key: str) -> str:
 
 
 def category_label(name: str) -> str:
-    return _(CATEGORY_LABELS.get(name, name))
+    return category_name(name)
 
 
 def rate_label(rate: str) -> str:
     """``"0.5"`` -> ``50 %`` (``12,5 %`` in French)."""
     if not rate:
         return ""
-    percent = format((Decimal(rate) * 100).normalize(), "f")
+    percent = percent_digits(rate)
     if language() == "fr":
         return f"{percent.replace('.', ',')}\u00a0%"
     return f"{percent}%"
