@@ -23,6 +23,7 @@ from typing import IO, Any
 
 from app.audit import sources as s
 from app.engine.books.entries import Entry
+from app.engine.money import format_cents
 
 CSV_COLUMNS = ("seq", "entry_id", "period", "kind", "memo", "reverses", "line", "account",
                "amount_cents", "debit_eur", "credit_eur")
@@ -111,14 +112,16 @@ def export_journal(source: s.Source, directory: Path) -> dict[str, Any]:
 
 def euros(cents: int) -> str:
     """Exact decimal text of a whole number of cents: ``-1234 -> "-12.34"``."""
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(cents), 100)
-    return f"{sign}{whole}.{part:02d}"
+    return format_cents(cents, ".")
 
 
-def export_ledger_csv(source: s.Source, out: IO[str]) -> int:
-    """One CSV row per posting, in journal order; returns the number of rows."""
-    writer = csv.writer(out, lineterminator="\n")
+def export_ledger_csv(
+    source: s.Source, out: IO[str], *, delimiter: str = ",", decimal: str = "."
+) -> int:
+    """One CSV row per posting, in journal order; returns the number of rows.
+    ``delimiter=";", decimal=","``: the same rows in French conventions (a French
+    spreadsheet reads ``12.34`` as text or a date)."""
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     rows = 0
     for _, group in source.entries():
@@ -126,7 +129,7 @@ def export_ledger_csv(source: s.Source, out: IO[str]) -> int:
             for line, (account, cents) in enumerate(e.postings):
                 writer.writerow((e.seq, e.entry_id, str(e.period), e.kind, e.memo,
                                  e.reverses or "", line, account, cents,
-                                 euros(cents) if cents > 0 else "",
-                                 euros(-cents) if cents < 0 else ""))
+                                 format_cents(cents, decimal) if cents > 0 else "",
+                                 format_cents(-cents, decimal) if cents < 0 else ""))
                 rows += 1
     return rows

@@ -1,5 +1,5 @@
-"""The *fichier des écritures comptables* (FEC) of one fiscal year, and the ledger CSV in
-French conventions.
+"""The *fichier des écritures comptables* (FEC) of one fiscal year. (The ledger CSV in
+French conventions is ``app.audit.export.export_ledger_csv`` with ``;`` and ``,``.)
 
 The FEC is the file article A47 A-1 of the Livre des procédures fiscales asks of an
 entity keeping computerised books (format: BOI-CF-IOR-60-40-20). ``write_fec`` writes it
@@ -26,15 +26,14 @@ Guarantees (docs/ledger.md, "Export FEC"):
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import IO, Any, NamedTuple
 
-from app.audit.export import CSV_COLUMNS
 from app.audit.sources import Source
 from app.engine.books import accounts as acc
 from app.engine.books.entries import Entry, Posting
+from app.engine.money import format_cents
 from app.engine.period import Period
 
 FEC_COLUMNS = (
@@ -151,8 +150,7 @@ def fec_amount(cents: int) -> str:
     """``123456 -> "1234,56"``: comma decimal, no thousands separator, never negative."""
     if cents < 0:
         raise ValueError(f"FEC amounts are written unsigned, got {cents}")
-    whole, part = divmod(cents, 100)
-    return f"{whole},{part:02d}"
+    return format_cents(cents, ",")
 
 
 def _commands(source: Source) -> dict[int, _Command]:
@@ -283,27 +281,3 @@ def write_fec(source: Source, out: IO[str], year: int, separator: str = "tab") -
         debit += sum(c for _, c in entry.postings if c > 0)
         credit -= sum(c for _, c in entry.postings if c < 0)
     return FecSummary(len(entries), lines, debit, credit)
-
-
-def euros_fr(cents: int) -> str:
-    """``-123456 -> "-1234,56"``: the French decimal comma, no thousands separator."""
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(cents), 100)
-    return f"{sign}{whole},{part:02d}"
-
-
-def export_ledger_csv_fr(source: Source, out: IO[str]) -> int:
-    """The ledger CSV (``app.audit.export.CSV_COLUMNS``, one row per posting) in French
-    conventions: ``;`` between fields, euros with a decimal comma; returns the row count."""
-    writer = csv.writer(out, delimiter=";", lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    rows = 0
-    for _, group in source.entries():
-        for e in group:
-            for line, (account, cents) in enumerate(e.postings):
-                writer.writerow((e.seq, e.entry_id, str(e.period), e.kind, e.memo,
-                                 e.reverses or "", line, account, cents,
-                                 euros_fr(cents) if cents > 0 else "",
-                                 euros_fr(-cents) if cents < 0 else ""))
-                rows += 1
-    return rows

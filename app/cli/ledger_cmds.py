@@ -182,12 +182,11 @@ def _export_ledger(args: argparse.Namespace) -> int:
 def _write_ledger(source: Source, fmt: str, out: TextIO) -> int:
     from app.audit.beancount_export import export_beancount
     from app.audit.export import export_ledger_csv
-    from app.audit.fec import export_ledger_csv_fr
 
     if fmt == "beancount":
         return export_beancount(source, out)
     if fmt == "csv-fr":
-        return export_ledger_csv_fr(source, out)
+        return export_ledger_csv(source, out, delimiter=";", decimal=",")
     return export_ledger_csv(source, out)
 
 
