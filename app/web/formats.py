@@ -14,6 +14,7 @@ from decimal import Decimal
 from babel.dates import format_date, format_datetime, get_timezone
 from babel.numbers import format_currency
 
+from app.engine.money import format_cents
 from app.web.i18n import language
 
 _LOCALES = {"fr": "fr_FR", "en": "en_GB"}
@@ -70,8 +71,4 @@ def parse_cents(text: str) -> int | None:
 
 def cents_for_input(cents: int | None) -> str:
     """The value to put back in an amount field: ``1250`` -> ``12,50``."""
-    if cents is None:
-        return ""
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(cents), 100)
-    return f"{sign}{whole},{part:02d}"
+    return "" if cents is None else format_cents(cents, ",")
