@@ -11,11 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_SQLITE_PATH = Path("var") / "caisse.db"
+DATA_DIR_ENV = "CAISSE_DATA_DIR"
+DEFAULT_DATA_DIR = Path("var")
+SQLITE_FILE_NAME = "caisse.db"
 EXPORT_KEEP_DAYS_ENV = "CAISSE_EXPORT_KEEP_DAYS"
 DEFAULT_EXPORT_KEEP_DAYS = 30
 EXPORT_DIR_ENV = "CAISSE_EXPORT_DIR"
-DEFAULT_EXPORT_DIR = Path("var") / "exports"
 MAX_EXPORT_KEEP_DAYS = 36_500  # a hundred years: "keep them all", still a number of days
 
 
@@ -25,7 +26,8 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """``DATABASE_URL``: SQLAlchemy URL; default a SQLite file ``var/caisse.db`` (WAL).
+    """``DATABASE_URL``: SQLAlchemy URL; default the SQLite file ``caisse.db`` (WAL) in the data
+    directory (``data_directory()``).
     ``CAISSE_EXPORT_KEEP_DAYS``: days an export job's archive is kept after the job
     finished (app.services.audit_jobs deletes it then); default 30."""
 
@@ -40,7 +42,7 @@ class Settings:
 def load_settings() -> Settings:
     url = os.environ.get("DATABASE_URL", "").strip()
     if not url:
-        url = f"sqlite:///{DEFAULT_SQLITE_PATH}"
+        url = f"sqlite:///{data_directory() / SQLITE_FILE_NAME}"
     elif url.startswith("postgresql://"):
         # Plain postgresql:// URLs use the psycopg 3 driver we ship.
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
@@ -63,9 +65,20 @@ def export_keep_days(environ: Mapping[str, str]) -> int:
     )
 
 
+def data_directory(environ: Mapping[str, str] | None = None) -> Path:
+    """The one directory that holds the fund's state on this machine: ``CAISSE_DATA_DIR``,
+    default ``var`` (relative to the working directory). The default SQLite database, the
+    server's secret key (app.services.consent) and the export archives live under it, so a
+    container keeps all of it on one volume (``/data`` in the Dockerfile) and a new container
+    on the same volume keeps every consent code and sign-in valid."""
+    configured = (os.environ if environ is None else environ).get(DATA_DIR_ENV, "").strip()
+    return Path(configured) if configured else DEFAULT_DATA_DIR
+
+
 def export_directory(environ: Mapping[str, str] | None = None) -> Path:
     """Where audit export jobs write their archives: ``CAISSE_EXPORT_DIR``, default
-    ``var/exports``. Read when the app's audit worker is first made (the API's and the
+    ``exports`` in the data directory. Read when the app's audit worker is first made (the API's and the
     pages' routes share that one worker, app.services.audit_requests.jobs_of)."""
-    configured = (os.environ if environ is None else environ).get(EXPORT_DIR_ENV, "").strip()
-    return Path(configured) if configured else DEFAULT_EXPORT_DIR
+    environ = os.environ if environ is None else environ
+    configured = environ.get(EXPORT_DIR_ENV, "").strip()
+    return Path(configured) if configured else data_directory(environ) / "exports"

@@ -13,7 +13,8 @@ Guarantees:
   committed transaction (``consent_attempt``), never with the refused charge.
 
 The key comes from ``CAISSE_SECRET_KEY`` (text, at least 32 characters), else from the
-file named by ``CAISSE_SECRET_KEY_FILE``, else from ``var/secret.key`` (created on first
+file named by ``CAISSE_SECRET_KEY_FILE``, else from ``secret.key`` in the data directory
+(``CAISSE_DATA_DIR``, default ``var``; app.db.settings.data_directory) (created on first
 use with 32 random bytes, mode 0600). Losing or changing the key invalidates every stored
 code (members then need a new one): back it up with the database, but not inside it.
 """
@@ -37,12 +38,13 @@ from sqlmodel import Session, col
 from app.audit import journal
 from app.db import tables as t
 from app.db.session import read_only, unit_of_work
+from app.db.settings import data_directory
 from app.engine.problems import Problem
 from app.services import errors as svc
 
 MAX_FAILURES = 5
 LOCK_SECONDS = 15 * 60
-DEFAULT_KEY_FILE = Path("var") / "secret.key"
+KEY_FILE_NAME = "secret.key"
 LEGACY_PREFIX = "pbkdf2_sha256$"
 PREFIX = "hmac_sha256$"
 
@@ -71,18 +73,20 @@ def _key_from_file(path: Path) -> bytes:
 
 
 @cache
-def _cached_key(env_key: str | None, key_file: str | None) -> bytes:
+def _cached_key(env_key: str | None, key_file: str | None, data_dir: Path) -> bytes:
     if env_key:
         if len(env_key) < 32:
             raise RuntimeError("CAISSE_SECRET_KEY must have at least 32 characters")
         return env_key.encode()
-    return _key_from_file(Path(key_file) if key_file else DEFAULT_KEY_FILE)
+    return _key_from_file(Path(key_file) if key_file else data_dir / KEY_FILE_NAME)
 
 
 def secret_key() -> bytes:
     """The server's pepper (see the module docstring for where it comes from)."""
     return _cached_key(
-        os.environ.get("CAISSE_SECRET_KEY"), os.environ.get("CAISSE_SECRET_KEY_FILE")
+        os.environ.get("CAISSE_SECRET_KEY"),
+        os.environ.get("CAISSE_SECRET_KEY_FILE"),
+        data_directory(),
     )
 
 
