@@ -297,6 +297,10 @@ class Checkpoint(SQLModel, table=True):
     balances_digest: str = Field(max_length=80)
     engine_version: str = Field(max_length=80)
     run_fingerprint: str = Field(max_length=80)
+    # RFC 9162 Merkle root (hex) over the month's statements and how many it covers
+    # (app.engine.merkle); none on months sealed before they were recorded.
+    month_root: str | None = Field(default=None, max_length=64, nullable=True)
+    month_statements: int | None = Field(default=None, sa_type=BigInteger, nullable=True)
     signature: str | None = Field(default=None, max_length=200, nullable=True)
     public_key: str | None = Field(default=None, max_length=100, nullable=True)
 
