@@ -77,6 +77,15 @@ def credit_formulas(draw: st.DrawFn) -> dict[str, Any]:
                 },
                 {"kind": "age_weighted", "bands": draw(bands()), **capped},
                 {"kind": "per_consumption_unit", "amount_cents": draw(cents)},
+                {
+                    "kind": "brackets",
+                    "base": "persons",
+                    "brackets": [
+                        {"from": 0, "from_inclusive": True, "to": 2, "to_inclusive": True}
+                        | {"amount_cents": draw(cents)},
+                        {"from": 2, "from_inclusive": False, "amount_cents": draw(cents)},
+                    ],
+                },
             ]
         )
     )

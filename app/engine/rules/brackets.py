@@ -1,4 +1,7 @@
-"""The ``brackets`` contribution kind: a fixed amount or a rate per bracket of a base.
+"""The ``brackets`` kind, for the contribution and for the credit: a fixed amount or a rate
+per bracket of a base (a table by household size when the base is ``persons``, by income,
+quotient familial...). One construct serves both sides; only the words of the explanation
+differ ("participation de" / "crédit de").
 
 Validation guarantees every base value >= 0 falls in exactly one bracket: brackets are
 sorted and contiguous, the first starts at 0 inclusive, the last is unbounded, and each
@@ -30,7 +33,7 @@ from app.engine.rules.bases import (
     with_count_variants,
 )
 from app.engine.rules.combinators import q_cents
-from app.engine.rules.nodes import CONTRIBUTION_KINDS, Kinds, Node
+from app.engine.rules.nodes import CONTRIBUTION_KINDS, CREDIT_KINDS, Kinds, Node
 from app.engine.rules.reader import Reader
 
 register_messages(
@@ -44,7 +47,21 @@ register_messages(
     )
 )
 register_messages(
+    with_count_variants(
+        {
+            "brackets.credit.amount": {
+                "fr": "{base_fr} ({base_cents}) est dans la tranche {range_fr} : crédit de {amount_cents}.",
+                "en": "{base_en} ({base_cents}) is in the bracket {range_en}: credit of {amount_cents}.",
+            },
+        }
+    )
+)
+register_messages(
     {
+        "brackets.credit.rate": {
+            "fr": "{base_fr} ({base_cents}) est dans la tranche {range_fr} : crédit de {credit_rate} de ce montant, soit {result_cents}.",
+            "en": "{base_en} ({base_cents}) is in the bracket {range_en}: credit of {credit_rate} of it, that is {result_cents}.",
+        },
         "brackets.rate": {
             "fr": "{base_fr} ({base_cents}) est dans la tranche {range_fr} : participation de {contribution_rate} de ce montant, soit {result_cents}.",
             "en": "{base_en} ({base_cents}) is in the bracket {range_en}: contribution of {contribution_rate} of it, that is {result_cents}.",
@@ -107,6 +124,8 @@ class Brackets:
     base: str
     starts: tuple[int, ...]
     items: tuple[_Compiled, ...]
+    # "contribution" or "credit": which amount the table gives (the explanation's words)
+    role: str = "contribution"
 
     def evaluate(self, ctx: Context, trace: list[Step] | None) -> Q:
         num, den = ctx.base(self.base)
@@ -122,10 +141,11 @@ class Brackets:
         return value
 
     def _step(self, index: int, item: _Compiled, base: Q, value: Q) -> Step:
-        code = "brackets.amount" if item.amount_cents is not None else "brackets.rate"
+        prefix = "brackets." if self.role == "contribution" else "brackets.credit."
+        code = prefix + ("amount" if item.amount_cents is not None else "rate")
         extra: dict[str, Any] = {}
         if item.amount_cents is None:
-            extra["contribution_rate"] = item.rate
+            extra[f"{self.role}_rate"] = item.rate
         return step(
             f"{self.path}.brackets[{index}]",
             count_variant(code, self.base),
@@ -248,7 +268,19 @@ def _check_pair(
         )
 
 
-def _parse_brackets(reader: Reader, doc: Mapping[str, Any], path: str, kinds: Kinds) -> Node | None:
+def _parse_contribution(
+    reader: Reader, doc: Mapping[str, Any], path: str, kinds: Kinds
+) -> Node | None:
+    return _parse_brackets(reader, doc, path, "contribution")
+
+
+def _parse_credit(reader: Reader, doc: Mapping[str, Any], path: str, kinds: Kinds) -> Node | None:
+    return _parse_brackets(reader, doc, path, "credit")
+
+
+def _parse_brackets(
+    reader: Reader, doc: Mapping[str, Any], path: str, role: str
+) -> Brackets | None:
     reader.only_keys(doc, ("kind", "base", "brackets"), path)
     base = read_base(reader, doc, path, money_only=False)
     values = reader.sequence(doc.get("brackets"), f"{path}.brackets", min_items=1)
@@ -270,7 +302,11 @@ def _parse_brackets(reader: Reader, doc: Mapping[str, Any], path: str, kinds: Ki
         return None
     brackets = [bracket for _, bracket in items]
     return Brackets(
-        path, base, tuple(b.key() for b in brackets), tuple(_compile(b, base) for b in brackets)
+        path,
+        base,
+        tuple(b.key() for b in brackets),
+        tuple(_compile(b, base) for b in brackets),
+        role,
     )
 
 
@@ -286,4 +322,5 @@ def _compile(bracket: Bracket, base: str) -> _Compiled:
     )
 
 
-CONTRIBUTION_KINDS["brackets"] = _parse_brackets
+CONTRIBUTION_KINDS["brackets"] = _parse_contribution
+CREDIT_KINDS["brackets"] = _parse_credit
