@@ -39,6 +39,12 @@ def balances_digest(session: Session) -> str:
 
 
 def run_fingerprint(session: Session, period: str) -> str:
+    return month_run(session, period).value()
+
+
+def month_run(session: Session, period: str) -> digest.RunFingerprint:
+    """The month's ``run_month`` payloads in journal order, fed to the core's fingerprint
+    (which also gives the month's Merkle tree over its statements)."""
     rows = session.execute(
         select(col(t.Journal.payload))
         .where(
@@ -52,7 +58,7 @@ def run_fingerprint(session: Session, period: str) -> str:
         payload = json.loads(text)
         if payload.get("period") == period:
             fingerprint.add(payload)
-    return fingerprint.value()
+    return fingerprint
 
 
 def signing_key_from_env() -> Ed25519PrivateKey | None:
@@ -68,7 +74,7 @@ def signing_key_from_env() -> Ed25519PrivateKey | None:
 
 def checkpoint_document(row: t.Checkpoint) -> dict[str, Any]:
     """What the signature covers."""
-    return {
+    document: dict[str, Any] = {
         "format": "caisse.checkpoint/1",
         "period": row.period,
         "seq": row.seq,
@@ -78,6 +84,10 @@ def checkpoint_document(row: t.Checkpoint) -> dict[str, Any]:
         "engine_version": row.engine_version,
         "run_fingerprint": row.run_fingerprint,
     }
+    if row.month_root is not None:  # seals before month roots existed keep their signatures
+        document["month_root"] = row.month_root
+        document["month_statements"] = row.month_statements
+    return document
 
 
 def sign(row: t.Checkpoint, key: Ed25519PrivateKey) -> None:
@@ -106,4 +116,6 @@ def checkpoint_of(payload: Mapping[str, Any], seq: int) -> t.Checkpoint:
         balances_digest=payload["balances_digest"],
         engine_version=payload["engine_version"],
         run_fingerprint=payload["run_fingerprint"],
+        month_root=payload.get("month_root"),
+        month_statements=payload.get("month_statements"),
     )

@@ -78,7 +78,7 @@ class StoredBalance(NamedTuple):
 
 CHECKPOINT_FIELDS = (
     "period", "seq", "journal_size", "head_hash", "balances_digest", "engine_version",
-    "run_fingerprint", "signature", "public_key",
+    "run_fingerprint", "month_root", "month_statements", "signature", "public_key",
 )
 
 

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from app.audit.checkpoint import checkpoint_document
 from app.audit.sources import StoredLot, Tables
 from app.db import tables as t
-from app.engine.books.digest import RunFingerprint, balances_digest
+from app.engine.books.digest import RunFingerprint, balances_digest, month_tree_problem
 from app.engine.books.entries import Entry
 from app.engine.books.invariants import check_invariants, check_totals
 from app.engine.canonical import canonical_bytes
@@ -93,10 +93,14 @@ def seal_record(state: Replayed, payload: Mapping[str, Any], seq: int) -> Disagr
         return Disagreement(seq, "journal", row, "seal balances_digest differs from the "
                             f"replayed balances ({digest})")
     period = str(payload.get("period"))
-    fingerprint = state.fingerprints.get(period, RunFingerprint()).value()
+    run = state.fingerprints.get(period, RunFingerprint())
+    fingerprint = run.value()
     if payload.get("run_fingerprint") != fingerprint:
         return Disagreement(seq, "journal", row, "seal run_fingerprint differs from the "
                             f"replayed run of {period} ({fingerprint})")
+    tree = month_tree_problem(payload, run)
+    if tree is not None:
+        return Disagreement(seq, "journal", row, tree)
     problems = check_totals(books.code_totals)
     if problems:
         return Disagreement(seq, "journal", row, "invariant broken before the seal: "

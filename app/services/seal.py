@@ -58,11 +58,15 @@ def seal_month(
 
 def _payload(session: Session, period: str) -> dict[str, Any]:
     top = journal.head(session)
+    run = checkpoint.month_run(session, period)
+    month_root, statements = run.month_tree()
     return {
         "period": period,
         "journal_size": top.seq,
         "head_hash": top.hash,
         "balances_digest": checkpoint.balances_digest(session),
         "engine_version": ENGINE_VERSION,
-        "run_fingerprint": checkpoint.run_fingerprint(session, period),
+        "run_fingerprint": run.value(),
+        "month_root": month_root,
+        "month_statements": statements,
     }

@@ -180,10 +180,24 @@ def seal_month(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects
     f.text("balances_digest")
     f.text("engine_version")
     f.text("run_fingerprint")
+    # The month's Merkle root over its statements (app.engine.merkle); absent on seals
+    # recorded before it existed.
+    month_root = f.text("month_root") if f.present("month_root") else None
+    statements = f.integer("month_statements") if f.present("month_statements") else None
     f.require(
         journal_size == seq - 1, "journal_size", f"expected {seq - 1} records before seq {seq}"
     )
     f.require(bool(_HEX64.match(head_hash)), "head_hash", "expected 64 lowercase hex digits")
+    f.require(
+        month_root is None or bool(_HEX64.match(month_root)),
+        "month_root",
+        "expected 64 lowercase hex digits",
+    )
+    f.require(
+        (month_root is None) == (statements is None),
+        "month_statements",
+        "is given exactly when month_root is",
+    )
     f.done()
     month = view.month(period)
     if month.status != CLOSED:

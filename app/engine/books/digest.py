@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from app.engine import merkle
 from app.engine.canonical import canonical_bytes, content_hash
 
 
@@ -22,18 +23,28 @@ def balances_digest(balances: Mapping[str, int]) -> str:
 
 
 class RunFingerprint:
-    """Incremental fingerprint of one month's run (fed run_month payloads in journal order)."""
+    """Incremental fingerprint of one month's run (fed run_month payloads in journal order).
 
-    __slots__ = ("_hash",)
+    It also keeps the payloads (references, not copies) so that the seal and the verifier
+    derive the month's Merkle root over its statements (``month_tree``, app.engine.merkle)
+    from the same records, only when a seal asks for it."""
+
+    __slots__ = ("_hash", "_payloads")
 
     def __init__(self) -> None:
         self._hash = hashlib.sha256()
+        self._payloads: list[Mapping[str, Any]] = []
 
     def add(self, payload: Mapping[str, Any]) -> None:
         self._hash.update(canonical_bytes(payload) + b"\n")
+        self._payloads.append(payload)
 
     def value(self) -> str:
         return "sha256:" + self._hash.copy().hexdigest()
+
+    def month_tree(self) -> tuple[str, int]:
+        """The month root (hex) and statement count (app.engine.merkle.month_tree)."""
+        return merkle.month_tree(self._payloads)
 
 
 def run_fingerprint(period: str, records: Iterable[Mapping[str, Any]]) -> str:
@@ -44,3 +55,16 @@ def run_fingerprint(period: str, records: Iterable[Mapping[str, Any]]) -> str:
         if record["kind"] == "run_month" and payload.get("period") == period:
             fingerprint.add(payload)
     return fingerprint.value()
+
+
+def month_tree_problem(payload: Mapping[str, Any], fingerprint: RunFingerprint) -> str | None:
+    """Why a seal's ``month_root``/``month_statements`` are not those of the month's replayed
+    run, or ``None`` (also when the seal predates them and carries none)."""
+    if payload.get("month_root") is None:
+        return None
+    root, size = fingerprint.month_tree()
+    if payload.get("month_root") != root or payload.get("month_statements") != size:
+        return (
+            f"seal month_root/month_statements differ from the replayed statements ({root}, {size})"
+        )
+    return None

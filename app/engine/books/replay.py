@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.engine.books.core import apply
-from app.engine.books.digest import RunFingerprint, balances_digest
+from app.engine.books.digest import RunFingerprint, balances_digest, month_tree_problem
 from app.engine.books.entries import Entry
 from app.engine.books.errors import BooksError
 from app.engine.books.invariants import check_invariants, check_totals
@@ -81,9 +81,13 @@ class _Replay:
         digest = balances_digest(self.books.balances)
         if payload.get("balances_digest") != digest:
             return f"seal balances_digest differs from the replayed balances ({digest})"
-        fingerprint = self.fingerprints.get(str(payload.get("period")), RunFingerprint()).value()
+        run = self.fingerprints.get(str(payload.get("period")), RunFingerprint())
+        fingerprint = run.value()
         if payload.get("run_fingerprint") != fingerprint:
             return f"seal run_fingerprint differs from the replayed run ({fingerprint})"
+        tree = month_tree_problem(payload, run)
+        if tree is not None:
+            return tree
         problems = check_totals(self.books.code_totals)
         if problems:
             return "invariant broken before the seal: " + "; ".join(p.message for p in problems)
