@@ -33,6 +33,8 @@ from app.engine import RuleSet
 from app.engine.assess import Assessment, Status
 from app.engine.books.commands import Command
 from app.engine.fund import FundMonth, assess_fund
+from app.engine.fund_budget import within_budget
+from app.engine.month_run import run_line
 from app.engine.period import Period
 from app.engine.problems import Problem
 from app.ledger.invariants import fund_totals
@@ -110,24 +112,12 @@ def plan_month(session: Session, period: Period) -> MonthPlan:
     )
     first = assess_fund(rules, facts, period, explain=False)
     surplus = available_cents(session) - _posted(session, period)
-    budget = max(0, surplus + first.totals.contributions_cents + first.totals.funder_shares_cents)
-    fund = first
-    if first.totals.credits_cents > budget:
-        fund = assess_fund(rules, facts, period, budget_cents=budget, explain=False)
+    fund, budget = within_budget(rules, facts, period, surplus, first)
     return MonthPlan(period, rules, fund, budget, commitments, credited)
 
 
 def _line(a: Assessment, commitment: str) -> dict[str, Any]:
-    assessed = a.status == Status.ASSESSED
-    return {
-        "household_id": a.household_id,
-        "status": a.status.value,
-        "contribution_cents": a.contribution_cents if assessed else None,
-        "credit_cents": a.credit_cents if assessed else None,
-        "funder_share_cents": a.funder_share_cents if assessed else 0,
-        "funder_id": a.funder_id if assessed and a.funder_share_cents else None,
-        "facts_commitment": commitment,
-    }
+    return run_line(a, commitment)
 
 
 def preview_month(db: Db, period: str) -> dict[str, Any]:

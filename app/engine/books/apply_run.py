@@ -17,7 +17,7 @@ from app.engine.books.commands import Fields
 from app.engine.books.entries import Entry, EntryBuilder
 from app.engine.books.errors import Conflict, NotFound, problem
 from app.engine.books.guards import known_household, open_month
-from app.engine.books.lots import lot_expiry, oldest_first, take_oldest, usable
+from app.engine.books.lots import expiring_parts, lot_expiry
 from app.engine.books.state import (
     BooksView,
     Effects,
@@ -251,21 +251,9 @@ def _expire_household(
 ) -> int:
     """Expire the household's lots past ``period``, then its balance above ``cap``."""
     total = 0
-    kept = []
-    after = period.shift(1)
-    for lot in oldest_first(view.lots(hh)):
-        if usable(lot, after):
-            # Only credit held at the end of ``period`` is capped, not lots granted later.
-            if lot.period <= period:
-                kept.append(lot)
-        elif lot.remaining_cents:
-            changes.append(LotChange("expire", lot.lot_id, hh, lot.remaining_cents))
-            total += lot.remaining_cents
-    if cap is not None:
-        balance = sum(lot.remaining_cents for lot in kept)
-        for lot, part in take_oldest(kept, max(0, balance - cap), None) or ():
-            changes.append(LotChange("expire", lot.lot_id, hh, part))
-            total += part
+    for lot, part in expiring_parts(view.lots(hh), period, cap):
+        changes.append(LotChange("expire", lot.lot_id, hh, part))
+        total += part
     return total
 
 

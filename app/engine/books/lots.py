@@ -82,3 +82,26 @@ def latest_expiry(lots: Sequence[CreditLot]) -> Period | None:
         if latest is None or lot.expires > latest:
             latest = lot.expires
     return latest
+
+
+def expiring_parts(
+    lots: Iterable[CreditLot], period: Period, cap_cents: int | None
+) -> list[tuple[CreditLot, int]]:
+    """What expiring at the end of ``period`` takes, ``(lot, cents)``: every lot past its
+    last month in full, then (with ``cap_cents``) the balance held at the end of ``period``
+    above the cap, oldest lots first. The books' ``expire_credit`` and the projection both
+    take exactly these parts."""
+    parts: list[tuple[CreditLot, int]] = []
+    kept = []
+    after = period.shift(1)
+    for lot in oldest_first(lots):
+        if usable(lot, after):
+            # Only credit held at the end of ``period`` is capped, not lots granted later.
+            if lot.period <= period:
+                kept.append(lot)
+        elif lot.remaining_cents:
+            parts.append((lot, lot.remaining_cents))
+    if cap_cents is not None:
+        balance = sum(lot.remaining_cents for lot in kept)
+        parts.extend(take_oldest(kept, max(0, balance - cap_cents), None) or ())
+    return parts

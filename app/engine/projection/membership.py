@@ -1,0 +1,76 @@
+"""Who is a member in each projected month: deterministic departures, arrivals and incomes.
+
+- Departures come first: the ``departures_per_month`` members with the smallest household
+  ids leave before the month's run (a stated, reproducible choice, not a forecast of who).
+- Arrivals are clones of the start's profiles taken in household id order, cycling: the
+  ``n``-th arrival of the projection copies the ``n mod size``-th profile (its persons,
+  income, attributes, tier), gets the id ``projected-YYYY-MM-NNNN`` and is a member from the
+  first day of its month.
+- Incomes drift as ``assumptions`` says: each month from each profile's starting income.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from fractions import Fraction
+
+from app.engine.facts import HouseholdFacts
+from app.engine.money import round_fraction
+from app.engine.period import Period
+from app.engine.projection.assumptions import Assumptions
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    """One projected month's households (ascending ids) and how they changed."""
+
+    period: Period
+    households: tuple[HouseholdFacts, ...]
+    arrivals: int
+    departures: int
+    income_factor: Fraction
+
+
+def memberships(
+    start: Period, households: Sequence[HouseholdFacts], assumptions: Assumptions
+) -> Iterator[Membership]:
+    """Each projected month's membership, first month first."""
+    profiles = sorted(households, key=lambda f: f.household_id)
+    members = {f.household_id: f for f in profiles}
+    arrived = 0
+    factor = Fraction(1)
+    for k in range(assumptions.months):
+        period = start.shift(k)
+        leaving = sorted(members)[: assumptions.departures_per_month]
+        for household_id in leaving:
+            del members[household_id]
+        joining = assumptions.arrivals_per_month if profiles else 0
+        for j in range(joining):
+            clone = _arrival(profiles[arrived % len(profiles)], period, j)
+            members[clone.household_id] = clone
+            arrived += 1
+        ordered = [members[i] for i in sorted(members)]
+        yield Membership(period, _drifted(ordered, factor), joining, len(leaving), factor)
+        factor *= 1 + assumptions.income_drift
+
+
+def _arrival(profile: HouseholdFacts, period: Period, index: int) -> HouseholdFacts:
+    return replace(
+        profile,
+        household_id=f"projected-{period}-{index + 1:04d}",
+        attributes=dict(profile.attributes),
+        active_from=period.first_day,
+        active_until=None,
+    )
+
+
+def _drifted(households: list[HouseholdFacts], factor: Fraction) -> tuple[HouseholdFacts, ...]:
+    if factor == 1:
+        return tuple(households)
+    return tuple(
+        f
+        if f.income_cents is None
+        else replace(f, income_cents=round_fraction(f.income_cents * factor))
+        for f in households
+    )

@@ -1,0 +1,202 @@
+"""The sustainability projection from the books: the fund now, the rules, the figures.
+
+``project_fund`` reads, in one transaction, the fund as the next month run would find it
+(the free reserve ``months.available_cents``, the facts in force ``facts_for_run``, the open
+credit lots) and hands it to the pure engine (``app.engine.projection``) with the rule set
+in force in each projected month or a draft document, and optionally a second document to
+compare side by side. It writes nothing and returns aggregates only: no household id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from app.db import tables as t
+from app.engine import RuleSet
+from app.engine.money import parse_rate
+from app.engine.period import Period
+from app.engine.problems import InvalidInput, Problem
+from app.engine.projection import (
+    Assumptions,
+    FundNow,
+    ProjectedMonth,
+    Projection,
+    explain_month,
+    project,
+    summary,
+)
+from app.ledger.view import lot_state
+from app.services import errors as svc
+from app.services.execute import Db, run_in
+from app.services.months import available_cents
+from app.services.months_load import facts_for_run, heap_frozen
+from app.services.rule_documents import parse_or_refuse
+from app.services.rulesets import rule_set_in_force
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A projection asked for: assumptions, the first month (default: the next month to run),
+    a draft rule document (default: the rules in force) and one to compare with."""
+
+    assumptions: Assumptions
+    start: Period | None = None
+    rules: Mapping[str, Any] | None = None
+    compare: Mapping[str, Any] | None = None
+
+
+def assumptions_of(raw: Mapping[str, Any]) -> Assumptions:
+    """Assumptions from plain values (decimal strings for rates, ``{"YYYY-MM": cents}``)."""
+    problems: list[Problem] = []
+    drift = _rate(raw.get("income_drift", "0"), "income_drift", problems)
+    spend = _rate(raw.get("spend_rate", "1"), "spend_rate", problems)
+    subsidies: dict[Period, int] = {}
+    for text, cents in dict(raw.get("subsidies") or {}).items():
+        try:
+            subsidies[Period.parse(text)] = cents
+        except ValueError as error:
+            problems.append(Problem(f"subsidies.{text}", str(error)))
+    if problems:
+        raise svc.InvalidRequest(tuple(problems), "The projection's assumptions are not valid.")
+    try:
+        return Assumptions(
+            months=raw.get("months", 12),
+            arrivals_per_month=raw.get("arrivals_per_month", 0),
+            departures_per_month=raw.get("departures_per_month", 0),
+            income_drift=drift,
+            spend_rate=spend,
+            subsidies_cents=subsidies,
+        )
+    except InvalidInput as error:
+        raise svc.InvalidRequest(tuple(error.problems), str(error)) from error
+
+
+def _rate(value: object, name: str, problems: list[Problem]) -> Fraction:
+    try:
+        return parse_rate(value)
+    except ValueError as error:
+        problems.append(Problem(name, str(error)))
+        return Fraction(0)
+
+
+def project_fund(db: Db, request: Request, today: date) -> dict[str, Any]:
+    """The projection (and the comparison, if asked) as plain data, cents and exact rates."""
+    draft = None if request.rules is None else parse_or_refuse(request.rules, "rules")
+    other = None if request.compare is None else parse_or_refuse(request.compare, "compare")
+
+    def work(session: Session) -> tuple[Projection, Projection | None]:
+        now = fund_now(session, request.start, today)
+        rules = draft or _in_force(session, now.start, request.assumptions.months)
+        first = _project(rules, now, request.assumptions)
+        second = None if other is None else _project(other, now, request.assumptions)
+        return first, second
+
+    with heap_frozen():
+        first, second = run_in(db, work)
+    return {"projection": as_dict(first), "compare": None if second is None else as_dict(second)}
+
+
+def _project(rules: RuleSet | list[RuleSet], now: FundNow, a: Assumptions) -> Projection:
+    try:
+        return project(rules, now, a)
+    except InvalidInput as error:
+        raise svc.InvalidRequest(tuple(error.problems), str(error)) from error
+
+
+def fund_now(session: Session, start: Period | None, today: date) -> FundNow:
+    """The fund as the run of ``start`` would find it (default: the month after the last run)."""
+    last = session.execute(select(func.max(col(t.MonthCredit.period)))).scalar_one_or_none()
+    last_run = None if last is None else Period.parse(last)
+    if start is None:
+        start = Period(today.year, today.month) if last_run is None else last_run.shift(1)
+    elif last_run is not None and start <= last_run:
+        raise svc.Conflict(
+            (
+                Problem(
+                    "start", f"{last_run} has been run; start from {last_run.shift(1)} or later"
+                ),
+            ),
+            f"A projection starts after the last month run ({last_run}).",
+        )
+    lots = session.execute(select(t.CreditLot).where(col(t.CreditLot.is_open))).scalars()
+    households = [facts for facts, _ in facts_for_run(session, start)]
+    return FundNow(start, available_cents(session), households, [lot_state(r) for r in lots])
+
+
+def _in_force(session: Session, start: Period, months: int) -> list[RuleSet]:
+    out = []
+    for k in range(months):
+        rules = rule_set_in_force(session, start.shift(k))
+        if rules is None:
+            raise svc.Conflict(
+                (Problem("rules", f"no adopted rule set is in force in {start.shift(k)}"),),
+                "Give a draft rule set: none is adopted for the months projected.",
+            )
+        out.append(rules)
+    return out
+
+
+def _fraction(value: Fraction) -> str:
+    return f"{value.numerator}/{value.denominator}"
+
+
+def month_dict(month: ProjectedMonth) -> dict[str, Any]:
+    return {
+        "period": str(month.period),
+        "rule_set": month.rule_set.as_dict(),
+        "households": month.households,
+        "assessed": month.assessed,
+        "arrivals": month.arrivals,
+        "departures": month.departures,
+        "income_factor": _fraction(month.income_factor),
+        "subsidy_cents": month.subsidy_cents,
+        "reserve_start_cents": month.reserve_start_cents,
+        "contribution_cents": month.contributions_cents,
+        "funder_share_cents": month.funder_shares_cents,
+        "entitlement_cents": month.entitlements_cents,
+        "budget_cents": month.budget_cents,
+        "credit_cents": month.credits_cents,
+        "rationed": month.rationed,
+        "shortfall_cents": month.shortfall_cents,
+        "served": _fraction(month.served),
+        "reserve_after_run_cents": month.reserve_after_run_cents,
+        "spent_cents": month.spent_cents,
+        "expired_cents": month.expired_cents,
+        "reserve_end_cents": month.reserve_end_cents,
+        "credit_outstanding_cents": month.credit_outstanding_cents,
+        "explanation": {"fr": explain_month(month, "fr"), "en": explain_month(month, "en")},
+    }
+
+
+def as_dict(projection: Projection) -> dict[str, Any]:
+    a = projection.assumptions
+    first, deepest = projection.first_rationed, projection.deepest
+    return {
+        "start": str(projection.start),
+        "reserve_cents": projection.reserve_cents,
+        "assumptions": {
+            "months": a.months,
+            "arrivals_per_month": a.arrivals_per_month,
+            "departures_per_month": a.departures_per_month,
+            "income_drift": _fraction(a.income_drift),
+            "spend_rate": _fraction(a.spend_rate),
+            "subsidies": {str(p): c for p, c in sorted(a.subsidies_cents.items())},
+        },
+        "rationing_starts": None if first is None else str(first.period),
+        "deepest": None
+        if deepest is None
+        else {"period": str(deepest.period), "served": _fraction(deepest.served)},
+        "subsidy_to_avoid_cents": projection.subsidy_to_avoid_cents,
+        "subsidy_schedule": [
+            {"period": str(p), "subsidy_cents": c} for p, c in projection.subsidy_schedule
+        ],
+        "summary": {"fr": summary(projection, "fr"), "en": summary(projection, "en")},
+        "months": [month_dict(m) for m in projection.months],
+    }
