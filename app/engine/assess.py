@@ -141,7 +141,7 @@ def assess(
         funder_share_cents=funder_share_cents,
         funder_id=ctx.funder_id,
         credit_pending_fund=credit_cents is None,
-        explanation=_explanation(rules, facts, period, *traces),
+        explanation=_explanation(rules, ctx, *traces),
         choice=_choice(ctx),
     )
 
@@ -213,8 +213,7 @@ def _rounding_params(num: int, den: int, amount_cents: int, unit_cents: int, mod
 
 def _explanation(
     rules: RuleSet,
-    facts: HouseholdFacts,
-    period: Period,
+    ctx: Context,
     contribution_trace: list[Step] | None,
     credit_trace: list[Step] | None,
 ) -> Explanation | None:
@@ -222,11 +221,12 @@ def _explanation(
         return None
     return Explanation(
         rule_set=rules.ref,
-        period=str(period),
-        household_id=facts.household_id,
-        inputs=explanation_inputs(facts),
+        period=str(ctx.period),
+        household_id=ctx.facts.household_id,
+        inputs=explanation_inputs(ctx.facts),
         contribution=tuple(contribution_trace),
         credit=tuple(credit_trace),
+        composition=ctx.measures(rules.measures),
     )
 
 
@@ -263,6 +263,6 @@ def _outcome(
         period=ctx.period,
         status=status,
         problems=problems,
-        explanation=_explanation(rules, ctx.facts, ctx.period, *traces),
+        explanation=_explanation(rules, ctx, *traces),
         choice=_choice(ctx),
     )

@@ -203,6 +203,7 @@ class BatchPlan:
     ) -> list[Explanation | None]:
         """Each household's explanation (``None`` where ``assess`` must decide)."""
         ref, period_text = self.rules.ref, str(self.period)
+        contexts, measures = self.compositions.contexts, self.rules.measures
         owed_trace, credit_trace = (tracer.trace for tracer in self.tracers)
         result: list[Explanation | None] = []
         append = result.append
@@ -223,6 +224,7 @@ class BatchPlan:
                     explanation_inputs(facts),
                     owed_steps,
                     credit_steps,
+                    contexts[k].measures(measures),
                 )
             )
         return result

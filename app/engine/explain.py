@@ -209,6 +209,18 @@ class RuleSetRef:
         }
 
 
+_MEASURE_WORDS: dict[str, dict[str, str]] = {
+    "consumption_units": {
+        "fr": "Unités de consommation du foyer : {}.",
+        "en": "Consumption units of the household: {}.",
+    },
+    "family_parts": {
+        "fr": "Parts de quotient familial (CAF) du foyer : {}.",
+        "en": "Family quotient parts (CAF) of the household: {}.",
+    },
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Explanation:
     """Why a household owes and receives what it does in one month."""
@@ -219,6 +231,8 @@ class Explanation:
     inputs: Params
     contribution: tuple[Step, ...]
     credit: tuple[Step, ...]
+    # The composition measures the rules read: consumption units, CAF quotient familial parts.
+    composition: Params = ()
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -226,6 +240,7 @@ class Explanation:
             "period": self.period,
             "household_id": self.household_id,
             "inputs": {key: _canonical(value) for key, value in self.inputs},
+            "composition": {key: _canonical(value) for key, value in self.composition},
             "contribution": [item.as_dict() for item in self.contribution],
             "credit": [item.as_dict() for item in self.credit],
         }
@@ -247,6 +262,10 @@ class Explanation:
                 "Your contribution:",
             ]
             middle = "Your food credit:"
+        head[1:1] = [
+            _MEASURE_WORDS[key][lang].format(format_param(key, value, lang))
+            for key, value in self.composition
+        ]
         lines = head + [f"  - {render_step(s, lang)}" for s in self.contribution]
         lines.append(middle)
         lines += [f"  - {render_step(s, lang)}" for s in self.credit]

@@ -8,16 +8,43 @@ from the rule set, with the usual French defaults.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 from math import lcm
+from typing import Any
 
 from app.engine.exact import Q
 from app.engine.facts import HouseholdFacts
 from app.engine.period import Period, age_on
 
 BASES = ("income", "quotient_familial", "income_per_cu", "income_per_person", "persons")
+
+# The household measures an explanation shows when the rules read them (see ``measures``).
+CONSUMPTION_UNITS = "consumption_units"
+FAMILY_PARTS = "family_parts"
+
+
+def measures_read(document: Mapping[str, Any]) -> tuple[str, ...]:
+    """The composition measures a rule document reads: ``consumption_units`` (a base per
+    consumption unit, a credit per unit) and ``family_parts`` (the quotient familial).
+    Read from the document once, so every path that explains a household shows the same."""
+    words: set[str] = set()
+    stack: list[Any] = [document.get(key) for key in ("eligibility", "contribution", "credit")]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, Mapping):
+            words.update(str(value.get(key)) for key in ("kind", "base"))
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    found: list[str] = []
+    if words & {"income_per_cu", "per_consumption_unit"}:
+        found.append(CONSUMPTION_UNITS)
+    if "quotient_familial" in words:
+        found.append(FAMILY_PARTS)
+    return tuple(found)
 
 
 class NeedsData(Exception):
@@ -202,6 +229,20 @@ class Context:
             parts = self.definitions.family_parts
             self._parts = parts.parts(self.children(parts.child_age_below))
         return self._parts
+
+    def measures(self, names: tuple[str, ...]) -> tuple[tuple[str, Fraction], ...]:
+        """The named composition measures of this household, for its explanation; a measure
+        that cannot be computed (a birth date missing) is left out: the outcome says why."""
+        found: list[tuple[str, Fraction]] = []
+        for name in names:
+            try:
+                value = (
+                    self.consumption_units() if name == CONSUMPTION_UNITS else self.family_parts()
+                )
+            except NeedsData:
+                continue
+            found.append((name, value))
+        return tuple(found)
 
     def base(self, name: str) -> Q:
         """The named resource base as an exact rational (cents, or a count for persons)."""

@@ -22,6 +22,7 @@ from app.engine.resources import (
     ConsumptionUnits,
     FamilyParts,
     ResourceDefinitions,
+    measures_read,
 )
 from app.engine.rules import CONTRIBUTION_KINDS, CREDIT_KINDS
 from app.engine.rules.choice import FreeChoice
@@ -87,6 +88,8 @@ class RuleSet:
     content_hash: str
 
     ref: RuleSetRef = field(init=False, repr=False, compare=False)
+    # Composition measures the rules read (consumption units, CAF parts): explanations show them.
+    measures: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Built once: every explanation of every household refers to it.
@@ -98,6 +101,7 @@ class RuleSet:
             str(self.effective_from),
         )
         object.__setattr__(self, "ref", ref)
+        object.__setattr__(self, "measures", measures_read(self.document))
 
 
 def parse_rule_set(document: Any) -> RuleSet:
