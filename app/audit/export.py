@@ -23,6 +23,7 @@ from typing import IO, Any
 
 from app.audit import sources as s
 from app.engine.books.entries import Entry
+from app.engine.commitment import preimage
 from app.engine.money import format_cents
 
 CSV_COLUMNS = ("seq", "entry_id", "period", "kind", "memo", "reverses", "line", "account",
@@ -108,6 +109,21 @@ def export_journal(source: s.Source, directory: Path) -> dict[str, Any]:
     writer.entries(entry for _, group in source.entries() for entry in group)
     write_projections(writer, source)
     return writer.finish()
+
+
+def export_facts(source: s.DbSource, out: IO[str]) -> int:
+    """Every household's facts that are not erased, one preimage of its journal commitment per
+    line (``app.engine.commitment``): what an operator hands an authorised auditor so that
+    ``caisse verify --export DIR --facts FILE`` re-derives the amounts. PERSONAL DATA
+    (incomes, birth dates): never part of the pseudonymised export. Returns the line count."""
+    lines = 0
+    for row in source.facts_rows():
+        if row.salt is None:
+            continue
+        out.write(_line(preimage(row.salt, row.household_id, row.from_period, row.facts))
+                  .decode("utf-8"))
+        lines += 1
+    return lines
 
 
 def euros(cents: int) -> str:

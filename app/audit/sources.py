@@ -76,6 +76,17 @@ class StoredBalance(NamedTuple):
     last_seq: int
 
 
+class FactsRow(NamedTuple):
+    """A committed facts preimage (``app.engine.commitment``; ``salt`` ``None``: erased) and
+    where it was read (the verifier names it when it does not hash to the commitment)."""
+
+    household_id: str
+    from_period: str
+    salt: str | None
+    facts: dict[str, Any]
+    where: str
+
+
 CHECKPOINT_FIELDS = (
     "period", "seq", "journal_size", "head_hash", "balances_digest", "engine_version",
     "run_fingerprint", "month_root", "month_statements", "signature", "public_key",
@@ -254,6 +265,24 @@ class DbSource:
         query = select(*(c[name] for name in CHECKPOINT_FIELDS)).order_by(c.seq)
         return [dict(zip(CHECKPOINT_FIELDS, row, strict=True)) for row in self._stream(query)]
 
+    def facts_rows(self) -> list[FactsRow]:
+        """Every ``household_facts`` row as the preimage of its commitment (the inverse of
+        ``app.services.households``' row: JSON text columns parsed back)."""
+        f = t.HouseholdFacts.__table__.c  # type: ignore[attr-defined]
+        query = select(f.household_id, f.from_period, f.salt, f.seq, f.income_cents, f.persons,
+                       f.chosen_contribution_cents, f.engagement_minutes, f.attributes,
+                       f.active_from, f.active_until, f.priority_tier).order_by(f.seq)
+        rows = []
+        for household, start, salt, seq, income, persons, chosen, minutes, labels, since, \
+                until, tier in self._stream(query):
+            facts = {"income_cents": income, "persons": json.loads(persons),
+                     "chosen_contribution_cents": chosen, "engagement_minutes": minutes,
+                     "attributes": json.loads(labels), "active_from": since,
+                     "active_until": until, "priority_tier": tier}
+            rows.append(FactsRow(str(household), str(start), salt, facts,
+                                 f"household_facts seq={seq}"))
+        return rows
+
     def _stream(self, query: Any) -> Iterator[Any]:
         if self._conn is None:
             self._conn = self.engine.connect()
@@ -286,8 +315,9 @@ class ExportSource:
 
     separate_reader = True
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, facts: Path | None = None) -> None:
         self.directory = directory
+        self.facts = facts
         self.name = f"export {directory}"
         manifest = directory / MANIFEST_FILE
         if not manifest.is_file():
@@ -406,6 +436,29 @@ class ExportSource:
     def checkpoints(self) -> list[dict[str, Any]]:
         return [{name: d.get(name) for name in CHECKPOINT_FIELDS}
                 for d in self._lines(CHECKPOINTS_FILE)]
+
+    def facts_rows(self) -> list[FactsRow] | None:
+        """The facts file given with the export (``None`` if none: amounts are then not
+        re-derived). One preimage per line, as ``caisse export facts`` writes it."""
+        return None if self.facts is None else read_facts_file(self.facts)
+
+
+def read_facts_file(path: Path) -> list[FactsRow]:
+    """A facts file's lines (``ValueError`` naming the line if one is not a preimage)."""
+    rows = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            d = json.loads(line)
+            if not (isinstance(d, dict) and isinstance(d.get("household_id"), str)
+                    and isinstance(d.get("from_period"), str)
+                    and isinstance(d.get("salt"), str) and isinstance(d.get("facts"), dict)):
+                raise ValueError(f"{path} line {number}: expected an object with household_id, "
+                                 "from_period, salt (text) and facts (object)")
+            rows.append(FactsRow(d["household_id"], d["from_period"], d["salt"], d["facts"],
+                                 f"{path.name} line {number}"))
+    return rows
 
 
 class TablesRead:

@@ -33,6 +33,8 @@ from hashlib import sha256
 from typing import Any
 
 from app.audit import verify_checks as checks
+from app.audit.rederive import KINDS as REDERIVE_KINDS
+from app.audit.rederive import Outcome, Rederivation
 from app.audit.sources import Source, TablesRead, entry_line, entry_of_line, read_in_child
 from app.audit.verify_checks import Disagreement
 from app.engine.books.commands import Command
@@ -63,6 +65,7 @@ class Replayed:
     fingerprints: dict[str, RunFingerprint] = field(default_factory=dict)
     head_hash: str = GENESIS_HASH
     tables: TablesRead | None = None  # the final checks' tables, if read ahead
+    rederive: Rederivation = field(default_factory=Rederivation)
     records: int = 0
     entries: int = 0
     postings: int = 0
@@ -81,6 +84,7 @@ class Report:
     seconds: float
     disagreement: Disagreement | None
     notes: tuple[str, ...] = ()
+    rederived: Outcome = field(default_factory=Outcome)
 
     @property
     def ok(self) -> bool:
@@ -97,6 +101,12 @@ class Report:
             "first_disagreement": None if self.disagreement is None
             else self.disagreement.as_dict(),
             "notes": list(self.notes),
+            "rederived": {"households": self.rederived.households,
+                          "erased": self.rederived.erased, "months": self.rederived.months,
+                          "households_per_second": round(self.rederived.households / self.seconds)
+                          if self.seconds > 0 else 0},
+            "checks": list(CHECKS),
+            "not_checked": list(self.rederived.unchecked),
         }
 
 
@@ -109,6 +119,7 @@ def verify(source: Source, public_key: bytes | None = None, jobs: int | None = N
     whatever the choice."""
     started = time.perf_counter()
     state = Replayed()
+    outcome = Outcome()
     notes: list[str] = []
     # The walk allocates millions of long-lived tuples and frees none: the cyclic garbage
     # collector would rescan them again and again for nothing (and, after the walk, would
@@ -127,6 +138,8 @@ def verify(source: Source, public_key: bytes | None = None, jobs: int | None = N
         if bad is None:
             tables = source if state.tables is None else state.tables
             bad, counts = checks.final(tables, state, public_key, notes)
+        if bad is None:
+            bad = _rederive(source, state, outcome)
     finally:
         if collecting:
             # Everything the walk allocated sits in the youngest generation: the first
@@ -138,7 +151,38 @@ def verify(source: Source, public_key: bytes | None = None, jobs: int | None = N
     return Report(
         source.name, state.records, state.entries, state.postings, counts[0], counts[1],
         counts[2], state.head_hash, time.perf_counter() - started, bad, tuple(notes),
+        outcome,
     )
+
+
+def _rederive(source: Source, state: Replayed, outcome: Outcome) -> Disagreement | None:
+    """Every month run's amounts from the journal's rules and the facts the source gives
+    (``facts_rows``; ``None``: not given, the report says which checks could not run)."""
+    read = getattr(source, "facts_rows", None)
+    rows = read() if callable(read) else None
+    erased = [h for h, s in state.books.households.items() if s.erased]
+    bad, done = state.rederive.finish(rows, erased)
+    outcome.households, outcome.erased, outcome.months = done.households, done.erased, done.months
+    outcome.unchecked[:] = done.unchecked
+    return bad
+
+
+# What a report's ``checks`` lists: every comparison ``verify`` makes (docs/verifier.md).
+CHECKS = (
+    "journal chain: format, gapless seq, prev_hash, hash of every record",
+    "every command re-applied by the engine (a refusal is a disagreement)",
+    "ledger_entry and posting: every stored entry equals the replayed one",
+    "seal_month: journal size, head hash, balances digest, run fingerprint, invariants",
+    "run_month: rule_set_hash is an adopted rule document's, the one in force for the month",
+    "run_month: unspent-credit policy is the rule document's",
+    "run_month: each household's facts commitment is the one in force in the journal",
+    "run_month: every contribution, credit and funder share re-derived with the engine from "
+    "the rule document and the facts behind each commitment (facts re-hashed first)",
+    "balance: every stored balance equals the replayed one",
+    "books invariants: trial balance, backing, no credit below zero, lots equal credit",
+    "credit_lot, month_credit: every lot and exactly-once marker",
+    "checkpoint: every row equals its seal_month record; signatures verify",
+)
 
 
 def default_jobs(source: Source) -> int:
@@ -338,6 +382,10 @@ def step(state: Replayed, kind: Any, payload: Any, hashed: str, seq: int,
     for change in effects.lot_changes:
         if change.kind == "open":
             state.granted[change.lot_id] = change.amount_cents
+    if kind in REDERIVE_KINDS:
+        bad = state.rederive.record(kind, payload, seq)
+        if bad is not None:
+            return bad
     if kind == "run_month":
         period = str(payload["period"])
         state.fingerprints.setdefault(period, RunFingerprint()).add(payload)

@@ -44,6 +44,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     where = check.add_mutually_exclusive_group()
     where.add_argument("--database", metavar="URL", help="database URL (default DATABASE_URL)")
     where.add_argument("--export", metavar="DIR", help="an export directory instead")
+    check.add_argument("--facts", metavar="FILE",
+                       help="with --export: the facts file of `caisse export facts`, to "
+                            "re-derive every contribution and credit (without it the report "
+                            "says which checks it could not do)")
     check.add_argument("--public-key", metavar="KEY",
                        help="the fund's Ed25519 public key (PEM file or 64 hex digits): "
                             "every checkpoint must be signed with it")
@@ -61,6 +65,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     journal.add_argument("directory", metavar="DIR")
     journal.add_argument("--database", metavar="URL", help="database URL (default DATABASE_URL)")
     journal.set_defaults(handler=_export_journal)
+    facts = kinds.add_parser(
+        "facts", help="households' facts (PERSONAL DATA) for an authorised auditor's "
+                      "`caisse verify --export DIR --facts FILE`")
+    facts.add_argument("out", metavar="FILE", help="output file ('-' for standard output)")
+    facts.add_argument("--database", metavar="URL", help="database URL (default DATABASE_URL)")
+    facts.set_defaults(handler=_export_facts)
     ledger = kinds.add_parser("ledger", help="the ledger as CSV or as a beancount journal")
     ledger.add_argument("--format", choices=("csv", "csv-fr", "beancount"), default="csv",
                         help="csv-fr: French conventions (';' separator, decimal comma)")
@@ -130,7 +140,10 @@ def _verify(args: argparse.Namespace) -> int:
     def run() -> int:
         key = None if args.public_key is None else public_key_bytes(args.public_key)
         if args.export is not None:
-            return _report(ExportSource(Path(args.export)), key, args.jobs)
+            facts = None if args.facts is None else Path(args.facts)
+            return _report(ExportSource(Path(args.export), facts), key, args.jobs)
+        if args.facts is not None:
+            raise ValueError("--facts goes with --export (a database holds its own facts)")
         with _database(args.database) as source:
             return _report(source, key, args.jobs)
 
@@ -159,6 +172,23 @@ def _export_journal(args: argparse.Namespace) -> int:
         with _database(args.database) as source:
             manifest = export_journal(source, Path(args.directory))
         _print({"ok": True, "directory": args.directory, **manifest})
+        return 0
+
+    return _guarded(run)
+
+
+def _export_facts(args: argparse.Namespace) -> int:
+    from app.audit.export import export_facts
+
+    def run() -> int:
+        with _database(args.database) as source:
+            if args.out == "-":
+                lines = export_facts(source, sys.stdout)
+            else:
+                with Path(args.out).open("w", encoding="utf-8") as out:
+                    lines = export_facts(source, out)
+        if args.out != "-":
+            _print({"ok": True, "file": args.out, "households_facts": lines})
         return 0
 
     return _guarded(run)

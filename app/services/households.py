@@ -8,7 +8,6 @@ result instead of a conflict.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from collections.abc import Mapping, Sequence
@@ -22,7 +21,7 @@ from sqlmodel import Session, SQLModel, col
 from app.audit import journal
 from app.db import tables as t
 from app.engine.books.commands import Command
-from app.engine.canonical import canonical_bytes
+from app.engine.commitment import facts_commitment
 from app.engine.facts import HouseholdFacts, Person
 from app.engine.period import Period
 from app.engine.problems import EngineError
@@ -71,13 +70,8 @@ class Facts:
 
 
 def commitment(salt: str, household_id: str, from_period: str, facts: Facts) -> str:
-    body = {
-        "salt": salt,
-        "household_id": household_id,
-        "from_period": from_period,
-        "facts": facts.as_dict(),
-    }
-    return "sha256:" + hashlib.sha256(canonical_bytes(body)).hexdigest()
+    """The journal's salted commitment to these facts (``app.engine.commitment``)."""
+    return facts_commitment(salt, household_id, from_period, facts.as_dict())
 
 
 def _salt_for(db: Db, idempotency_key: str) -> str:

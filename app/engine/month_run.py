@@ -1,0 +1,37 @@
+"""A household's line in a ``run_month`` journal payload, built from its assessment.
+
+The month run (``app.services.months``) writes these lines, and the verifier re-derives them
+(``app.audit.rederive``) with this same function from the journal's rule document and the
+committed facts, then compares them with the journal's lines key by key: one path, so a line
+the verifier rebuilds is equal to the booked one exactly when the amounts are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.engine.assess import Assessment, Status
+
+LINE_FIELDS = (
+    "household_id",
+    "status",
+    "contribution_cents",
+    "credit_cents",
+    "funder_share_cents",
+    "funder_id",
+    "facts_commitment",
+)
+
+
+def run_line(a: Assessment, commitment: str) -> dict[str, Any]:
+    """The journal line of one household (amounts only when assessed)."""
+    assessed = a.status == Status.ASSESSED
+    return {
+        "household_id": a.household_id,
+        "status": a.status.value,
+        "contribution_cents": a.contribution_cents if assessed else None,
+        "credit_cents": a.credit_cents if assessed else None,
+        "funder_share_cents": a.funder_share_cents if assessed else 0,
+        "funder_id": a.funder_id if assessed and a.funder_share_cents else None,
+        "facts_commitment": commitment,
+    }
