@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "app.cli.api_cmds",
     "app.cli.access_cmds",
     "app.cli.demo_cmds",
+    "app.cli.projection_cmds",
 )
 
 

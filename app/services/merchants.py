@@ -66,6 +66,7 @@ def purchase(
     actor: str,
     idempotency_key: str,
     now: datetime,
+    split: bool = False,
 ) -> dict[str, Any]:
     """Charge the member's credit at the category's rate; the member pays the rest.
 
@@ -73,7 +74,9 @@ def purchase(
     (app.services.group_commit, same outcome charge by charge)."""
     # Before the command's transaction: no writer lock is held while the code is checked.
     consent.check(db, household_id, consent_code, now)
-    command = purchase_command(purchase_id, household_id, merchant_id, category, amount_cents, on)
+    command = purchase_command(
+        purchase_id, household_id, merchant_id, category, amount_cents, on, split=split
+    )
     return execute(db, command, actor, idempotency_key, now)
 
 
@@ -84,8 +87,12 @@ def purchase_command(
     category: str,
     amount_cents: int,
     on: date,
+    *,
+    split: bool = False,
 ) -> Command:
-    """The ``purchase`` command (its month is the day's)."""
+    """The ``purchase`` command (its month is the day's). ``split``: a basket larger than
+    the member's credit is not refused; the credit pays what the member holds and the member
+    pays the rest (app.engine.books.apply_purchase)."""
     payload = {
         "purchase_id": purchase_id,
         "household_id": household_id,
@@ -95,6 +102,8 @@ def purchase_command(
         "on": on.isoformat(),
         "period": str(Period(on.year, on.month)),
     }
+    if split:
+        payload["split"] = True
     return Command("purchase", payload)
 
 

@@ -85,7 +85,7 @@ class TestCharges:
     @pytest.mark.parametrize(
         ("changes", "status"),
         [
-            ({"category": "food", "amount_cents": 7000}, 409),  # not enough credit
+            ({"category": "food", "amount_cents": 7000, "split": False}, 409),  # too little credit
             ({"household_id": "hh_nobody"}, 403),  # no consent code to match
             ({"purchase_id": "sale_own"}, 409),  # the seeded sale's id
             ({"category": "tobacco"}, 409),  # a category the merchant may not sell

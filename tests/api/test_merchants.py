@@ -151,6 +151,7 @@ class TestCharge:
             "amount_cents": 1000,
             "credit_cents": 500,
             "member_pays_cents": 500,
+            "credit_left_cents": 5500,
             "seq": 10,
         }
         assert balance(client, tokens) == 5500
@@ -205,9 +206,28 @@ class TestCharge:
         assert "locked_until" in body
         assert balance(client, tokens) == 6000
 
-    def test_not_enough_credit_says_what_is_available(
+    def test_without_split_not_enough_credit_says_what_is_available(
         self, api: FastAPI, client: TestClient, tokens: Tokens
     ) -> None:
+        seed(api)
+        response = call(
+            client,
+            tokens,
+            "merchant",
+            "POST",
+            CHARGES,
+            charge(category="food", amount_cents=7000, split=False),
+            key=fresh_key(),
+        )
+        body = assert_problem(response, 409, "insufficient-credit")
+        assert (body["available_cents"], body["requested_cents"]) == (6000, 7000)
+        assert balance(client, tokens) == 6000
+
+    def test_a_basket_above_the_credit_is_split(
+        self, api: FastAPI, client: TestClient, tokens: Tokens
+    ) -> None:
+        # 70,00 € of food at 100 % with 60,00 € held: the credit pays 60,00 €, the member
+        # pays the merchant 10,00 €, nothing is left.
         seed(api)
         response = call(
             client,
@@ -218,8 +238,119 @@ class TestCharge:
             charge(category="food", amount_cents=7000),
             key=fresh_key(),
         )
+        body = response.json()
+        assert response.status_code == 200, body
+        assert (
+            body["amount_cents"],
+            body["credit_cents"],
+            body["member_pays_cents"],
+            body["credit_left_cents"],
+        ) == (7000, 6000, 1000, 0)
+        assert balance(client, tokens) == 0
+
+    def test_a_split_at_a_rate_takes_what_is_held(
+        self, api: FastAPI, client: TestClient, tokens: Tokens
+    ) -> None:
+        # 150,01 € of hygiene at 50 % would take 75,00 € (75,005 rounded down); 60,00 € are
+        # held, so the credit pays 60,00 € and the member 90,01 €.
+        seed(api)
+        response = call(
+            client,
+            tokens,
+            "merchant",
+            "POST",
+            CHARGES,
+            charge(amount_cents=15001),
+            key=fresh_key(),
+        )
+        body = response.json()
+        assert (body["credit_cents"], body["member_pays_cents"], body["credit_left_cents"]) == (
+            6000,
+            9001,
+            0,
+        )
+
+    def test_a_charge_within_the_credit_says_what_is_left(
+        self, api: FastAPI, client: TestClient, tokens: Tokens
+    ) -> None:
+        # 10,01 € of hygiene at 50 %: 5,00 € from credit (5,005 down), 5,01 € by the member.
+        seed(api)
+        body = call(
+            client, tokens, "merchant", "POST", CHARGES, charge(amount_cents=1001), key=fresh_key()
+        ).json()
+        assert (body["credit_cents"], body["member_pays_cents"], body["credit_left_cents"]) == (
+            500,
+            501,
+            5500,
+        )
+
+    def test_refunds_of_a_split_charge_give_each_part_back(
+        self, api: FastAPI, client: TestClient, tokens: Tokens
+    ) -> None:
+        # 70,00 € of food, 60,00 € from credit and 10,00 € paid by the member. Refunding
+        # 20,00 € of credit gives back 20/60 of the 10,00 €: 3,33 € (rounded down); the
+        # remaining 40,00 € of credit give back 10,00 x 60/60 - 3,33 = 6,67 €: 10,00 € in all.
+        seed(api)
+        call(
+            client,
+            tokens,
+            "merchant",
+            "POST",
+            CHARGES,
+            charge(purchase_id="sale_split", category="food", amount_cents=7000),
+            key=fresh_key(),
+        )
+        first = call(
+            client,
+            tokens,
+            "merchant",
+            "POST",
+            REFUNDS,
+            {"refund_id": "r_split_1", "purchase_id": "sale_split", "amount_cents": 2000},
+            key=fresh_key(),
+        ).json()
+        assert (first["amount_cents"], first["member_due_cents"], first["refundable_cents"]) == (
+            2000,
+            333,
+            4000,
+        )
+        assert balance(client, tokens) == 2000
+        rest = call(
+            client,
+            tokens,
+            "merchant",
+            "POST",
+            REFUNDS,
+            {"refund_id": "r_split_2", "purchase_id": "sale_split", "amount_cents": 4000},
+            key=fresh_key(),
+        ).json()
+        assert (rest["member_due_cents"], rest["refundable_cents"]) == (667, 0)
+        assert balance(client, tokens) == 6000
+
+    def test_no_credit_at_all_is_still_refused(
+        self, api: FastAPI, client: TestClient, tokens: Tokens
+    ) -> None:
+        seed(api)
+        call(
+            client,
+            tokens,
+            "merchant",
+            "POST",
+            CHARGES,
+            charge(purchase_id="sale_all", category="food", amount_cents=6000),
+            key=fresh_key(),
+        )
+        response = call(
+            client,
+            tokens,
+            "merchant",
+            "POST",
+            CHARGES,
+            charge(category="food", amount_cents=500),
+            key=fresh_key(),
+        )
         body = assert_problem(response, 409, "insufficient-credit")
-        assert (body["available_cents"], body["requested_cents"]) == (6000, 7000)
+        assert (body["available_cents"], body["requested_cents"]) == (0, 500)
 
     def test_a_closed_month_refuses_the_charge(
         self, api: FastAPI, client: TestClient, tokens: Tokens
@@ -252,6 +383,7 @@ class TestRefund:
             "entry_id": "10.0",
             "amount_cents": 500,
             "refundable_cents": 1500,
+            "member_due_cents": 0,
             "seq": 10,
         }
         assert balance(client, tokens) == 6500

@@ -254,7 +254,8 @@ def shop(fund: Fund) -> None:
         "merchant", "POST", "/merchant/charges", charge("s3", "hh_a", "food", 100, code="0000")
     )
     assert wrong.status_code == 403
-    short = fund.call("merchant", "POST", "/merchant/charges", charge("s4", "hh_a", "food", 6_000))
+    unsplit = {**charge("s4", "hh_a", "food", 6_000), "split": False}
+    short = fund.call("merchant", "POST", "/merchant/charges", unsplit)
     assert short.status_code == 409, short.text
     problem = short.json()
     assert problem["type"] == "urn:caisse:problem:insufficient-credit"

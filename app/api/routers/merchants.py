@@ -123,8 +123,11 @@ async def charge(
     request: ChargeRequest, key: IdempotencyKey, principal: MerchantDep, http: Request
 ) -> ChargeOut:
     """Take the purchase from the member's credit at the category's rate (oldest credit
-    first); the member pays the rest. 403 when the consent code does not match (nothing is
-    charged); 409 `insufficient-credit` (with `available_cents`), `merchant-suspended`,
+    first); the member pays the rest. When the credit cannot pay all the rate allows, it pays
+    what the member holds and the member pays the rest (`split`, on by default); the answer
+    gives both parts and the credit left. 403 when the consent code does not match (nothing is
+    charged); 409 `insufficient-credit` (with `available_cents`: no credit at all, or `split`
+    false and too little), `merchant-suspended`,
     `consent-locked` (five wrong codes in a row lock the member's charges for 15 minutes,
     with `locked_until`), or a closed month. A retry with the same key returns the original
     charge."""
@@ -142,6 +145,7 @@ async def record_charge(
         request.category,
         request.amount_cents,
         request.on or today(),
+        split=request.split,
     )
     recorded = writes(principal, key)
     charge_ = Charge(
@@ -152,7 +156,8 @@ async def record_charge(
         request.consent_code,
     )
     # Charges arriving together are written in one transaction (app.services.group_commit).
-    return ChargeOut.model_validate(await writer.record(charge_))
+    result = await writer.record(charge_)
+    return ChargeOut.model_validate({**result, "credit_left_cents": result["available_cents"]})
 
 
 @router.post(
@@ -165,7 +170,8 @@ async def record_charge(
 def refund(
     request: RefundRequest, key: IdempotencyKey, session: SessionDep, principal: MerchantDep
 ) -> RefundOut:
-    """Give credit back for (part of) one of your sales' credit part. Another merchant's
+    """Give credit back for (part of) one of your sales' credit part; the answer says the
+    member's own part you give back in cash with it (`member_due_cents`). Another merchant's
     sale is 404. 409 when more than what is left is refunded or the refund id is reused."""
     # Purchase ids are the merchant's own: only the token's merchant's purchase of that id
     # is looked for, so another merchant's reads exactly as an unknown one.

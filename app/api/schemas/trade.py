@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StrictBool
 
 from app.api.schemas.days import Day
 from app.api.schemas.fields import StrictInt, cents, described, ident
@@ -66,7 +66,9 @@ class ChargeRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    purchase_id: str = ident("Your id for the sale (unique among your own sales).", "sale_2027_000123")
+    purchase_id: str = ident(
+        "Your id for the sale (unique among your own sales).", "sale_2027_000123"
+    )
     household_id: str = ident("The member's household id (on the member's card).", "hh_0042")
     category: str = described(
         "Product category (one the merchant is approved for).",
@@ -86,16 +88,27 @@ class ChargeRequest(BaseModel):
         min_length=4,
         max_length=64,
     )
+    split: StrictBool = described(
+        "When the member's credit cannot pay what the category's rate allows, take what the"
+        " member holds and let the member pay the rest (true), or refuse the charge with 409"
+        " insufficient-credit (false).",
+        True,
+        "true or false",
+        default=True,
+    )
 
 
 class ChargeOut(BaseModel):
-    """What was taken from the member's credit and what the member pays at the till."""
+    """What was taken from the member's credit, what the member pays the merchant (the
+    member's own part: recorded with the sale for the fund's statistics, never fund money)
+    and the credit left."""
 
     purchase_id: str = ident("The sale.", "sale_2027_000123")
     entry_id: str = described("The ledger entry.", "e57.1", "identifier")
     amount_cents: int = cents("Price of the purchase.", 2350)
     credit_cents: int = cents("Paid from the member's credit.", 2350)
-    member_pays_cents: int = cents("Left for the member to pay otherwise.", 0)
+    member_pays_cents: int = cents("Left for the member to pay the merchant.", 0)
+    credit_left_cents: int = cents("The member's spendable credit after the charge.", 3650)
     seq: int = described("Journal record.", 57, SEQ)
 
 
@@ -120,6 +133,11 @@ class RefundOut(BaseModel):
     entry_id: str = described("The ledger entry.", "e58.1", "identifier")
     amount_cents: int = cents("Credit given back.", 500)
     refundable_cents: int = cents("Still refundable on that sale.", 1850)
+    member_due_cents: int = cents(
+        "The member's own part of the sale the merchant gives back in cash with this refund"
+        " (that share of what the member paid; all of it once all the credit part is refunded).",
+        0,
+    )
     seq: int = described("Journal record.", 58, SEQ)
 
 

@@ -3,11 +3,19 @@
 Guarantees: the credit part is ``amount x rate`` rounded DOWN to the cent (the member pays
 the rest outside the fund, so the fund never pays more than the rate); it is taken from the
 member's usable lots oldest first and never overdraws (``InsufficientCredit``, naming the
-available and requested amounts). A purchase is identified by ``(merchant_id, purchase_id)``:
+available and requested amounts). A purchase whose payload says ``"split": true`` (the till's
+and the API's charges) never overdraws either, but instead of refusing a basket the credit
+cannot cover it takes what the member holds and the member pays the rest: its ``amount_cents``
+stays the basket's price, so ``amount - credit`` (the member's own part, paid to the merchant
+outside the fund) is kept with the purchase for the fund's statistics without ever being
+posted to an account. A purchase is identified by ``(merchant_id, purchase_id)``:
 each merchant numbers its own sales, so only the same merchant reusing an id is a ``Conflict``,
 and a refund names the merchant too (another merchant's purchase is ``NotFound``, exactly as
 an unknown id). A refund returns at most the purchase's credit part not yet
-refunded, into a NEW lot that expires when the latest lot the purchase drew on would have.
+refunded, into a NEW lot that expires when the latest lot the purchase drew on would have;
+its result names the member's own part the merchant gives back in cash (``member_due_cents``):
+the share of the member's part matching the share of the credit part refunded, rounded down
+cumulatively, so refunding all the credit part gives back exactly all the member's part.
 """
 
 from __future__ import annotations
@@ -84,6 +92,7 @@ class _Purchase(NamedTuple):
     amount_cents: int
     on: date
     period: Period
+    split: bool = False
 
 
 _PURCHASE_SCHEMA = (
@@ -110,6 +119,7 @@ def _read_purchase(payload: Mapping[str, Any]) -> _Purchase:
         f.cents("amount_cents"),
         f.day("on"),
         f.period("period"),
+        f.boolean("split") if f.present("split") else False,
     )
     if period_of_date(order.on) != order.period:
         f.require(False, "on", f"{order.on} is not in the month {order.period}")
@@ -118,13 +128,16 @@ def _read_purchase(payload: Mapping[str, Any]) -> _Purchase:
 
 
 def _spend_plan(
-    view: BooksView, hh: str, period: Period, credit: int
+    view: BooksView, hh: str, period: Period, credit: int, split: bool = False
 ) -> tuple[list[tuple[CreditLot, int]], int]:
-    """Lots to spend (oldest usable first) and the credit available before spending."""
+    """Lots to spend (oldest usable first) and the credit available before spending; with
+    ``split``, the credit taken is at most what is available (the member pays the rest)."""
     lots = [
         lot for lot in oldest_first(view.lots(hh)) if lot.expires is None or lot.expires >= period
     ]
     available = sum(lot.remaining_cents for lot in lots)
+    if split and 0 < available < credit:
+        credit = available
     plan = take_oldest(lots, credit, None)
     if plan is None:
         message = (
@@ -136,7 +149,7 @@ def _spend_plan(
 
 def purchase(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
     order = _read_purchase(payload)
-    pid, hh, merchant_id, category, amount, on, period = order
+    pid, hh, merchant_id, category, amount, on, period, split = order
     if view.purchase(merchant_id, pid) is not None:
         raise Conflict(problem("purchase_id", f"purchase id {pid!r} is already used"))
     active_household(view, hh, "household_id")
@@ -146,7 +159,8 @@ def purchase(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
     if credit == 0:
         message = f"{amount} cents at rate {rate} draws no credit"
         raise InvalidCommand(problem("amount_cents", message))
-    plan, available = _spend_plan(view, hh, period, credit)
+    plan, available = _spend_plan(view, hh, period, credit, split)
+    credit = sum(part for _, part in plan)
     entry = EntryBuilder(seq).pair(
         period,
         "purchase",
@@ -184,6 +198,18 @@ def _refundable(bought: PurchaseState, refund_id: str, amount: int) -> int:
     return refundable
 
 
+def member_due_cents(bought: PurchaseState, amount_cents: int) -> int:
+    """The member's own part (price - credit) a refund of ``amount_cents`` of the credit part
+    gives back: proportional and rounded down on the running total, so the refunds of one
+    purchase add up to its whole member part once its whole credit part is refunded."""
+    own = bought.amount_cents - bought.credit_cents
+    if own <= 0 or bought.credit_cents <= 0:
+        return 0
+    before = own * bought.refunded_cents // bought.credit_cents
+    after = own * (bought.refunded_cents + amount_cents) // bought.credit_cents
+    return after - before
+
+
 def refund(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
     f = Fields(payload)
     refund_id = f.ident("refund_id")
@@ -196,6 +222,7 @@ def refund(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
     if bought is None:
         raise NotFound(problem("purchase_id", f"no purchase {purchase_id!r}"))
     refundable = _refundable(bought, refund_id, amount)
+    member_due = member_due_cents(bought, amount)
     period = period_of_date(on)
     open_month(view, period, "on")
     hh = bought.household_id
@@ -215,5 +242,6 @@ def refund(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
         "entry_id": entry.entry_id,
         "amount_cents": amount,
         "refundable_cents": refundable - amount,
+        "member_due_cents": member_due,
     }
     return Effects((entry,), (lot,), (SetPurchase(state),), result)

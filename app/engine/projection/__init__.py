@@ -4,7 +4,7 @@ Pure (standard library and the engine only). See ``simulate`` for what it guaran
 """
 
 from app.engine.projection.assumptions import Assumptions, FundNow
-from app.engine.projection.explain import explain_month, summary
+from app.engine.projection.explain import explain_month, share_percent, summary
 from app.engine.projection.simulate import ProjectedMonth, Projection, project
 
 __all__ = [
@@ -14,5 +14,6 @@ __all__ = [
     "Projection",
     "explain_month",
     "project",
+    "share_percent",
     "summary",
 ]

@@ -34,7 +34,7 @@ _CUT = {
 }
 
 
-def _percent(rate: Fraction, sep: str) -> str:
+def share_percent(rate: Fraction, sep: str = ",") -> str:
     """An exact share as a percentage with two decimals, rounded down (never flattering)."""
     hundredths = rate.numerator * 10_000 // rate.denominator
     return f"{format_cents(hundredths, sep)} %"
@@ -45,7 +45,7 @@ def explain_month(month: ProjectedMonth, lang: str = "fr") -> str:
     cut = ""
     if month.rationed:
         cut = _CUT[lang].format(
-            served=_percent(month.served, sep),
+            served=share_percent(month.served, sep),
             shortfall=format_cents(month.shortfall_cents, sep),
         )
     return _TEXT[lang].format(
@@ -54,7 +54,7 @@ def explain_month(month: ProjectedMonth, lang: str = "fr") -> str:
         arrivals=month.arrivals,
         departures=month.departures,
         factor=_factor(month.income_factor, sep),
-        spend=_percent(month.spend_rate, sep),
+        spend=share_percent(month.spend_rate, sep),
         start=format_cents(month.reserve_start_cents, sep),
         subsidy=format_cents(month.subsidy_cents, sep),
         contrib=format_cents(month.contributions_cents, sep),
@@ -86,7 +86,7 @@ def summary(projection: Projection, lang: str = "fr") -> str:
             else "No rationing over the months projected."
         )
     need = format_cents(projection.subsidy_to_avoid_cents, sep)
-    served = _percent(deepest.served, sep)
+    served = share_percent(deepest.served, sep)
     if lang == "fr":
         return (
             f"Le rationnement commencerait en {first.period} ; au plus profond ({deepest.period}) "
