@@ -82,3 +82,35 @@ def export_directory(environ: Mapping[str, str] | None = None) -> Path:
     environ = os.environ if environ is None else environ
     configured = environ.get(EXPORT_DIR_ENV, "").strip()
     return Path(configured) if configured else data_directory(environ) / "exports"
+
+
+WITNESS_FILE_ENV = "CAISSE_WITNESS_FILE"
+WITNESS_EVERY_ENV = "CAISSE_WITNESS_EVERY"
+DEFAULT_WITNESS_EVERY = 1000
+MAX_WITNESS_EVERY = 1_000_000_000
+
+
+def witness_file(environ: Mapping[str, str] | None = None) -> Path:
+    """The append-only witness file (app.audit.witness): ``CAISSE_WITNESS_FILE``, default
+    ``witness.jsonl`` in the data directory. Put it (or a copy) where the database's
+    administrator cannot rewrite it: another disk, machine or account."""
+    environ = os.environ if environ is None else environ
+    configured = environ.get(WITNESS_FILE_ENV, "").strip()
+    return Path(configured) if configured else data_directory(environ) / "witness.jsonl"
+
+
+def witness_every(environ: Mapping[str, str] | None = None) -> int:
+    """``CAISSE_WITNESS_EVERY``: a signed head is witnessed every this many journal records
+    between seals (0: seals only); default 1000. ``SettingsError`` when not a whole number."""
+    environ = os.environ if environ is None else environ
+    raw = environ.get(WITNESS_EVERY_ENV, "")
+    text = raw.strip()
+    if not text:
+        return DEFAULT_WITNESS_EVERY
+    if text.isascii() and text.isdigit() and int(text) <= MAX_WITNESS_EVERY:
+        return int(text)
+    raise SettingsError(
+        f"{WITNESS_EVERY_ENV}={raw!r} is not usable: expected a whole number of journal"
+        f" records from 0 (seals only) to {MAX_WITNESS_EVERY}, or unset for the default"
+        f" {DEFAULT_WITNESS_EVERY}."
+    )

@@ -44,7 +44,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from app.audit import journal
+from app.audit import journal, witness
 from app.db import tables as t
 from app.db.session import read_only, unit_of_work
 from app.engine.books import errors as books_errors
@@ -148,6 +148,8 @@ def execute(
             return replayed(top.stored, prepared.digest, idempotency_key)
         read = (top, totals)
         result = _record(session, prepared, actor, idempotency_key, now, side, read, written)
+    if written:  # every CAISSE_WITNESS_EVERY records, the committed head goes to the witness
+        witness.head_committed(db, written[0].seq)
     if totals is not None:
         totals.known = written[0] if written else None
     return result

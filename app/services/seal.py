@@ -13,7 +13,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlmodel import Session
 
-from app.audit import checkpoint, journal
+from app.audit import checkpoint, journal, witness
 from app.engine import ENGINE_VERSION
 from app.engine.books.commands import Command
 from app.engine.period import Period
@@ -51,9 +51,12 @@ def seal_month(
                 checkpoint.sign(row, key)
             inner.add(row)
 
-        return execute(
+        result = execute(
             session, Command("seal_month", payload), actor, idempotency_key, now, side=side
         )
+    # Outside the database: the signed checkpoint goes to the witness file once committed.
+    witness.seal_committed(db, month, key)
+    return result
 
 
 def _payload(session: Session, period: str) -> dict[str, Any]:
