@@ -60,6 +60,10 @@ TAGS: list[dict[str, Any]] = [
         "name": "auditor",
         "description": "Auditors: read everything pseudonymised, verify and replay the journal, exports.",
     },
+    {
+        "name": "researcher",
+        "description": "Researchers: aggregate indicators only, small cells suppressed, never a household.",
+    },
     {"name": "system", "description": "Health and identity of the caller."},
 ]
 

@@ -18,7 +18,7 @@ from fastapi.routing import APIRoute
 
 from app.api.deps import ROLES_ATTRIBUTE, get_principal, get_session
 
-AUDIENCES = ("committee", "operator", "member", "merchant", "auditor")
+AUDIENCES = ("committee", "operator", "member", "merchant", "auditor", "researcher")
 
 STANDARD_RESPONSES: dict[int, str] = {
     401: "No bearer token, or an unknown or revoked one.",

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 # The values of ``app.services.tokens.Role``, spelled here so that building the parser does
 # not import the services (tests/cli/test_cli_start.py checks that the two agree).
-ROLES = ("committee", "operator", "member", "merchant", "auditor")
+ROLES = ("committee", "operator", "member", "merchant", "auditor", "researcher")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

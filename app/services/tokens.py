@@ -59,13 +59,18 @@ from app.services.errors import InvalidRequest, invalid, not_found
 
 
 class Role(StrEnum):
-    """The five roles of the fund (DESIGN.md section 8)."""
+    """The six roles of the fund (DESIGN.md section 8).
+
+    ``researcher`` reads aggregates only (issue 13): indicators with small cells suppressed,
+    never a household id; like the staff roles its token names no subject.
+    """
 
     COMMITTEE = "committee"
     OPERATOR = "operator"
     MEMBER = "member"
     MERCHANT = "merchant"
     AUDITOR = "auditor"
+    RESEARCHER = "researcher"
 
 
 STAFF_ROLES = (Role.COMMITTEE, Role.OPERATOR, Role.AUDITOR)

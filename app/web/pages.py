@@ -48,6 +48,7 @@ HOME_OF_ROLE = {
     Role.COMMITTEE: "/comite",
     Role.OPERATOR: "/operateur",
     Role.AUDITOR: "/audit",
+    Role.RESEARCHER: "/recherche",
 }
 
 environment = Environment(

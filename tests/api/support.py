@@ -55,7 +55,7 @@ class Tokens:
     @classmethod
     def standard(cls, app: FastAPI) -> Tokens:
         found = cls(app)
-        for role in (Role.COMMITTEE, Role.OPERATOR, Role.AUDITOR):
+        for role in (Role.COMMITTEE, Role.OPERATOR, Role.AUDITOR, Role.RESEARCHER):
             found.secrets[role.value] = issue(app, role)
         found.secrets["member"] = issue(app, Role.MEMBER, household_id=OWN_HOUSEHOLD)
         found.secrets["merchant"] = issue(app, Role.MERCHANT, merchant_id=OWN_MERCHANT)

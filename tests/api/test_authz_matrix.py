@@ -49,7 +49,7 @@ from tests.api.support import (
     valid_rules,
 )
 
-ROLES = ("anonymous", "committee", "operator", "member", "merchant", "auditor")
+ROLES = ("anonymous", "committee", "operator", "member", "merchant", "auditor", "researcher")
 REFUSALS = (401, 403)
 
 
@@ -91,8 +91,10 @@ def row(
     member: int,
     merchant: int,
     auditor: int,
+    researcher: int = 403,
 ) -> Row:
-    statuses = (anonymous, committee, operator, member, merchant, auditor)
+    """One row; the researcher (aggregates only) is refused unless the row says otherwise."""
+    statuses = (anonymous, committee, operator, member, merchant, auditor, researcher)
     return Row(endpoint, dict(zip(ROLES, statuses, strict=True)))
 
 
@@ -231,8 +233,10 @@ def merchant_rows(params: Mapping[str, str], merchant: int) -> tuple[Row, ...]:
 # fmt: off
 MATRIX: tuple[Row, ...] = (
     #   endpoint                                                        anon comm oper memb merc audi
-    row(Endpoint("GET", "/v1/health"),                                  200, 200, 200, 200, 200, 200),
-    row(Endpoint("GET", "/v1/auth/whoami"),                             401, 200, 200, 200, 200, 200),
+    row(Endpoint("GET", "/v1/health"),                                  200, 200, 200, 200, 200, 200,
+        researcher=200),
+    row(Endpoint("GET", "/v1/auth/whoami"),                             401, 200, 200, 200, 200, 200,
+        researcher=200),
     row(Endpoint("POST", "/v1/rules/validate", body=valid_rules),       401, 200, 403, 403, 403, 200),
     row(Endpoint("POST", "/v1/rules/check",
                  body=lambda: {"rules": valid_rules()}),                401, 200, 403, 403, 403, 200),

@@ -30,8 +30,8 @@ class WhoAmI(BaseModel):
     token_id: str = described(
         "Public id of the token (not its secret).", "tok_3f2a9c1b7d4e5f60", "identifier"
     )
-    role: Literal["committee", "operator", "member", "merchant", "auditor"] = described(
-        "The token's single role.", "member", "text"
+    role: Literal["committee", "operator", "member", "merchant", "auditor", "researcher"] = (
+        described("The token's single role.", "member", "text")
     )
     household_id: str | None = described(
         "For a member token, the only household it may see; otherwise null.",

@@ -48,6 +48,7 @@ def role_names() -> dict[str, str]:
         "committee": _("Comité"),
         "operator": _("Bureau de la caisse"),
         "auditor": _("Auditeur"),
+        "researcher": _("Recherche (indicateurs seulement)"),
     }
 
 
