@@ -6,10 +6,15 @@ Guarantees:
 - ``quote`` is pure and exact (integer cents, no clock, same inputs -> same quote). Each
   line's credit is the books' own ``credit_part_cents`` (amount x rate rounded DOWN), taken
   in the till's category order while the member's spendable credit lasts. A line the credit
-  cannot cover in full is charged for the SMALLEST basket amount whose credit is exactly what
-  remains (rates are in ]0, 1], so that amount exists); the member pays the rest of the line.
-  The till never refuses a basket for lack of credit, and never asks the books for more
-  credit than the member has.
+  cannot cover in full takes what remains (a ``split`` purchase, app.engine.books.
+  apply_purchase); the member pays the rest of the line. The till never refuses a basket for
+  lack of credit, and never asks the books for more credit than the member has.
+- Each line with credit is recorded at its whole price (``charged_cents == amount_cents``), so
+  the member's own part of the line (price - credit, paid to the merchant) is kept with the
+  sale for the fund's statistics; it is never posted to the fund's accounts. A line the credit
+  pays nothing of (none left) is not recorded: the books cannot hold a sale without credit.
+- A refund gives the credit part back to the member's credit (a new lot) and says the part of
+  the member's own payment the merchant gives back in cash (``member_due_cents``).
 - ``charge`` records one ``purchase`` per line with credit through
   ``app.services.merchants.purchase``, all lines in ONE transaction (all or nothing), each
   under an idempotency key and a purchase id derived from the quote's reference: a second
@@ -41,8 +46,7 @@ from sqlmodel import Session, col
 from app.audit import journal
 from app.db import tables as t
 from app.db.session import read_only, unit_of_work
-from app.engine.books.apply_purchase import credit_part_cents
-from app.engine.money import parse_rate
+from app.engine.books.apply_purchase import credit_part_cents, member_due_cents
 from app.engine.period import Period
 from app.engine.problems import Problem
 from app.ledger.invariants import balances_of
@@ -117,16 +121,10 @@ class Quote:
 
 
 def _cover(amount_cents: int, rate: str, remaining_cents: int) -> tuple[int, int]:
-    """(basket amount charged, credit) of one line when ``remaining_cents`` are left."""
-    full = credit_part_cents(amount_cents, rate)
-    if full <= remaining_cents:
-        return (amount_cents, full) if full > 0 else (0, 0)
-    if remaining_cents <= 0:
-        return 0, 0
-    fraction = parse_rate(rate)
-    # ceil(remaining / rate): with 0 < rate <= 1, floor(charged x rate) == remaining.
-    charged = -(-remaining_cents * fraction.denominator // fraction.numerator)
-    return charged, credit_part_cents(charged, rate)
+    """(basket amount recorded, credit) of one line when ``remaining_cents`` are left: the
+    books' own split (app.engine.books.apply_purchase), or nothing when it takes no credit."""
+    credit = min(credit_part_cents(amount_cents, rate), max(remaining_cents, 0))
+    return (amount_cents, credit) if credit > 0 else (0, 0)
 
 
 def quote(available_cents: int, basket: Sequence[tuple[str, str, int]]) -> Quote:
@@ -406,6 +404,7 @@ def _record(
             actor=actor,
             idempotency_key=f"{_prefix(merchant_id, reference)}{number}",
             now=now,
+            split=True,
         )
 
 
@@ -429,6 +428,18 @@ class Sale:
     def refundable_cents(self) -> int:
         return self.credit_cents - self.refunded_cents
 
+    @property
+    def member_paid_cents(self) -> int:
+        """The member's own part, paid to the merchant outside the fund."""
+        return self.amount_cents - self.credit_cents
+
+    def member_due_cents(self, refund_cents: int) -> int:
+        """What the merchant gives back in cash with a refund of ``refund_cents`` of credit
+        (the books' own share of the member's part, app.engine.books.apply_purchase)."""
+        return member_due_cents(
+            self.amount_cents, self.credit_cents, self.refunded_cents, refund_cents
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class SalesDay:
@@ -447,6 +458,10 @@ class SalesDay:
     @property
     def refunded_cents(self) -> int:
         return sum(sale.refunded_cents for sale in self.sales)
+
+    @property
+    def member_paid_cents(self) -> int:
+        return sum(sale.member_paid_cents for sale in self.sales)
 
 
 def _sale(merchant_id: str, bought: t.Purchase, record: t.Journal) -> Sale:

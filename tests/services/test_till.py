@@ -26,11 +26,12 @@ RATES = {"food": "1", "hygiene": "0.5", "other": "0.33"}
 
 def test_the_credit_pays_what_it_can_and_the_member_the_rest() -> None:
     # 200,00 € of credit; food 150,00 € at 100 % takes 150,00 €; hygiene 120,00 € at 50 %
-    # would take 60,00 € but 50,00 € are left: the credit of a 100,00 € part.
+    # would take 60,00 € but 50,00 € are left: the credit pays 50,00 € of the line, the
+    # member 70,00 €; the line is recorded at its whole price.
     found = till.quote(20_000, [("food", "1", 15_000), ("hygiene", "0.5", 12_000)])
     assert [(x.amount_cents, x.charged_cents, x.credit_cents) for x in found.lines] == [
         (15_000, 15_000, 15_000),
-        (12_000, 10_000, 5_000),
+        (12_000, 12_000, 5_000),
     ]
     assert (found.total_cents, found.credit_cents, found.member_pays_cents) == (
         27_000,
@@ -40,9 +41,9 @@ def test_the_credit_pays_what_it_can_and_the_member_the_rest() -> None:
     assert found.left_cents == 0 and found.credit_short
 
 
-def test_ten_euros_left_at_fifty_percent_charge_twenty_euros_of_the_line() -> None:
+def test_ten_euros_left_at_fifty_percent_pay_ten_euros_of_the_line() -> None:
     found = till.quote(1_000, [("hygiene", "0.5", 5_000)])
-    assert (found.lines[0].charged_cents, found.lines[0].credit_cents) == (2_000, 1_000)
+    assert (found.lines[0].charged_cents, found.lines[0].credit_cents) == (5_000, 1_000)
     assert found.member_pays_cents == 4_000
 
 
@@ -77,14 +78,13 @@ def test_the_credit_taken_is_the_least_of_the_credit_and_what_the_rates_take(
     wanted = sum(credit_part_cents(amount, rate) for _, rate, amount in lines)
     assert found.credit_cents == min(available, wanted)
     assert found.credit_cents + found.member_pays_cents == found.total_cents
+    left = available
     for line in found.lines:
-        assert 0 <= line.charged_cents <= line.amount_cents
-        # The books' own rounding of the charged part is the line's credit ...
-        assert credit_part_cents(line.charged_cents, line.rate) == line.credit_cents
-        # ... a line is charged whole, or, cut short by the credit, for the smallest amount
-        # that takes the credit left.
-        if 0 < line.charged_cents < line.amount_cents:
-            assert credit_part_cents(line.charged_cents - 1, line.rate) < line.credit_cents
+        # A line with credit is recorded whole; its credit is the books' split: what the rate
+        # takes, at most what is left.
+        assert line.charged_cents == (line.amount_cents if line.credit_cents else 0)
+        assert line.credit_cents == min(credit_part_cents(line.amount_cents, line.rate), left)
+        left -= line.credit_cents
     assert till.quote(available, lines) == found
 
 
@@ -138,7 +138,7 @@ def test_the_charge_records_the_quote_once(engine: Engine, fund: dict[str, str])
     assert (first.credit_cents, first.member_pays_cents, first.left_cents) == (20_000, 7_000, 0)
     assert purchases(engine) == [
         (f"{reference}-1", "food", 15_000, 15_000),
-        (f"{reference}-2", "hygiene", 10_000, 5_000),
+        (f"{reference}-2", "hygiene", 12_000, 5_000),
     ]
     assert credit(engine, "hh_b") == 0
     assert till.receipt(engine, "shop", reference) == till.Receipt(
@@ -146,7 +146,7 @@ def test_the_charge_records_the_quote_once(engine: Engine, fund: dict[str, str])
         first.recorded_at,
         (
             till.Line("food", "1", 15_000, 15_000, 15_000),
-            till.Line("hygiene", "0.5", 10_000, 10_000, 5_000),
+            till.Line("hygiene", "0.5", 12_000, 12_000, 5_000),
         ),
         0,
     )
@@ -220,6 +220,35 @@ def test_sales_of_the_day_and_refunds(engine: Engine, fund: dict[str, str]) -> N
     assert till.sale(engine, "shop", hygiene).refundable_cents == 300
     assert credit(engine, "hh_a") == 10_000 - 2_500 + 200
     assert till.settlements(engine, "shop") == ([], 2_300)
+
+
+def test_a_split_line_refunded_gives_each_part_back(engine: Engine, fund: dict[str, str]) -> None:
+    # hh_b holds 200,00 €: food 150,00 € at 100 % takes 150,00 €; hygiene 120,00 € at 50 %
+    # takes the 50,00 € left and the member pays 70,00 € (recorded with the sale, not posted).
+    done = charge(engine, fund["hh_b"], {"food": 15_000, "hygiene": 12_000})
+    hygiene = f"{done.reference}-2"
+    sold = till.sale(engine, "shop", hygiene)
+    assert (sold.amount_cents, sold.credit_cents, sold.member_paid_cents) == (12_000, 5_000, 7_000)
+    day = till.sales_of_day(engine, "shop", DAY)
+    assert (day.amount_cents, day.credit_cents, day.member_paid_cents) == (27_000, 20_000, 7_000)
+    # The fund owes the shop the credit part only: the member's 70,00 € never enter its books.
+    assert day.owed_cents == 20_000
+    # 20,00 € of the credit part back: 20/50 of the member's 70,00 € are due back, 28,00 €.
+    first = till.refund(
+        engine, "shop", hygiene, 2_000, till.new_reference(), DAY, actor=ACTOR, now=NOW
+    )
+    assert (first["amount_cents"], first["member_due_cents"], first["refundable_cents"]) == (
+        2_000,
+        2_800,
+        3_000,
+    )
+    # The other 30,00 €: 70,00 - 28,00 = 42,00 € due back; the credit is whole again.
+    rest = till.refund(
+        engine, "shop", hygiene, 3_000, till.new_reference(), DAY, actor=ACTOR, now=NOW
+    )
+    assert (rest["member_due_cents"], rest["refundable_cents"]) == (4_200, 0)
+    assert credit(engine, "hh_b") == 5_000
+    assert till.settlements(engine, "shop") == ([], 15_000)
 
 
 @settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])

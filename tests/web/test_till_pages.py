@@ -2,9 +2,11 @@
 
 Hand-computed figures: m_epicerie pays food at 100 % and hygiene at 50 % from the credit.
 bruno's hh_b has 200,00 € of credit; a basket of food 150,00 € + hygiene 120,00 €: food takes
-150,00 € of credit, 50,00 € are left for hygiene, which at 50 % is the credit of a 100,00 €
-part of the 120,00 € line: credit 200,00 €, the member pays 0,00 € + 70,00 € = 70,00 €, and
-0,00 € of credit is left.
+150,00 € of credit, 50,00 € are left for hygiene, which at 50 % would take 60,00 €: the credit
+pays the 50,00 € left: credit 200,00 €, the member pays 0,00 € + 70,00 € = 70,00 €, and 0,00 €
+of credit is left. The hygiene line is recorded at its price, 120,00 €, so the member's own
+70,00 € are kept with the sale (never in the fund's accounts); refunding 20,00 € of its 50,00 €
+of credit gives back 20/50 of the member's 70,00 € in cash: 28,00 €.
 """
 
 from __future__ import annotations
@@ -132,7 +134,7 @@ def test_a_basket_the_credit_covers_in_part_is_charged_then_partly_refunded(
     ]
     assert recorded == [
         (f"{reference}-1", "food", 15_000, 15_000),
-        (f"{reference}-2", "hygiene", 10_000, 5_000),
+        (f"{reference}-2", "hygiene", 12_000, 5_000),
     ]
 
     follow(browser, "Mes ventes du jour")
@@ -146,13 +148,13 @@ def test_a_basket_the_credit_covers_in_part_is_charged_then_partly_refunded(
     page_checks(browser, "sales-yesterday")
     follow(browser, "Jour suivant")
     assert by_id(browser, "sales-count") == "2"
-    # Seen later from the sales, a receipt shows what the books hold: the part of each line
-    # the credit paid for.
+    # Seen later from the sales, a receipt shows what the books hold: each line's price,
+    # its credit and the member's own part.
     browser.get(f"{fund.url}/commercant/recu/{reference}")
     assert rows(browser)[1:] == [
         ["Alimentation", "150,00 €", "150,00 €", "0,00 €"],
-        ["Hygiène", "100,00 €", "50,00 €", "50,00 €"],
-        ["Total", "250,00 €", "200,00 €", "50,00 €"],
+        ["Hygiène", "120,00 €", "50,00 €", "70,00 €"],
+        ["Total", "270,00 €", "200,00 €", "70,00 €"],
     ]
     browser.get(f"{fund.url}/commercant/ventes")
     refund = f"#vente-{reference}-2 a[href$='/rembourser']"
@@ -167,10 +169,17 @@ def test_a_basket_the_credit_covers_in_part_is_charged_then_partly_refunded(
     fill(browser, "montant", "20,00")
     submit(browser, "Continuer")
     assert "Rendre 20,00 € au crédit du membre ?" in plain(browser)
+    assert by_id(browser, "cash-due") == (
+        "Vous rendez aussi 28,00 € en espèces au membre : la même part de ce qu'il a payé "
+        "en caisse."
+    )
     assert fund.balance_cents("hh_b") == 0  # nothing before the confirmation
     page_checks(browser, "refund-confirm")
     submit(browser, "Confirmer le remboursement")
     assert "Remboursement enregistré : 20,00 € rendus au crédit du membre." in plain(browser)
+    assert by_id(browser, "cash-back") == (
+        "Rendez aussi 28,00 € en espèces au membre : sa part payée en caisse."
+    )
     assert by_id(browser, "sales-refunded") == "20,00 €"
     assert by_id(browser, "owed") == "180,00 €"
     assert fund.balance_cents("hh_b") == 2_000

@@ -198,15 +198,16 @@ def _refundable(bought: PurchaseState, refund_id: str, amount: int) -> int:
     return refundable
 
 
-def member_due_cents(bought: PurchaseState, amount_cents: int) -> int:
-    """The member's own part (price - credit) a refund of ``amount_cents`` of the credit part
-    gives back: proportional and rounded down on the running total, so the refunds of one
-    purchase add up to its whole member part once its whole credit part is refunded."""
-    own = bought.amount_cents - bought.credit_cents
-    if own <= 0 or bought.credit_cents <= 0:
+def member_due_cents(price_cents: int, credit_cents: int, refunded_cents: int, amount: int) -> int:
+    """The member's own part (price - credit) that a refund of ``amount`` cents of the credit
+    part gives back, ``refunded_cents`` having been refunded before: proportional and rounded
+    down on the running total, so the refunds of one purchase add up to its whole member part
+    once its whole credit part is refunded."""
+    own = price_cents - credit_cents
+    if own <= 0 or credit_cents <= 0:
         return 0
-    before = own * bought.refunded_cents // bought.credit_cents
-    after = own * (bought.refunded_cents + amount_cents) // bought.credit_cents
+    before = own * refunded_cents // credit_cents
+    after = own * (refunded_cents + amount) // credit_cents
     return after - before
 
 
@@ -222,7 +223,9 @@ def refund(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
     if bought is None:
         raise NotFound(problem("purchase_id", f"no purchase {purchase_id!r}"))
     refundable = _refundable(bought, refund_id, amount)
-    member_due = member_due_cents(bought, amount)
+    member_due = member_due_cents(
+        bought.amount_cents, bought.credit_cents, bought.refunded_cents, amount
+    )
     period = period_of_date(on)
     open_month(view, period, "on")
     hh = bought.household_id

@@ -339,7 +339,9 @@ def receipt_page(request: Request, person: Merchant, reference: str) -> Response
 
 
 @router.get("/commercant/ventes")
-def sales_page(request: Request, person: Merchant, jour: str = "", rembourse: str = "") -> Response:
+def sales_page(
+    request: Request, person: Merchant, jour: str = "", rembourse: str = "", especes: str = ""
+) -> Response:
     today = _on()
     try:
         day = date.fromisoformat(jour) if jour else today
@@ -347,6 +349,7 @@ def sales_page(request: Request, person: Merchant, jour: str = "", rembourse: st
         day = today
     found = till.sales_of_day(engine_of(request), str(person.subject_id), day)
     refunded = int(rembourse) if rembourse.isdigit() and len(rembourse) <= 12 else None
+    cash = int(especes) if especes.isdigit() and len(especes) <= 12 else 0
     context = _context(
         sales=found,
         day=day,
@@ -354,6 +357,7 @@ def sales_page(request: Request, person: Merchant, jour: str = "", rembourse: st
         previous=date.fromordinal(day.toordinal() - 1),
         following=date.fromordinal(day.toordinal() + 1) if day < today else None,
         refunded=refunded,
+        cash_back=cash,
     )
     return _render(request, "till/sales.html", context, title=_("Mes ventes"))
 
@@ -418,7 +422,7 @@ def refund(request: Request, person: Merchant, purchase_id: str, form: FormDep) 
     if text_of(form, "etape") != "confirmer":
         return _refund_page(request, sale, typed=typed, key=key, confirm_cents=cents)
     try:
-        till.refund(
+        done = till.refund(
             engine_of(request),
             str(person.subject_id),
             purchase_id,
@@ -433,7 +437,8 @@ def refund(request: Request, person: Merchant, purchase_id: str, form: FormDep) 
         return _refund_page(
             request, _sale(request, person, purchase_id), errors=errors, typed=typed
         )
-    return redirect(f"/commercant/ventes?jour={sale.on}&rembourse={cents}")
+    cash = int(done.get("member_due_cents", 0))
+    return redirect(f"/commercant/ventes?jour={sale.on}&rembourse={cents}&especes={cash}")
 
 
 # --- Settlements ------------------------------------------------------------------------------
