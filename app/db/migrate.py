@@ -35,6 +35,8 @@ def register_tables() -> None:
         importlib.import_module("app.db.tables_jobs")
     with contextlib.suppress(ModuleNotFoundError):
         importlib.import_module("app.db.tables_people")
+    with contextlib.suppress(ModuleNotFoundError):
+        importlib.import_module("app.db.tables_receipts")
 
 
 def alembic_config(url: str) -> Config:
