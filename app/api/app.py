@@ -21,9 +21,9 @@ from sqlalchemy.engine import Engine
 from app.api.docs_page import install_docs
 from app.api.errors import install_error_handlers
 from app.api.hot_paths import HotPaths
+from app.api.input_guard import RequestGuard
 from app.api.limits import BodySizeLimit
 from app.api.openapi import DESCRIPTION, TAGS, problem_schema_openapi
-from app.api.query_guard import RepeatedQueryGuard
 from app.api.routers import v1_router
 from app.db.async_reads import AsyncReads
 from app.db.session import make_engine
@@ -92,11 +92,14 @@ def create_app(settings: Settings | None = None, *, hot_paths: bool = True) -> F
     app.state.async_reads = None  # the same reads on the event loop, once the lifespan ran
     app.state.group_writer = group_writer
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit)
-    app.add_middleware(RepeatedQueryGuard)
+    # Starlette runs the middleware added last first: a body announced too large is refused
+    # unread, then every request is checked once (app.api.input_guard) before the fast path
+    # or any route sees it.
     app.state.hot_path_counts = Counter[str]()
-    if hot_paths:  # added last, so it runs first
+    if hot_paths:
         app.add_middleware(HotPaths, api=app, counts=app.state.hot_path_counts)
+    app.add_middleware(RequestGuard)
+    app.add_middleware(BodySizeLimit)
     app.include_router(v1_router(), prefix="/v1")
     install_docs(app, "/openapi.json")
     app.openapi = problem_schema_openapi(app)  # type: ignore[method-assign]

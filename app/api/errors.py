@@ -24,7 +24,7 @@ import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.engine.problems import EngineError, InvalidInput, Problem, RuleSetInvalid, join_path
@@ -37,8 +37,15 @@ TYPE_PREFIX = "urn:caisse:problem:"
 logger = logging.getLogger("caisse.api")
 
 # The database cannot answer now: through SQLAlchemy, or a read on the event loop
-# (app.db.async_reads, psycopg's own errors, its pool's timeout included).
-DATABASE_UNAVAILABLE = (OperationalError, psycopg.OperationalError)
+# (app.db.async_reads, psycopg's own errors, its pool's timeout included), or the charge
+# writer (app.services.charge_link raises psycopg's error for it). An interface error is a
+# connection found closed (lost under a pipeline that SQLAlchemy does not watch).
+DATABASE_UNAVAILABLE = (
+    OperationalError,
+    InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
 
 # Statuses of the service errors; the most specific class in the MRO wins.
 SERVICE_STATUS: dict[type[service_errors.ServiceError], int] = {

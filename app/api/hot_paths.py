@@ -10,6 +10,10 @@ Guarantees:
   endpoint's own code (``record_charge``, ``reads.balances``), its answer is validated and
   serialised by the endpoint's response model exactly as FastAPI does (``TypeAdapter``,
   ``dump_json``), and a refusal is rendered by the app's own problem handlers.
+- **The same bytes and the same caller, by construction.** The body is the one the
+  request guard read whole and parsed (app.api.input_guard: a client that leaves before its
+  body arrived gets nothing done, here as on any route), and the caller is found by the
+  app's own dependency (``deps.bearer_scheme`` then ``deps.get_principal``).
 - **Anything else goes to the app unchanged** (the body already read is handed on): a
   missing or unknown token, a wrong role, a malformed header or body, another member's
   household. FastAPI then answers it exactly as it always did (401, 403, 404, 422...).
@@ -22,7 +26,6 @@ Guarantees:
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -32,27 +35,27 @@ from pydantic import TypeAdapter
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.deps import KEY_LENGTHS, KEY_PATTERN
+from app.api.deps import KEY_LENGTHS, KEY_PATTERN, bearer_scheme, get_principal
 from app.api.errors import (
     DATABASE_UNAVAILABLE,
     on_database_unavailable,
     on_service_error,
     on_unexpected,
 )
-from app.api.hot_reads import balance_of, principal_of
+from app.api.hot_reads import balance_of
+from app.api.input_guard import NOT_JSON, checked_body
 from app.api.routers.members import READERS
 from app.api.routers.merchants import record_charge
 from app.api.schemas.fields import IDENT_PATTERN
 from app.api.schemas.members import BalanceOut
 from app.api.schemas.trade import ChargeOut, ChargeRequest
-from app.services.errors import ServiceError
-from app.services.tokens import Principal, Role, cached_principal, remember
+from app.services.errors import ServiceError, Unauthenticated
+from app.services.tokens import Principal, Role
 
 CHARGE_PATH = "/v1/merchant/charges"
 BALANCE_PATH = re.compile(r"/v1/members/([^/]+)/balance")
 IDENT = re.compile(IDENT_PATTERN)
 KEY = re.compile(KEY_PATTERN)  # the ``Idempotency-Key`` header's, with KEY_LENGTHS
-MAX_BODY_BYTES = 16 * 1024  # a charge is ~250 bytes; larger bodies take the app's path
 
 _charge_out = TypeAdapter(ChargeOut)
 _balance_out = TypeAdapter(BalanceOut)
@@ -83,20 +86,19 @@ class HotPaths:
 
     async def _charge(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = _headers(scope)
-        body = await _small_body(headers, receive)
-        if body is None:  # too large or unannounced: the app reads it itself
-            await self._pass(scope, receive, send)
-            return
+        checked = checked_body(scope)
         key = headers.get(b"idempotency-key")
-        request = None if key is None else _charge_request(headers, body)
-        principal = None if request is None else await self._principal(headers)
+        request = None
+        if checked is not None and key is not None:
+            request = _charge_request(headers, checked.document)
+        principal = None if request is None else await self._principal(scope)
         if key is None or request is None or principal is None:
-            await self._pass(scope, _replay(body, receive), send)
+            await self._pass(scope, receive, send)
             return
         shortest, longest = KEY_LENGTHS
         plain_key = shortest <= len(key) <= longest and KEY.fullmatch(key) is not None
         if principal.role is not Role.MERCHANT or not plain_key:
-            await self._pass(scope, _replay(body, receive), send)
+            await self._pass(scope, receive, send)
             return
         self.counts["taken"] += 1
         writer = self.api.state.group_writer
@@ -105,7 +107,7 @@ class HotPaths:
         )
 
     async def _balance(self, scope: Scope, receive: Receive, send: Send, household: str) -> None:
-        principal = await self._principal(_headers(scope))
+        principal = await self._principal(scope)
         if principal is None or principal.role not in READERS:
             await self._pass(scope, receive, send)
             return
@@ -116,21 +118,16 @@ class HotPaths:
         state = self.api.state
         await self._answer(scope, send, lambda: balance_of(state, household), _balance_out)
 
-    async def _principal(self, headers: dict[bytes, str]) -> Principal | None:
-        """The caller of a ``Bearer`` token (FastAPI's HTTPBearer reading), or None."""
-        scheme, _, secret = headers.get(b"authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not secret:
+    async def _principal(self, scope: Scope) -> Principal | None:
+        """The caller as the app's dependencies find it, or None (then the app answers)."""
+        request = Request(scope)
+        credentials = await bearer_scheme(request)
+        if credentials is None:
             return None
-        principal = cached_principal(secret)
-        if principal is None:
-            try:
-                found = await principal_of(self.api.state, secret)
-            except DATABASE_UNAVAILABLE:
-                return None  # the app asks again and answers 503, as for any request
-            if found is not None:
-                remember(secret, found)
-            principal = found
-        return principal
+        try:
+            return await get_principal(request, credentials)
+        except (Unauthenticated, *DATABASE_UNAVAILABLE):
+            return None  # the app asks again and answers 401 or 503, as for any request
 
     async def _answer(
         self,
@@ -176,45 +173,16 @@ def _headers(scope: Scope) -> dict[bytes, str]:
     return found
 
 
-async def _small_body(headers: dict[bytes, str], receive: Receive) -> bytes | None:
-    """The whole body when its announced length is small, else None (nothing read)."""
-    length = headers.get(b"content-length", "")
-    if not length.isdigit() or int(length) > MAX_BODY_BYTES:
-        return None
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":  # the client left: the app sees it too
-            return b"".join(chunks) if chunks else b""
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-def _charge_request(headers: dict[bytes, str], body: bytes) -> ChargeRequest | None:
-    """The body as the endpoint reads it (``json.loads`` then the model, as FastAPI does),
-    or None when the app should explain what is wrong with it."""
+def _charge_request(headers: dict[bytes, str], document: Any) -> ChargeRequest | None:
+    """The body as the endpoint reads it (the JSON document, then the model, as FastAPI
+    does), or None when the app should explain what is wrong with it."""
     media_type = headers.get(b"content-type", "").partition(";")[0].strip().lower()
-    if media_type != "application/json":
+    if media_type != "application/json" or document is NOT_JSON:
         return None
     try:
-        return ChargeRequest.model_validate(json.loads(body))
-    except (ValueError, RecursionError):  # json's and pydantic's errors are ValueErrors
+        return ChargeRequest.model_validate(document)
+    except ValueError:  # pydantic's errors are ValueErrors
         return None
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A ``receive`` that gives the body already read, then waits on the real one."""
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 async def _no_receive() -> Message:  # a response never reads the request

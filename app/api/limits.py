@@ -1,6 +1,7 @@
 """Request size limit: a body announced larger than ``MAX_BODY_BYTES`` is refused (413)
-before it is read, as a problem document. Real requests are far smaller (a preview of 5 000
-households is about 1 MiB); a reverse proxy should enforce the same bound on chunked bodies.
+before it is read, as a problem document; a chunked body (no length announced) gets the
+same answer once it grows past the limit (app.api.input_guard reads it). Real requests are
+far smaller (a preview of 5 000 households is about 1 MiB).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ class BodySizeLimit:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self._too_large(scope):
-            await self._refuse(scope, send)
+            await refuse_too_large(scope, send, self.max_bytes)
             return
         await self.app(scope, receive, send)
 
@@ -31,20 +32,22 @@ class BodySizeLimit:
                 return not value.isdigit() or int(value) > self.max_bytes
         return False
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
-        body = json.dumps(
-            {
-                "type": "urn:caisse:problem:payload-too-large",
-                "title": "Request body too large",
-                "status": 413,
-                "detail": f"The body must be at most {self.max_bytes} bytes.",
-                "instance": scope.get("path", ""),
-                "errors": [],
-            }
-        ).encode()
-        headers = [
-            (b"content-type", b"application/problem+json"),
-            (b"content-length", str(len(body)).encode()),
-        ]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+
+async def refuse_too_large(scope: Scope, send: Send, max_bytes: int = MAX_BODY_BYTES) -> None:
+    """Send the 413 problem document."""
+    body = json.dumps(
+        {
+            "type": "urn:caisse:problem:payload-too-large",
+            "title": "Request body too large",
+            "status": 413,
+            "detail": f"The body must be at most {max_bytes} bytes.",
+            "instance": scope.get("path", ""),
+            "errors": [],
+        }
+    ).encode()
+    headers = [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -19,6 +19,9 @@ Guarantees:
   broke is recorded again locally with the SAME idempotency key: if the writer process had
   committed it, the journal returns the original result; if not, it is recorded now. So a
   charge is written exactly once either way;
+- a database that cannot answer the writer (a lost connection, a restart) is told to the
+  worker as such, and the worker raises ``psycopg.OperationalError``: the client gets the
+  app's 503 with Retry-After, never a 500; a retry with the same key records it once;
 - the writer process ends when the server that started it ends (it watches its parent).
 """
 
@@ -37,7 +40,9 @@ from concurrent.futures import Future
 from datetime import datetime
 from typing import Any, Protocol
 
+import psycopg
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from app.engine.books.commands import Command
 from app.engine.problems import Problem
@@ -111,9 +116,22 @@ def encode_outcome(ident: int, future: Future[dict[str, Any]]) -> bytes:
                 "extras": error.extras,
             },
         }
+    elif database_unavailable(error):
+        message = {"id": ident, "unavailable": f"{type(error).__name__}: {error}"}
     else:
         message = {"id": ident, "fault": f"{type(error).__name__}: {error}"}
     return (json.dumps(message, separators=(",", ":")) + "\n").encode()
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` says the database could not answer (not that the charge is wrong):
+    psycopg's operational and interface errors (a connection lost or closed), raw from a
+    pipeline or wrapped by SQLAlchemy."""
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
+        error = error.orig if error.orig is not None else error
+    return isinstance(error, (psycopg.OperationalError, psycopg.InterfaceError))
 
 
 def settle(future: Any, message: dict[str, Any]) -> None:
@@ -126,6 +144,10 @@ def settle(future: Any, message: dict[str, Any]) -> None:
         cls = _refusal_classes().get(str(refusal["class"]), svc.ServiceError)
         problems = tuple(Problem(str(path), str(text)) for path, text in refusal["problems"])
         future.set_exception(cls(problems, str(refusal["detail"]), extras=refusal["extras"]))
+        return
+    if "unavailable" in message:
+        unavailable = f"the charge writer's database: {message['unavailable']}"
+        future.set_exception(psycopg.OperationalError(unavailable))
         return
     future.set_exception(RuntimeError(f"the charge writer failed: {message.get('fault')}"))
 

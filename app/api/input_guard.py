@@ -1,0 +1,332 @@
+"""The request boundary: every request's bytes are checked once, here, before any route,
+page or the charge fast path (app.api.hot_paths) sees them.
+
+Guarantees (each refusal is a 422 problem document naming the field, the value and what
+was expected; nothing downstream runs):
+
+- **Headers** the app reads as one value (``Authorization``, ``Idempotency-Key``,
+  ``Content-Type``, ``Content-Length``, ``Host``, ``Cookie``) are given at most once; no
+  header value holds a control character.
+- **Path and query**: no control character in the path or in any query name or value
+  (after percent-decoding), each query parameter at most once.
+- **Body**: it is read whole before anything runs; a client that leaves before its announced
+  length arrived gets nothing done (the same for every route and the fast path, which reads
+  the body from here). A JSON body (``application/json``, ``*+json``, or no content type,
+  which FastAPI also reads as JSON) has no key twice in one object, no ``NaN`` or
+  ``Infinity``, no control character in any key or string (tab, line feed and carriage
+  return excepted), no lone surrogate, and every integer fits the storage: 64 bits, and
+  32 bits for a key that names a 32-bit column of the database (``version``,
+  ``priority_tier``...; the set is read from the tables, so it cannot drift). A form body
+  (``application/x-www-form-urlencoded``) has no control character in its names and values.
+  Malformed JSON is left to the app, which names the syntax error itself.
+
+Why one boundary: PostgreSQL refuses NUL in text and SQLite and PostgreSQL refuse integers
+beyond their columns with an error that is neither the client's nor the database's being
+down; caught per endpoint, one endpoint forgotten is a 500. Here they are refused before
+any endpoint, the same on both databases.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from sqlalchemy import BigInteger, Integer
+from sqlmodel import SQLModel
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.errors import problem_response
+from app.api.limits import MAX_BODY_BYTES, refuse_too_large
+from app.db.migrate import register_tables
+from app.engine.problems import Problem, join_path
+
+SCOPE_KEY = "caisse.body"  # where the checked body waits for the fast path
+
+SINGLE_HEADERS = (
+    b"authorization",
+    b"idempotency-key",
+    b"content-type",
+    b"content-length",
+    b"host",
+    b"cookie",
+)
+INT64 = (-(2**63), 2**63 - 1)
+INT32 = (-(2**31), 2**31 - 1)
+
+# C0 controls but tab, line feed and carriage return; DEL; C1 controls; lone surrogates.
+TEXT_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# In a path, a query or a form field, a line break is never meant either.
+LINE_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# Header values are bytes read as latin-1: only C0 controls and DEL are surely wrong there.
+HEADER_FORBIDDEN = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _narrow_integer_columns() -> frozenset[str]:
+    """Names of the 32-bit integer columns of every table (BIGINT ones hold 64 bits)."""
+    register_tables()
+    names = set()
+    for table in SQLModel.metadata.tables.values():
+        for column in table.columns:
+            if isinstance(column.type, Integer) and not isinstance(column.type, BigInteger):
+                names.add(column.name)
+    return frozenset(names)
+
+
+NARROW_INTEGER_KEYS = _narrow_integer_columns()
+
+
+@dataclass(frozen=True)
+class CheckedBody:
+    """A request body read whole and checked; ``document`` is its JSON value when it is
+    JSON (``NOT_JSON`` otherwise), parsed once for whoever needs it."""
+
+    raw: bytes
+    document: Any
+
+
+NOT_JSON = object()
+
+
+class RequestGuard:
+    """Pure ASGI middleware: the checks of the module docstring, then the app."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        problems = _head_problems(scope)
+        if problems:
+            await _refuse(scope, send, problems)
+            return
+        try:
+            raw = await _whole_body(receive)
+        except _TooLarge:
+            await refuse_too_large(scope, send)
+            return
+        if raw is None:
+            return  # the client left before its body arrived: nothing is done, no one to answer
+        checked, problems = _checked_body(scope, raw)
+        if problems:
+            await _refuse(scope, send, problems)
+            return
+        scope[SCOPE_KEY] = checked
+        await self.app(scope, _replay(raw, receive), send)
+
+
+def checked_body(scope: Scope) -> CheckedBody | None:
+    """The body the guard read for this request (None outside the guard)."""
+    found = scope.get(SCOPE_KEY)
+    return found if isinstance(found, CheckedBody) else None
+
+
+# -- head: headers, path, query ----------------------------------------------------------------
+
+
+def _head_problems(scope: Scope) -> list[Problem]:
+    problems = _header_problems(scope.get("headers", ()))
+    path = scope.get("path", "")
+    if LINE_FORBIDDEN.search(path):
+        problems.append(Problem("path", f"{_control_message(path, LINE_FORBIDDEN)}"))
+    problems.extend(_query_problems(scope.get("query_string", b"")))
+    return problems
+
+
+def _header_problems(headers: Any) -> list[Problem]:
+    counts: Counter[bytes] = Counter()
+    problems = []
+    for name, value in headers:
+        counts[name] += 1
+        text = value.decode("latin-1")
+        if HEADER_FORBIDDEN.search(text):
+            where = "header." + name.decode("latin-1")
+            problems.append(Problem(where, _control_message(text, HEADER_FORBIDDEN)))
+    for name in SINGLE_HEADERS:
+        if counts[name] > 1:
+            where = "header." + name.decode()
+            problems.append(Problem(where, f"given {counts[name]} times; expected once"))
+    return problems
+
+
+def _query_problems(query_string: bytes) -> list[Problem]:
+    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    problems = _field_problems("query", pairs)
+    counts = Counter(name for name, _ in pairs)
+    problems.extend(
+        Problem(f"query.{name}", f"given {count} times; expected at most once")
+        for name, count in sorted(counts.items())
+        if count > 1
+    )
+    return problems
+
+
+def _field_problems(where: str, pairs: list[tuple[str, str]]) -> list[Problem]:
+    """Control characters in the names and values of a query or a form."""
+    problems = []
+    for name, value in pairs:
+        if LINE_FORBIDDEN.search(name):
+            problems.append(Problem(where, "a name " + _control_message(name, LINE_FORBIDDEN)))
+        elif LINE_FORBIDDEN.search(value):
+            problems.append(Problem(f"{where}.{name}", _control_message(value, LINE_FORBIDDEN)))
+    return problems
+
+
+def _control_message(text: str, forbidden: re.Pattern[str]) -> str:
+    found = forbidden.search(text)
+    code = ord(found.group()) if found else 0
+    return (
+        f"holds the control character U+{code:04X} at position {found.start() if found else 0};"
+        " expected printable text"
+    )
+
+
+# -- body -------------------------------------------------------------------------------------
+
+
+async def _whole_body(receive: Receive) -> bytes | None:
+    """The whole body (its announced length was checked by app.api.limits, outside), or
+    None when the client disconnected first."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:  # a chunked body announces no length: bounded here
+            raise _TooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _checked_body(scope: Scope, raw: bytes) -> tuple[CheckedBody, list[Problem]]:
+    media = _media_type(scope)
+    if media == "application/x-www-form-urlencoded":
+        pairs = parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
+        return CheckedBody(raw, NOT_JSON), _field_problems("body", pairs)
+    if not raw or not (media == "" or media == "application/json" or media.endswith("+json")):
+        return CheckedBody(raw, NOT_JSON), []
+    problems: list[Problem] = []
+    try:
+        document = json.loads(
+            raw,
+            object_pairs_hook=_Object,
+            parse_constant=_no_constant,
+            parse_float=_finite_float,
+        )
+    except _NotJson as error:
+        return CheckedBody(raw, NOT_JSON), [Problem("body", str(error))]
+    except (ValueError, RecursionError):
+        return CheckedBody(raw, NOT_JSON), []  # the app names the syntax error
+    problems = list(_value_problems(document, "body", None))
+    return CheckedBody(raw, _plain(document)), problems
+
+
+def _media_type(scope: Scope) -> str:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-type":
+            return str(value.decode("latin-1")).partition(";")[0].strip().lower()
+    return ""
+
+
+class _TooLarge(Exception):
+    """The body grew past the limit."""
+
+
+class _NotJson(ValueError):
+    """A literal json.loads accepts that JSON does not have."""
+
+
+class _Object(list[tuple[str, Any]]):
+    """A JSON object as its pairs, in order, duplicates kept (refused by the walk)."""
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotJson(f"{name} is not a JSON number; expected a finite number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotJson(f"the number {text[:40]} is too large; expected a finite number")
+    return value
+
+
+def _value_problems(value: Any, path: str, key: str | None) -> Iterator[Problem]:
+    if isinstance(value, _Object):
+        seen: set[str] = set()
+        for name, item in value:
+            where = join_path(path, name)
+            if TEXT_FORBIDDEN.search(name):
+                yield Problem(path, "a key " + _control_message(name, TEXT_FORBIDDEN))
+            elif name in seen:
+                yield Problem(where, "given twice in one object; expected once")
+            seen.add(name)
+            yield from _value_problems(item, where, name)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _value_problems(item, join_path(path, index), key)
+    elif isinstance(value, str):
+        if TEXT_FORBIDDEN.search(value):
+            yield Problem(path, _control_message(value, TEXT_FORBIDDEN))
+    elif isinstance(value, int) and not isinstance(value, bool):
+        low, high = INT32 if key in NARROW_INTEGER_KEYS else INT64
+        if not low <= value <= high:
+            shown = str(value) if len(str(value)) <= 40 else str(value)[:37] + "..."
+            yield Problem(path, f"{shown} is out of range; expected from {low} to {high}")
+
+
+def _plain(value: Any) -> Any:
+    """The document with its objects as dicts (what ``json.loads`` gives)."""
+    if isinstance(value, _Object):
+        return {name: _plain(item) for name, item in value}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives the body already read, then waits on the real one."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _refuse(scope: Scope, send: Send, problems: list[Problem]) -> None:
+    count = len(problems)
+    detail = (
+        "1 field of the request is not valid."
+        if count == 1
+        else (f"{count} fields of the request are not valid.")
+    )
+    response = problem_response(
+        Request(scope),
+        status=422,
+        code="validation",
+        title="The request is not valid",
+        detail=detail,
+        problems=problems,
+    )
+    await response(scope, _no_receive, send)
+
+
+async def _no_receive() -> Message:  # a response never reads the request
+    raise RuntimeError("a response does not receive")
