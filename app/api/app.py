@@ -25,6 +25,7 @@ from app.api.input_guard import RequestGuard
 from app.api.limits import BodySizeLimit
 from app.api.openapi import DESCRIPTION, TAGS, problem_schema_openapi
 from app.api.routers import v1_router
+from app.api.rule_yaml import RuleYaml
 from app.db.async_reads import AsyncReads
 from app.db.session import make_engine
 from app.db.settings import Settings, load_settings
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, *, hot_paths: bool = True) -> F
     if hot_paths:
         app.add_middleware(HotPaths, api=app, counts=app.state.hot_path_counts)
     app.add_middleware(RequestGuard)
+    app.add_middleware(RuleYaml)  # a YAML rule body is read as JSON before it is guarded
     app.add_middleware(BodySizeLimit)
     app.include_router(v1_router(), prefix="/v1")
     install_docs(app, "/openapi.json")

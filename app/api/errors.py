@@ -27,6 +27,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.api.rule_lines import line_of_problem
 from app.engine.problems import EngineError, InvalidInput, Problem, RuleSetInvalid, join_path
 from app.services import errors as service_errors
 
@@ -84,9 +85,19 @@ def problem_response(
         status=status,
         detail=detail,
         instance=request.url.path,
-        errors=[problem.as_dict() for problem in problems],
+        errors=[_located(request, problem) for problem in problems],
     )
     return ProblemResponse(body, status_code=status, headers=dict(headers or {}))
+
+
+def _located(request: Request, problem: Problem) -> dict[str, Any]:
+    """The problem as a member of ``errors``, with the ``line`` of a rule body's key when
+    the request carried one (app.api.rule_yaml)."""
+    found: dict[str, Any] = dict(problem.as_dict())
+    line = line_of_problem(request, problem.path)
+    if line is not None:
+        found["line"] = line
+    return found
 
 
 def service_status(error: service_errors.ServiceError) -> int:

@@ -7,7 +7,7 @@ work, this module only maps engine values to API contracts. Validating is the pu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -33,14 +33,16 @@ from app.services.rule_documents import parse as _parse
 __all__ = ["check", "parse_or_refuse", "parse_period", "preview_sample", "validate_rules"]
 
 
-def validate_rules(document: dict[str, Any]) -> RuleValidation:
-    """Every problem of the document with its path, or the identity of the valid rule set."""
+def validate_rules(
+    document: dict[str, Any], line_of: Callable[[str], int | None] = lambda path: None
+) -> RuleValidation:
+    """Every problem of the document with its path (and its line, when ``line_of`` knows
+    where the document's keys are written), or the identity of the valid rule set."""
     try:
         rule_set = _parse(document)
     except RuleSetInvalid as error:
-        return RuleValidation(
-            valid=False, problems=[_field_problem(p) for p in error.problems], rule_set=None
-        )
+        problems = [_field_problem(p, line_of(p.path)) for p in error.problems]
+        return RuleValidation(valid=False, problems=problems, rule_set=None)
     return RuleValidation(valid=True, problems=[], rule_set=summary(rule_set))
 
 
@@ -55,8 +57,8 @@ def summary(rule_set: RuleSet) -> RuleSetSummary:
     )
 
 
-def _field_problem(problem: Problem) -> FieldProblem:
-    return FieldProblem(path=problem.path, message=problem.message)
+def _field_problem(problem: Problem, line: int | None = None) -> FieldProblem:
+    return FieldProblem(path=problem.path, message=problem.message, line=line)
 
 
 def check(request: RuleCheckRequest) -> RuleCheckReport:

@@ -64,10 +64,11 @@ def _parent(path: str) -> str:
     return path[:cut] if cut > 0 else ""
 
 
-def read_text(text: str) -> ReadText:
-    """Read a rule document typed or uploaded by the committee (JSON when it starts with
-    ``{``, YAML otherwise)."""
-    form = "json" if text.lstrip().startswith("{") else "yaml"
+def read_text(text: str, form: str | None = None) -> ReadText:
+    """Read a rule document typed or uploaded by the committee: as ``form`` ("yaml" or
+    "json") when the sender said which, else JSON when it starts with ``{``, else YAML."""
+    if form is None:
+        form = "json" if text.lstrip().startswith("{") else "yaml"
     if not text.strip():
         return ReadText(form, None, problem=SyntaxProblem(1, "empty"))
     if len(text) > MAX_CHARS:

@@ -16,7 +16,7 @@ from app.api.routing import api_router
 from app.api.schemas.fields import IDENT_PATTERN, PERIOD_PATTERN
 from app.api.schemas.previews import PreviewReport
 from app.api.schemas.rule_book import AdoptOut, AdoptRequest, DraftOut, InForceOut, VersionList
-from app.api.schemas.rules import EXAMPLE_RULES, RULES_DOCUMENT_DESCRIPTION
+from app.api.schemas.rules import EXAMPLE_RULES, RULES_DOCUMENT_DESCRIPTION, yaml_request_body
 from app.engine.facts import HouseholdFacts
 from app.engine.preview import Preview, preview
 from app.engine.ruleset import RuleSet
@@ -80,6 +80,7 @@ SVG_MEDIA_TYPE = "image/svg+xml"
     summary="Store a draft rule set",
     response_model=DraftOut,
     responses=problem_responses(409, 422),
+    openapi_extra=yaml_request_body(),
 )
 def create_draft(document: RuleDocument, session: SessionDep, _: CommitteeDep) -> DraftOut:
     """Store a valid rule document as a draft (a draft of the same id and version is

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Body, Depends
+from fastapi import Body, Depends, Request
 
 from app.api import rules_ops
 from app.api.deps import CommitteeDep, Principal, Role, require_roles
 from app.api.errors import problem_responses
 from app.api.routing import api_router
+from app.api.rule_lines import line_of_problem
 from app.api.schemas.previews import PreviewReport, PreviewSampleRequest
 from app.api.schemas.rules import (
     EXAMPLE_RULES,
@@ -17,6 +18,7 @@ from app.api.schemas.rules import (
     RuleCheckReport,
     RuleCheckRequest,
     RuleValidation,
+    yaml_request_body,
 )
 
 router = api_router(prefix="/rules")
@@ -32,14 +34,16 @@ RuleDocument = Annotated[
     summary="Validate a rule document",
     response_model=RuleValidation,
     responses=problem_responses(422),
+    openapi_extra=yaml_request_body(),
 )
-def validate(document: RuleDocument, _principal: RulesReader) -> RuleValidation:
+def validate(document: RuleDocument, request: Request, _principal: RulesReader) -> RuleValidation:
     """Check a rule document against the format and report EVERY problem with its path.
 
     An invalid document is the expected outcome of this endpoint, so it answers 200 with
-    `valid: false` and the list; 422 only when the body is not a JSON object.
+    `valid: false` and the list; 422 only when the body is not a JSON (or YAML) object.
+    Each problem names the `line` of its key in the text sent.
     """
-    return rules_ops.validate_rules(document)
+    return rules_ops.validate_rules(document, lambda path: line_of_problem(request, path))
 
 
 @router.post(
@@ -47,6 +51,7 @@ def validate(document: RuleDocument, _principal: RulesReader) -> RuleValidation:
     summary="Check the properties of a rule set",
     response_model=RuleCheckReport,
     responses=problem_responses(422),
+    openapi_extra=yaml_request_body("RuleCheckRequest"),
 )
 def check(request: RuleCheckRequest, _principal: RulesReader) -> RuleCheckReport:
     """Probe the contribution over a grid of incomes and household shapes and report
@@ -64,6 +69,7 @@ def check(request: RuleCheckRequest, _principal: RulesReader) -> RuleCheckReport
     summary="Preview the impact of proposed rules on sample households",
     response_model=PreviewReport,
     responses=problem_responses(422),
+    openapi_extra=yaml_request_body("PreviewSampleRequest"),
 )
 def preview_sample(request: PreviewSampleRequest, _principal: CommitteeDep) -> PreviewReport:
     """Assess the given households under the proposed rules and under the current ones (or

@@ -21,6 +21,13 @@ class FieldProblem(BaseModel):
         'expected a decimal string such as "0.025", got 0.025 (a JSON number)',
         "text",
     )
+    line: int | None = described(
+        "For a rule document sent as YAML or JSON text: the line of the offending key (or of"
+        " its closest written parent); absent otherwise.",
+        12,
+        "line number (integer, from 1)",
+        default=None,
+    )
 
 
 class ProblemDetails(BaseModel):

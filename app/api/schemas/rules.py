@@ -28,7 +28,9 @@ EXAMPLE_RULES: dict[str, Any] = {
 }
 
 RULES_DOCUMENT_DESCRIPTION = (
-    "A rule document in the format ``caisse.rules/1`` (see docs/rules-format.md), as JSON."
+    "A rule document in the format ``caisse.rules/1`` (see docs/rules-format.md), as JSON"
+    " or as YAML (``Content-Type: application/yaml`` or ``text/yaml``: the same validation;"
+    " every problem names the ``line`` of its key)."
     " Amounts are integer cents (``*_cents``: 1250 = 12,50 €), rates are decimal strings"
     ' ("0.025"); JSON numbers with a fraction are refused.'
 )
@@ -163,3 +165,17 @@ class RuleCheckReport(BaseModel):
         [],
         "list of findings",
     )
+
+
+def yaml_request_body(schema_ref: str | None = None) -> dict[str, Any]:
+    """The ``openapi_extra`` of a rule endpoint: its body may also be sent as YAML (the same
+    object as the JSON body, read by app.api.rule_yaml)."""
+    schema: dict[str, Any] = (
+        {"$ref": f"#/components/schemas/{schema_ref}"} if schema_ref else {"type": "object"}
+    )
+    content = {"schema": schema}
+    return {
+        "requestBody": {
+            "content": {media: dict(content) for media in ("application/yaml", "text/yaml")}
+        }
+    }
