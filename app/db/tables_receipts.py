@@ -40,8 +40,9 @@ class TaxReceipt(SQLModel, table=True):
 
 
 class TaxDonor(SQLModel, table=True):
-    """A donor's identity as receipts print it (personal data, erasable). ``salt`` makes the
-    journal's commitment to the identity unguessable."""
+    """A donor's identity as receipts print it (personal data, erasable), the member's
+    household when the donor is one (so the member can download the receipt) and how the
+    donor pays. ``salt`` makes the journal's commitment to the identity unguessable."""
 
     __tablename__ = "tax_donor"
 
@@ -49,6 +50,7 @@ class TaxDonor(SQLModel, table=True):
     name: str = Field(max_length=200)
     address: str = Field(max_length=400)
     household_id: str | None = Field(default=None, max_length=80, nullable=True, index=True)
+    mode: str = Field(max_length=20)  # how the donor pays: cheque | virement | especes
     salt: str = Field(max_length=64)
 
 

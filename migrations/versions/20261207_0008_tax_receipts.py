@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column('address', sqlmodel.sql.sqltypes.AutoString(length=400), nullable=False),
         sa.Column('household_id', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=True),
+        sa.Column('mode', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column('salt', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.PrimaryKeyConstraint('donor_id'),
     )
