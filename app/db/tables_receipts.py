@@ -2,8 +2,10 @@
 and the fund's own receipt settings.
 
 - ``tax_receipt`` is what was issued: the year and its gapless number, the pseudonymous donor
-  id, the amount, the days paid, the mode, the issue day and the journal record. No personal
-  data: the same facts (with a salted commitment to the donor's identity) are in the journal.
+  id, the amount, the days paid, the mode, the issue day and the journal record; the same
+  facts (with a salted commitment to the donor's identity) are in the journal. Its
+  ``printed`` column is every fact the PDF prints (so a reissue is the same bytes, whatever
+  changed since): it holds the donor's name and address, so erasing the donor clears it.
 - ``tax_donor`` is personal data (name and postal address as the receipt prints them) and
   erasable: erase the row and every journalled commitment still verifies, but the receipt
   can no longer be reprinted.
@@ -37,6 +39,7 @@ class TaxReceipt(SQLModel, table=True):
     mode: str = Field(max_length=20)  # cheque | virement | especes
     issued_on: str = Field(max_length=10)
     seq: int = Field(sa_type=BigInteger)
+    printed: str | None = Field(default=None, sa_type=Text, nullable=True)  # JSON; erasable
 
 
 class TaxDonor(SQLModel, table=True):

@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column('mode', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column('issued_on', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
         sa.Column('seq', sa.BigInteger(), nullable=False),
+        sa.Column('printed', sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint('year', 'number'),
         sa.UniqueConstraint('year', 'donor_id', 'basis'),
     )
