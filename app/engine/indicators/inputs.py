@@ -1,0 +1,98 @@
+"""What the indicators are computed from: plain values read from the books and the facts.
+
+The shell (app.services.research) reads one ``MonthBooks`` per calendar month; the engine
+never reads a clock or a database. Amounts are integer cents; resources per consumption
+unit are exact Fractions (computed with the rule set's own scale, as the month run did).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from app.engine.period import Period
+
+MERCHANT_KINDS = ("producer", "shop", "solidarity_grocery", "market")
+DEFAULT_MERCHANT_KIND = "shop"
+FUNDING_SOURCES = ("subsidy", "donation", "top_up")
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdMonth:
+    """One household's month: what it owed, paid and received, and its facts that month.
+
+    ``active``: the month run assessed it (it owed a contribution or received credit);
+    ``arrived``: it was enrolled from this month. ``persons``/``income_cents``/
+    ``resources_per_cu`` are ``None`` where the facts are missing or erased."""
+
+    household_id: str
+    contribution_due_cents: int = 0
+    contribution_paid_cents: int = 0
+    credit_cents: int = 0
+    persons: int | None = None
+    income_cents: int | None = None
+    resources_per_cu: Fraction | None = None
+    engagement_minutes: int | None = None
+    arrived: bool = False
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SpendLine:
+    """Credit one household spent at one merchant in one category this month, net of the
+    refunds booked this month (so it may be negative)."""
+
+    household_id: str
+    merchant_id: str
+    category: str
+    amount_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class FundingLine:
+    """Money a funder gave this month: ``source`` is one of ``FUNDING_SOURCES``."""
+
+    funder_id: str
+    source: str
+    amount_cents: int
+
+    def __post_init__(self) -> None:
+        if self.source not in FUNDING_SOURCES:
+            raise ValueError(
+                f"funding source must be one of {FUNDING_SOURCES}, not {self.source!r}"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class MonthBooks:
+    """Everything one month's indicators need.
+
+    ``entitlement_cents``: the credits the rules entitled before rationing (``None`` when the
+    month was not run); ``opening_credit_cents``/``closing_credit_cents``: credit owed to
+    members (accounts 419) at the start and end of the month; ``reserve_cents``: the bank
+    (512) at the end of the month; ``recent_credit_cents``: credit granted in this month and
+    up to two months before it (the pace the runway is measured at);
+    ``previous_active``: households active the month before (departures are measured
+    against it); ``merchant_kinds``: merchant id -> one of ``MERCHANT_KINDS`` (absent: shop).
+    """
+
+    period: Period
+    households: tuple[HouseholdMonth, ...] = ()
+    spending: tuple[SpendLine, ...] = ()
+    fundings: tuple[FundingLine, ...] = ()
+    merchant_kinds: Mapping[str, str] = field(default_factory=dict)
+    entitlement_cents: int | None = None
+    expired_cents: int = 0
+    opening_credit_cents: int = 0
+    closing_credit_cents: int = 0
+    reserve_cents: int = 0
+    recent_credit_cents: tuple[int, ...] = ()
+    previous_active: frozenset[str] = frozenset()
+
+    def kind_of(self, merchant_id: str) -> str:
+        return self.merchant_kinds.get(merchant_id, DEFAULT_MERCHANT_KIND)
+
+    @property
+    def active(self) -> tuple[HouseholdMonth, ...]:
+        return tuple(h for h in self.households if h.active)

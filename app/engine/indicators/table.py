@@ -1,0 +1,101 @@
+"""The indicators of a run of consecutive months: each month's cells and the period's.
+
+``indicator_table(months, threshold)`` is deterministic: the same months give the same
+cells in the same order (sorted by indicator, then group). A period's additive figures are
+the exact sums of its months' (``cells.combine``); stocks (reserve, runway, the shares of
+available credit) and concentration are computed on the period as a whole. Suppression
+(``suppression``) runs on each month, then on the period with every cell suppressed in any
+of its months forced (rule 4), so overlapping periods cannot be differenced.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.engine.indicators import financing, participation, redistribution, spending, use
+from app.engine.indicators.cells import Cell, Tally, combine, value_of
+from app.engine.indicators.inputs import MonthBooks
+from app.engine.indicators.suppression import Key, suppressed_keys
+
+DEFAULT_THRESHOLD = 10
+MINIMUM_THRESHOLD = 2
+ADDITIVE = (financing, use, redistribution, spending, participation)
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorTable:
+    """The cells of each month (in order) and of the whole period ``first..last``."""
+
+    first: str
+    last: str
+    threshold: int
+    months: tuple[tuple[Cell, ...], ...]
+    period: tuple[Cell, ...]
+
+    @property
+    def label(self) -> str:
+        return self.first if self.first == self.last else f"{self.first}..{self.last}"
+
+    def all_cells(self) -> tuple[Cell, ...]:
+        """Every month's cells, then the period's (when it spans more than one month)."""
+        cells = tuple(c for month in self.months for c in month)
+        return cells + (self.period if len(self.months) > 1 else ())
+
+
+def _additive(month: MonthBooks) -> list[Tally]:
+    return [tally for module in ADDITIVE for tally in module.month_tallies(month)]
+
+
+def _whole(months: Sequence[MonthBooks]) -> list[Tally]:
+    return (
+        financing.stock_tallies(months) + use.stock_tallies(months) + spending.concentration(months)
+    )
+
+
+def _cells(
+    label: str, tallies: dict[Key, Tally], threshold: int, forced: frozenset[Key]
+) -> tuple[tuple[Cell, ...], frozenset[Key]]:
+    hidden = suppressed_keys(tallies, threshold, forced)
+    cells = []
+    for key in sorted(tallies):
+        tally = tallies[key]
+        secret = key in hidden
+        households = None if secret or tally.households is None else len(tally.households)
+        value = None if secret else value_of(tally)
+        cells.append(Cell(label, key[0], key[1], tally.unit, value, households, secret))
+    return tuple(cells), hidden
+
+
+def check_months(months: Sequence[MonthBooks]) -> None:
+    """``ValueError`` unless ``months`` are one or more consecutive calendar months, in order."""
+    if not months:
+        raise ValueError("at least one month is needed")
+    for before, after in itertools.pairwise(months):
+        if after.period != before.period.shift(1):
+            raise ValueError(f"months must be consecutive: {before.period} then {after.period}")
+
+
+def indicator_table(
+    months: Sequence[MonthBooks], threshold: int = DEFAULT_THRESHOLD
+) -> IndicatorTable:
+    """The indicators of ``months`` with cells under ``threshold`` households suppressed."""
+    check_months(months)
+    if threshold < MINIMUM_THRESHOLD:
+        raise ValueError(f"threshold must be at least {MINIMUM_THRESHOLD}, not {threshold}")
+    per_month: list[tuple[Cell, ...]] = []
+    additive: list[list[Tally]] = []
+    forced: set[Key] = set()
+    for month in months:
+        tallies = _additive(month)
+        additive.append(tallies)
+        mapping = {t.key: t for t in tallies + _whole([month])}
+        cells, hidden = _cells(str(month.period), mapping, threshold, frozenset())
+        per_month.append(cells)
+        forced |= hidden
+    first, last = str(months[0].period), str(months[-1].period)
+    label = first if first == last else f"{first}..{last}"
+    whole = combine(additive) | {t.key: t for t in _whole(months)}
+    period, _ = _cells(label, whole, threshold, frozenset(forced))
+    return IndicatorTable(first, last, threshold, tuple(per_month), period)

@@ -1,0 +1,58 @@
+"""How the credit is used: spent, expired or carried over, and how much rationing cut.
+
+Over a period, the credit AVAILABLE is what members held at its start plus what was granted
+during it; of that, ``credit_spent_share`` went to merchants (net of refunds),
+``credit_expired_share`` expired back to the fund and ``credit_carried_share`` was still held
+at the period's end (the three add up to one when the books balance, as they must).
+``rationing_rate`` = (entitled − granted) ÷ entitled over the months that were run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from app.engine.indicators.cells import ALL, Tally, amount, ratio
+from app.engine.indicators.inputs import MonthBooks
+
+CREDIT_GRANTED = "credit_granted_cents"
+CREDIT_SPENT = "credit_spent_cents"
+CREDIT_EXPIRED = "credit_expired_cents"
+CONTRIBUTIONS_DUE = "contributions_due_cents"
+CONTRIBUTIONS_RECEIVED = "contributions_received_cents"
+RATIONING_RATE = "rationing_rate"
+SHARES = ("credit_spent_share", "credit_expired_share", "credit_carried_share")
+
+
+def month_tallies(month: MonthBooks) -> list[Tally]:
+    active = month.active
+    ids = frozenset(h.household_id for h in active)
+    spenders = frozenset(line.household_id for line in month.spending)
+    payers = frozenset(h.household_id for h in month.households if h.contribution_paid_cents)
+    granted = sum(h.credit_cents for h in active)
+    entitled = granted if month.entitlement_cents is None else month.entitlement_cents
+    return [
+        amount(CREDIT_GRANTED, ALL, granted, ids),
+        amount(CREDIT_SPENT, ALL, sum(line.amount_cents for line in month.spending), spenders),
+        amount(CREDIT_EXPIRED, ALL, month.expired_cents, None),
+        amount(CONTRIBUTIONS_DUE, ALL, sum(h.contribution_due_cents for h in active), ids),
+        amount(
+            CONTRIBUTIONS_RECEIVED,
+            ALL,
+            sum(h.contribution_paid_cents for h in month.households),
+            payers,
+        ),
+        ratio(RATIONING_RATE, ALL, entitled - granted, entitled, ids),
+    ]
+
+
+def stock_tallies(months: Sequence[MonthBooks]) -> list[Tally]:
+    """Shares of the credit available over ``months`` (consecutive, in order)."""
+    granted = sum(sum(h.credit_cents for h in m.active) for m in months)
+    available = months[0].opening_credit_cents + granted
+    spent = sum(sum(line.amount_cents for line in m.spending) for m in months)
+    expired = sum(m.expired_cents for m in months)
+    holders = frozenset(h.household_id for m in months for h in m.active)
+    parts = (spent, expired, months[-1].closing_credit_cents)
+    return [
+        ratio(name, ALL, part, available, holders) for name, part in zip(SHARES, parts, strict=True)
+    ]
