@@ -1,4 +1,6 @@
-"""N — Nantes (100 € + 50 €/extra member, no cap) and Grenoble (same, capped at 4 persons)."""
+"""N — Nantes (100 € + 50 €/extra member, no cap) and Grenoble (same, capped at 3 persons:
+100 € for one person, 150 € for two, 200 € from three, as published for the DALLE; see the
+source in app/rulesets/grenoble.yaml)."""
 
 from __future__ import annotations
 
@@ -18,9 +20,9 @@ def test_nantes_credit_has_no_cap(persons: int, credit_cents: int) -> None:
 
 
 @pytest.mark.parametrize(
-    ("persons", "credit_cents"), [(1, 10000), (3, 20000), (4, 25000), (5, 25000), (6, 25000)]
+    ("persons", "credit_cents"), [(1, 10000), (2, 15000), (3, 20000), (4, 20000), (6, 20000)]
 )
-def test_grenoble_credit_counts_at_most_four_persons(persons: int, credit_cents: int) -> None:
+def test_grenoble_credit_counts_at_most_three_persons(persons: int, credit_cents: int) -> None:
     result = run("grenoble", household(persons=adults(persons), chosen_contribution_cents=1000))
     assert result.status is Status.ASSESSED
     assert result.credit_cents == credit_cents

@@ -13,8 +13,10 @@ Guarantees:
 - the offset never brings the contribution below 0;
 - below ``credit_requires_minutes`` the credit is 0 (and so is any funder's share of it),
   with the reason in the explanation; no bonus is added to a credit of 0;
-- when the section exists, a household without ``engagement_minutes`` gets
-  ``NeedsData("engagement_minutes")``, never a silent zero;
+- the hours are read only by the clauses that use them: a household without
+  ``engagement_minutes`` gets ``NeedsData("engagement_minutes")`` (never a silent zero)
+  when a clause reads them, and nothing is asked of it when the rules have no engagement
+  section;
 - every clause that exists shows in the explanation, even when it changes nothing.
 """
 
@@ -113,10 +115,10 @@ class Engagement:
     bonus: HourlyValue | None
 
     def adjust_contribution(self, ctx: Context, amount_cents: int, trace: list[Step] | None) -> int:
-        minutes = _minutes(ctx)
         offset = self.offset
-        if offset is None:
+        if offset is None:  # no clause of the contribution reads the hours
             return amount_cents
+        minutes = _minutes(ctx)
         value = offset.value_cents(minutes)
         applied = value if value < amount_cents else amount_cents
         result = amount_cents - applied
@@ -125,8 +127,10 @@ class Engagement:
         return result
 
     def adjust_credit(self, ctx: Context, amount_cents: int, trace: list[Step] | None) -> int:
-        minutes = _minutes(ctx)
         required = self.requires_minutes
+        if required is None and self.bonus is None:  # no clause of the credit reads the hours
+            return amount_cents
+        minutes = _minutes(ctx)
         if required is not None:
             met = minutes >= required
             if trace is not None:
