@@ -52,8 +52,18 @@ class Request:
     compare: Mapping[str, Any] | None = None
 
 
-def assumptions_of(raw: Mapping[str, Any]) -> Assumptions:
-    """Assumptions from plain values (decimal strings for rates, ``{"YYYY-MM": cents}``)."""
+def assumptions_of(raw: Mapping[str, Any], where: str = "") -> Assumptions:
+    """Assumptions from plain values (decimal strings for rates, ``{"YYYY-MM": cents}``);
+    a refusal names each field under ``where`` (e.g. ``assumptions.spend_rate``)."""
+    try:
+        return _assumptions(raw)
+    except svc.InvalidRequest as error:
+        if not where:
+            raise
+        raise svc.InvalidRequest(svc.prefixed(error.problems, where), error.detail) from None
+
+
+def _assumptions(raw: Mapping[str, Any]) -> Assumptions:
     problems: list[Problem] = []
     drift = _rate(raw.get("income_drift", "0"), "income_drift", problems)
     spend = _rate(raw.get("spend_rate", "1"), "spend_rate", problems)
@@ -63,10 +73,8 @@ def assumptions_of(raw: Mapping[str, Any]) -> Assumptions:
             subsidies[Period.parse(text)] = cents
         except ValueError as error:
             problems.append(Problem(f"subsidies.{text}", str(error)))
-    if problems:
-        raise svc.InvalidRequest(tuple(problems), "The projection's assumptions are not valid.")
-    try:
-        return Assumptions(
+    try:  # built even after a problem, so that every problem is named at once
+        assumptions = Assumptions(
             months=raw.get("months", 12),
             arrivals_per_month=raw.get("arrivals_per_month", 0),
             departures_per_month=raw.get("departures_per_month", 0),
@@ -75,7 +83,10 @@ def assumptions_of(raw: Mapping[str, Any]) -> Assumptions:
             subsidies_cents=subsidies,
         )
     except InvalidInput as error:
-        raise svc.InvalidRequest(tuple(error.problems), str(error)) from error
+        problems.extend(error.problems)
+    if problems:
+        raise svc.InvalidRequest(tuple(problems), "The projection's assumptions are not valid.")
+    return assumptions
 
 
 def _rate(value: object, name: str, problems: list[Problem]) -> Fraction:

@@ -324,6 +324,10 @@ MATRIX: tuple[Row, ...] = (
                                                                         401, 403, 403, 403, 403, 200),
     row(Endpoint("GET", "/v1/audit/exports/{job_id}/download", EXPORT_JOB,
                  setup=audit_jobs_seeded),                              401, 403, 403, 403, 403, 200),
+    # --- research: aggregates only ---------------------------------------------------------
+    row(Endpoint("POST", "/v1/research/projection", setup=seed,
+                 body=lambda: {"assumptions": {"months": 2}}),          401, 200, 403, 403, 403, 200,
+        researcher=200),
 )
 # fmt: on
 

@@ -11,6 +11,7 @@ from app.api.routers import (
     members,
     merchants,
     months,
+    projection,
     rule_book,
     rules,
     system,
@@ -30,6 +31,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     months.router,
     funds.router,
     audit.router,
+    projection.router,
 )
 
 
