@@ -45,6 +45,14 @@ def run_fingerprint(session: Session, period: str) -> str:
 def month_run(session: Session, period: str) -> digest.RunFingerprint:
     """The month's ``run_month`` payloads in journal order, fed to the core's fingerprint
     (which also gives the month's Merkle tree over its statements)."""
+    fingerprint = digest.RunFingerprint()
+    for payload in run_payloads(session, period):
+        fingerprint.add(payload)
+    return fingerprint
+
+
+def run_payloads(session: Session, period: str) -> list[dict[str, Any]]:
+    """The payloads of the month's ``run_month`` records, in journal order."""
     rows = session.execute(
         select(col(t.Journal.payload))
         .where(
@@ -53,12 +61,8 @@ def month_run(session: Session, period: str) -> digest.RunFingerprint:
         )
         .order_by(col(t.Journal.seq))
     ).scalars()
-    fingerprint = digest.RunFingerprint()
-    for text in rows:
-        payload = json.loads(text)
-        if payload.get("period") == period:
-            fingerprint.add(payload)
-    return fingerprint
+    payloads = [json.loads(text) for text in rows]
+    return [payload for payload in payloads if payload.get("period") == period]
 
 
 def signing_key_from_env() -> Ed25519PrivateKey | None:

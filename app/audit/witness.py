@@ -320,3 +320,23 @@ def check(
                 "or forked at or before it",
             )
     return None
+
+
+def check_source(path: Path, source: Any, public_key: bytes | None) -> dict[str, Any]:
+    """``check`` of the witness file at ``path`` against a verifier's source (the database's
+    journal read by seq, or an export's journal read once), as the report's ``witness``."""
+    from app.audit.sources import DbSource  # the sources module loads the verifier's readers
+
+    lines = read(path)
+    if isinstance(source, DbSource):
+        hashes_at = database_hashes(source.engine)
+    else:
+        hashes_at = records_hashes(source.records)
+    finding = check(lines, hashes_at, public_key)
+    return {
+        "file": str(path),
+        "lines": len(lines),
+        "last_witnessed_seq": max((int(line["seq"]) for line in lines), default=0),
+        "ok": finding is None,
+        "first_disagreement": None if finding is None else finding.as_dict(),
+    }

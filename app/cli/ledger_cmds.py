@@ -3,7 +3,13 @@
 - ``verify [--database URL | --export DIR] [--public-key KEY] [--jobs N]``: replays the journal and
   compares every entry, balance, lot, marker and checkpoint; prints a JSON report. Exit 0
   when everything agrees, 1 at the first disagreement (the report names its seq, table and
-  row), 2 when the source cannot be read.
+  row), 2 when the source cannot be read. ``--witness FILE``: also the books must extend
+  every head of that witness file (the report's ``witness`` names the first seq that does
+  not: truncation, rewrite, fork).
+- ``verify-proof FILE [--public-key KEY]``: a member's statement inclusion proof checked
+  offline (app.audit.inclusion): exit 0 when it proves the statement is in the signed month
+  root, 1 with the reasons otherwise.
+- ``witness [--database URL]``: append the journal's head, signed, to the witness file now.
 - ``export journal DIR``: the pseudonymised export directory the verifier reads.
 - ``export ledger --format csv|csv-fr|beancount OUT``: postings as CSV (``csv-fr``: ``;``
   between fields and decimal commas), or a beancount journal.
@@ -44,6 +50,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     where = check.add_mutually_exclusive_group()
     where.add_argument("--database", metavar="URL", help="database URL (default DATABASE_URL)")
     where.add_argument("--export", metavar="DIR", help="an export directory instead")
+    check.add_argument("--witness", metavar="FILE",
+                       help="a witness file kept outside the database (app.audit.witness, "
+                            "GET /v1/audit/checkpoints.jsonl): the books must extend every "
+                            "head it holds (exit 1 naming the seq otherwise)")
     check.add_argument("--facts", metavar="FILE",
                        help="with --export: the facts file of `caisse export facts`, to "
                             "re-derive every contribution and credit (without it the report "
@@ -57,6 +67,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                             "(default: 2 for an export of 4 MiB or more on 2+ CPUs, else 1; "
                             "the report is the same)")
     check.set_defaults(handler=_verify)
+
+    proof = subparsers.add_parser(
+        "verify-proof",
+        help="check a member's statement proof offline (exit 0 included, 1 not)")
+    proof.add_argument("file", metavar="FILE",
+                       help="the proof (GET /v1/members/{id}/statements/{month}/proof)")
+    proof.add_argument("--public-key", metavar="KEY",
+                       help="the fund's Ed25519 public key (PEM file or 64 hex digits)")
+    proof.set_defaults(handler=_verify_proof)
+    head = subparsers.add_parser(
+        "witness", help="append the journal's current head, signed, to the witness file")
+    head.add_argument("--database", metavar="URL", help="database URL (default DATABASE_URL)")
+    head.set_defaults(handler=_witness_now)
 
     export = subparsers.add_parser("export", help="export the journal or the ledger")
     kinds = export.add_subparsers(dest="export_kind", metavar="WHAT")
@@ -141,11 +164,11 @@ def _verify(args: argparse.Namespace) -> int:
         key = None if args.public_key is None else public_key_bytes(args.public_key)
         if args.export is not None:
             facts = None if args.facts is None else Path(args.facts)
-            return _report(ExportSource(Path(args.export), facts), key, args.jobs)
+            return _report(ExportSource(Path(args.export), facts), key, args.jobs, args.witness)
         if args.facts is not None:
             raise ValueError("--facts goes with --export (a database holds its own facts)")
         with _database(args.database) as source:
-            return _report(source, key, args.jobs)
+            return _report(source, key, args.jobs, args.witness)
 
     return _guarded(run)
 
@@ -157,12 +180,49 @@ def _jobs(text: str) -> int:
     return jobs
 
 
-def _report(source: Source, key: bytes | None, jobs: int | None = None) -> int:
+def _report(
+    source: Source, key: bytes | None, jobs: int | None = None, witness: str | None = None
+) -> int:
     from app.audit.verify import verify
 
     report = verify(source, key, jobs)
-    _print(report.as_dict())
-    return 0 if report.ok else 1
+    document = report.as_dict()
+    ok = report.ok
+    if witness is not None:  # the anchor outside the database (app.audit.witness)
+        from app.audit.witness import check_source
+
+        document["witness"] = check_source(Path(witness), source, key)
+        ok = ok and bool(document["witness"]["ok"])
+    _print(document)
+    return 0 if ok else 1
+
+
+def _verify_proof(args: argparse.Namespace) -> int:
+    from app.audit.inclusion import check
+
+    def run() -> int:
+        key = None if args.public_key is None else public_key_bytes(args.public_key)
+        document = json.loads(Path(args.file).read_text(encoding="utf-8"))
+        problems = check(document, key)
+        statement = document.get("statement") if isinstance(document, dict) else None
+        _print({"ok": not problems, "file": args.file, "problems": problems,
+                "statement": statement if isinstance(statement, dict) else None})
+        return 0 if not problems else 1
+
+    return _guarded(run)
+
+
+def _witness_now(args: argparse.Namespace) -> int:
+    from app.audit.witness import witness_now
+    from app.db.settings import witness_file
+
+    def run() -> int:
+        with _database(args.database) as source:
+            line = witness_now(source.engine)
+        _print({"ok": True, "file": str(witness_file()), "witnessed": line})
+        return 0
+
+    return _guarded(run)
 
 
 def _export_journal(args: argparse.Namespace) -> int:

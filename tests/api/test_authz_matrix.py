@@ -281,6 +281,10 @@ MATRIX: tuple[Row, ...] = (
     # --- members: own household, and another's (404 for the member) --------------------------
     *member_rows(OWN_HH, member=200),
     *member_rows(OTHER_HH, member=404),
+    row(Endpoint("GET", "/v1/members/{household_id}/statements/{period}/proof",
+                 {**OWN_HH, "period": PERIOD}, setup=seed_sealed),      401, 403, 200, 200, 403, 200),
+    row(Endpoint("GET", "/v1/members/{household_id}/statements/{period}/proof",
+                 {**OTHER_HH, "period": PERIOD}, setup=seed_sealed),    401, 403, 200, 404, 403, 200),
     # --- merchants --------------------------------------------------------------------------
     row(Endpoint("POST", "/v1/merchants/{merchant_id}/approve", {"merchant_id": "m_new"},
                  idempotent=True, body=lambda: {"categories": {"food": "1"},
@@ -309,6 +313,8 @@ MATRIX: tuple[Row, ...] = (
     row(Endpoint("GET", "/v1/audit/journal", setup=seed),               401, 403, 403, 403, 403, 200),
     row(Endpoint("GET", "/v1/audit/verify", setup=seed),                401, 403, 403, 403, 403, 200),
     row(Endpoint("GET", "/v1/audit/checkpoints", setup=seed_sealed),    401, 403, 403, 403, 403, 200),
+    row(Endpoint("GET", "/v1/audit/checkpoints.jsonl", setup=seed_sealed),
+                                                                        401, 403, 403, 403, 403, 200),
     row(Endpoint("GET", "/v1/audit/export", setup=seed),                401, 403, 403, 403, 403, 200),
     row(Endpoint("POST", "/v1/audit/verifications", setup=audit_jobs_seeded),
                                                                         401, 403, 403, 403, 403, 202),

@@ -204,3 +204,59 @@ def _forge(db_url: str, seq: int, payload: dict[str, object]) -> None:
         h=forged_hash,
         s=seq,
     )
+
+
+def test_verify_with_the_witness_names_the_truncated_seal_on_the_database_and_an_export(
+    engine: Engine,
+    db_url: str,
+    witness_file: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    seal_seq = _sealed(engine)
+    code, report = run_cli(
+        capsys,
+        "verify",
+        "--database",
+        db_url,
+        "--witness",
+        str(witness_file),
+        "--public-key",
+        PUBLIC_HEX,
+    )
+    assert (code, report["witness"]["ok"], report["witness"]["last_witnessed_seq"]) == (
+        0,
+        True,
+        seal_seq,
+    )
+    tamper(db_url, "journal", "DELETE FROM journal WHERE seq = :s", s=seal_seq)
+    tamper(db_url, "checkpoint", "DELETE FROM checkpoint")
+    tamper(db_url, "month", "UPDATE month SET status = 'closed' WHERE period = :p", p=PERIOD)
+    tamper(db_url, "fund_total", "DELETE FROM fund_total")
+    export = tmp_path / "export"
+    assert run_cli(capsys, "export", "journal", str(export), "--database", db_url)[0] == 0
+    for where in (["--database", db_url], ["--export", str(export)]):
+        code, report = run_cli(capsys, "verify", *where, "--witness", str(witness_file))
+        assert code == 1
+        assert report["ok"] is True  # the books alone are consistent
+        assert report["witness"]["ok"] is False
+        assert report["witness"]["first_disagreement"]["seq"] == seal_seq
+
+
+def test_a_witness_file_that_is_not_one_is_a_usage_error(
+    engine: Engine, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n", encoding="utf-8")
+    code, report = run_cli(capsys, "verify", "--database", db_url, "--witness", str(bad))
+    assert code == 2
+    assert "line 1: not JSON" in report["error"]
+
+
+def test_caisse_witness_appends_the_current_head(
+    engine: Engine, db_url: str, witness_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seal_seq = _sealed(engine)
+    code, report = run_cli(capsys, "witness", "--database", db_url)
+    assert (code, report["witnessed"]["kind"], report["witnessed"]["seq"]) == (0, "head", seal_seq)
+    assert [line["kind"] for line in witness.read(witness_file)] == ["seal", "head"]

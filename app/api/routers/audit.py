@@ -35,12 +35,13 @@ from app.api.schemas.audit import (
     VerifyReport,
 )
 from app.db.settings import export_directory
-from app.services import api_reads, audit_requests, reads
+from app.services import api_reads, audit_requests, reads, statement_proofs
 from app.services import audit_jobs as jobs_service
 
 router = api_router(prefix="/audit", tags=["auditor"])
 
 ZIP_MEDIA_TYPE = "application/zip"
+JSONL_MEDIA_TYPE = "application/jsonl"
 ZIP_DOWNLOAD = {"Content-Disposition": 'attachment; filename="caisse-export.zip"'}
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
@@ -92,6 +93,20 @@ def verify(engine: EngineDep, _: AuditorDep) -> VerifyReport:
 def checkpoints(session: SessionDep, _: AuditorDep) -> CheckpointList:
     """The seal of every sealed month, oldest first."""
     return CheckpointList.model_validate({"checkpoints": api_reads.checkpoints(session)})
+
+
+@router.get(
+    "/checkpoints.jsonl",
+    summary="The witness file: signed checkpoints and heads, to copy",
+    response_class=Response,
+    responses={200: {"content": {JSONL_MEDIA_TYPE: {}}, "description": "JSON lines"}},
+)
+def witness_file(_: AuditorDep) -> Response:
+    """The append-only witness file as it stands, one JSON document a line: every seal's
+    signed checkpoint (with the month's Merkle root) and a signed journal head every
+    `CAISSE_WITNESS_EVERY` records. Keep a copy: `caisse verify --witness COPY` then fails
+    when the books no longer extend a head you kept (truncation, rewrite, fork)."""
+    return Response(statement_proofs.witness_lines(), media_type=JSONL_MEDIA_TYPE)
 
 
 @router.get(

@@ -22,7 +22,8 @@ from app.api.routing import api_router
 from app.api.rules_ops import parse_period
 from app.api.schemas.fields import IDENT_PATTERN, PERIOD_PATTERN
 from app.api.schemas.members import BalanceOut, HistoryOut, MemberExport, StatementOut
-from app.services import api_reads, reads
+from app.api.schemas.proofs import InclusionProof
+from app.services import api_reads, reads, statement_proofs
 
 router = api_router(prefix="/members/{household_id}", tags=["member", "operator", "auditor"])
 
@@ -109,6 +110,34 @@ def statement(
     explained = found.pop("explanation")
     text = None if explained is None else explained[lang]
     return StatementOut.model_validate(found | {"lang": lang, "explanation": text})
+
+
+@router.get(
+    "/statements/{period}/proof",
+    summary="Proof that the month's statement is in the sealed books",
+    response_model=InclusionProof,
+    responses=NOT_VISIBLE,
+)
+def statement_proof(
+    household_id: HouseholdId,
+    period: Annotated[
+        str,
+        Path(
+            description='The sealed month, "YYYY-MM". Unit: month.',
+            pattern=PERIOD_PATTERN,
+            examples=["2027-01"],
+        ),
+    ],
+    session: SessionDep,
+    principal: Reader,
+) -> InclusionProof:
+    """An RFC 9162 inclusion proof of the month's statement against the Merkle root signed
+    in the month's checkpoint; save it and check it offline with `caisse verify-proof FILE`.
+    404 when the month was not run for the household or is not sealed yet."""
+    ensure_owner(principal, household_id=household_id)
+    month = parse_period(period, "path.period")
+    found = statement_proofs.statement_proof(session, household_id, str(month))
+    return InclusionProof.model_validate(found)
 
 
 @router.get(
