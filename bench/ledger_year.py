@@ -6,6 +6,11 @@ chained with the journal functions (``build_record``), and written with the expo
 a database holding these commands. The verifier reads exports, so this is a legitimate and
 fast way to get a year (about 1.1M journal records for 10 000 households) to verify.
 
+Each household has real facts (``facts_of``: income and persons, a salt) and the journal a
+real commitment to them; the run's lines are computed by the engine as the month run computes
+them (``assess_fund`` + ``run_line``), so the verifier re-derives them given the facts file
+(``generate(..., facts=PATH)`` writes it, as ``caisse export facts`` would).
+
 Each month: a subsidy, the run (chunks of 1 000), every household's contribution payment,
 ``purchases`` purchases per household (food at rate 1, some hygiene at 0.5), a few refunds,
 the merchants' settlement, expiry of the previous month's lots, close and a signed seal.
@@ -33,8 +38,12 @@ from app.engine.books.journal import GENESIS_HASH, build_record
 from app.engine.books.memory import MemoryBooks
 from app.engine.books.state import MarkCredited
 from app.engine.canonical import canonical_bytes, content_hash
+from app.engine.commitment import committed_facts, facts_commitment, preimage
+from app.engine.fund import assess_fund
+from app.engine.month_run import run_line
 from app.engine.period import Period
-from bench.ledger_fund import RULES
+from app.engine.ruleset import parse_rule_set
+from bench.ledger_fund import RULES, facts_of
 
 RECORDED_AT = "2026-12-31T23:00:00.000000Z"
 SIGNING_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(1, 33)))
@@ -54,6 +63,7 @@ class Year:
     credited: dict[tuple[str, str], int] = field(default_factory=dict)
     fingerprints: dict[str, RunFingerprint] = field(default_factory=dict)
     checkpoints: list[dict[str, Any]] = field(default_factory=list)
+    commitments: dict[str, str] = field(default_factory=dict)
 
     def do(self, kind: str, payload: Mapping[str, Any]) -> None:
         seq = self.seq + 1
@@ -85,23 +95,31 @@ def household_ids(count: int) -> list[str]:
     return [f"hh_{i:06d}" for i in range(count)]
 
 
-def persons_of(index: int) -> int:
-    return 1 + (index * 31) % 5
+def committed(index: int) -> dict[str, Any]:
+    """A household's committed facts (``app.engine.commitment``): the month-run bench's."""
+    return facts_of(index).as_dict()
 
 
 def generate(directory: Path, households: int = 10_000, months: int = 12,
-             purchases: int = 8, seed: int = 7) -> dict[str, Any]:
-    """Write the year into ``directory``; returns the export manifest."""
+             purchases: int = 8, seed: int = 7, facts: Path | None = None) -> dict[str, Any]:
+    """Write the year into ``directory`` (and its facts file into ``facts``, if given);
+    returns the export manifest."""
     year = Year(ExportWriter(directory))
     rng = random.Random(seed)
     ids = household_ids(households)
     year.do("adopt_rule_set", {"rule_set_id": RULES["id"], "version": 1,
                                "content_hash": content_hash(RULES), "effective_from": "2026-01",
                                "decision": RULES["decision"], "document": RULES})
+    lines = []
     for index, hh in enumerate(ids):
-        commitment = "sha256:" + content_hash([hh, index])[7:]
+        salt = f"{index:032x}"
+        commitment = facts_commitment(salt, hh, "2026-01", committed(index))
+        year.commitments[hh] = commitment
+        lines.append(canonical_bytes(preimage(salt, hh, "2026-01", committed(index))) + b"\n")
         year.do("enrol_household", {"household_id": hh, "from_period": "2026-01",
                                     "facts_commitment": commitment})
+    if facts is not None:
+        facts.write_bytes(b"".join(lines))
     for m in range(MERCHANTS):
         year.do("approve_merchant", {"merchant_id": f"m{m:02d}", "valid_from": "2026-01-01",
                                      "valid_until": None,
@@ -118,13 +136,15 @@ def _month(year: Year, period: Period, ids: list[str], purchases: int,
     year.do("record_funding", {"funder_id": "city", "kind": "subsidy", "reference": f"S{period}",
                                "amount_cents": 250 * 10_000 * len(ids), "received_on": day,
                                "dedicated": False})
-    for chunk, lines in enumerate(_run_lines(ids)):
+    contributions: dict[str, int] = {}
+    for chunk, lines in enumerate(_run_lines(year, period, ids)):
         year.do("run_month", {"period": str(period), "rule_set_hash": content_hash(RULES),
                               "chunk": chunk, "rationing": None, "households": lines,
                               "unspent_credit": {"policy": "expire", "after_months": 2,
                                                  "cap_cents": None}})
+        contributions.update((x["household_id"], x["contribution_cents"]) for x in lines)
     for index, hh in enumerate(ids):
-        year.do("record_payment", {"household_id": hh, "amount_cents": _contribution(index),
+        year.do("record_payment", {"household_id": hh, "amount_cents": contributions[hh],
                                    "method": "direct_debit", "reference": f"DD{period}{index}",
                                    "received_on": day})
     for kind, payload in _purchases(period, ids, purchases, rng):
@@ -140,18 +160,14 @@ def _month(year: Year, period: Period, ids: list[str], purchases: int,
     _seal(year, period)
 
 
-def _contribution(index: int) -> int:
-    return (50_000 + (index * 7_919) % 300_000) // 40  # 2.5 % of the income
-
-
-def _run_lines(ids: list[str]) -> Iterator[list[dict[str, Any]]]:
-    for start in range(0, len(ids), 1000):
-        yield [{"household_id": hh, "status": "assessed",
-                "contribution_cents": _contribution(start + i),
-                "credit_cents": 10_000 + 5_000 * (persons_of(start + i) - 1),
-                "funder_share_cents": 0, "funder_id": None,
-                "facts_commitment": "sha256:" + "0" * 64}
-               for i, hh in enumerate(ids[start : start + 1000])]
+def _run_lines(year: Year, period: Period, ids: list[str]) -> Iterator[list[dict[str, Any]]]:
+    """The run's lines as the month run makes them (budget ample: no rationing)."""
+    rules = parse_rule_set(RULES)
+    facts = [committed_facts(hh, committed(index)) for index, hh in enumerate(ids)]
+    lines = [run_line(a, year.commitments[a.household_id])
+             for a in assess_fund(rules, facts, period, explain=False).assessments]
+    for start in range(0, len(lines), 1000):
+        yield lines[start : start + 1000]
 
 
 def _purchases(period: Period, ids: list[str], per_household: int,

@@ -15,7 +15,6 @@ exported (pseudonymous ids, salted commitments); identity and facts tables are n
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -75,19 +74,11 @@ class ExportWriter:
         files = sorted(p.name for p in self.directory.iterdir()
                        if p.is_file() and p.name != s.MANIFEST_FILE)
         manifest = {"format": s.EXPORT_FORMAT, "counts": self.counts,
-                    "head_hash": self.head_hash, "files": {n: _sha256(self.directory / n)
+                    "head_hash": self.head_hash, "files": {n: s.file_sha256(self.directory / n)
                                                            for n in files}}
         (self.directory / s.MANIFEST_FILE).write_text(
             json.dumps(manifest, sort_keys=True, indent=1) + "\n", "utf-8")
         return manifest
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def write_projections(writer: ExportWriter, source: s.Source) -> None:

@@ -21,6 +21,7 @@ ORM objects on the hot path); the export source reads the files written by
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import multiprocessing
@@ -54,6 +55,8 @@ LOTS_FILE = "lots.jsonl"
 CREDITED_FILE = "month_credits.jsonl"
 CHECKPOINTS_FILE = "checkpoints.jsonl"
 MANIFEST_FILE = "manifest.json"
+EXPORT_FILES = (JOURNAL_FILE, ENTRIES_FILE, BALANCES_FILE, LOTS_FILE, CREDITED_FILE,
+                CHECKPOINTS_FILE)
 EXPORT_FORMAT = "caisse.export/1"
 STREAM_BATCH = 5000
 CHILD_BATCH = 2000  # items per message from the reading process (a few hundred KiB)
@@ -299,6 +302,15 @@ def _entry(row: list[Any], postings: list[Posting], periods: dict[str, Period]) 
                  tuple(postings), row[5])
 
 
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes, read by blocks (the export manifest's hashes)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _seq_of(line: str) -> int:
     seq = json.loads(line)["seq"]
     if type(seq) is not int:
@@ -437,6 +449,24 @@ class ExportSource:
         return [{name: d.get(name) for name in CHECKPOINT_FIELDS}
                 for d in self._lines(CHECKPOINTS_FILE)]
 
+    def manifest_problem(self) -> tuple[str, str] | None:
+        """The first file whose sha256 is not the manifest's (or that the manifest does not
+        list, or that is missing): ``(file name, why)``; ``None`` when every file matches."""
+        files = self.manifest.get("files")
+        if not isinstance(files, dict) or not files:
+            return MANIFEST_FILE, "the manifest lists no file hashes"
+        for name in EXPORT_FILES:
+            if name not in files and (self.directory / name).exists():
+                return name, "the file is not listed in the manifest"
+        for name, expected in sorted(files.items()):
+            path = self.directory / str(name)
+            if Path(str(name)).name != name or not path.is_file():
+                return str(name), "listed in the manifest but not a file of the export"
+            actual = file_sha256(path)
+            if actual != expected:
+                return str(name), f"its sha256 is {actual}, the manifest says {expected}"
+        return None
+
     def facts_rows(self) -> list[FactsRow] | None:
         """The facts file given with the export (``None`` if none: amounts are then not
         re-derived). One preimage per line, as ``caisse export facts`` writes it."""
@@ -470,9 +500,10 @@ class TablesRead:
         self.name = source.name
         self.expected_head = source.expected_head
         self._read: dict[str, tuple[bool, Any]] = {}
-        for table in ("balances", "lots", "credited", "checkpoints"):
+        for table in ("balances", "lots", "credited", "checkpoints", "manifest_problem"):
             try:
-                self._read[table] = (True, getattr(source, table)())
+                read = getattr(source, table, lambda: None)
+                self._read[table] = (True, read())
             except Exception as error:  # raised when the verifier asks for this table
                 self._read[table] = (False, error)
 
@@ -496,6 +527,10 @@ class TablesRead:
 
     def checkpoints(self) -> list[dict[str, Any]]:
         read: list[dict[str, Any]] = self._give("checkpoints")
+        return read
+
+    def manifest_problem(self) -> tuple[str, str] | None:
+        read: tuple[str, str] | None = self._give("manifest_problem")
         return read
 
 

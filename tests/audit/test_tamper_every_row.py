@@ -16,6 +16,7 @@ from app.audit.sources import DbSource, ExportSource, read_engine
 from app.audit.verify import verify
 from app.audit.verify_checks import Disagreement
 from tests.audit.books import live_a_year
+from tests.audit.support import rehash_manifest
 
 
 @pytest.fixture(scope="module")
@@ -112,4 +113,7 @@ def test_a_journal_rewritten_with_other_whitespace_but_the_same_content_verifies
     (copy / "journal.jsonl").write_text("".join(json.dumps(r, indent=None) + "\n" for r in rows),
                                         "utf-8")
     assert "\": " in (copy / "journal.jsonl").read_text("utf-8")  # not the canonical bytes
+    bad = verify(ExportSource(copy)).disagreement  # the manifest's file hash names the file
+    assert bad is not None and (bad.table, bad.row) == ("manifest", "file=journal.jsonl")
+    rehash_manifest(copy, "journal.jsonl")
     assert verify(ExportSource(copy)).ok  # the hash is of the content, not of the layout
