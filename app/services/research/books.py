@@ -1,0 +1,357 @@
+"""Reading the indicators' inputs from the books: one ``MonthBooks`` per month.
+
+Read-only, a handful of aggregate queries per range (never one per household):
+
+- per household and month: contributions due (``contribution`` entries on 411), paid
+  (``payment`` entries on 411) and credit granted (``credit`` entries on 419); a reversal
+  counts with the kind of the entry it reverses, with its own (opposite) sign;
+- fund totals per month: the bank (512) and the credit owed to members (419) at each month's
+  end, credit expired (``expiry`` entries);
+- spending: the credit part of purchases (``purchase`` table) by household, merchant and
+  category, less the refunds booked in the month (``refund`` entries, the purchase named in
+  their memo);
+- fundings: money received by the bank in ``funding`` entries; source from the entry's memo
+  (``"<kind> <reference>"``, written by the engine), funder from the other account;
+- active households: ``month_credit`` (assessed by the run); arrivals: ``household.from_period``;
+- entitlement before rationing: the ``run_month`` commands of a rationed run carry it;
+- facts: ``months_load.facts_for_run`` and the rule set in force (its consumption-unit scale).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col
+
+from app.db import tables as t
+from app.db.tables_people import MerchantProfile
+from app.engine.books import accounts as acc
+from app.engine.indicators import (
+    DEFAULT_MERCHANT_KIND,
+    FundingLine,
+    HouseholdMonth,
+    MonthBooks,
+    SpendLine,
+)
+from app.engine.period import Period
+from app.engine.resources import Context, NeedsData
+from app.services.months_load import facts_for_run
+from app.services.rulesets import rule_set_in_force
+
+FLOW_KINDS = ("contribution", "payment", "credit")
+RUNWAY_MONTHS = 3
+
+
+@dataclass
+class _Flows:
+    """Per (period, household): due, paid, credit; per period: totals of the fund."""
+
+    due: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    paid: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    credit: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    expired: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    bank: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    owed: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    bank_before: int = 0
+    owed_before: int = 0
+
+
+def periods_between(first: Period, last: Period) -> list[Period]:
+    return [first.shift(n) for n in range(last.index() - first.index() + 1)]
+
+
+def _effective_kind() -> tuple[Any, Any]:
+    """(entry, its reversed entry) aliases and the kind an entry counts as."""
+    entry, original = t.LedgerEntry, aliased(t.LedgerEntry)
+    return original, func.coalesce(col(original.kind), col(entry.kind))
+
+
+def _household_flows(session: Session, lo: str, hi: str, flows: _Flows) -> None:
+    original, kind = _effective_kind()
+    e, p = t.LedgerEntry, t.Posting
+    query = (
+        select(col(e.period), kind, col(p.account), func.sum(col(p.amount_cents)))
+        .join(e, col(e.entry_id) == col(p.entry_id))
+        .outerjoin(original, col(original.entry_id) == col(e.reverses))
+        .where(col(e.period) >= lo, col(e.period) <= hi, kind.in_(FLOW_KINDS))
+        .where(col(p.account).like("411:%") | col(p.account).like("419:%"))
+        .group_by(col(e.period), kind, col(p.account))
+    )
+    for period, which, account, cents in session.execute(query):
+        key = (str(period), acc.party_of(str(account)) or "")
+        if which == "contribution" and acc.code_of(account) == acc.MEMBER_DUE:
+            flows.due[key] += int(cents)
+        elif which == "payment" and acc.code_of(account) == acc.MEMBER_DUE:
+            flows.paid[key] -= int(cents)
+        elif which == "credit" and acc.code_of(account) == acc.MEMBER_CREDIT:
+            flows.credit[key] -= int(cents)
+
+
+def _fund_totals(session: Session, lo: str, hi: str, flows: _Flows) -> None:
+    original, kind = _effective_kind()
+    e, p = t.LedgerEntry, t.Posting
+    code = func.substr(col(p.account), 1, 4)
+    query = (
+        select(col(e.period), kind, code, func.sum(col(p.amount_cents)))
+        .join(e, col(e.entry_id) == col(p.entry_id))
+        .outerjoin(original, col(original.entry_id) == col(e.reverses))
+        .where(col(e.period) <= hi)
+        .where((col(p.account) == acc.BANK) | col(p.account).like("419:%"))
+        .group_by(col(e.period), kind, code)
+    )
+    for period, which, prefix, cents in session.execute(query):
+        amount, month, is_bank = int(cents), str(period), prefix == acc.BANK
+        if month < lo:
+            if is_bank:
+                flows.bank_before += amount
+            else:
+                flows.owed_before -= amount
+            continue
+        if is_bank:
+            flows.bank[month] += amount
+        else:
+            flows.owed[month] -= amount
+            if which == "expiry":
+                flows.expired[month] += amount
+
+
+def _fundings(session: Session, lo: str, hi: str) -> dict[str, list[FundingLine]]:
+    original, kind = _effective_kind()
+    e, p = t.LedgerEntry, t.Posting
+    memo = func.coalesce(col(original.memo), col(e.memo))
+    query = (
+        select(col(e.entry_id), col(e.period), memo, col(p.account), col(p.amount_cents))
+        .join(e, col(e.entry_id) == col(p.entry_id))
+        .outerjoin(original, col(original.entry_id) == col(e.reverses))
+        .where(col(e.period) >= lo, col(e.period) <= hi, kind == "funding")
+        .order_by(col(e.entry_id), col(p.line))
+    )
+    entries: dict[str, list[Any]] = defaultdict(list)
+    for row in session.execute(query):
+        entries[str(row[0])].append(row)
+    found: dict[str, list[FundingLine]] = defaultdict(list)
+    for rows in entries.values():
+        bank = sum(int(r[4]) for r in rows if r[3] == acc.BANK)
+        funder = next((acc.party_of(str(r[3])) for r in rows if r[3] != acc.BANK), None)
+        source = str(rows[0][2]).split(" ", 1)[0]
+        if bank and funder:
+            found[str(rows[0][1])].append(FundingLine(funder, source, bank))
+    return found
+
+
+def _spending(session: Session, lo: str, hi: str) -> dict[str, list[SpendLine]]:
+    pu = t.Purchase
+    query = (
+        select(
+            col(pu.period),
+            col(pu.household_id),
+            col(pu.merchant_id),
+            col(pu.category),
+            func.sum(col(pu.credit_cents)),
+        )
+        .where(col(pu.period) >= lo, col(pu.period) <= hi)
+        .group_by(col(pu.period), col(pu.household_id), col(pu.merchant_id), col(pu.category))
+    )
+    found: dict[str, list[SpendLine]] = defaultdict(list)
+    for period, household, merchant, category, cents in session.execute(query):
+        found[str(period)].append(SpendLine(household, merchant, category, int(cents)))
+    for period, line in _refunds(session, lo, hi):
+        found[period].append(line)
+    return found
+
+
+def _refunds(session: Session, lo: str, hi: str) -> Iterable[tuple[str, SpendLine]]:
+    """Refunds as negative spending, in the month they were booked."""
+    e, p = t.LedgerEntry, t.Posting
+    query = (
+        select(col(e.entry_id), col(e.period), col(e.memo), col(p.account), col(p.amount_cents))
+        .join(e, col(e.entry_id) == col(p.entry_id))
+        .where(col(e.period) >= lo, col(e.period) <= hi, col(e.kind) == "refund")
+    )
+    entries: dict[str, dict[str, Any]] = defaultdict(dict)
+    for entry_id, period, memo, account, cents in session.execute(query):
+        found = entries[str(entry_id)]
+        found.update(period=str(period), purchase=str(memo).rsplit(" ", 1)[-1])
+        found[acc.code_of(str(account))] = (acc.party_of(str(account)), int(cents))
+    for found in entries.values():
+        household, cents = found[acc.MEMBER_CREDIT]
+        merchant, _ = found[acc.MERCHANT]
+        bought = session.get(
+            t.Purchase, {"merchant_id": merchant, "purchase_id": found["purchase"]}
+        )
+        category = bought.category if bought is not None else "unknown"
+        yield found["period"], SpendLine(household, merchant, category, cents)
+
+
+def _active(session: Session, lo: str, hi: str) -> dict[str, set[str]]:
+    mc = t.MonthCredit
+    query = select(col(mc.period), col(mc.household_id)).where(
+        col(mc.period) >= lo, col(mc.period) <= hi
+    )
+    found: dict[str, set[str]] = defaultdict(set)
+    for period, household in session.execute(query):
+        found[str(period)].add(str(household))
+    return found
+
+
+def _arrivals(session: Session, lo: str, hi: str) -> dict[str, set[str]]:
+    h = t.Household
+    query = select(col(h.from_period), col(h.household_id)).where(
+        col(h.from_period) >= lo, col(h.from_period) <= hi
+    )
+    found: dict[str, set[str]] = defaultdict(set)
+    for period, household in session.execute(query):
+        found[str(period)].add(str(household))
+    return found
+
+
+def merchant_kinds(session: Session) -> dict[str, str]:
+    """merchant id -> its kind, for merchants whose profile names one (others: shop)."""
+    rows = session.execute(
+        select(col(MerchantProfile.merchant_id), col(MerchantProfile.kind)).where(
+            col(MerchantProfile.kind).is_not(None)
+        )
+    )
+    return {str(m): str(k) for m, k in rows if k and k != DEFAULT_MERCHANT_KIND}
+
+
+def rationing_shortfalls(session: Session, lo: str, hi: str) -> dict[str, int]:
+    """period -> credit the rules entitled but rationing withheld, over the month's runs."""
+    shortfall: dict[str, int] = defaultdict(int)
+    for run in _runs(session, lo, hi).values():
+        if run["entitled"] is not None:
+            shortfall[run["period"]] += run["entitled"] - run["granted"]
+    return shortfall
+
+
+def run_rule_hashes(session: Session, lo: str, hi: str) -> list[str]:
+    """The content hashes of the rule sets the months' runs used, sorted."""
+    return sorted({run["hash"] for run in _runs(session, lo, hi).values()})
+
+
+def _runs(session: Session, lo: str, hi: str) -> dict[str, dict[str, Any]]:
+    """Each month run (its chunks share an idempotency key prefix): period, rule set hash,
+    entitlement before rationing (``None``: not rationed) and credit granted."""
+    j = t.Journal
+    query = (
+        select(col(j.idempotency_key), col(j.payload), col(j.result))
+        .where(col(j.kind) == "run_month")
+        .order_by(col(j.seq))
+    )
+    runs: dict[str, dict[str, Any]] = {}
+    for key, payload_text, result_text in session.execute(query):
+        result = json.loads(result_text)
+        period = str(result["period"])
+        if not lo <= period <= hi:
+            continue
+        run = str(key).rsplit(":", 1)[0]
+        if run not in runs:
+            payload = json.loads(payload_text)
+            rationing = payload.get("rationing")
+            runs[run] = {
+                "period": period,
+                "hash": str(payload["rule_set_hash"]),
+                "entitled": None
+                if rationing is None
+                else int(rationing["entitlement_total_cents"]),
+                "granted": 0,
+            }
+        runs[run]["granted"] += int(result["credit_cents"])
+    return runs
+
+
+def _facts(session: Session, period: Period) -> dict[str, tuple[Any, Fraction | None]]:
+    """household id -> (its facts in force, resources per consumption unit or None)."""
+    rules = rule_set_in_force(session, period)
+    found: dict[str, tuple[Any, Fraction | None]] = {}
+    for facts, _ in facts_for_run(session, period):
+        per_cu: Fraction | None = None
+        if rules is not None:
+            try:
+                num, den = Context(facts, period, rules.definitions).base("income_per_cu")
+                per_cu = Fraction(num, den)
+            except NeedsData:
+                per_cu = None
+        found[facts.household_id] = (facts, per_cu)
+    return found
+
+
+def _household_month(
+    household_id: str,
+    period: str,
+    flows: _Flows,
+    facts: Mapping[str, Any],
+    active: bool,
+    arrived: bool,
+) -> HouseholdMonth:
+    key = (period, household_id)
+    fact, per_cu = facts.get(household_id, (None, None))
+    return HouseholdMonth(
+        household_id=household_id,
+        contribution_due_cents=flows.due.get(key, 0),
+        contribution_paid_cents=flows.paid.get(key, 0),
+        credit_cents=flows.credit.get(key, 0),
+        persons=len(fact.persons) if fact is not None and fact.persons else None,
+        income_cents=None if fact is None else fact.income_cents,
+        resources_per_cu=per_cu,
+        engagement_minutes=None if fact is None else fact.engagement_minutes,
+        arrived=arrived,
+        active=active,
+    )
+
+
+def load_months(session: Session, first: Period, last: Period) -> list[MonthBooks]:
+    """The ``MonthBooks`` of every month from ``first`` to ``last`` (see the module docstring)."""
+    lo, hi = str(first), str(last)
+    early = str(first.shift(-(RUNWAY_MONTHS - 1)))
+    flows = _Flows()
+    _household_flows(session, early, hi, flows)
+    _fund_totals(session, lo, hi, flows)
+    fundings, spending = _fundings(session, lo, hi), _spending(session, lo, hi)
+    active = _active(session, str(first.shift(-1)), hi)
+    arrivals = _arrivals(session, lo, hi)
+    shortfalls, kinds = rationing_shortfalls(session, lo, hi), merchant_kinds(session)
+    granted: dict[str, int] = defaultdict(int)
+    for (credited, _), cents in flows.credit.items():
+        granted[credited] += cents
+    months: list[MonthBooks] = []
+    bank, owed = flows.bank_before, flows.owed_before
+    for period in periods_between(first, last):
+        month = str(period)
+        opening = owed
+        bank, owed = bank + flows.bank.get(month, 0), owed + flows.owed.get(month, 0)
+        facts = _facts(session, period)
+        payers = {hh for (p, hh) in flows.paid if p == month}
+        ids = sorted(active.get(month, set()) | arrivals.get(month, set()) | payers)
+        households = tuple(
+            _household_month(
+                hh, month, flows, facts, hh in active.get(month, ()), hh in arrivals.get(month, ())
+            )
+            for hh in ids
+        )
+        months.append(
+            MonthBooks(
+                period=period,
+                households=households,
+                spending=tuple(spending.get(month, ())),
+                fundings=tuple(fundings.get(month, ())),
+                merchant_kinds=kinds,
+                entitlement_cents=granted.get(month, 0) + shortfalls.get(month, 0),
+                expired_cents=flows.expired.get(month, 0),
+                opening_credit_cents=opening,
+                closing_credit_cents=owed,
+                reserve_cents=bank,
+                recent_credit_cents=tuple(
+                    granted.get(str(period.shift(-n)), 0) for n in range(RUNWAY_MONTHS)
+                ),
+                previous_active=frozenset(active.get(str(period.shift(-1)), ())),
+            )
+        )
+    return months
