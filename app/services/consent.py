@@ -6,7 +6,8 @@ Guarantees:
   secret key ("pepper") of the salt, the household id and the code. The key is NOT in the
   database, so a stolen database alone does not allow guessing codes offline; checking a
   code costs microseconds (the per-charge PBKDF2 of 60 000 rounds cost ~35 ms of CPU);
-- codes stored by earlier versions (``pbkdf2_sha256$...``) are still checked;
+- no other stored form is accepted (``app.db.consent_hash``): a hash in the old
+  ``pbkdf2_sha256$...`` form, whose work factor the row itself chose, matches no code;
 - online guessing is bounded: after ``MAX_FAILURES`` wrong codes in a row a household's
   charges are refused for ``LOCK_SECONDS`` (409 ``consent-locked``), even with the right
   code; a right code before that resets the count. Failures are recorded in their own
@@ -37,6 +38,7 @@ from sqlmodel import Session, col
 
 from app.audit import journal
 from app.db import tables as t
+from app.db.consent_hash import PREFIX, well_formed
 from app.db.session import read_only, unit_of_work
 from app.db.settings import data_directory
 from app.engine.problems import Problem
@@ -45,8 +47,6 @@ from app.services import errors as svc
 MAX_FAILURES = 5
 LOCK_SECONDS = 15 * 60
 KEY_FILE_NAME = "secret.key"
-LEGACY_PREFIX = "pbkdf2_sha256$"
-PREFIX = "hmac_sha256$"
 
 
 class ConsentLocked(svc.Conflict):
@@ -103,13 +103,7 @@ def hash_code(household_id: str, code: str) -> str:
 
 def code_matches(stored: str | None, household_id: str, code: str) -> bool:
     """Whether ``code`` is the household's code (constant-time comparison)."""
-    if not stored:
-        return False
-    if stored.startswith(LEGACY_PREFIX):
-        _, iterations, salt, expected = stored.split("$")
-        legacy = hashlib.pbkdf2_hmac("sha256", code.encode(), bytes.fromhex(salt), int(iterations))
-        return hmac.compare_digest(legacy.hex(), expected)
-    if not stored.startswith(PREFIX):
+    if not stored or not well_formed(stored):
         return False
     salt, expected = stored[len(PREFIX) :].split("$")
     return hmac.compare_digest(_digest(salt, household_id, code), expected)

@@ -64,13 +64,21 @@ def test_a_short_key_is_refused(fresh_key: Path, monkeypatch: pytest.MonkeyPatch
         consent.secret_key()
 
 
-def test_codes_stored_by_earlier_versions_still_match() -> None:
+def test_a_hash_in_the_old_weak_form_matches_no_code() -> None:
+    # The old form let the row choose its work factor: 3 rounds of a code the writer chose.
     salt = "00" * 16
     digest = hashlib.pbkdf2_hmac("sha256", b"4821", bytes.fromhex(salt), 3).hex()
     stored = f"pbkdf2_sha256$3${salt}${digest}"
-    assert consent.code_matches(stored, "hh_a", "4821")
-    assert not consent.code_matches(stored, "hh_a", "1111")
+    assert not consent.code_matches(stored, "hh_a", "4821")
     assert not consent.code_matches(None, "hh_a", "4821")
+
+
+def test_only_the_one_stored_form_matches(fresh_key: Path) -> None:
+    stored = consent.hash_code("hh_a", "4821")
+    assert consent.code_matches(stored, "hh_a", "4821")
+    assert not consent.code_matches(stored.upper(), "hh_a", "4821")  # not lowercase hex
+    assert not consent.code_matches(stored + "$", "hh_a", "4821")
+    assert not consent.code_matches(stored.replace("$", "$0", 1), "hh_a", "4821")
 
 
 def charge(engine: Engine, pid: str, code: str, minutes: int = 0) -> object:
