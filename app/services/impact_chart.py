@@ -21,11 +21,21 @@ from app.engine.period import Period
 from app.engine.preview import Preview
 from app.engine.resources import Context, NeedsData
 from app.engine.ruleset import RuleSet
+from app.services.svg_chart import (
+    TICKS,
+    Frame,
+    MoneyAxis,
+    axis_titles,
+    document,
+    euros,
+    money_grid,
+    nice_ceiling,
+    plot_box,
+)
 
-WIDTH, HEIGHT = 760, 440
-LEFT, RIGHT, TOP, BOTTOM = 80, 190, 56, 56
-PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-TICKS = 5
+FRAME = Frame(760, 440, 80, 190, 56, 56)
+WIDTH, HEIGHT = FRAME.width, FRAME.height
+LEFT, TOP, PLOT_W, PLOT_H = FRAME.left, FRAME.top, FRAME.plot_w, FRAME.plot_h
 # (label, attribute of the change, colour, marker): contributions are squares, credits dots.
 SERIES = (
     ("Participation actuelle", "contribution_before_cents", "#9e9e9e", "square"),
@@ -85,53 +95,24 @@ def placed(
     return points, unplaced
 
 
-def nice_ceiling(value: int) -> int:
-    """The smallest 1, 2 or 5 × 10^k at least ``value`` (at least 100 cents)."""
-    step = 100
-    while True:
-        for factor in (1, 2, 5):
-            if step * factor >= value:
-                return step * factor
-        step *= 10
-
-
-def euros(cents: int) -> str:
-    """Whole euros with a thin space between thousands: ``123456 -> "1 234 €"``."""
-    whole = cents // 100
-    return f"{whole:,}".replace(",", "\u202f") + "\u00a0€"
-
-
 def _x(value: Fraction, top: int) -> int:
     return LEFT + int(value * PLOT_W / top)
 
 
 def _y(value: int, top: int) -> int:
-    return TOP + PLOT_H - (value * PLOT_H) // top
+    return MoneyAxis(0, top).y(FRAME, value)
 
 
 def _axes(x_top: int, y_top: int, words: Words) -> Iterable[str]:
-    yield (
-        f'<rect x="{LEFT}" y="{TOP}" width="{PLOT_W}" height="{PLOT_H}" fill="#fff" stroke="#444"/>'
-    )
+    yield plot_box(FRAME)
+    yield from money_grid(FRAME, MoneyAxis(0, y_top))
     for i in range(TICKS + 1):
-        yv, xv = y_top * i // TICKS, x_top * i // TICKS
-        y, x = _y(yv, y_top), _x(Fraction(xv), x_top)
-        yield f'<line x1="{LEFT}" y1="{y}" x2="{LEFT + PLOT_W}" y2="{y}" stroke="#eee"/>'
+        xv = x_top * i // TICKS
         yield (
-            f'<text x="{LEFT - 6}" y="{y + 4}" text-anchor="end" font-size="11">{euros(yv)}</text>'
+            f'<text x="{_x(Fraction(xv), x_top)}" y="{TOP + PLOT_H + 16}" text-anchor="middle" '
+            f'font-size="11">{euros(xv)}</text>'
         )
-        yield (
-            f'<text x="{x}" y="{TOP + PLOT_H + 16}" text-anchor="middle" font-size="11">'
-            f"{euros(xv)}</text>"
-        )
-    yield (
-        f'<text x="{LEFT + PLOT_W // 2}" y="{HEIGHT - 12}" text-anchor="middle" '
-        'font-size="12">' + escape(words.x_axis) + "</text>"
-    )
-    yield (
-        f'<text x="18" y="{TOP + PLOT_H // 2}" text-anchor="middle" font-size="12" '
-        f'transform="rotate(-90 18 {TOP + PLOT_H // 2})">{escape(words.y_axis)}</text>'
-    )
+    yield from axis_titles(FRAME, words.x_axis, words.y_axis)
 
 
 def _marker(shape: str, x: int, y: int, colour: str) -> str:
@@ -180,16 +161,9 @@ def render(
     subtitle = f"{preview.period} · " + words.placed.format(count=len(points))
     if unplaced:
         subtitle += " · " + words.unplaced.format(count=unplaced)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" role="img">',
-        f"<title>{escape(words.title)}</title>",
-        f"<desc>{escape(words.description)}</desc>",
-        f'<text x="{LEFT}" y="22" font-size="15" font-weight="bold">{escape(words.heading)}</text>',
-        f'<text x="{LEFT}" y="40" font-size="12" fill="#555">{escape(subtitle)}</text>',
+    body = [
         *_axes(x_top, y_top, words),
         *_series(points, x_top, y_top, current, words),
         *_legend(current, words),
-        "</svg>",
     ]
-    return "\n".join(parts) + "\n"
+    return document(FRAME, words.title, words.description, words.heading, subtitle, body)
