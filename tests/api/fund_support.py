@@ -17,12 +17,12 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from app.db.session import unit_of_work
+from app.services import month_desk
 from app.services.households import Facts, Identity, enrol_household
 from app.services.merchants import approve_merchant, purchase
 from app.services.money import record_funding
-from app.services.months import close_month, run_month
+from app.services.months import run_month
 from app.services.rulesets import adopt_rule_set, draft_rule_set
-from app.services.seal import seal_month
 from tests.api.support import OTHER_HOUSEHOLD, OTHER_MERCHANT, OWN_HOUSEHOLD, OWN_MERCHANT, Tokens
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
@@ -58,7 +58,9 @@ def w() -> dict[str, Any]:
     return {"actor": "operator:tok_seed", "idempotency_key": f"seed{next(_keys)}", "now": NOW}
 
 
-def seed(app: FastAPI, *, run: bool = True, sales: bool = True) -> None:
+def seed(
+    app: FastAPI, *, run: bool = True, sales: bool = True, funding_cents: int = 100_000
+) -> None:
     db = app.state.db_engine
     draft_rule_set(db, FUND_RULES)
     adopt_rule_set(db, "testfund", 1, **w())
@@ -71,7 +73,8 @@ def seed(app: FastAPI, *, run: bool = True, sales: bool = True) -> None:
         enrol_household(db, household_id, "2026-01", identity, facts, CODE, **w())
     for merchant_id in (OWN_MERCHANT, OTHER_MERCHANT):
         approve_merchant(db, merchant_id, {"food": "1", "hygiene": "0.5"}, date(2026, 1, 1), **w())
-    record_funding(db, "city", "subsidy", 100_000, "SUB-1", date(2026, 11, 2), **w())
+    if funding_cents:
+        record_funding(db, "city", "subsidy", funding_cents, "SUB-1", date(2026, 11, 2), **w())
     if run:
         run_month(db, PERIOD, **w())
     if run and sales:
@@ -111,11 +114,14 @@ def fresh_key() -> str:
 
 
 def close(app: FastAPI, period: str = PERIOD) -> None:
-    close_month(app.state.db_engine, period, **w())
+    """Close through the month desk, the one path the API, pages and CLI take (run first)."""
+    with unit_of_work(app.state.db_engine) as session:
+        month_desk.close(session, period, **w())
 
 
 def seal(app: FastAPI, period: str = PERIOD) -> None:
-    seal_month(app.state.db_engine, period, **w())
+    with unit_of_work(app.state.db_engine) as session:
+        month_desk.seal_month(session, period, **w())
 
 
 ROLES = ("committee", "operator", "member", "merchant", "auditor")

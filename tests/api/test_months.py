@@ -119,6 +119,53 @@ class TestRun:
         assert_only(client, tokens, "POST", MONTH + "/run", ("operator",))
 
 
+class TestRationingNeedsConfirmation:
+    """No subsidy: the budget is the month's 70 € of contributions for 300 € of credits."""
+
+    def test_a_run_that_would_ration_is_409_stating_the_rate_and_amounts(
+        self, api: FastAPI, client: TestClient, tokens: Tokens
+    ) -> None:
+        seed(api, run=False, funding_cents=0)
+        refused = call(client, tokens, "operator", "POST", MONTH + "/run", key=fresh_key())
+        problem = assert_problem(refused, 409, "rationing-not-confirmed")
+        # 7 000 / 30 000 = 23,33 % -> 23 (never promise more than the run pays).
+        assert (
+            problem["percent"],
+            problem["credit_cents"],
+            problem["entitlement_cents"],
+            problem["budget_cents"],
+        ) == (23, 7000, 30000, 7000)
+        assert problem["detail"] == (
+            "This run would ration credits to 23% of entitlements: 7000 cents credited"
+            " instead of 30000 cents (budget 7000 cents)."
+        )
+        assert call(client, tokens, "operator", "GET", MONTH).json()["households_credited"] == 0
+
+    def test_confirmed_it_runs_and_splits_the_budget_by_largest_remainder(
+        self, api: FastAPI, client: TestClient, tokens: Tokens
+    ) -> None:
+        seed(api, run=False, funding_cents=0)
+        body = {"confirm_rationing": True}
+        ran = call(client, tokens, "operator", "POST", MONTH + "/run", body, key=fresh_key())
+        assert ran.status_code == 200, ran.text
+        assert (ran.json()["rationed"], ran.json()["credit_cents"]) == (True, 7000)
+        # 10 000 and 20 000 entitled, 7 000 to share: 2 333,33 and 4 666,67 -> 2 333 + 4 667.
+        assert (
+            call(client, tokens, "member", "GET", "/v1/members/hh_own/balance").json()[
+                "credit_cents"
+            ]
+            == 2333
+        )
+
+    def test_an_unknown_option_is_422(
+        self, api: FastAPI, client: TestClient, tokens: Tokens
+    ) -> None:
+        seed(api, run=False, funding_cents=0)
+        body = {"confirm": True}
+        refused = call(client, tokens, "operator", "POST", MONTH + "/run", body, key=fresh_key())
+        assert refused.status_code == 422
+
+
 class TestStatus:
     def test_status_and_debits_per_kind(
         self, api: FastAPI, client: TestClient, tokens: Tokens
@@ -172,7 +219,12 @@ class TestClose:
     ) -> None:
         seed(api)
         response = call(client, tokens, "operator", "POST", MONTH + "/close", key=fresh_key())
-        assert response.json() == {"period": PERIOD, "status": "closed", "seq": 10}
+        assert response.json() == {
+            "period": PERIOD,
+            "status": "closed",
+            "seq": 10,
+            "expired_cents": 0,
+        }
         payment = {
             "household_id": "hh_own",
             "amount_cents": 100,
@@ -191,8 +243,106 @@ class TestClose:
         response = call(client, tokens, "operator", "POST", MONTH + "/close", key=fresh_key())
         assert response.status_code == 409
 
+    def test_a_month_never_run_is_409_and_stays_open(
+        self, api: FastAPI, client: TestClient, tokens: Tokens
+    ) -> None:
+        seed(api, run=False)
+        response = call(
+            client, tokens, "operator", "POST", "/v1/months/2031-09/close", key=fresh_key()
+        )
+        problem = assert_problem(response, 409, "month-never-run")
+        assert problem["detail"] == "The month 2031-09 was never run: run it before closing it."
+        assert error_paths(problem) == ["period"]
+        assert (
+            call(client, tokens, "operator", "GET", "/v1/months/2031-09").json()["status"] == "open"
+        )
+
+    def test_months_close_in_order(self, api: FastAPI, client: TestClient, tokens: Tokens) -> None:
+        seed(api)
+        call(client, tokens, "operator", "POST", "/v1/months/2026-12/run", key=fresh_key())
+        response = call(
+            client, tokens, "operator", "POST", "/v1/months/2026-12/close", key=fresh_key()
+        )
+        problem = assert_problem(response, 409, "earlier-month-open")
+        assert problem["earlier"] == PERIOD
+        assert problem["detail"] == (
+            "The earlier month 2026-11 is still open: close it before 2026-12."
+        )
+
+    def test_the_close_expires_the_credit_past_its_last_month(
+        self, api: FastAPI, client: TestClient, tokens: Tokens
+    ) -> None:
+        # after_months 2: November's lots are spendable in November and December only.
+        # hh_own: 100 € - 2 x 20 € bought = 60 €; hh_other: 200 € untouched -> 260 € expire.
+        seed(api)
+        close(api)
+        call(client, tokens, "operator", "POST", "/v1/months/2026-12/run", key=fresh_key())
+        key = fresh_key()
+        response = call(client, tokens, "operator", "POST", "/v1/months/2026-12/close", key=key)
+        assert response.json()["expired_cents"] == 26000
+        again = call(client, tokens, "operator", "POST", "/v1/months/2026-12/close", key=key)
+        assert again.json() == response.json()
+        totals = call(client, tokens, "operator", "GET", "/v1/months/2026-12").json()
+        assert totals["totals_cents"]["expiry"] == 26000
+        # What is left is December's 100 €, exactly what the till accepts in January.
+        balance = call(client, tokens, "member", "GET", "/v1/members/hh_own/balance").json()
+        assert balance["credit_cents"] == 10000
+
     def test_only_the_office_closes(self, client: TestClient, tokens: Tokens) -> None:
         assert_only(client, tokens, "POST", MONTH + "/close", ("operator",))
+
+
+class TestScheduledExpiry:
+    def test_what_is_due_on_a_day_expires_once(
+        self, api: FastAPI, client: TestClient, tokens: Tokens
+    ) -> None:
+        seed(api)
+        close(api)
+        call(client, tokens, "operator", "POST", "/v1/months/2026-12/run", key=fresh_key())
+        key = fresh_key()
+        body = {"as_of": "2027-01-01"}
+        done = call(client, tokens, "operator", "POST", "/v1/months/expire", body, key=key)
+        assert done.status_code == 200, done.text
+        first = done.json()
+        assert (first["period"], first["expired_cents"], first["entries"]) == (
+            "2026-12",
+            26000,
+            2,
+        )
+        again = call(client, tokens, "operator", "POST", "/v1/months/expire", body, key=key)
+        assert again.json() == first
+        later = call(client, tokens, "operator", "POST", "/v1/months/expire", body, key=fresh_key())
+        assert (later.json()["expired_cents"], later.json()["seq"]) == (0, None)
+        closed = call(
+            client, tokens, "operator", "POST", "/v1/months/2026-12/close", key=fresh_key()
+        )
+        assert closed.json()["expired_cents"] == 0
+
+    def test_a_closed_month_expired_its_credit_when_it_closed(
+        self, api: FastAPI, client: TestClient, tokens: Tokens
+    ) -> None:
+        seed(api)
+        close(api)
+        body = {"as_of": "2026-12-15"}
+        done = call(client, tokens, "operator", "POST", "/v1/months/expire", body, key=fresh_key())
+        assert done.json() == {
+            "period": PERIOD,
+            "status": "closed",
+            "expired_cents": 0,
+            "entries": 0,
+            "seq": None,
+        }
+
+    def test_a_malformed_day_is_422(self, client: TestClient, tokens: Tokens) -> None:
+        body = {"as_of": "2027-13-01"}
+        response = call(
+            client, tokens, "operator", "POST", "/v1/months/expire", body, key=fresh_key()
+        )
+        assert_problem(response, 422, "validation")
+
+    def test_only_the_office_expires(self, client: TestClient, tokens: Tokens) -> None:
+        assert_only(client, tokens, "POST", "/v1/months/expire", ("operator",))
+        assert_only(client, tokens, "POST", MONTH + "/expire", ("operator",))
 
 
 class TestSeal:
@@ -217,9 +367,8 @@ class TestSeal:
     ) -> None:
         seed(api)
         response = call(client, tokens, "operator", "POST", MONTH + "/seal", key=fresh_key())
-        # Typed month-closed by app.services.execute (its detail says "is sealed"): reported.
-        assert response.status_code == 409
-        assert response.json()["detail"] == ("month 2026-11 is open; only a closed month is sealed")
+        problem = assert_problem(response, 409, "month-not-closed")
+        assert problem["detail"] == "The month 2026-11 is open: close it before sealing it."
 
     def test_only_the_office_seals(self, client: TestClient, tokens: Tokens) -> None:
         assert_only(client, tokens, "POST", MONTH + "/seal", ("operator",))

@@ -48,7 +48,12 @@ def test_a_rationing_run_needs_its_percentage_confirmed_and_one_key_runs_once(
     for wrong in (None, 24):
         with pytest.raises(month_desk.RationingNotConfirmed) as refused:
             act(engine, month_desk.run, PERIOD, "run-1", wrong)
-        assert refused.value.extras == {"percent": 23}
+        assert refused.value.extras == {
+            "percent": 23,
+            "credit_cents": 7000,
+            "entitlement_cents": 30000,
+            "budget_cents": 7000,
+        }
     assert month_status(engine, PERIOD)["households_credited"] == 0
     first = act(engine, month_desk.run, PERIOD, "run-1", 23)
     again = act(engine, month_desk.run, PERIOD, "run-1", 23)

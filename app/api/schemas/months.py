@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict
 
 from app.api.schemas.fields import CENTS_UNIT, cents, described, ident, period
 from app.api.schemas.problems import FieldProblem
@@ -117,3 +119,51 @@ class MonthRecorded(BaseModel):
     period: str = period("The month.")
     status: str = described("The month's status now.", "closed", "text: closed | sealed")
     seq: int = described("Journal record of the command.", 121, SEQ)
+
+
+class MonthClosed(MonthRecorded):
+    """A month closed, after the credit due at its end expired."""
+
+    expired_cents: int = cents(
+        "Unspent credit expired at the month's end just before it closed (0: none was due).", 0
+    )
+
+
+class MonthRunRequest(BaseModel):
+    """Options of a month run (the body may be left out)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    confirm_rationing: bool = described(
+        "Run even though the fund's means ration the credits. Without it, a run that would"
+        " ration is refused (409 rationing-not-confirmed, stating the percentage and amounts).",
+        False,
+        "boolean",
+    )
+
+
+class ExpireRequest(BaseModel):
+    """The scheduled expiry: what is due on a day."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    as_of: date | None = described(
+        "The day: credit whose last month ended before it expires (booked in the month"
+        " before). Default: today (UTC).",
+        "2027-02-01",
+        'date, text "YYYY-MM-DD"',
+    )
+
+
+class MonthExpired(BaseModel):
+    """Credit expired at a month's end (nothing recorded when none was due)."""
+
+    period: str = period("The month the expiry is booked in.")
+    expired_cents: int = cents("Unspent credit expired.", 12500)
+    entries: int = described("Ledger entries written (one per household).", 3, "count")
+    status: str | None = described(
+        "The month's status (a closed month expired its credit when it closed).",
+        "open",
+        "text: open | closed | sealed",
+    )
+    seq: int | None = described("Journal record, null when nothing was due.", 120, SEQ)
