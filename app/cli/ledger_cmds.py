@@ -107,6 +107,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     fec.add_argument("--separator", choices=FEC_SEPARATORS, default="tab")
     fec.add_argument("--database", metavar="URL", help="database URL (default DATABASE_URL)")
     fec.set_defaults(handler=_export_fec)
+    from app.cli.research_cmds import register_export
+
+    register_export(kinds)  # caisse export indicators DIR (issue 13)
 
 
 def _print(document: dict[str, Any], stream: TextIO | None = None) -> None:
