@@ -9,15 +9,20 @@ journal takes; on SQLite the transaction already holds the single write lock
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
-from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session, SQLModel, col
 
 from app.db import tables as t
+
+# Re-exported: app.ledger.group, group_pg and others read rows with them through this module.
+from app.db.row_states import household_state as household_state
+from app.db.row_states import lot_state as lot_state
+from app.db.row_states import merchant_state as merchant_state
+from app.db.row_states import purchase_state as purchase_state
+from app.db.row_states import unspent_policy as unspent_policy
 from app.engine.books.entries import Entry, Posting
 from app.engine.books.state import (
     OPEN,
@@ -28,16 +33,7 @@ from app.engine.books.state import (
     PurchaseState,
 )
 from app.engine.period import Period
-from app.engine.rules.policies import UnspentCreditPolicy
 from app.ledger.bulk import among, batches
-
-
-def _period(text: str | None) -> Period | None:
-    return None if text is None else Period.parse(text)
-
-
-def _date(text: str | None) -> date | None:
-    return None if text is None else date.fromisoformat(text)
 
 
 class SqlBooksView:
@@ -179,53 +175,3 @@ class SqlBooksView:
             )
         ).first()
         return None if row is None else str(row[0])
-
-
-def household_state(row: Any) -> HouseholdState:
-    """From a ``household`` row (ORM object or plain row; so are the ones below)."""
-    return HouseholdState(
-        row.household_id, Period.parse(row.from_period), row.facts_commitment, row.erased
-    )
-
-
-def lot_state(row: Any) -> CreditLot:
-    return CreditLot(
-        row.lot_id,
-        row.household_id,
-        Period.parse(row.period),
-        _period(row.expires_period),
-        int(row.remaining_cents),
-    )
-
-
-def merchant_state(row: Any) -> MerchantState:
-    rates = json.loads(row.categories)
-    return MerchantState(
-        row.merchant_id,
-        tuple(sorted((str(k), str(v)) for k, v in rates.items())),
-        date.fromisoformat(row.valid_from),
-        _date(row.valid_until),
-        _date(row.suspended_from),
-        row.suspension_reason,
-    )
-
-
-def purchase_state(row: Any) -> PurchaseState:
-    return PurchaseState(
-        row.purchase_id,
-        row.household_id,
-        row.merchant_id,
-        row.category,
-        Period.parse(row.period),
-        int(row.amount_cents),
-        int(row.credit_cents),
-        int(row.refunded_cents),
-        _period(row.lots_expire),
-        tuple(json.loads(row.refund_ids)),
-    )
-
-
-def unspent_policy(row: Any) -> UnspentCreditPolicy | None:
-    if row.unspent_policy is None:
-        return None
-    return UnspentCreditPolicy(row.unspent_policy, row.unspent_after_months, row.unspent_cap_cents)
