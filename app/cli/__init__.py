@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "app.cli.ledger_cmds",
     "app.cli.api_cmds",
     "app.cli.access_cmds",
+    "app.cli.month_cmds",
     "app.cli.demo_cmds",
     "app.cli.projection_cmds",
     "app.cli.research_cmds",
