@@ -4,8 +4,8 @@ Each month: the funders pay (day 1), the month is run, most members pay their co
 (days 2-12; about one in ten does not, one in twenty pays half), members shop at approved
 merchants (several purchases per household-month, days 3-27; some are refused for lack of
 credit and counted, as a real till would), one purchase is refunded (second month: its lot is spent or expires later), the
-operator settles every merchant what it is owed (day 28), credit past its last month expires
-(third month), then the month is closed and sealed.
+operator settles every merchant what it is owed (day 28), then the month is closed (which
+expires the credit past its last month: the third month) and sealed, through the month desk.
 
 Purchases are the ``purchase`` command recorded through ``execute``, exactly as
 ``app.services.merchants.purchase`` records it once the member's consent code has matched.
@@ -26,9 +26,9 @@ from app.engine.books.commands import Command
 from app.engine.period import Period
 from app.ledger.invariants import balances_of
 from app.services import errors as svc
-from app.services import merchants, money, months, seal
+from app.services import merchants, money, month_desk, months
 from app.services.demo_people import FUNDERS, MERCHANTS, DemoHousehold
-from app.services.execute import Db, execute, run_in
+from app.services.execute import Db, execute, run_in, transaction
 from app.services.reads import merchant_sales
 
 OPERATOR = "operator:demo"
@@ -257,27 +257,22 @@ def _settle(db: Db, month: Month, stats: Stats) -> None:
 
 
 def _close(db: Db, month: Month) -> None:
+    """Close and seal through the month desk, as an operator does: the close first expires
+    the credit past its last month (the third month: what was granted in the first)."""
     last = 28
-    if month.index == MONTHS - 1:
-        # Credit granted three months ago has reached its last month: it expires now.
-        months.expire_credit(
-            db,
+    with transaction(db) as session:
+        month_desk.close(
+            session,
             str(month.period),
             actor=OPERATOR,
-            idempotency_key=f"demo:expire:{month.period}",
-            now=month.at(last, 1800),
+            idempotency_key=f"demo:close:{month.period}",
+            now=month.at(last, 3600),
         )
-    months.close_month(
-        db,
-        str(month.period),
-        actor=OPERATOR,
-        idempotency_key=f"demo:close:{month.period}",
-        now=month.at(last, 3600),
-    )
-    seal.seal_month(
-        db,
-        str(month.period),
-        actor=OPERATOR,
-        idempotency_key=f"demo:seal:{month.period}",
-        now=month.at(last, 3660),
-    )
+    with transaction(db) as session:
+        month_desk.seal_month(
+            session,
+            str(month.period),
+            actor=OPERATOR,
+            idempotency_key=f"demo:seal:{month.period}",
+            now=month.at(last, 3660),
+        )
