@@ -146,12 +146,14 @@ class FundTotal(SQLModel, table=True):
 
 
 class ConsentAttempt(SQLModel, table=True):
-    """Wrong consent codes in a row per household, and the end of its lock (mutable
-    security state, not books: never journalled). Times are journal time text (UTC, Z)."""
+    """Wrong consent codes in a row per household and merchant, and the end of the wait
+    they cause that merchant (app.services.consent; mutable security state, not books:
+    never journalled). Times are journal time text (UTC, Z)."""
 
     __tablename__ = "consent_attempt"
 
     household_id: str = Field(max_length=80, primary_key=True)
+    merchant_id: str = Field(max_length=80, primary_key=True)
     failures: int = 0
     last_failure_at: str | None = Field(default=None, max_length=40, nullable=True)
     locked_until: str | None = Field(default=None, max_length=40, nullable=True)

@@ -99,7 +99,9 @@ class GroupState:
     totals: dict[str, int] | None = None  # carried fund totals, if they are the head's
     stored: dict[str, Stored] = field(default_factory=dict)
     codes: dict[str, str | None] = field(default_factory=dict)  # household -> code hash
-    attempts: dict[str, tuple[int, str | None, str | None]] = field(default_factory=dict)
+    attempts: dict[tuple[str, str], tuple[int, str | None, str | None]] = field(
+        default_factory=dict
+    )  # (household, merchant) -> a run of wrong consent codes (app.services.consent)
     balances: dict[str, int] = field(default_factory=dict)  # of the accounts asked for
     books: GroupBooks = field(default_factory=GroupBooks)
 
@@ -147,7 +149,7 @@ def read_group(
             books.households[value["household_id"]] = household_state(_Row(value))
             state.codes[value["household_id"]] = value["consent_code_hash"]
         elif part == "a":
-            state.attempts[value["household_id"]] = (
+            state.attempts[value["household_id"], value["merchant_id"]] = (
                 int(value["failures"]),
                 value["last_failure_at"],
                 value["locked_until"],

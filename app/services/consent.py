@@ -8,10 +8,15 @@ Guarantees:
   code costs microseconds (the per-charge PBKDF2 of 60 000 rounds cost ~35 ms of CPU);
 - no other stored form is accepted (``app.db.consent_hash``): a hash in the old
   ``pbkdf2_sha256$...`` form, whose work factor the row itself chose, matches no code;
-- online guessing is bounded: after ``MAX_FAILURES`` wrong codes in a row a household's
-  charges are refused for ``LOCK_SECONDS`` (409 ``consent-locked``), even with the right
-  code; a right code before that resets the count. Failures are recorded in their own
-  committed transaction (``consent_attempt``), never with the refused charge.
+- online guessing is slowed where it happens, and only there: wrong codes are counted per
+  household AND merchant. After ``BACKOFF.free`` wrong codes in a row from one merchant for
+  one household, that merchant's next attempt on that household waits ``BACKOFF``'s growing
+  delay (30 s, 60 s, 120 s... at most an hour: 409 ``consent-locked``, even with the right
+  code). The member's other merchants are never slowed, so a merchant cannot lock a
+  household's charges elsewhere. A right code from that merchant resets its count; a run of
+  wrong codes left alone for ``FORGET_SECONDS`` is forgotten; a new code forgets them all.
+  Failures are recorded in their own committed transaction (``consent_attempt``), never
+  with the refused charge.
 
 The key comes from ``CAISSE_SECRET_KEY`` (text, at least 32 characters), else from the
 file named by ``CAISSE_SECRET_KEY_FILE``, else from ``secret.key`` in the data directory
@@ -43,14 +48,18 @@ from app.db.session import read_only, unit_of_work
 from app.db.settings import data_directory
 from app.engine.problems import Problem
 from app.services import errors as svc
+from app.services.backoff import Backoff
 
-MAX_FAILURES = 5
-LOCK_SECONDS = 15 * 60
+BACKOFF = Backoff(free=2, first_seconds=30, most_seconds=3600)
+FORGET_SECONDS = 24 * 3600
 KEY_FILE_NAME = "secret.key"
+
+Pair = tuple[str, str]  # (household_id, merchant_id): whose code, who is typing it
 
 
 class ConsentLocked(svc.Conflict):
-    """Too many wrong consent codes in a row: the household's charges wait a while."""
+    """Too many wrong consent codes in a row from this merchant: its charges for this
+    household wait a while."""
 
     code = "consent-locked"
     title = "Too many wrong consent codes"
@@ -117,15 +126,17 @@ def _locked_until(row: t.ConsentAttempt | None, now_text: str) -> str | None:
 
 def _refuse_locked(household_id: str, until: str) -> ConsentLocked:
     return ConsentLocked(
-        (Problem("consent_code", f"too many wrong codes; charges wait until {until}"),),
-        f"Too many wrong consent codes for household {household_id!r}: charges are refused"
-        f" until {until} (UTC), even with the right code. Nothing was charged.",
+        (Problem("consent_code", f"too many wrong codes; try again after {until}"),),
+        f"Too many wrong consent codes for household {household_id!r} from this merchant:"
+        f" its charges for this household are refused until {until} (UTC), even with the"
+        " right code. Nothing was charged.",
         extras={"locked_until": until},
     )
 
 
 class AttemptState(NamedTuple):
-    """A household's run of wrong codes: how many, the last one's time, the lock's end."""
+    """A merchant's run of wrong codes for a household: how many, the last one's time, the
+    end of the wait it causes."""
 
     failures: int
     last_failure_at: str | None
@@ -135,24 +146,31 @@ class AttemptState(NamedTuple):
 def _after_attempt(
     state: AttemptState | None, now: datetime, success: bool
 ) -> tuple[AttemptState | None, str | None]:
-    """The state after one attempt (None: no run of failures) and the lock's end if this
-    attempt locks the household's charges."""
+    """The state after one attempt that was not waiting (None: no run of failures) and the
+    end of the wait this attempt causes, if any."""
     if success:
         return None, None
     now_text = journal.timestamp(now)
-    failures, locked_until = (0, None) if state is None else (state.failures, state.locked_until)
-    if locked_until is not None and locked_until <= now_text:
-        failures, locked_until = 0, None  # the last lock is over: count afresh
+    forget_before = journal.timestamp(now - timedelta(seconds=FORGET_SECONDS))
+    failures = 0
+    if state is not None and (state.last_failure_at or "") > forget_before:
+        failures = state.failures  # a run still remembered: the delays keep growing
     failures += 1
-    if failures >= MAX_FAILURES:
-        until = journal.timestamp(now + timedelta(seconds=LOCK_SECONDS))
-        return AttemptState(0, now_text, until), until
-    return AttemptState(failures, now_text, locked_until), None
+    wait = BACKOFF.seconds(failures)
+    if wait == 0:
+        return AttemptState(failures, now_text, None), None
+    until = journal.timestamp(now + timedelta(seconds=wait))
+    return AttemptState(failures, now_text, until), until
 
 
-def _record(session: Session, household_id: str, now: datetime, success: bool) -> str | None:
-    """Count a failure (or reset the count on success); the lock's end if this one locks."""
-    statement = select(t.ConsentAttempt).where(col(t.ConsentAttempt.household_id) == household_id)
+def _record(session: Session, pair: Pair, now: datetime, success: bool) -> str | None:
+    """Count a failure (or reset the count on success); the wait's end if this one causes
+    one."""
+    household_id, merchant_id = pair
+    statement = select(t.ConsentAttempt).where(
+        col(t.ConsentAttempt.household_id) == household_id,
+        col(t.ConsentAttempt.merchant_id) == merchant_id,
+    )
     if session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update()
     row = session.execute(statement).scalar_one_or_none()
@@ -165,22 +183,25 @@ def _record(session: Session, household_id: str, now: datetime, success: bool) -
             session.delete(row)
         return None
     if row is None:
-        row = t.ConsentAttempt(household_id=household_id, failures=0)
+        row = t.ConsentAttempt(household_id=household_id, merchant_id=merchant_id, failures=0)
         session.add(row)
     row.failures, row.last_failure_at, row.locked_until = after
     return locks
 
 
-def _write(db: Engine | Session, household_id: str, now: datetime, success: bool) -> str | None:
+def _write(db: Engine | Session, pair: Pair, now: datetime, success: bool) -> str | None:
     if isinstance(db, Session):
         with db.begin_nested():
-            return _record(db, household_id, now, success)
+            return _record(db, pair, now, success)
     with unit_of_work(db) as session:
-        return _record(session, household_id, now, success)
+        return _record(session, pair, now, success)
 
 
-def check(db: Engine | Session, household_id: str, code: str, now: datetime) -> None:
-    """Refuse a charge whose consent code is wrong (403) or whose household is locked (409).
+def check(
+    db: Engine | Session, household_id: str, code: str, now: datetime, *, merchant_id: str
+) -> None:
+    """Refuse a charge whose consent code is wrong (403), or whose merchant must wait before
+    trying this household's code again (409 ``consent-locked``).
 
     ``db``: an engine, or a session already in a transaction (then the counts are written
     in a savepoint of it, and the caller's rollback takes them back); a session not yet in
@@ -194,7 +215,7 @@ def check(db: Engine | Session, household_id: str, code: str, now: datetime) -> 
 
     def read(session: Session) -> tuple[str | None, t.ConsentAttempt | None]:
         household = session.get(t.Household, household_id)
-        attempt = session.get(t.ConsentAttempt, household_id)
+        attempt = session.get(t.ConsentAttempt, (household_id, merchant_id))
         if attempt is not None:
             session.expunge(attempt)
         return (None if household is None else household.consent_code_hash), attempt
@@ -207,11 +228,12 @@ def check(db: Engine | Session, household_id: str, code: str, now: datetime) -> 
     until = _locked_until(attempt, now_text)
     if until is not None:
         raise _refuse_locked(household_id, until)
+    pair = (household_id, merchant_id)
     if code_matches(stored, household_id, code):
         if attempt is not None:
-            _write(db, household_id, now, success=True)
+            _write(db, pair, now, success=True)
         return
-    locked = _write(db, household_id, now, success=False)
+    locked = _write(db, pair, now, success=False)
     if locked is not None:
         raise _refuse_locked(household_id, locked)
     raise _wrong_code()
@@ -225,11 +247,13 @@ def _wrong_code() -> svc.Forbidden:
 
 
 _READ_MANY = (
-    "SELECT 'h', household_id, consent_code_hash, 0, NULL, NULL FROM household"
+    "SELECT 'h', household_id, NULL, consent_code_hash, 0, NULL, NULL FROM household"
     " WHERE household_id {among}"
-    " UNION ALL SELECT 'a', household_id, NULL, failures, last_failure_at, locked_until"
-    " FROM consent_attempt WHERE household_id {among}"
+    " UNION ALL SELECT 'a', household_id, merchant_id, NULL, failures, last_failure_at,"
+    " locked_until FROM consent_attempt WHERE household_id {among}"
 )
+
+AttemptRow = tuple[int, str | None, str | None]  # failures, last failure, end of the wait
 
 
 class Attempts:
@@ -238,14 +262,13 @@ class Attempts:
     group's order, exactly as ``check`` would one after the other), written back once
     (``save``) in the group's transaction."""
 
-    def __init__(
-        self, codes: dict[str, str | None], states: dict[str, tuple[int, str | None, str | None]]
-    ) -> None:
+    def __init__(self, codes: dict[str, str | None], states: dict[Pair, AttemptRow]) -> None:
         """``codes``: household -> stored code hash (households that exist); ``states``:
-        household -> (failures, last failure, lock end) of ``consent_attempt``."""
+        (household, merchant) -> (failures, last failure, end of the wait) of
+        ``consent_attempt``."""
         self.codes = codes
-        self.states = {h: AttemptState(*state) for h, state in states.items()}
-        self.changed: set[str] = set()
+        self.states = {pair: AttemptState(*state) for pair, state in states.items()}
+        self.changed: set[Pair] = set()
 
     @classmethod
     def read(cls, session: Session, household_ids: list[str]) -> Attempts:
@@ -258,19 +281,19 @@ class Attempts:
             statement = _READ_MANY.format(among="IN (SELECT value FROM json_each(?))")
             params = (json.dumps(household_ids), json.dumps(household_ids))
         codes: dict[str, str | None] = {}
-        states: dict[str, tuple[int, str | None, str | None]] = {}
-        for part, household_id, code_hash, failures, last, until in connection.exec_driver_sql(
-            statement, params
-        ):
+        states: dict[Pair, AttemptRow] = {}
+        rows = connection.exec_driver_sql(statement, params)
+        for part, household_id, merchant_id, code_hash, failures, last, until in rows:
             if part == "h":
                 codes[household_id] = code_hash
             else:
-                states[household_id] = (int(failures), last, until)
+                states[(household_id, merchant_id)] = (int(failures), last, until)
         return cls(codes, states)
 
-    def check(self, household_id: str, code: str, now: datetime) -> None:
+    def check(self, household_id: str, code: str, now: datetime, *, merchant_id: str) -> None:
         """``check``'s decision for one charge (403 / 409 ``consent-locked``), counted."""
-        state = self.states.get(household_id)
+        pair = (household_id, merchant_id)
+        state = self.states.get(pair)
         until = None if state is None else state.locked_until
         if until is not None and until > journal.timestamp(now):
             raise _refuse_locked(household_id, until)
@@ -278,11 +301,11 @@ class Attempts:
         if success and state is None:
             return
         after, locks = _after_attempt(state, now, success)
-        self.changed.add(household_id)
+        self.changed.add(pair)
         if after is None:
-            self.states.pop(household_id, None)
+            self.states.pop(pair, None)
         else:
-            self.states[household_id] = after
+            self.states[pair] = after
         if success:
             return
         if locks is not None:
@@ -295,9 +318,16 @@ class Attempts:
             return
         changed = sorted(self.changed)
         table = t.ConsentAttempt
-        session.execute(delete(table).where(col(table.household_id).in_(changed)))
+        for household_id, merchant_id in changed:
+            session.execute(
+                delete(table).where(
+                    col(table.household_id) == household_id, col(table.merchant_id) == merchant_id
+                )
+            )
         rows = [
-            {"household_id": h, **self.states[h]._asdict()} for h in changed if h in self.states
+            {"household_id": h, "merchant_id": m, **self.states[(h, m)]._asdict()}
+            for h, m in changed
+            if (h, m) in self.states
         ]
         if rows:
             session.execute(insert(table), rows)
@@ -315,5 +345,7 @@ def change_code(session: Session, household_id: str, code: str) -> None:
         raise svc.not_found("household", household_id)
     row.consent_code_hash = hash_code(household_id, code)
     session.add(row)
-    session.execute(delete(t.ConsentAttempt).where(col(t.ConsentAttempt.household_id) == household_id))
+    session.execute(
+        delete(t.ConsentAttempt).where(col(t.ConsentAttempt.household_id) == household_id)
+    )
     session.flush()

@@ -89,13 +89,19 @@ class Charge:
     def household_id(self) -> str:
         return str(self.prepared.command.payload["household_id"])
 
+    @property
+    def merchant_id(self) -> str:
+        return str(self.prepared.command.payload["merchant_id"])
+
 
 Outcome = dict[str, Any] | svc.ServiceError
 
 
 def record_one(engine: Engine, charge: Charge) -> dict[str, Any]:
     """The charge on its own (``merchants.purchase``'s path): consent, then ``execute``."""
-    consent.check(engine, charge.household_id, charge.consent_code, charge.now)
+    consent.check(
+        engine, charge.household_id, charge.consent_code, charge.now, merchant_id=charge.merchant_id
+    )
     command = charge.prepared.command
     return execute(engine, command, charge.actor, charge.key, charge.now, prepared=charge.prepared)
 
@@ -183,7 +189,9 @@ def _decide(
     charge: Charge, group: _Group, books: GroupBooks, attempts: consent.Attempts
 ) -> Outcome:
     check_key_and_actor(charge.key, charge.actor)
-    attempts.check(charge.household_id, charge.consent_code, charge.now)
+    attempts.check(
+        charge.household_id, charge.consent_code, charge.now, merchant_id=charge.merchant_id
+    )
     prepared = charge.prepared
     earlier = group.keys.get(charge.key)
     if earlier is not None:

@@ -2,8 +2,9 @@
 refund. A purchase can never overdraw: the books core refuses it (``InsufficientCredit``)
 under the writer lock, and on PostgreSQL the wallet's rows are also read ``FOR UPDATE``.
 The member's consent code is checked first (app.services.consent), outside the command's
-transaction: a wrong code is refused (403) and counted, too many lock the household's
-charges for a while (409 ``consent-locked``).
+transaction: a wrong code is refused (403) and counted per household and merchant; after a
+few, that merchant waits a growing delay before trying that household again (409
+``consent-locked``), the member's other merchants are not slowed.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def purchase(
     One command in its own transaction; the API records charges in groups instead
     (app.services.group_commit, same outcome charge by charge)."""
     # Before the command's transaction: no writer lock is held while the code is checked.
-    consent.check(db, household_id, consent_code, now)
+    consent.check(db, household_id, consent_code, now, merchant_id=merchant_id)
     command = purchase_command(
         purchase_id, household_id, merchant_id, category, amount_cents, on, split=split
     )

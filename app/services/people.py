@@ -42,6 +42,7 @@ from app.db import tables as t
 from app.db.tables_people import MemberCard, PersonAccess, WebSession
 from app.engine.problems import Problem
 from app.services import errors as svc
+from app.services.backoff import Backoff
 from app.services.consent import secret_key
 from app.services.tokens import Principal, Role
 
@@ -332,13 +333,12 @@ def person_of(row: PersonAccess) -> Person:
     return Person(row.access_id, Role(row.role), row.display_name, row.subject_id)
 
 
+SIGN_IN_BACKOFF = Backoff(FREE_FAILURES, FIRST_LOCK_SECONDS, MAX_LOCK_SECONDS)
+
+
 def _lock_seconds(failures: int) -> int:
     """Seconds of lock after ``failures`` wrong secrets in a row (0 below the threshold)."""
-    over = failures - FREE_FAILURES
-    if over <= 0:
-        return 0
-    doubled: int = FIRST_LOCK_SECONDS << min(over - 1, 10)
-    return min(MAX_LOCK_SECONDS, doubled)
+    return SIGN_IN_BACKOFF.seconds(failures)
 
 
 def sign_in(

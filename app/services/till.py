@@ -341,7 +341,7 @@ def charge(
         household_id = people.household_of_card(session, card_number)
         if _charged(session, merchant_id, reference, household_id):  # a second submit
             return _receipt(session, merchant_id, reference, amounts)
-    consent.check(engine, household_id, consent_code, now)
+    consent.check(engine, household_id, consent_code, now, merchant_id=merchant_id)
     with unit_of_work(engine) as session:
         journal.lock_writer(session)
         if not _charged(session, merchant_id, reference, household_id):  # not meanwhile

@@ -1,4 +1,5 @@
-"""Consent codes: keyed hashes (the key is not in the database) and a limit on wrong codes."""
+"""Consent codes: keyed hashes (the key is not in the database) and growing waits after wrong
+codes, for the merchant who typed them only."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.db import tables as t
 from app.services import consent, errors
-from app.services.merchants import purchase
+from app.services.merchants import approve_merchant, purchase
 from app.services.reads import balances
 from tests.services.helpers import CODE, NOW, small_fund, w
 
@@ -81,46 +84,96 @@ def test_only_the_one_stored_form_matches(fresh_key: Path) -> None:
     assert not consent.code_matches(stored.replace("$", "$0", 1), "hh_a", "4821")
 
 
-def charge(engine: Engine, pid: str, code: str, minutes: int = 0) -> object:
-    when = NOW + timedelta(minutes=minutes)
-    return purchase(engine, pid, "hh_a", "shop", "food", 100, DAY, code, **w(now=when))
+def charge(engine: Engine, pid: str, code: str, seconds: int = 0, shop: str = "shop") -> object:
+    when = NOW + timedelta(seconds=seconds)
+    return purchase(engine, pid, "hh_a", shop, "food", 100, DAY, code, **w(now=when))
 
 
-def attempt(engine: Engine) -> t.ConsentAttempt | None:
+def attempt(engine: Engine, shop: str = "shop") -> t.ConsentAttempt | None:
     with Session(engine) as session:
-        return session.get(t.ConsentAttempt, "hh_a")
+        return session.get(t.ConsentAttempt, ("hh_a", shop))
 
 
-def test_five_wrong_codes_lock_the_household_for_fifteen_minutes(engine: Engine) -> None:
+def at(seconds: int) -> str:
+    """NOW (2026-11-26 10:00:00 UTC) plus ``seconds``, as the journal writes times."""
+    return (NOW + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+
+
+def test_the_backoff_is_free_twice_then_doubles_up_to_an_hour() -> None:
+    waits = [consent.BACKOFF.seconds(n) for n in range(1, 11)]
+    assert waits == [0, 0, 30, 60, 120, 240, 480, 960, 1920, 3600]
+    assert consent.BACKOFF.seconds(10**6) == 3600
+
+
+@given(st.integers(min_value=0, max_value=10**4))
+def test_a_wait_never_shrinks_with_more_failures_and_never_passes_an_hour(n: int) -> None:
+    assert consent.BACKOFF.seconds(n) <= consent.BACKOFF.seconds(n + 1) <= 3600
+
+
+def test_wrong_codes_make_this_merchant_wait_growing_delays(engine: Engine) -> None:
     small_fund(engine)
-    for n in range(4):
+    for n in range(2):  # two typos cost nothing
         with pytest.raises(errors.Forbidden):
-            charge(engine, f"p{n}", "0000", minutes=n)
+            charge(engine, f"p{n}", "0000")
     row = attempt(engine)
-    assert row is not None and row.failures == 4 and row.locked_until is None
+    assert row is not None and (row.failures, row.locked_until) == (2, None)
+    with pytest.raises(consent.ConsentLocked) as third:
+        charge(engine, "p2", "0000")
+    assert third.value.extras == {"locked_until": at(30)}
+    # While waiting, even the right code is refused, and the attempt is not counted.
+    with pytest.raises(consent.ConsentLocked) as waiting:
+        charge(engine, "p3", CODE, seconds=29)
+    assert waiting.value.extras == {"locked_until": at(30)}
+    with pytest.raises(consent.ConsentLocked) as fourth:
+        charge(engine, "p4", "0000", seconds=30)
+    assert fourth.value.extras == {"locked_until": at(30 + 60)}
     with pytest.raises(consent.ConsentLocked) as fifth:
-        charge(engine, "p4", "0000", minutes=4)
-    assert fifth.value.extras == {"locked_until": "2026-11-26T10:19:00.000000Z"}
-    # Locked: even the right code is refused, and nothing is charged.
-    with pytest.raises(consent.ConsentLocked):
-        charge(engine, "p5", CODE, minutes=18)
+        charge(engine, "p5", "0000", seconds=90)
+    assert fifth.value.extras == {"locked_until": at(90 + 120)}
+    row = attempt(engine)
+    assert row is not None and (row.failures, row.last_failure_at) == (5, at(90))
     assert balances(engine, "hh_a")["credit_cents"] == 10_000
-    charge(engine, "p6", CODE, minutes=19)  # the lock is over
+    charge(engine, "p6", CODE, seconds=210)  # the wait is over: the right code is charged
     assert balances(engine, "hh_a")["credit_cents"] == 9_900
-    assert attempt(engine) is None  # the right code reset the count
+    assert attempt(engine) is None  # and it reset this merchant's count
 
 
-def test_a_right_code_resets_the_count_of_wrong_ones(engine: Engine) -> None:
+def test_a_merchant_s_wrong_codes_never_slow_the_member_s_other_merchants(
+    engine: Engine,
+) -> None:
     small_fund(engine)
-    for n in range(4):
+    approve_merchant(engine, "market", {"food": "1"}, date(2026, 1, 1), **w())
+    for n in range(6):  # "shop" guesses again and again
+        with pytest.raises((errors.Forbidden, consent.ConsentLocked)):
+            charge(engine, f"p{n}", "0000", seconds=n * 3600)
+    with pytest.raises(consent.ConsentLocked):
+        charge(engine, "p9", CODE, seconds=5 * 3600 + 1)
+    # At the same instant the member pays at "market" with the right code.
+    charge(engine, "m1", CODE, seconds=5 * 3600 + 1, shop="market")
+    assert balances(engine, "hh_a")["credit_cents"] == 9_900
+    # And "market"'s own typo is counted on its own.
+    with pytest.raises(errors.Forbidden):
+        charge(engine, "m2", "0000", seconds=5 * 3600 + 2, shop="market")
+    row = attempt(engine, "market")
+    assert row is not None and (row.failures, row.locked_until) == (1, None)
+
+
+def test_a_right_code_resets_the_count_and_a_day_forgets_it(engine: Engine) -> None:
+    small_fund(engine)
+    for n in range(2):
         with pytest.raises(errors.Forbidden):
             charge(engine, f"p{n}", "0000")
     charge(engine, "ok", CODE)
-    for n in range(4):
+    for n in range(2):
         with pytest.raises(errors.Forbidden):
             charge(engine, f"q{n}", "0000")
     row = attempt(engine)
-    assert row is not None and row.failures == 4 and row.locked_until is None
+    assert row is not None and (row.failures, row.locked_until) == (2, None)
+    # A day after the last wrong code the run is forgotten: this one is the first again.
+    with pytest.raises(errors.Forbidden):
+        charge(engine, "r0", "0000", seconds=consent.FORGET_SECONDS + 1)
+    row = attempt(engine)
+    assert row is not None and (row.failures, row.locked_until) == (1, None)
 
 
 def test_the_consent_key_is_not_stored_in_the_database(engine: Engine) -> None:

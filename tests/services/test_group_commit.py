@@ -190,12 +190,15 @@ class TestOneGroup:
         assert journal_size(engine) == head
         assert balance(engine, "419:hh_a") == -10_000
 
-    def test_five_wrong_codes_in_one_group_lock_the_sixth_charge(self, engine: Engine) -> None:
+    def test_three_wrong_codes_in_one_group_make_the_fourth_charge_wait(
+        self, engine: Engine
+    ) -> None:
         small_fund(engine)
-        wrong = [charge(f"p{i}", "hh_a", 100, code="9999", seconds=i) for i in range(5)]
+        wrong = [charge(f"p{i}", "hh_a", 100, code="9999", seconds=i) for i in range(3)]
         outcomes = record_charges(engine, [*wrong, charge("p9", "hh_a", 100, seconds=6)])
-        assert [type(o).__name__ for o in outcomes] == ["Forbidden"] * 4 + ["ConsentLocked"] * 2
-        assert isinstance(outcomes[5], ConsentLocked)
+        assert [type(o).__name__ for o in outcomes] == ["Forbidden"] * 2 + ["ConsentLocked"] * 2
+        assert isinstance(outcomes[3], ConsentLocked)
+        assert outcomes[3].extras == {"locked_until": "2026-11-26T10:00:32.000000Z"}
         assert balance(engine, "419:hh_a") == -10_000
 
     def test_a_right_code_resets_the_count_of_wrong_ones(self, engine: Engine) -> None:

@@ -167,9 +167,9 @@ def test_a_wrong_code_charges_nothing_and_is_counted(engine: Engine, fund: dict[
         charge(engine, fund["hh_a"], {"food": 1_000}, code="0000")
     assert purchases(engine) == [] and credit(engine, "hh_a") == 10_000
     with read_only(engine) as session:
-        attempt = session.get(t.ConsentAttempt, "hh_a")
+        attempt = session.get(t.ConsentAttempt, ("hh_a", "shop"))
         assert attempt is not None and attempt.failures == 1
-    for _ in range(consent.MAX_FAILURES - 2):
+    for _ in range(consent.BACKOFF.free - 1):
         with pytest.raises(errors.Forbidden):
             charge(engine, fund["hh_a"], {"food": 1_000}, code="0000")
     with pytest.raises(consent.ConsentLocked):

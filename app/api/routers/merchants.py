@@ -128,8 +128,9 @@ async def charge(
     gives both parts and the credit left. 403 when the consent code does not match (nothing is
     charged); 409 `insufficient-credit` (with `available_cents`: no credit at all, or `split`
     false and too little), `merchant-suspended`,
-    `consent-locked` (five wrong codes in a row lock the member's charges for 15 minutes,
-    with `locked_until`), or a closed month. A retry with the same key returns the original
+    `consent-locked` (from the third wrong code in a row for this member, this merchant waits
+    30 s, then 60 s, 120 s... at most an hour, until `locked_until`; the member's other
+    merchants are not slowed), or a closed month. A retry with the same key returns the original
     charge."""
     return await record_charge(request, key, principal, group_writer(http))
 
