@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
+from app.engine.arrears import WAIVER_ATTRIBUTE, arrears_effect
 from app.engine.assess import Assessment, Status
 from app.engine.batch import assess_batch
 from app.engine.explain import ParamValue, RuleSetRef, Step, register_messages, step
@@ -144,6 +145,34 @@ def assess_fund(
     # assess_batch gives exactly what assess gives (tests/engine/test_batch.py), only faster.
     results = assess_batch(rules, ordered, period, explain=explain).assessments()
     results = _mean_of_contributions(results, explain)
+    results = _after_arrears(rules, ordered, results, explain)
+    return _within(rules, ordered, period, results, budget_cents, explain)
+
+
+def ration_fund(
+    rules: RuleSet,
+    households: Sequence[HouseholdFacts],
+    unrationed: FundMonth,
+    budget_cents: int,
+    *,
+    explain: bool = False,
+) -> FundMonth:
+    """``assess_fund(rules, households, period, budget_cents=budget_cents, explain=explain)``
+    from that month assessed without a budget (``unrationed``, with the same ``explain``):
+    the same result without assessing every household again."""
+    ordered = _ordered(households, budget_cents)
+    results = list(unrationed.assessments)
+    return _within(rules, ordered, unrationed.period, results, budget_cents, explain)
+
+
+def _within(
+    rules: RuleSet,
+    ordered: Sequence[HouseholdFacts],
+    period: Period,
+    results: list[Assessment],
+    budget_cents: int | None,
+    explain: bool,
+) -> FundMonth:
     entitlements_cents = _credits_total(results)
     rationing: RationingResult | None = None
     rationed: tuple[RationedCredit, ...] = ()
@@ -205,6 +234,28 @@ def _mean_of_contributions(results: list[Assessment], explain: bool) -> list[Ass
         )
         updated[index] = _with_credit(results[index], share, item)
         updated[index] = replace(updated[index], credit_pending_fund=False)
+    return updated
+
+
+def _after_arrears(
+    rules: RuleSet, ordered: Sequence[HouseholdFacts], results: list[Assessment], explain: bool
+) -> list[Assessment]:
+    """Each assessed household's credit after the rules' arrears policy (app.engine.arrears),
+    before any rationing: what the run would ration is what the household is entitled to."""
+    if rules.arrears.after_months is None:
+        return results
+    updated = list(results)
+    for index, (facts, assessment) in enumerate(zip(ordered, results, strict=True)):
+        if assessment.status is not Status.ASSESSED or not facts.arrears_months:
+            continue
+        waiver = facts.attributes.get(WAIVER_ATTRIBUTE)
+        effect = arrears_effect(
+            rules.arrears, assessment.credit_cents or 0, facts.arrears_months, waiver
+        )
+        if effect.item is not None:
+            updated[index] = _with_credit(
+                assessment, effect.credit_cents, effect.item if explain else None
+            )
     return updated
 
 

@@ -14,8 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from app.engine.facts import HouseholdFacts
-from app.engine.fund import FundMonth, assess_fund
-from app.engine.period import Period
+from app.engine.fund import FundMonth, ration_fund
 from app.engine.ruleset import RuleSet
 
 
@@ -28,16 +27,14 @@ def budget_cents(unrationed: FundMonth, reserve_cents: int) -> int:
 def within_budget(
     rules: RuleSet,
     households: Sequence[HouseholdFacts],
-    period: Period,
     reserve_cents: int,
     unrationed: FundMonth,
 ) -> tuple[FundMonth, int]:
     """The month as booked (rationed when short) and its budget.
 
-    ``unrationed`` is ``assess_fund(rules, households, period)`` without a budget (the caller
-    usually has it already, so it is not computed twice)."""
+    ``unrationed`` is ``assess_fund(rules, households, period, explain=False)`` (the caller
+    has it already); rationing starts from it instead of assessing every household again."""
     budget = budget_cents(unrationed, reserve_cents)
     if unrationed.totals.credits_cents <= budget:
         return unrationed, budget
-    rationed = assess_fund(rules, households, period, budget_cents=budget, explain=False)
-    return rationed, budget
+    return ration_fund(rules, households, unrationed, budget), budget

@@ -112,7 +112,7 @@ def plan_month(session: Session, period: Period) -> MonthPlan:
     )
     first = assess_fund(rules, facts, period, explain=False)
     surplus = available_cents(session) - _posted(session, period)
-    fund, budget = within_budget(rules, facts, period, surplus, first)
+    fund, budget = within_budget(rules, facts, surplus, first)
     return MonthPlan(period, rules, fund, budget, commitments, credited)
 
 

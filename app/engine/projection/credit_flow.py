@@ -19,13 +19,11 @@ from app.engine.books.lots import (
     lot_expiry,
     oldest_first,
     take_oldest,
+    usable,
 )
 from app.engine.books.state import CreditLot
-from app.engine.money import Rounding, RoundingMode, round_fraction
 from app.engine.period import Period
 from app.engine.rules.policies import UnspentCreditPolicy
-
-_DOWN = Rounding(1, RoundingMode.DOWN)
 
 
 class Wallets:
@@ -59,15 +57,28 @@ class Wallets:
                 self._lots.setdefault(household_id, []).append(lot)
 
     def spend(self, period: Period, rate: Fraction) -> int:
-        """Each household spends ``rate`` of its credit usable in ``period``; the total."""
-        total = 0
+        """Each household spends ``rate`` of its credit usable in ``period`` (rounded down to
+        the cent), oldest lots first; the total."""
         if rate == 0:
             return 0
-        for household_id, held in self._lots.items():
-            amount = round_fraction(available_cents(held, period) * rate, _DOWN)
+        num, den = rate.numerator, rate.denominator
+        total = 0
+        lots = self._lots
+        for household_id, held in lots.items():
+            if len(held) == 1:  # the common case, without building a plan
+                lot = held[0]
+                if not usable(lot, period):
+                    continue
+                amount = lot.remaining_cents * num // den
+                if amount:
+                    left = lot.remaining_cents - amount
+                    lots[household_id] = [lot._replace(remaining_cents=left)] if left else []
+                    total += amount
+                continue
+            amount = available_cents(held, period) * num // den
             parts = take_oldest(held, amount, period) if amount else None
             if parts:
-                self._lots[household_id] = _less(held, parts)
+                lots[household_id] = _less(held, parts)
                 total += amount
         return total
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from app.engine.facts import HouseholdFacts
-from app.engine.money import round_fraction
+from app.engine.money import round_ratio
 from app.engine.period import Period
 from app.engine.projection.assumptions import Assumptions
 
@@ -68,9 +68,23 @@ def _arrival(profile: HouseholdFacts, period: Period, index: int) -> HouseholdFa
 def _drifted(households: list[HouseholdFacts], factor: Fraction) -> tuple[HouseholdFacts, ...]:
     if factor == 1:
         return tuple(households)
+    num, den = factor.numerator, factor.denominator
     return tuple(
-        f
-        if f.income_cents is None
-        else replace(f, income_cents=round_fraction(f.income_cents * factor))
+        f if f.income_cents is None else _with_income(f, round_ratio(f.income_cents * num, den))
         for f in households
+    )
+
+
+def _with_income(f: HouseholdFacts, income_cents: int) -> HouseholdFacts:
+    # The constructor, not dataclasses.replace: the same value, a third of the time.
+    return HouseholdFacts(
+        f.household_id,
+        f.persons,
+        income_cents,
+        f.chosen_contribution_cents,
+        f.engagement_minutes,
+        f.attributes,
+        f.active_from,
+        f.active_until,
+        f.priority_tier,
     )

@@ -143,7 +143,7 @@ def _path(
         subsidy = assumptions.subsidy_in(member.period)
         start = reserve + subsidy
         if ration:
-            fund, budget = within_budget(rules, member.households, member.period, start, free)
+            fund, budget = within_budget(rules, member.households, start, free)
         else:
             fund, budget = free, budget_cents(free, start)
         totals = fund.totals
