@@ -139,6 +139,14 @@ def canonical_payload(payload: Mapping[str, Any]) -> str:
     return canonical_bytes(dict(payload)).decode("utf-8")
 
 
+def request_digest(kind: str, payload_text: str) -> str:
+    """The request hash an idempotency key is stored with: sha256 of the canonical request
+    ``{"kind": ..., "payload": ...}`` (sorted keys: kind first) with the payload's canonical
+    text spliced in. The writer stores it, the verifier recomputes it from the record."""
+    body = f'{{"kind":{json.dumps(kind, ensure_ascii=False)},"payload":{payload_text}}}'
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
 def record_hash(
     *,
     seq: int,

@@ -53,6 +53,9 @@ class _Adopted(NamedTuple):
     content_hash: str
     rules: RuleSet | None
     problem: str | None
+    rule_set_id: str
+    version: int
+    decision: str
 
 
 @dataclass(slots=True)
@@ -109,7 +112,9 @@ class Rederivation:
         declared = str(payload["content_hash"])
         if rules is not None and rules.content_hash != declared:
             problem = f"the rule document adopted at seq {seq} hashes to {rules.content_hash}"
-        adopted = _Adopted(seq, str(payload["effective_from"]), declared, rules, problem)
+        adopted = _Adopted(seq, str(payload["effective_from"]), declared, rules, problem,
+                           str(payload["rule_set_id"]), int(payload["version"]),
+                           str(payload.get("decision", "")))
         self.adopted.append(adopted)
         self.by_hash.setdefault(declared, adopted)
 

@@ -37,6 +37,7 @@ from typing import Any, NamedTuple, Protocol
 from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
+from sqlmodel import SQLModel
 
 from app.db import tables as t
 from app.engine.books.entries import Entry, Posting
@@ -267,6 +268,18 @@ class DbSource:
         c = t.Checkpoint.__table__.c  # type: ignore[attr-defined]
         query = select(*(c[name] for name in CHECKPOINT_FIELDS)).order_by(c.seq)
         return [dict(zip(CHECKPOINT_FIELDS, row, strict=True)) for row in self._stream(query)]
+
+    def registry_rows(self) -> dict[str, list[Any]]:
+        """Every row of the registry tables the verifier compares (``verify_tables``)."""
+        return {name: list(self._stream(select(SQLModel.metadata.tables[name])))
+                for name in ("household", "merchant", "month", "purchase", "rule_set")}
+
+    def request_rows(self) -> Iterator[tuple[int, str, str, str, str]]:
+        """``(seq, kind, payload text, request_hash, result text)`` of every record."""
+        j = t.Journal.__table__.c  # type: ignore[attr-defined]
+        query = select(j.seq, j.kind, j.payload, j.request_hash, j.result).order_by(j.seq)
+        for seq, kind, payload, digest, result in self._stream(query):
+            yield int(seq), str(kind), str(payload), str(digest), str(result)
 
     def facts_rows(self) -> list[FactsRow]:
         """Every ``household_facts`` row as the preimage of its commitment (the inverse of

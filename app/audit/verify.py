@@ -33,6 +33,7 @@ from hashlib import sha256
 from typing import Any
 
 from app.audit import verify_checks as checks
+from app.audit import verify_tables
 from app.audit.rederive import KINDS as REDERIVE_KINDS
 from app.audit.rederive import Outcome, Rederivation
 from app.audit.sources import Source, TablesRead, entry_line, entry_of_line, read_in_child
@@ -137,6 +138,8 @@ def verify(source: Source, public_key: bytes | None = None, jobs: int | None = N
             tables = source if state.tables is None else state.tables
             bad, counts = checks.final(tables, state, public_key, notes)
         if bad is None:
+            bad = _registry(source, state, outcome)
+        if bad is None:
             bad = _rederive(source, state, outcome)
         if bad is None:
             bad = _manifest(source if state.tables is None else state.tables, state)
@@ -155,6 +158,18 @@ def verify(source: Source, public_key: bytes | None = None, jobs: int | None = N
     )
 
 
+def _registry(source: Source, state: Replayed, outcome: Outcome) -> Disagreement | None:
+    """The registry tables and the journal's request hashes (``verify_tables``); an export
+    does not carry them, and the report says so."""
+    rows, requests = getattr(source, "registry_rows", None), getattr(source, "request_rows", None)
+    if not callable(rows) or not callable(requests):
+        outcome.unchecked.append(
+            "registry tables (household, merchant, month, purchase, rule_set) and the journal's "
+            "request hashes: compared on a database only, an export does not carry them")
+        return None
+    return verify_tables.registry(rows(), state) or verify_tables.requests(requests())
+
+
 def _rederive(source: Source, state: Replayed, outcome: Outcome) -> Disagreement | None:
     """Every month run's amounts from the journal's rules and the facts the source gives
     (``facts_rows``; ``None``: not given, the report says which checks could not run)."""
@@ -163,7 +178,7 @@ def _rederive(source: Source, state: Replayed, outcome: Outcome) -> Disagreement
     erased = [h for h, s in state.books.households.items() if s.erased]
     bad, done = state.rederive.finish(rows, erased)
     outcome.households, outcome.erased, outcome.months = done.households, done.erased, done.months
-    outcome.unchecked[:] = done.unchecked
+    outcome.unchecked.extend(done.unchecked)
     return bad
 
 
@@ -193,6 +208,11 @@ CHECKS = (
     "books invariants: trial balance, backing, no credit below zero, lots equal credit",
     "credit_lot, month_credit: every lot and exactly-once marker",
     "checkpoint: every row equals its seal_month record; signatures verify",
+    "household, merchant, month, purchase (database): every row equals the replayed state, "
+    "none missing or extra; consent-code hashes in the one accepted form",
+    "rule_set (database): every adopted row is its adopt_rule_set record, its document "
+    "hashes to the adopted hash",
+    "journal request_hash and result seq (database): recomputed from each record",
     "manifest (export): every file's sha256 is the manifest's, every file listed",
 )
 

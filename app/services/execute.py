@@ -32,7 +32,6 @@ by the touched accounts instead of summing every balance; otherwise the totals s
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -109,9 +108,7 @@ def prepare(command: Command) -> Prepared:
     """Serialise the payload once (floats refused) and hash the canonical request
     ``{"kind": ..., "payload": ...}`` with that text spliced in (sorted keys: kind first)."""
     payload_text = journal.canonical_payload(command.payload)
-    kind = json.dumps(command.kind, ensure_ascii=False)
-    body = f'{{"kind":{kind},"payload":{payload_text}}}'
-    return Prepared(command, payload_text, hashlib.sha256(body.encode("utf-8")).hexdigest())
+    return Prepared(command, payload_text, journal.request_digest(command.kind, payload_text))
 
 
 def request_hash(command: Command) -> str:
