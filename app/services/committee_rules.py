@@ -8,9 +8,10 @@
   IMPACT on the real membership (households' facts in force that month; totals, winners
   and losers, the biggest changes, deciles, the chart) and what the change costs each
   month against the fund's real money (its position now);
-- ``adopt_version``: adopt a draft on the decision written in it, refused for a month
-  already closed (the past is fixed) or a version already adopted (unless it is the retry
-  of that very adoption: same idempotency key).
+- ``adopt_version``: adopt a draft on the decision written in it, refused when a month
+  from its effective_from on is closed or sealed (the past is fixed: app.services.rulesets)
+  or a version already adopted (unless it is the retry of that very adoption: same
+  idempotency key).
 
 Nothing here computes an amount itself: the engine does (``assess``, ``preview``).
 """
@@ -31,13 +32,11 @@ from app.engine import HouseholdFacts, Person, RuleSet, parse_rule_set
 from app.engine.assess import assess
 from app.engine.period import Period
 from app.engine.preview import Change, Preview, preview
-from app.engine.problems import Problem
 from app.services import api_reads, impact_chart, reads, rule_drafts, rulesets
 from app.services import errors as svc
 from app.services.households import facts_in_force
 from app.services.rule_text import canonical_yaml
 
-CLOSED = ("closed", "sealed")
 BIGGEST = 5
 # Typical households the examples are computed for: (key, adults, children, income cents).
 EXAMPLES = (
@@ -215,6 +214,7 @@ def version_view(
     cost = monthly_cost(report)
     position = reads.fund_position(session)
     status = month_status(session, month)
+    fixed = rulesets.closed_month_from(session, str(month))
     return {
         "version": _described(proposed, row, month_of(today)),
         "document_yaml": canonical_yaml(dict(proposed.document)),
@@ -227,7 +227,9 @@ def version_view(
         "months_covered": months_covered(position["reserve_cents"], cost["change_cents"]),
         "chart_svg": impact_chart.render(report, facts, proposed, words),
         "month_status": status,
-        "adoptable": row.status == rulesets.DRAFT and status not in CLOSED,
+        "adoptable": row.status == rulesets.DRAFT and fixed is None,
+        # The latest month from effective_from on that is closed or sealed (the past is fixed).
+        "closed_month": None if fixed is None else fixed[0],
         "decisions": decisions(session, row),
     }
 
@@ -250,13 +252,8 @@ def adopt_version(
     row = api_reads.rule_version(session, rule_set_id, version)
     if decision != row.decision:
         raise svc.invalid("decision", f"the draft was written for decision {row.decision!r}")
-    status = month_status(session, Period.parse(row.effective_from))
-    if status in CLOSED:
-        raise svc.MonthClosed(
-            (Problem("effective_from", f"month {row.effective_from} is {status}"),),
-            f"Month {row.effective_from} is {status}: rules cannot take effect in it.",
-        )
     api_reads.ensure_adoptable(session, row, idempotency_key)
+    # A month already closed or sealed from effective_from on: refused by adopt_rule_set.
     return rulesets.adopt_rule_set(
         session, rule_set_id, version, actor=actor, idempotency_key=idempotency_key, now=now
     )

@@ -38,10 +38,8 @@ from app.engine.assess import Status, assess
 from app.engine.explain import Params, Step
 from app.engine.period import Period
 from app.engine.problems import Problem
-from app.services import consent, merchant_profiles, people, reads
+from app.services import consent, merchant_profiles, people, reads, run_basis
 from app.services import errors as svc
-from app.services.households import facts_in_force
-from app.services.rulesets import rule_set_in_force
 
 CODE_LENGTHS = (4, 12)
 
@@ -272,9 +270,11 @@ def statement(session: Session, household_id: str, period: str) -> Statement | N
     record = session.get(t.Journal, mark.seq)
     payload: dict[str, Any] = json.loads(record.payload) if record is not None else {}
     line = next(h for h in payload.get("households", ()) if h["household_id"] == household_id)
-    rules = rule_set_in_force(session, month)
-    loaded = [] if household.erased else facts_in_force(session, month, [household_id])
-    assessed = assess(rules, loaded[0][0], month) if rules is not None and loaded else None
+    # The rules and facts this run used (by hash), never today's: the past stays explained
+    # as it was booked.
+    rules = run_basis.rules_of_run(session, payload)
+    facts = None if household.erased else run_basis.facts_of_run(session, line)
+    assessed = assess(rules, facts, month) if rules is not None and facts is not None else None
     explanation = None if assessed is None else assessed.explanation
     granted = int(line["credit_cents"] or 0)
     rationing = None

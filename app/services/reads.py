@@ -18,9 +18,8 @@ from app.engine.assess import assess
 from app.engine.period import Period
 from app.ledger.invariants import balances_of, fund_totals
 from app.services import errors as svc
+from app.services import run_basis
 from app.services.execute import Db, run_in
-from app.services.households import facts_in_force
-from app.services.rulesets import rule_set_in_force
 
 
 def _household(session: Session, household_id: str) -> t.Household:
@@ -194,19 +193,23 @@ def statement(db: Db, household_id: str, period: str) -> dict[str, Any]:
             "explanation": None,
         }
         if not household.erased:
-            out["explanation"] = _explanation(session, household_id, month)
+            out["explanation"] = _explanation(session, payload, line, month)
         return out
 
     result: dict[str, Any] = run_in(db, read)
     return result
 
 
-def _explanation(session: Session, household_id: str, month: Period) -> dict[str, str] | None:
-    rules = rule_set_in_force(session, month)
-    loaded = facts_in_force(session, month, [household_id])
-    if rules is None or not loaded:
+def _explanation(
+    session: Session, payload: dict[str, Any], line: dict[str, Any], month: Period
+) -> dict[str, str] | None:
+    """The statement explained with the rules and facts its run used (by hash), never
+    today's (app.services.run_basis)."""
+    rules = run_basis.rules_of_run(session, payload)
+    facts = run_basis.facts_of_run(session, line)
+    if rules is None or facts is None:
         return None
-    explanation = assess(rules, loaded[0][0], month).explanation
+    explanation = assess(rules, facts, month).explanation
     if explanation is None:
         return None
     return {"fr": explanation.render("fr"), "en": explanation.render("en")}

@@ -78,14 +78,34 @@ def draft_rule_set(db: Db, document: Mapping[str, Any]) -> dict[str, Any]:
 def adopt_rule_set(
     db: Db, rule_set_id: str, version: int, *, actor: str, idempotency_key: str, now: datetime
 ) -> dict[str, Any]:
-    """Adopt a stored draft: journalled with its document and hash; immutable afterwards."""
+    """Adopt a stored draft: journalled with its document and hash; immutable afterwards.
+    Refused (``MonthClosed``, 409, naming the month) when a month from its ``effective_from``
+    on is closed or sealed: rules are never retroactive."""
 
-    def read(session: Session) -> t.RuleSet | None:
-        return _row(session, rule_set_id, version)
+    def read(session: Session) -> tuple[t.RuleSet | None, tuple[str, str] | None, bool]:
+        replay = session.execute(
+            select(col(t.Journal.seq)).where(col(t.Journal.idempotency_key) == idempotency_key)
+        ).first()
+        row = _row(session, rule_set_id, version)
+        fixed = None if row is None else closed_month_from(session, row.effective_from)
+        return row, fixed, replay is not None
 
-    row: t.RuleSet | None = run_in(db, read)
+    row, fixed, replayed = run_in(db, read)
     if row is None:
         raise svc.not_found("rule_set", f"{rule_set_id} v{version}")
+    if fixed is not None and not replayed:  # a retry of a recorded adoption answers as before
+        month, status = fixed
+        raise svc.MonthClosed(
+            (
+                Problem(
+                    "effective_from",
+                    f"month {month} is {status}: a rule set effective from "
+                    f"{row.effective_from} would take effect in it",
+                ),
+            ),
+            f"Month {month} is {status}: rules cannot take effect in it. Choose a month after "
+            f"{month}; a correction of the past is a regularisation in an open month.",
+        )
     document = json.loads(row.document)
     rules = _parsed(document)
     payload = {
@@ -97,6 +117,21 @@ def adopt_rule_set(
         "document": document,
     }
     return execute(db, Command("adopt_rule_set", payload), actor, idempotency_key, now)
+
+
+def closed_month_from(session: Session, effective_from: str) -> tuple[str, str] | None:
+    """The latest month from ``effective_from`` on that is closed or sealed, with its status,
+    or ``None``: the past is fixed, no rule set takes effect in such a month."""
+    row = session.execute(
+        select(col(t.Month.period), col(t.Month.status))
+        .where(
+            col(t.Month.period) >= effective_from,
+            col(t.Month.status).in_(("closed", "sealed")),
+        )
+        .order_by(col(t.Month.period).desc())
+        .limit(1)
+    ).first()
+    return None if row is None else (str(row[0]), str(row[1]))
 
 
 def rule_set_in_force(session: Session, period: Period) -> RuleSet | None:
