@@ -31,6 +31,8 @@ class HouseholdFacts:
     - ``attributes``: free labels used by eligibility filters (e.g. ``scheme=caf``).
     - ``active_from`` / ``active_until``: membership dates, for proration by days.
     - ``priority_tier``: rationing tier (0 = most protected), when the fund uses tiers.
+    - ``arrears_months``: months before this one whose contribution is still (partly) unpaid,
+      from the books (``app.engine.arrears.unpaid_months``); ``None``: not read (no policy).
     """
 
     household_id: str
@@ -42,12 +44,18 @@ class HouseholdFacts:
     active_from: date | None = None
     active_until: date | None = None
     priority_tier: int | None = None
+    arrears_months: int | None = None
 
     def __post_init__(self) -> None:
         problems: list[Problem] = []
         if not isinstance(self.household_id, str) or not self.household_id:
             problems.append(Problem("household_id", "expected a non-empty identifier"))
-        for name in ("income_cents", "chosen_contribution_cents", "engagement_minutes"):
+        for name in (
+            "income_cents",
+            "chosen_contribution_cents",
+            "engagement_minutes",
+            "arrears_months",
+        ):
             value = getattr(self, name)
             if value is None:
                 continue

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from app.engine.arrears import ArrearsPolicy, parse_arrears
 from app.engine.canonical import content_hash
 from app.engine.explain import RuleSetRef
 from app.engine.money import Rounding
@@ -55,6 +56,7 @@ TOP_LEVEL_FIELDS = (
     "engagement",
     "unspent_credit",
     "rationing",
+    "arrears",
     "notes",
 )
 
@@ -86,6 +88,8 @@ class RuleSet:
     rationing: RationingPolicy
     document: Mapping[str, Any]
     content_hash: str
+    # What unpaid contributions do to the credit (app.engine.arrears); default keep crediting.
+    arrears: ArrearsPolicy = field(default_factory=ArrearsPolicy)
 
     ref: RuleSetRef = field(init=False, repr=False, compare=False)
     # Composition measures the rules read (consumption units, CAF parts): explanations show them.
@@ -131,6 +135,7 @@ def parse_rule_set(document: Any) -> RuleSet:
     )
     unspent = parse_unspent_credit(reader, doc.get("unspent_credit"), "unspent_credit")
     rationing = parse_rationing(reader, doc.get("rationing"), "rationing")
+    arrears = parse_arrears(reader, doc.get("arrears"), "arrears")
     _check_fund_level_engagement(reader, credit, engagement)
     if reader.problems:
         raise RuleSetInvalid(reader.problems)
@@ -152,6 +157,7 @@ def parse_rule_set(document: Any) -> RuleSet:
         rationing=rationing,
         document=doc,
         content_hash=content_hash(_plain(doc)),
+        arrears=arrears,
     )
 
 

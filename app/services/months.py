@@ -38,6 +38,7 @@ from app.engine.month_run import run_line
 from app.engine.period import Period
 from app.engine.problems import Problem
 from app.ledger.invariants import fund_totals
+from app.services import arrears
 from app.services import errors as svc
 from app.services.execute import Db, Totals, execute, prepare, run_in
 from app.services.months_load import facts_for_run, heap_frozen
@@ -103,7 +104,8 @@ def plan_month(session: Session, period: Period) -> MonthPlan:
             f"No adopted rule set applies to {period}.",
         )
     loaded = facts_for_run(session, period)
-    facts = [f for f, _ in loaded]
+    # Months in arrears come from the books (411), not from the committed facts.
+    facts = arrears.with_arrears(session, rules, [f for f, _ in loaded], period)
     commitments = {f.household_id: c for f, c in loaded}
     credited = frozenset(
         session.execute(
