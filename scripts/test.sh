@@ -3,10 +3,14 @@
 # PostgreSQL: CAISSE_PG_URL (default: the local server, database "test"); it is started
 # if it is down. Set CAISSE_SKIP_PG=1 to run on SQLite only (never in CI). The page tests need
 # Debian's chromium and chromium-driver: installed with apt-get when missing.
+# The tests run on both cores (pytest-xdist, one file per worker at a time). The long crash
+# tests (marker ``slow``) are left out of a developer's run; CI (.ci/run) sets CAISSE_SLOW=1.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 PG_URL="${CAISSE_PG_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
+PYTEST=(python -m pytest -q -p no:cacheprovider -n "${CAISSE_TEST_WORKERS:-2}" --dist loadfile)
+if [ "${CAISSE_SLOW:-0}" = "1" ]; then PYTEST+=(-m ""); fi
 
 echo "== ruff"; ruff check app tests bench migrations
 echo "== mypy --strict"; mypy
@@ -35,10 +39,10 @@ ensure_browser
 
 echo "== tests on SQLite"
 CAISSE_TEST_DATABASE=sqlite HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-ci}" \
-    python -m pytest -q -p no:cacheprovider "$@"
+    "${PYTEST[@]}" "$@"
 if [ "${CAISSE_SKIP_PG:-0}" != "1" ]; then
     ensure_postgres
     echo "== tests on PostgreSQL"
     CAISSE_TEST_DATABASE="$PG_URL" HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-ci}" \
-        python -m pytest -q -p no:cacheprovider --ignore=tests/engine --ignore=tests/scenarios "$@"
+        "${PYTEST[@]}" --ignore=tests/engine --ignore=tests/scenarios "$@"
 fi
