@@ -338,6 +338,14 @@ MATRIX: tuple[Row, ...] = (
     row(Endpoint("POST", "/v1/research/projection", setup=seed,
                  body=lambda: {"assumptions": {"months": 2}}),          401, 200, 403, 403, 403, 200,
         researcher=200),
+    row(Endpoint("GET", "/v1/research/indicators", setup=seed, query={"from": PERIOD}),
+                                                                        401, 200, 403, 403, 403, 200,
+        researcher=200),
+    row(Endpoint("GET", "/v1/research/indicators.zip", setup=seed, query={"from": PERIOD}),
+                                                                        401, 200, 403, 403, 403, 200,
+        researcher=200),
+    row(Endpoint("PUT", "/v1/merchants/{merchant_id}/kind", OWN_M, setup=seed,
+                 body=lambda: {"kind": "producer"}),                    401, 200, 403, 403, 403, 403),
 )
 # fmt: on
 

@@ -6,12 +6,14 @@ from fastapi import APIRouter
 
 from app.api.routers import (
     audit,
+    dues,
     funds,
     households,
     members,
     merchants,
     months,
     projection,
+    research,
     rule_book,
     rules,
     system,
@@ -29,9 +31,11 @@ ROUTERS: tuple[APIRouter, ...] = (
     rule_book.router,
     households.router,
     months.router,
+    dues.router,
     funds.router,
     audit.router,
     projection.router,
+    research.router,
 )
 
 

@@ -23,6 +23,7 @@ class HouseholdMonth:
     """One household's month: what it owed, paid and received, and its facts that month.
 
     ``active``: the month run assessed it (it owed a contribution or received credit);
+    ``expired_cents``: its unspent credit that expired this month (active or not);
     ``arrived``: it was enrolled from this month. ``persons``/``income_cents``/
     ``resources_per_cu`` are ``None`` where the facts are missing or erased."""
 
@@ -30,6 +31,7 @@ class HouseholdMonth:
     contribution_due_cents: int = 0
     contribution_paid_cents: int = 0
     credit_cents: int = 0
+    expired_cents: int = 0
     persons: int | None = None
     income_cents: int | None = None
     resources_per_cu: Fraction | None = None
@@ -83,7 +85,6 @@ class MonthBooks:
     fundings: tuple[FundingLine, ...] = ()
     merchant_kinds: Mapping[str, str] = field(default_factory=dict)
     entitlement_cents: int | None = None
-    expired_cents: int = 0
     opening_credit_cents: int = 0
     closing_credit_cents: int = 0
     reserve_cents: int = 0
@@ -92,6 +93,10 @@ class MonthBooks:
 
     def kind_of(self, merchant_id: str) -> str:
         return self.merchant_kinds.get(merchant_id, DEFAULT_MERCHANT_KIND)
+
+    @property
+    def expired_cents(self) -> int:
+        return sum(h.expired_cents for h in self.households)
 
     @property
     def active(self) -> tuple[HouseholdMonth, ...]:

@@ -27,7 +27,6 @@ PRODUCER = "producer"
 def month_tallies(month: MonthBooks) -> list[Tally]:
     lines = month.spending
     total = sum(line.amount_cents for line in lines)
-    spenders = frozenset(line.household_id for line in lines)
     tallies: list[Tally] = []
     by_category = _grouped(lines, lambda line: "category:" + line.category)
     for group, (cents, who) in sorted(by_category.items()):
@@ -36,8 +35,9 @@ def month_tallies(month: MonthBooks) -> list[Tally]:
     for group, (cents, who) in sorted(by_kind.items()):
         tallies.append(amount(BY_KIND, group, cents, who))
         tallies.append(ratio(KIND_SHARE, group, cents, total, who))
-    producer = by_kind.get("kind:" + PRODUCER, (0, frozenset()))[0]
-    tallies.append(ratio(PRODUCER_SHARE, ALL, producer, total, spenders))
+    # Grouped under kind:producer, so it shares that cell's fate (suppression rule 2).
+    producer, producers = by_kind.get("kind:" + PRODUCER, (0, frozenset()))
+    tallies.append(ratio(PRODUCER_SHARE, "kind:" + PRODUCER, producer, total, producers))
     return tallies
 
 

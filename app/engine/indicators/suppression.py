@@ -13,8 +13,9 @@ next smallest groups (fewest households, then label) are suppressed too until th
 groups together cover at least ``threshold`` distinct households, so a total minus the
 visible cells reveals only a sum over ``threshold`` households or more. If that cannot be
 reached, the whole indicator is suppressed. Linked indicators (``LINKED``: arrivals and
-departures; the contributions received, self-financing and the funding mix, which give each
-other away through their totals) are suppressed together.
+departures; the contributions received, self-financing and the funding mix; the credit
+spent, expired and carried, which give each other away through their totals) are
+suppressed together.
 
 Rule 4 (monotone over time, applied by app.engine.indicators.table). Researchers ask for
 whole calendar months only; a period's cell is suppressed whenever the same cell is
@@ -35,6 +36,15 @@ Key = tuple[str, str]
 LINKED: tuple[frozenset[str], ...] = (
     frozenset({"arrivals", "departures"}),
     frozenset({"contributions_received_cents", "self_financing", "funding_cents", "funding_share"}),
+    frozenset(
+        {
+            "credit_spent_cents",
+            "credit_expired_cents",
+            "credit_spent_share",
+            "credit_expired_share",
+            "credit_carried_share",
+        }
+    ),
 )
 
 

@@ -33,7 +33,7 @@ def month_tallies(month: MonthBooks) -> list[Tally]:
     return [
         amount(CREDIT_GRANTED, ALL, granted, ids),
         amount(CREDIT_SPENT, ALL, sum(line.amount_cents for line in month.spending), spenders),
-        amount(CREDIT_EXPIRED, ALL, month.expired_cents, None),
+        amount(CREDIT_EXPIRED, ALL, month.expired_cents, _expiring(month)),
         amount(CONTRIBUTIONS_DUE, ALL, sum(h.contribution_due_cents for h in active), ids),
         amount(
             CONTRIBUTIONS_RECEIVED,
@@ -45,14 +45,22 @@ def month_tallies(month: MonthBooks) -> list[Tally]:
     ]
 
 
+def _expiring(month: MonthBooks) -> frozenset[str]:
+    return frozenset(h.household_id for h in month.households if h.expired_cents)
+
+
 def stock_tallies(months: Sequence[MonthBooks]) -> list[Tally]:
-    """Shares of the credit available over ``months`` (consecutive, in order)."""
+    """Shares of the credit available over ``months`` (consecutive, in order). Each share is
+    built from the households that spent or whose credit expired: with the credit granted
+    (published) any one share gives the others away, so they are suppressed together
+    (``suppression.LINKED``)."""
     granted = sum(sum(h.credit_cents for h in m.active) for m in months)
     available = months[0].opening_credit_cents + granted
     spent = sum(sum(line.amount_cents for line in m.spending) for m in months)
     expired = sum(m.expired_cents for m in months)
-    holders = frozenset(h.household_id for m in months for h in m.active)
+    who = frozenset(line.household_id for m in months for line in m.spending)
+    who |= frozenset(hh for m in months for hh in _expiring(m))
     parts = (spent, expired, months[-1].closing_credit_cents)
     return [
-        ratio(name, ALL, part, available, holders) for name, part in zip(SHARES, parts, strict=True)
+        ratio(name, ALL, part, available, who) for name, part in zip(SHARES, parts, strict=True)
     ]

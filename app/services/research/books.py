@@ -45,7 +45,7 @@ from app.engine.resources import Context, NeedsData
 from app.services.months_load import facts_for_run
 from app.services.rulesets import rule_set_in_force
 
-FLOW_KINDS = ("contribution", "payment", "credit")
+FLOW_KINDS = ("contribution", "payment", "credit", "expiry")
 RUNWAY_MONTHS = 3
 
 
@@ -56,7 +56,7 @@ class _Flows:
     due: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     paid: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     credit: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
-    expired: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    expired: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     bank: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     owed: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     bank_before: int = 0
@@ -92,21 +92,21 @@ def _household_flows(session: Session, lo: str, hi: str, flows: _Flows) -> None:
             flows.paid[key] -= int(cents)
         elif which == "credit" and acc.code_of(account) == acc.MEMBER_CREDIT:
             flows.credit[key] -= int(cents)
+        elif which == "expiry" and acc.code_of(account) == acc.MEMBER_CREDIT:
+            flows.expired[key] += int(cents)
 
 
 def _fund_totals(session: Session, lo: str, hi: str, flows: _Flows) -> None:
-    original, kind = _effective_kind()
     e, p = t.LedgerEntry, t.Posting
     code = func.substr(col(p.account), 1, 4)
     query = (
-        select(col(e.period), kind, code, func.sum(col(p.amount_cents)))
+        select(col(e.period), code, func.sum(col(p.amount_cents)))
         .join(e, col(e.entry_id) == col(p.entry_id))
-        .outerjoin(original, col(original.entry_id) == col(e.reverses))
         .where(col(e.period) <= hi)
         .where((col(p.account) == acc.BANK) | col(p.account).like("419:%"))
-        .group_by(col(e.period), kind, code)
+        .group_by(col(e.period), code)
     )
-    for period, which, prefix, cents in session.execute(query):
+    for period, prefix, cents in session.execute(query):
         amount, month, is_bank = int(cents), str(period), prefix == acc.BANK
         if month < lo:
             if is_bank:
@@ -118,8 +118,6 @@ def _fund_totals(session: Session, lo: str, hi: str, flows: _Flows) -> None:
             flows.bank[month] += amount
         else:
             flows.owed[month] -= amount
-            if which == "expiry":
-                flows.expired[month] += amount
 
 
 def _fundings(session: Session, lo: str, hi: str) -> dict[str, list[FundingLine]]:
@@ -298,6 +296,7 @@ def _household_month(
         contribution_due_cents=flows.due.get(key, 0),
         contribution_paid_cents=flows.paid.get(key, 0),
         credit_cents=flows.credit.get(key, 0),
+        expired_cents=flows.expired.get(key, 0),
         persons=len(fact.persons) if fact is not None and fact.persons else None,
         income_cents=None if fact is None else fact.income_cents,
         resources_per_cu=per_cu,
@@ -329,6 +328,7 @@ def load_months(session: Session, first: Period, last: Period) -> list[MonthBook
         bank, owed = bank + flows.bank.get(month, 0), owed + flows.owed.get(month, 0)
         facts = _facts(session, period)
         payers = {hh for (p, hh) in flows.paid if p == month}
+        payers |= {hh for (p, hh) in flows.expired if p == month}
         ids = sorted(active.get(month, set()) | arrivals.get(month, set()) | payers)
         households = tuple(
             _household_month(
@@ -344,7 +344,6 @@ def load_months(session: Session, first: Period, last: Period) -> list[MonthBook
                 fundings=tuple(fundings.get(month, ())),
                 merchant_kinds=kinds,
                 entitlement_cents=granted.get(month, 0) + shortfalls.get(month, 0),
-                expired_cents=flows.expired.get(month, 0),
                 opening_credit_cents=opening,
                 closing_credit_cents=owed,
                 reserve_cents=bank,
