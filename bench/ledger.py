@@ -128,16 +128,19 @@ def bench_month_runs(households: int, postgres: bool) -> dict[str, Any]:
 
 # -- (b) a year: verify vs bean-check -----------------------------------------------------
 
-def verify_export(directory: str, jobs: int | None = None) -> dict[str, Any]:
+def verify_export(directory: str, jobs: int | None = None,
+                  facts: str | None = None) -> dict[str, Any]:
     """In the child: ``caisse verify --export`` (the same function), timed. ``cpu_s`` is the
     CPU of every process of the verify: this one and, with ``jobs`` 2, the reading process
-    (``RUSAGE_CHILDREN``, counted once it has exited)."""
+    (``RUSAGE_CHILDREN``, counted once it has exited). ``facts``: the facts file, to
+    re-derive every month run (``verify --export DIR --facts FILE``)."""
     from app.audit.sources import ExportSource
     from app.audit.verify import verify
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall, cpu = time.perf_counter(), time.process_time()
-    report = verify(ExportSource(Path(directory)), jobs=jobs)
+    source = ExportSource(Path(directory), None if facts is None else Path(facts))
+    report = verify(source, jobs=jobs)
     wall, own = time.perf_counter() - wall, time.process_time() - cpu
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     reader = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
@@ -151,7 +154,8 @@ def verify_export(directory: str, jobs: int | None = None) -> dict[str, Any]:
             "records_per_s_cpu": round(report.records / cpu),
             "entries_per_s_cpu": round(report.entries / cpu),
             "peak_rss_mib": round(_peak_mib()),
-            "reader_peak_rss_mib": round(after.ru_maxrss / 1024)}
+            "reader_peak_rss_mib": round(after.ru_maxrss / 1024),
+            "households_rederived": report.rederived.households}
 
 
 def bench_year(households: int, months: int, keep: Path | None = None) -> dict[str, Any]:

@@ -1,0 +1,107 @@
+"""Verify with re-derivation (issue 10) on the synthetic year, next to the verifier without it
+and to bean-check, in the same run.
+
+``python -m bench.verify_rederive [--households 10000] [--months 12] [--runs 2]
+[--year-dir DIR] [--baseline-tree DIR]``
+
+The year (``bench.ledger_year.generate``, with its facts file) is written once (kept and
+reused with ``--year-dir``). Then, each in its own child process, ``--runs`` times in turn:
+
+- ``baseline``: the verifier of another source tree (``--baseline-tree``, e.g. the commit
+  before issue 10 extracted with ``git archive``), through its own ``bench.ledger _verify``;
+- ``verify``: this tree's ``verify --export DIR`` (journal checks, no facts: amounts not
+  re-derived);
+- ``rederive``: this tree's ``verify --export DIR --facts FILE`` (every run re-derived);
+
+and bean-check on the beancount export of the same year once, as ``bean-check`` has no cache
+option in beancount 3 (a fresh process reads the whole file; ``--no-cache`` in beancount 2).
+Prints JSON: per run wall and CPU seconds, entries/s and households re-derived/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.ledger import _bean_check, verify_export
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(tree: Path, argv: list[str]) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", *argv],
+        cwd=tree,
+        env={**os.environ, "PYTHONPATH": str(tree)},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0] == "_verify":  # _verify DIR [FACTS]: in a child, timed
+        print(json.dumps(verify_export(args[1], None, args[2] if len(args) > 2 else None)))
+        return 0
+    parser = argparse.ArgumentParser(prog="python -m bench.verify_rederive")
+    parser.add_argument("--households", type=int, default=10_000)
+    parser.add_argument("--months", type=int, default=12)
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--year-dir", type=Path, required=True)
+    parser.add_argument("--baseline-tree", type=Path, default=None)
+    options = parser.parse_args(args)
+    year: Path = options.year_dir
+    export, facts = year / "export", year / "facts.jsonl"
+    if not (export / "manifest.json").is_file() or not facts.is_file():
+        from bench.ledger_year import generate
+
+        started = time.perf_counter()
+        generate(export, households=options.households, months=options.months, facts=facts)
+        print(json.dumps({"generate_s": round(time.perf_counter() - started, 1)}), flush=True)
+    runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "verify": [], "rederive": []}
+    for _ in range(options.runs):
+        if options.baseline_tree is not None:
+            runs["baseline"].append(
+                _run(options.baseline_tree, ["bench.ledger", "_verify", str(export)])
+            )
+        runs["verify"].append(_run(ROOT, ["bench.verify_rederive", "_verify", str(export)]))
+        runs["rederive"].append(
+            _run(ROOT, ["bench.verify_rederive", "_verify", str(export), str(facts)])
+        )
+        print(json.dumps({k: v[-1] for k, v in runs.items() if v}), flush=True)
+    beancount = year / "year.beancount"
+    if not beancount.is_file():
+        from app.audit.beancount_export import export_beancount
+        from app.audit.sources import ExportSource
+
+        with beancount.open("w", encoding="utf-8") as out:
+            export_beancount(ExportSource(export), out)
+    summary: dict[str, Any] = {"runs": runs, "bean_check": _bean_check(beancount)}
+    for name, done in runs.items():
+        if done:
+            wall = statistics.median(r["wall_s"] for r in done)
+            cpu = statistics.median(r["cpu_s"] for r in done)
+            summary[f"{name}_median"] = {
+                "wall_s": wall,
+                "cpu_s": cpu,
+                "entries_per_s_wall": round(done[0]["entries"] / wall),
+                "households_rederived_per_s_wall": round(
+                    done[0].get("households_rederived", 0) / wall
+                ),
+            }
+    print(json.dumps(summary, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
