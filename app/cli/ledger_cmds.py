@@ -1,7 +1,10 @@
 """Audit commands: ``caisse verify``, ``caisse export journal``, ``caisse export ledger``.
 
 - ``verify [--database URL | --export DIR] [--public-key KEY] [--jobs N]``: replays the journal and
-  compares every entry, balance, lot, marker and checkpoint; prints a JSON report. Exit 0
+  compares every entry, balance, lot, marker and checkpoint, the registry tables, and
+  re-derives every month run's amounts from the journal's rules and the facts (the
+  database's, or with ``--export DIR --facts FILE`` those of ``export facts``; without them
+  the report's ``not_checked`` says so: docs/verifier.md); prints a JSON report. Exit 0
   when everything agrees, 1 at the first disagreement (the report names its seq, table and
   row), 2 when the source cannot be read. ``--witness FILE``: also the books must extend
   every head of that witness file (the report's ``witness`` names the first seq that does
@@ -11,6 +14,8 @@
   root, 1 with the reasons otherwise.
 - ``witness [--database URL]``: append the journal's head, signed, to the witness file now.
 - ``export journal DIR``: the pseudonymised export directory the verifier reads.
+- ``export facts FILE``: every household's facts not erased, one preimage of its journal
+  commitment per line: PERSONAL DATA, for an authorised auditor's ``verify --facts``.
 - ``export ledger --format csv|csv-fr|beancount OUT``: postings as CSV (``csv-fr``: ``;``
   between fields and decimal commas), or a beancount journal.
 - ``export fec --siren SIREN --year YEAR [--separator tab|pipe] OUT_DIR``: the year's
