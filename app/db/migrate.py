@@ -37,6 +37,8 @@ def register_tables() -> None:
         importlib.import_module("app.db.tables_people")
     with contextlib.suppress(ModuleNotFoundError):
         importlib.import_module("app.db.tables_receipts")
+    with contextlib.suppress(ModuleNotFoundError):
+        importlib.import_module("app.db.tables_free_text")
 
 
 def alembic_config(url: str) -> Config:
