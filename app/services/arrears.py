@@ -6,7 +6,8 @@ those debits by month, settled oldest first by every credit to the account
 (``app.engine.arrears.settle_oldest_first``). Nothing here writes.
 
 - ``owed_by_month``: one household's months (owed, paid, outstanding), what it owes in all
-  and what it paid ahead, and the months in arrears before the current one;
+  and what it paid ahead, the months in arrears before the current one, and the arrears
+  policy of the rules in force that month (in words, French and English);
 - ``with_arrears``: the run's facts with each household's ``arrears_months`` filled in, only
   when the rules in force have an arrears policy (``keep_crediting`` reads nothing).
 """
@@ -22,11 +23,13 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from app.db import tables as t
-from app.engine.arrears import MonthOwed, settle_oldest_first, unpaid_months
+from app.engine.arrears import ArrearsPolicy, MonthOwed, settle_oldest_first, unpaid_months
 from app.engine.facts import HouseholdFacts
+from app.engine.money import format_rate
 from app.engine.period import Period
 from app.engine.ruleset import RuleSet
 from app.services import errors as svc
+from app.services.rulesets import rule_set_in_force
 
 DUES = "411:"
 
@@ -71,12 +74,22 @@ def owed_by_month(session: Session, household_id: str, current: Period) -> dict[
         raise svc.not_found("household", household_id)
     owed, paid = _dues(session, [f"{DUES}{household_id}"]).get(household_id, ([], 0))
     months, ahead = settle_oldest_first(owed, paid)
+    rules = rule_set_in_force(session, current)
+    policy = ArrearsPolicy() if rules is None else rules.arrears
     return {
         "household_id": household_id,
+        "period": str(current),
         "months": [_month(m) for m in months],
         "outstanding_cents": sum(m.outstanding_cents for m in months),
         "ahead_cents": ahead,
         "arrears_months": unpaid_months(months, current),
+        "policy": {
+            "policy": policy.policy,
+            "after_months": policy.after_months,
+            "rate": None if policy.rate is None else format_rate(policy.rate),
+            "text_fr": policy.describe("fr"),
+            "text_en": policy.describe("en"),
+        },
     }
 
 

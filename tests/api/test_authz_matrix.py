@@ -208,12 +208,13 @@ def audit_jobs_seeded(app: FastAPI) -> None:
 
 # fmt: off
 def member_rows(params: Mapping[str, str], member: int) -> tuple[Row, ...]:
-    """balance, history, statement, export of one household (member: 200 own, 404 other)."""
+    """balance, history, dues, statement, export of one household (member: 200 own, 404 other)."""
     read = "/v1/members/{household_id}"
     month = {**params, "period": PERIOD}
     return (
         row(Endpoint("GET", read + "/balance", params, setup=seed),    401, 403, 200, member, 403, 200),
         row(Endpoint("GET", read + "/history", params, setup=seed),    401, 403, 200, member, 403, 200),
+        row(Endpoint("GET", read + "/dues", params, setup=seed),       401, 403, 200, member, 403, 200),
         row(Endpoint("GET", read + "/statements/{period}", month, setup=seed),
                                                                         401, 403, 200, member, 403, 200),
         row(Endpoint("GET", read + "/export", params, setup=seed),     401, 403, 200, member, 403, 403),
