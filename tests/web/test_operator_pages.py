@@ -257,8 +257,11 @@ def test_a_household_is_enrolled_then_the_next_month_is_run_once_and_closed(
     position = fund.ok("operator", "GET", "/funds/position")
     assert position["bank_cents"] == 45_000 + 50_000
     assert position["members_due_cents"] == 5_086 + 13_836
-    assert position["credit_in_circulation_cents"] == 45_000 + 60_000
-    assert position["reserve_cents"] == 95_000 + 18_922 - 105_000
+    # Closing the later month expired the first month's 450,00 € left (their last month):
+    # what stays in circulation is the later month's 600,00 €, what the till accepts.
+    assert position["expired_credit_cents"] == 45_000
+    assert position["credit_in_circulation_cents"] == 60_000
+    assert position["reserve_cents"] == 95_000 + 18_922 - 60_000
     books_verified(fund)
 
 

@@ -25,7 +25,7 @@ from starlette.datastructures import FormData
 from app.db.session import read_only, unit_of_work
 from app.engine.explain import Step, format_param, render_step
 from app.engine.period import Period
-from app.services import api_reads, member_views, people
+from app.services import api_reads, arrears, member_views, people
 from app.services import errors as svc
 from app.services.member_views import Movement, Statement
 from app.services.people import Person
@@ -73,9 +73,12 @@ def signed(cents: int) -> str:
 
 @router.get("/membre")
 def home(request: Request, person: MemberDep) -> Response:
+    day = today()
     with read_only(engine_of(request)) as session:
-        wallet = member_views.wallet(session, household_of(person), today())
-    return render(request, "member/home.html", {"wallet": wallet}, title=_("Mon crédit"))
+        wallet = member_views.wallet(session, household_of(person), day)
+        dues = arrears.owed_by_month(session, household_of(person), Period(day.year, day.month))
+    context = {"wallet": wallet, "dues": dues}
+    return render(request, "member/home.html", context, title=_("Mon crédit"))
 
 
 # --- History --------------------------------------------------------------------------------

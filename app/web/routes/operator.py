@@ -17,8 +17,9 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from app.db.session import read_only, unit_of_work
+from app.engine.period import Period
+from app.services import arrears, office
 from app.services import errors as svc
-from app.services import office
 from app.web.formats import cents_for_input, month, parse_cents
 from app.web.i18n import _
 from app.web.pages import FormErrors, PageNotFound, engine_of, now, redirect, render, text_of
@@ -178,7 +179,10 @@ def enrol(request: Request, person: OperatorDep, form: FormDep) -> Response:
 def _household(request: Request, household_id: str) -> dict[str, Any]:
     try:
         with read_only(engine_of(request)) as session:
-            return office.household(session, household_id)
+            found = office.household(session, household_id)
+            this = now().date()
+            owed = arrears.owed_by_month(session, household_id, Period(this.year, this.month))
+            return found | {"dues": owed}
     except svc.NotFound:
         raise PageNotFound() from None
 
