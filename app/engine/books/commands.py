@@ -37,6 +37,7 @@ KINDS = (
     "close_month",
     "seal_month",
     "erase_member",
+    "issue_tax_receipt",
 )
 
 _ID_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")

@@ -10,7 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from app.engine.books import apply_money, apply_purchase, apply_registry, apply_reverse, apply_run
+from app.engine.books import (
+    apply_money,
+    apply_purchase,
+    apply_receipts,
+    apply_registry,
+    apply_reverse,
+    apply_run,
+)
 from app.engine.books.commands import Command
 from app.engine.books.errors import InvalidCommand, problem
 from app.engine.books.state import BooksView, Effects
@@ -34,6 +41,7 @@ HANDLERS: dict[str, Handler] = {
     "close_month": apply_registry.close_month,
     "seal_month": apply_registry.seal_month,
     "erase_member": apply_registry.erase_member,
+    "issue_tax_receipt": apply_receipts.issue_tax_receipt,
 }
 
 
