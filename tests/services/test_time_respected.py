@@ -13,10 +13,11 @@ from sqlmodel import Session
 from app.services import errors as svc
 from app.services import member_views, reads
 from app.services.households import Facts, change_facts
-from app.services.months import close_month, expire_credit
+from app.services.merchants import purchase
+from app.services.months import close_month, expire_credit, run_month
 from app.services.rulesets import adopt_rule_set, draft_rule_set
 from app.services.seal import seal_month
-from tests.services.helpers import PERIOD, RULES, small_fund, w
+from tests.services.helpers import CODE, PERIOD, RULES, small_fund, w
 
 
 def _version(version: int, effective_from: str, rate: str) -> dict[str, object]:
@@ -86,3 +87,13 @@ def test_a_statement_is_explained_with_the_rules_and_facts_its_run_used(engine: 
         explained
     )
     assert "4000,00" not in explained and "version 1" in explained
+
+
+def test_a_purchase_never_spends_credit_granted_after_its_date(engine: Engine) -> None:
+    small_fund(engine)  # hh_a: 10 000 cents of credit for 2026-11
+    run_month(engine, "2026-12", **w())  # another 10 000, granted for 2026-12
+    with pytest.raises(svc.InsufficientCredit) as short:
+        purchase(engine, "late", "hh_a", "shop", "food", 15_000, date(2026, 11, 28), CODE, **w())
+    assert short.value.problems[0].message == ("credit available 100,00 €, requested 150,00 €")
+    paid = purchase(engine, "dec", "hh_a", "shop", "food", 15_000, date(2026, 12, 2), CODE, **w())
+    assert (paid["credit_cents"], paid["available_cents"]) == (15_000, 5_000)

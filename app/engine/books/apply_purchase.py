@@ -2,7 +2,8 @@
 
 Guarantees: the credit part is ``amount x rate`` rounded DOWN to the cent (the member pays
 the rest outside the fund, so the fund never pays more than the rate); it is taken from the
-member's usable lots oldest first and never overdraws (``InsufficientCredit``, naming the
+member's lots oldest first, only those granted by the purchase's month and not past their
+last month (credit granted after a purchase's date never pays it), and never overdraws (``InsufficientCredit``, naming the
 available and requested amounts). A purchase whose payload says ``"split": true`` (the till's
 and the API's charges) never overdraws either, but instead of refusing a basket the credit
 cannot cover it takes what the member holds and the member pays the rest: its ``amount_cents``
@@ -37,7 +38,7 @@ from app.engine.books.errors import (
     problem,
 )
 from app.engine.books.guards import active_household, known_merchant, open_month
-from app.engine.books.lots import latest_expiry, oldest_first, take_oldest
+from app.engine.books.lots import latest_expiry, oldest_first, spendable_on, take_oldest
 from app.engine.books.state import (
     BooksView,
     CreditLot,
@@ -132,9 +133,7 @@ def _spend_plan(
 ) -> tuple[list[tuple[CreditLot, int]], int]:
     """Lots to spend (oldest usable first) and the credit available before spending; with
     ``split``, the credit taken is at most what is available (the member pays the rest)."""
-    lots = [
-        lot for lot in oldest_first(view.lots(hh)) if lot.expires is None or lot.expires >= period
-    ]
+    lots = [lot for lot in oldest_first(view.lots(hh)) if spendable_on(lot, period)]
     available = sum(lot.remaining_cents for lot in lots)
     if split and 0 < available < credit:
         credit = available

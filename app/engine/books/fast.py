@@ -160,6 +160,9 @@ def purchase_checked(books: MemoryBooks, fields: tuple[Any, ...], seq: int) -> E
         expires = lot.expires
         if expires is not None and expires.year * 12 + expires.month < month:
             continue
+        granted = lot.period
+        if granted.year * 12 + granted.month > month:  # ``lots.spendable_on``, inline
+            continue
         remaining = lot.remaining_cents
         available += remaining
         if left:

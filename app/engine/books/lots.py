@@ -50,6 +50,13 @@ def usable(lot: CreditLot, period: Period) -> bool:
     return lot.expires is None or lot.expires >= period
 
 
+def spendable_on(lot: CreditLot, period: Period) -> bool:
+    """A lot pays a purchase of ``period`` when it was granted by then (credit granted
+    after a purchase's date never pays it: a backdated charge cannot reach it) and it is not
+    past its last month."""
+    return lot.period <= period and usable(lot, period)
+
+
 def available_cents(lots: Sequence[CreditLot], period: Period | None) -> int:
     """Credit spendable in ``period`` (every open lot when ``period`` is ``None``)."""
     return sum(lot.remaining_cents for lot in lots if period is None or usable(lot, period))
