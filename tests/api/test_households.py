@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.db import tables as t
-from tests.api.fund_support import PERIOD, assert_only, call, fresh_key, seed
+from app.services import consent
+from tests.api.fund_support import CODE, PERIOD, assert_only, call, fresh_key, seed
 from tests.api.support import OWN_HOUSEHOLD, Tokens, assert_problem, error_paths
 
 ENROL = "/v1/households"
@@ -158,6 +159,55 @@ class TestErase:
 
     def test_only_the_office_erases(self, client: TestClient, tokens: Tokens) -> None:
         assert_only(client, tokens, "POST", "/v1/households/hh_own/erase", ("operator",))
+
+
+class TestResetConsentCode:
+    PATH = "/v1/households/hh_own/consent-code"
+
+    def test_the_office_sets_a_new_code_and_the_old_one_stops_matching(
+        self, api: FastAPI, client: TestClient, tokens: Tokens
+    ) -> None:
+        seed(api)
+        response = call(client, tokens, "operator", "POST", self.PATH, {"consent_code": "5093"})
+        assert (response.status_code, response.content) == (204, b"")
+        with Session(api.state.db_engine) as session:
+            stored = session.get(t.Household, OWN_HOUSEHOLD)
+            assert stored is not None
+            stored_hash = stored.consent_code_hash
+        assert consent.code_matches(stored_hash, OWN_HOUSEHOLD, "5093")
+        assert not consent.code_matches(stored_hash, OWN_HOUSEHOLD, CODE)
+        verified = call(client, tokens, "auditor", "GET", "/v1/audit/verify").json()
+        assert verified["ok"] is True
+
+    def test_a_code_that_is_not_4_to_12_digits_is_422_and_changes_nothing(
+        self, api: FastAPI, client: TestClient, tokens: Tokens
+    ) -> None:
+        seed(api)
+        with Session(api.state.db_engine) as session:
+            before = session.get(t.Household, OWN_HOUSEHOLD)
+            assert before is not None
+            before_hash = before.consent_code_hash
+        for bad in ("123", "12a4", "1234567890123"):
+            response = call(client, tokens, "operator", "POST", self.PATH, {"consent_code": bad})
+            problem = assert_problem(response, 422, "validation")
+            assert error_paths(problem) == ["body.consent_code"]
+        with Session(api.state.db_engine) as session:
+            after = session.get(t.Household, OWN_HOUSEHOLD)
+            assert after is not None and after.consent_code_hash == before_hash
+
+    def test_an_unknown_household_is_404(self, client: TestClient, tokens: Tokens) -> None:
+        response = call(
+            client,
+            tokens,
+            "operator",
+            "POST",
+            "/v1/households/hh_x/consent-code",
+            {"consent_code": "5093"},
+        )
+        assert_problem(response, 404, "not-found")
+
+    def test_only_the_office_resets_codes(self, client: TestClient, tokens: Tokens) -> None:
+        assert_only(client, tokens, "POST", self.PATH, ("operator",))
 
 
 class TestListHouseholds:

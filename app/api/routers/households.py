@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path, Query
+from fastapi import Path, Query, Response
 
 from app.api.deps import IdempotencyKey, MemberDep, OperatorDep, SessionDep
 from app.api.errors import problem_responses
@@ -13,6 +13,7 @@ from app.api.routers.common import today, writes
 from app.api.routing import api_router
 from app.api.rules_ops import parse_period
 from app.api.schemas.enrolment import (
+    ConsentCodeRequest,
     EnrolRequest,
     FactsChangeRequest,
     HouseholdList,
@@ -22,7 +23,7 @@ from app.api.schemas.enrolment import (
 from app.api.schemas.fields import IDENT_PATTERN, PERIOD_PATTERN
 from app.api.schemas.households import FactsIn
 from app.engine.period import Period
-from app.services import api_reads
+from app.services import api_reads, consent
 from app.services import households as service
 
 router = api_router()
@@ -102,6 +103,28 @@ def change_facts(
         **writes(principal, key),
     )
     return HouseholdRecorded.model_validate(result)
+
+
+@router.post(
+    "/households/{household_id}/consent-code",
+    summary="Reset a household's consent code",
+    status_code=204,
+    response_class=Response,
+    tags=["operator"],
+    responses=problem_responses(404, 422),
+)
+def reset_consent_code(
+    household_id: HouseholdId,
+    request: ConsentCodeRequest,
+    session: SessionDep,
+    principal: OperatorDep,
+) -> Response:
+    """Give the household a new consent code and end any lock from wrong codes. Security
+    state, not books: nothing is journalled, and setting the same code again changes nothing
+    more (a retry is safe without an idempotency key). 404 for an unknown or erased
+    household."""
+    consent.change_code(session, household_id, request.consent_code)
+    return Response(status_code=204)
 
 
 @router.post(

@@ -51,6 +51,20 @@ class EnrolRequest(BaseModel):
     )
 
 
+class ConsentCodeRequest(BaseModel):
+    """A new till consent code for the household, set by the office (a member who forgot
+    theirs, or a code seen by someone else)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    consent_code: str = described(
+        "The new code (stored hashed); the household's run of wrong codes is forgotten.",
+        "5093",
+        "text, 4 to 12 digits",
+        pattern=r"^[0-9]{4,12}$",
+    )
+
+
 class FactsChangeRequest(BaseModel):
     """New facts in force from a month (earlier months keep theirs)."""
 
