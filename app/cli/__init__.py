@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "app.cli.demo_cmds",
     "app.cli.projection_cmds",
     "app.cli.research_cmds",
+    "app.cli.receipt_cmds",
 )
 
 
