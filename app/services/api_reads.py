@@ -25,7 +25,7 @@ from app.engine.facts import HouseholdFacts
 from app.engine.period import Period
 from app.engine.problems import Problem
 from app.services import errors as svc
-from app.services import reads
+from app.services import free_text, reads
 from app.services.households import facts_in_force
 from app.services.rulesets import rule_set_in_force
 
@@ -158,8 +158,15 @@ def merchant_settlements(session: Session, merchant_id: str) -> list[dict[str, A
         )
         .order_by(col(t.LedgerEntry.seq).desc())
     )
+    shown = free_text.readable_in(session)  # the batch's reference as kept
     return [
-        {"entry_id": e, "seq": int(s), "period": p, "memo": m, "amount_cents": int(c)}
+        {
+            "entry_id": e,
+            "seq": int(s),
+            "period": p,
+            "memo": shown(m, int(s)),
+            "amount_cents": int(c),
+        }
         for e, s, p, m, c in rows
     ]
 

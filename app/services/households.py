@@ -25,7 +25,7 @@ from app.engine.commitment import facts_commitment
 from app.engine.facts import HouseholdFacts, Person
 from app.engine.period import Period
 from app.engine.problems import EngineError
-from app.services import consent
+from app.services import consent, free_text
 from app.services import errors as svc
 from app.services.execute import Db, execute, run_in
 
@@ -212,9 +212,14 @@ def change_facts(
 def erase_member(
     db: Db, household_id: str, *, actor: str, idempotency_key: str, now: datetime
 ) -> dict[str, Any]:
-    """Delete identity, facts and salts; the journal keeps only the pseudonymous id."""
+    """Delete identity, facts and salts, and the references of its payments (kept out of
+    the journal, app.services.free_text); the journal keeps only the pseudonymous id."""
     command = Command("erase_member", {"household_id": household_id})
-    return execute(db, command, actor, idempotency_key, now)
+
+    def forget_texts(session: Session, _seq: int) -> None:
+        free_text.erase_household(session, household_id)
+
+    return execute(db, command, actor, idempotency_key, now, side=forget_texts)
 
 
 def facts_in_force(

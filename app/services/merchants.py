@@ -15,7 +15,7 @@ from typing import Any
 
 from app.engine.books.commands import Command
 from app.engine.period import Period
-from app.services import consent
+from app.services import consent, free_text
 from app.services.execute import Db, execute
 
 
@@ -50,8 +50,16 @@ def suspend_merchant(
     idempotency_key: str,
     now: datetime,
 ) -> dict[str, Any]:
-    payload = {"merchant_id": merchant_id, "reason": reason, "from_on": from_on.isoformat()}
-    return execute(db, Command("suspend_merchant", payload), actor, idempotency_key, now)
+    """Suspend the merchant from ``from_on``; the reason is free text, kept out of the
+    journal (its commitment only: app.services.free_text)."""
+    sealed = free_text.seal(db, idempotency_key, {"reason": reason})
+    payload = {
+        "merchant_id": merchant_id,
+        "reason": sealed.commitments["reason"],
+        "from_on": from_on.isoformat(),
+    }
+    command = Command("suspend_merchant", payload)
+    return execute(db, command, actor, idempotency_key, now, side=sealed.keep)
 
 
 def purchase(

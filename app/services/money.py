@@ -1,4 +1,8 @@
-"""Money in and out: contribution payments, funding, merchant settlements, reversals."""
+"""Money in and out: contribution payments, funding, merchant settlements, reversals.
+
+References and reasons are free text (a bank reference may carry a payer's name): the
+journal gets their salted commitments, the texts go to erasable storage in the command's
+transaction (app.services.free_text)."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from app.engine.books.commands import Command
+from app.services import free_text
 from app.services.execute import Db, execute
 
 
@@ -23,14 +28,16 @@ def record_payment(
     now: datetime,
 ) -> dict[str, Any]:
     """A member's contribution received (method: cash, transfer or direct_debit)."""
+    sealed = free_text.seal(db, idempotency_key, {"reference": reference})
     payload = {
         "household_id": household_id,
         "amount_cents": amount_cents,
         "method": method,
-        "reference": reference,
+        "reference": sealed.commitments["reference"],
         "received_on": received_on.isoformat(),
     }
-    return execute(db, Command("record_payment", payload), actor, idempotency_key, now)
+    command = Command("record_payment", payload)
+    return execute(db, command, actor, idempotency_key, now, side=sealed.keep)
 
 
 def record_funding(
@@ -49,17 +56,19 @@ def record_funding(
 ) -> dict[str, Any]:
     """A subsidy, donation or third-party top-up from ``funder_id``; ``status="awarded"``
     books a subsidy granted but not yet paid (a receivable)."""
+    sealed = free_text.seal(db, idempotency_key, {"reference": reference})
     payload: dict[str, Any] = {
         "funder_id": funder_id,
         "kind": kind,
         "amount_cents": amount_cents,
-        "reference": reference,
+        "reference": sealed.commitments["reference"],
         "received_on": received_on.isoformat(),
         "dedicated": dedicated,
     }
     if status is not None:
         payload["status"] = status
-    return execute(db, Command("record_funding", payload), actor, idempotency_key, now)
+    command = Command("record_funding", payload)
+    return execute(db, command, actor, idempotency_key, now, side=sealed.keep)
 
 
 def settle_merchants(
@@ -77,13 +86,15 @@ def settle_merchants(
     merchants = [
         {"merchant_id": m, "amount_cents": amounts_cents[m]} for m in sorted(amounts_cents)
     ]
+    sealed = free_text.seal(db, idempotency_key, {"reference": reference})
     payload = {
         "batch_id": batch_id,
-        "reference": reference,
+        "reference": sealed.commitments["reference"],
         "on": on.isoformat(),
         "merchants": merchants,
     }
-    return execute(db, Command("settle_merchants", payload), actor, idempotency_key, now)
+    command = Command("settle_merchants", payload)
+    return execute(db, command, actor, idempotency_key, now, side=sealed.keep)
 
 
 def reverse_entry(
@@ -97,5 +108,7 @@ def reverse_entry(
     now: datetime,
 ) -> dict[str, Any]:
     """Reverse an entry in the open month ``period`` (a new entry pointing at the old one)."""
-    payload = {"entry_id": entry_id, "reason": reason, "period": period}
-    return execute(db, Command("reverse_entry", payload), actor, idempotency_key, now)
+    sealed = free_text.seal(db, idempotency_key, {"reason": reason})
+    payload = {"entry_id": entry_id, "reason": sealed.commitments["reason"], "period": period}
+    command = Command("reverse_entry", payload)
+    return execute(db, command, actor, idempotency_key, now, side=sealed.keep)

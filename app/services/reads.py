@@ -18,7 +18,7 @@ from app.engine.assess import assess
 from app.engine.period import Period
 from app.ledger.invariants import balances_of, fund_totals
 from app.services import errors as svc
-from app.services import run_basis
+from app.services import free_text, run_basis
 from app.services.execute import Db, run_in
 
 
@@ -153,13 +153,14 @@ def history(db: Db, household_id: str, limit: int = 200) -> list[dict[str, Any]]
             .order_by(col(t.Posting.seq).desc(), col(t.Posting.entry_id).desc())
             .limit(limit)
         )
+        shown = free_text.readable_in(session)  # a reference as kept, not its commitment
         return [
             {
                 "entry_id": e,
                 "seq": int(s),
                 "period": p,
                 "kind": k,
-                "memo": m,
+                "memo": shown(m, int(s)),
                 "account": a,
                 "amount_cents": int(c),
             }

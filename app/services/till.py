@@ -50,7 +50,15 @@ from app.engine.books.apply_purchase import credit_part_cents, member_due_cents
 from app.engine.period import Period
 from app.engine.problems import Problem
 from app.ledger.invariants import balances_of
-from app.services import api_reads, consent, merchant_profiles, merchants, people, reads
+from app.services import (
+    api_reads,
+    consent,
+    free_text,
+    merchant_profiles,
+    merchants,
+    people,
+    reads,
+)
 from app.services import errors as svc
 
 FUND_ZONE = ZoneInfo("Europe/Paris")
@@ -555,13 +563,14 @@ def settlements(engine: Engine, merchant_id: str) -> tuple[list[Settlement], int
     """The payments the fund made to the merchant (newest first) and what it owes now."""
     with read_only(engine) as session:
         paid = []
+        shown = free_text.readable_in(session)  # the reference as kept, not its commitment
         for line in api_reads.merchant_settlements(session, merchant_id):
             record = session.get(t.Journal, line["seq"])
             payload: dict[str, Any] = {} if record is None else json.loads(record.payload)
             paid.append(
                 Settlement(
                     str(payload.get("on", "")),
-                    str(payload.get("reference", "")),
+                    shown(str(payload.get("reference", "")), int(line["seq"])),
                     int(line["amount_cents"]),
                 )
             )

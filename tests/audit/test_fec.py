@@ -390,5 +390,10 @@ def test_the_ledger_csv_in_french_conventions(
     lines = out.read_text("utf-8").splitlines()
     assert lines[0] == ("seq;entry_id;period;kind;memo;reverses;line;account;amount_cents;"
                         "debit_eur;credit_eur")
-    assert lines[1] == "4;4.0;2026-11;funding;subsidy SUB-1;;0;512;100000;1000,00;"
-    assert lines[2] == "4;4.0;2026-11;funding;subsidy SUB-1;;1;74:city;-100000;;1000,00"
+    # The books hold the reference's commitment, never its text (app.services.free_text).
+    assert re.fullmatch(
+        r"4;4\.0;2026-11;funding;subsidy sha256:[0-9a-f]{64};;0;512;100000;1000,00;", lines[1]
+    )
+    assert re.fullmatch(
+        r"4;4\.0;2026-11;funding;subsidy sha256:[0-9a-f]{64};;1;74:city;-100000;;1000,00", lines[2]
+    )
