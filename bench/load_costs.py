@@ -37,7 +37,7 @@ PARTS = (
     (("app/ledger/persist.py", "persist_effects"), "write entries, postings, lots, balances"),
     (("app/ledger/invariants.py", "balances_of"), "invariant checks"),
     (("app/ledger/invariants.py", "check_command"), "invariant checks"),
-    (("app/ledger/command_check.py", "check_one"), "invariant checks"),
+    (("app/ledger/command_check.py", "check_command"), "invariant checks"),
     (("app/ledger/command_check.py", "carry_totals"), "invariant checks"),
     (("app/ledger/invariants.py", "read_before"), "invariant checks"),
     (("sqlalchemy/orm/session.py", "commit"), "commit"),

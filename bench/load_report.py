@@ -93,7 +93,7 @@ def busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
 CATEGORIES = (
     ("consent.py", "member consent code check (HMAC-SHA256, attempts)"),
     ("lock_writer", "taking the fund's writer lock (pg_advisory_xact_lock)"),
-    ("check_one", "invariant checks after the command"),
+    ("check_command", "invariant checks after the command"),
     ("persist_effects", "writing entries, postings, lots and balances"),
     ("audit/journal.py", "journal append and idempotency lookup"),
     ("app/engine/books", "books core (apply)"),

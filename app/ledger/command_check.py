@@ -1,7 +1,7 @@
 """The invariant check of one command in two round trips, and the fund totals it carries.
 
-Checks exactly what ``invariants.check_command`` documents (same problems, same order):
-entries balance, no posting outside the touched accounts, each touched balance moved by its
+The one check of a command's writes (app.ledger.invariants lists the invariants): entries
+balance, no posting outside the touched accounts, each touched balance moved by its
 postings, member accounts equal the sum of all their postings, member credit not below zero
 and held by its open lots, no negative lot, trial balance zero and the backing invariant.
 
@@ -95,7 +95,7 @@ def _state_of(rows: Any) -> _State:
     return state
 
 
-def check_one(session: Session, seq: int, before: Before) -> list[str]:
+def check_command(session: Session, seq: int, before: Before) -> list[str]:
     """Problems with the state after command ``seq`` (see the module docstring)."""
     return check_range(session, seq, seq, before)
 

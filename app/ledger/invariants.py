@@ -1,6 +1,7 @@
-"""The invariants checked inside every command's transaction (a failure rolls it back).
+"""The invariants of the books, and the pieces the per-command check is built from.
 
-After the command's writes, ``check_command`` verifies:
+After each command's writes, ``app.ledger.command_check.check_command`` verifies (inside the
+command's transaction; a failure rolls it back):
 
 - every entry of the command balances (its stored postings sum to 0), and the command posted
   to no account other than those its effects name (the "touched" accounts);
@@ -62,7 +63,7 @@ class Before:
 
     ``balances``: the touched accounts' stored balances (0 when there is no row yet);
     ``stored``: those that had a row; ``totals``: the fund totals before, if the caller knows
-    them (else they are summed in full after the writes). ``check_command`` fills
+    them (else they are summed in full after the writes). ``command_check.check_command`` fills
     ``totals_after`` when it finds no problem."""
 
     balances: dict[str, int]
@@ -101,94 +102,6 @@ def read_before(
     )
 
 
-def _posting_totals(
-    session: Session, seq: int, accounts: Sequence[str]
-) -> tuple[dict[str, int], dict[str, int], int]:
-    """Per touched account: what command ``seq`` posted to it; for member accounts also the
-    sum of ALL their postings; and how many postings of ``seq`` those sums counted.
-
-    Member accounts are few postings each (index range on ``(account, seq)``); the fund's
-    shared accounts are read for ``seq`` only (the same index), never in full."""
-    connection = session.connection()
-    posting = t.Posting
-    amount, account, posted_seq = (
-        col(posting.amount_cents),
-        col(posting.account),
-        col(posting.seq),
-    )
-    this = posted_seq == seq
-    members = [a for a in accounts if a.startswith(MEMBER_PREFIXES)]
-    others = [a for a in accounts if not a.startswith(MEMBER_PREFIXES)]
-    moved: dict[str, int] = {}
-    full: dict[str, int] = {}
-    counted = 0
-    for part in batches(session, members):
-        query = (
-            select(
-                account,
-                func.sum(amount),
-                func.sum(case((this, amount), else_=0)),
-                func.sum(case((this, 1), else_=0)),
-            )
-            .where(among(session, account, part))
-            .group_by(account)
-        )
-        for name, total, now, count in connection.execute(query):
-            full[str(name)] = int(total)
-            moved[str(name)] = int(now)
-            counted += int(count)
-    for part in batches(session, others):
-        own = (
-            select(account, func.sum(amount), func.count())
-            .where(among(session, account, part), this)
-            .group_by(account)
-        )
-        for name, now, count in connection.execute(own):
-            moved[str(name)] = int(now)
-            counted += int(count)
-    return moved, full, counted
-
-
-def _postings_of(session: Session, seq: int) -> int:
-    query = select(func.count()).select_from(t.Posting).where(col(t.Posting.seq) == seq)
-    return int(session.connection().execute(query).scalar_one())
-
-
-def check_command(session: Session, seq: int, before: Before) -> list[str]:
-    """Problems with the state after command ``seq`` (``before``: see ``Before``)."""
-    problems = _unbalanced_entries(session, seq)
-    accounts = sorted(before.balances)
-    after = balances_of(session, accounts)
-    moved, full, counted = _posting_totals(session, seq, accounts)
-    written = _postings_of(session, seq)
-    if written != counted:
-        problems.append(
-            f"command {seq} wrote {written} postings, {counted} of them on accounts it touches"
-        )
-    for account in accounts:
-        change = after[account] - before.balances[account]
-        if change != moved.get(account, 0):
-            problems.append(
-                f"balance {account} moved by {change}, its postings by {moved.get(account, 0)}"
-            )
-    problems.extend(
-        f"balance {a} is {after[a]}, its postings sum to {full.get(a, 0)}"
-        for a in accounts
-        if a.startswith(MEMBER_PREFIXES) and after[a] != full.get(a, 0)
-    )
-    credit = {a: after[a] for a in accounts if a.startswith("419:")}
-    problems.extend(_member_credit(session, credit))
-    totals = (
-        fund_totals(session)
-        if before.totals is None
-        else moved_totals(before.totals, before.balances, after)
-    )
-    problems.extend(totals_problems(totals))
-    if not problems:
-        before.totals_after = totals
-    return problems
-
-
 def moved_totals(
     totals: Mapping[str, int], before: Mapping[str, int], after: Mapping[str, int]
 ) -> dict[str, int]:
@@ -209,44 +122,6 @@ def family(account: str) -> str | None:
     """The ``fund_totals`` family of ``account`` (``None``: in the trial balance only)."""
     code, colon, _ = account.partition(":")
     return _PREFIXED.get(code) if colon else _EXACT.get(code)
-
-
-def _unbalanced_entries(session: Session, seq: int) -> list[str]:
-    rows = session.connection().execute(
-        select(col(t.Posting.entry_id), func.sum(col(t.Posting.amount_cents)))
-        .where(col(t.Posting.seq) == seq)
-        .group_by(col(t.Posting.entry_id))
-        .having(func.sum(col(t.Posting.amount_cents)) != 0)
-    )
-    return [f"entry {entry_id} postings sum to {total}" for entry_id, total in rows]
-
-
-def _member_credit(session: Session, credit_balances: Mapping[str, int]) -> list[str]:
-    problems: list[str] = []
-    households = [a.split(":", 1)[1] for a in credit_balances]
-    held: dict[str, tuple[int, int]] = {}
-    open_part = case((col(t.CreditLot.is_open), col(t.CreditLot.remaining_cents)), else_=0)
-    for part in batches(session, households):
-        rows = session.connection().execute(
-            select(
-                col(t.CreditLot.household_id),
-                func.sum(open_part),
-                func.min(col(t.CreditLot.remaining_cents)),
-            )
-            .where(among(session, col(t.CreditLot.household_id), part))
-            .group_by(col(t.CreditLot.household_id))
-        )
-        held.update({str(h): (int(s), int(m)) for h, s, m in rows})
-    for account, balance in credit_balances.items():
-        household = account.split(":", 1)[1]
-        lots, lowest = held.get(household, (0, 0))
-        if balance > 0:
-            problems.append(f"member credit {account} is below zero ({-balance} cents)")
-        if lots != -balance:
-            problems.append(f"open lots of {household} hold {lots}, credit is {-balance}")
-        if lowest < 0:
-            problems.append(f"a credit lot of {household} holds a negative amount ({lowest})")
-    return problems
 
 
 def _sum_like(prefix: str) -> ColumnElement[Any]:

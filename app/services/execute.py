@@ -50,8 +50,7 @@ from app.engine.books import errors as books_errors
 from app.engine.books.commands import Command
 from app.engine.books.core import apply
 from app.engine.problems import Problem
-from app.ledger.command_check import Stored, Top, carry_totals, head_and_totals
-from app.ledger.command_check import check_one as check_command
+from app.ledger.command_check import Stored, Top, carry_totals, check_command, head_and_totals
 from app.ledger.invariants import InvariantViolation, read_before
 from app.ledger.persist import persist_effects
 from app.ledger.view import SqlBooksView
