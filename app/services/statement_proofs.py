@@ -36,6 +36,12 @@ def statement_proof(db: Db, household_id: str, period: str) -> dict[str, Any]:
     return result
 
 
+def provable(session: Session, period: str) -> bool:
+    """Whether the month is sealed with a Merkle root (its statements have proofs)."""
+    row = session.get(t.Checkpoint, period)
+    return row is not None and row.month_root is not None
+
+
 def witness_lines() -> bytes:
     """The witness file as it stands (JSON lines; empty when it does not exist yet)."""
     path = settings.witness_file()

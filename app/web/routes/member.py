@@ -25,7 +25,7 @@ from starlette.datastructures import FormData
 from app.db.session import read_only, unit_of_work
 from app.engine.explain import Step, format_param, render_step
 from app.engine.period import Period
-from app.services import api_reads, arrears, member_views, people
+from app.services import api_reads, arrears, member_views, people, statement_proofs
 from app.services import errors as svc
 from app.services.member_views import Movement, Statement
 from app.services.people import Person
@@ -354,11 +354,13 @@ def _statement_page(request: Request, person: Person, period: str | None) -> Res
         if period is None:
             period = months[0] if months else str(Period(today().year, today().month))
         found = member_views.statement(session, household, period)
+        provable = found is not None and statement_proofs.provable(session, period)
     if period < since and found is None:
         raise PageNotFound()
     context = {
         "period": period,
         "months": months,
+        "provable": provable,
         **(statement_context(found) if found is not None else {"found": None}),
     }
     title = _("Mon relevé de {mois}").format(mois=month(period))
@@ -379,6 +381,29 @@ def statement_of(request: Request, person: MemberDep, mois: str) -> Response:
     if period != mois:
         raise PageNotFound()
     return _statement_page(request, person, period)
+
+
+@router.get("/membre/releve/{mois}/preuve")
+def statement_proof(request: Request, person: MemberDep, mois: str) -> Response:
+    """The month statement's inclusion proof (app.audit.inclusion), as a file to keep and to
+    check offline with ``caisse verify-proof``; the 404 page until the month is sealed."""
+    household = household_of(person)
+    try:
+        period = str(Period.parse(mois))
+        if period != mois:
+            raise ValueError(mois)
+        proof = statement_proofs.statement_proof(engine_of(request), household, period)
+    except (ValueError, svc.NotFound) as missing:
+        raise PageNotFound() from missing
+    body = json.dumps(proof, ensure_ascii=False, indent=2, sort_keys=True)
+    return Response(
+        body.encode(),
+        media_type="application/json; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="preuve-releve-{period}.json"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 # --- Card -----------------------------------------------------------------------------------
