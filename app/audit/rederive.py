@@ -67,6 +67,7 @@ class _Group:
     rationing: Any
     after_seq: int  # the last run record before this run (facts in force since then count)
     lines: list[tuple[int, Mapping[str, Any]]] = field(default_factory=list)
+    households: set[str] = field(default_factory=set)
 
 
 @dataclass(slots=True)
@@ -112,9 +113,16 @@ class Rederivation:
         declared = str(payload["content_hash"])
         if rules is not None and rules.content_hash != declared:
             problem = f"the rule document adopted at seq {seq} hashes to {rules.content_hash}"
-        adopted = _Adopted(seq, str(payload["effective_from"]), declared, rules, problem,
-                           str(payload["rule_set_id"]), int(payload["version"]),
-                           str(payload.get("decision", "")))
+        adopted = _Adopted(
+            seq,
+            str(payload["effective_from"]),
+            declared,
+            rules,
+            problem,
+            str(payload["rule_set_id"]),
+            int(payload["version"]),
+            str(payload.get("decision", "")),
+        )
         self.adopted.append(adopted)
         self.by_hash.setdefault(declared, adopted)
 
@@ -170,22 +178,29 @@ class Rederivation:
                 f"{payload.get('unspent_credit')!r}, the rule document says "
                 f"{expected!r}",
             )
-        group = self._group(period, rule_hash, payload.get("rationing"))
-        for line in payload["households"]:
+        lines = payload["households"]
+        group = self._group(period, rule_hash, payload.get("rationing"), lines)
+        for line in lines:
             bad = self._commitment(line, period, seq, group.after_seq)
             if bad is not None:
                 return bad
             group.lines.append((seq, line))
+            group.households.add(str(line["household_id"]))
             self.lines += 1
         self.last_run_seq = seq
         return None
 
-    def _group(self, period: str, rule_hash: str, rationing: Any) -> _Group:
+    def _group(
+        self, period: str, rule_hash: str, rationing: Any, lines: Iterable[Mapping[str, Any]]
+    ) -> _Group:
+        """The run this record continues, or a new one (another month, other rules or
+        rationing, or a household run again: its run was reversed, and the new run may have
+        read other facts, so it is re-derived on its own, after the first)."""
         last = self.groups[-1] if self.groups else None
-        if last is not None and (last.period, last.rule_hash, last.rationing) == (
-            period,
-            rule_hash,
-            rationing,
+        if (
+            last is not None
+            and (last.period, last.rule_hash, last.rationing) == (period, rule_hash, rationing)
+            and not any(str(line["household_id"]) in last.households for line in lines)
         ):
             return last
         group = _Group(period, rule_hash, rationing, self.last_run_seq)

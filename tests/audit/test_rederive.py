@@ -15,6 +15,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
 from app.engine.commitment import facts_commitment
+from app.services.households import Facts, change_facts
+from app.services.money import reverse_entry
 from app.services.months import run_month
 from tests.audit.books import live_a_year
 from tests.audit.support import run_cli, scalar, tamper
@@ -253,3 +255,23 @@ def test_a_rationed_run_is_rederived_and_a_changed_fact_is_named(
     code, report = _verify(capsys, "--database", db_url)
     assert code == 1
     assert report["first_disagreement"]["row"] == "household_id=hh_a"
+
+
+def test_a_run_reversed_then_run_again_on_changed_facts_is_rederived_with_each_its_facts(
+    engine: Engine, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    small_fund(engine)  # hh_b: contribution 2 000 (income 80 000), credit 20 000
+    seq = _run_seq(db_url, "2026-11", "hh_b")
+    reverse_entry(engine, f"{seq}.3", "wrong facts", "2026-11", **w())  # hh_b's credit
+    reverse_entry(engine, f"{seq}.2", "wrong facts", "2026-11", **w())  # its contribution
+    change_facts(engine, "hh_b", "2026-11", Facts(income_cents=120_000, persons=(None,) * 3), **w())
+    again = run_month(engine, "2026-11", **w())
+    payload = json.loads(
+        scalar(db_url, "SELECT payload FROM journal WHERE seq = :s", s=again["seqs"][0])
+    )
+    assert [(h["household_id"], h["contribution_cents"]) for h in payload["households"]] == [
+        ("hh_b", 3_000)
+    ]  # 2.5 % of the new income
+    code, report = _verify(capsys, "--database", db_url)
+    assert code == 0, report["first_disagreement"]
+    assert report["rederived"]["households"] == 3  # hh_a, hh_b, and hh_b again
