@@ -9,7 +9,7 @@ the tally's value (cents, a count or an exact ratio), or nothing when suppressed
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 # Units a cell's value is expressed in.
@@ -110,10 +110,25 @@ def value_of(tally: Tally) -> Fraction | None:
 
 
 def combine(months: Iterable[Iterable[Tally]]) -> dict[tuple[str, str], Tally]:
-    """The period's tallies: each (indicator, group) summed over the months that have it."""
+    """The period's tallies: each (indicator, group) summed over the months that have it.
+
+    Many tallies of a month share one set of households (the month's active households):
+    their unions are computed once per pair of sets, not once per indicator."""
     found: dict[tuple[str, str], Tally] = {}
+    unions: dict[tuple[int, int], frozenset[str]] = {}
     for tallies in months:
         for tally in tallies:
             before = found.get(tally.key)
-            found[tally.key] = tally if before is None else before.plus(tally)
+            found[tally.key] = tally if before is None else _plus(before, tally, unions)
     return found
+
+
+def _plus(mine: Tally, theirs: Tally, unions: dict[tuple[int, int], frozenset[str]]) -> Tally:
+    a, b = mine.households, theirs.households
+    if a is None or b is None:
+        return mine.plus(theirs)
+    key = (id(a), id(b))
+    united = unions.get(key)
+    if united is None:
+        united = unions[key] = a | b
+    return replace(mine.plus(replace(theirs, households=None)), households=united)

@@ -30,7 +30,7 @@ BY_FUNDER_SOURCES = ("subsidy", "top_up")
 
 def month_tallies(month: MonthBooks) -> list[Tally]:
     active = month.active
-    ids = frozenset(h.household_id for h in active)
+    ids = month.active_ids
     payers = frozenset(h.household_id for h in month.households if h.contribution_paid_cents)
     received = sum(h.contribution_paid_cents for h in month.households)
     granted = sum(h.credit_cents for h in active)

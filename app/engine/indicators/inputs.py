@@ -90,6 +90,14 @@ class MonthBooks:
     reserve_cents: int = 0
     recent_credit_cents: tuple[int, ...] = ()
     previous_active: frozenset[str] = frozenset()
+    # Derived once (every indicator module reads them): the active households and their ids.
+    active: tuple[HouseholdMonth, ...] = field(init=False, repr=False, compare=False)
+    active_ids: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        active = tuple(h for h in self.households if h.active)
+        object.__setattr__(self, "active", active)
+        object.__setattr__(self, "active_ids", frozenset(h.household_id for h in active))
 
     def kind_of(self, merchant_id: str) -> str:
         return self.merchant_kinds.get(merchant_id, DEFAULT_MERCHANT_KIND)
@@ -97,7 +105,3 @@ class MonthBooks:
     @property
     def expired_cents(self) -> int:
         return sum(h.expired_cents for h in self.households)
-
-    @property
-    def active(self) -> tuple[HouseholdMonth, ...]:
-        return tuple(h for h in self.households if h.active)

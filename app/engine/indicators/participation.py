@@ -20,7 +20,7 @@ MINUTES_PER_HOUR = 60
 
 def month_tallies(month: MonthBooks) -> list[Tally]:
     active = month.active
-    ids = frozenset(h.household_id for h in active)
+    ids = month.active_ids
     engaged = [h for h in active if h.engagement_minutes is not None]
     return [
         count(ACTIVE, ALL, ids),

@@ -13,6 +13,7 @@ persons are pooled as ``size:6+`` (few funds have many; small cells would be sup
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 
 from app.engine.indicators.cells import ALL, CENTS_PER_HOUSEHOLD, Tally, amount, ratio
 from app.engine.indicators.inputs import HouseholdMonth, MonthBooks
@@ -31,10 +32,7 @@ def decile_of(position: int, count: int) -> int:
 
 def decile_groups(households: Sequence[HouseholdMonth]) -> dict[str, list[HouseholdMonth]]:
     """``decile:N`` -> its households (and ``decile:unknown``), by the module's rule."""
-    known = sorted(
-        (h for h in households if h.resources_per_cu is not None),
-        key=lambda h: (h.resources_per_cu, h.household_id),
-    )
+    known = sorted((h for h in households if h.resources_per_cu is not None), key=_order)
     groups: dict[str, list[HouseholdMonth]] = {}
     for position, household in enumerate(known):
         groups.setdefault(f"decile:{decile_of(position, len(known))}", []).append(household)
@@ -42,6 +40,13 @@ def decile_groups(households: Sequence[HouseholdMonth]) -> dict[str, list[Househ
     if unknown:
         groups["decile:unknown"] = unknown
     return groups
+
+
+def _order(household: HouseholdMonth) -> tuple[int, Fraction, str]:
+    """Ascending resources per CU, then id. The whole-cent part leads the key: Python then
+    compares two Fractions only when it ties (comparing Fractions is slow at 100k)."""
+    value = household.resources_per_cu or Fraction(0)
+    return value.numerator // value.denominator, value, household.household_id
 
 
 def size_groups(households: Sequence[HouseholdMonth]) -> dict[str, list[HouseholdMonth]]:
@@ -57,8 +62,10 @@ def _size_label(persons: int | None) -> str:
     return f"size:{LARGEST_SIZE}+" if persons >= LARGEST_SIZE else f"size:{persons}"
 
 
-def _group_tallies(suffix: str, group: str, members: Sequence[HouseholdMonth]) -> list[Tally]:
-    ids = frozenset(h.household_id for h in members)
+def _group_tallies(
+    suffix: str, group: str, members: Sequence[HouseholdMonth], ids: frozenset[str] | None = None
+) -> list[Tally]:
+    ids = frozenset(h.household_id for h in members) if ids is None else ids
     net = sum(h.credit_cents - h.contribution_due_cents for h in members)
     with_income = [h for h in members if h.income_cents is not None]
     return [
@@ -85,7 +92,7 @@ GROUPERS: dict[str, Callable[[Sequence[HouseholdMonth]], dict[str, list[Househol
 def month_tallies(month: MonthBooks) -> list[Tally]:
     """The month's redistribution tallies (see the module docstring)."""
     active = month.active
-    tallies = _group_tallies("", ALL, active)
+    tallies = _group_tallies("", ALL, active, month.active_ids)
     for name, grouper in GROUPERS.items():
         for group, members in sorted(grouper(active).items()):
             tallies += _group_tallies("_by_" + name, group, members)

@@ -9,11 +9,12 @@ it, so a category or kind used by few households is suppressed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 
 from app.engine.indicators.cells import ALL, RATIO, Tally, amount, ratio
-from app.engine.indicators.inputs import MonthBooks, SpendLine
+from app.engine.indicators.inputs import MonthBooks
 
 BY_CATEGORY = "spend_by_category_cents"
 BY_KIND = "spend_by_kind_cents"
@@ -24,45 +25,72 @@ HHI = "merchant_hhi"
 PRODUCER = "producer"
 
 
-def month_tallies(month: MonthBooks) -> list[Tally]:
-    lines = month.spending
-    total = sum(line.amount_cents for line in lines)
+@dataclass(frozen=True, slots=True)
+class SpendSummary:
+    """One month's spending, read in one pass: cents by (merchant, category), the households
+    by category and by merchant kind, all spenders, the total."""
+
+    cents: Mapping[tuple[str, str], int]
+    by_category: Mapping[str, frozenset[str]]
+    by_kind: Mapping[str, frozenset[str]]
+    spenders: frozenset[str]
+    total_cents: int
+
+
+def summarise(month: MonthBooks) -> SpendSummary:
+    cents: dict[tuple[str, str], int] = {}
+    by_category: dict[str, set[str]] = {}
+    by_merchant: dict[str, set[str]] = {}
+    for line in month.spending:
+        key = (line.merchant_id, line.category)
+        cents[key] = cents.get(key, 0) + line.amount_cents
+        by_category.setdefault(line.category, set()).add(line.household_id)
+        by_merchant.setdefault(line.merchant_id, set()).add(line.household_id)
+    by_kind: dict[str, set[str]] = {}
+    for merchant, who in by_merchant.items():
+        by_kind.setdefault(month.kind_of(merchant), set()).update(who)
+    spenders = frozenset().union(*by_category.values()) if by_category else frozenset()
+    return SpendSummary(
+        cents,
+        {c: frozenset(w) for c, w in by_category.items()},
+        {k: frozenset(w) for k, w in by_kind.items()},
+        spenders,
+        sum(cents.values()),
+    )
+
+
+def month_tallies(month: MonthBooks, spend: SpendSummary) -> list[Tally]:
+    total = spend.total_cents
+    category_cents: dict[str, int] = {}
+    kind_cents: dict[str, int] = {}
+    for (merchant, category), cents in spend.cents.items():
+        category_cents[category] = category_cents.get(category, 0) + cents
+        kind = month.kind_of(merchant)
+        kind_cents[kind] = kind_cents.get(kind, 0) + cents
     tallies: list[Tally] = []
-    by_category = _grouped(lines, lambda line: "category:" + line.category)
-    for group, (cents, who) in sorted(by_category.items()):
-        tallies.append(amount(BY_CATEGORY, group, cents, who))
-    by_kind = _grouped(lines, lambda line: "kind:" + month.kind_of(line.merchant_id))
-    for group, (cents, who) in sorted(by_kind.items()):
-        tallies.append(amount(BY_KIND, group, cents, who))
-        tallies.append(ratio(KIND_SHARE, group, cents, total, who))
+    for category in sorted(category_cents):
+        who = spend.by_category[category]
+        tallies.append(amount(BY_CATEGORY, "category:" + category, category_cents[category], who))
+    for kind in sorted(kind_cents):
+        cents, who = kind_cents[kind], spend.by_kind[kind]
+        tallies.append(amount(BY_KIND, "kind:" + kind, cents, who))
+        tallies.append(ratio(KIND_SHARE, "kind:" + kind, cents, total, who))
     # Grouped under kind:producer, so it shares that cell's fate (suppression rule 2).
-    producer, producers = by_kind.get("kind:" + PRODUCER, (0, frozenset()))
+    producer = kind_cents.get(PRODUCER, 0)
+    producers = spend.by_kind.get(PRODUCER, frozenset())
     tallies.append(ratio(PRODUCER_SHARE, "kind:" + PRODUCER, producer, total, producers))
     return tallies
 
 
-def _grouped(
-    lines: Sequence[SpendLine], key: Callable[[SpendLine], str]
-) -> dict[str, tuple[int, frozenset[str]]]:
-    cents: dict[str, int] = {}
-    who: dict[str, set[str]] = {}
-    for line in lines:
-        group = key(line)
-        cents[group] = cents.get(group, 0) + line.amount_cents
-        who.setdefault(group, set()).add(line.household_id)
-    return {group: (cents[group], frozenset(who[group])) for group in cents}
-
-
-def concentration(months: Sequence[MonthBooks]) -> list[Tally]:
-    """Top-3 share and HHI over ``months`` (not additive: computed on the period's totals)."""
+def concentration(spends: Sequence[SpendSummary]) -> list[Tally]:
+    """Top-3 share and HHI over the months of ``spends`` (not additive: computed on the
+    period's totals by merchant)."""
     by_merchant: dict[str, int] = {}
-    spenders: set[str] = set()
-    for month in months:
-        for line in month.spending:
-            by_merchant[line.merchant_id] = by_merchant.get(line.merchant_id, 0) + line.amount_cents
-            spenders.add(line.household_id)
+    for spend in spends:
+        for (merchant, _), cents in spend.cents.items():
+            by_merchant[merchant] = by_merchant.get(merchant, 0) + cents
+    who = frozenset().union(*(spend.spenders for spend in spends))
     total = sum(by_merchant.values())
-    who = frozenset(spenders)
     if total <= 0:
         return [ratio(TOP3_SHARE, ALL, 0, 0, who), ratio(HHI, ALL, 0, 0, who)]
     top3 = sum(sorted(by_merchant.values(), reverse=True)[:3])

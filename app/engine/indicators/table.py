@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from app.engine.indicators import financing, participation, redistribution, spending, use
 from app.engine.indicators.cells import Cell, Tally, combine, value_of
 from app.engine.indicators.inputs import MonthBooks
+from app.engine.indicators.spending import SpendSummary
 from app.engine.indicators.suppression import Key, suppressed_keys
 
 DEFAULT_THRESHOLD = 10
 MINIMUM_THRESHOLD = 2
-ADDITIVE = (financing, use, redistribution, spending, participation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,13 +44,22 @@ class IndicatorTable:
         return cells + (self.period if len(self.months) > 1 else ())
 
 
-def _additive(month: MonthBooks) -> list[Tally]:
-    return [tally for module in ADDITIVE for tally in module.month_tallies(month)]
-
-
-def _whole(months: Sequence[MonthBooks]) -> list[Tally]:
+def _additive(month: MonthBooks, spend: SpendSummary | None = None) -> list[Tally]:
+    spent = spend or spending.summarise(month)
     return (
-        financing.stock_tallies(months) + use.stock_tallies(months) + spending.concentration(months)
+        financing.month_tallies(month)
+        + use.month_tallies(month, spent)
+        + redistribution.month_tallies(month)
+        + spending.month_tallies(month, spent)
+        + participation.month_tallies(month)
+    )
+
+
+def _whole(months: Sequence[MonthBooks], spends: Sequence[SpendSummary]) -> list[Tally]:
+    return (
+        financing.stock_tallies(months)
+        + use.stock_tallies(months, spends)
+        + spending.concentration(spends)
     )
 
 
@@ -87,15 +96,16 @@ def indicator_table(
     per_month: list[tuple[Cell, ...]] = []
     additive: list[list[Tally]] = []
     forced: set[Key] = set()
-    for month in months:
-        tallies = _additive(month)
+    spends = [spending.summarise(month) for month in months]
+    for month, spend in zip(months, spends, strict=True):
+        tallies = _additive(month, spend)
         additive.append(tallies)
-        mapping = {t.key: t for t in tallies + _whole([month])}
+        mapping = {t.key: t for t in tallies + _whole([month], [spend])}
         cells, hidden = _cells(str(month.period), mapping, threshold, frozenset())
         per_month.append(cells)
         forced |= hidden
     first, last = str(months[0].period), str(months[-1].period)
     label = first if first == last else f"{first}..{last}"
-    whole = combine(additive) | {t.key: t for t in _whole(months)}
+    whole = combine(additive) | {t.key: t for t in _whole(months, spends)}
     period, _ = _cells(label, whole, threshold, frozenset(forced))
     return IndicatorTable(first, last, threshold, tuple(per_month), period)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from app.engine.indicators.cells import ALL, Tally, amount, ratio
 from app.engine.indicators.inputs import MonthBooks
+from app.engine.indicators.spending import SpendSummary
 
 CREDIT_GRANTED = "credit_granted_cents"
 CREDIT_SPENT = "credit_spent_cents"
@@ -23,16 +24,15 @@ RATIONING_RATE = "rationing_rate"
 SHARES = ("credit_spent_share", "credit_expired_share", "credit_carried_share")
 
 
-def month_tallies(month: MonthBooks) -> list[Tally]:
+def month_tallies(month: MonthBooks, spend: SpendSummary) -> list[Tally]:
     active = month.active
-    ids = frozenset(h.household_id for h in active)
-    spenders = frozenset(line.household_id for line in month.spending)
+    ids = month.active_ids
     payers = frozenset(h.household_id for h in month.households if h.contribution_paid_cents)
     granted = sum(h.credit_cents for h in active)
     entitled = granted if month.entitlement_cents is None else month.entitlement_cents
     return [
         amount(CREDIT_GRANTED, ALL, granted, ids),
-        amount(CREDIT_SPENT, ALL, sum(line.amount_cents for line in month.spending), spenders),
+        amount(CREDIT_SPENT, ALL, spend.total_cents, spend.spenders),
         amount(CREDIT_EXPIRED, ALL, month.expired_cents, _expiring(month)),
         amount(CONTRIBUTIONS_DUE, ALL, sum(h.contribution_due_cents for h in active), ids),
         amount(
@@ -49,17 +49,16 @@ def _expiring(month: MonthBooks) -> frozenset[str]:
     return frozenset(h.household_id for h in month.households if h.expired_cents)
 
 
-def stock_tallies(months: Sequence[MonthBooks]) -> list[Tally]:
+def stock_tallies(months: Sequence[MonthBooks], spends: Sequence[SpendSummary]) -> list[Tally]:
     """Shares of the credit available over ``months`` (consecutive, in order). Each share is
     built from the households that spent or whose credit expired: with the credit granted
     (published) any one share gives the others away, so they are suppressed together
     (``suppression.LINKED``)."""
     granted = sum(sum(h.credit_cents for h in m.active) for m in months)
     available = months[0].opening_credit_cents + granted
-    spent = sum(sum(line.amount_cents for line in m.spending) for m in months)
+    spent = sum(spend.total_cents for spend in spends)
     expired = sum(m.expired_cents for m in months)
-    who = frozenset(line.household_id for m in months for line in m.spending)
-    who |= frozenset(hh for m in months for hh in _expiring(m))
+    who = frozenset().union(*(spend.spenders for spend in spends), *map(_expiring, months))
     parts = (spent, expired, months[-1].closing_credit_cents)
     return [
         ratio(name, ALL, part, available, who) for name, part in zip(SHARES, parts, strict=True)
