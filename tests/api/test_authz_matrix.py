@@ -16,6 +16,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ from app.api.routers.audit import utc_now
 from app.db.session import unit_of_work
 from app.db.tables_jobs import AuditJob
 from app.services import audit_jobs
+from app.services.money import record_funding
+from app.services.receipts import donors, issue, settings
 from tests.api.fund_support import (
     CODE,
     FUND_RULES,
@@ -39,6 +42,7 @@ from tests.api.fund_support import (
     rules,
     seal,
     seed,
+    w,
 )
 from tests.api.support import (
     OTHER_HOUSEHOLD,
@@ -48,6 +52,7 @@ from tests.api.support import (
     Tokens,
     valid_rules,
 )
+from tests.api.test_receipts import SETTINGS as RECEIPT_SETTINGS
 
 ROLES = ("anonymous", "committee", "operator", "member", "merchant", "auditor", "researcher")
 REFUSALS = (401, 403)
@@ -123,6 +128,21 @@ def seed_closed(app: FastAPI) -> None:
 def seed_sealed(app: FastAPI) -> None:
     seed_closed(app)
     seal(app)
+
+
+def seed_receipt(app: FastAPI) -> None:
+    """A receipt of 2026 (number 1) whose donor is OWN_HOUSEHOLD's member."""
+    seed(app)
+    db = app.state.db_engine
+    settings.save(db, RECEIPT_SETTINGS)
+    donors.set_donor(db, "don_own", "J. M.", "3 rue des Fleurs", "cheque", OWN_HOUSEHOLD)
+    record_funding(db, "don_own", "donation", 5_000, "CHQ-1", date(2026, 11, 3), **w())
+    issue.issue_year(
+        db, 2026, date(2027, 1, 15), **{k: v for k, v in w().items() if k != "idempotency_key"}
+    )
+
+
+RECEIPT = {"receipt_id": "2026-000001"}
 
 
 def enrolment() -> dict[str, Any]:
@@ -347,6 +367,19 @@ MATRIX: tuple[Row, ...] = (
         researcher=200),
     row(Endpoint("PUT", "/v1/merchants/{merchant_id}/kind", OWN_M, setup=seed,
                  body=lambda: {"kind": "producer"}),                    401, 200, 403, 403, 403, 403),
+    # --- tax receipts ----------------------------------------------------------------------
+    row(Endpoint("PUT", "/v1/receipts/settings", body=lambda: RECEIPT_SETTINGS),
+                                                                        401, 403, 200, 403, 403, 403),
+    row(Endpoint("PUT", "/v1/receipts/donors/{donor_id}", {"donor_id": "don_x"},
+                 body=lambda: {"name": "J. M.", "address": "3 rue", "mode": "cheque"}),
+                                                                        401, 403, 200, 403, 403, 403),
+    row(Endpoint("POST", "/v1/receipts/issue", idempotent=True, setup=seed_receipt,
+                 body=lambda: {"year": 2026, "issued_on": "2027-01-15"}),
+                                                                        401, 403, 200, 403, 403, 403),
+    row(Endpoint("GET", "/v1/receipts", setup=seed_receipt, query={"year": "2026"}),
+                                                                        401, 403, 200, 403, 403, 200),
+    row(Endpoint("GET", "/v1/receipts/{receipt_id}/pdf", RECEIPT, setup=seed_receipt),
+                                                                        401, 403, 200, 200, 403, 403),
 )
 # fmt: on
 

@@ -13,6 +13,7 @@ from app.api.routers import (
     merchants,
     months,
     projection,
+    receipts,
     research,
     rule_book,
     rules,
@@ -36,6 +37,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     audit.router,
     projection.router,
     research.router,
+    receipts.router,
 )
 
 
