@@ -275,3 +275,42 @@ def test_a_run_reversed_then_run_again_on_changed_facts_is_rederived_with_each_i
     code, report = _verify(capsys, "--database", db_url)
     assert code == 0, report["first_disagreement"]
     assert report["rederived"]["households"] == 3  # hh_a, hh_b, and hh_b again
+
+
+def _edit_facts(kind: str, lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    a = next(x for x in lines if x["household_id"] == "hh_a")
+    b = next(x for x in lines if x["household_id"] == "hh_b")
+    if kind == "delete":
+        return [x for x in lines if x is not b]
+    if kind == "swap":
+        a["facts"], b["facts"] = b["facts"], a["facts"]
+        return lines
+    # insert: another preimage for hh_a (its own salt), which no commitment names
+    forged = json.loads(json.dumps(a))
+    forged["salt"], forged["facts"]["income_cents"] = "11" * 16, 1
+    return [*lines, forged]
+
+
+@pytest.mark.parametrize(
+    ("kind", "named"), [("delete", "hh_b"), ("swap", "hh_a"), ("insert", None)]
+)
+def test_a_facts_file_tampered_is_named_by_household_and_an_extra_line_does_not_matter(
+    year: str, tmp_path: Path, kind: str, named: str | None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export, facts = tmp_path / "export", tmp_path / "facts.jsonl"
+    run_cli(capsys, "export", "journal", str(export), "--database", year)
+    run_cli(capsys, "export", "facts", str(facts), "--database", year)
+    lines = _edit_facts(kind, [json.loads(x) for x in facts.read_text("utf-8").splitlines()])
+    facts.write_text("".join(json.dumps(x) + "\n" for x in lines), "utf-8")
+    code, report = _verify(capsys, "--export", str(export), "--facts", str(facts))
+    first = report["first_disagreement"]
+    if named is None:  # only lines that hash to a journal commitment are ever used
+        assert code == 0, first
+        assert report["rederived"]["households"] == 4
+        return
+    assert code == 1
+    assert (first["seq"], first["table"], first["row"]) == (
+        _run_seq(year, "2026-11", named),
+        "household_facts",
+        f"household_id={named}",
+    )
