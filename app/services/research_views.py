@@ -57,6 +57,7 @@ def indicators_page(
     last: str | None,
     today: date,
     kind_labels: Mapping[str, str],
+    words: tuple[charts.BarWords, charts.BarWords] = (charts.DECILE_WORDS, charts.KIND_WORDS),
 ) -> dict[str, Any]:
     """The period ``first..last`` (default: the last month run)."""
     if not first:
@@ -86,12 +87,10 @@ def indicators_page(
             for bar in deciles
         ],
         "kinds": [(bar, _kind_share(by_key, bar, kind_labels)) for bar in kinds],
-        "decile_svg": charts.bar_chart(deciles, charts.DECILE_WORDS, label, table.threshold)
+        "decile_svg": charts.bar_chart(deciles, words[0], label, table.threshold)
         if deciles
         else None,
-        "kind_svg": charts.bar_chart(kinds, charts.KIND_WORDS, label, table.threshold)
-        if kinds
-        else None,
+        "kind_svg": charts.bar_chart(kinds, words[1], label, table.threshold) if kinds else None,
     }
 
 
@@ -131,7 +130,12 @@ def _document(session: Session, choice: str | None, field: str) -> dict[str, Any
 
 
 def projection_page(
-    session: Session, raw: Mapping[str, Any], rules: str | None, compare: str | None, today: date
+    session: Session,
+    raw: Mapping[str, Any],
+    rules: str | None,
+    compare: str | None,
+    today: date,
+    words: charts.ReserveWords = charts.ReserveWords(),
 ) -> dict[str, Any]:
     """The projection (and the comparison) with its chart; ``raw`` as ``assumptions_of``."""
     request = Request(
@@ -143,4 +147,4 @@ def projection_page(
     labelled: Sequence[tuple[str, Mapping[str, Any]]] = [("A", result["projection"])]
     if result["compare"] is not None:
         labelled = [*labelled, ("B", result["compare"])]
-    return result | {"svg": charts.reserve_chart(labelled)}
+    return result | {"svg": charts.reserve_chart(labelled, words)}

@@ -24,6 +24,7 @@ from app.services import errors as svc
 from app.services import research_views
 from app.services.people import Person
 from app.services.research import indicators, open_data
+from app.services.research_charts import BarWords, ReserveWords
 from app.services.tokens import Role
 from app.web.formats import euros, parse_cents
 from app.web.i18n import N_, _, language
@@ -54,6 +55,50 @@ HEADLINE_LABELS = {
 }
 
 
+def reserve_words() -> ReserveWords:
+    """The reserve chart's words in the reader's language."""
+    return ReserveWords(
+        title=_("Réserve projetée"),
+        heading=_("Réserve de la caisse, mois par mois"),
+        description=_(
+            "Réserve libre de la caisse à la fin de chaque mois projeté, selon les hypothèses"
+            " indiquées ; un cercle rouge marque un mois où les crédits seraient rationnés."
+        ),
+        x_axis=_("Mois"),
+        y_axis=_("Réserve à la fin du mois"),
+        rules=_("Règles {label}"),
+        rationed=_("Mois rationné"),
+        subtitle=_("À partir de {start}, {months} mois"),
+    )
+
+
+def bar_words() -> tuple[BarWords, BarWords]:
+    """The decile and merchant-kind charts' words in the reader's language."""
+    suppressed = _("— : moins de {threshold} foyers, chiffre masqué")
+    deciles = BarWords(
+        title=_("Transfert net par décile"),
+        heading=_("Transfert net moyen par foyer, par décile de ressources"),
+        description=_(
+            "Crédit reçu moins participation due, en moyenne par foyer et par mois, pour chaque"
+            " dixième des foyers rangés par ressources par unité de consommation."
+        ),
+        x_axis=_("Décile de ressources par unité de consommation (1 : les plus modestes)"),
+        y_axis=_("Par foyer"),
+        subtitle="{period}",
+        suppressed=suppressed,
+    )
+    kinds = BarWords(
+        title=_("Dépenses par type de commerce"),
+        heading=_("Crédit dépensé par type de commerce"),
+        description=_("Crédit dépensé chez chaque type de commerce conventionné sur la période."),
+        x_axis=_("Type de commerce"),
+        y_axis=_("Crédit dépensé"),
+        subtitle="{period}",
+        suppressed=suppressed,
+    )
+    return deciles, kinds
+
+
 def _area(person: Person) -> str:
     return AREAS[person.role]
 
@@ -79,7 +124,9 @@ def _indicators(request: Request, person: Person) -> Response:
     page: dict[str, Any] | None = None
     try:
         with read_only(engine_of(request)) as session:
-            page = research_views.indicators_page(session, first, last, now().date(), labels)
+            page = research_views.indicators_page(
+                session, first, last, now().date(), labels, bar_words()
+            )
     except svc.InvalidRequest as error:
         for problem in error.problems:
             field = "a" if problem.path == "to" else "de"
@@ -146,7 +193,12 @@ def _projection(request: Request, person: Person) -> Response:
         if not errors:
             try:
                 result = research_views.projection_page(
-                    session, raw, values.get("regles"), values.get("comparer"), now().date()
+                    session,
+                    raw,
+                    values.get("regles"),
+                    values.get("comparer"),
+                    now().date(),
+                    reserve_words(),
                 )
             except svc.ServiceError as error:
                 notice = _refusal(error, errors)
