@@ -10,10 +10,18 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.types import Message
 
 from app.api.app import create_app
-from app.api.input_guard import NARROW_INTEGER_KEYS
+from app.api.input_guard import (
+    INT32,
+    INT64,
+    NARROW_INTEGER_KEYS,
+    TEXT_FORBIDDEN,
+    _checked_body,
+)
 from app.db.settings import Settings
 from tests.api.fund_support import seed
 from tests.api.support import Tokens, assert_problem
@@ -172,3 +180,46 @@ def test_a_body_cut_short_by_a_client_that_leaves_is_done_by_no_path(
             assert balance(client, tokens) == before
     finally:
         app.state.db_engine.dispose()
+
+
+# -- the cheap parse misses nothing the walk would refuse (property) ---------------------------
+
+_KEYS = st.sampled_from(["a", "version", "amount_cents", "note", "\x00k", "é"])
+_LEAVES = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.text(max_size=12)
+)
+_DOCUMENTS = st.recursive(
+    _LEAVES,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_KEYS, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def _oracle(value: Any, key: str | None = None) -> bool:
+    """Whether ``value`` holds anything the guard must refuse (by a plain walk)."""
+    if isinstance(value, dict):
+        return any(TEXT_FORBIDDEN.search(k) or _oracle(v, k) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_oracle(item, key) for item in value)
+    if isinstance(value, str):
+        return TEXT_FORBIDDEN.search(value) is not None
+    if isinstance(value, int) and not isinstance(value, bool):
+        low, high = INT32 if key in NARROW_INTEGER_KEYS else INT64
+        return not low <= value <= high
+    return False
+
+
+@given(document=_DOCUMENTS, ascii_only=st.booleans())
+@settings(max_examples=400, deadline=None)
+def test_the_guard_refuses_exactly_what_the_storage_cannot_hold(
+    document: Any, ascii_only: bool
+) -> None:
+    raw = json.dumps(document, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+    scope = {"headers": [(b"content-type", b"application/json")]}
+    checked, problems = _checked_body(scope, raw)
+    assert bool(problems) == _oracle(document)
+    if not problems:
+        assert checked.document == document
