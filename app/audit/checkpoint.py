@@ -94,6 +94,23 @@ def checkpoint_document(row: t.Checkpoint) -> dict[str, Any]:
     return document
 
 
+def published(row: t.Checkpoint) -> dict[str, Any]:
+    """A checkpoint as the API and pages show it: every column, signature included."""
+    return {
+        "period": row.period,
+        "seq": int(row.seq),
+        "journal_size": int(row.journal_size),
+        "head_hash": row.head_hash,
+        "balances_digest": row.balances_digest,
+        "engine_version": row.engine_version,
+        "run_fingerprint": row.run_fingerprint,
+        "month_root": row.month_root,
+        "month_statements": row.month_statements,
+        "signature": row.signature,
+        "public_key": row.public_key,
+    }
+
+
 def sign(row: t.Checkpoint, key: Ed25519PrivateKey) -> None:
     row.signature = key.sign(canonical_bytes(checkpoint_document(row))).hex()
     row.public_key = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from app.audit import checkpoint as audit_checkpoint
 from app.audit import journal
 from app.db import tables as t
 from app.engine import RuleSet, parse_rule_set
@@ -240,17 +241,7 @@ def checkpoints(session: Session) -> list[dict[str, Any]]:
 
 
 def checkpoint_dict(row: t.Checkpoint) -> dict[str, Any]:
-    return {
-        "period": row.period,
-        "seq": int(row.seq),
-        "journal_size": int(row.journal_size),
-        "head_hash": row.head_hash,
-        "balances_digest": row.balances_digest,
-        "engine_version": row.engine_version,
-        "run_fingerprint": row.run_fingerprint,
-        "signature": row.signature,
-        "public_key": row.public_key,
-    }
+    return audit_checkpoint.published(row)
 
 
 def checkpoint(session: Session, period: Period) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, and_, bindparam, func, or_, select
 from sqlmodel import Session, col
 
-from app.audit import journal
+from app.audit import checkpoint, journal
 from app.db import tables as t
 from app.db.async_reads import AsyncReads, CompiledRead
 from app.db.session import read_only_engine
@@ -277,18 +277,7 @@ def month_status(db: Db, period: str) -> dict[str, Any]:
             "status": "open" if row is None else row.status,
             "households_credited": int(credited),
             "totals_cents": {str(k): int(v) for k, v in sums},
-            "checkpoint": None
-            if seal is None
-            else {
-                "seq": seal.seq,
-                "journal_size": seal.journal_size,
-                "head_hash": seal.head_hash,
-                "balances_digest": seal.balances_digest,
-                "engine_version": seal.engine_version,
-                "run_fingerprint": seal.run_fingerprint,
-                "signature": seal.signature,
-                "public_key": seal.public_key,
-            },
+            "checkpoint": None if seal is None else checkpoint.published(seal),
         }
 
     result: dict[str, Any] = run_in(db, read)

@@ -89,6 +89,15 @@ class CheckpointOut(BaseModel):
     balances_digest: str = described("Digest of every balance.", HASH_EXAMPLE, HASH_UNIT)
     engine_version: str = described("Engine version that booked it.", "1.0.0", "text")
     run_fingerprint: str = described("Fingerprint of the month's run.", HASH_EXAMPLE, HASH_UNIT)
+    month_root: str | None = described(
+        "RFC 9162 Merkle root over the month's statements (members' inclusion proofs lead to"
+        " it); signed with the rest. Null on seals recorded before roots existed.",
+        "9f86d081" * 8,
+        "64 lowercase hex digits",
+    )
+    month_statements: int | None = described(
+        "Statements under month_root (the tree's size); null with it.", 190, "count of statements"
+    )
     signature: str | None = described(
         "Ed25519 signature (hex), null when unsigned.", None, "hex text"
     )
