@@ -56,8 +56,8 @@ MESSAGES = {
     "code_missing": N_("Le membre doit taper son code de consentement."),
     "code_wrong": N_("Ce code ne correspond pas. Le membre peut réessayer : rien n'a été payé."),
     "code_locked": N_(
-        "Trop de codes faux : les paiements de ce membre sont bloqués jusqu'à {heure}."
-        " Rien n'a été payé."
+        "Trop de codes faux : votre caisse doit attendre {heure} avant de réessayer"
+        " pour ce membre (ses autres commerces ne sont pas bloqués). Rien n'a été payé."
     ),
     "closed": "Votre commerce n'est pas conventionné aujourd'hui : aucun paiement n'est possible."
     " Contactez le bureau de la caisse.",
