@@ -9,7 +9,7 @@ the tally's value (cents, a count or an exact ratio), or nothing when suppressed
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 
 # Units a cell's value is expressed in.
@@ -24,13 +24,13 @@ CENTS_PER_HOUSEHOLD = "cents_per_household"
 SHARED = frozenset({RATIO, CENTS_PER_HOUSEHOLD})
 
 ALL = "all"
-NO_HOUSEHOLDS: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
 class Tally:
     """An additive figure: ``value = numerator / denominator`` (denominator 1 for amounts
-    and counts). ``households`` is ``None`` for figures about the fund or institutions
+    and counts). ``households`` is the bitmask (app.engine.indicators.population) of the
+    households the figure is built from, ``None`` for figures about the fund or institutions
     (the reserve, subsidies), which are never suppressed."""
 
     indicator: str
@@ -38,7 +38,7 @@ class Tally:
     unit: str
     numerator: int
     denominator: int = 1
-    households: frozenset[str] | None = None
+    households: int | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -58,17 +58,15 @@ class Tally:
         )
 
 
-def amount(indicator: str, group: str, cents: int, households: frozenset[str] | None) -> Tally:
+def amount(indicator: str, group: str, cents: int, households: int | None) -> Tally:
     return Tally(indicator, group, CENTS, cents, 1, households)
 
 
-def count(indicator: str, group: str, households: frozenset[str]) -> Tally:
-    return Tally(indicator, group, HOUSEHOLDS, len(households), 1, households)
+def count(indicator: str, group: str, households: int) -> Tally:
+    return Tally(indicator, group, HOUSEHOLDS, households.bit_count(), 1, households)
 
 
-def ratio(
-    indicator: str, group: str, num: int, den: int, households: frozenset[str] | None
-) -> Tally:
+def ratio(indicator: str, group: str, num: int, den: int, households: int | None) -> Tally:
     return Tally(indicator, group, RATIO, num, den, households)
 
 
@@ -103,32 +101,17 @@ def value_of(tally: Tally) -> Fraction | None:
     """The tally's figure: a count of households is the number of DISTINCT households (over
     a period, a household active in three months counts once)."""
     if tally.unit == HOUSEHOLDS:
-        return Fraction(len(tally.households or ()))
+        return Fraction((tally.households or 0).bit_count())
     if tally.denominator == 0:
         return None
     return Fraction(tally.numerator, tally.denominator)
 
 
 def combine(months: Iterable[Iterable[Tally]]) -> dict[tuple[str, str], Tally]:
-    """The period's tallies: each (indicator, group) summed over the months that have it.
-
-    Many tallies of a month share one set of households (the month's active households):
-    their unions are computed once per pair of sets, not once per indicator."""
+    """The period's tallies: each (indicator, group) summed over the months that have it."""
     found: dict[tuple[str, str], Tally] = {}
-    unions: dict[tuple[int, int], frozenset[str]] = {}
     for tallies in months:
         for tally in tallies:
             before = found.get(tally.key)
-            found[tally.key] = tally if before is None else _plus(before, tally, unions)
+            found[tally.key] = tally if before is None else before.plus(tally)
     return found
-
-
-def _plus(mine: Tally, theirs: Tally, unions: dict[tuple[int, int], frozenset[str]]) -> Tally:
-    a, b = mine.households, theirs.households
-    if a is None or b is None:
-        return mine.plus(theirs)
-    key = (id(a), id(b))
-    united = unions.get(key)
-    if united is None:
-        united = unions[key] = a | b
-    return replace(mine.plus(replace(theirs, households=None)), households=united)

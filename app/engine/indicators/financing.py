@@ -17,6 +17,7 @@ from fractions import Fraction
 
 from app.engine.indicators.cells import ALL, MONTHS, Tally, amount, ratio
 from app.engine.indicators.inputs import FUNDING_SOURCES, MonthBooks
+from app.engine.indicators.population import Population
 
 SELF_FINANCING = "self_financing"
 SELF_FINANCING_DUE = "self_financing_due"
@@ -28,10 +29,10 @@ RUNWAY = "runway_months"
 BY_FUNDER_SOURCES = ("subsidy", "top_up")
 
 
-def month_tallies(month: MonthBooks) -> list[Tally]:
+def month_tallies(month: MonthBooks, pop: Population) -> list[Tally]:
     active = month.active
-    ids = month.active_ids
-    payers = frozenset(h.household_id for h in month.households if h.contribution_paid_cents)
+    ids = pop.mask_of(month.active_ids)
+    payers = pop.mask(h.household_id for h in month.households if h.contribution_paid_cents)
     received = sum(h.contribution_paid_cents for h in month.households)
     granted = sum(h.credit_cents for h in active)
     due = sum(h.contribution_due_cents for h in active)

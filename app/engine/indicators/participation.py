@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from app.engine.indicators.cells import ALL, HOURS, Tally, count
 from app.engine.indicators.inputs import MonthBooks
+from app.engine.indicators.population import Population
 
 ACTIVE = "active_households"
 ARRIVALS = "arrivals"
@@ -18,20 +19,20 @@ ENGAGEMENT = "engagement_hours"
 MINUTES_PER_HOUR = 60
 
 
-def month_tallies(month: MonthBooks) -> list[Tally]:
+def month_tallies(month: MonthBooks, pop: Population) -> list[Tally]:
     active = month.active
-    ids = month.active_ids
+    ids = pop.mask_of(month.active_ids)
     engaged = [h for h in active if h.engagement_minutes is not None]
     return [
         count(ACTIVE, ALL, ids),
-        count(ARRIVALS, ALL, frozenset(h.household_id for h in month.households if h.arrived)),
-        count(DEPARTURES, ALL, month.previous_active - ids),
+        count(ARRIVALS, ALL, pop.mask(h.household_id for h in month.households if h.arrived)),
+        count(DEPARTURES, ALL, pop.mask(month.previous_active - month.active_ids)),
         Tally(
             ENGAGEMENT,
             ALL,
             HOURS,
             sum(h.engagement_minutes or 0 for h in engaged),
             MINUTES_PER_HOUR,
-            frozenset(h.household_id for h in engaged),
+            pop.mask(h.household_id for h in engaged),
         ),
     ]

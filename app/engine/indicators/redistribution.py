@@ -17,6 +17,7 @@ from fractions import Fraction
 
 from app.engine.indicators.cells import ALL, CENTS_PER_HOUSEHOLD, Tally, amount, ratio
 from app.engine.indicators.inputs import HouseholdMonth, MonthBooks
+from app.engine.indicators.population import Population
 
 NET_TRANSFER = "net_transfer"
 NET_TRANSFER_PER_HOUSEHOLD = "net_transfer_per_household"
@@ -63,9 +64,8 @@ def _size_label(persons: int | None) -> str:
 
 
 def _group_tallies(
-    suffix: str, group: str, members: Sequence[HouseholdMonth], ids: frozenset[str] | None = None
+    suffix: str, group: str, members: Sequence[HouseholdMonth], pop: Population, ids: int
 ) -> list[Tally]:
-    ids = frozenset(h.household_id for h in members) if ids is None else ids
     net = sum(h.credit_cents - h.contribution_due_cents for h in members)
     with_income = [h for h in members if h.income_cents is not None]
     return [
@@ -78,7 +78,7 @@ def _group_tallies(
             group,
             sum(h.contribution_due_cents for h in with_income),
             sum(h.income_cents or 0 for h in with_income),
-            frozenset(h.household_id for h in with_income),
+            pop.mask(h.household_id for h in with_income),
         ),
     ]
 
@@ -89,11 +89,12 @@ GROUPERS: dict[str, Callable[[Sequence[HouseholdMonth]], dict[str, list[Househol
 }
 
 
-def month_tallies(month: MonthBooks) -> list[Tally]:
+def month_tallies(month: MonthBooks, pop: Population) -> list[Tally]:
     """The month's redistribution tallies (see the module docstring)."""
     active = month.active
-    tallies = _group_tallies("", ALL, active, month.active_ids)
+    tallies = _group_tallies("", ALL, active, pop, pop.mask_of(month.active_ids))
     for name, grouper in GROUPERS.items():
         for group, members in sorted(grouper(active).items()):
-            tallies += _group_tallies("_by_" + name, group, members)
+            ids = pop.mask(h.household_id for h in members)
+            tallies += _group_tallies("_by_" + name, group, members, pop, ids)
     return tallies

@@ -15,6 +15,7 @@ from fractions import Fraction
 
 from app.engine.indicators.cells import ALL, RATIO, Tally, amount, ratio
 from app.engine.indicators.inputs import MonthBooks
+from app.engine.indicators.population import Population
 
 BY_CATEGORY = "spend_by_category_cents"
 BY_KIND = "spend_by_kind_cents"
@@ -31,13 +32,13 @@ class SpendSummary:
     by category and by merchant kind, all spenders, the total."""
 
     cents: Mapping[tuple[str, str], int]
-    by_category: Mapping[str, frozenset[str]]
-    by_kind: Mapping[str, frozenset[str]]
-    spenders: frozenset[str]
+    by_category: Mapping[str, int]
+    by_kind: Mapping[str, int]
+    spenders: int
     total_cents: int
 
 
-def summarise(month: MonthBooks) -> SpendSummary:
+def summarise(month: MonthBooks, pop: Population) -> SpendSummary:
     cents: dict[tuple[str, str], int] = {}
     by_category: dict[str, set[str]] = {}
     by_merchant: dict[str, set[str]] = {}
@@ -49,11 +50,11 @@ def summarise(month: MonthBooks) -> SpendSummary:
     by_kind: dict[str, set[str]] = {}
     for merchant, who in by_merchant.items():
         by_kind.setdefault(month.kind_of(merchant), set()).update(who)
-    spenders = frozenset().union(*by_category.values()) if by_category else frozenset()
+    spenders = pop.mask(frozenset().union(*by_category.values()))
     return SpendSummary(
         cents,
-        {c: frozenset(w) for c, w in by_category.items()},
-        {k: frozenset(w) for k, w in by_kind.items()},
+        {category: pop.mask(who) for category, who in by_category.items()},
+        {kind: pop.mask(who) for kind, who in by_kind.items()},
         spenders,
         sum(cents.values()),
     )
@@ -77,7 +78,7 @@ def month_tallies(month: MonthBooks, spend: SpendSummary) -> list[Tally]:
         tallies.append(ratio(KIND_SHARE, "kind:" + kind, cents, total, who))
     # Grouped under kind:producer, so it shares that cell's fate (suppression rule 2).
     producer = kind_cents.get(PRODUCER, 0)
-    producers = spend.by_kind.get(PRODUCER, frozenset())
+    producers = spend.by_kind.get(PRODUCER, 0)
     tallies.append(ratio(PRODUCER_SHARE, "kind:" + PRODUCER, producer, total, producers))
     return tallies
 
@@ -89,7 +90,9 @@ def concentration(spends: Sequence[SpendSummary]) -> list[Tally]:
     for spend in spends:
         for (merchant, _), cents in spend.cents.items():
             by_merchant[merchant] = by_merchant.get(merchant, 0) + cents
-    who = frozenset().union(*(spend.spenders for spend in spends))
+    who = 0
+    for spend in spends:
+        who |= spend.spenders
     total = sum(by_merchant.values())
     if total <= 0:
         return [ratio(TOP3_SHARE, ALL, 0, 0, who), ratio(HHI, ALL, 0, 0, who)]

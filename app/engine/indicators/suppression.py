@@ -69,7 +69,7 @@ def suppressed_keys(
 
 def _small(tally: Tally, threshold: int) -> bool:
     households = tally.households
-    return households is not None and 0 < len(households) < threshold
+    return households is not None and 0 < households.bit_count() < threshold
 
 
 def _same_label(tallies: Mapping[Key, Tally], hidden: set[Key]) -> None:
@@ -83,22 +83,22 @@ def _complete(
     suppressed = [k for k in keys if k in hidden]
     if not suppressed or len(suppressed) == len(keys):
         return
-    covered: set[str] = set()
+    covered = 0
     for key in suppressed:
-        covered |= tallies[key].households or set()
+        covered |= tallies[key].households or 0
     candidates = sorted(
         (k for k in keys if k not in hidden),
-        key=lambda k: (len(tallies[k].households or ()), k[1]),
+        key=lambda k: ((tallies[k].households or 0).bit_count(), k[1]),
     )
     for key in candidates:
-        if len(covered) >= threshold:
+        if covered.bit_count() >= threshold:
             return
         households = tallies[key].households
         if households is None:
             break  # an institution's cell cannot hide households: withhold the indicator
         hidden.add(key)
         covered |= households
-    if len(covered) < threshold:
+    if covered.bit_count() < threshold:
         hidden.update(keys)
 
 

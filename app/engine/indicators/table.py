@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from app.engine.indicators import financing, participation, redistribution, spending, use
 from app.engine.indicators.cells import Cell, Tally, combine, value_of
 from app.engine.indicators.inputs import MonthBooks
+from app.engine.indicators.population import Population
 from app.engine.indicators.spending import SpendSummary
 from app.engine.indicators.suppression import Key, suppressed_keys
 
@@ -44,21 +45,33 @@ class IndicatorTable:
         return cells + (self.period if len(self.months) > 1 else ())
 
 
-def _additive(month: MonthBooks, spend: SpendSummary | None = None) -> list[Tally]:
-    spent = spend or spending.summarise(month)
+def population(months: Sequence[MonthBooks]) -> Population:
+    """Every household the months name: their own, their spenders, the month before's."""
+    ids: set[str] = set()
+    for month in months:
+        ids.update(h.household_id for h in month.households)
+        ids.update(line.household_id for line in month.spending)
+        ids.update(month.previous_active)
+    return Population(ids)
+
+
+def _additive(month: MonthBooks, pop: Population, spend: SpendSummary | None = None) -> list[Tally]:
+    spent = spend or spending.summarise(month, pop)
     return (
-        financing.month_tallies(month)
-        + use.month_tallies(month, spent)
-        + redistribution.month_tallies(month)
+        financing.month_tallies(month, pop)
+        + use.month_tallies(month, spent, pop)
+        + redistribution.month_tallies(month, pop)
         + spending.month_tallies(month, spent)
-        + participation.month_tallies(month)
+        + participation.month_tallies(month, pop)
     )
 
 
-def _whole(months: Sequence[MonthBooks], spends: Sequence[SpendSummary]) -> list[Tally]:
+def _whole(
+    months: Sequence[MonthBooks], spends: Sequence[SpendSummary], pop: Population
+) -> list[Tally]:
     return (
         financing.stock_tallies(months)
-        + use.stock_tallies(months, spends)
+        + use.stock_tallies(months, spends, pop)
         + spending.concentration(spends)
     )
 
@@ -71,7 +84,7 @@ def _cells(
     for key in sorted(tallies):
         tally = tallies[key]
         secret = key in hidden
-        households = None if secret or tally.households is None else len(tally.households)
+        households = None if secret or tally.households is None else tally.households.bit_count()
         value = None if secret else value_of(tally)
         cells.append(Cell(label, key[0], key[1], tally.unit, value, households, secret))
     return tuple(cells), hidden
@@ -96,16 +109,17 @@ def indicator_table(
     per_month: list[tuple[Cell, ...]] = []
     additive: list[list[Tally]] = []
     forced: set[Key] = set()
-    spends = [spending.summarise(month) for month in months]
+    pop = population(months)
+    spends = [spending.summarise(month, pop) for month in months]
     for month, spend in zip(months, spends, strict=True):
-        tallies = _additive(month, spend)
+        tallies = _additive(month, pop, spend)
         additive.append(tallies)
-        mapping = {t.key: t for t in tallies + _whole([month], [spend])}
+        mapping = {t.key: t for t in tallies + _whole([month], [spend], pop)}
         cells, hidden = _cells(str(month.period), mapping, threshold, frozenset())
         per_month.append(cells)
         forced |= hidden
     first, last = str(months[0].period), str(months[-1].period)
     label = first if first == last else f"{first}..{last}"
-    whole = combine(additive) | {t.key: t for t in _whole(months, spends)}
+    whole = combine(additive) | {t.key: t for t in _whole(months, spends, pop)}
     period, _ = _cells(label, whole, threshold, frozenset(forced))
     return IndicatorTable(first, last, threshold, tuple(per_month), period)

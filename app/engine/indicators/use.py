@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from app.engine.indicators.cells import ALL, Tally, amount, ratio
 from app.engine.indicators.inputs import MonthBooks
+from app.engine.indicators.population import Population
 from app.engine.indicators.spending import SpendSummary
 
 CREDIT_GRANTED = "credit_granted_cents"
@@ -24,16 +25,16 @@ RATIONING_RATE = "rationing_rate"
 SHARES = ("credit_spent_share", "credit_expired_share", "credit_carried_share")
 
 
-def month_tallies(month: MonthBooks, spend: SpendSummary) -> list[Tally]:
+def month_tallies(month: MonthBooks, spend: SpendSummary, pop: Population) -> list[Tally]:
     active = month.active
-    ids = month.active_ids
-    payers = frozenset(h.household_id for h in month.households if h.contribution_paid_cents)
+    ids = pop.mask_of(month.active_ids)
+    payers = pop.mask(h.household_id for h in month.households if h.contribution_paid_cents)
     granted = sum(h.credit_cents for h in active)
     entitled = granted if month.entitlement_cents is None else month.entitlement_cents
     return [
         amount(CREDIT_GRANTED, ALL, granted, ids),
         amount(CREDIT_SPENT, ALL, spend.total_cents, spend.spenders),
-        amount(CREDIT_EXPIRED, ALL, month.expired_cents, _expiring(month)),
+        amount(CREDIT_EXPIRED, ALL, month.expired_cents, pop.mask(_expiring(month))),
         amount(CONTRIBUTIONS_DUE, ALL, sum(h.contribution_due_cents for h in active), ids),
         amount(
             CONTRIBUTIONS_RECEIVED,
@@ -49,7 +50,9 @@ def _expiring(month: MonthBooks) -> frozenset[str]:
     return frozenset(h.household_id for h in month.households if h.expired_cents)
 
 
-def stock_tallies(months: Sequence[MonthBooks], spends: Sequence[SpendSummary]) -> list[Tally]:
+def stock_tallies(
+    months: Sequence[MonthBooks], spends: Sequence[SpendSummary], pop: Population
+) -> list[Tally]:
     """Shares of the credit available over ``months`` (consecutive, in order). Each share is
     built from the households that spent or whose credit expired: with the credit granted
     (published) any one share gives the others away, so they are suppressed together
@@ -58,7 +61,9 @@ def stock_tallies(months: Sequence[MonthBooks], spends: Sequence[SpendSummary]) 
     available = months[0].opening_credit_cents + granted
     spent = sum(spend.total_cents for spend in spends)
     expired = sum(m.expired_cents for m in months)
-    who = frozenset().union(*(spend.spenders for spend in spends), *map(_expiring, months))
+    who = pop.mask(frozenset().union(*map(_expiring, months)))
+    for spend in spends:
+        who |= spend.spenders
     parts = (spent, expired, months[-1].closing_credit_cents)
     return [
         ratio(name, ALL, part, available, who) for name, part in zip(SHARES, parts, strict=True)
