@@ -148,6 +148,8 @@ def _install_page_errors(app: FastAPI) -> None:
     app.add_exception_handler(FormExpired, form_expired)
     pages_only(StarletteHTTPException, http_error)
     for kind in api_handlers:
-        if isinstance(kind, type) and kind.__name__ == "OperationalError":
-            pages_only(kind, unavailable)  # SQLAlchemy's and psycopg's: the database is down
+        if isinstance(kind, type) and kind.__name__ in ("OperationalError", "InterfaceError"):
+            # SQLAlchemy's and psycopg's (app.api.errors.DATABASE_UNAVAILABLE): the database
+            # is down, or a connection was found closed
+            pages_only(kind, unavailable)
     pages_only(Exception, defect)
