@@ -14,11 +14,12 @@ Guarantees:
   request guard read whole and parsed (app.api.input_guard: a client that leaves before its
   body arrived gets nothing done, here as on any route), and the caller is found by the
   app's own dependency (``deps.bearer_scheme`` then ``deps.get_principal``).
-- **Anything else goes to the app unchanged** (the body already read is handed on): a
+- **Anything else goes to the app unchanged** (the guard replays the body it read): a
   missing or unknown token, a wrong role, a malformed header or body, another member's
   household. FastAPI then answers it exactly as it always did (401, 403, 404, 422...).
   This layer never produces a refusal of its own making.
-- It is pure ASGI in front of the app's middleware. Why: FastAPI's per-request work
+- It is pure ASGI, behind the size limit and the request guard and in front of the
+  routes. Why: FastAPI's per-request work
   (routing through every route, solving five dependencies, two response wrappers) was
   about half of a charge's CPU in a worker, on a machine whose two cores the workers, the
   charge writer and PostgreSQL share (docs/benchmarks.md, "API load").
