@@ -49,6 +49,10 @@ def test_a_rationed_run_without_a_terminal_is_refused_and_writes_nothing(
     fund: FastAPI, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seed(fund, run=False, funding_cents=0)
+    assert main(["months", "preview", PERIOD]) == 0
+    preview = _json(capsys)["preview"]
+    assert isinstance(preview, dict)
+    assert (preview["rationed"], preview["percent"], preview["to_credit"]) == (True, 23, 2)
     monkeypatch.setattr(sys.stdin, "isatty", lambda: False)
     assert main(["months", "run", PERIOD]) == 2
     err = capsys.readouterr().err
