@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from app.api.schemas.fields import CENTS_UNIT
 
-AUDIENCE_TAGS = {"committee", "operator", "member", "merchant", "auditor", "system"}
+AUDIENCE_TAGS = {"committee", "operator", "member", "merchant", "auditor", "researcher", "system"}
 
 
 def _operations(app: FastAPI) -> Iterator[tuple[str, dict[str, Any]]]:
