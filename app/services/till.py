@@ -79,8 +79,9 @@ class QuoteChanged(svc.Conflict):
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    """One category of a basket: the amount typed, the part of it charged to the credit at
-    the category's rate (the purchase's amount) and the credit that part takes."""
+    """One category of a basket: the amount typed, the amount the books record for it (the
+    purchase's amount: the whole line when the credit pays part of it, 0 when it pays
+    nothing) and the credit it takes (a split: at most what the member had left)."""
 
     category: str
     rate: str
@@ -299,7 +300,8 @@ def _receipt(
     session: Session, merchant_id: str, reference: str, amounts: Mapping[str, int] | None
 ) -> Receipt:
     """The receipt from the books; ``amounts``: the basket as typed (else the amounts the
-    books know, i.e. the parts charged to the credit)."""
+    books know: the lines the credit paid part of; sales recorded before split purchases
+    hold only the part of a line the credit paid for)."""
     rows = _recorded(session, merchant_id, reference)
     if not rows:
         raise svc.not_found("receipt", reference)
