@@ -32,7 +32,7 @@ BY_FUNDER_SOURCES = ("subsidy", "top_up")
 def month_tallies(month: MonthBooks, pop: Population) -> list[Tally]:
     active = month.active
     ids = pop.mask_of(month.active_ids)
-    payers = pop.mask(h.household_id for h in month.households if h.contribution_paid_cents)
+    payers = pop.mask_of(month.payer_ids)
     received = sum(h.contribution_paid_cents for h in month.households)
     granted = sum(h.credit_cents for h in active)
     due = sum(h.contribution_due_cents for h in active)

@@ -90,14 +90,18 @@ class MonthBooks:
     reserve_cents: int = 0
     recent_credit_cents: tuple[int, ...] = ()
     previous_active: frozenset[str] = frozenset()
-    # Derived once (every indicator module reads them): the active households and their ids.
+    # Derived once (several indicator modules read them): the active households, their ids,
+    # the ids of the households that paid a contribution.
     active: tuple[HouseholdMonth, ...] = field(init=False, repr=False, compare=False)
     active_ids: frozenset[str] = field(init=False, repr=False, compare=False)
+    payer_ids: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         active = tuple(h for h in self.households if h.active)
         object.__setattr__(self, "active", active)
         object.__setattr__(self, "active_ids", frozenset(h.household_id for h in active))
+        payers = frozenset(h.household_id for h in self.households if h.contribution_paid_cents)
+        object.__setattr__(self, "payer_ids", payers)
 
     def kind_of(self, merchant_id: str) -> str:
         return self.merchant_kinds.get(merchant_id, DEFAULT_MERCHANT_KIND)

@@ -15,19 +15,22 @@ from collections.abc import Iterable
 class Population:
     """Household id -> bit index, for every id the table may meet."""
 
-    __slots__ = ("_index", "_memo")
+    __slots__ = ("_bytes", "_index", "_memo")
 
     def __init__(self, ids: Iterable[str]) -> None:
-        self._index = {hh: i for i, hh in enumerate(sorted(set(ids)))}
+        # Each id's byte and bit, precomputed: ``mask`` runs once per id per cell.
+        ordered = sorted(set(ids))
+        self._index = {hh: (i >> 3, 1 << (i & 7)) for i, hh in enumerate(ordered)}
+        self._bytes = len(ordered) // 8 + 1
         self._memo: dict[int, tuple[frozenset[str], int]] = {}
 
     def mask(self, ids: Iterable[str]) -> int:
         """The bitmask of ``ids`` (each must belong to the population)."""
-        bits = bytearray(len(self._index) // 8 + 1)
+        bits = bytearray(self._bytes)
         index = self._index
         for household_id in ids:
-            i = index[household_id]
-            bits[i >> 3] |= 1 << (i & 7)
+            byte, bit = index[household_id]
+            bits[byte] |= bit
         return int.from_bytes(bits, "little")
 
     def mask_of(self, ids: frozenset[str]) -> int:

@@ -78,7 +78,9 @@ def _group_tallies(
             group,
             sum(h.contribution_due_cents for h in with_income),
             sum(h.income_cents or 0 for h in with_income),
-            pop.mask(h.household_id for h in with_income),
+            ids
+            if len(with_income) == len(members)
+            else pop.mask(h.household_id for h in with_income),
         ),
     ]
 

@@ -39,25 +39,28 @@ class SpendSummary:
 
 
 def summarise(month: MonthBooks, pop: Population) -> SpendSummary:
+    """One pass over the lines; households are gathered per (merchant, category) and the
+    category, kind and spender masks are ORs of those (few) masks."""
     cents: dict[tuple[str, str], int] = {}
-    by_category: dict[str, set[str]] = {}
-    by_merchant: dict[str, set[str]] = {}
+    who: dict[tuple[str, str], list[str]] = {}
     for line in month.spending:
         key = (line.merchant_id, line.category)
         cents[key] = cents.get(key, 0) + line.amount_cents
-        by_category.setdefault(line.category, set()).add(line.household_id)
-        by_merchant.setdefault(line.merchant_id, set()).add(line.household_id)
-    by_kind: dict[str, set[str]] = {}
-    for merchant, who in by_merchant.items():
-        by_kind.setdefault(month.kind_of(merchant), set()).update(who)
-    spenders = pop.mask(frozenset().union(*by_category.values()))
-    return SpendSummary(
-        cents,
-        {category: pop.mask(who) for category, who in by_category.items()},
-        {kind: pop.mask(who) for kind, who in by_kind.items()},
-        spenders,
-        sum(cents.values()),
-    )
+        found = who.get(key)
+        if found is None:
+            who[key] = [line.household_id]
+        else:
+            found.append(line.household_id)
+    by_category: dict[str, int] = {}
+    by_kind: dict[str, int] = {}
+    spenders = 0
+    for (merchant, category), households in who.items():
+        mask = pop.mask(households)
+        by_category[category] = by_category.get(category, 0) | mask
+        kind = month.kind_of(merchant)
+        by_kind[kind] = by_kind.get(kind, 0) | mask
+        spenders |= mask
+    return SpendSummary(cents, by_category, by_kind, spenders, sum(cents.values()))
 
 
 def month_tallies(month: MonthBooks, spend: SpendSummary) -> list[Tally]:

@@ -28,7 +28,7 @@ SHARES = ("credit_spent_share", "credit_expired_share", "credit_carried_share")
 def month_tallies(month: MonthBooks, spend: SpendSummary, pop: Population) -> list[Tally]:
     active = month.active
     ids = pop.mask_of(month.active_ids)
-    payers = pop.mask(h.household_id for h in month.households if h.contribution_paid_cents)
+    payers = pop.mask_of(month.payer_ids)
     granted = sum(h.credit_cents for h in active)
     entitled = granted if month.entitlement_cents is None else month.entitlement_cents
     return [
