@@ -1,21 +1,26 @@
-"""Languages of the pages: French first and complete, English available.
+"""Languages of everything a person reads: French first and complete, English available.
 
-The pages are written in French: every string a person can see is a French ``msgid`` in a
-template (``{{ _("...") }}``) or in the web layer's code (``_("...")``), so French can never
+One mechanism for the pages (app.web) and the API (app.api), so it sits below both layers
+(the engine never imports it: it returns codes and parameters, the shell renders them).
+
+Every string a person can see is written in French: a French ``msgid`` in a template
+(``{{ _("...") }}``) or in the shell's code (``_("...")``, ``N_("...")``), so French can never
 be missing. English comes from gettext catalogues (``app/web/locale/en/*.po``, one per area
-of the site, merged when loaded; Babel reads them, no compile step). A string without an
-English translation shows in French.
+of the site, and ``app/locale/en/*.po`` for the API's problem details), merged when loaded;
+Babel reads them, no compile step. A string without an English translation shows in French.
 
 Strings kept in tables (labels by code) are marked ``N_("...")`` where they are written and
 translated with ``_(value)`` where they are shown.
 
 The language of a request: the ``caisse_lang`` cookie (the switch in every page's footer),
-else the browser's ``Accept-Language``, else French. It is held in a context variable for
-the duration of the request, so templates and code translate without passing it around.
+else the ``Accept-Language`` header, else French. It is held in a context variable for
+the duration of the request, so templates and code translate without passing it around;
+``translated(lang, message)`` translates for a language given explicitly.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -26,7 +31,13 @@ from babel.messages.pofile import read_po
 
 LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
-LOCALE_DIR = Path(__file__).parent / "locale"
+# French msgids: the pages' catalogues (app/web/locale/<lang>/*.po).
+LOCALE_DIRS = (Path(__file__).parent / "web" / "locale",)
+# English msgids: texts the services and the API's boundary still write in English (problem
+# titles, details and messages), rendered in French by app/locale/fr/*.po until each carries
+# a message code of its own (as the engine's problems do: app.engine.problems).
+ENGLISH_SOURCE_DIR = Path(__file__).parent / "locale"
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 _current: ContextVar[str] = ContextVar("caisse_language", default=DEFAULT_LANGUAGE)
 
@@ -35,9 +46,15 @@ _current: ContextVar[str] = ContextVar("caisse_language", default=DEFAULT_LANGUA
 def catalogue(language: str) -> dict[str, str | tuple[str, ...]]:
     """``msgid`` -> translation for ``language`` (empty for French, the source language)."""
     messages: dict[str, str | tuple[str, ...]] = {}
-    folder = LOCALE_DIR / language
-    if language == DEFAULT_LANGUAGE or not folder.is_dir():
+    if language == DEFAULT_LANGUAGE:
         return messages
+    for root in LOCALE_DIRS:
+        messages.update(_read_folder(root / language, language))
+    return messages
+
+
+def _read_folder(folder: Path, language: str) -> dict[str, str | tuple[str, ...]]:
+    messages: dict[str, str | tuple[str, ...]] = {}
     for path in sorted(folder.glob("*.po")):
         with path.open("rb") as handle:
             for message in read_po(handle, locale=language):
@@ -47,6 +64,49 @@ def catalogue(language: str) -> dict[str, str | tuple[str, ...]]:
                 found = message.string
                 messages[key] = tuple(found) if isinstance(found, tuple | list) else str(found)
     return messages
+
+
+@cache
+def english_catalogue(language: str) -> dict[str, str]:
+    """English ``msgid`` -> translation for ``language`` (empty for English)."""
+    found = _read_folder(ENGLISH_SOURCE_DIR / language, language)
+    return {key: value for key, value in found.items() if isinstance(value, str)}
+
+
+@cache
+def _english_patterns(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """The catalogue's msgids with ``{name}`` placeholders, as patterns matching the texts
+    they were formatted into (each placeholder matches any text, shortest first)."""
+    patterns = []
+    for msgid, msgstr in english_catalogue(language).items():
+        if not _PLACEHOLDER.search(msgid):
+            continue
+        parts = _PLACEHOLDER.split(msgid)
+        regex = "".join(
+            re.escape(part) if index % 2 == 0 else f"(?P<{part}>.+?)"
+            for index, part in enumerate(parts)
+        )
+        patterns.append((re.compile(f"^{regex}$", re.S), msgstr))
+    return tuple(patterns)
+
+
+def from_english(lang: str, text: str) -> str:
+    """An English text of the services or the API in ``lang``: the catalogue's exact entry,
+    else the first entry whose ``{placeholders}`` match it (each value found is itself
+    translated when the catalogue has it: a quoted path or number stays as it is), else the
+    text as it is (visible, never fatal)."""
+    if lang == "en" or not text:
+        return text
+    table = english_catalogue(lang)
+    exact = table.get(text)
+    if exact is not None:
+        return exact
+    for pattern, msgstr in _english_patterns(lang):
+        match = pattern.match(text)
+        if match is not None:
+            values = {name: table.get(value, value) for name, value in match.groupdict().items()}
+            return msgstr.format(**values)
+    return text
 
 
 def language() -> str:
@@ -64,7 +124,12 @@ def speaking(lang: str) -> Iterator[None]:
 
 
 def gettext(message: str) -> str:
-    found = catalogue(_current.get()).get(message)
+    return translated(_current.get(), message)
+
+
+def translated(lang: str, message: str) -> str:
+    """``message`` (a French msgid) in ``lang``; itself when the catalogue lacks it."""
+    found = catalogue(lang).get(message)
     return found if isinstance(found, str) else message
 
 

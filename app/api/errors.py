@@ -29,6 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.rule_lines import line_of_problem
 from app.engine.problems import EngineError, InvalidInput, Problem, RuleSetInvalid, join_path
+from app.i18n import from_english, negotiate
 from app.services import errors as service_errors
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -77,23 +78,38 @@ def problem_response(
     extras: Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> ProblemResponse:
-    """Render one problem; ``extras`` become extension members (never overriding ours)."""
+    """Render one problem in the caller's language (``request_language``); ``extras``
+    become extension members (never overriding ours)."""
+    lang = request_language(request)
     body: dict[str, Any] = dict(extras or {})
     body.update(
         type=TYPE_PREFIX + code,
-        title=title,
+        title=from_english(lang, title),
         status=status,
-        detail=detail,
+        detail=from_english(lang, detail),
         instance=request.url.path,
-        errors=[_located(request, problem) for problem in problems],
+        errors=[_located(request, problem, lang) for problem in problems],
     )
-    return ProblemResponse(body, status_code=status, headers=dict(headers or {}))
+    spoken = {**dict(headers or {}), "Content-Language": lang}
+    return ProblemResponse(body, status_code=status, headers=spoken)
 
 
-def _located(request: Request, problem: Problem) -> dict[str, Any]:
-    """The problem as a member of ``errors``, with the ``line`` of a rule body's key when
-    the request carried one (app.api.rule_yaml)."""
-    found: dict[str, Any] = dict(problem.as_dict())
+def request_language(request: Request) -> str:
+    """The language of the API's words for this caller: the first of French or English in
+    its ``Accept-Language``, French by default (app.i18n.negotiate, as the pages)."""
+    return negotiate(None, request.headers.get("accept-language"))
+
+
+def problem_text(problem: Problem, lang: str) -> str:
+    """A problem's message in ``lang``: by its code (engine problems), else its English
+    text through the catalogue of English-written texts (app/locale/fr)."""
+    return problem.text(lang) if problem.code else from_english(lang, problem.message)
+
+
+def _located(request: Request, problem: Problem, lang: str) -> dict[str, Any]:
+    """The problem as a member of ``errors``, in ``lang``, with the ``line`` of a rule
+    body's key when the request carried one (app.api.rule_yaml)."""
+    found: dict[str, Any] = {"path": problem.path, "message": problem_text(problem, lang)}
     line = line_of_problem(request, problem.path)
     if line is not None:
         found["line"] = line

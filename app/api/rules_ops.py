@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any
 
+from app.api.errors import problem_text
 from app.api.schemas.households import HouseholdFactsIn
 from app.api.schemas.previews import PreviewReport, PreviewSampleRequest
 from app.api.schemas.problems import FieldProblem
@@ -34,14 +35,17 @@ __all__ = ["check", "parse_or_refuse", "parse_period", "preview_sample", "valida
 
 
 def validate_rules(
-    document: dict[str, Any], line_of: Callable[[str], int | None] = lambda path: None
+    document: dict[str, Any],
+    line_of: Callable[[str], int | None] = lambda path: None,
+    lang: str = "fr",
 ) -> RuleValidation:
-    """Every problem of the document with its path (and its line, when ``line_of`` knows
-    where the document's keys are written), or the identity of the valid rule set."""
+    """Every problem of the document with its path, in ``lang`` (and its line, when
+    ``line_of`` knows where the document's keys are written), or the identity of the valid
+    rule set."""
     try:
         rule_set = _parse(document)
     except RuleSetInvalid as error:
-        problems = [_field_problem(p, line_of(p.path)) for p in error.problems]
+        problems = [_field_problem(p, line_of(p.path), lang) for p in error.problems]
         return RuleValidation(valid=False, problems=problems, rule_set=None)
     return RuleValidation(valid=True, problems=[], rule_set=summary(rule_set))
 
@@ -57,8 +61,8 @@ def summary(rule_set: RuleSet) -> RuleSetSummary:
     )
 
 
-def _field_problem(problem: Problem, line: int | None = None) -> FieldProblem:
-    return FieldProblem(path=problem.path, message=problem.message, line=line)
+def _field_problem(problem: Problem, line: int | None, lang: str) -> FieldProblem:
+    return FieldProblem(path=problem.path, message=problem_text(problem, lang), line=line)
 
 
 def check(request: RuleCheckRequest) -> RuleCheckReport:

@@ -124,8 +124,7 @@ def assess(
         ctx.contribution_cents = contribution_cents
         credit_cents = _credit(rules, ctx, credit_trace)
     except NeedsData as missing:
-        problem = Problem(missing.field, missing.reason)
-        return _outcome(rules, ctx, Status.NEEDS_DATA, (problem,), traces)
+        return _outcome(rules, ctx, Status.NEEDS_DATA, (missing.problem,), traces)
     except Rejected as rejected:
         return _outcome(rules, ctx, Status.REJECTED, (rejected.problem,), traces)
     funder_share_cents = ctx.funder_share_cents

@@ -3,12 +3,38 @@
 A ``Problem`` names where (a path such as ``contribution.brackets[2].to_cents``), what was
 found, and what was expected, in words a committee member can act on. Validators collect
 every problem and raise once (``RuleSetInvalid``), never stopping at the first.
+
+Languages: a problem made by ``problem(path, code, **params)`` carries a message ``code`` and
+its parameters (values as text: paths, numbers, the value found); its French and English
+templates are registered with ``register_problem_messages`` next to the code that raises
+it, and the shell renders ``problem.text(lang)`` in the reader's language. ``message`` is
+the English text (logs, the command line, tests). A problem without a code (older call
+sites) has only its ``message``, in English: ``text`` returns it as it is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+LANGUAGES = ("fr", "en")
+
+_MESSAGES: dict[str, dict[str, str]] = {}
+
+Params = tuple[tuple[str, str], ...]
+
+
+def register_problem_messages(messages: Mapping[str, Mapping[str, str]]) -> None:
+    """Add templates: ``{code: {"fr": "... {name} ...", "en": "..."}}``, both languages."""
+    for code, by_lang in messages.items():
+        missing = [lang for lang in LANGUAGES if lang not in by_lang]
+        if missing:
+            raise ValueError(f"problem message {code!r} lacks languages {missing}")
+        _MESSAGES[code] = dict(by_lang)
+
+
+def problem_messages() -> Mapping[str, Mapping[str, str]]:
+    return _MESSAGES
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,9 +43,39 @@ class Problem:
 
     path: str
     message: str
+    # The message's code and parameters, when it has templates in both languages.
+    code: str = field(default="", compare=False)
+    params: Params = field(default=(), compare=False)
 
     def as_dict(self) -> dict[str, str]:
         return {"path": self.path, "message": self.message}
+
+    def text(self, lang: str) -> str:
+        """The message in ``lang`` ("fr" or "en"); the English message when it has no code."""
+        template = _MESSAGES.get(self.code, {}).get(lang)
+        return self.message if template is None else template.format(**dict(self.params))
+
+
+def render_params(**params: object) -> Params:
+    return tuple(sorted((key, str(value)) for key, value in params.items()))
+
+
+def problem(path: str, code: str, **params: object) -> Problem:
+    """A problem with a registered message ``code``; ``message`` is its English text."""
+    values = render_params(**params)
+    return Problem(path, _MESSAGES[code]["en"].format(**dict(values)), code, values)
+
+
+class Refusal(ValueError):
+    """A value refused by a converter, as a message code and parameters (see ``problem``)."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        self.code = code
+        self.params = render_params(**params)
+        super().__init__(_MESSAGES[code]["en"].format(**dict(self.params)))
+
+    def at(self, path: str) -> Problem:
+        return Problem(path, str(self), self.code, self.params)
 
 
 class EngineError(Exception):

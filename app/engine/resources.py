@@ -18,6 +18,7 @@ from typing import Any
 from app.engine.exact import Q
 from app.engine.facts import HouseholdFacts
 from app.engine.period import Period, age_on
+from app.engine.problems import problem, register_problem_messages
 
 BASES = ("income", "quotient_familial", "income_per_cu", "income_per_person", "persons")
 
@@ -47,13 +48,52 @@ def measures_read(document: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(found)
 
 
-class NeedsData(Exception):
-    """A rule needs a fact the household file does not have; ``field`` names it."""
+register_problem_messages(
+    {
+        "needs.income": {
+            "fr": "les ressources mensuelles du foyer ne sont pas déclarées",
+            "en": "the household's monthly resources are not declared",
+        },
+        "needs.persons": {
+            "fr": "la composition du foyer n'est pas déclarée",
+            "en": "the household's composition is not declared",
+        },
+        "needs.birth_on": {
+            "fr": "une date de naissance manque",
+            "en": "a birth date is missing",
+        },
+        "needs.engagement": {
+            "fr": "les règles tiennent compte des heures de participation ; "
+            "celles de ce mois ne sont pas enregistrées",
+            "en": "the rules take hours of participation into account; "
+            "this month's are not recorded",
+        },
+        "needs.attribute": {
+            "fr": "la caractéristique {name} du foyer n'est pas enregistrée",
+            "en": "the household's {name} is not recorded",
+        },
+        "needs.contribution": {
+            "fr": "la participation du foyer doit être connue avant de calculer un complément",
+            "en": "the household's contribution must be known before a top-up is computed",
+        },
+        "needs.choice": {
+            "fr": "le membre n'a pas choisi sa participation de ce mois : il peut choisir {range}",
+            "en": "the member has not chosen a contribution for this month: "
+            "they may choose {range_en}",
+        },
+    }
+)
 
-    def __init__(self, field: str, reason: str) -> None:
+
+class NeedsData(Exception):
+    """A rule needs a fact the household file does not have; ``field`` names it, ``code``
+    and ``params`` say why (a registered problem message, in French and English)."""
+
+    def __init__(self, field: str, code: str, **params: object) -> None:
         self.field = field
-        self.reason = reason
-        super().__init__(f"{field}: {reason}")
+        self.problem = problem(field, code, **params)
+        self.reason = self.problem.message
+        super().__init__(f"{field}: {self.reason}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,13 +227,13 @@ class Context:
     def income_cents(self) -> int:
         value = self.facts.income_cents
         if value is None:
-            raise NeedsData("income_cents", "the household's monthly resources are not declared")
+            raise NeedsData("income_cents", "needs.income")
         return value
 
     def persons(self) -> int:
         count = len(self.facts.persons)
         if count == 0:
-            raise NeedsData("persons", "the household's composition is not declared")
+            raise NeedsData("persons", "needs.persons")
         return count
 
     def ages(self) -> tuple[int, ...]:
@@ -203,7 +243,7 @@ class Context:
             ages: list[int] = []
             for index, person in enumerate(self.facts.persons):
                 if person.birth_on is None:
-                    raise NeedsData(f"persons[{index}].birth_on", "a birth date is missing")
+                    raise NeedsData(f"persons[{index}].birth_on", "needs.birth_on")
                 ages.append(max(0, age_on(person.birth_on, self.age_day)))
             ages.sort(reverse=True)
             self._ages = tuple(ages)

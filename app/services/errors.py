@@ -13,6 +13,7 @@ anyone else.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import ClassVar
 
 from app.engine.problems import Problem
@@ -135,5 +136,5 @@ def prefixed(problems: Sequence[Problem], prefix: str) -> tuple[Problem, ...]:
             path = f"{prefix}{problem.path}"
         else:
             path = f"{prefix}.{problem.path}"
-        out.append(Problem(path, problem.message))
+        out.append(replace(problem, path=path))  # its message code goes with it
     return tuple(out)

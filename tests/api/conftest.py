@@ -34,7 +34,9 @@ def api(db_url: str) -> Iterator[FastAPI]:
 
 @pytest.fixture()
 def client(api: FastAPI) -> Iterator[TestClient]:
-    with TestClient(api) as test_client:
+    # The API speaks French by default; these tests read its English texts (the French ones
+    # are in tests/api/test_languages.py).
+    with TestClient(api, headers={"Accept-Language": "en"}) as test_client:
         yield test_client
 
 

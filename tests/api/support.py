@@ -12,6 +12,9 @@ from app.db.session import unit_of_work
 from app.services import tokens as token_service
 from app.services.tokens import Role
 
+# The API speaks French by default; tests that read its English texts ask for them.
+ENGLISH = {"Accept-Language": "en"}
+
 OWN_HOUSEHOLD = "hh_own"
 OTHER_HOUSEHOLD = "hh_other"
 OWN_MERCHANT = "m_own"

@@ -27,7 +27,7 @@ from app.db.settings import Settings
 from app.services import tokens as token_service
 from app.services.tokens import Role
 from tests.api.fund_support import CODE, SALE_DAY, close, fresh_key, seed
-from tests.api.support import Tokens, issue
+from tests.api.support import ENGLISH, Tokens, issue
 from tests.api.test_merchants import charge  # the charge body the merchant tests send
 
 CHARGES = "/v1/merchant/charges"
@@ -39,7 +39,7 @@ def plain(db_url: str) -> Iterator[TestClient]:
     """The app without hot paths, on the test's database."""
     app = create_app(Settings(database_url=db_url), hot_paths=False)
     try:
-        with TestClient(app) as test_client:
+        with TestClient(app, headers=ENGLISH) as test_client:
             yield test_client
     finally:
         app.state.db_engine.dispose()
@@ -326,12 +326,12 @@ def test_a_defect_behind_a_hot_path_is_a_500_raised_like_the_app_s(
         raise ZeroDivisionError("a defect")
 
     monkeypatch.setattr("app.api.hot_paths.record_charge", broken)
-    with TestClient(api, raise_server_exceptions=False) as quiet:
+    with TestClient(api, headers=ENGLISH, raise_server_exceptions=False) as quiet:
         response = quiet.post(CHARGES, json=charge(), headers=merchant(tokens, fresh_key()))
     assert response.status_code == 500
     assert response.json()["detail"] == (
         "An unexpected error occurred and was logged. Nothing was written."
     )
-    with TestClient(api) as loud, pytest.raises(ZeroDivisionError):
+    with TestClient(api, headers=ENGLISH) as loud, pytest.raises(ZeroDivisionError):
         loud.post(CHARGES, json=charge(), headers=merchant(tokens, fresh_key()))
     assert taken(api) == (2, 0)

@@ -24,7 +24,7 @@ from app.api.input_guard import (
 )
 from app.db.settings import Settings
 from tests.api.fund_support import seed
-from tests.api.support import Tokens, assert_problem
+from tests.api.support import ENGLISH, Tokens, assert_problem
 from tests.api.test_merchants import balance, charge
 
 CHARGES = "/v1/merchant/charges"
@@ -167,7 +167,7 @@ def test_a_body_cut_short_by_a_client_that_leaves_is_done_by_no_path(
 ) -> None:
     app = create_app(Settings(database_url=db_url), hot_paths=hot_paths)
     try:
-        with TestClient(app) as client:
+        with TestClient(app, headers=ENGLISH) as client:
             tokens = Tokens.standard(app)
             seed(app)
             before = balance(client, tokens)

@@ -90,7 +90,9 @@ class TestStatement:
         self, api: FastAPI, client: TestClient, tokens: Tokens
     ) -> None:
         seed(api)
-        body = call(client, tokens, "member", "GET", f"{OWN}/statements/{PERIOD}").json()
+        # ``lang=fr`` because this client asks for English (tests/api/conftest.py); French by
+        # default is tests/api/test_languages.py's.
+        body = call(client, tokens, "member", "GET", f"{OWN}/statements/{PERIOD}", lang="fr").json()
         assert (body["contribution_cents"], body["credit_cents"], body["lang"]) == (
             5000,
             10000,

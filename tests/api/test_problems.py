@@ -22,7 +22,7 @@ from app.engine.problems import InvalidInput, Problem, RuleSetInvalid
 from app.services import errors
 from app.services import tokens as token_service
 from app.services.tokens import Role
-from tests.api.support import Tokens, assert_problem, error_paths
+from tests.api.support import ENGLISH, Tokens, assert_problem, error_paths
 
 
 class Person(BaseModel):
@@ -69,7 +69,7 @@ def _install_test_routes(api: FastAPI) -> None:
 @pytest.fixture()
 def test_client(api: FastAPI) -> TestClient:
     _install_test_routes(api)
-    return TestClient(api)
+    return TestClient(api, headers=ENGLISH)
 
 
 def _token_labels(api: FastAPI) -> list[str]:
@@ -158,7 +158,7 @@ class TestServiceAndEngineProblems:
         self, api: FastAPI
     ) -> None:
         _install_test_routes(api)
-        quiet = TestClient(api, raise_server_exceptions=False)
+        quiet = TestClient(api, headers=ENGLISH, raise_server_exceptions=False)
         response = quiet.post("/v1/test/write-then/crash")
         problem = assert_problem(response, 500, "internal")
         assert "hunter2" not in response.text and "RuntimeError" not in response.text
@@ -202,7 +202,7 @@ def test_each_service_error_has_its_status(
         raise error
 
     api.include_router(router, prefix="/v1")
-    problem = assert_problem(TestClient(api).get("/v1/test/raise"), status, code)
+    problem = assert_problem(TestClient(api, headers=ENGLISH).get("/v1/test/raise"), status, code)
     assert problem["title"] == type(error).title
     assert problem["detail"] == type(error).title  # no detail given: the title stands
 
@@ -215,7 +215,9 @@ def test_rule_set_invalid_maps_to_invalid_rules(api: FastAPI) -> None:
         raise RuleSetInvalid([Problem("credit", "this section is required"), Problem("id", "x")])
 
     api.include_router(router, prefix="/v1")
-    problem = assert_problem(TestClient(api).get("/v1/test/rules"), 422, "invalid-rules")
+    problem = assert_problem(
+        TestClient(api, headers=ENGLISH).get("/v1/test/rules"), 422, "invalid-rules"
+    )
     assert problem["detail"] == "2 problems were found."
     assert error_paths(problem) == ["credit", "id"]
 
@@ -246,7 +248,9 @@ def test_a_failed_commit_is_reported_never_hidden_behind_a_success(api: FastAPI)
         return {"written": "yes"}
 
     api.include_router(router, prefix="/v1")
-    response = TestClient(api, raise_server_exceptions=False).post("/v1/test/commit-fails")
+    response = TestClient(api, headers=ENGLISH, raise_server_exceptions=False).post(
+        "/v1/test/commit-fails"
+    )
     assert_problem(response, 500, "internal")
     assert _token_labels(api) == []
 
@@ -259,7 +263,7 @@ def test_busy_database_is_503_with_retry_after(api: FastAPI) -> None:
         raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
 
     api.include_router(router, prefix="/v1")
-    response = TestClient(api).get("/v1/test/busy")
+    response = TestClient(api, headers=ENGLISH).get("/v1/test/busy")
     problem = assert_problem(response, 503, "database-unavailable")
     assert response.headers["retry-after"] == "1"
     assert (
@@ -276,7 +280,7 @@ def test_idempotency_key_header_is_required_and_named_when_missing(api: FastAPI)
         return {"key": key}
 
     api.include_router(router, prefix="/v1")
-    client = TestClient(api)
+    client = TestClient(api, headers=ENGLISH)
     problem = assert_problem(client.post("/v1/test/pay"), 422, "validation")
     assert problem["errors"] == [
         {"path": "header.Idempotency-Key", "message": "this field is required"}

@@ -8,11 +8,12 @@ from fastapi.testclient import TestClient
 
 from app.api.app import create_app
 from app.db.settings import Settings
+from tests.api.support import ENGLISH
 
 
 def test_repeated_query_parameter_is_a_422_naming_it(tmp_path: Path) -> None:
     app = create_app(Settings(database_url=f"sqlite:///{tmp_path}/guard.db"))
-    with TestClient(app) as client:
+    with TestClient(app, headers=ENGLISH) as client:
         response = client.get("/v1/rules/versions?rule_set_id=a&rule_set_id=b&x=1")
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
@@ -25,6 +26,6 @@ def test_repeated_query_parameter_is_a_422_naming_it(tmp_path: Path) -> None:
 
 def test_single_query_parameters_pass_through(tmp_path: Path) -> None:
     app = create_app(Settings(database_url=f"sqlite:///{tmp_path}/guard.db"))
-    with TestClient(app) as client:
+    with TestClient(app, headers=ENGLISH) as client:
         # No token: the request reaches the auth check (401), not the guard.
         assert client.get("/v1/rules/versions?rule_set_id=a").status_code == 401

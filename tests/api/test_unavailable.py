@@ -12,7 +12,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app.api.errors import DATABASE_UNAVAILABLE
 from app.api.routing import api_router
-from tests.api.support import assert_problem
+from tests.api.support import ENGLISH, assert_problem
 
 ERRORS = {
     "sqlalchemy-operational": OperationalError("SELECT 1", {}, Exception("server closed")),
@@ -35,7 +35,7 @@ def test_a_database_that_cannot_answer_is_503_with_retry_after(api: FastAPI, nam
         raise ERRORS[name]
 
     api.include_router(router, prefix="/v1")
-    response = TestClient(api).get("/v1/test/down")
+    response = TestClient(api, headers=ENGLISH).get("/v1/test/down")
     problem = assert_problem(response, 503, "database-unavailable")
     assert response.headers["retry-after"] == "1"
     assert "closed" not in response.text and "lost" not in response.text

@@ -24,7 +24,7 @@ from app.services import tokens as token_service
 from app.services.errors import NotFound
 from app.services.tokens import Role
 from tests.api.fund_support import seed
-from tests.api.support import OTHER_HOUSEHOLD, OWN_HOUSEHOLD, assert_problem, issue
+from tests.api.support import ENGLISH, OTHER_HOUSEHOLD, OWN_HOUSEHOLD, assert_problem, issue
 from tests.fixtures_db import db_url, postgres_schema, sqlite_template
 
 __all__ = ["db_url", "postgres_schema", "sqlite_template"]
@@ -141,7 +141,7 @@ def test_a_database_that_cannot_answer_is_a_503(either_app: FastAPI) -> None:
     seed(app)
     headers = {"Authorization": f"Bearer {issue(app, Role.OPERATOR)}"}
     path = f"/v1/members/{OWN_HOUSEHOLD}/balance"
-    with TestClient(app) as client:
+    with TestClient(app, headers=ENGLISH) as client:
         assert client.get(path, headers=headers).status_code == 200  # token now cached
         pool, app.state.async_reads = app.state.async_reads, _Unavailable()
         response = client.get(path, headers=headers)
@@ -155,7 +155,7 @@ def test_a_token_that_cannot_be_read_is_a_503_not_a_500(either_app: FastAPI) -> 
     """A token not in the cache while the database cannot answer: 503, nothing else."""
     app = either_app
     headers = {"Authorization": f"Bearer {issue(app, Role.OPERATOR)}"}
-    with TestClient(app) as client:
+    with TestClient(app, headers=ENGLISH) as client:
         pool, app.state.async_reads = app.state.async_reads, _Unavailable()
         response = client.get(f"/v1/members/{OWN_HOUSEHOLD}/balance", headers=headers)
         app.state.async_reads = pool

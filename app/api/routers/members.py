@@ -16,7 +16,7 @@ from app.api.deps import (
     ensure_owner,
     require_roles,
 )
-from app.api.errors import problem_responses
+from app.api.errors import problem_responses, request_language
 from app.api.hot_reads import balance_of
 from app.api.routing import api_router
 from app.api.rules_ops import parse_period
@@ -94,16 +94,20 @@ def statement(
     ],
     session: SessionDep,
     principal: Reader,
+    request: Request,
     lang: Annotated[
-        Literal["fr", "en"],
+        Literal["fr", "en"] | None,
         Query(
-            description="Language of the explanation (French by default). Unit: text: fr | en.",
+            description="Language of the explanation; without it, the request's"
+            " `Accept-Language` (French by default). Unit: text: fr | en.",
             examples=["fr"],
         ),
-    ] = "fr",
+    ] = None,
 ) -> StatementOut:
     """The month's contribution and credit with the explanation of how each was computed,
-    in plain French (or English with `lang=en`). 404 when the month was not run for it."""
+    in plain French (or English with `lang=en` or `Accept-Language: en`). 404 when the
+    month was not run for it."""
+    lang = lang or ("en" if request_language(request) == "en" else "fr")
     ensure_owner(principal, household_id=household_id)
     month = parse_period(period, "path.period")
     found = reads.statement(session, household_id, str(month))

@@ -8,7 +8,7 @@ from fastapi import Body, Depends, Request
 
 from app.api import rules_ops
 from app.api.deps import CommitteeDep, Principal, Role, require_roles
-from app.api.errors import problem_responses
+from app.api.errors import problem_responses, request_language
 from app.api.routing import api_router
 from app.api.rule_lines import line_of_problem
 from app.api.schemas.previews import PreviewReport, PreviewSampleRequest
@@ -43,7 +43,9 @@ def validate(document: RuleDocument, request: Request, _principal: RulesReader) 
     `valid: false` and the list; 422 only when the body is not a JSON (or YAML) object.
     Each problem names the `line` of its key in the text sent.
     """
-    return rules_ops.validate_rules(document, lambda path: line_of_problem(request, path))
+    return rules_ops.validate_rules(
+        document, lambda path: line_of_problem(request, path), request_language(request)
+    )
 
 
 @router.post(

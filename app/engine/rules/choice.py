@@ -51,8 +51,9 @@ class FreeChoice:
         if chosen is None:
             raise NeedsData(
                 CHOICE_FIELD,
-                "the member has not chosen a contribution for this month: "
-                f"they may choose {bounds.range_text()}",
+                "needs.choice",
+                range=bounds.range_text("fr"),
+                range_en=bounds.range_text("en"),
             )
         refusal = bounds.refusal(chosen)
         if refusal is not None:

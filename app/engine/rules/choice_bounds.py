@@ -112,7 +112,11 @@ class ChoiceBounds:
             return self._off_grid(chosen_cents)
         return None
 
-    def range_text(self) -> str:
+    def range_text(self, lang: str = "en") -> str:
+        if lang == "fr":
+            if self.max_cents is None:
+                return f"au moins {euros(self.min_cents)}"
+            return f"un montant entre {euros(self.min_cents)} et {euros(self.max_cents)}"
         if self.max_cents is None:
             return f"at least {euros(self.min_cents)}"
         return f"an amount between {euros(self.min_cents)} and {euros(self.max_cents)}"

@@ -57,10 +57,7 @@ class TopUpToTarget:
     def evaluate(self, ctx: Context, trace: list[Step] | None) -> Q:
         contribution = ctx.contribution_cents
         if contribution is None:
-            raise NeedsData(
-                "contribution_cents",
-                "the household's contribution must be known before a top-up is computed",
-            )
+            raise NeedsData("contribution_cents", "needs.contribution")
         share = self.target_cents - contribution if contribution < self.target_cents else 0
         ctx.funder_share_cents = share
         ctx.funder_id = self.funder_id

@@ -72,7 +72,7 @@ register_messages(
 def _attribute(ctx: Context, name: str) -> str:
     value = ctx.facts.attributes.get(name)
     if value is None:
-        raise NeedsData(f"attributes.{name}", f"the household's {name!r} is not recorded")
+        raise NeedsData(f"attributes.{name}", "needs.attribute", name=repr(name))
     return value
 
 

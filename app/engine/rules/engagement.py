@@ -98,10 +98,7 @@ class HourlyValue:
 def _minutes(ctx: Context) -> int:
     minutes = ctx.facts.engagement_minutes
     if minutes is None:
-        raise NeedsData(
-            "engagement_minutes",
-            "the rules take hours of participation into account; this month's are not recorded",
-        )
+        raise NeedsData("engagement_minutes", "needs.engagement")
     return minutes
 
 

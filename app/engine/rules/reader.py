@@ -11,7 +11,57 @@ from fractions import Fraction
 from typing import Any, TypeVar
 
 from app.engine.money import Rounding, RoundingMode, parse_rate
-from app.engine.problems import Problem, join_path
+from app.engine.problems import Problem, Refusal, join_path, problem, register_problem_messages
+
+register_problem_messages(
+    {
+        "reader.object": {
+            "fr": "attendu un objet avec des champs nommés, reçu {got}",
+            "en": "expected an object with named fields, got {got}",
+        },
+        "reader.list": {"fr": "attendu une liste, reçu {got}", "en": "expected a list, got {got}"},
+        "reader.min_items": {
+            "fr": "attendu au moins {minimum} élément(s), reçu {count}",
+            "en": "expected at least {minimum} item(s), got {count}",
+        },
+        "reader.unknown_field": {
+            "fr": "champ inconnu {key} ; champs permis ici : {allowed}",
+            "en": "unknown field {key}; allowed here: {allowed}",
+        },
+        "reader.required": {
+            "fr": "ce champ est obligatoire",
+            "en": "this field is required",
+        },
+        "reader.choices": {
+            "fr": "attendu l'une des valeurs {choices} ; reçu {got}",
+            "en": "expected one of {choices}; got {got}",
+        },
+        "reader.boolean": {
+            "fr": "attendu true ou false, reçu {got}",
+            "en": "expected true or false, got {got}",
+        },
+        "reader.at_least": {
+            "fr": "attendu au moins {minimum}, reçu {got}",
+            "en": "expected at least {minimum}, got {got}",
+        },
+        "reader.at_most": {
+            "fr": "attendu au plus {maximum}, reçu {got}",
+            "en": "expected at most {maximum}, got {got}",
+        },
+        "reader.whole": {
+            "fr": "attendu un nombre entier, reçu {got}",
+            "en": "expected a whole number, got {got}",
+        },
+        "reader.cents": {
+            "fr": "attendu un nombre entier de centimes (par exemple 1250 pour 12,50 €), reçu {got}",
+            "en": "expected a whole number of cents (e.g. 1250 for 12,50 €), got {got}",
+        },
+        "reader.text": {
+            "fr": "attendu un texte non vide, reçu {got}",
+            "en": "expected a non-empty text, got {got}",
+        },
+    }
+)
 
 _MISSING = object()
 # What a typed accessor reads: each is ordered, so the same bound checks serve them all.
@@ -27,18 +77,22 @@ class Reader:
     def add(self, path: str, message: str) -> None:
         self.problems.append(Problem(path, message))
 
+    def refuse(self, path: str, code: str, **params: object) -> None:
+        """Record a problem with a registered message code (French and English)."""
+        self.problems.append(problem(path, code, **params))
+
     def mapping(self, value: Any, path: str) -> Mapping[str, Any] | None:
         if not isinstance(value, Mapping):
-            self.add(path, f"expected an object with named fields, got {_show(value)}")
+            self.refuse(path, "reader.object", got=_show(value))
             return None
         return value
 
     def sequence(self, value: Any, path: str, min_items: int = 0) -> Sequence[Any] | None:
         if not isinstance(value, (list, tuple)):
-            self.add(path, f"expected a list, got {_show(value)}")
+            self.refuse(path, "reader.list", got=_show(value))
             return None
         if len(value) < min_items:
-            self.add(path, f"expected at least {min_items} item(s), got {len(value)}")
+            self.refuse(path, "reader.min_items", minimum=min_items, count=len(value))
             return None
         return value
 
@@ -67,15 +121,17 @@ class Reader:
         allowed_set = set(allowed)
         for key in sorted(doc):
             if key not in allowed_set:
-                self.add(
+                self.refuse(
                     join_path(path, key),
-                    f"unknown field {key!r}; allowed here: {', '.join(sorted(allowed_set))}",
+                    "reader.unknown_field",
+                    key=repr(key),
+                    allowed=", ".join(sorted(allowed_set)),
                 )
 
     def get(self, doc: Mapping[str, Any], key: str, path: str, required: bool) -> Any:
         if key not in doc:
             if required:
-                self.add(join_path(path, key), "this field is required")
+                self.refuse(join_path(path, key), "reader.required")
             return _MISSING
         return doc[key]
 
@@ -132,7 +188,7 @@ class Reader:
         def convert(value: Any) -> str:
             text = _non_empty_text(value)
             if choices is not None and text not in choices:
-                raise ValueError(f"expected one of {', '.join(choices)}; got {text!r}")
+                raise Refusal("reader.choices", choices=", ".join(choices), got=repr(text))
             return text
 
         return self._field(doc, key, path, required, default, convert, None, None)
@@ -142,7 +198,7 @@ class Reader:
         if value is _MISSING:
             return default
         if not isinstance(value, bool):
-            self.add(join_path(path, key), f"expected true or false, got {_show(value)}")
+            self.refuse(join_path(path, key), "reader.boolean", got=_show(value))
             return default
         return value
 
@@ -181,36 +237,37 @@ class Reader:
         where = join_path(path, key)
         try:
             parsed = convert(value)
+        except Refusal as refusal:
+            self.problems.append(refusal.at(where))
+            return None
         except ValueError as error:
             self.add(where, str(error))
             return None
         # Bounds quote the value as written (a rate's decimal string, not its Fraction).
         if minimum is not None and parsed < minimum:
-            self.add(where, f"expected at least {minimum}, got {value}")
+            self.refuse(where, "reader.at_least", minimum=minimum, got=value)
             return None
         if maximum is not None and parsed > maximum:
-            self.add(where, f"expected at most {maximum}, got {value}")
+            self.refuse(where, "reader.at_most", maximum=maximum, got=value)
             return None
         return parsed
 
 
 def _whole(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"expected a whole number, got {_show(value)}")
+        raise Refusal("reader.whole", got=_show(value))
     return value
 
 
 def _whole_cents(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(
-            f"expected a whole number of cents (e.g. 1250 for 12,50 €), got {_show(value)}"
-        )
+        raise Refusal("reader.cents", got=_show(value))
     return value
 
 
 def _non_empty_text(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"expected a non-empty text, got {_show(value)}")
+        raise Refusal("reader.text", got=_show(value))
     return value
 
 
