@@ -18,10 +18,9 @@ Pure: standard library only, no clock, no I/O.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
-
-from app.engine.canonical import canonical_bytes
 
 STATEMENT_FORMAT = "caisse.statement/1"
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -93,11 +92,17 @@ def root_from_path(leaf: bytes, index: int, size: int, path: Sequence[bytes]) ->
     return r if sn == 0 else None
 
 
+# ``canonical_bytes`` without its float scan: a run's payload was already refused floats when
+# it was journalled, and the month's tree encodes every household line (the same bytes).
+_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
 def statement_data(period: str, rule_set_hash: str, line: Mapping[str, Any]) -> bytes:
-    """A statement leaf's data: one household's line of a month run, with its month and rules."""
-    return canonical_bytes(
-        {"format": STATEMENT_FORMAT, "period": period, "rule_set_hash": rule_set_hash, **line}
-    )
+    """A statement leaf's data: one household's line of a month run, with its month and rules
+    (canonical JSON, app.engine.canonical)."""
+    document = {"format": STATEMENT_FORMAT, "period": period, "rule_set_hash": rule_set_hash}
+    document.update(line)
+    return _ENCODE(document).encode("utf-8")
 
 
 def statement_leaves(payloads: Iterable[Mapping[str, Any]]) -> list[tuple[str, bytes]]:
