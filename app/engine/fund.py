@@ -244,19 +244,27 @@ def _after_arrears(
     before any rationing: what the run would ration is what the household is entitled to."""
     if rules.arrears.after_months is None:
         return results
-    updated = list(results)
-    for index, (facts, assessment) in enumerate(zip(ordered, results, strict=True)):
-        if assessment.status is not Status.ASSESSED or not facts.arrears_months:
-            continue
-        waiver = facts.attributes.get(WAIVER_ATTRIBUTE)
-        effect = arrears_effect(
-            rules.arrears, assessment.credit_cents or 0, facts.arrears_months, waiver
-        )
-        if effect.item is not None:
-            updated[index] = _with_credit(
-                assessment, effect.credit_cents, effect.item if explain else None
-            )
-    return updated
+    return [
+        after_arrears(rules, facts, assessment, explain=explain)
+        for facts, assessment in zip(ordered, results, strict=True)
+    ]
+
+
+def after_arrears(
+    rules: RuleSet, facts: HouseholdFacts, assessment: Assessment, *, explain: bool = True
+) -> Assessment:
+    """One household's assessment after the rules' arrears policy, given its facts'
+    ``arrears_months`` (unchanged when the policy, the months or the status say so): the
+    month run applies it to every household, a statement to its own."""
+    if assessment.status is not Status.ASSESSED or not facts.arrears_months:
+        return assessment
+    waiver = facts.attributes.get(WAIVER_ATTRIBUTE)
+    effect = arrears_effect(
+        rules.arrears, assessment.credit_cents or 0, facts.arrears_months, waiver
+    )
+    if effect.item is None:
+        return assessment
+    return _with_credit(assessment, effect.credit_cents, effect.item if explain else None)
 
 
 def _credits_total(results: Sequence[Assessment]) -> int:

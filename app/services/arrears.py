@@ -9,7 +9,9 @@ those debits by month, settled oldest first by every credit to the account
   and what it paid ahead, the months in arrears before the current one, and the arrears
   policy of the rules in force that month (in words, French and English);
 - ``with_arrears``: the run's facts with each household's ``arrears_months`` filled in, only
-  when the rules in force have an arrears policy (``keep_crediting`` reads nothing).
+  when the rules in force have an arrears policy (``keep_crediting`` reads nothing);
+- ``assess_as_run``: a household's assessment as its run made it (arrears as the books stood
+  before the run), for statements.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlmodel import Session, col
 
 from app.db import tables as t
 from app.engine.arrears import ArrearsPolicy, MonthOwed, settle_oldest_first, unpaid_months
+from app.engine.assess import Assessment, assess
 from app.engine.facts import HouseholdFacts
+from app.engine.fund import after_arrears
 from app.engine.money import format_rate
 from app.engine.period import Period
 from app.engine.ruleset import RuleSet
@@ -35,20 +39,25 @@ DUES = "411:"
 
 
 def _dues(
-    session: Session, accounts: Sequence[str] | None
+    session: Session, accounts: Sequence[str] | None, before_seq: int | None = None
 ) -> dict[str, tuple[list[tuple[str, int]], int]]:
-    """Per household: its debits by month and the sum of its credits, on the dues account."""
+    """Per household: its debits by month and the sum of its credits, on the dues account
+    (only what was booked before ``before_seq`` when given)."""
     account = col(t.Posting.account)
     amount = col(t.Posting.amount_cents)
-    where = account.in_(accounts) if accounts is not None else account.like(f"{DUES}%")
+    where: list[ColumnElement[bool]] = [
+        account.in_(accounts) if accounts is not None else account.like(f"{DUES}%")
+    ]
+    if before_seq is not None:
+        where.append(col(t.Posting.seq) < before_seq)
     debits = session.execute(
         select(account, col(t.LedgerEntry.period), func.sum(amount))
         .join(t.LedgerEntry, col(t.LedgerEntry.entry_id) == col(t.Posting.entry_id))
-        .where(where, amount > 0)
+        .where(*where, amount > 0)
         .group_by(account, col(t.LedgerEntry.period))
     ).all()
     credits = session.execute(
-        select(account, func.sum(amount)).where(where, amount < 0).group_by(account)
+        select(account, func.sum(amount)).where(*where, amount < 0).group_by(account)
     ).all()
     found: dict[str, tuple[list[tuple[str, int]], int]] = defaultdict(lambda: ([], 0))
     for name, period, cents in debits:
@@ -107,3 +116,19 @@ def with_arrears(
         months, _ = settle_oldest_first(owed, paid)
         done.append(replace(item, arrears_months=unpaid_months(months, period)))
     return done
+
+
+def assess_as_run(
+    session: Session, rules: RuleSet, facts: HouseholdFacts, month: Period, run_seq: int
+) -> Assessment:
+    """One household's assessment as the run recorded at ``run_seq`` made it: with its
+    months in arrears as the books stood before that run (for statements: the past stays
+    explained as it was booked)."""
+    assessed = assess(rules, facts, month)
+    if rules.arrears.after_months is None:
+        return assessed
+    dues = _dues(session, [f"{DUES}{facts.household_id}"], before_seq=run_seq)
+    owed, paid = dues.get(facts.household_id, ([], 0))
+    months, _ = settle_oldest_first(owed, paid)
+    late = replace(facts, arrears_months=unpaid_months(months, month))
+    return after_arrears(rules, late, assessed)

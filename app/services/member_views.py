@@ -34,11 +34,11 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from app.db import tables as t
-from app.engine.assess import Status, assess
+from app.engine.assess import Status
 from app.engine.explain import Params, Step
 from app.engine.period import Period
 from app.engine.problems import Problem
-from app.services import consent, merchant_profiles, people, reads, run_basis
+from app.services import arrears, consent, merchant_profiles, people, reads, run_basis
 from app.services import errors as svc
 
 CODE_LENGTHS = (4, 12)
@@ -274,7 +274,11 @@ def statement(session: Session, household_id: str, period: str) -> Statement | N
     # as it was booked.
     rules = run_basis.rules_of_run(session, payload)
     facts = None if household.erased else run_basis.facts_of_run(session, line)
-    assessed = assess(rules, facts, month) if rules is not None and facts is not None else None
+    assessed = (
+        arrears.assess_as_run(session, rules, facts, month, mark.seq)
+        if rules is not None and facts is not None
+        else None
+    )
     explanation = None if assessed is None else assessed.explanation
     granted = int(line["credit_cents"] or 0)
     rationing = None

@@ -14,11 +14,10 @@ from app.audit import checkpoint, journal
 from app.db import tables as t
 from app.db.async_reads import AsyncReads, CompiledRead
 from app.db.session import read_only_engine
-from app.engine.assess import assess
 from app.engine.period import Period
 from app.ledger.invariants import balances_of, fund_totals
+from app.services import arrears, free_text, run_basis
 from app.services import errors as svc
-from app.services import free_text, run_basis
 from app.services.execute import Db, run_in
 
 
@@ -194,7 +193,7 @@ def statement(db: Db, household_id: str, period: str) -> dict[str, Any]:
             "explanation": None,
         }
         if not household.erased:
-            out["explanation"] = _explanation(session, payload, line, month)
+            out["explanation"] = _explanation(session, payload, line, month, int(mark.seq))
         return out
 
     result: dict[str, Any] = run_in(db, read)
@@ -202,7 +201,7 @@ def statement(db: Db, household_id: str, period: str) -> dict[str, Any]:
 
 
 def _explanation(
-    session: Session, payload: dict[str, Any], line: dict[str, Any], month: Period
+    session: Session, payload: dict[str, Any], line: dict[str, Any], month: Period, seq: int
 ) -> dict[str, str] | None:
     """The statement explained with the rules and facts its run used (by hash), never
     today's (app.services.run_basis)."""
@@ -210,7 +209,7 @@ def _explanation(
     facts = run_basis.facts_of_run(session, line)
     if rules is None or facts is None:
         return None
-    explanation = assess(rules, facts, month).explanation
+    explanation = arrears.assess_as_run(session, rules, facts, month, seq).explanation
     if explanation is None:
         return None
     return {"fr": explanation.render("fr"), "en": explanation.render("en")}

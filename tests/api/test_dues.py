@@ -81,6 +81,16 @@ def test_a_suspend_policy_withholds_the_credit_of_a_household_in_arrears(
     assert preview["entitlement_cents"] == 20000
     body = call(client, tokens, "member", "GET", DUES, period="2026-12").json()
     assert body["arrears_months"] == 1
+    # Run, then paid: the statement stays explained as the run booked it.
+    ran = call(client, tokens, "operator", "POST", "/v1/months/2026-12/run", key=fresh_key())
+    assert ran.json()["credit_cents"] == 20000
+    _pay(client, tokens, "hh_own", 5000, "2026-12-10")
+    statement = call(client, tokens, "member", "GET", "/v1/members/hh_own/statements/2026-12")
+    assert statement.json()["credit_cents"] == 0
+    assert (
+        "Contributions unpaid for 1 months (the rules suspend the credit from 1 months):"
+        " the credit of €100.00 is suspended." in statement.json()["explanation"]
+    )
     assert body["policy"] == {
         "policy": "suspend",
         "after_months": 1,
