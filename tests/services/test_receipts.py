@@ -143,6 +143,7 @@ def test_the_pdf_prints_the_cerfa_fields_and_reprints_the_same_bytes(fund: Engin
     donors.set_donor(fund, "don_martin", "Jeanne Martin", "1 autre rue, 62000 Arras", "cheque")
     assert issue.pdf_of(fund, "2026-000002") == first
     assert first.startswith(b"%PDF-") and b"CreationDate (D:20270115" in first
+    assert len(PdfReader(io.BytesIO(first)).pages) == 1
     text = " ".join(text_of(first).split())
     for expected in (
         "Reçu au titre des dons à certains organismes d'intérêt général",

@@ -48,8 +48,9 @@ class _Receipt(FPDF):
         self.ln(1)
 
     def field(self, label: str, value: str) -> None:
+        """``label`` in bold and its value after it, on one line when it fits."""
         self.set_font("helvetica", "B", 10)
-        self.multi_cell(0, _LINE, label, new_x="LMARGIN", new_y="NEXT")
+        self.write(_LINE, f"{label} ")
         self.set_font("helvetica", "", 10)
         self.multi_cell(0, _LINE, value, new_x="LMARGIN", new_y="NEXT")
 
