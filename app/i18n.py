@@ -160,3 +160,27 @@ def negotiate(cookie: str | None, accept_language: str | None) -> str:
         if primary in LANGUAGES:
             return primary
     return DEFAULT_LANGUAGE
+
+
+# Ledger lines in words: the books keep a short technical memo ("purchase p_1 grocery") and
+# an account code ("419:hh_1"); people read them through these (app/locale/fr/api.po has the
+# French of each "kind: memo" form and of each account's name).
+ACCOUNT_NAMES = {
+    "411": "contribution due",
+    "419": "food credit",
+}
+
+
+def memo_text(kind: str, memo: str, lang: str) -> str:
+    """A ledger line's memo in ``lang``: its ``"<kind>: <memo>"`` form translated, else the
+    memo as the books keep it."""
+    keyed = f"{kind}: {memo}"
+    said = from_english(lang, keyed)
+    return memo if said == keyed else said
+
+
+def account_text(account: str, lang: str) -> str:
+    """A member account's name in ``lang`` (``"419:hh_1"`` -> "crédit alimentaire"); the
+    code itself for an account without a name."""
+    name = ACCOUNT_NAMES.get(account.partition(":")[0])
+    return account if name is None else from_english(lang, name)

@@ -170,3 +170,28 @@ def test_statements_follow_the_callers_language(api: FastAPI, tokens: Tokens) ->
     assert english["lang"] == "en" and english["explanation"].startswith("Month 2026-11")
     chosen = _client(api, "en").get(url, params={"lang": "fr"}, headers=member).json()
     assert chosen["lang"] == "fr"
+
+
+def test_history_lines_in_words_in_the_callers_language(api: FastAPI, tokens: Tokens) -> None:
+    seed(api)
+    url = "/v1/members/hh_own/history"
+    member = tokens.headers("member")
+    french = _client(api, None).get(url, headers=member).json()["lines"]
+    by_kind = {(line["kind"], line["account"].partition(":")[0]): line for line in french}
+    credit = by_kind[("credit", "419")]
+    assert (credit["memo"], credit["label"], credit["account_label"]) == (
+        "credit 2026-11",
+        "crédit alimentaire de 2026-11",
+        "crédit alimentaire",
+    )
+    due = by_kind[("contribution", "411")]
+    assert (due["label"], due["account_label"]) == ("participation de 2026-11", "participation due")
+    purchase = by_kind[("purchase", "419")]
+    assert purchase["memo"].startswith("purchase ")
+    _, purchase_id, category = purchase["memo"].split(" ")
+    assert purchase["label"] == f"achat {purchase_id} ({category})"
+    english = _client(api, "en").get(url, headers=member).json()["lines"]
+    assert {(line["label"], line["account_label"]) for line in english} >= {
+        ("credit 2026-11", "food credit"),
+        ("contribution 2026-11", "contribution due"),
+    }

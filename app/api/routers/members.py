@@ -23,6 +23,7 @@ from app.api.rules_ops import parse_period
 from app.api.schemas.fields import IDENT_PATTERN, PERIOD_PATTERN
 from app.api.schemas.members import BalanceOut, HistoryOut, MemberExport, StatementOut
 from app.api.schemas.proofs import InclusionProof
+from app.i18n import account_text, memo_text
 from app.services import api_reads, reads, statement_proofs
 
 router = api_router(prefix="/members/{household_id}", tags=["member", "operator", "auditor"])
@@ -63,6 +64,7 @@ def history(
     household_id: HouseholdId,
     session: SessionDep,
     principal: Reader,
+    request: Request,
     limit: Annotated[
         int,
         Query(
@@ -72,7 +74,15 @@ def history(
 ) -> HistoryOut:
     """Contributions, credits, payments, purchases, refunds and expiries, newest first."""
     ensure_owner(principal, household_id=household_id)
-    lines = reads.history(session, household_id, limit)
+    lang = request_language(request)
+    lines = [
+        line
+        | {
+            "label": memo_text(line["kind"], line["memo"], lang),
+            "account_label": account_text(line["account"], lang),
+        }
+        for line in reads.history(session, household_id, limit)
+    ]
     return HistoryOut.model_validate({"household_id": household_id, "lines": lines})
 
 

@@ -44,7 +44,20 @@ class HistoryLine(BaseModel):
         "credit",
         "text: contribution | credit | payment | purchase | refund | expiry | reversal",
     )
-    memo: str = described("Short description.", "credit 2027-01", "text")
+    memo: str = described("Short description, as the books keep it.", "credit 2027-01", "text")
+    label: str | None = described(
+        "The movement in words, in the caller's language (Accept-Language, French by"
+        " default); absent from the data export, which keeps the books' memo.",
+        "crédit alimentaire de 2027-01",
+        "text",
+        default=None,
+    )
+    account_label: str | None = described(
+        "The account's name in the caller's language; absent from the data export.",
+        "crédit alimentaire",
+        "text",
+        default=None,
+    )
     account: str = described(
         "411:<id> = contribution due (positive: owed more), 419:<id> = credit (negative:"
         " credit received, positive: credit spent).",
