@@ -28,6 +28,7 @@ from app.engine.problems import EngineError
 from app.services import consent, free_text
 from app.services import errors as svc
 from app.services.execute import Db, execute, run_in
+from app.services.receipts import donors as tax_donors
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +219,7 @@ def erase_member(
 
     def forget_texts(session: Session, _seq: int) -> None:
         free_text.erase_household(session, household_id)
+        tax_donors.erase_household(session, household_id)  # a member donor's identity too
 
     return execute(db, command, actor, idempotency_key, now, side=forget_texts)
 

@@ -22,6 +22,7 @@ from app.db.session import read_only
 from app.engine.books.apply_receipts import reduction_cents
 from app.engine.words import euros_in_words, integer_in_words
 from app.services import errors as svc
+from app.services.households import erase_member
 from app.services.money import record_funding, reverse_entry
 from app.services.receipts import donors, issue, settings
 from tests.services.helpers import ACTOR, NOW, small_fund, w
@@ -206,6 +207,18 @@ def test_an_erased_donor_keeps_the_number_but_cannot_be_reprinted(fund: Engine) 
         issue.pdf_of(fund, "2026-000002")
     listed = issue.receipts_of_year(fund, 2026)
     assert [(r.number, r.printable) for r in listed] == [(1, True), (2, False)]
+    assert verified(fund)
+
+
+def test_erasing_a_member_forgets_their_donor_identity(fund: Engine) -> None:
+    donors.set_donor(fund, "don_leroy", "Paul Leroy", "8 place Jean Jaurès", "virement", "hh_b")
+    issue.issue_year(fund, 2026, ISSUED_ON, actor=ACTOR, now=NOW)
+    erase_member(fund, "hh_b", **w())
+    with pytest.raises(svc.NotFound):
+        donors.donor(fund, "don_leroy")
+    with pytest.raises(svc.Gone):
+        issue.pdf_of(fund, "2026-000001")
+    assert issue.pdf_of(fund, "2026-000002").startswith(b"%PDF-")  # another donor's
     assert verified(fund)
 
 

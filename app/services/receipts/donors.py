@@ -12,7 +12,7 @@ import json
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
@@ -104,3 +104,18 @@ def erase(engine: Engine, donor_id: str) -> None:
         session.execute(
             update(TaxReceipt).where(col(TaxReceipt.donor_id) == donor_id).values(printed=None)
         )
+
+
+def erase_household(session: Session, household_id: str) -> None:
+    """A member's erasure (app.services.households.erase_member) also forgets the donor
+    identities linked to the household and what their receipts printed, in its transaction."""
+    linked = list(
+        session.execute(
+            select(TaxDonor).where(col(TaxDonor.household_id) == household_id)
+        ).scalars()
+    )
+    for row in linked:
+        session.execute(
+            update(TaxReceipt).where(col(TaxReceipt.donor_id) == row.donor_id).values(printed=None)
+        )
+        session.delete(row)
