@@ -190,12 +190,16 @@ def seal_line(
     return signed(document, key if key is not None else checkpoint.signing_key_from_env())
 
 
-def after_commit(db: Engine | Session, work: Callable[[Engine], object]) -> None:
+def after_commit(
+    db: Engine | Session, work: Callable[[Engine], object], once_as: str | None = None
+) -> None:
     """Run ``work(engine)`` once what ``db`` holds is committed: now for an engine (its
     transaction is over), at the session's next commit for a caller's session. ``work`` reads
     what is committed through a connection of its own, so a rolled-back command is never
     witnessed. A witness that cannot be written is logged, never raised: the command it
-    follows is committed already (the next head or seal covers it)."""
+    follows is committed already (the next head or seal covers it). ``once_as``: a name under
+    which ``work`` is scheduled at most once per pending commit of a session (the many
+    commands of one transaction ask for one head, not one each)."""
 
     def run(engine: Engine) -> None:
         try:
@@ -207,8 +211,26 @@ def after_commit(db: Engine | Session, work: Callable[[Engine], object]) -> None
         run(db)
         return
     bind = db.get_bind()
-    if isinstance(bind, Engine):
-        event.listen(db, "after_commit", lambda _session: run(bind), once=True)
+    if not isinstance(bind, Engine):
+        return
+    pending: set[str] = db.info.setdefault("caisse_witness_pending", set())
+    if once_as is not None:
+        if once_as in pending:
+            return
+        pending.add(once_as)
+
+    done = False
+
+    def committed(session: Session) -> None:
+        nonlocal done
+        # "after_commit" also fires when a savepoint is released: wait for the real commit.
+        if done or session.in_nested_transaction():
+            return
+        done = True
+        pending.discard(once_as or "")
+        run(bind)
+
+    event.listen(db, "after_commit", committed)
 
 
 def seal_committed(db: Engine | Session, period: str, key: Ed25519PrivateKey | None = None) -> None:
@@ -238,7 +260,7 @@ def head_committed(db: Engine | Session, seq: int) -> None:
     except (OSError, ValueError) as error:
         log.warning("the witness file was not read: %s: %s", type(error).__name__, error)
         return
-    after_commit(db, witness_now)
+    after_commit(db, witness_now, once_as="head")
 
 
 def witness_now(engine: Engine) -> dict[str, Any] | None:

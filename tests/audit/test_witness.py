@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
 from app.audit import witness
+from app.db.session import unit_of_work
 from app.db.settings import SettingsError, witness_every
 from app.engine.books.journal import record_hash
 from app.services.merchants import approve_merchant
@@ -260,3 +261,24 @@ def test_caisse_witness_appends_the_current_head(
     code, report = run_cli(capsys, "witness", "--database", db_url)
     assert (code, report["witnessed"]["kind"], report["witnessed"]["seq"]) == (0, "head", seal_seq)
     assert [line["kind"] for line in witness.read(witness_file)] == ["seal", "head"]
+
+
+def test_commands_of_one_transaction_are_witnessed_once_after_its_commit(
+    engine: Engine, db_url: str, witness_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seal_seq = _sealed(engine)
+    monkeypatch.setenv("CAISSE_WITNESS_EVERY", "1")
+    with unit_of_work(engine) as session:
+        approve_merchant(session, "market", {"food": "1"}, date(2026, 12, 1), **w())
+        approve_merchant(session, "bakery", {"food": "1"}, date(2026, 12, 1), **w())
+        assert len(witness.read(witness_file)) == 1  # nothing before the commit
+    lines = witness.read(witness_file)
+    assert [(line["kind"], line["seq"]) for line in lines] == [
+        ("seal", seal_seq),
+        ("head", seal_seq + 2),
+    ]
+    with pytest.raises(RuntimeError), unit_of_work(engine) as session:
+        approve_merchant(session, "florist", {"food": "1"}, date(2026, 12, 1), **w())
+        raise RuntimeError("rolled back")
+    assert len(witness.read(witness_file)) == 2  # a rolled-back command is never witnessed
+    assert _check(db_url, witness_file) is None
