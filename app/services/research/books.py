@@ -33,6 +33,7 @@ from sqlmodel import Session, col
 from app.db import tables as t
 from app.db.tables_people import MerchantProfile
 from app.engine.books import accounts as acc
+from app.engine.facts import HouseholdFacts
 from app.engine.indicators import (
     DEFAULT_MERCHANT_KIND,
     FundingLine,
@@ -265,18 +266,37 @@ def _runs(session: Session, lo: str, hi: str) -> dict[str, dict[str, Any]]:
     return runs
 
 
-def _facts(session: Session, period: Period) -> dict[str, tuple[Any, Fraction | None]]:
-    """household id -> (its facts in force, resources per consumption unit or None)."""
+def _starts(session: Session, hi: str) -> set[str]:
+    """The months in which some household's facts change (a facts row starts)."""
+    f = t.HouseholdFacts
+    query = select(col(f.from_period)).where(col(f.from_period) <= hi).distinct()
+    return {str(period) for (period,) in session.execute(query)}
+
+
+def _facts(
+    session: Session, period: Period, rows: list[HouseholdFacts]
+) -> dict[str, tuple[HouseholdFacts, Fraction | None]]:
+    """household id -> (its facts in force, resources per consumption unit or None).
+
+    The rules' own computation (``Context.consumption_units_q``), done once per household
+    composition and month (ages move with the month; households share few compositions):
+    resources per CU = income × units' denominator ÷ units' numerator, as
+    ``Context.base("income_per_cu")`` computes it."""
     rules = rule_set_in_force(session, period)
-    found: dict[str, tuple[Any, Fraction | None]] = {}
-    for facts, _ in facts_for_run(session, period):
+    units: dict[tuple[Any, ...], tuple[int, int] | None] = {}
+    found: dict[str, tuple[HouseholdFacts, Fraction | None]] = {}
+    for facts in rows:
         per_cu: Fraction | None = None
-        if rules is not None:
-            try:
-                num, den = Context(facts, period, rules.definitions).base("income_per_cu")
-                per_cu = Fraction(num, den)
-            except NeedsData:
-                per_cu = None
+        if rules is not None and facts.income_cents is not None:
+            key = facts.persons
+            if key not in units:
+                try:
+                    units[key] = Context(facts, period, rules.definitions).consumption_units_q()
+                except NeedsData:
+                    units[key] = None
+            scale = units[key]
+            if scale is not None:
+                per_cu = Fraction(facts.income_cents * scale[1], scale[0])
         found[facts.household_id] = (facts, per_cu)
     return found
 
@@ -322,11 +342,15 @@ def load_months(session: Session, first: Period, last: Period) -> list[MonthBook
         granted[credited] += cents
     months: list[MonthBooks] = []
     bank, owed = flows.bank_before, flows.owed_before
+    # Facts are read again only in a month where some household's facts change.
+    starts, rows = _starts(session, hi), None
     for period in periods_between(first, last):
         month = str(period)
         opening = owed
         bank, owed = bank + flows.bank.get(month, 0), owed + flows.owed.get(month, 0)
-        facts = _facts(session, period)
+        if rows is None or month in starts:
+            rows = [facts for facts, _ in facts_for_run(session, period)]
+        facts = _facts(session, period, rows)
         payers = {hh for (p, hh) in flows.paid if p == month}
         payers |= {hh for (p, hh) in flows.expired if p == month}
         ids = sorted(active.get(month, set()) | arrivals.get(month, set()) | payers)
