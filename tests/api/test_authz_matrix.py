@@ -284,6 +284,8 @@ MATRIX: tuple[Row, ...] = (
                                                                         401, 403, 200, 403, 403, 403),
     row(Endpoint("POST", "/v1/households/{household_id}/erase", OWN_HH, idempotent=True,
                  setup=seed),                                           401, 403, 200, 403, 403, 403),
+    row(Endpoint("POST", "/v1/households/{household_id}/consent-code", OWN_HH, setup=seed,
+                 body=lambda: {"consent_code": "5093"}),                401, 403, 204, 403, 403, 403),
     row(Endpoint("GET", "/v1/households", setup=seed),                  401, 403, 200, 403, 403, 403),
     row(Endpoint("GET", "/v1/me", setup=seed, query={"period": PERIOD}),
                                                                         401, 403, 403, 200, 403, 403),
