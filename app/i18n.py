@@ -93,8 +93,9 @@ def _english_patterns(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
 def from_english(lang: str, text: str) -> str:
     """An English text of the services or the API in ``lang``: the catalogue's exact entry,
     else the first entry whose ``{placeholders}`` match it (each value found is itself
-    translated when the catalogue has it: a quoted path or number stays as it is), else the
-    text as it is (visible, never fatal)."""
+    translated when the catalogue has it: a quoted path or number stays as it is; a
+    ``{message}`` value must have its own entry), else the text as it is (visible, never
+    fatal)."""
     if lang == "en" or not text:
         return text
     table = english_catalogue(lang)
@@ -103,9 +104,12 @@ def from_english(lang: str, text: str) -> str:
         return exact
     for pattern, msgstr in _english_patterns(lang):
         match = pattern.match(text)
-        if match is not None:
-            values = {name: table.get(value, value) for name, value in match.groupdict().items()}
-            return msgstr.format(**values)
+        if match is None:
+            continue
+        found = match.groupdict()
+        if "message" in found and found["message"] not in table:
+            continue  # a sentence around an untranslated one would mix two languages
+        return msgstr.format(**{name: table.get(value, value) for name, value in found.items()})
     return text
 
 
