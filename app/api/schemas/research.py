@@ -38,7 +38,9 @@ class IndicatorsOut(BaseModel):
     licence: str = described("Open data licence.", "ODbL-1.0", "SPDX id")
     rule_set_hashes: list[str] = described("Rule sets the months' runs used.", [], "sha256")
     engine_version: str = described("Engine that computed them.", "caisse-engine/0.1.0", "text")
-    cells: list[IndicatorCell]
+    cells: list[IndicatorCell] = described(
+        "Each month's cells, then the whole period's.", [], "cells"
+    )
 
     model_config = {"populate_by_name": True}
 
