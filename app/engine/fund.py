@@ -344,11 +344,20 @@ def _with_credit(assessment: Assessment, credit_cents: int, item: Step | None) -
     explanation = assessment.explanation
     if item is not None and explanation is not None:
         explanation = replace(explanation, credit=(*explanation.credit, item))
-    return replace(
-        assessment,
-        credit_cents=credit_cents,
-        funder_share_cents=min(assessment.funder_share_cents, credit_cents),
-        explanation=explanation,
+    # The constructor, not dataclasses.replace: the same value for a third of the time
+    # (rationing copies every assessed household's assessment).
+    return Assessment(
+        assessment.household_id,
+        assessment.period,
+        assessment.status,
+        assessment.contribution_cents,
+        credit_cents,
+        min(assessment.funder_share_cents, credit_cents),
+        assessment.funder_id,
+        assessment.credit_pending_fund,
+        assessment.problems,
+        explanation,
+        assessment.choice,
     )
 
 

@@ -2,16 +2,78 @@
 
 Guarantees: ``take_oldest`` returns parts summing exactly to the amount asked, each within
 its lot's remaining amount, oldest lot first; it never returns a partial plan.
+
+The rules are written once, on a compact form of a lot: ``(granted, last, remaining_cents)``
+with months as ``Period.index()`` counters and ``last`` ``None`` when the lot never expires
+(``compact``). The functions on the books' ``CreditLot`` call them (``usable_in``,
+``take_in_order``, ``expiring_amounts``); code that moves many wallets at once (the
+sustainability projection) holds its lots in that form and calls the same functions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from typing import TypeAlias
 
 from app.engine.books.state import CreditLot
 from app.engine.period import Period
 from app.engine.rules.policies import UnspentCreditPolicy
+
+CompactLot: TypeAlias = tuple[int, int | None, int]
+"""``(granted, last, remaining_cents)``: the months as ``Period.index()``, ``last`` ``None``
+when the lot never expires."""
+
+
+def compact(lot: CreditLot) -> CompactLot:
+    """A lot in the compact form the rules are written on."""
+    last = None if lot.expires is None else lot.expires.index()
+    return (lot.period.index(), last, lot.remaining_cents)
+
+
+def usable_in(last: int | None, month: int) -> bool:
+    """A lot whose last month is ``last`` may pay in ``month`` (both ``Period.index()``)."""
+    return last is None or last >= month
+
+
+def take_in_order(amounts: Sequence[int], amount_cents: int) -> list[int] | None:
+    """What to take from each of ``amounts``, in order, to cover ``amount_cents``: each
+    amount in full until the last part; ``None`` if they fall short. One entry per amount."""
+    taken: list[int] = []
+    left = amount_cents
+    for amount in amounts:
+        part = amount if amount < left else left
+        if part < 0:
+            part = 0
+        taken.append(part)
+        left -= part
+    return taken if left == 0 else None
+
+
+def expiring_amounts(
+    lots: Sequence[CompactLot], month: int, cap_cents: int | None
+) -> list[tuple[int, int]]:
+    """What expiring at the end of ``month`` takes from ``lots`` (oldest first), as
+    ``(position, cents)``: every lot past its last month in full, then (with ``cap_cents``)
+    the balance held at the end of ``month`` above the cap, oldest lots first."""
+    parts: list[tuple[int, int]] = []
+    kept: list[int] = []
+    after = month + 1
+    for position, (granted, last, remaining) in enumerate(lots):
+        if usable_in(last, after):
+            # Only credit held at the end of ``month`` is capped, not lots granted later.
+            if granted <= month:
+                kept.append(position)
+        elif remaining:
+            parts.append((position, remaining))
+    if cap_cents is not None and kept:
+        amounts = [lots[position][2] for position in kept]
+        taken = take_in_order(amounts, max(0, sum(amounts) - cap_cents))
+        if taken is not None:  # never short: the excess is within the balance
+            parts.extend(
+                (position, part) for position, part in zip(kept, taken, strict=True) if part > 0
+            )
+    return parts
 
 
 @lru_cache(maxsize=65536)
@@ -47,7 +109,7 @@ def lot_expiry(policy: UnspentCreditPolicy | None, granted: Period) -> Period | 
 
 def usable(lot: CreditLot, period: Period) -> bool:
     """A lot may pay in ``period`` unless it is past its last month."""
-    return lot.expires is None or lot.expires >= period
+    return usable_in(None if lot.expires is None else lot.expires.index(), period.index())
 
 
 def spendable_on(lot: CreditLot, period: Period) -> bool:
@@ -66,18 +128,12 @@ def take_oldest(
     lots: Sequence[CreditLot], amount_cents: int, period: Period | None
 ) -> list[tuple[CreditLot, int]] | None:
     """Parts ``(lot, cents)`` covering ``amount_cents`` oldest first, or ``None`` if short."""
-    plan: list[tuple[CreditLot, int]] = []
-    left = amount_cents
-    for lot in lots:
-        if left == 0:
-            break
-        if period is not None and not usable(lot, period):
-            continue
-        part = lot.remaining_cents if lot.remaining_cents < left else left
-        if part > 0:
-            plan.append((lot, part))
-            left -= part
-    return plan if left == 0 else None
+    if period is not None:
+        lots = [lot for lot in lots if usable(lot, period)]
+    taken = take_in_order([lot.remaining_cents for lot in lots], amount_cents)
+    if taken is None:
+        return None
+    return [(lot, part) for lot, part in zip(lots, taken, strict=True) if part > 0]
 
 
 def latest_expiry(lots: Sequence[CreditLot]) -> Period | None:
@@ -98,17 +154,9 @@ def expiring_parts(
     last month in full, then (with ``cap_cents``) the balance held at the end of ``period``
     above the cap, oldest lots first. The books' ``expire_credit`` and the projection both
     take exactly these parts."""
-    parts: list[tuple[CreditLot, int]] = []
-    kept = []
-    after = period.shift(1)
-    for lot in oldest_first(lots):
-        if usable(lot, after):
-            # Only credit held at the end of ``period`` is capped, not lots granted later.
-            if lot.period <= period:
-                kept.append(lot)
-        elif lot.remaining_cents:
-            parts.append((lot, lot.remaining_cents))
-    if cap_cents is not None:
-        balance = sum(lot.remaining_cents for lot in kept)
-        parts.extend(take_oldest(kept, max(0, balance - cap_cents), None) or ())
-    return parts
+    ordered = oldest_first(lots)
+    compacted = [compact(lot) for lot in ordered]
+    return [
+        (ordered[position], cents)
+        for position, cents in expiring_amounts(compacted, period.index(), cap_cents)
+    ]

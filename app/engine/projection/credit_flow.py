@@ -14,12 +14,13 @@ from collections.abc import Iterable, Sequence
 from fractions import Fraction
 
 from app.engine.books.lots import (
-    available_cents,
-    expiring_parts,
+    CompactLot,
+    compact,
+    expiring_amounts,
     lot_expiry,
     oldest_first,
-    take_oldest,
-    usable,
+    take_in_order,
+    usable_in,
 )
 from app.engine.books.state import CreditLot
 from app.engine.period import Period
@@ -27,15 +28,18 @@ from app.engine.rules.policies import UnspentCreditPolicy
 
 
 class Wallets:
-    """Every household's open lots, oldest first; mutated month by month (one per path)."""
+    """Every household's open lots, oldest first, in the books' compact form (``lots.compact``:
+    integer months, no object per lot); mutated month by month (one per path)."""
 
     def __init__(self, lots: Iterable[CreditLot]) -> None:
-        self._lots: dict[str, list[CreditLot]] = {}
+        held: dict[str, list[CreditLot]] = {}
         for lot in lots:
             if lot.remaining_cents:
-                self._lots.setdefault(lot.household_id, []).append(lot)
-        for household_id, held in self._lots.items():
-            self._lots[household_id] = oldest_first(held)
+                held.setdefault(lot.household_id, []).append(lot)
+        self._lots: dict[str, list[CompactLot]] = {
+            household_id: [compact(lot) for lot in oldest_first(open_lots)]
+            for household_id, open_lots in held.items()
+        }
 
     def copy(self) -> Wallets:
         twin = Wallets(())
@@ -43,62 +47,58 @@ class Wallets:
         return twin
 
     def outstanding_cents(self) -> int:
-        return sum(lot.remaining_cents for held in self._lots.values() for lot in held)
+        return sum(lot[2] for held in self._lots.values() for lot in held)
 
     def grant(
         self, period: Period, credits: Sequence[tuple[str, int]], policy: UnspentCreditPolicy
     ) -> None:
-        """Open this month's lot for each ``(household_id, credit_cents)`` above zero."""
+        """Open this month's lot for each ``(household_id, credit_cents)`` above zero; it is
+        the newest lot of each wallet (every open lot was granted in an earlier month)."""
         expires = lot_expiry(policy, period)
-        lot_id = f"projected-{period}"
+        month, last = period.index(), None if expires is None else expires.index()
+        lots = self._lots
         for household_id, cents in credits:
             if cents:
-                lot = CreditLot(lot_id, household_id, period, expires, cents)
-                self._lots.setdefault(household_id, []).append(lot)
+                held = lots.get(household_id)
+                if held is None:
+                    lots[household_id] = [(month, last, cents)]
+                else:
+                    held.append((month, last, cents))
 
     def spend(self, period: Period, rate: Fraction) -> int:
         """Each household spends ``rate`` of its credit usable in ``period`` (rounded down to
-        the cent), oldest lots first; the total."""
+        the cent), oldest lots first (``take_in_order`` over the usable lots); the total."""
         if rate == 0:
             return 0
-        num, den = rate.numerator, rate.denominator
+        num, den, month = rate.numerator, rate.denominator, period.index()
         total = 0
         lots = self._lots
         for household_id, held in lots.items():
-            if len(held) == 1:  # the common case, without building a plan
-                lot = held[0]
-                if not usable(lot, period):
-                    continue
-                amount = lot.remaining_cents * num // den
-                if amount:
-                    left = lot.remaining_cents - amount
-                    lots[household_id] = [lot._replace(remaining_cents=left)] if left else []
-                    total += amount
-                continue
-            amount = available_cents(held, period) * num // den
-            parts = take_oldest(held, amount, period) if amount else None
-            if parts:
-                lots[household_id] = _less(held, parts)
+            usable = [left if usable_in(last, month) else 0 for _, last, left in held]
+            amount = sum(usable) * num // den
+            if amount:
+                taken = take_in_order(usable, amount) or ()
+                lots[household_id] = [
+                    (granted, last, left - part)
+                    for (granted, last, left), part in zip(held, taken, strict=True)
+                    if left != part
+                ]
                 total += amount
         return total
 
     def expire(self, period: Period, policy: UnspentCreditPolicy) -> int:
-        """What expires at the end of ``period`` (the books' ``expire_credit``); the total."""
+        """What expires at the end of ``period`` (the books' ``expire_credit`` takes the same
+        parts, through ``expiring_amounts``); the total."""
         total = 0
-        for household_id, held in self._lots.items():
-            parts = expiring_parts(held, period, policy.cap_cents)
+        month, cap = period.index(), policy.cap_cents
+        lots = self._lots
+        for household_id, held in lots.items():
+            parts = expiring_amounts(held, month, cap)
             if parts:
-                self._lots[household_id] = _less(held, parts)
-                total += sum(part for _, part in parts)
+                left = list(held)
+                for position, cents in parts:
+                    granted, last, remaining = left[position]
+                    left[position] = (granted, last, remaining - cents)
+                    total += cents
+                lots[household_id] = [lot for lot in left if lot[2]]
         return total
-
-
-def _less(held: list[CreditLot], parts: Sequence[tuple[CreditLot, int]]) -> list[CreditLot]:
-    """The lots with ``parts`` taken out; emptied lots closed (dropped)."""
-    taken = {lot.lot_id: part for lot, part in parts}
-    left = []
-    for lot in held:
-        remaining = lot.remaining_cents - taken.get(lot.lot_id, 0)
-        if remaining:
-            left.append(lot._replace(remaining_cents=remaining))
-    return left

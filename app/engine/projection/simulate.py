@@ -109,10 +109,22 @@ def project(
         assess_fund(r, m.households, m.period, explain=False)
         for r, m in zip(plan, months, strict=True)
     ]
-    free = _path(plan, months, unrationed, now, assumptions, ration=False)
+    free, fork = _path(plan, months, unrationed, Wallets(now.lots), now.reserve_cents, assumptions)
     booked = free
-    if any(m.reserve_after_run_cents < 0 for m in free):
-        booked = _path(plan, months, unrationed, now, assumptions, ration=True)
+    if fork is not None:
+        # The months before the first short one are the same on both paths: the rationed
+        # path starts from the fund as the unrationed one found that month.
+        first, wallets, reserve = fork
+        rest, _ = _path(
+            plan[first:],
+            months[first:],
+            unrationed[first:],
+            wallets,
+            reserve,
+            assumptions,
+            ration=True,
+        )
+        booked = free[:first] + rest
     need, schedule = _avoiding_subsidy(free)
     return Projection(assumptions, now.start, now.reserve_cents, tuple(booked), need, schedule)
 
@@ -127,19 +139,26 @@ def _rules_by_month(rules: RuleSet | Sequence[RuleSet], months: int) -> list[Rul
     return list(rules)
 
 
+_Fork = tuple[int, Wallets, int]
+"""The first month whose reserve after the run would fall below zero, and the wallets and
+reserve the fund starts it with."""
+
+
 def _path(
     plan: Sequence[RuleSet],
     months: Sequence[Membership],
     unrationed: Sequence[FundMonth],
-    now: FundNow,
+    wallets: Wallets,
+    reserve: int,
     assumptions: Assumptions,
     *,
-    ration: bool,
-) -> list[ProjectedMonth]:
-    wallets = Wallets(now.lots)
-    reserve = now.reserve_cents
+    ration: bool = False,
+) -> tuple[list[ProjectedMonth], _Fork | None]:
+    """The months from ``reserve`` and ``wallets`` (moved in place), rationed to the budget
+    when ``ration``; without it, also where rationing would first be needed."""
+    fork: _Fork | None = None
     out = []
-    for rules, member, free in zip(plan, months, unrationed, strict=True):
+    for index, (rules, member, free) in enumerate(zip(plan, months, unrationed, strict=True)):
         subsidy = assumptions.subsidy_in(member.period)
         start = reserve + subsidy
         if ration:
@@ -150,6 +169,8 @@ def _path(
         after_run = (
             start + totals.contributions_cents + totals.funder_shares_cents - totals.credits_cents
         )
+        if fork is None and after_run < 0:
+            fork = (index, wallets.copy(), reserve)
         credits = [
             (a.household_id, a.credit_cents or 0)
             for a in fund.assessments
@@ -185,7 +206,7 @@ def _path(
                 credit_outstanding_cents=wallets.outstanding_cents(),
             )
         )
-    return out
+    return out, fork
 
 
 def _served(credits_cents: int, entitlements_cents: int) -> Fraction:
