@@ -127,4 +127,5 @@ def _shown(cell: Cell) -> str:
         return "sans objet"
     if cell.unit == "cents":
         return f"{format_cents(int(cell.value))} €"
-    return f"{decimal(cell.value)} ({cell.unit})"
+    whole = cell.value.denominator == 1
+    return f"{cell.value.numerator if whole else decimal(cell.value)} ({cell.unit})"
