@@ -20,6 +20,7 @@ credit below its funder share, the share is lowered to the credit.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
@@ -345,7 +346,8 @@ def _with_credit(assessment: Assessment, credit_cents: int, item: Step | None) -
     if item is not None and explanation is not None:
         explanation = replace(explanation, credit=(*explanation.credit, item))
     # The constructor, not dataclasses.replace: the same value for a third of the time
-    # (rationing copies every assessed household's assessment).
+    # (rationing copies every assessed household's assessment). Every field is passed:
+    # tests/engine/test_projection_wallets.py checks it.
     return Assessment(
         assessment.household_id,
         assessment.period,
@@ -362,9 +364,8 @@ def _with_credit(assessment: Assessment, credit_cents: int, item: Step | None) -
 
 
 def _totals(results: Sequence[Assessment], entitlements_cents: int) -> FundTotals:
-    by_status = {status.value: 0 for status in Status}
-    for item in results:
-        by_status[item.status.value] += 1
+    counted = Counter(item.status for item in results)
+    by_status = {status.value: counted[status] for status in Status}
     assessed = [a for a in results if a.status is Status.ASSESSED]
     contributions = sum(a.contribution_cents or 0 for a in assessed)
     credits = sum(a.credit_cents or 0 for a in assessed)

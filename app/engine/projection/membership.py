@@ -76,7 +76,8 @@ def _drifted(households: list[HouseholdFacts], factor: Fraction) -> tuple[Househ
 
 
 def _with_income(f: HouseholdFacts, income_cents: int) -> HouseholdFacts:
-    # The constructor, not dataclasses.replace: the same value, a third of the time.
+    # The constructor, not dataclasses.replace: the same value, a third of the time (every
+    # field is passed: tests/engine/test_projection_wallets.py checks it).
     return HouseholdFacts(
         f.household_id,
         f.persons,
@@ -87,4 +88,5 @@ def _with_income(f: HouseholdFacts, income_cents: int) -> HouseholdFacts:
         f.active_from,
         f.active_until,
         f.priority_tier,
+        f.arrears_months,
     )

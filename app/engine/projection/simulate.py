@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from app.engine.assess import Status
+from app.engine.collector import collector_paused
 from app.engine.explain import RuleSetRef
 from app.engine.fund import FundMonth, assess_fund
 from app.engine.fund_budget import budget_cents, within_budget
@@ -104,6 +105,11 @@ def project(
     every month, or one per month: the rule set in force in each)."""
     plan = _rules_by_month(rules, assumptions.months)
     check_horizon(assumptions, now.start)
+    with collector_paused():  # every month's facts and assessments are alive till the end
+        return _project(plan, now, assumptions)
+
+
+def _project(plan: Sequence[RuleSet], now: FundNow, assumptions: Assumptions) -> Projection:
     months = list(memberships(now.start, now.households, assumptions))
     unrationed = [
         assess_fund(r, m.households, m.period, explain=False)
