@@ -13,8 +13,8 @@ reused with ``--year-dir``). Then, each in its own child process, ``--runs`` tim
   re-derived);
 - ``rederive``: this tree's ``verify --export DIR --facts FILE`` (every run re-derived);
 
-and bean-check on the beancount export of the same year once, as ``bean-check`` has no cache
-option in beancount 3 (a fresh process reads the whole file; ``--no-cache`` in beancount 2).
+and bean-check on the beancount export of the same year once (``bench.ledger._bean_check``: a
+fresh process on a file written just before, so there is no cache for it to read).
 Prints JSON: per run wall and CPU seconds, entries/s and households re-derived/s.
 """
 
