@@ -294,8 +294,14 @@ def expire(
 def expiry_month(as_of: date) -> str:
     """The month whose credit is due on ``as_of``: the till takes on ``as_of`` only lots whose
     last month is ``as_of``'s month or later, so what is due was due by the end of the month
-    before."""
-    return str(Period(as_of.year, as_of.month).shift(-1))
+    before. ``InvalidRequest`` naming ``as_of`` when that month is outside the years a
+    month can have (1900 to 9999)."""
+    try:
+        return str(Period(as_of.year, as_of.month).shift(-1))
+    except ValueError:
+        raise svc.invalid(
+            "as_of", f"{as_of.isoformat()} has no month before it that caisse can book"
+        ) from None
 
 
 def expire_as_of(

@@ -340,6 +340,28 @@ class TestScheduledExpiry:
         )
         assert_problem(response, 422, "validation")
 
+    def test_a_day_with_no_month_before_it_is_422_naming_as_of(
+        self, client: TestClient, tokens: Tokens
+    ) -> None:
+        # 1900-01 is the first month a Period can be: its month before cannot be booked.
+        body = {"as_of": "1900-01-01"}
+        response = call(
+            client, tokens, "operator", "POST", "/v1/months/expire", body, key=fresh_key()
+        )
+        problem = assert_problem(response, 422, "invalid-request")
+        assert [e["path"] for e in problem["errors"]] == ["as_of"]
+        assert problem["errors"][0]["message"] == (
+            "1900-01-01 has no month before it that caisse can book"
+        )
+        headers = tokens.headers("operator") | {
+            "Accept-Language": "fr",
+            "Idempotency-Key": "key-in-french",
+        }
+        french = client.post("/v1/months/expire", json=body, headers=headers).json()
+        assert french["errors"][0]["message"] == (
+            "1900-01-01 n'a pas de mois précédent que caisse puisse enregistrer (années 1900 à 9999)"
+        )
+
     def test_only_the_office_expires(self, client: TestClient, tokens: Tokens) -> None:
         assert_only(client, tokens, "POST", "/v1/months/expire", ("operator",))
         assert_only(client, tokens, "POST", MONTH + "/expire", ("operator",))
