@@ -221,7 +221,7 @@ def _checked_body(scope: Scope, raw: bytes) -> tuple[CheckedBody, list[Problem]]
         document, plain = _parse_plain(raw)
         if plain:
             return CheckedBody(raw, document), []
-        document = json.loads(
+        pairs = json.loads(
             raw,
             object_pairs_hook=_Object,
             parse_constant=_no_constant,
@@ -231,8 +231,10 @@ def _checked_body(scope: Scope, raw: bytes) -> tuple[CheckedBody, list[Problem]]
         return CheckedBody(raw, NOT_JSON), [Problem("body", str(error))]
     except (ValueError, RecursionError):
         return CheckedBody(raw, NOT_JSON), []  # the app names the syntax error
-    problems = list(_value_problems(document, "body", None))
-    return CheckedBody(raw, _plain(document)), problems
+    # The app is handed the cheap parse: it equals the pairs' document whenever nothing is
+    # refused (no key came twice), and a refused body never reaches the app.
+    problems = list(_value_problems(pairs, "body", None))
+    return CheckedBody(raw, document), problems
 
 
 # What in the raw bytes may hide a refused value: an escape (\u, \b, \f), DEL, a C1
@@ -291,36 +293,43 @@ def _finite_float(text: str) -> float:
 
 
 def _value_problems(value: Any, path: str, key: str | None) -> Iterator[Problem]:
-    if isinstance(value, _Object):
+    """What the storage cannot hold in ``value``, depth first in document order. A loop over
+    an explicit stack, not recursion: a document nested a thousand deep is walked like any
+    other (the rule reader then names its own depth limit) instead of overflowing."""
+    stack: list[Problem | tuple[Any, str, str | None]] = [(value, path, key)]
+    while stack:
+        top = stack.pop()
+        if isinstance(top, Problem):
+            yield top
+            continue
+        node, where, name = top
+        stack.extend(reversed(list(_children(node, where, name))))
+        if isinstance(node, str) and TEXT_FORBIDDEN.search(node):
+            yield Problem(where, _control_message(node, TEXT_FORBIDDEN))
+        elif isinstance(node, int) and not isinstance(node, bool):
+            low, high = INT32 if name in NARROW_INTEGER_KEYS else INT64
+            if not low <= node <= high:
+                shown = str(node) if len(str(node)) <= 40 else str(node)[:37] + "..."
+                yield Problem(where, f"{shown} is out of range; expected from {low} to {high}")
+
+
+def _children(
+    node: Any, path: str, key: str | None
+) -> Iterator[Problem | tuple[Any, str, str | None]]:
+    """An object's key problems and members, or a list's items, in document order."""
+    if isinstance(node, _Object):
         seen: set[str] = set()
-        for name, item in value:
+        for name, item in node:
             where = join_path(path, name)
             if TEXT_FORBIDDEN.search(name):
                 yield Problem(path, "a key " + _control_message(name, TEXT_FORBIDDEN))
             elif name in seen:
                 yield Problem(where, "given twice in one object; expected once")
             seen.add(name)
-            yield from _value_problems(item, where, name)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _value_problems(item, join_path(path, index), key)
-    elif isinstance(value, str):
-        if TEXT_FORBIDDEN.search(value):
-            yield Problem(path, _control_message(value, TEXT_FORBIDDEN))
-    elif isinstance(value, int) and not isinstance(value, bool):
-        low, high = INT32 if key in NARROW_INTEGER_KEYS else INT64
-        if not low <= value <= high:
-            shown = str(value) if len(str(value)) <= 40 else str(value)[:37] + "..."
-            yield Problem(path, f"{shown} is out of range; expected from {low} to {high}")
-
-
-def _plain(value: Any) -> Any:
-    """The document with its objects as dicts (what ``json.loads`` gives)."""
-    if isinstance(value, _Object):
-        return {name: _plain(item) for name, item in value}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value
+            yield (item, where, name)
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield (item, join_path(path, index), key)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
