@@ -27,7 +27,11 @@ from app.services.demo import DemoFund, DemoRefused, create_demo
 
 HOUSEHOLDS = 10
 SEED = 7
-SALTED = frozenset({"facts_commitment", "head_hash", "run_fingerprint", "month_root"})
+# Salted with fresh random salts: the facts' commitments, the free texts' (references and
+# reasons: app.services.free_text) and the hashes that cover them.
+SALTED = frozenset(
+    {"facts_commitment", "reference", "reason", "head_hash", "run_fingerprint", "month_root"}
+)
 
 
 @pytest.fixture(scope="module")
@@ -220,9 +224,10 @@ class TestDemoTarget:
 
 
 def journal_of(fund: DemoFund) -> list[tuple[str, Any, str]]:
-    """Kind, payload and time of each record, without the facts commitments (salted with
-    fresh random salts, so that erased facts cannot be guessed back) and the hashes that
-    cover them (a seal's head hash, run fingerprint and month root)."""
+    """Kind, payload and time of each record, without the commitments to facts and free texts
+    (salted with fresh random salts, so that erased facts and references cannot be guessed
+    back) and the hashes that cover them (a seal's head hash, run fingerprint and month
+    root)."""
     with sqlite3.connect(fund.database_url.removeprefix("sqlite:///")) as db:
         rows = db.execute("SELECT kind, payload, recorded_at FROM journal ORDER BY seq")
         return [(str(k), unsalted(json.loads(p)), str(r)) for k, p, r in rows]
