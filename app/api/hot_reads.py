@@ -5,6 +5,7 @@ pool (PostgreSQL, app.db.async_reads), else through the app's engine in the thre
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -12,6 +13,7 @@ from starlette.datastructures import State
 
 from app.db.async_reads import AsyncReads
 from app.services import reads
+from app.services.till import till_day
 from app.services.tokens import Principal, lookup_principal, lookup_principal_on_loop
 
 
@@ -29,10 +31,19 @@ async def principal_of(state: State, secret: str) -> Principal | None:
     return found
 
 
+def today() -> date:
+    """The till's day now (the clock lives here, at the edge; tests pin it)."""
+    return till_day(datetime.now(UTC))
+
+
 async def balance_of(state: State, household_id: str) -> dict[str, Any]:
-    """``reads.balances`` of the household (NotFound when unknown)."""
+    """``reads.balances`` of the household on the till's day (the fund's local date), so
+    ``spendable_cents`` is what the till accepts now (NotFound when unknown)."""
+    on = today()
     on_loop = _on_loop(state)
     if on_loop is not None:
-        return await reads.balances_on_loop(on_loop, household_id)
-    found: dict[str, Any] = await run_in_threadpool(reads.balances, state.db_engine, household_id)
+        return await reads.balances_on_loop(on_loop, household_id, on)
+    found: dict[str, Any] = await run_in_threadpool(
+        reads.balances, state.db_engine, household_id, on
+    )
     return found

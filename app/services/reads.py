@@ -4,7 +4,8 @@ journal pages; a month's status and totals. Nothing here writes."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, Select, and_, bindparam, func, or_, select
@@ -14,6 +15,8 @@ from app.audit import checkpoint, journal
 from app.db import tables as t
 from app.db.async_reads import AsyncReads, CompiledRead
 from app.db.session import read_only_engine
+from app.engine.books.lots import spendable_on
+from app.engine.books.state import CreditLot
 from app.engine.period import Period
 from app.ledger.invariants import balances_of, fund_totals
 from app.services import arrears, free_text, run_basis
@@ -28,8 +31,10 @@ def _household(session: Session, household_id: str) -> t.Household:
     return row
 
 
-def balances(db: Db, household_id: str) -> dict[str, Any]:
-    """Credit available, contribution due, and the open lots (oldest first) with expiry.
+def balances(db: Db, household_id: str, on: date | None = None) -> dict[str, Any]:
+    """Credit available, contribution due, and the open lots (oldest first) with expiry;
+    with ``on`` (the till's day), also ``spendable_cents``: what the till accepts that day
+    (``spendable_cents`` below, from the lots already read: no second query).
 
     One SELECT (the household left-joined to its open lots, the two balances as scalar
     subqueries), so it reads one consistent state without a transaction or savepoint of its
@@ -38,7 +43,7 @@ def balances(db: Db, household_id: str) -> dict[str, Any]:
     flushing what it holds (as an ORM query would), so pending writes are seen."""
     if isinstance(db, Session):
         db.flush()
-        return _balances_on(db.connection(), household_id)
+        return _balances_on(db.connection(), household_id, on)
     engine = read_only_engine(db)
     if db.dialect.name == "postgresql":
         # One statement reads one snapshot by itself: without a transaction there is no
@@ -46,7 +51,7 @@ def balances(db: Db, household_id: str) -> dict[str, Any]:
         # balances_on_loop).
         engine = engine.execution_options(isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
-        return _balances_on(connection, household_id)
+        return _balances_on(connection, household_id, on)
 
 
 def _balance_statement() -> Select[Any]:
@@ -86,16 +91,42 @@ _BALANCE = _balance_statement()
 _BALANCE_ON_LOOP = CompiledRead.of(_BALANCE)
 
 
-def _balances_on(connection: Connection, household_id: str) -> dict[str, Any]:
+def _balances_on(
+    connection: Connection, household_id: str, on: date | None = None
+) -> dict[str, Any]:
     rows = connection.execute(_BALANCE, _balance_params(household_id)).all()
-    return _balance_of(rows, household_id)
+    return _balance_of(rows, household_id, on)
 
 
-async def balances_on_loop(reads: AsyncReads, household_id: str) -> dict[str, Any]:
+async def balances_on_loop(
+    reads: AsyncReads, household_id: str, on: date | None = None
+) -> dict[str, Any]:
     """``balances`` of an engine, read on the event loop (app.db.async_reads): the same
     statement, the same answer."""
     rows = await reads.rows(_BALANCE_ON_LOOP, _balance_params(household_id))
-    return _balance_of(rows, household_id)
+    return _balance_of(rows, household_id, on)
+
+
+def spendable_cents(household_id: str, lots: Sequence[Mapping[str, Any]], on: date) -> int:
+    """What the till accepts on ``on`` from these open lots (``balances``'s ``lots``): the
+    books' own rule (``app.engine.books.lots.spendable_on``: granted by that month and not
+    past its last month), so a lot past its last month but not yet expired by a close is
+    not counted, nor credit granted for a later month."""
+    month = Period(on.year, on.month)
+    return sum(
+        int(lot["remaining_cents"]) for lot in lots if spendable_on(_lot(household_id, lot), month)
+    )
+
+
+def _lot(household_id: str, lot: Mapping[str, Any]) -> CreditLot:
+    expires = lot["expires_after"]
+    return CreditLot(
+        str(lot["lot_id"]),
+        household_id,
+        Period.parse(str(lot["period"])),
+        None if expires is None else Period.parse(str(expires)),
+        int(lot["remaining_cents"]),
+    )
 
 
 def _balance_params(household_id: str) -> dict[str, str]:
@@ -106,25 +137,29 @@ def _balance_params(household_id: str) -> dict[str, str]:
     }
 
 
-def _balance_of(rows: Sequence[Any], household_id: str) -> dict[str, Any]:
+def _balance_of(rows: Sequence[Any], household_id: str, on: date | None) -> dict[str, Any]:
     if not rows:
         raise svc.not_found("household", household_id)
     due, credit = rows[0][0], rows[0][1]
-    return {
+    lots = [
+        {
+            "lot_id": lot_id,
+            "period": period,
+            "remaining_cents": int(remaining),
+            "expires_after": expires,
+        }
+        for _due, _credit, lot_id, period, remaining, expires in rows
+        if lot_id is not None
+    ]
+    found: dict[str, Any] = {
         "household_id": household_id,
         "credit_cents": -int(credit or 0),
         "due_cents": int(due or 0),
-        "lots": [
-            {
-                "lot_id": lot_id,
-                "period": period,
-                "remaining_cents": int(remaining),
-                "expires_after": expires,
-            }
-            for _due, _credit, lot_id, period, remaining, expires in rows
-            if lot_id is not None
-        ],
+        "lots": lots,
     }
+    if on is not None:
+        found["spendable_cents"] = spendable_cents(household_id, lots, on)
+    return found
 
 
 def history(db: Db, household_id: str, limit: int = 200) -> list[dict[str, Any]]:

@@ -199,14 +199,9 @@ def till_of(engine: Engine, merchant_id: str, on: date) -> Till:
 
 
 def _spendable(session: Session, household_id: str, on: date) -> int:
-    """The credit a purchase on ``on`` may draw: open lots not expired before its month."""
-    period = str(Period(on.year, on.month))
-    lots = reads.balances(session, household_id)["lots"]
-    return sum(
-        int(lot["remaining_cents"])
-        for lot in lots
-        if lot["expires_after"] is None or lot["expires_after"] >= period
-    )
+    """The credit a purchase on ``on`` may draw: the books' rule, read as the member's
+    balance reads it (``reads.balances``'s ``spendable_cents``)."""
+    return int(reads.balances(session, household_id, on)["spendable_cents"])
 
 
 def _basket(till: Till, amounts: Mapping[str, int]) -> list[tuple[str, str, int]]:

@@ -9,6 +9,7 @@ of 2026-11 expires after 2 months: last month to spend it is 2026-12."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
+from app.api import hot_reads
 from app.api.app import create_app
 from app.db.session import read_only, unit_of_work
 from app.db.settings import Settings
@@ -28,7 +30,8 @@ from tests.api.support import OTHER_HOUSEHOLD, OWN_HOUSEHOLD, assert_problem, is
 # The lot's id is the ledger entry that opened it: the month run is journal record 7 of the
 # seed, and OWN's credit its third entry.
 OWN_JSON = (
-    b'{"household_id":"hh_own","credit_cents":6000,"due_cents":5000,"lots":'
+    b'{"household_id":"hh_own","credit_cents":6000,"spendable_cents":6000,"due_cents":5000,'
+    b'"lots":'
     b'[{"lot_id":"7.3","period":"2026-11","remaining_cents":6000,"expires_after":"2026-12"}]}'
 )
 OTHER = {"household_id": "hh_other", "credit_cents": 20000, "due_cents": 2000}
@@ -48,7 +51,8 @@ def get(client: TestClient, secret: str, household_id: str) -> Any:
     return client.get(f"/v1/members/{household_id}/balance", headers=headers)
 
 
-def test_the_endpoint_answers_the_same_bytes(api: FastAPI) -> None:
+def test_the_endpoint_answers_the_same_bytes(api: FastAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hot_reads, "today", lambda: date(2026, 12, 7))  # the lot's last month
     seed(api)
     member = issue(api, Role.MEMBER, household_id=OWN_HOUSEHOLD)
     operator = issue(api, Role.OPERATOR)

@@ -26,7 +26,19 @@ class BalanceOut(BaseModel):
     """What the member can spend and what it owes."""
 
     household_id: str = ident("The household.", "hh_0042")
-    credit_cents: int = cents("Food credit available to spend.", 15000)
+    credit_cents: int = cents(
+        "Food credit held (the credit account's balance), including lots past their last"
+        " month that a month's close has not expired yet.",
+        15000,
+    )
+    spendable_cents: int | None = cents(
+        "What the till accepts today (the fund's local date): the lots granted by this month"
+        " and not past their last month (the books' own rule), at most credit_cents. Always"
+        " given by the balance read; null in the data export (a record of the books, not of"
+        " a day).",
+        12000,
+        default=None,
+    )
     due_cents: int = cents("Contribution still to pay (negative: paid in advance).", 3625)
     lots: list[LotOut] = described(
         "Open lots, oldest first, with their expiry.", [], "list of lots"
