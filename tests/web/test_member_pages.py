@@ -421,7 +421,7 @@ def test_a_rationed_month_says_so_with_the_entitlement_and_the_credit(
             "received_on": today.isoformat(),
         },
     )
-    run = short.ok("operator", "POST", f"/months/{period}/run")
+    run = short.ok("operator", "POST", f"/months/{period}/run", {"confirm_rationing": True})
     assert run["rationed"] is True
     assert (run["entitlement_cents"], run["credit_cents"]) == (30_000, 15_000)
     with unit_of_work(server.app.state.db_engine) as session:
