@@ -37,6 +37,7 @@ from app.engine.rules.policies import (
     parse_unspent_credit,
 )
 from app.engine.rules.reader import Reader
+from app.engine.rules.tax_receipts import TaxReceiptsPolicy, parse_tax_receipts
 
 FORMAT = "caisse.rules/1"
 
@@ -57,6 +58,7 @@ TOP_LEVEL_FIELDS = (
     "unspent_credit",
     "rationing",
     "arrears",
+    "tax_receipts",
     "notes",
 )
 
@@ -90,6 +92,9 @@ class RuleSet:
     content_hash: str
     # What unpaid contributions do to the credit (app.engine.arrears); default keep crediting.
     arrears: ArrearsPolicy = field(default_factory=ArrearsPolicy)
+    # Whether contributions paid above the month's credit are gifts (app.engine.rules.
+    # tax_receipts); default no.
+    tax_receipts: TaxReceiptsPolicy = field(default_factory=TaxReceiptsPolicy)
 
     ref: RuleSetRef = field(init=False, repr=False, compare=False)
     # Composition measures the rules read (consumption units, CAF parts): explanations show them.
@@ -136,6 +141,7 @@ def parse_rule_set(document: Any) -> RuleSet:
     unspent = parse_unspent_credit(reader, doc.get("unspent_credit"), "unspent_credit")
     rationing = parse_rationing(reader, doc.get("rationing"), "rationing")
     arrears = parse_arrears(reader, doc.get("arrears"), "arrears")
+    tax_receipts = parse_tax_receipts(reader, doc.get("tax_receipts"), "tax_receipts")
     _check_fund_level_engagement(reader, credit, engagement)
     if reader.problems:
         raise RuleSetInvalid(reader.problems)
@@ -158,6 +164,7 @@ def parse_rule_set(document: Any) -> RuleSet:
         document=doc,
         content_hash=content_hash(_plain(doc)),
         arrears=arrears,
+        tax_receipts=tax_receipts,
     )
 
 

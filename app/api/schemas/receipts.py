@@ -80,6 +80,13 @@ class ReceiptOut(BaseModel):
     paid_on: list[str] = described("Days of the gifts.", ["2026-11-03"], DATE_UNIT)
     issued_on: str = described("Issue day.", "2027-01-15", DATE_UNIT)
     printable: bool = described("False once the donor was erased.", True, "true or false")
+    basis: str = described(
+        "What is receipted: gifts, or a member household's contributions paid above the credit"
+        " it received (in funds whose rules say so; the donor is then the household).",
+        "gift",
+        "text: gift | over_contribution",
+        default="gift",
+    )
 
 
 class IssueOut(BaseModel):

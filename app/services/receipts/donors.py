@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
+from app.db import tables as t
 from app.db.session import read_only, unit_of_work
 from app.db.tables_receipts import TaxDonor, TaxReceipt
 from app.engine.books.apply_receipts import MODES
@@ -119,3 +120,24 @@ def erase_household(session: Session, household_id: str) -> None:
             update(TaxReceipt).where(col(TaxReceipt.donor_id) == row.donor_id).values(printed=None)
         )
         session.delete(row)
+
+
+def member_donor(session: Session, household_id: str, mode: str) -> TaxDonor | None:
+    """The member household as the donor of its over-contributions (donor id = household
+    id): its identity is the member's own (``member_identity``: account holder's name and
+    postal address), copied into ``tax_donor`` (linked to the household, so the member's
+    erasure forgets it) and refreshed at each issue; ``None`` without a name and an address.
+    A mode set by an operator (``set_donor``) is kept; otherwise ``mode``."""
+    identity = session.get(t.MemberIdentity, household_id)
+    if identity is None or not identity.full_name.strip() or not (identity.address or "").strip():
+        return None
+    row = session.get(TaxDonor, household_id)
+    if row is None:
+        row = TaxDonor(
+            donor_id=household_id, name="", address="", mode=mode, salt=secrets.token_hex(32)
+        )
+    row.name, row.address = identity.full_name.strip(), (identity.address or "").strip()
+    row.household_id = household_id
+    session.add(row)
+    session.flush()
+    return row

@@ -7,6 +7,11 @@ Guarantees:
   whose entry was reversed; one receipt per donor and year (``basis`` ``gift``) for the donors
   whose identity is recorded (app.services.receipts.donors); the others are listed, not
   receipted.
+- In the months whose rules say so, a member household's contributions paid above the credit
+  it was granted are gifts too (app.services.receipts.over_contributions states the exact
+  rule): one receipt per household and year (``basis`` ``over_contribution``, donor id = the
+  household id, identity from the member's own), after the year's gift receipts, in the same
+  numbering; the receipt prints the rule and the months.
 - Issuing runs in ONE transaction under the journal's writer lock: the next number is read
   under the lock, the journal record (``issue_tax_receipt``, no personal data) and the
   ``tax_receipt`` row are written together, so concurrent issues (threads, workers) never
@@ -37,7 +42,8 @@ from app.engine.books.commands import Command
 from app.engine.words import euros_in_words
 from app.services import errors as svc
 from app.services.execute import execute
-from app.services.receipts import donors, pdf, settings
+from app.services.receipts import donors, over_contributions, pdf, settings
+from app.services.receipts.over_contributions import OVER_CONTRIBUTION, MonthGift
 
 GIFT = "gift"
 ARTICLE = "200"  # du code général des impôts: gifts of individuals
@@ -62,6 +68,7 @@ class Issued:
     paid_on: tuple[str, ...]
     issued_on: str
     printable: bool  # False once the donor's identity was erased
+    basis: str = GIFT  # gift | over_contribution
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,11 +116,11 @@ def _printed(
     donor: TaxDonor,
     year: int,
     number: int,
-    gifts: list[Gift],
+    given: tuple[int, Iterable[str]],
     issued_on: date,
 ) -> dict[str, Any]:
-    """Every fact the receipt prints (Cerfa 11580 fields)."""
-    amount = sum(g.amount_cents for g in gifts)
+    """Every fact the receipt prints (Cerfa 11580 fields); ``given`` is (amount, days)."""
+    amount, days = given
     return {
         "receipt_id": receipt_id(year, number),
         "year": year,
@@ -122,7 +129,7 @@ def _printed(
         "donor": {"name": donor.name, "address": donor.address},
         "amount_cents": amount,
         "amount_words": euros_in_words(amount),
-        "paid_on": sorted({g.day for g in gifts}),
+        "paid_on": sorted(set(days)),
         "form": "Déclaration de don manuel",
         "nature": "Numéraire",
         "mode": donor.mode,
@@ -141,6 +148,24 @@ def _next_number(session: Session, year: int) -> int:
     return int(top or 0) + 1
 
 
+def _over_printed(printed: dict[str, Any], months: list[MonthGift]) -> dict[str, Any]:
+    """What an over-contribution receipt prints besides a gift's: its basis, the rule and
+    each month's contribution paid, credit granted and gift."""
+    return printed | {
+        "basis": OVER_CONTRIBUTION,
+        "rule": over_contributions.RULE_TEXT,
+        "months": [
+            {
+                "period": m.period,
+                "paid_cents": m.paid_cents,
+                "granted_cents": m.granted_cents,
+                "gift_cents": m.gift_cents,
+            }
+            for m in months
+        ],
+    }
+
+
 def _issue_one(
     session: Session,
     donor: TaxDonor,
@@ -150,12 +175,13 @@ def _issue_one(
     now: datetime,
 ) -> None:
     year, number = int(printed["year"]), int(printed["number"])
+    basis = str(printed.get("basis", GIFT))
     payload = {
         "receipt_id": printed["receipt_id"],
         "year": year,
         "number": number,
         "donor_id": donor.donor_id,
-        "basis": GIFT,
+        "basis": basis,
         "mode": donor.mode,
         "amount_cents": printed["amount_cents"],
         "reduction_rate": printed["reduction_rate"],
@@ -169,7 +195,7 @@ def _issue_one(
                 year=year,
                 number=number,
                 donor_id=donor.donor_id,
-                basis=GIFT,
+                basis=basis,
                 amount_cents=int(printed["amount_cents"]),
                 paid_on=json.dumps(printed["paid_on"]),
                 mode=donor.mode,
@@ -179,7 +205,7 @@ def _issue_one(
             )
         )
 
-    key = f"tax-receipt.{year}.{GIFT}.{donor.donor_id}"
+    key = f"tax-receipt.{year}.{basis}.{donor.donor_id}"
     execute(session, Command("issue_tax_receipt", payload), actor, key, now, side=side)
 
 
@@ -203,13 +229,7 @@ def issue_year(
     with unit_of_work(engine) as session:
         journal.lock_writer(session)  # the numbers are read and taken under the lock
         terms = settings.current(session)
-        done = set(
-            session.execute(
-                select(col(TaxReceipt.donor_id)).where(
-                    col(TaxReceipt.year) == year, col(TaxReceipt.basis) == GIFT
-                )
-            ).scalars()
-        )
+        done = _receipted(session, year, GIFT)
         for donor_id, gifts in gifts_of_year(session, year).items():
             if donor_id in done or (wanted is not None and donor_id not in wanted):
                 continue
@@ -218,9 +238,61 @@ def issue_year(
                 without.append(donor_id)
                 continue
             number = _next_number(session, year)
-            printed = _printed(terms, donor, year, number, gifts, issued_on)
+            given = (sum(g.amount_cents for g in gifts), [g.day for g in gifts])
+            printed = _printed(terms, donor, year, number, given, issued_on)
             _issue_one(session, donor, printed, actor=actor, now=now)
             issued.append(_issued_from(printed, donor_id, True))
+        over = _issue_over_contributions(session, terms, year, issued_on, wanted, actor, now)
+        issued.extend(over.issued)
+        without.extend(over.without_identity)
+    return Outcome(tuple(issued), tuple(without))
+
+
+def _receipted(session: Session, year: int, basis: str) -> set[str]:
+    """The donors already receipted for ``year`` on ``basis``."""
+    return set(
+        session.execute(
+            select(col(TaxReceipt.donor_id)).where(
+                col(TaxReceipt.year) == year, col(TaxReceipt.basis) == basis
+            )
+        ).scalars()
+    )
+
+
+def _issue_over_contributions(
+    session: Session,
+    terms: settings.TaxSettings,
+    year: int,
+    issued_on: date,
+    wanted: set[str] | None,
+    actor: str,
+    now: datetime,
+) -> Outcome:
+    """The year's over-contribution receipts not issued yet, numbered after what was issued
+    (inside ``issue_year``'s transaction, under its lock)."""
+    done = _receipted(session, year, OVER_CONTRIBUTION)
+    pending = {
+        household_id: months
+        for household_id, months in over_contributions.over_contributions_of_year(
+            session, year
+        ).items()
+        if household_id not in done and (wanted is None or household_id in wanted)
+    }
+    payments = over_contributions.payments_of_year(session, year, pending)
+    issued: list[Issued] = []
+    without: list[str] = []
+    for household_id, months in pending.items():
+        paid = payments.get(household_id, [])
+        mode = over_contributions.mode_of(method for _day, method in paid)
+        donor = donors.member_donor(session, household_id, mode)
+        if donor is None:
+            without.append(household_id)
+            continue
+        number = _next_number(session, year)
+        given = (sum(m.gift_cents for m in months), [day for day, _method in paid])
+        printed = _over_printed(_printed(terms, donor, year, number, given, issued_on), months)
+        _issue_one(session, donor, printed, actor=actor, now=now)
+        issued.append(_issued_from(printed, household_id, True))
     return Outcome(tuple(issued), tuple(without))
 
 
@@ -234,6 +306,7 @@ def _issued_from(printed: dict[str, Any], donor_id: str, printable: bool) -> Iss
         tuple(printed["paid_on"]),
         str(printed["issued_on"]),
         printable,
+        str(printed.get("basis", GIFT)),
     )
 
 
@@ -247,6 +320,7 @@ def _listed(row: TaxReceipt) -> Issued:
         tuple(json.loads(row.paid_on)),
         row.issued_on,
         row.printed is not None,
+        row.basis,
     )
 
 

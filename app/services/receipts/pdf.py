@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from babel.dates import format_date
 from fpdf import FPDF
 
 from app.engine.money import format_cents, format_rate, parse_rate
@@ -36,6 +37,21 @@ def _percent(rate: str) -> str:
 
 def _day(text: str) -> str:
     return date.fromisoformat(text).strftime("%d/%m/%Y")
+
+
+def _month(period: str) -> str:
+    """``2027-03`` -> ``mars 2027``."""
+    year, month = period.split("-")
+    return format_date(date(int(year), int(month), 1), format="MMMM y", locale="fr")
+
+
+def _months(months: list[dict[str, Any]]) -> str:
+    """Each month's over-contribution: paid, credit granted, gift."""
+    return " ; ".join(
+        f"{_month(str(m['period']))} : cotisation payée {_euros(int(m['paid_cents']))}, "
+        f"crédit reçu {_euros(int(m['granted_cents']))}, don {_euros(int(m['gift_cents']))}"
+        for m in months
+    )
 
 
 class _Receipt(FPDF):
@@ -123,6 +139,9 @@ def render(printed: dict[str, Any]) -> bytes:
     pdf.field("Année :", str(printed["year"]))
     pdf.field("Forme du don :", str(printed["form"]))
     pdf.field("Nature du don :", str(printed["nature"]))
+    if printed.get("basis") == "over_contribution":
+        pdf.field("Origine du don :", str(printed["rule"]))
+        pdf.field("Détail par mois :", _months(list(printed["months"])))
     pdf.set_font("helvetica", "B", 10)
     pdf.cell(0, _LINE, "Mode de versement :", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("helvetica", "", 10)
