@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import time
@@ -56,6 +57,8 @@ def child(households: int, seed: int) -> dict[str, Any]:
         "rationing_starts": None if first is None else str(first.period),
         "subsidy_to_avoid_cents": result.subsidy_to_avoid_cents,
         "reserve_end_cents": result.months[-1].reserve_end_cents,
+        # The machine is shared: the load while this run ended says how noisy it was.
+        "load_average_1min": os.getloadavg()[0],
     }
 
 

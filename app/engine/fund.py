@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
+from operator import attrgetter
 
 from app.engine.arrears import WAIVER_ATTRIBUTE, arrears_effect
 from app.engine.assess import Assessment, Status
@@ -190,6 +191,9 @@ def _within(
     )
 
 
+_household_id = attrgetter("household_id")
+
+
 def _ordered(
     households: Sequence[HouseholdFacts], budget_cents: int | None
 ) -> list[HouseholdFacts]:
@@ -201,12 +205,12 @@ def _ordered(
         problems.append(
             Problem("budget_cents", f"expected zero or more cents, got {budget_cents!r}")
         )
-    ordered = sorted(households, key=lambda facts: facts.household_id)
-    for before, after in pairwise(ordered):
-        if before.household_id == after.household_id:
-            problems.append(
-                Problem(f"households.{after.household_id}", "the same household is given twice")
-            )
+    ordered = sorted(households, key=_household_id)
+    ids = [facts.household_id for facts in ordered]
+    if len(set(ids)) != len(ids):  # the pairwise walk only to name the duplicates
+        for before, after in pairwise(ids):
+            if before == after:
+                problems.append(Problem(f"households.{after}", "the same household is given twice"))
     if problems:
         raise InvalidInput(problems)
     return ordered

@@ -1,11 +1,15 @@
 """The members' credit through a projected month: granted, spent, expired, lot by lot.
 
-Credit is held in lots as the books hold it (``app.engine.books.lots``), and the projection
-moves it with the books' own functions: a month's credit opens one lot per household that
-expires when the rule set's unspent-credit policy says (``lot_expiry``); spending takes the
-oldest usable lots first (``take_oldest``); at the month's end ``expiring_parts`` takes what
-the books' ``expire_credit`` would. Each household spends ``spend_rate`` of its spendable
-credit, rounded down to the cent. Expired credit returns to the fund's reserve.
+Credit is held in lots as the books hold them, in the compact form the books' lot rules are
+written on (``app.engine.books.lots``: integer months, one tuple per lot, no object per
+lot), and moved by the same functions the books' ``CreditLot`` functions call: a month's
+credit opens one lot per household that expires when the rule set's unspent-credit policy
+says (``lot_expiry``); spending takes the oldest usable lots first (``usable_in`` and
+``take_in_order``, as ``take_oldest``); at the month's end ``expiring_amounts`` takes what
+the books' ``expire_credit`` would (``expiring_parts``). Each household spends
+``spend_rate`` of its spendable credit, rounded down to the cent. Expired credit returns to
+the fund's reserve. ``tests/engine/test_projection_wallets.py`` checks, by property, that a
+wallet moves exactly what the books' functions take.
 """
 
 from __future__ import annotations
@@ -74,14 +78,14 @@ class Wallets:
         total = 0
         lots = self._lots
         for household_id, held in lots.items():
-            usable = [left if usable_in(last, month) else 0 for _, last, left in held]
+            usable = [lot[2] if usable_in(lot[1], month) else 0 for lot in held]
             amount = sum(usable) * num // den
             if amount:
                 taken = take_in_order(usable, amount) or ()
                 lots[household_id] = [
-                    (granted, last, left - part)
-                    for (granted, last, left), part in zip(held, taken, strict=True)
-                    if left != part
+                    (lot[0], lot[1], lot[2] - part) if part else lot
+                    for lot, part in zip(held, taken, strict=True)
+                    if lot[2] != part
                 ]
                 total += amount
         return total
