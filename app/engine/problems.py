@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 LANGUAGES = ("fr", "en")
 
 _MESSAGES: dict[str, dict[str, str]] = {}
+# Words a parameter may hold (a month's status...), by parameter name, value and language.
+_WORDS: dict[str, dict[str, dict[str, str]]] = {}
 
 Params = tuple[tuple[str, str], ...]
 
@@ -33,8 +35,24 @@ def register_problem_messages(messages: Mapping[str, Mapping[str, str]]) -> None
         _MESSAGES[code] = dict(by_lang)
 
 
+def register_problem_words(words: Mapping[str, Mapping[str, Mapping[str, str]]]) -> None:
+    """Add parameter words: ``{param: {value: {"fr": ..., "en": ...}}}``, so that a value
+    the engine writes as a code ("closed") reads as a word in each language ("clos")."""
+    for name, values in words.items():
+        for value, by_lang in values.items():
+            missing = [lang for lang in LANGUAGES if lang not in by_lang]
+            if missing:
+                raise ValueError(f"problem word {name}={value!r} lacks languages {missing}")
+            _WORDS.setdefault(name, {})[value] = dict(by_lang)
+
+
 def problem_messages() -> Mapping[str, Mapping[str, str]]:
     return _MESSAGES
+
+
+def _spoken(params: Params, lang: str) -> dict[str, str]:
+    """The parameters with their registered words in ``lang``."""
+    return {name: _WORDS.get(name, {}).get(value, {}).get(lang, value) for name, value in params}
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +71,7 @@ class Problem:
     def text(self, lang: str) -> str:
         """The message in ``lang`` ("fr" or "en"); the English message when it has no code."""
         template = _MESSAGES.get(self.code, {}).get(lang)
-        return self.message if template is None else template.format(**dict(self.params))
+        return self.message if template is None else template.format(**_spoken(self.params, lang))
 
 
 def render_params(**params: object) -> Params:
@@ -63,7 +81,7 @@ def render_params(**params: object) -> Params:
 def problem(path: str, code: str, **params: object) -> Problem:
     """A problem with a registered message ``code``; ``message`` is its English text."""
     values = render_params(**params)
-    return Problem(path, _MESSAGES[code]["en"].format(**dict(values)), code, values)
+    return Problem(path, _MESSAGES[code]["en"].format(**_spoken(values, "en")), code, values)
 
 
 class Refusal(ValueError):

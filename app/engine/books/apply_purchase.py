@@ -9,7 +9,10 @@ and the API's charges) never overdraws either, but instead of refusing a basket 
 cannot cover it takes what the member holds and the member pays the rest: its ``amount_cents``
 stays the basket's price, so ``amount - credit`` (the member's own part, paid to the merchant
 outside the fund) is kept with the purchase for the fund's statistics without ever being
-posted to an account. A purchase is identified by ``(merchant_id, purchase_id)``:
+posted to an account. With ``"whole_basket": true`` too (the till's lines), a line the credit
+pays nothing of (no credit left, or a 0 % rate) is still recorded as a sale with credit 0 and
+no ledger entry, so the fund's statistics see the whole basket; without it such a purchase is
+refused as before. A purchase is identified by ``(merchant_id, purchase_id)``:
 each merchant numbers its own sales, so only the same merchant reusing an id is a ``Conflict``,
 and a refund names the merchant too (another merchant's purchase is ``NotFound``, exactly as
 an unknown id). A refund returns at most the purchase's credit part not yet
@@ -28,7 +31,7 @@ from typing import Any, NamedTuple
 
 from app.engine.books import accounts as acc
 from app.engine.books.commands import CENTS, DAY, ID, PERIOD, TEXT, Fields, period_of_date, quick
-from app.engine.books.entries import EntryBuilder
+from app.engine.books.entries import Entry, EntryBuilder
 from app.engine.books.errors import (
     Conflict,
     InsufficientCredit,
@@ -68,20 +71,20 @@ def _check_merchant(merchant: MerchantState, on: date, category: str) -> str:
     """The category's rate, if the merchant may be paid for it on that day."""
     if on < merchant.valid_from or (merchant.valid_until is not None and on > merchant.valid_until):
         raise MerchantUnavailable(
-            problem("on", f"merchant {merchant.merchant_id!r} is not approved on {on}")
+            problem("on", "books.merchant_not_approved_on", merchant_id=merchant.merchant_id, on=on)
         )
     if merchant.suspended_from is not None and on >= merchant.suspended_from:
         raise MerchantUnavailable(
             problem(
                 "merchant_id",
-                f"merchant {merchant.merchant_id!r} is suspended since {merchant.suspended_from}",
+                "books.merchant_suspended",
+                merchant_id=merchant.merchant_id,
+                suspended_from=merchant.suspended_from,
             )
         )
     rate = merchant.rate_text(category)
     if rate is None:
-        raise Conflict(
-            problem("category", f"category {category!r} is not approved for this merchant")
-        )
+        raise Conflict(problem("category", "books.category_not_approved", category=category))
     return rate
 
 
@@ -94,6 +97,7 @@ class _Purchase(NamedTuple):
     on: date
     period: Period
     split: bool = False
+    whole_basket: bool = False
 
 
 _PURCHASE_SCHEMA = (
@@ -121,7 +125,10 @@ def _read_purchase(payload: Mapping[str, Any]) -> _Purchase:
         f.day("on"),
         f.period("period"),
         f.boolean("split") if f.present("split") else False,
+        f.boolean("whole_basket") if f.present("whole_basket") else False,
     )
+    if order.whole_basket and not order.split:
+        f.require(False, "whole_basket", "whole_basket is given only with split")
     if period_of_date(order.on) != order.period:
         f.require(False, "on", f"{order.on} is not in the month {order.period}")
     f.done()
@@ -129,71 +136,79 @@ def _read_purchase(payload: Mapping[str, Any]) -> _Purchase:
 
 
 def _spend_plan(
-    view: BooksView, hh: str, period: Period, credit: int, split: bool = False
+    view: BooksView, hh: str, period: Period, credit: int, split: bool = False, whole: bool = False
 ) -> tuple[list[tuple[CreditLot, int]], int]:
     """Lots to spend (oldest usable first) and the credit available before spending; with
-    ``split``, the credit taken is at most what is available (the member pays the rest)."""
+    ``split``, the credit taken is at most what is available (the member pays the rest), and
+    with ``whole`` (the whole basket) it may be nothing."""
     lots = [lot for lot in oldest_first(view.lots(hh)) if spendable_on(lot, period)]
     available = sum(lot.remaining_cents for lot in lots)
-    if split and 0 < available < credit:
+    if split and available < credit and (available > 0 or whole):
         credit = available
     plan = take_oldest(lots, credit, None)
     if plan is None:
-        message = (
-            f"credit available {format_cents(available)} €, requested {format_cents(credit)} €"
+        refusal = problem(
+            "amount_cents",
+            "books.insufficient_credit",
+            available=format_cents(available),
+            requested=format_cents(credit),
         )
-        raise InsufficientCredit(problem("amount_cents", message), available, credit)
+        raise InsufficientCredit(refusal, available, credit)
     return plan, available
 
 
 def purchase(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
     order = _read_purchase(payload)
-    pid, hh, merchant_id, category, amount, on, period, split = order
+    pid, hh, merchant_id, category, amount, on, period, split, whole = order
     if view.purchase(merchant_id, pid) is not None:
-        raise Conflict(problem("purchase_id", f"purchase id {pid!r} is already used"))
+        raise Conflict(problem("purchase_id", "books.purchase_id_used", purchase_id=pid))
     active_household(view, hh, "household_id")
     rate = _check_merchant(known_merchant(view, merchant_id, "merchant_id"), on, category)
     open_month(view, period)
     credit = credit_part_cents(amount, rate)
-    if credit == 0:
-        message = f"{amount} cents at rate {rate} draws no credit"
-        raise InvalidCommand(problem("amount_cents", message))
-    plan, available = _spend_plan(view, hh, period, credit, split)
+    if credit == 0 and not whole:
+        raise InvalidCommand(
+            problem("amount_cents", "books.no_credit_drawn", amount=amount, rate=rate)
+        )
+    plan, available = _spend_plan(view, hh, period, credit, split, whole)
     credit = sum(part for _, part in plan)
-    entry = EntryBuilder(seq).pair(
-        period,
-        "purchase",
-        f"purchase {pid} {category}",
-        acc.member_credit(hh),
-        acc.merchant_payable(merchant_id),
-        credit,
-    )
+    # A sale the credit pays nothing of moves no money of the fund: no entry.
+    entries = () if credit == 0 else (_purchase_entry(seq, order, credit),)
     changes = tuple(LotChange("spend", lot.lot_id, hh, part) for lot, part in plan)
     expires = latest_expiry([lot for lot, _ in plan])
     state = PurchaseState(pid, hh, merchant_id, category, period, amount, credit, 0, expires)
     result = {
         "purchase_id": pid,
-        "entry_id": entry.entry_id,
+        "entry_id": entries[0].entry_id if entries else None,
         "amount_cents": amount,
         "credit_cents": credit,
         "member_pays_cents": amount - credit,
         "available_cents": available - credit,
     }
-    return Effects((entry,), changes, (SetPurchase(state),), result)
+    return Effects(entries, changes, (SetPurchase(state),), result)
+
+
+def _purchase_entry(seq: int, order: _Purchase, credit: int) -> Entry:
+    """The purchase's entry: the credit part from the member's credit to the merchant."""
+    return EntryBuilder(seq).pair(
+        order.period,
+        "purchase",
+        f"purchase {order.purchase_id} {order.category}",
+        acc.member_credit(order.household_id),
+        acc.merchant_payable(order.merchant_id),
+        credit,
+    )
 
 
 def _refundable(bought: PurchaseState, refund_id: str, amount: int) -> int:
     """What can still be refunded of the purchase's credit part, if ``amount`` fits."""
     if refund_id in bought.refund_ids:
-        message = f"refund {refund_id!r} of this purchase is already recorded"
-        raise Conflict(problem("refund_id", message))
+        raise Conflict(problem("refund_id", "books.refund_recorded", refund_id=refund_id))
     refundable = bought.credit_cents - bought.refunded_cents
     if amount > refundable:
-        message = (
-            f"at most {refundable} cents of this purchase's credit part can still be "
-            f"refunded, not {amount}"
+        raise Conflict(
+            problem("amount_cents", "books.refund_too_large", refundable=refundable, amount=amount)
         )
-        raise Conflict(problem("amount_cents", message))
     return refundable
 
 
@@ -220,7 +235,7 @@ def refund(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
     f.done()
     bought = view.purchase(merchant_id, purchase_id)
     if bought is None:
-        raise NotFound(problem("purchase_id", f"no purchase {purchase_id!r}"))
+        raise NotFound(problem("purchase_id", "books.no_purchase", purchase_id=purchase_id))
     refundable = _refundable(bought, refund_id, amount)
     member_due = member_due_cents(
         bought.amount_cents, bought.credit_cents, bought.refunded_cents, amount

@@ -34,6 +34,7 @@ from app.engine.books.state import (
 )
 from app.engine.canonical import content_hash
 from app.engine.money import parse_rate
+from app.engine.problems import Problem
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -45,7 +46,9 @@ def enrol_household(view: BooksView, payload: Mapping[str, Any], seq: int) -> Ef
     commitment = f.text("facts_commitment")
     f.done()
     if view.household(household_id) is not None:
-        raise Conflict(problem("household_id", f"household {household_id!r} is already enrolled"))
+        raise Conflict(
+            problem("household_id", "books.household_already_enrolled", household_id=household_id)
+        )
     state = HouseholdState(household_id, from_period, commitment)
     return Effects(registry=(SetHousehold(state),), result={"household_id": household_id})
 
@@ -58,10 +61,12 @@ def change_facts(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effec
     f.done()
     household = known_household(view, household_id, "household_id")
     if household.erased:
-        raise Conflict(problem("household_id", f"household {household_id!r} was erased"))
+        raise Conflict(problem("household_id", "books.household_erased", household_id=household_id))
     if from_period < household.from_period:
         raise Conflict(
-            problem("from_period", f"household is enrolled from {household.from_period}")
+            problem(
+                "from_period", "books.household_enrolled_from", from_period=household.from_period
+            )
         )
     state = household._replace(facts_commitment=commitment)
     result = {"household_id": household_id, "from_period": str(from_period)}
@@ -81,15 +86,15 @@ def adopt_rule_set(view: BooksView, payload: Mapping[str, Any], seq: int) -> Eff
     try:
         actual = content_hash(document)
     except ValueError as error:
-        raise InvalidCommand(problem("document", str(error))) from error
+        raise InvalidCommand((Problem("document", str(error)),)) from error
     if actual != declared:
         raise InvalidCommand(
-            problem("content_hash", f"document hashes to {actual}, not {declared}")
+            problem("content_hash", "books.content_hash", actual=actual, declared=declared)
         )
     already = view.adopted(rule_set_id, version)
     if already is not None:
         raise AlreadyAdopted(
-            problem("version", f"rule set {rule_set_id} version {version} is already adopted")
+            problem("version", "books.version_adopted", rule_set_id=rule_set_id, version=version)
         )
     change = AdoptRuleSet(rule_set_id, version, declared, effective_from, decision)
     result = {"rule_set_id": rule_set_id, "version": version, "content_hash": declared}
@@ -141,7 +146,11 @@ def suspend_merchant(view: BooksView, payload: Mapping[str, Any], seq: int) -> E
     merchant = known_merchant(view, merchant_id, "merchant_id")
     if merchant.suspended_from is not None:
         raise Conflict(
-            problem("merchant_id", f"merchant is already suspended from {merchant.suspended_from}")
+            problem(
+                "merchant_id",
+                "books.merchant_already_suspended",
+                suspended_from=merchant.suspended_from,
+            )
         )
     state = merchant._replace(suspended_from=from_on, suspension_reason=reason)
     result = {"merchant_id": merchant_id, "suspended_from": from_on.isoformat()}
@@ -154,17 +163,15 @@ def close_month(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effect
     f.done()
     month = view.month(period)
     if month.status != OPEN:
-        raise MonthNotOpen(problem("period", f"month {period} is already {month.status}"))
+        raise MonthNotOpen(
+            problem("period", "books.month_already", period=period, status=month.status)
+        )
     # Months close in order: an earlier month the books know (it was run) and still open
     # would take entries behind a closed one. Months never run nor closed do not count.
     earlier = view.earliest_open_before(period)
     if earlier is not None:
         raise MonthNotClosed(
-            problem(
-                "period",
-                f"cannot close {period}: the earlier month {earlier} is still open; "
-                f"close {earlier} first",
-            )
+            problem("period", "books.close_in_order", period=period, earlier=earlier)
         )
     state = month._replace(status=CLOSED)
     return Effects(registry=(SetMonth(state),), result={"period": str(period), "status": CLOSED})
@@ -203,7 +210,7 @@ def seal_month(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects
     if month.status != CLOSED:
         refusal = MonthNotClosed if month.status == OPEN else MonthNotOpen
         raise refusal(
-            problem("period", f"month {period} is {month.status}; only a closed month is sealed")
+            problem("period", "books.seal_closed_only", period=period, status=month.status)
         )
     state = month._replace(status=SEALED)
     return Effects(registry=(SetMonth(state),), result={"period": str(period), "status": SEALED})
@@ -215,8 +222,10 @@ def erase_member(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effec
     f.done()
     household = view.household(household_id)
     if household is None:
-        raise NotFound(problem("household_id", f"no household {household_id!r}"))
+        raise NotFound(problem("household_id", "books.no_household", household_id=household_id))
     if household.erased:
-        raise Conflict(problem("household_id", f"household {household_id!r} is already erased"))
+        raise Conflict(
+            problem("household_id", "books.household_already_erased", household_id=household_id)
+        )
     changes = (SetHousehold(household._replace(erased=True)), EraseMember(household_id))
     return Effects(registry=changes, result={"household_id": household_id, "erased": True})

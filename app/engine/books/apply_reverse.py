@@ -51,17 +51,17 @@ def reverse_entry(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effe
     f.done()
     original = view.entry(entry_id)
     if original is None:
-        raise NotFound(problem("entry_id", f"no entry {entry_id!r}"))
+        raise NotFound(problem("entry_id", "books.no_entry", entry_id=entry_id))
     already = view.reversed_by(entry_id)
     if already is not None:
-        raise Conflict(problem("entry_id", f"entry {entry_id} is already reversed by {already}"))
-    if original.kind in NOT_REVERSIBLE:
         raise Conflict(
-            problem("entry_id", f"a {original.kind} is corrected by a refund, not a reversal")
+            problem("entry_id", "books.already_reversed", entry_id=entry_id, already=already)
         )
+    if original.kind in NOT_REVERSIBLE:
+        raise Conflict(problem("entry_id", "books.refund_not_reversal", kind=original.kind))
     if period < original.period:
         raise Conflict(
-            problem("period", f"a correction goes in {original.period} or later, not {period}")
+            problem("period", "books.correction_period", original=original.period, period=period)
         )
     month = open_month(view, period)
     mark = _mark_change(view, original)
@@ -102,8 +102,10 @@ def _mark_change(view: BooksView, original: Entry) -> tuple[RegistryChange, ...]
         raise Conflict(
             problem(
                 "entry_id",
-                f"reversing {original.entry_id} would restore the month run of {hh!r} for "
-                f"{first.period}, already credited again by a later run",
+                "books.reversal_restores_run",
+                entry_id=original.entry_id,
+                household_id=hh,
+                period=first.period,
             )
         )
     return (MarkCredited(hh, first.period),)
@@ -139,9 +141,10 @@ def _lot_changes(
             raise InsufficientCredit(
                 problem(
                     "entry_id",
-                    f"reversing would overdraw {hh!r}: credit available "
-                    f"{format_cents(available)} €, to take back "
-                    f"{format_cents(-amount)} €",
+                    "books.reversal_overdraws",
+                    household_id=hh,
+                    available=format_cents(available),
+                    taken=format_cents(-amount),
                 ),
                 available,
                 -amount,

@@ -28,6 +28,7 @@ from app.engine.books.state import (
 )
 from app.engine.period import Period
 from app.engine.problems import Problem
+from app.engine.problems import problem as coded
 from app.engine.rules.policies import UNSPENT_POLICIES, UnspentCreditPolicy
 
 STATUSES = ("assessed", "needs_data", "not_eligible", "rejected")
@@ -45,6 +46,8 @@ class _Line:
         self.share = f.cents("funder_share_cents", minimum=0)
         self.funder = f.optional_ident("funder_id")
         f.optional_text("facts_commitment")
+        if f.present("arrears_months"):  # under an arrears policy (app.engine.month_run)
+            f.integer("arrears_months")
         f.check_unknown()
         if self.assessed:
             f.require(contribution is not None, "contribution_cents", "is required when assessed")
@@ -121,7 +124,12 @@ def run_month(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
         registry.append(SetMonth(month._replace(unspent=policy)))
     elif month.unspent != policy:
         raise Conflict(
-            problem("unspent_credit", f"month {period} already runs with {month.unspent}")
+            problem(
+                "unspent_credit",
+                "books.unspent_policy_differs",
+                period=period,
+                unspent=month.unspent,
+            )
         )
     _refuse_households(view, lines, period)
     return _post(lines, period, policy, seq, chunk, registry)
@@ -136,14 +144,21 @@ def _refuse_households(view: BooksView, lines: list[_Line], period: Period) -> N
         path = line.path + ".household_id"
         household = view.household(line.household_id)
         if household is None:
-            missing.append(Problem(path, f"no household {line.household_id!r}"))
+            missing.append(coded(path, "books.no_household", household_id=line.household_id))
         elif household.erased:
-            conflicts.append(Problem(path, f"household {line.household_id!r} was erased"))
+            conflicts.append(coded(path, "books.household_erased", household_id=line.household_id))
         elif household.from_period > period:
-            conflicts.append(Problem(path, f"household is enrolled from {household.from_period}"))
+            conflicts.append(
+                coded(path, "books.household_enrolled_from", from_period=household.from_period)
+            )
         elif view.credited(line.household_id, period):
             conflicts.append(
-                Problem(path, f"household {line.household_id!r} is already credited for {period}")
+                coded(
+                    path,
+                    "books.household_already_credited",
+                    household_id=line.household_id,
+                    period=period,
+                )
             )
     if missing:
         raise NotFound(missing + conflicts)

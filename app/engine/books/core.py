@@ -49,7 +49,7 @@ def apply(view: BooksView, command: Command, seq: int) -> Effects:
     """The effects of ``command`` recorded at journal position ``seq`` (>= 1)."""
     handler = HANDLERS.get(command.kind)
     if handler is None:
-        raise InvalidCommand(problem("kind", f"unknown command kind {command.kind!r}"))
+        raise InvalidCommand(problem("kind", "books.unknown_command", kind=command.kind))
     if type(seq) is not int or seq < 1:
-        raise InvalidCommand(problem("seq", f"seq must be a whole number >= 1, got {seq!r}"))
+        raise InvalidCommand(problem("seq", "books.seq", seq=repr(seq)))
     return handler(view, command.payload, seq)

@@ -12,7 +12,7 @@ def open_month(view: BooksView, period: Period, path: str = "period") -> MonthSt
     month = view.month(period)
     if month.status != OPEN:
         raise MonthNotOpen(
-            problem(path, f"month {period} is {month.status}; book it in an open month")
+            problem(path, "books.month_not_open", period=period, status=month.status)
         )
     return month
 
@@ -20,7 +20,7 @@ def open_month(view: BooksView, period: Period, path: str = "period") -> MonthSt
 def known_household(view: BooksView, household_id: str, path: str) -> HouseholdState:
     household = view.household(household_id)
     if household is None:
-        raise NotFound(problem(path, f"no household {household_id!r}"))
+        raise NotFound(problem(path, "books.no_household", household_id=household_id))
     return household
 
 
@@ -28,12 +28,12 @@ def active_household(view: BooksView, household_id: str, path: str) -> Household
     """A known household whose personal data has not been erased (it may take part)."""
     household = known_household(view, household_id, path)
     if household.erased:
-        raise Conflict(problem(path, f"household {household_id!r} was erased; it takes no part"))
+        raise Conflict(problem(path, "books.household_erased_no_part", household_id=household_id))
     return household
 
 
 def known_merchant(view: BooksView, merchant_id: str, path: str) -> MerchantState:
     merchant = view.merchant(merchant_id)
     if merchant is None:
-        raise NotFound(problem(path, f"no merchant {merchant_id!r}"))
+        raise NotFound(problem(path, "books.no_merchant", merchant_id=merchant_id))
     return merchant
