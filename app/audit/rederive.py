@@ -30,7 +30,7 @@ facts row whose preimage does not hash to the journal's commitment (table ``hous
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from app.audit.sources import FactsRow
@@ -273,6 +273,9 @@ class Rederivation:
                 return found
             if found is None:
                 missing.add(household)
+            elif "arrears_months" in line:
+                # Months in arrears come from the books at the run, recorded on its line.
+                facts.append(replace(found, arrears_months=int(line["arrears_months"])))
             else:
                 facts.append(found)
         mine = {str(line["household_id"]) for _, line in group.lines}
@@ -291,7 +294,12 @@ class Rederivation:
             household = str(line["household_id"])
             if household in missing:
                 continue
-            expected = run_line(derived[household], str(line["facts_commitment"]))
+            late = line.get("arrears_months")
+            expected = run_line(
+                derived[household],
+                str(line["facts_commitment"]),
+                None if late is None else int(late),
+            )
             if dict(line) != expected:
                 return _differs(seq, group.period, household, line, expected)
             outcome.households += 1

@@ -23,10 +23,13 @@ LINE_FIELDS = (
 )
 
 
-def run_line(a: Assessment, commitment: str) -> dict[str, Any]:
-    """The journal line of one household (amounts only when assessed)."""
+def run_line(a: Assessment, commitment: str, arrears_months: int | None = None) -> dict[str, Any]:
+    """The journal line of one household (amounts only when assessed). Under rules with an
+    arrears policy the line also records the household's months in arrears the run read from
+    the books (``arrears_months``): not a fact of the household's committed facts, so the
+    verifier re-derives the line from the recorded count."""
     assessed = a.status == Status.ASSESSED
-    return {
+    line = {
         "household_id": a.household_id,
         "status": a.status.value,
         "contribution_cents": a.contribution_cents if assessed else None,
@@ -35,3 +38,6 @@ def run_line(a: Assessment, commitment: str) -> dict[str, Any]:
         "funder_id": a.funder_id if assessed and a.funder_share_cents else None,
         "facts_commitment": commitment,
     }
+    if arrears_months is not None:
+        line["arrears_months"] = arrears_months
+    return line

@@ -57,6 +57,8 @@ class MonthPlan:
     budget_cents: int
     commitments: dict[str, str]
     credited: frozenset[str]
+    # Months in arrears of each household, under rules with an arrears policy (else empty).
+    arrears_months: dict[str, int]
 
 
 def _parse(period: str) -> Period:
@@ -115,11 +117,17 @@ def plan_month(session: Session, period: Period) -> MonthPlan:
     first = assess_fund(rules, facts, period, explain=False)
     surplus = available_cents(session) - _posted(session, period)
     fund, budget = within_budget(rules, facts, surplus, first)
-    return MonthPlan(period, rules, fund, budget, commitments, credited)
+    late = (
+        {f.household_id: f.arrears_months or 0 for f in facts}
+        if rules.arrears.after_months is not None
+        else {}
+    )
+    return MonthPlan(period, rules, fund, budget, commitments, credited, late)
 
 
-def _line(a: Assessment, commitment: str) -> dict[str, Any]:
-    return run_line(a, commitment)
+def _line(a: Assessment, plan: MonthPlan) -> dict[str, Any]:
+    household = a.household_id
+    return run_line(a, plan.commitments[household], plan.arrears_months.get(household))
 
 
 def preview_month(db: Db, period: str) -> dict[str, Any]:
@@ -127,7 +135,7 @@ def preview_month(db: Db, period: str) -> dict[str, Any]:
     plan: MonthPlan = run_in(db, lambda s: plan_month(s, _parse(period)))
     return _summary(plan) | {
         "households": [
-            _line(a, plan.commitments[a.household_id])
+            _line(a, plan)
             | {
                 "problems": [p.as_dict() for p in a.problems],
                 "already_credited": a.household_id in plan.credited,
@@ -153,11 +161,7 @@ def _summary(plan: MonthPlan) -> dict[str, Any]:
 
 
 def _chunks(plan: MonthPlan, size: int) -> list[list[dict[str, Any]]]:
-    lines = [
-        _line(a, plan.commitments[a.household_id])
-        for a in plan.fund.assessments
-        if a.household_id not in plan.credited
-    ]
+    lines = [_line(a, plan) for a in plan.fund.assessments if a.household_id not in plan.credited]
     if not any(line["status"] == Status.ASSESSED.value for line in lines):
         return []
 

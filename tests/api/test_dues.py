@@ -6,9 +6,14 @@ to 100 €, hh_other owes 20 € and is entitled to 200 €. Payments settle the
 
 from __future__ import annotations
 
+import json
+
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlmodel import Session
 
+from app.db import tables as t
 from app.services.rulesets import adopt_rule_set
 from tests.api.fund_support import PERIOD, call, draft, fresh_key, rules, seed, w
 from tests.api.support import Tokens, assert_problem
@@ -84,6 +89,17 @@ def test_a_suspend_policy_withholds_the_credit_of_a_household_in_arrears(
     # Run, then paid: the statement stays explained as the run booked it.
     ran = call(client, tokens, "operator", "POST", "/v1/months/2026-12/run", key=fresh_key())
     assert ran.json()["credit_cents"] == 20000
+    # The run's lines record the months in arrears it read from the books, so the auditor's
+    # verify re-derives the suspended credit from the rules, the facts and that count.
+    with Session(api.state.db_engine) as session:
+        payload = session.execute(
+            select(t.Journal.payload).where(t.Journal.seq == ran.json()["seqs"][0])
+        ).scalar_one()
+    lines = {h["household_id"]: h for h in json.loads(payload)["households"]}
+    assert (lines["hh_own"]["arrears_months"], lines["hh_own"]["credit_cents"]) == (1, 0)
+    assert (lines["hh_other"]["arrears_months"], lines["hh_other"]["credit_cents"]) == (0, 20000)
+    verified = call(client, tokens, "auditor", "GET", "/v1/audit/verify").json()
+    assert verified["ok"] is True, verified
     _pay(client, tokens, "hh_own", 5000, "2026-12-10")
     statement = call(client, tokens, "member", "GET", "/v1/members/hh_own/statements/2026-12")
     assert statement.json()["credit_cents"] == 0
