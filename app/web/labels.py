@@ -1,5 +1,5 @@
 """Names a page gives to the fund's codes, in one place for every area: product categories
-(the keys of a merchant's approval) and rates shown as percentages.
+(the keys of a merchant's approval), merchant kinds and rates shown as percentages.
 
 A rate is shown from its exact value (``app.engine.money``: ``parse_rate`` and
 ``format_rate``), never through a float: ``"0.125"`` is ``12,5 %``.
@@ -32,3 +32,16 @@ def percent_digits(rate: object) -> str:
     ``ValueError`` for what is not an exact rate."""
     value = rate if isinstance(rate, Fraction) else parse_rate(rate)
     return format_rate(value * 100)
+
+
+MERCHANT_KIND_NAMES = {
+    "producer": N_("Producteur"),
+    "shop": N_("Commerce"),
+    "solidarity_grocery": N_("Épicerie solidaire"),
+    "market": N_("Marché"),
+}
+
+
+def merchant_kind_name(code: str) -> str:
+    """A merchant kind's name in the reader's language (an unknown code is shown as it is)."""
+    return _(MERCHANT_KIND_NAMES[code]) if code in MERCHANT_KIND_NAMES else code

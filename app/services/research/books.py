@@ -31,11 +31,9 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from app.db import tables as t
-from app.db.tables_people import MerchantProfile
 from app.engine.books import accounts as acc
 from app.engine.facts import HouseholdFacts
 from app.engine.indicators import (
-    DEFAULT_MERCHANT_KIND,
     FundingLine,
     HouseholdMonth,
     MonthBooks,
@@ -44,6 +42,7 @@ from app.engine.indicators import (
 from app.engine.period import Period
 from app.engine.resources import Context, NeedsData
 from app.services.months_load import facts_for_run
+from app.services.research import merchant_kinds
 from app.services.rulesets import rule_set_in_force
 
 FLOW_KINDS = ("contribution", "payment", "credit", "expiry")
@@ -211,16 +210,6 @@ def _arrivals(session: Session, lo: str, hi: str) -> dict[str, set[str]]:
     return found
 
 
-def merchant_kinds(session: Session) -> dict[str, str]:
-    """merchant id -> its kind, for merchants whose profile names one (others: shop)."""
-    rows = session.execute(
-        select(col(MerchantProfile.merchant_id), col(MerchantProfile.kind)).where(
-            col(MerchantProfile.kind).is_not(None)
-        )
-    )
-    return {str(m): str(k) for m, k in rows if k and k != DEFAULT_MERCHANT_KIND}
-
-
 def rationing_shortfalls(session: Session, lo: str, hi: str) -> dict[str, int]:
     """period -> credit the rules entitled but rationing withheld, over the month's runs."""
     shortfall: dict[str, int] = defaultdict(int)
@@ -336,7 +325,7 @@ def load_months(session: Session, first: Period, last: Period) -> list[MonthBook
     fundings, spending = _fundings(session, lo, hi), _spending(session, lo, hi)
     active = _active(session, str(first.shift(-1)), hi)
     arrivals = _arrivals(session, lo, hi)
-    shortfalls, kinds = rationing_shortfalls(session, lo, hi), merchant_kinds(session)
+    shortfalls, kinds = rationing_shortfalls(session, lo, hi), merchant_kinds.kinds(session)
     granted: dict[str, int] = defaultdict(int)
     for (credited, _), cents in flows.credit.items():
         granted[credited] += cents

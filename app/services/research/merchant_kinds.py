@@ -5,6 +5,7 @@ not money, never journalled): the indicators read it to group spending by kind. 
 without one is a ``shop`` (``DEFAULT_MERCHANT_KIND``). The kind is the merchant's current
 one: a period's indicators group its spending under the kind it has when they are computed.
 
+- ``kinds``: merchant id -> kind, for the merchants whose kind is not the default;
 - ``set_kind``: one of ``MERCHANT_KINDS`` (``InvalidRequest`` on ``kind`` otherwise,
   ``NotFound`` for a merchant the books do not know). A merchant without a profile gets one,
   named as ``merchant_profiles.name_of`` reads it; setting the same kind changes nothing.
@@ -15,7 +16,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlalchemy import select
+from sqlmodel import Session, col
 
 from app.db import tables as t
 from app.db.tables_people import MerchantProfile
@@ -43,6 +45,16 @@ def set_kind(session: Session, merchant_id: str, kind: str, now: datetime) -> st
     session.add(row)
     session.flush()
     return kind
+
+
+def kinds(session: Session) -> dict[str, str]:
+    """merchant id -> its kind, for merchants whose profile names one other than ``shop``."""
+    rows = session.execute(
+        select(col(MerchantProfile.merchant_id), col(MerchantProfile.kind)).where(
+            col(MerchantProfile.kind).is_not(None)
+        )
+    )
+    return {str(m): str(k) for m, k in rows if k and k != DEFAULT_MERCHANT_KIND}
 
 
 def kind_of(session: Session, merchant_id: str) -> str:

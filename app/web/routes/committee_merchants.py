@@ -1,7 +1,9 @@
 """The committee's merchants page: the approved merchants (categories, rates, validity,
 suspension), approving one (a new one by its name, or one already known, chosen from the
-list) and suspending one. Each form calls ONE service (app.services.committee_merchants);
-a refused form comes back with every problem in words and the answers kept."""
+list), suspending one and setting its kind (producer, shop, épicerie solidaire, market: how
+the indicators group spending). Each form calls ONE service (app.services.committee_merchants;
+the kind: app.services.research.merchant_kinds, as PUT /v1/merchants/{id}/kind does); a
+refused form comes back with every problem in words and the answers kept."""
 
 from __future__ import annotations
 
@@ -13,10 +15,12 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from app.db.session import read_only, unit_of_work
+from app.engine.indicators import DEFAULT_MERCHANT_KIND, MERCHANT_KINDS
 from app.services import committee_merchants as book
 from app.services import errors as svc
+from app.services.research import merchant_kinds
 from app.web.i18n import N_, _, language
-from app.web.labels import category_name
+from app.web.labels import category_name, merchant_kind_name
 from app.web.pages import FormErrors, engine_of, now, redirect, render, text_of
 from app.web.routes.committee import Committee, FormDep, new_key, scoped_key
 
@@ -54,6 +58,12 @@ SUSPEND_MESSAGES = {
     ("motif", "long"): N_("Le motif tient en 500 caractères au plus."),
     ("depuis", "date"): N_("Indiquez le premier jour de la suspension, par exemple 15/01/2027."),
 }
+KIND_MESSAGES = {
+    "commercant-type": N_("Choisissez le commerçant dans la liste."),
+    "type": N_(
+        "Choisissez le type du commerçant : producteur, commerce, épicerie solidaire ou marché."
+    ),
+}
 REPLAYED = "Ce formulaire a déjà servi : rechargez la page et recommencez."
 
 
@@ -70,11 +80,15 @@ def page(
     today = now().date()
     with read_only(engine_of(request)) as session:
         found = book.merchants_view(session, today)
+        kinds = merchant_kinds.kinds(session)
     categories = found["categories"]
     values: dict[str, Any] = {"debut": today.isoformat(), "depuis": today.isoformat()}
     values |= {f"taux-{c}": "100 %" if c == "food" else "" for c in categories}
     found |= {
         "category_name": category_name,
+        "kind_name": merchant_kind_name,
+        "kinds": MERCHANT_KINDS,
+        "kind_of": lambda merchant_id: kinds.get(merchant_id, DEFAULT_MERCHANT_KIND),
         "percent_text": percent_text,
         "states": {k: _(v) for k, v in STATE_NAMES.items()},
         "key": new_key(),
@@ -175,3 +189,20 @@ def suspend(request: Request, person: Committee, form: FormDep) -> Response:
         context = {"errors": suspension_errors(refusal), "values": values}
         return page(request, context | {"key": key}, status=422)
     return redirect(f"{PAGE}?fait=suspendu")
+
+
+@router.post(f"{PAGE}/type")
+def set_kind(request: Request, person: Committee, form: FormDep) -> Response:
+    """The merchant's kind, as the API's PUT /v1/merchants/{id}/kind sets it (not money:
+    kept beside the books, not journalled; choosing the kind it has changes nothing)."""
+    merchant_id, kind = text_of(form, "commercant-type"), text_of(form, "type")
+    try:
+        with unit_of_work(engine_of(request)) as session:
+            merchant_kinds.set_kind(session, merchant_id, kind, now())
+    except (svc.InvalidRequest, svc.NotFound) as refusal:
+        errors = FormErrors()
+        field_id = "commercant-type" if isinstance(refusal, svc.NotFound) else "type"
+        errors.add(field_id, _(KIND_MESSAGES[field_id]))
+        values = {"commercant-type": merchant_id, "type": kind}
+        return page(request, {"errors": errors, "values": values}, status=422)
+    return redirect(f"{PAGE}?fait=type")
