@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 from app.engine.indicators.cells import ALL, MONTHS, Tally, amount, ratio
-from app.engine.indicators.inputs import FUNDING_SOURCES, MonthBooks
+from app.engine.indicators.inputs import CREDIT, DUE, FUNDING_SOURCES, PAID, MonthBooks
 from app.engine.indicators.population import Population
 
 SELF_FINANCING = "self_financing"
@@ -31,11 +31,11 @@ BY_FUNDER_SOURCES = ("subsidy", "top_up")
 
 def month_tallies(month: MonthBooks, pop: Population) -> list[Tally]:
     active = month.active
-    ids = pop.mask_of(month.active_ids)
-    payers = pop.mask_of(month.payer_ids)
-    received = sum(h.contribution_paid_cents for h in month.households)
-    granted = sum(h.credit_cents for h in active)
-    due = sum(h.contribution_due_cents for h in active)
+    ids = pop.month_mask(month, "active")
+    payers = pop.month_mask(month, "payers")
+    received = sum(map(PAID, month.households))
+    granted = sum(map(CREDIT, active))
+    due = sum(map(DUE, active))
     sources = {"contributions": received} | dict.fromkeys(FUNDING_SOURCES, 0)
     for line in month.fundings:
         sources[line.source] += line.amount_cents

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from operator import attrgetter
 
 from app.engine.period import Period
 
@@ -38,6 +39,13 @@ class HouseholdMonth:
     engagement_minutes: int | None = None
     arrived: bool = False
     active: bool = True
+
+
+# Readers of a household's month, for C-speed sums (``sum(map(CREDIT, households))``).
+DUE = attrgetter("contribution_due_cents")
+PAID = attrgetter("contribution_paid_cents")
+CREDIT = attrgetter("credit_cents")
+EXPIRED = attrgetter("expired_cents")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,4 +116,4 @@ class MonthBooks:
 
     @property
     def expired_cents(self) -> int:
-        return sum(h.expired_cents for h in self.households)
+        return sum(map(EXPIRED, self.households))

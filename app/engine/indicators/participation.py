@@ -20,19 +20,10 @@ MINUTES_PER_HOUR = 60
 
 
 def month_tallies(month: MonthBooks, pop: Population) -> list[Tally]:
-    active = month.active
-    ids = pop.mask_of(month.active_ids)
-    engaged = [h for h in active if h.engagement_minutes is not None]
+    minutes = sum(h.engagement_minutes or 0 for h in month.active)
     return [
-        count(ACTIVE, ALL, ids),
-        count(ARRIVALS, ALL, pop.mask(h.household_id for h in month.households if h.arrived)),
-        count(DEPARTURES, ALL, pop.mask(month.previous_active - month.active_ids)),
-        Tally(
-            ENGAGEMENT,
-            ALL,
-            HOURS,
-            sum(h.engagement_minutes or 0 for h in engaged),
-            MINUTES_PER_HOUR,
-            pop.mask(h.household_id for h in engaged),
-        ),
+        count(ACTIVE, ALL, pop.month_mask(month, "active")),
+        count(ARRIVALS, ALL, pop.month_mask(month, "arrived")),
+        count(DEPARTURES, ALL, pop.mask(sorted(month.previous_active - month.active_ids))),
+        Tally(ENGAGEMENT, ALL, HOURS, minutes, MINUTES_PER_HOUR, pop.month_mask(month, "engaged")),
     ]

@@ -12,18 +12,22 @@ persons are pooled as ``size:6+`` (few funds have many; small cells would be sup
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from fractions import Fraction
+import math
+from collections.abc import Sequence
+from itertools import compress
+from operator import attrgetter
 
 from app.engine.indicators.cells import ALL, CENTS_PER_HOUSEHOLD, Tally, amount, ratio
-from app.engine.indicators.inputs import HouseholdMonth, MonthBooks
-from app.engine.indicators.population import Population
+from app.engine.indicators.inputs import CREDIT, DUE, HouseholdMonth, MonthBooks
+from app.engine.indicators.population import Population, where
 
 NET_TRANSFER = "net_transfer"
 NET_TRANSFER_PER_HOUSEHOLD = "net_transfer_per_household"
 CONTRIBUTION_INCOME_SHARE = "contribution_income_share"
-BREAKDOWNS = ("decile", "size")
 LARGEST_SIZE = 6
+UNKNOWN = 11  # the code of ``decile:unknown`` and ``size:unknown`` (deciles are 1..10)
+INCOME = attrgetter("income_cents")
+_ACTIVE = attrgetter("active")
 
 
 def decile_of(position: int, count: int) -> int:
@@ -31,43 +35,62 @@ def decile_of(position: int, count: int) -> int:
     return 1 + 10 * position // count
 
 
-def decile_groups(households: Sequence[HouseholdMonth]) -> dict[str, list[HouseholdMonth]]:
-    """``decile:N`` -> its households (and ``decile:unknown``), by the module's rule."""
-    known = sorted((h for h in households if h.resources_per_cu is not None), key=_order)
-    groups: dict[str, list[HouseholdMonth]] = {}
-    for position, household in enumerate(known):
-        groups.setdefault(f"decile:{decile_of(position, len(known))}", []).append(household)
-    unknown = [h for h in households if h.resources_per_cu is None]
-    if unknown:
-        groups["decile:unknown"] = unknown
-    return groups
+def _first_position(decile: int, count: int) -> int:
+    """The first position (0-based) whose ``decile_of`` is at least ``decile``."""
+    return -(-(decile - 1) * count // 10)
 
 
-def _order(household: HouseholdMonth) -> tuple[int, Fraction, str]:
-    """Ascending resources per CU, then id. The whole-cent part leads the key: Python then
-    compares two Fractions only when it ties (comparing Fractions is slow at 100k)."""
-    value = household.resources_per_cu or Fraction(0)
-    return value.numerator // value.denominator, value, household.household_id
+def decile_codes(
+    active: Sequence[HouseholdMonth], positions: Sequence[int], size: int
+) -> list[int]:
+    """Each active household's decile (1..10, ``UNKNOWN`` without resources), by the
+    module's rule.
+
+    The order is exact without comparing Fractions: every resources per CU is scaled to the
+    month's common denominator (an integer), and the household's bit index (ids are numbered
+    in id order) breaks ties; both and the household's place in ``active`` are packed in one
+    integer key, so the sort compares plain integers."""
+    codes = [UNKNOWN] * len(active)
+    known = [j for j, h in enumerate(active) if h.resources_per_cu is not None]
+    if not known:
+        return codes
+    values = [active[j].resources_per_cu for j in known]
+    common = math.lcm(*{v.denominator for v in values if v is not None})
+    span = len(active)
+    keys = sorted(
+        ((v.numerator * (common // v.denominator)) * size + positions[j]) * span + j
+        for v, j in zip(values, known, strict=True)
+        if v is not None
+    )
+    count = len(keys)
+    for decile in range(1, 11):
+        lo, hi = _first_position(decile, count), _first_position(decile + 1, count)
+        for key in keys[lo:hi]:
+            codes[key % span] = decile
+    return codes
 
 
-def size_groups(households: Sequence[HouseholdMonth]) -> dict[str, list[HouseholdMonth]]:
-    groups: dict[str, list[HouseholdMonth]] = {}
-    for household in households:
-        groups.setdefault(_size_label(household.persons), []).append(household)
-    return groups
-
-
-def _size_label(persons: int | None) -> str:
+def size_code(persons: int | None) -> int:
+    """1..5, ``LARGEST_SIZE`` for six persons or more, ``UNKNOWN`` when not known."""
     if persons is None or persons <= 0:
-        return "size:unknown"
-    return f"size:{LARGEST_SIZE}+" if persons >= LARGEST_SIZE else f"size:{persons}"
+        return UNKNOWN
+    return min(persons, LARGEST_SIZE)
+
+
+def _label(breakdown: str, code: int) -> str:
+    if code == UNKNOWN:
+        return f"{breakdown}:unknown"
+    if breakdown == "size" and code == LARGEST_SIZE:
+        return f"size:{LARGEST_SIZE}+"
+    return f"{breakdown}:{code}"
 
 
 def _group_tallies(
-    suffix: str, group: str, members: Sequence[HouseholdMonth], pop: Population, ids: int
+    suffix: str, group: str, members: Sequence[HouseholdMonth], ids: int, with_income: int
 ) -> list[Tally]:
-    net = sum(h.credit_cents - h.contribution_due_cents for h in members)
-    with_income = [h for h in members if h.income_cents is not None]
+    """``ids``: the members' mask; ``with_income``: the mask of those with a known income."""
+    net = sum(map(CREDIT, members)) - sum(map(DUE, members))
+    known = [h for h in members if h.income_cents is not None]
     return [
         amount(NET_TRANSFER + suffix, group, net, ids),
         Tally(
@@ -76,27 +99,47 @@ def _group_tallies(
         ratio(
             CONTRIBUTION_INCOME_SHARE + suffix,
             group,
-            sum(h.contribution_due_cents for h in with_income),
-            sum(h.income_cents or 0 for h in with_income),
-            ids
-            if len(with_income) == len(members)
-            else pop.mask(h.household_id for h in with_income),
+            sum(map(DUE, known)),
+            sum(map(INCOME, known)),
+            ids & with_income,
         ),
     ]
 
 
-GROUPERS: dict[str, Callable[[Sequence[HouseholdMonth]], dict[str, list[HouseholdMonth]]]] = {
-    "decile": decile_groups,
-    "size": size_groups,
-}
+def _breakdown(
+    name: str,
+    active: Sequence[HouseholdMonth],
+    positions: Sequence[int],
+    codes: Sequence[int],
+    pop: Population,
+    with_income: int,
+) -> list[Tally]:
+    """The tallies of each group of ``active`` (one code per household), sorted by label."""
+    flags = pop.flags()
+    for position, code in zip(positions, codes, strict=True):
+        flags[position] = code
+    members: dict[int, list[HouseholdMonth]] = {}
+    for household, code in zip(active, codes, strict=True):
+        found = members.get(code)
+        if found is None:
+            members[code] = [household]
+        else:
+            found.append(household)
+    tallies: list[Tally] = []
+    for label, code in sorted((_label(name, code), code) for code in members):
+        ids = where(flags, code)
+        tallies += _group_tallies("_by_" + name, label, members[code], ids, with_income)
+    return tallies
 
 
 def month_tallies(month: MonthBooks, pop: Population) -> list[Tally]:
     """The month's redistribution tallies (see the module docstring)."""
     active = month.active
-    tallies = _group_tallies("", ALL, active, pop, pop.mask_of(month.active_ids))
-    for name, grouper in GROUPERS.items():
-        for group, members in sorted(grouper(active).items()):
-            ids = pop.mask(h.household_id for h in members)
-            tallies += _group_tallies("_by_" + name, group, members, pop, ids)
+    positions = list(compress(pop.positions(month), map(_ACTIVE, month.households)))
+    with_income = pop.month_mask(month, "income")
+    tallies = _group_tallies("", ALL, active, pop.month_mask(month, "active"), with_income)
+    deciles = decile_codes(active, positions, pop.size)
+    tallies += _breakdown("decile", active, positions, deciles, pop, with_income)
+    sizes = [size_code(h.persons) for h in active]
+    tallies += _breakdown("size", active, positions, sizes, pop, with_income)
     return tallies

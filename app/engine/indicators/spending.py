@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from operator import attrgetter
 
 from app.engine.indicators.cells import ALL, RATIO, Tally, amount, ratio
 from app.engine.indicators.inputs import MonthBooks
-from app.engine.indicators.population import Population
+from app.engine.indicators.population import Population, mark, where
 
 BY_CATEGORY = "spend_by_category_cents"
 BY_KIND = "spend_by_kind_cents"
@@ -24,6 +25,9 @@ PRODUCER_SHARE = "producer_share"
 TOP3_SHARE = "merchant_top3_share"
 HHI = "merchant_hhi"
 PRODUCER = "producer"
+_HOUSEHOLD = attrgetter("household_id")
+_PLACE = attrgetter("merchant_id", "category")
+_AMOUNT = attrgetter("amount_cents")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,26 +43,35 @@ class SpendSummary:
 
 
 def summarise(month: MonthBooks, pop: Population) -> SpendSummary:
-    """One pass over the lines; households are gathered per (merchant, category) and the
-    category, kind and spender masks are ORs of those (few) masks."""
+    """One pass over the lines: cents by (merchant, category); each line's household is
+    looked up in line order (the shell reads them by household) and flagged in its
+    category's and its kind's ``flags``, read out as masks at the end."""
+    lines = month.spending
+    positions = pop.positions_of(map(_HOUSEHOLD, lines))
     cents: dict[tuple[str, str], int] = {}
-    who: dict[tuple[str, str], list[str]] = {}
-    for line in month.spending:
-        key = (line.merchant_id, line.category)
-        cents[key] = cents.get(key, 0) + line.amount_cents
-        found = who.get(key)
+    where_spent: dict[tuple[str, str], list[int]] = {}
+    for key, cents_of_line, position in zip(
+        map(_PLACE, lines), map(_AMOUNT, lines), positions, strict=True
+    ):
+        found = where_spent.get(key)
         if found is None:
-            who[key] = [line.household_id]
+            cents[key] = cents_of_line
+            where_spent[key] = [position]
         else:
-            found.append(line.household_id)
-    by_category: dict[str, int] = {}
-    by_kind: dict[str, int] = {}
+            cents[key] += cents_of_line
+            found.append(position)
+    category_flags: dict[str, bytearray] = {}
+    kind_flags: dict[str, bytearray] = {}
+    for (merchant, category), spent_at in where_spent.items():
+        for flags in (
+            category_flags.setdefault(category, pop.flags()),
+            kind_flags.setdefault(month.kind_of(merchant), pop.flags()),
+        ):
+            mark(flags, spent_at)
+    by_category = {category: where(flags, 1) for category, flags in category_flags.items()}
+    by_kind = {kind: where(flags, 1) for kind, flags in kind_flags.items()}
     spenders = 0
-    for (merchant, category), households in who.items():
-        mask = pop.mask(households)
-        by_category[category] = by_category.get(category, 0) | mask
-        kind = month.kind_of(merchant)
-        by_kind[kind] = by_kind.get(kind, 0) | mask
+    for mask in by_category.values():
         spenders |= mask
     return SpendSummary(cents, by_category, by_kind, spenders, sum(cents.values()))
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from app.engine.indicators import financing, participation, redistribution, spending, use
 from app.engine.indicators.cells import Cell, Tally, combine, value_of
@@ -22,6 +23,7 @@ from app.engine.indicators.spending import SpendSummary
 from app.engine.indicators.suppression import Key, suppressed_keys
 
 DEFAULT_THRESHOLD = 10
+_HOUSEHOLD = attrgetter("household_id")
 MINIMUM_THRESHOLD = 2
 
 
@@ -49,8 +51,8 @@ def population(months: Sequence[MonthBooks]) -> Population:
     """Every household the months name: their own, their spenders, the month before's."""
     ids: set[str] = set()
     for month in months:
-        ids.update(h.household_id for h in month.households)
-        ids.update(line.household_id for line in month.spending)
+        ids.update(map(_HOUSEHOLD, month.households))
+        ids.update(map(_HOUSEHOLD, month.spending))
         ids.update(month.previous_active)
     return Population(ids)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from app.engine.indicators.cells import ALL, Tally, amount, ratio
-from app.engine.indicators.inputs import MonthBooks
+from app.engine.indicators.inputs import CREDIT, DUE, PAID, MonthBooks
 from app.engine.indicators.population import Population
 from app.engine.indicators.spending import SpendSummary
 
@@ -27,27 +27,18 @@ SHARES = ("credit_spent_share", "credit_expired_share", "credit_carried_share")
 
 def month_tallies(month: MonthBooks, spend: SpendSummary, pop: Population) -> list[Tally]:
     active = month.active
-    ids = pop.mask_of(month.active_ids)
-    payers = pop.mask_of(month.payer_ids)
-    granted = sum(h.credit_cents for h in active)
+    ids = pop.month_mask(month, "active")
+    payers = pop.month_mask(month, "payers")
+    granted = sum(map(CREDIT, active))
     entitled = granted if month.entitlement_cents is None else month.entitlement_cents
     return [
         amount(CREDIT_GRANTED, ALL, granted, ids),
         amount(CREDIT_SPENT, ALL, spend.total_cents, spend.spenders),
-        amount(CREDIT_EXPIRED, ALL, month.expired_cents, pop.mask(_expiring(month))),
-        amount(CONTRIBUTIONS_DUE, ALL, sum(h.contribution_due_cents for h in active), ids),
-        amount(
-            CONTRIBUTIONS_RECEIVED,
-            ALL,
-            sum(h.contribution_paid_cents for h in month.households),
-            payers,
-        ),
+        amount(CREDIT_EXPIRED, ALL, month.expired_cents, pop.month_mask(month, "expiring")),
+        amount(CONTRIBUTIONS_DUE, ALL, sum(map(DUE, active)), ids),
+        amount(CONTRIBUTIONS_RECEIVED, ALL, sum(map(PAID, month.households)), payers),
         ratio(RATIONING_RATE, ALL, entitled - granted, entitled, ids),
     ]
-
-
-def _expiring(month: MonthBooks) -> frozenset[str]:
-    return frozenset(h.household_id for h in month.households if h.expired_cents)
 
 
 def stock_tallies(
@@ -57,11 +48,13 @@ def stock_tallies(
     built from the households that spent or whose credit expired: with the credit granted
     (published) any one share gives the others away, so they are suppressed together
     (``suppression.LINKED``)."""
-    granted = sum(sum(h.credit_cents for h in m.active) for m in months)
+    granted = sum(sum(map(CREDIT, m.active)) for m in months)
     available = months[0].opening_credit_cents + granted
     spent = sum(spend.total_cents for spend in spends)
     expired = sum(m.expired_cents for m in months)
-    who = pop.mask(frozenset().union(*map(_expiring, months)))
+    who = 0
+    for month in months:
+        who |= pop.month_mask(month, "expiring")
     for spend in spends:
         who |= spend.spenders
     parts = (spent, expired, months[-1].closing_credit_cents)
