@@ -76,6 +76,7 @@ def purchase(
     idempotency_key: str,
     now: datetime,
     split: bool = False,
+    whole_basket: bool = False,
 ) -> dict[str, Any]:
     """Charge the member's credit at the category's rate; the member pays the rest.
 
@@ -84,7 +85,14 @@ def purchase(
     # Before the command's transaction: no writer lock is held while the code is checked.
     consent.check(db, household_id, consent_code, now, merchant_id=merchant_id)
     command = purchase_command(
-        purchase_id, household_id, merchant_id, category, amount_cents, on, split=split
+        purchase_id,
+        household_id,
+        merchant_id,
+        category,
+        amount_cents,
+        on,
+        split=split,
+        whole_basket=whole_basket,
     )
     return execute(db, command, actor, idempotency_key, now)
 
@@ -98,10 +106,12 @@ def purchase_command(
     on: date,
     *,
     split: bool = False,
+    whole_basket: bool = False,
 ) -> Command:
     """The ``purchase`` command (its month is the day's). ``split``: a basket larger than
     the member's credit is not refused; the credit pays what the member holds and the member
-    pays the rest (app.engine.books.apply_purchase)."""
+    pays the rest (app.engine.books.apply_purchase). ``whole_basket`` (with ``split``, the
+    till's lines): a line the credit pays nothing of is recorded too, with credit 0."""
     payload = {
         "purchase_id": purchase_id,
         "household_id": household_id,
@@ -113,6 +123,8 @@ def purchase_command(
     }
     if split:
         payload["split"] = True
+    if whole_basket:
+        payload["whole_basket"] = True
     return Command("purchase", payload)
 
 

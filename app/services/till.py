@@ -9,13 +9,15 @@ Guarantees:
   cannot cover in full takes what remains (a ``split`` purchase, app.engine.books.
   apply_purchase); the member pays the rest of the line. The till never refuses a basket for
   lack of credit, and never asks the books for more credit than the member has.
-- Each line with credit is recorded at its whole price (``charged_cents == amount_cents``), so
-  the member's own part of the line (price - credit, paid to the merchant) is kept with the
+- Every line of the basket is recorded at its whole price (``charged_cents == amount_cents``),
+  so the member's own part of the line (price - credit, paid to the merchant) is kept with the
   sale for the fund's statistics; it is never posted to the fund's accounts. A line the credit
-  pays nothing of (none left) is not recorded: the books cannot hold a sale without credit.
+  pays nothing of (no credit left, or a 0 % rate) is recorded too, as a sale with credit 0 and
+  no ledger entry (a ``whole_basket`` purchase), so the statistics see the whole basket. A
+  basket the credit pays nothing of at all is not charged (there is nothing of the fund's).
 - A refund gives the credit part back to the member's credit (a new lot) and says the part of
   the member's own payment the merchant gives back in cash (``member_due_cents``).
-- ``charge`` records one ``purchase`` per line with credit through
+- ``charge`` records one ``purchase`` per line of the basket through
   ``app.services.merchants.purchase``, all lines in ONE transaction (all or nothing), each
   under an idempotency key and a purchase id derived from the quote's reference: a second
   submit of the same quote returns the first receipt and charges nothing. The recorded
@@ -80,8 +82,8 @@ class QuoteChanged(svc.Conflict):
 @dataclass(frozen=True, slots=True)
 class Line:
     """One category of a basket: the amount typed, the amount the books record for it (the
-    purchase's amount: the whole line when the credit pays part of it, 0 when it pays
-    nothing) and the credit it takes (a split: at most what the member had left)."""
+    purchase's amount: the whole line, also when the credit pays nothing of it) and the
+    credit it takes (a split: at most what the member had left)."""
 
     category: str
     rate: str
@@ -131,9 +133,10 @@ class Quote:
 
 def _cover(amount_cents: int, rate: str, remaining_cents: int) -> tuple[int, int]:
     """(basket amount recorded, credit) of one line when ``remaining_cents`` are left: the
-    books' own split (app.engine.books.apply_purchase), or nothing when it takes no credit."""
+    books' own split (app.engine.books.apply_purchase); the whole line is recorded even when
+    the credit pays nothing of it."""
     credit = min(credit_part_cents(amount_cents, rate), max(remaining_cents, 0))
-    return (amount_cents, credit) if credit > 0 else (0, 0)
+    return amount_cents, credit
 
 
 def quote(available_cents: int, basket: Sequence[tuple[str, str, int]]) -> Quote:
@@ -394,7 +397,7 @@ def _record(
         raise QuoteChanged(found)
     number = 0
     for line in found.lines:
-        if line.credit_cents == 0:
+        if line.charged_cents == 0:
             continue
         number += 1
         merchants.purchase(
@@ -410,6 +413,7 @@ def _record(
             idempotency_key=f"{_prefix(merchant_id, reference)}{number}",
             now=now,
             split=True,
+            whole_basket=True,
         )
 
 

@@ -19,6 +19,7 @@ from app.services import consent, errors, people, till
 from app.services.merchants import approve_merchant
 from app.services.reads import balances
 from tests.services.helpers import ACTOR, CODE, NOW, small_fund, w
+from tests.services.test_receipts import verified
 
 DAY = date(2026, 11, 20)
 RATES = {"food": "1", "hygiene": "0.5", "other": "0.33"}
@@ -56,12 +57,12 @@ def test_a_basket_the_credit_covers_is_charged_whole_rounded_down() -> None:
     assert found.left_cents == 6_500 and not found.credit_short
 
 
-def test_no_credit_left_charges_nothing() -> None:
+def test_a_line_without_credit_left_is_still_recorded_whole() -> None:
     found = till.quote(0, [("food", "1", 3_000)])
     assert (found.credit_cents, found.member_pays_cents, found.lines[0].charged_cents) == (
         0,
         3_000,
-        0,
+        3_000,
     )
 
 
@@ -80,9 +81,9 @@ def test_the_credit_taken_is_the_least_of_the_credit_and_what_the_rates_take(
     assert found.credit_cents + found.member_pays_cents == found.total_cents
     left = available
     for line in found.lines:
-        # A line with credit is recorded whole; its credit is the books' split: what the rate
-        # takes, at most what is left.
-        assert line.charged_cents == (line.amount_cents if line.credit_cents else 0)
+        # Every line is recorded whole; its credit is the books' split: what the rate takes,
+        # at most what is left (maybe nothing).
+        assert line.charged_cents == line.amount_cents
         assert line.credit_cents == min(credit_part_cents(line.amount_cents, line.rate), left)
         left -= line.credit_cents
     assert till.quote(available, lines) == found
@@ -274,6 +275,8 @@ def test_what_the_books_record_is_the_quote(
         record_and_compare(engine, card, amounts, shown, seen)
     for purchase_id, _, _, _ in purchases(engine)[first:]:
         left = till.sale(engine, "shop", purchase_id).refundable_cents
+        if left == 0:  # a line the credit paid nothing of has nothing to refund
+            continue
         till.refund(
             engine, "shop", purchase_id, left, till.new_reference(), DAY, actor=ACTOR, now=NOW
         )
@@ -289,10 +292,49 @@ def record_and_compare(
     )
     recorded = purchases(engine)[seen:]
     expected = [
-        (x.category, x.charged_cents, x.credit_cents) for x in shown.lines if x.credit_cents
+        (x.category, x.charged_cents, x.credit_cents) for x in shown.lines if x.charged_cents
     ]
     assert [(category, amount, c) for _, category, amount, c in recorded] == expected
-    assert [(x.amount_cents, x.credit_cents) for x in done.lines if x.credit_cents] == [
-        (x.amount_cents, x.credit_cents) for x in shown.lines if x.credit_cents
+    assert [(x.amount_cents, x.credit_cents) for x in done.lines if x.charged_cents] == [
+        (x.amount_cents, x.credit_cents) for x in shown.lines if x.charged_cents
     ]
     assert done.left_cents == shown.left_cents == credit(engine, "hh_b")
+
+
+def test_a_line_the_credit_pays_nothing_of_is_recorded_with_its_member_part(
+    engine: Engine, fund: dict[str, str]
+) -> None:
+    # hh_a holds 100,00 €. Food 120,00 € at 100 %: the credit pays 100,00 €, the member
+    # 20,00 €. Hygiene 30,00 € at 50 % would take 15,00 € but nothing is left: the member pays
+    # all 30,00 €, and the line is a sale of 30,00 € with credit 0 (no ledger entry).
+    done = charge(engine, fund["hh_a"], {"food": 12_000, "hygiene": 3_000})
+    assert purchases(engine) == [
+        (f"{done.reference}-1", "food", 12_000, 10_000),
+        (f"{done.reference}-2", "hygiene", 3_000, 0),
+    ]
+    assert (done.credit_cents, done.member_pays_cents, done.left_cents) == (10_000, 5_000, 0)
+    assert [(x.category, x.charged_cents, x.credit_cents) for x in done.lines] == [
+        ("food", 12_000, 10_000),
+        ("hygiene", 3_000, 0),
+    ]
+    day = till.sales_of_day(engine, "shop", DAY)
+    assert (day.amount_cents, day.credit_cents, day.member_paid_cents) == (15_000, 10_000, 5_000)
+    assert day.owed_cents == 10_000  # the fund owes the credit part only
+    hygiene = f"{done.reference}-2"
+    assert till.sale(engine, "shop", hygiene).refundable_cents == 0
+    with pytest.raises(errors.Conflict):  # nothing of the fund's to give back
+        till.refund(engine, "shop", hygiene, 1, till.new_reference(), DAY, actor=ACTOR, now=NOW)
+    with read_only(engine) as session:
+        memos = session.execute(select(col(t.LedgerEntry.memo))).scalars().all()
+    assert not [memo for memo in memos if hygiene in memo]  # no entry for the 0-credit line
+    assert credit(engine, "hh_a") == 0
+    assert verified(engine)  # the replay rebuilds the same sales, entries and balances
+
+
+def test_a_basket_the_credit_pays_nothing_of_is_not_charged(
+    engine: Engine, fund: dict[str, str]
+) -> None:
+    charge(engine, fund["hh_a"], {"food": 10_000})  # all 100,00 € spent
+    with pytest.raises(till.QuoteChanged):
+        charge(engine, fund["hh_a"], {"food": 2_000})
+    assert len(purchases(engine)) == 1
