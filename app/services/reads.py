@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Select, and_, bindparam, func, or_, select
@@ -118,13 +119,17 @@ def spendable_cents(household_id: str, lots: Sequence[Mapping[str, Any]], on: da
     )
 
 
+# Months repeat across every member's lots: parsed once each (the hot read stays cheap).
+_month = lru_cache(maxsize=4096)(Period.parse)
+
+
 def _lot(household_id: str, lot: Mapping[str, Any]) -> CreditLot:
     expires = lot["expires_after"]
     return CreditLot(
         str(lot["lot_id"]),
         household_id,
-        Period.parse(str(lot["period"])),
-        None if expires is None else Period.parse(str(expires)),
+        _month(str(lot["period"])),
+        None if expires is None else _month(str(expires)),
         int(lot["remaining_cents"]),
     )
 
