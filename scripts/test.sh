@@ -12,7 +12,7 @@ PG_URL="${CAISSE_PG_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
 PYTEST=(python -m pytest -q -p no:cacheprovider -n "${CAISSE_TEST_WORKERS:-2}" --dist loadfile)
 if [ "${CAISSE_SLOW:-0}" = "1" ]; then PYTEST+=(-m ""); fi
 
-echo "== ruff"; ruff check app tests bench migrations
+echo "== ruff"; ruff check app tests bench
 echo "== mypy --strict"; mypy
 echo "== import-linter"; lint-imports
 

@@ -22,7 +22,8 @@ from sqlmodel import SQLModel
 
 from app.db.session import ensure_sqlite_directory
 
-ROOT = Path(__file__).resolve().parents[2]
+# Inside the package, so an installed (non-editable) package finds them (the Docker image).
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def register_tables() -> None:
@@ -42,10 +43,10 @@ def register_tables() -> None:
 
 
 def alembic_config(url: str) -> Config:
-    """The project's Alembic config pointed at ``url`` (works without alembic.ini too)."""
-    ini = ROOT / "alembic.ini"
-    config = Config(str(ini)) if ini.exists() else Config()
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    """Alembic's config pointed at ``url`` and at the package's own migrations (no
+    alembic.ini needed: that file is for developers' ``alembic revision``)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     config.attributes["configure_logger"] = False
     return config
