@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from operator import attrgetter
+from typing import NamedTuple
 
 from app.engine.period import Period
 
@@ -19,9 +20,10 @@ DEFAULT_MERCHANT_KIND = "shop"
 FUNDING_SOURCES = ("subsidy", "donation", "top_up")
 
 
-@dataclass(frozen=True, slots=True)
-class HouseholdMonth:
+class HouseholdMonth(NamedTuple):
     """One household's month: what it owed, paid and received, and its facts that month.
+    (A named tuple, not a frozen dataclass: the shell builds 1.2 million of them for a year of
+    100,000 households, and a tuple is built about five times faster, immutable all the same.)
 
     ``active``: the month run assessed it (it owed a contribution or received credit);
     ``expired_cents``: its unspent credit that expired this month (active or not);
@@ -48,10 +50,9 @@ CREDIT = attrgetter("credit_cents")
 EXPIRED = attrgetter("expired_cents")
 
 
-@dataclass(frozen=True, slots=True)
-class SpendLine:
+class SpendLine(NamedTuple):
     """Credit one household spent at one merchant in one category this month, net of the
-    refunds booked this month (so it may be negative)."""
+    refunds booked this month (so it may be negative). A named tuple, as ``HouseholdMonth``."""
 
     household_id: str
     merchant_id: str

@@ -47,6 +47,7 @@ from app.services.rulesets import rule_set_in_force
 
 FLOW_KINDS = ("contribution", "payment", "credit", "expiry")
 RUNWAY_MONTHS = 3
+_UNSEEN = (0, 0)  # no composition has zero consumption units: a key not yet computed
 
 
 @dataclass
@@ -84,16 +85,21 @@ def _household_flows(session: Session, lo: str, hi: str, flows: _Flows) -> None:
         .where(col(p.account).like("411:%") | col(p.account).like("419:%"))
         .group_by(col(e.period), kind, col(p.account))
     )
+    # One row per household, month and kind (millions at 100,000 households): the account
+    # is split once, as acc.code_of and acc.party_of would split it.
     for period, which, account, cents in session.execute(query):
-        key = (str(period), acc.party_of(str(account)) or "")
-        if which == "contribution" and acc.code_of(account) == acc.MEMBER_DUE:
-            flows.due[key] += int(cents)
-        elif which == "payment" and acc.code_of(account) == acc.MEMBER_DUE:
-            flows.paid[key] -= int(cents)
-        elif which == "credit" and acc.code_of(account) == acc.MEMBER_CREDIT:
-            flows.credit[key] -= int(cents)
-        elif which == "expiry" and acc.code_of(account) == acc.MEMBER_CREDIT:
-            flows.expired[key] += int(cents)
+        code, _, party = str(account).partition(":")
+        key = (str(period), party)
+        if code == acc.MEMBER_DUE:
+            if which == "contribution":
+                flows.due[key] += int(cents)
+            elif which == "payment":
+                flows.paid[key] -= int(cents)
+        elif code == acc.MEMBER_CREDIT:
+            if which == "credit":
+                flows.credit[key] -= int(cents)
+            elif which == "expiry":
+                flows.expired[key] += int(cents)
 
 
 def _fund_totals(session: Session, lo: str, hi: str, flows: _Flows) -> None:
@@ -226,32 +232,40 @@ def run_rule_hashes(session: Session, lo: str, hi: str) -> list[str]:
 
 def _runs(session: Session, lo: str, hi: str) -> dict[str, dict[str, Any]]:
     """Each month run (its chunks share an idempotency key prefix): period, rule set hash,
-    entitlement before rationing (``None``: not rationed) and credit granted."""
+    entitlement before rationing (``None``: not rationed) and credit granted.
+
+    The results (small) are read for every chunk; the payloads (each lists its chunk's
+    households: megabytes at 100,000 households) only for each run's first chunk, where
+    the rule set hash and the rationing are."""
     j = t.Journal
     query = (
-        select(col(j.idempotency_key), col(j.payload), col(j.result))
+        select(col(j.seq), col(j.idempotency_key), col(j.result))
         .where(col(j.kind) == "run_month")
         .order_by(col(j.seq))
     )
     runs: dict[str, dict[str, Any]] = {}
-    for key, payload_text, result_text in session.execute(query):
+    first_chunk: dict[int, str] = {}
+    for seq, key, result_text in session.execute(query):
         result = json.loads(result_text)
         period = str(result["period"])
         if not lo <= period <= hi:
             continue
         run = str(key).rsplit(":", 1)[0]
         if run not in runs:
+            runs[run] = {"period": period, "granted": 0}
+            first_chunk[int(seq)] = run
+        runs[run]["granted"] += int(result["credit_cents"])
+    if first_chunk:
+        payloads = select(col(j.seq), col(j.payload)).where(col(j.seq).in_(list(first_chunk)))
+        for seq, payload_text in session.execute(payloads):
             payload = json.loads(payload_text)
             rationing = payload.get("rationing")
-            runs[run] = {
-                "period": period,
+            runs[first_chunk[int(seq)]] |= {
                 "hash": str(payload["rule_set_hash"]),
                 "entitled": None
                 if rationing is None
                 else int(rationing["entitlement_total_cents"]),
-                "granted": 0,
             }
-        runs[run]["granted"] += int(result["credit_cents"])
     return runs
 
 
@@ -262,15 +276,20 @@ def _starts(session: Session, hi: str) -> set[str]:
     return {str(period) for (period,) in session.execute(query)}
 
 
+PerCu = dict[str, tuple[HouseholdFacts, tuple[int, int], Fraction]]
+
+
 def _facts(
-    session: Session, period: Period, rows: list[HouseholdFacts]
+    session: Session, period: Period, rows: list[HouseholdFacts], before: PerCu
 ) -> dict[str, tuple[HouseholdFacts, Fraction | None]]:
     """household id -> (its facts in force, resources per consumption unit or None).
 
     The rules' own computation (``Context.consumption_units_q``), done once per household
     composition and month (ages move with the month; households share few compositions):
     resources per CU = income × units' denominator ÷ units' numerator, as
-    ``Context.base("income_per_cu")`` computes it."""
+    ``Context.base("income_per_cu")`` computes it. ``before`` keeps each household's last
+    (facts, units, value): the same facts on the same units reuse the value instead of
+    building the same Fraction again every month (updated in place)."""
     rules = rule_set_in_force(session, period)
     units: dict[tuple[Any, ...], tuple[int, int] | None] = {}
     found: dict[str, tuple[HouseholdFacts, Fraction | None]] = {}
@@ -278,14 +297,20 @@ def _facts(
         per_cu: Fraction | None = None
         if rules is not None and facts.income_cents is not None:
             key = facts.persons
-            if key not in units:
+            scale = units.get(key, _UNSEEN)
+            if scale is _UNSEEN:
                 try:
-                    units[key] = Context(facts, period, rules.definitions).consumption_units_q()
+                    scale = Context(facts, period, rules.definitions).consumption_units_q()
                 except NeedsData:
-                    units[key] = None
-            scale = units[key]
+                    scale = None
+                units[key] = scale
             if scale is not None:
-                per_cu = Fraction(facts.income_cents * scale[1], scale[0])
+                known = before.get(facts.household_id)
+                if known is not None and known[0] is facts and known[1] == scale:
+                    per_cu = known[2]
+                else:
+                    per_cu = Fraction(facts.income_cents * scale[1], scale[0])
+                    before[facts.household_id] = (facts, scale, per_cu)
         found[facts.household_id] = (facts, per_cu)
     return found
 
@@ -333,15 +358,20 @@ def load_months(session: Session, first: Period, last: Period) -> list[MonthBook
     bank, owed = flows.bank_before, flows.owed_before
     # Facts are read again only in a month where some household's facts change.
     starts, rows = _starts(session, hi), None
+    per_cu: PerCu = {}
+    # Households that paid or whose credit expired, by month (one pass, not one per month).
+    paying: dict[str, set[str]] = defaultdict(set)
+    for paid_or_expired in (flows.paid, flows.expired):
+        for when, household_id in paid_or_expired:
+            paying[when].add(household_id)
     for period in periods_between(first, last):
         month = str(period)
         opening = owed
         bank, owed = bank + flows.bank.get(month, 0), owed + flows.owed.get(month, 0)
         if rows is None or month in starts:
             rows = [facts for facts, _ in facts_for_run(session, period)]
-        facts = _facts(session, period, rows)
-        payers = {hh for (p, hh) in flows.paid if p == month}
-        payers |= {hh for (p, hh) in flows.expired if p == month}
+        facts = _facts(session, period, rows, per_cu)
+        payers = paying.get(month, set())
         ids = sorted(active.get(month, set()) | arrivals.get(month, set()) | payers)
         households = tuple(
             _household_month(
