@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -47,17 +47,21 @@ from app.services.rulesets import rule_set_in_force
 
 FLOW_KINDS = ("contribution", "payment", "credit", "expiry")
 RUNWAY_MONTHS = 3
+_NO_FACTS = (None, None)
 _UNSEEN = (0, 0)  # no composition has zero consumption units: a key not yet computed
+
+
+# A household's month of flows: [due, paid, credit, expired, paid or expired at all (0/1)].
+DUE, PAID, CREDIT, EXPIRED, PAID_OR_EXPIRED = range(5)
+NO_FLOWS = (0, 0, 0, 0, 0)
 
 
 @dataclass
 class _Flows:
-    """Per (period, household): due, paid, credit; per period: totals of the fund."""
+    """Per period, per household: its flows (``DUE``... above); per period: the fund's
+    totals. One lookup gives a household's month (1.2 million of them at 100,000)."""
 
-    due: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
-    paid: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
-    credit: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
-    expired: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    households: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     bank: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     owed: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     bank_before: int = 0
@@ -87,19 +91,27 @@ def _household_flows(session: Session, lo: str, hi: str, flows: _Flows) -> None:
     )
     # One row per household, month and kind (millions at 100,000 households): the account
     # is split once, as acc.code_of and acc.party_of would split it.
+    months = flows.households
     for period, which, account, cents in session.execute(query):
         code, _, party = str(account).partition(":")
-        key = (str(period), party)
+        month = months.get(period)
+        if month is None:
+            month = months[str(period)] = {}
+        found = month.get(party)
+        if found is None:
+            found = month[party] = [0, 0, 0, 0, 0]
         if code == acc.MEMBER_DUE:
             if which == "contribution":
-                flows.due[key] += int(cents)
+                found[DUE] += int(cents)
             elif which == "payment":
-                flows.paid[key] -= int(cents)
+                found[PAID] -= int(cents)
+                found[PAID_OR_EXPIRED] = 1
         elif code == acc.MEMBER_CREDIT:
             if which == "credit":
-                flows.credit[key] -= int(cents)
+                found[CREDIT] -= int(cents)
             elif which == "expiry":
-                flows.expired[key] += int(cents)
+                found[EXPIRED] += int(cents)
+                found[PAID_OR_EXPIRED] = 1
 
 
 def _fund_totals(session: Session, lo: str, hi: str, flows: _Flows) -> None:
@@ -317,26 +329,29 @@ def _facts(
 
 def _household_month(
     household_id: str,
-    period: str,
-    flows: _Flows,
+    flows: Sequence[int],
     facts: Mapping[str, Any],
     active: bool,
     arrived: bool,
 ) -> HouseholdMonth:
-    key = (period, household_id)
-    fact, per_cu = facts.get(household_id, (None, None))
+    fact, per_cu = facts.get(household_id, _NO_FACTS)
+    due, paid, credit, expired = flows[DUE], flows[PAID], flows[CREDIT], flows[EXPIRED]
+    if fact is None:
+        return HouseholdMonth(
+            household_id, due, paid, credit, expired, arrived=arrived, active=active
+        )
     return HouseholdMonth(
-        household_id=household_id,
-        contribution_due_cents=flows.due.get(key, 0),
-        contribution_paid_cents=flows.paid.get(key, 0),
-        credit_cents=flows.credit.get(key, 0),
-        expired_cents=flows.expired.get(key, 0),
-        persons=len(fact.persons) if fact is not None and fact.persons else None,
-        income_cents=None if fact is None else fact.income_cents,
-        resources_per_cu=per_cu,
-        engagement_minutes=None if fact is None else fact.engagement_minutes,
-        arrived=arrived,
-        active=active,
+        household_id,
+        due,
+        paid,
+        credit,
+        expired,
+        len(fact.persons) if fact.persons else None,
+        fact.income_cents,
+        per_cu,
+        fact.engagement_minutes,
+        arrived,
+        active,
     )
 
 
@@ -351,19 +366,15 @@ def load_months(session: Session, first: Period, last: Period) -> list[MonthBook
     active = _active(session, str(first.shift(-1)), hi)
     arrivals = _arrivals(session, lo, hi)
     shortfalls, kinds = rationing_shortfalls(session, lo, hi), merchant_kinds.kinds(session)
-    granted: dict[str, int] = defaultdict(int)
-    for (credited, _), cents in flows.credit.items():
-        granted[credited] += cents
+    granted = {
+        when: sum(found[CREDIT] for found in month.values())
+        for when, month in flows.households.items()
+    }
     months: list[MonthBooks] = []
     bank, owed = flows.bank_before, flows.owed_before
     # Facts are read again only in a month where some household's facts change.
     starts, rows = _starts(session, hi), None
     per_cu: PerCu = {}
-    # Households that paid or whose credit expired, by month (one pass, not one per month).
-    paying: dict[str, set[str]] = defaultdict(set)
-    for paid_or_expired in (flows.paid, flows.expired):
-        for when, household_id in paid_or_expired:
-            paying[when].add(household_id)
     for period in periods_between(first, last):
         month = str(period)
         opening = owed
@@ -371,13 +382,14 @@ def load_months(session: Session, first: Period, last: Period) -> list[MonthBook
         if rows is None or month in starts:
             rows = [facts for facts, _ in facts_for_run(session, period)]
         facts = _facts(session, period, rows, per_cu)
-        payers = paying.get(month, set())
-        ids = sorted(active.get(month, set()) | arrivals.get(month, set()) | payers)
+        month_flows = flows.households.get(month, {})
+        payers = {hh for hh, found in month_flows.items() if found[PAID_OR_EXPIRED]}
+        assessed, arrived = active.get(month, set()), arrivals.get(month, set())
         households = tuple(
             _household_month(
-                hh, month, flows, facts, hh in active.get(month, ()), hh in arrivals.get(month, ())
+                hh, month_flows.get(hh, NO_FLOWS), facts, hh in assessed, hh in arrived
             )
-            for hh in ids
+            for hh in sorted(assessed | arrived | payers)
         )
         months.append(
             MonthBooks(
