@@ -35,9 +35,9 @@ from app.engine.problems import RuleSetInvalid
 from app.engine.rules.tax_receipts import over_contribution_cents
 from app.engine.ruleset import parse_rule_set
 from app.services.households import Facts, Identity, enrol_household, erase_member
-from app.services.money import record_funding, record_payment
+from app.services.money import record_funding, record_payment, reverse_entry
 from app.services.months import run_month
-from app.services.receipts import donors, issue, settings
+from app.services.receipts import donors, issue, over_contributions, settings
 from tests.services.helpers import ACTOR, CODE, NOW, RULES, adopt, w
 from tests.services.test_receipts import SETTINGS, verified
 
@@ -149,3 +149,47 @@ def test_a_fund_without_the_option_receipts_gifts_only(engine: Engine) -> None:
         ("don_martin", "gift", 10_000)
     ]
     assert outcome.without_identity == ()
+
+
+def _entry(engine: Engine, kind: str, period: str, account: str) -> str:
+    with read_only(engine) as session:
+        return str(
+            session.execute(
+                select(col(t.LedgerEntry.entry_id))
+                .join(t.Posting, col(t.Posting.entry_id) == col(t.LedgerEntry.entry_id))
+                .where(
+                    col(t.LedgerEntry.kind) == kind,
+                    col(t.LedgerEntry.period) == period,
+                    col(t.Posting.account) == account,
+                )
+            ).scalar_one()
+        )
+
+
+def test_reversals_are_never_paid_nor_granted(engine: Engine) -> None:
+    # hh_rev (6 000,00 €, 1 person) owes 150,00 € and is granted 100,00 € in November and
+    # December. November's contribution and credit are reversed (in December); a November
+    # payment of 150,00 € is reversed too (a bounced cheque); 150,00 € paid in December.
+    # November: owed 0, granted 0, paid 0 (a reversal is not a payment). December: owed
+    # 150,00 €, paid 150,00 €, granted 100,00 €: gift 50,00 €.
+    adopt(engine, RULES | ON)
+    _enrol(engine, "hh_rev", 600_000, 1, "1 place de la Gare, 62750 Loos-en-Gohelle")
+    record_funding(engine, "city", "subsidy", 100_000, "SUB-1", date(2026, 11, 2), **w())
+    run_month(engine, "2026-11", **w())
+    run_month(engine, "2026-12", **w())
+    bounced = record_payment(engine, "hh_rev", 15_000, "transfer", "P-1", date(2026, 11, 10), **w())
+    record_payment(engine, "hh_rev", 15_000, "transfer", "P-2", date(2026, 12, 10), **w())
+    for entry_id in (
+        _entry(engine, "contribution", "2026-11", "411:hh_rev"),
+        _entry(engine, "credit", "2026-11", "419:hh_rev"),
+        str(bounced["entry_id"]),
+    ):
+        reverse_entry(engine, entry_id, "erreur", "2026-12", **w())
+    with read_only(engine) as session:
+        found = over_contributions.over_contributions_of_year(session, 2026)
+    assert found == {"hh_rev": [over_contributions.MonthGift("2026-12", 15_000, 10_000, 5_000)]}
+    settings.save(engine, SETTINGS)
+    outcome = issue.issue_year(engine, 2026, ISSUED_ON, actor=ACTOR, now=NOW)
+    assert [(r.donor_id, r.amount_cents, r.paid_on) for r in outcome.issued] == [
+        ("hh_rev", 5_000, ("2026-12-10",))
+    ]

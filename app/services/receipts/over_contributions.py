@@ -4,10 +4,12 @@ the credit it was granted, in the months whose rules say so (``tax_receipts:
 
 The rule, per household and per month ``M`` of the year whose rules in force have the option:
 
-- **paid for M**: the month's contribution as settled by the household's payments received
-  by 31 December of the year (every credit to its dues account ``411`` in an entry of that
-  year or before), payments settling the oldest month first
-  (``app.engine.arrears.settle_oldest_first``, the rule of the member's dues);
+- **paid for M**: the month's contribution (the run's debit to the household's dues account
+  ``411``, less any reversal of it) as settled by the household's payments received by 31
+  December of the year (``payment`` entries of that year or before, less any reversal of
+  them, whenever reversed), payments settling the oldest month first
+  (``app.engine.arrears.settle_oldest_first``, the rule of the member's dues); a reversed
+  contribution is never "paid" by its own reversal;
 - **credit granted for M**: the credit the run of ``M`` posted to the household's credit
   account ``419`` (after rationing and arrears), less any reversal of it;
 - **the gift of M** = ``max(0, paid for M - credit granted for M)``. A contribution due but
@@ -28,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlmodel import Session, col
 
 from app.db import tables as t
@@ -70,66 +72,63 @@ def months_with_option(session: Session, year: int) -> list[str]:
     return found
 
 
-def _paid_by_month(session: Session, last: str) -> dict[str, dict[str, int]]:
-    """Per household, each month's contribution paid by the end of month ``last`` (payments
-    settling the oldest month first)."""
-    account, amount = col(t.Posting.account), col(t.Posting.amount_cents)
-    period = col(t.LedgerEntry.period)
-    joined = (col(t.LedgerEntry.entry_id) == col(t.Posting.entry_id),)
-    where = (account.like(f"{acc.MEMBER_DUE}:%"), period <= last)
-    debits = session.execute(
-        select(account, period, func.sum(amount))
-        .join(t.LedgerEntry, *joined)
-        .where(*where, amount > 0)
-        .group_by(account, period)
-    ).all()
-    credits = session.execute(
-        select(account, func.sum(amount))
-        .join(t.LedgerEntry, *joined)
-        .where(*where, amount < 0)
-        .group_by(account)
-    ).all()
-    owed: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for name, month, cents in debits:
-        owed[str(acc.party_of(name))].append((str(month), int(cents)))
-    settled = {str(acc.party_of(name)): -int(cents) for name, cents in credits}
-    paid: dict[str, dict[str, int]] = {}
-    for household_id, months in owed.items():
-        settled_months, _ahead = settle_oldest_first(months, settled.get(household_id, 0))
-        paid[household_id] = {m.period: m.paid_cents for m in settled_months}
-    return paid
-
-
-def _granted_by_month(session: Session, first: str, last: str) -> dict[str, dict[str, int]]:
-    """Per household, the credit the runs of months ``first``..``last`` granted it, net of
-    reversals (a reversal is counted in the month of the credit it reverses)."""
+def _net_by_root(
+    session: Session, code: str, kind: str, first: str, last: str
+) -> dict[str, dict[str, int]]:
+    """Per party of accounts ``code:*``, per month: the postings of the entries of ``kind``
+    booked in months ``first``..``last``, net of every reversal of them (a reversal, of any
+    month, counts against the entry it reverses, back through reversals of reversals)."""
     entry, posting = t.LedgerEntry, t.Posting
-    kind, period = col(entry.kind), col(entry.period)
+    entry_kind, period = col(entry.kind), col(entry.period)
     rows = session.execute(
         select(
             col(entry.entry_id),
             period,
-            kind,
+            entry_kind,
             col(entry.reverses),
             col(posting.account),
             col(posting.amount_cents),
         )
         .join(posting, col(posting.entry_id) == col(entry.entry_id))
         .where(
-            col(posting.account).like(f"{acc.MEMBER_CREDIT}:%"),
-            or_(and_(kind == "credit", period >= first, period <= last), kind == "reversal"),
+            col(posting.account).like(f"{code}:%"),
+            or_(
+                and_(entry_kind == kind, period >= first, period <= last),
+                entry_kind == "reversal",
+            ),
         )
     ).all()
     reverses = {row[0]: row[3] for row in rows if row[2] == "reversal"}
-    credit_month = {row[0]: str(row[1]) for row in rows if row[2] == "credit"}
-    granted: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    month_of = {row[0]: str(row[1]) for row in rows if row[2] == kind}
+    net: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for entry_id, _period, _kind, _reverses, name, cents in rows:
         root = entry_id
         while root in reverses:  # a reversal of a reversal... back to what it corrects
             root = reverses[root]
-        if root in credit_month:
-            granted[str(acc.party_of(name))][credit_month[root]] -= int(cents)
-    return granted
+        if root in month_of:
+            net[str(acc.party_of(name))][month_of[root]] += int(cents)
+    return net
+
+
+def _paid_by_month(session: Session, year: int) -> dict[str, dict[str, int]]:
+    """Per household, each month's contribution (net of reversals) settled by its payments
+    received by 31 December of ``year`` (net of reversals), oldest month first."""
+    last = f"{year:04d}-12"
+    owed = _net_by_root(session, acc.MEMBER_DUE, "contribution", "0000-01", last)
+    payments = _net_by_root(session, acc.MEMBER_DUE, "payment", "0000-01", last)
+    paid: dict[str, dict[str, int]] = {}
+    for household_id, months in owed.items():
+        received = -sum(payments.get(household_id, {}).values())
+        settled, _ahead = settle_oldest_first(list(months.items()), received)
+        paid[household_id] = {m.period: m.paid_cents for m in settled}
+    return paid
+
+
+def _granted_by_month(session: Session, year: int) -> dict[str, dict[str, int]]:
+    """Per household, the credit the runs of ``year``'s months granted it, net of reversals."""
+    first, last = f"{year:04d}-01", f"{year:04d}-12"
+    net = _net_by_root(session, acc.MEMBER_CREDIT, "credit", first, last)
+    return {hh: {month: -cents for month, cents in months.items()} for hh, months in net.items()}
 
 
 def over_contributions_of_year(session: Session, year: int) -> dict[str, list[MonthGift]]:
@@ -138,8 +137,8 @@ def over_contributions_of_year(session: Session, year: int) -> dict[str, list[Mo
     months = months_with_option(session, year)
     if not months:
         return {}
-    paid = _paid_by_month(session, f"{year:04d}-12")
-    granted = _granted_by_month(session, f"{year:04d}-01", f"{year:04d}-12")
+    paid = _paid_by_month(session, year)
+    granted = _granted_by_month(session, year)
     found: dict[str, list[MonthGift]] = {}
     for household_id in sorted(paid):
         gifts = []
