@@ -13,7 +13,12 @@ Two measures, each in its own child process (so its peak RSS is its own):
   the real month run (not timed); no purchases there (the purchase path is one service
   call per sale: too slow to fill at this size), so spending cells are empty.
 
-``python -m bench.indicators [--households N] [--db-months M] [--skip-books]`` prints JSON.
+``python -m bench.indicators [--households N] [--db-months M] [--skip-books] [--db FILE]
+[--baseline DIR]`` prints JSON. ``--db FILE`` keeps the SQLite fund in FILE and reuses it when
+it exists (building a 100,000-household year takes minutes); ``--baseline DIR`` measures a
+checkout of an earlier commit (``git archive <commit> | tar -x -C DIR``) in the same run, each
+measure in turn (old, then new), on the same inputs and the same database. Each result
+carries the machine's one-minute load average when it finished (the machine is shared).
 """
 
 from __future__ import annotations
@@ -39,12 +44,18 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _child(*argv: str) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-m", "bench.indicators", *argv], cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True,
+def _child(*argv: str, root: Path = ROOT) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-m", "bench.indicators", *argv], cwd=root,
+                          env={**os.environ, "PYTHONPATH": str(root)}, check=True,
                           capture_output=True, text=True)  # fmt: skip
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return result | {"load_1min": round(os.getloadavg()[0], 1)}
+
+
+def _measures(*argv: str, baseline: Path | None) -> dict[str, Any]:
+    """The measure on this tree, and first on ``baseline`` when given."""
+    found = {} if baseline is None else {"before": _child(*argv, root=baseline)}
+    return found | {"after": _child(*argv)}
 
 
 def synthetic_year(households: int, months: int = 12) -> list[Any]:
@@ -157,15 +168,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--households", type=int, default=100_000)
     parser.add_argument("--db-months", type=int, default=12)
     parser.add_argument("--skip-books", action="store_true")
+    parser.add_argument("--db", type=Path, help="SQLite file of the fund (kept, reused)")
+    parser.add_argument("--baseline", type=Path, help="a checkout of an earlier commit")
     options = parser.parse_args(args)
-    out: dict[str, Any] = {"engine": _child("_engine", str(options.households))}
+    base = options.baseline
+    n, m = str(options.households), str(options.db_months)
+    out: dict[str, Any] = {"engine": _measures("_engine", n, baseline=base)}
     print(json.dumps(out), flush=True)
     if not options.skip_books:
         with tempfile.TemporaryDirectory() as tmp:
-            url = f"sqlite:///{tmp}/bench.db"
-            n, m = str(options.households), str(options.db_months)
-            out["books"] = {"households": options.households, **_child("_setup", url, n, m),
-                            **_child("_books", url, m)}  # fmt: skip
+            path = options.db or Path(tmp) / "bench.db"
+            url = f"sqlite:///{path}"
+            books: dict[str, Any] = {"households": options.households}
+            if not path.exists():
+                books |= _child("_setup", url, n, m)
+            out["books"] = books | _measures("_books", url, m, baseline=base)
     print(json.dumps(out))
     return 0
 
