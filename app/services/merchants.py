@@ -10,12 +10,13 @@ few, that merchant waits a growing delay before trying that household again (409
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from app.engine.books.commands import Command
 from app.engine.period import Period
 from app.services import consent, free_text
+from app.services import errors as svc
 from app.services.execute import Db, execute
 
 
@@ -95,6 +96,23 @@ def purchase(
         whole_basket=whole_basket,
     )
     return execute(db, command, actor, idempotency_key, now)
+
+
+# A till's day may run ahead of UTC (France is UTC+1 or +2): a sale dated tomorrow in UTC is
+# still today somewhere the fund works.
+SALE_DAY_AHEAD = timedelta(days=1)
+
+
+def check_sale_day(on: date, today: date) -> None:
+    """A sale is dated on or before the day it is recorded (issue 10: purchases are dated within
+    the open window; a closed month refuses it in the books, and a purchase never spends credit
+    granted after its date). ``InvalidRequest`` naming ``on`` for a later day."""
+    if on > today + SALE_DAY_AHEAD:
+        raise svc.invalid(
+            "on",
+            f"{on.isoformat()} is after today ({today.isoformat()}); a sale is dated on or"
+            " before the day it is recorded",
+        )
 
 
 def purchase_command(

@@ -7,8 +7,8 @@ directory, with all its state under ``CAISSE_DATA_DIR`` (the image's ``/data`` v
 - the migrations are found inside the installed package (not next to a checkout);
 - the default database, the secret key and the exports land in the data directory;
 - the first operator's token comes from the installed ``caisse token create``;
-- a month is set up over HTTP and a merchant charges a member (the figures are those of
-  tests/e2e/test_month_over_http.py, computed by hand there);
+- the current month is set up and run over HTTP and a merchant charges a member today (the
+  rules and households of tests/e2e/test_month_over_http.py: hh_a, alone, gets 100 €);
 - a second server on the same data directory (a new container on the same volume) still
   accepts the member's consent code: the secret key survived with the data.
 
@@ -24,13 +24,19 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.test_month_over_http import CODES, MERCHANT, PERIOD, Fund, charge, set_up_the_fund
+from tests.e2e.test_month_over_http import CODES, MERCHANT, RULES, Fund
+
+# The month the service's clock is in: a till dates a sale today, and a sale never spends
+# credit granted after its day, so the fund runs the current month.
+TODAY = datetime.now(UTC).date()
+PERIOD = f"{TODAY.year:04d}-{TODAY.month:02d}"
 
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAM = "import sys; from app.cli import main; sys.exit(main())"
@@ -169,11 +175,11 @@ def test_the_installed_package_serves_and_charges_with_all_state_in_the_data_dir
     }
     server = server_factory()
     fund = Fund(server.client, secrets)  # type: ignore[arg-type]
-    set_up_the_fund(fund)
+    set_up_this_month(fund)
     secrets["merchant"] = token(site, data, workdir, "--role", "merchant", "--merchant", MERCHANT)
     run = fund.ok("operator", "POST", f"/months/{PERIOD}/run", key="installed-run")
-    assert (run["credited"], run["credit_cents"]) == (3, 45_000)
-    sold = fund.ok("merchant", "POST", "/merchant/charges", charge("s1", "hh_a", "food", 4_250))
+    assert (run["credited"], run["credit_cents"]) == (1, 10_000)
+    sold = fund.ok("merchant", "POST", "/merchant/charges", sale("s1", 4_250))
     assert (sold["credit_cents"], sold["credit_left_cents"]) == (4_250, 5_750)
 
     # Everything the fund keeps is in the data directory; nothing was written where it ran.
@@ -186,10 +192,47 @@ def test_the_installed_package_serves_and_charges_with_all_state_in_the_data_dir
     # A new container on the same volume: the stored consent codes still match.
     server.stop()
     again = Fund(server_factory().client, secrets)  # type: ignore[arg-type]
-    second = again.ok("merchant", "POST", "/merchant/charges", charge("s2", "hh_a", "food", 750))
+    second = again.ok("merchant", "POST", "/merchant/charges", sale("s2", 750))
     assert (second["credit_cents"], second["credit_left_cents"]) == (750, 5_000)
-    wrong = again.call(
-        "merchant", "POST", "/merchant/charges", charge("s3", "hh_a", "food", 100, "0000")
-    )
+    wrong = again.call("merchant", "POST", "/merchant/charges", sale("s3", 100, "0000"))
     assert wrong.status_code == 403
     assert CODES["hh_a"] != "0000"
+
+
+def set_up_this_month(fund: Fund) -> None:
+    """The committee adopts the rules from this month and approves the shop; the operator
+    enrols hh_a (2 000 € a month, one person: 50 € due, 100 € of credit) and records a
+    subsidy that covers the credit."""
+    rules = RULES | {"effective_from": PERIOD}
+    fund.ok("committee", "POST", "/rules/drafts", rules)
+    adopt = {"decision": rules["decision"]}
+    fund.ok("committee", "POST", f"/rules/versions/{rules['id']}/{rules['version']}/adopt", adopt)
+    enrolment = {
+        "household_id": "hh_a",
+        "from_period": PERIOD,
+        "identity": {"full_name": "Membre hh_a"},
+        "facts": {"income_cents": 200_000, "persons": [{"birth_on": "1980-05-17"}]},
+        "consent_code": CODES["hh_a"],
+    }
+    fund.ok("operator", "POST", "/households", enrolment)
+    approval = {"categories": {"food": "1"}, "valid_from": f"{PERIOD}-01"}
+    fund.ok("committee", "POST", f"/merchants/{MERCHANT}/approve", approval)
+    subsidy = {
+        "funder_id": "ville",
+        "kind": "subsidy",
+        "amount_cents": 40_000,
+        "reference": f"SUB-{PERIOD}",
+        "received_on": f"{PERIOD}-01",
+    }
+    fund.ok("operator", "POST", "/funds/fundings", subsidy)
+
+
+def sale(purchase_id: str, amount_cents: int, code: str | None = None) -> dict[str, Any]:
+    """A food sale to hh_a, dated today by the till (no ``on``)."""
+    return {
+        "purchase_id": purchase_id,
+        "household_id": "hh_a",
+        "category": "food",
+        "amount_cents": amount_cents,
+        "consent_code": code or CODES["hh_a"],
+    }

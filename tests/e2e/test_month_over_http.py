@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -34,6 +35,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from app.api.app import create_app
+from app.api.routers import merchants as merchants_router
 from app.db.session import unit_of_work
 from app.db.settings import Settings
 from app.services import tokens as token_service
@@ -91,7 +93,10 @@ class Fund:
 
 
 @pytest.fixture()
-def fund(db_url: str) -> Iterator[Fund]:
+def fund(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fund]:
+    # The month is played on its own days: the tills' "today" is the month's last day (a sale
+    # is never dated after the day it is recorded).
+    monkeypatch.setattr(merchants_router, "today", lambda: date(2027, 1, 31))
     app = create_app(Settings(database_url=db_url))
     subjects: dict[str, dict[str, str]] = {
         "committee": {},
@@ -223,6 +228,17 @@ def run_the_month(fund: Fund) -> None:
 
 
 def shop(fund: Fund) -> None:
+    # A sale is never dated after the day it is recorded (2027-01-31 here): 422 naming `on`.
+    ahead = charge("s0", "hh_a", "food", 100) | {"on": "2027-02-02"}
+    refused = fund.call("merchant", "POST", "/merchant/charges", ahead)
+    assert refused.status_code == 422, refused.text
+    assert [(e["path"], e["message"]) for e in refused.json()["errors"]] == [
+        (
+            "on",
+            "2027-02-02 est postérieur à aujourd'hui (2027-01-31) : une vente est datée au"
+            " plus tard du jour où elle est enregistrée",
+        )
+    ]
     first = fund.ok(
         "merchant",
         "POST",

@@ -139,13 +139,16 @@ async def record_charge(
     request: ChargeRequest, key: str, principal: Principal, writer: ChargeWriter
 ) -> ChargeOut:
     """The charge endpoint's work, shared with its hot path (app.api.hot_paths)."""
+    day = today()
+    if request.on is not None:
+        merchants.check_sale_day(request.on, day)
     command = merchants.purchase_command(
         request.purchase_id,
         request.household_id,
         principal.merchant_id or "",
         request.category,
         request.amount_cents,
-        request.on or today(),
+        request.on or day,
         split=request.split,
     )
     recorded = writes(principal, key)
@@ -181,13 +184,16 @@ def refund(
         session, merchant_id, request.purchase_id
     ):
         raise not_found("purchase", request.purchase_id)
+    day = today()
+    if request.on is not None:
+        merchants.check_sale_day(request.on, day)
     result = merchants.refund(
         session,
         request.refund_id,
         merchant_id,
         request.purchase_id,
         request.amount_cents,
-        request.on or today(),
+        request.on or day,
         **writes(principal, key),
     )
     return RefundOut.model_validate(result)
