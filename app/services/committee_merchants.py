@@ -28,7 +28,7 @@ from app.db import tables as t
 from app.engine.money import format_rate, parse_rate
 from app.engine.problems import Problem
 from app.services import errors as svc
-from app.services import merchant_profiles, merchants
+from app.services import free_text, merchant_profiles, merchants
 
 USUAL_CATEGORIES = ("food", "hygiene")
 REASON_LIMIT = 500
@@ -79,12 +79,21 @@ def merchant_list(session: Session, today: date) -> list[MerchantRow]:
             row.valid_from,
             row.valid_until,
             row.suspended_from,
-            row.suspension_reason,
+            _reason(session, row),
             _state(row, today),
         )
         for row in rows
     ]
     return sorted(found, key=lambda m: (m.name.casefold(), m.merchant_id))
+
+
+def _reason(session: Session, row: t.Merchant) -> str | None:
+    """The suspension's reason as typed, from the erasable store (the books keep only its
+    commitment; the suspension is the merchant's last record while it stands)."""
+    if row.suspension_reason is None:
+        return None
+    texts = free_text.texts_of(session, [row.last_seq])
+    return free_text.readable(row.suspension_reason, texts)
 
 
 def merchants_view(session: Session, today: date) -> dict[str, Any]:

@@ -348,6 +348,8 @@ def test_approving_and_suspending_a_merchant_through_the_page(
     submit(browser, "Suspendre")
     assert "Suspension enregistrée" in text(browser)
     assert f"{SHOP} suspendu" in text(browser)
+    # The reason as typed (the books keep only its commitment; the text is erasable).
+    assert ": Contrôle des prix en cours" in text(browser)
     check_page(browser, "committee-merchants-done")
     assert verified(fund)
 
