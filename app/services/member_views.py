@@ -78,21 +78,24 @@ def _month_of(today: date) -> Period:
 def wallet(session: Session, household_id: str, today: date) -> Wallet:
     """The household's spendable credit on ``today``, its spendable lots (soonest expiry
     first), credit past its last month, and this month's contribution and payments."""
-    found = reads.balances(session, household_id)
+    found = reads.balances(session, household_id, on=today)
     month = _month_of(today)
     usable: list[Lot] = []
     lapsed = 0
     for row in found["lots"]:
         lot = Lot(str(row["period"]), int(row["remaining_cents"]), row["expires_after"])
-        if lot.last_month is not None and Period.parse(lot.last_month) < month:
+        # The till's own rule (reads.is_spendable): a lot granted for a later month is not
+        # spendable yet, a lot past its last month no longer.
+        if reads.is_spendable(household_id, row, today):
+            if lot.remaining_cents > 0:
+                usable.append(lot)
+        elif lot.last_month is not None and Period.parse(lot.last_month) < month:
             lapsed += lot.remaining_cents
-        elif lot.remaining_cents > 0:
-            usable.append(lot)
     usable.sort(key=lambda lot: (lot.last_month is None, lot.last_month or "", lot.period))
     contribution, paid = _dues_in(session, household_id, str(month))
     return Wallet(
         month=str(month),
-        spendable_cents=sum(lot.remaining_cents for lot in usable),
+        spendable_cents=int(found["spendable_cents"]),
         lots=tuple(usable),
         lapsed_cents=lapsed,
         due_cents=max(0, int(found["due_cents"])),

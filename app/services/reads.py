@@ -113,10 +113,14 @@ def spendable_cents(household_id: str, lots: Sequence[Mapping[str, Any]], on: da
     books' own rule (``app.engine.books.lots.spendable_on``: granted by that month and not
     past its last month), so a lot past its last month but not yet expired by a close is
     not counted, nor credit granted for a later month."""
-    month = Period(on.year, on.month)
     return sum(
-        int(lot["remaining_cents"]) for lot in lots if spendable_on(_lot(household_id, lot), month)
+        int(lot["remaining_cents"]) for lot in lots if is_spendable(household_id, lot, on)
     )
+
+
+def is_spendable(household_id: str, lot: Mapping[str, Any], on: date) -> bool:
+    """Whether the till takes this lot (one of ``balances``'s ``lots``) on ``on``."""
+    return spendable_on(_lot(household_id, lot), Period(on.year, on.month))
 
 
 # Months repeat across every member's lots: parsed once each (the hot read stays cheap).

@@ -51,6 +51,15 @@ def test_spendable_credit_counts_only_lots_not_past_their_last_month(engine: Eng
     assert (after.spendable_cents, after.lapsed_cents, after.lots) == (0, 10_000, ())
 
 
+def test_credit_granted_for_a_later_month_is_not_spendable_yet(engine: Engine) -> None:
+    # November's 100 € lot, read on 31 October: the till would refuse it (a purchase never
+    # spends credit granted after its day), so the member's page says 0 and shows no lot.
+    small_fund(engine)
+    with read_only(engine) as session:
+        before = member_views.wallet(session, "hh_a", date(2026, 10, 31))
+    assert (before.spendable_cents, before.lapsed_cents, before.lots) == (0, 0, ())
+
+
 def test_wallet_shows_the_month_contribution_and_what_was_paid(engine: Engine) -> None:
     small_fund(engine)
     record_payment(engine, "hh_a", 3_000, "cash", "P-1", date(2026, 11, 20), **w())
