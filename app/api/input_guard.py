@@ -43,7 +43,8 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.errors import problem_response
-from app.api.limits import MAX_BODY_BYTES, refuse_too_large
+from app.api.limits import refuse_too_large
+from app.api.request_body import BodyTooLarge, media_type, replay, whole_body
 from app.db.migrate import register_tables
 from app.engine.problems import Problem, join_path
 
@@ -109,8 +110,8 @@ class RequestGuard:
             await _refuse(scope, send, problems)
             return
         try:
-            raw = await _whole_body(receive)
-        except _TooLarge:
+            raw = await whole_body(receive)
+        except BodyTooLarge:
             await refuse_too_large(scope, send)
             return
         if raw is None:
@@ -120,7 +121,7 @@ class RequestGuard:
             await _refuse(scope, send, problems)
             return
         scope[SCOPE_KEY] = checked
-        await self.app(scope, _replay(raw, receive), send)
+        await self.app(scope, replay(raw, receive), send)
 
 
 def checked_body(scope: Scope) -> CheckedBody | None:
@@ -192,26 +193,8 @@ def _control_message(text: str, forbidden: re.Pattern[str]) -> str:
 # -- body -------------------------------------------------------------------------------------
 
 
-async def _whole_body(receive: Receive) -> bytes | None:
-    """The whole body (its announced length was checked by app.api.limits, outside), or
-    None when the client disconnected first."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return None
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:  # a chunked body announces no length: bounded here
-            raise _TooLarge
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
 def _checked_body(scope: Scope, raw: bytes) -> tuple[CheckedBody, list[Problem]]:
-    media = _media_type(scope)
+    media = media_type(scope)
     if media == "application/x-www-form-urlencoded":
         pairs = parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
         return CheckedBody(raw, NOT_JSON), _field_problems("body", pairs)
@@ -260,17 +243,6 @@ def _parse_plain(raw: bytes) -> tuple[Any, bool]:
         raw, object_pairs_hook=pairs, parse_constant=_no_constant, parse_float=_finite_float
     )
     return document, not twice and _SUSPECT.search(raw) is None
-
-
-def _media_type(scope: Scope) -> str:
-    for name, value in scope.get("headers", ()):
-        if name == b"content-type":
-            return str(value.decode("latin-1")).partition(";")[0].strip().lower()
-    return ""
-
-
-class _TooLarge(Exception):
-    """The body grew past the limit."""
 
 
 class _NotJson(ValueError):
@@ -330,20 +302,6 @@ def _children(
     elif isinstance(node, list):
         for index, item in enumerate(node):
             yield (item, join_path(path, index), key)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A ``receive`` that gives the body already read, then waits on the real one."""
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 async def _refuse(scope: Scope, send: Send, problems: list[Problem]) -> None:

@@ -20,7 +20,8 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.errors import problem_response
-from app.api.limits import MAX_BODY_BYTES, refuse_too_large
+from app.api.limits import refuse_too_large
+from app.api.request_body import BodyTooLarge, media_type, replay, whole_body
 from app.api.rule_lines import keep_lines
 from app.engine.problems import Problem
 from app.services.rule_text import MAX_CHARS, SyntaxProblem, read_text
@@ -48,7 +49,7 @@ class RuleYaml:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        media = _media_type(scope)
+        media = media_type(scope)
         if (
             scope["type"] != "http"
             or scope.get("method") != "POST"
@@ -58,8 +59,8 @@ class RuleYaml:
             await self.app(scope, receive, send)
             return
         try:
-            raw = await _whole_body(receive)
-        except _TooLarge:
+            raw = await whole_body(receive)
+        except BodyTooLarge:
             await refuse_too_large(scope, send)
             return
         if raw is None:  # the client left before its body arrived: nothing is done
@@ -69,7 +70,7 @@ class RuleYaml:
             found = read_text(raw.decode("utf-8", "replace"), form="json")
             if found.document is not None:
                 keep_lines(scope, found)
-            await self.app(scope, _replay(raw, receive), send)
+            await self.app(scope, replay(raw, receive), send)
             return
         await self._yaml(scope, raw, receive, send)
 
@@ -95,47 +96,7 @@ class RuleYaml:
         ]
         scope = {**scope, "headers": headers}
         keep_lines(scope, found)
-        await self.app(scope, _replay(body, receive), send)
-
-
-def _media_type(scope: Scope) -> str:
-    for name, value in scope.get("headers", ()):
-        if name == b"content-type":
-            return str(value.decode("latin-1")).partition(";")[0].strip().lower()
-    return ""
-
-
-async def _whole_body(receive: Receive) -> bytes | None:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return None
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:  # a chunked body announces no length: bounded here
-            raise _TooLarge
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-class _TooLarge(Exception):
-    """The body grew past the limit."""
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
+        await self.app(scope, replay(body, receive), send)
 
 
 async def _refuse(scope: Scope, send: Send, problem: SyntaxProblem) -> None:
