@@ -31,18 +31,10 @@ from typing import Any
 import yaml
 
 from app.engine import HouseholdFacts, InvalidInput, Person, Problem
+from app.engine.commitment import FACT_FIELDS
 
-HOUSEHOLD_FIELDS = (
-    "household_id",
-    "income_cents",
-    "persons",
-    "chosen_contribution_cents",
-    "engagement_minutes",
-    "attributes",
-    "active_from",
-    "active_until",
-    "priority_tier",
-)
+# A household of an input file: its id and the facts a commitment covers (one list).
+HOUSEHOLD_FIELDS = ("household_id", *FACT_FIELDS)
 
 
 class InputFileError(Exception):
