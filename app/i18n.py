@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel.messages.pofile import read_po
@@ -76,8 +76,11 @@ def english_catalogue(language: str) -> dict[str, str]:
 @cache
 def _english_patterns(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
     """The catalogue's msgids with ``{name}`` placeholders, as patterns matching the texts
-    they were formatted into (each placeholder matches any text, shortest first)."""
-    patterns = []
+    they were formatted into (each placeholder matches any text, shortest first); the most
+    specific first: a sentence around a ``{message}`` (it is translated on its own: its
+    value cannot swallow the words around it), then by the most fixed text, so "Input should
+    be greater than {gt}" wins over "Input should be {expected}"."""
+    patterns: list[tuple[tuple[bool, int], re.Pattern[str], str]] = []
     for msgid, msgstr in english_catalogue(language).items():
         if not _PLACEHOLDER.search(msgid):
             continue
@@ -86,16 +89,19 @@ def _english_patterns(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
             re.escape(part) if index % 2 == 0 else f"(?P<{part}>.+?)"
             for index, part in enumerate(parts)
         )
-        patterns.append((re.compile(f"^{regex}$", re.S), msgstr))
-    return tuple(patterns)
+        rank = ("message" not in parts[1::2], -sum(len(part) for part in parts[::2]))
+        patterns.append((rank, re.compile(f"^{regex}$", re.S), msgstr))
+    patterns.sort(key=lambda item: item[0])  # stable: catalogue order among equals
+    return tuple((pattern, msgstr) for _, pattern, msgstr in patterns)
 
 
+@lru_cache(maxsize=8192)  # the catalogue is fixed once read; a page repeats its texts
 def from_english(lang: str, text: str) -> str:
     """An English text of the services or the API in ``lang``: the catalogue's exact entry,
     else the first entry whose ``{placeholders}`` match it (each value found is itself
-    translated when the catalogue has it: a quoted path or number stays as it is; a
-    ``{message}`` value must have its own entry), else the text as it is (visible, never
-    fatal)."""
+    translated the same way when the catalogue has it: a quoted path or number stays as it
+    is; a ``{message}`` value must be translated itself), else the text as it is (visible,
+    never fatal)."""
     if lang == "en" or not text:
         return text
     table = english_catalogue(lang)
@@ -106,10 +112,10 @@ def from_english(lang: str, text: str) -> str:
         match = pattern.match(text)
         if match is None:
             continue
-        found = match.groupdict()
-        if "message" in found and found["message"] not in table:
+        said = {name: from_english(lang, value) for name, value in match.groupdict().items()}
+        if "message" in said and said["message"] == match.group("message"):
             continue  # a sentence around an untranslated one would mix two languages
-        return msgstr.format(**{name: table.get(value, value) for name, value in found.items()})
+        return msgstr.format(**said)
     return text
 
 

@@ -133,11 +133,19 @@ async def on_service_error(request: Request, exc: Exception) -> ProblemResponse:
         status=status,
         code=exc.code,
         title=exc.title,
-        detail=exc.detail,
+        detail=_service_detail(exc, request_language(request)),
         problems=exc.problems,
         extras=exc.extras,
         headers=headers,
     )
+
+
+def _service_detail(exc: service_errors.ServiceError, lang: str) -> str:
+    """The detail in ``lang``: a detail that only repeats the problems' messages (a books
+    refusal: ``"; ".join`` of them) is said with each problem's own text, codes included."""
+    if exc.problems and exc.detail == "; ".join(p.message for p in exc.problems):
+        return "; ".join(problem_text(p, lang) for p in exc.problems)
+    return exc.detail
 
 
 async def on_engine_error(request: Request, exc: Exception) -> ProblemResponse:

@@ -4,8 +4,10 @@
 (every problem at once) and, when it is valid, to check its properties
 (``app.engine.checks.check_rules``: contribution never decreasing with resources, marginal
 rate below 100 %, documented jumps only). Every problem comes back with the LINE of its
-key in the text and a ``kind`` with the values it names, so a page can word it in the
-reader's language (the engine's own messages are English, for the API).
+key in the text. An engine problem with a message code (the rule reader's, the checks')
+keeps it: a page shows ``problem.text(lang)``, the same words as the API. The few without
+a code get a ``kind`` with the values they name, so a page can word them in the reader's
+language.
 
 ``save_draft`` does the same checks and, only when the document is valid, stores it as a
 draft (app.services.rulesets): an invalid document writes nothing.
@@ -23,6 +25,7 @@ from sqlmodel import Session
 from app.engine import RuleSet, RuleSetInvalid
 from app.engine.checks import Finding, check_rules
 from app.engine.period import Period
+from app.engine.problems import Problem
 from app.services import errors as svc
 from app.services import rulesets
 from app.services.rule_documents import parse
@@ -53,13 +56,19 @@ _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 @dataclass(frozen=True, slots=True)
 class LineProblem:
     """One problem of the document: where (line, path), what (kind, values), and the
-    engine's own words (``detail``, English) for a kind the page cannot word."""
+    engine's own words (``detail``, English) for a kind the page cannot word; ``coded``:
+    the engine's problem when it has a message code (``text(lang)`` says it)."""
 
     line: int
     path: str
     kind: str
     values: Mapping[str, str] = field(default_factory=dict)
     detail: str = ""
+    coded: Problem | None = None
+
+    def text(self, lang: str) -> str | None:
+        """The problem in ``lang`` by its message code; None when it has none."""
+        return None if self.coded is None else self.coded.text(lang)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +112,16 @@ def check_text(text: str) -> Checked:
     return Checked(text, read.form, rules=rules, findings=tuple(check_rules(rules)))
 
 
+def located(problem: Problem, line: int) -> LineProblem:
+    """An engine problem at its line: by its message code when it has one (one path for
+    the page and the API), else classified from its English words."""
+    if problem.code:
+        return LineProblem(line, problem.path, "coded", {}, problem.message, problem)
+    return classify(problem.path, problem.message, line)
+
+
 def _located(read: ReadText, error: RuleSetInvalid) -> tuple[LineProblem, ...]:
-    found = [classify(p.path, p.message, read.line_of(p.path)) for p in error.problems]
+    found = [located(p, read.line_of(p.path)) for p in error.problems]
     return tuple(sorted(found, key=lambda p: p.line))
 
 

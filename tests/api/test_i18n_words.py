@@ -37,3 +37,33 @@ def test_ledger_lines_in_words() -> None:
     assert account_text("419:hh_1", "fr") == "crédit alimentaire"
     assert account_text("411:hh_1", "en") == "contribution due"
     assert account_text("512", "fr") == "512"
+
+
+def test_the_most_specific_entry_wins_and_values_are_translated_inside() -> None:
+    # "{message} (got {value})" around pydantic's constraint, itself a patterned entry.
+    assert from_english("fr", "Input should be greater than 5 (got 0)") == (
+        "La valeur doit être supérieure à 5 (reçu 0)"
+    )
+    assert from_english("fr", "String should have at least 8 characters (got 'k')") == (
+        "Le texte doit compter au moins 8 caractères (reçu 'k')"
+    )
+    assert from_english("fr", "No rule_set 'v9' was found.") == "Introuvable : jeu de règles 'v9'."
+    assert from_english("fr", "the household has 2 person(s); at least 3 required") == (
+        "le foyer compte 2 personne(s) ; au moins 3 requises"
+    )
+
+
+def test_books_refusals_speak_by_their_codes() -> None:
+    from app.engine.books.errors import problem
+
+    (closed,) = problem("period", "books.month_not_open", period="2027-03", status="sealed")
+    assert closed.message == "month 2027-03 is sealed; book it in an open month"
+    assert closed.text("en") == closed.message
+    assert closed.text("fr") == (
+        "le mois 2027-03 est scellé : enregistrez l'opération dans un mois ouvert"
+    )
+    (short,) = problem(
+        "amount_cents", "books.insufficient_credit", available="31,40", requested="45,00"
+    )
+    assert short.message == "credit available 31,40 €, requested 45,00 €"
+    assert short.text("fr") == "crédit disponible 31,40 €, demandé 45,00 €"

@@ -195,3 +195,65 @@ def test_history_lines_in_words_in_the_callers_language(api: FastAPI, tokens: To
         ("credit 2026-11", "food credit"),
         ("contribution 2026-11", "contribution due"),
     }
+
+
+def _close(api: FastAPI, tokens: Tokens, lang: str | None, period: str, key: str) -> Any:
+    headers = {**tokens.headers("operator"), "Idempotency-Key": key}
+    return _client(api, lang).post(f"/v1/months/{period}/close", headers=headers)
+
+
+def test_month_desk_refusals_in_both_languages(api: FastAPI, tokens: Tokens) -> None:
+    seed(api)
+    french = assert_problem(
+        _close(api, tokens, None, "2031-09", "close-fr-1"), 409, "month-never-run"
+    )
+    assert (french["title"], french["detail"]) == (
+        "Le mois n'a jamais été calculé",
+        "Le mois 2031-09 n'a jamais été calculé : lancez son calcul avant de le clore.",
+    )
+    assert [e["message"] for e in french["errors"]] == [
+        "aucun foyer n'a été crédité pour 2031-09 ; lancez d'abord le calcul du mois"
+    ]
+    english = assert_problem(
+        _close(api, tokens, "en", "2031-09", "close-en-1"), 409, "month-never-run"
+    )
+    assert (english["title"], english["detail"]) == (
+        "The month was never run",
+        "The month 2031-09 was never run: run it before closing it.",
+    )
+    assert [e["message"] for e in english["errors"]] == [
+        "no household was credited for 2031-09; run it first"
+    ]
+
+
+def test_books_refusals_by_their_codes_in_both_languages(api: FastAPI, tokens: Tokens) -> None:
+    seed(api)
+    assert _close(api, tokens, None, PERIOD, "close-once").status_code == 200
+    french = assert_problem(
+        _close(api, tokens, None, PERIOD, "close-again-fr"), 409, "month-closed"
+    )
+    assert french["title"] == "Le mois est clos"
+    assert french["detail"] == "le mois 2026-11 est déjà clos"
+    assert [(e["path"], e["message"]) for e in french["errors"]] == [
+        ("period", "le mois 2026-11 est déjà clos")
+    ]
+    english = assert_problem(
+        _close(api, tokens, "en", PERIOD, "close-again-en"), 409, "month-closed"
+    )
+    assert (english["title"], english["detail"]) == (
+        "The month is closed",
+        "month 2026-11 is already closed",
+    )
+
+
+def test_pydantic_constraints_in_both_languages(api: FastAPI, tokens: Tokens) -> None:
+    """Pydantic's own message for a constraint (here a header's minimum length) is worded
+    in French by the catalogue, and stays pydantic's in English."""
+    french = assert_problem(_close(api, tokens, None, PERIOD, "k"), 422, "validation")
+    assert [(e["path"], e["message"]) for e in french["errors"]] == [
+        ("header.Idempotency-Key", "Le texte doit compter au moins 8 caractères (reçu 'k')")
+    ]
+    english = assert_problem(_close(api, tokens, "en", PERIOD, "k"), 422, "validation")
+    assert [e["message"] for e in english["errors"]] == [
+        "String should have at least 8 characters (got 'k')"
+    ]

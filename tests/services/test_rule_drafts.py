@@ -77,8 +77,17 @@ def test_each_engine_problem_is_located_and_classified() -> None:
     found = [(p.line, p.path, p.kind, dict(p.values)) for p in checked.problems]
     assert found == [
         (5, "effective_from", "month", {"got": "décembre"}),
-        (12, "credit.formula.base_cents", "whole_cents", {"got": "cent"}),
+        (12, "credit.formula.base_cents", "coded", {}),
     ]
+    # A problem with a message code is said by it, in each language (the API's words).
+    month, cents = checked.problems
+    assert month.text("fr") is None
+    assert cents.text("fr") == (
+        "attendu un nombre entier de centimes (par exemple 1250 pour 12,50 €), reçu 'cent'"
+    )
+    assert cents.text("en") == (
+        "expected a whole number of cents (e.g. 1250 for 12,50 €), got 'cent'"
+    )
 
 
 def test_a_valid_document_has_its_property_findings() -> None:

@@ -210,11 +210,12 @@ def test_a_yaml_document_with_errors_shows_each_problem_at_its_line(
         "Ligne 6 (effective_from) : Un mois s'écrit AAAA-MM (par exemple 2027-01) ; écrit : janvier."
         in page
     )
+    # The rule reader's problems in the engine's own words, by their message code (the API's).
     assert (
-        "Ligne 18 (credit.formula.base_cents) : Un montant s'écrit en centimes, nombre entier"
-        " (1250 pour 12,50 €) ; écrit : cent euros." in page
+        "Ligne 18 (credit.formula.base_cents) : attendu un nombre entier de centimes"
+        " (par exemple 1250 pour 12,50 €), reçu 'cent euros'" in page
     )
-    assert "Ligne 20 (credit.formula.plafond) : Le champ « plafond » n'existe pas ici" in page
+    assert "Ligne 20 (credit.formula.plafond) : champ inconnu 'plafond' ; champs permis ici" in page
     assert "Écrit : base_cents: cent euros" in page
     kept = browser.find_element(By.ID, "document").get_attribute("value") or ""
     assert kept.replace("\r\n", "\n") == document

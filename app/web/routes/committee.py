@@ -226,8 +226,10 @@ def problem_rows(checked: rule_drafts.Checked) -> list[dict[str, Any]]:
     lines = checked.text.splitlines()
     rows = []
     for problem in checked.problems:
-        template = SYNTAX_MESSAGES.get(problem.kind) or PROBLEM_MESSAGES.get(problem.kind)
-        message = _(template or PROBLEM_MESSAGES["other"]).format(**_values(problem.values))
+        message = problem.text(language())  # the engine's words by message code, as the API
+        if message is None:
+            template = SYNTAX_MESSAGES.get(problem.kind) or PROBLEM_MESSAGES.get(problem.kind)
+            message = _(template or PROBLEM_MESSAGES["other"]).format(**_values(problem.values))
         source = lines[problem.line - 1].strip() if 0 < problem.line <= len(lines) else ""
         rows.append(
             {
