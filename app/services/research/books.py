@@ -308,18 +308,26 @@ def _facts(
     building the same Fraction again every month (updated in place)."""
     rules = rule_set_in_force(session, period)
     units: dict[tuple[Any, ...], tuple[int, int] | None] = {}
+    by_tuple: dict[int, tuple[tuple[Any, ...], tuple[int, int] | None]] = {}
     found: dict[str, tuple[HouseholdFacts, Fraction | None]] = {}
     for facts in rows:
         per_cu: Fraction | None = None
         if rules is not None and facts.income_cents is not None:
-            key = facts.persons
-            scale = units.get(key, _UNSEEN)
-            if scale is _UNSEEN:
-                try:
-                    scale = Context(facts, period, rules.definitions).consumption_units_q()
-                except NeedsData:
-                    scale = None
-                units[key] = scale
+            # Households of one composition share its persons tuple (months_load): looked
+            # up by identity first, hashing a tuple of persons once per tuple, not per row.
+            seen = by_tuple.get(id(facts.persons))
+            if seen is not None and seen[0] is facts.persons:
+                scale = seen[1]
+            else:
+                key = facts.persons
+                scale = units.get(key, _UNSEEN)
+                if scale is _UNSEEN:
+                    try:
+                        scale = Context(facts, period, rules.definitions).consumption_units_q()
+                    except NeedsData:
+                        scale = None
+                    units[key] = scale
+                by_tuple[id(key)] = (key, scale)
             if scale is not None:
                 known = before.get(facts.household_id)
                 if known is not None and known[0] is facts and known[1] == scale:
