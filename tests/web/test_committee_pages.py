@@ -263,10 +263,7 @@ def test_a_json_document_is_checked_and_saved_like_yaml(
     submit(browser, "Vérifier")
     page = text(browser)
     assert "Le document a 1 problème" in page
-    assert (
-        "Ligne 14 (credit.formula.base_cents) : La valeur doit être au moins 0 ; écrit : -5."
-        in page
-    )
+    assert "Ligne 14 (credit.formula.base_cents) : attendu au moins 0, reçu -5" in page
     check_page(browser, "committee-new-rules-json-error")
 
     put_document(browser, document.replace('"base_cents": -5', '"base_cents": 10000'))
@@ -371,9 +368,7 @@ def test_the_committee_pages_read_in_english(
     wait_for(browser, "#document")
     put_document(browser, change_yaml(next_month(fund.period), base_cents=-1))
     submit(browser, "Check")
-    assert "Line 18 (credit.formula.base_cents): The value must be at least 0; written: -1." in (
-        text(browser)
-    )
+    assert "Line 18 (credit.formula.base_cents): expected at least 0, got -1" in text(browser)
     check_page(browser, "committee-new-rules-errors-en")
 
     browser.get(f"{server.url}/comite/regles/caisse-test/1")
