@@ -2,7 +2,8 @@
 
 ``caisse demo [--database PATH] [--households 200] [--seed N] [--force] [--json]`` builds a
 fund on the SQLite file PATH (default ``var/demo.db``): the CALIEN rules, the households,
-merchants and funders, three months of activity, sealed. It prints one API token per role,
+merchants and funders, four months of activity ending with the current month (the three
+before it closed and sealed, this one open for the till). It prints one API token per role,
 the command that serves the fund and a few requests to try. An existing file is replaced
 only if it is a previous demo (or with ``--force``). Exit 0 on success, 2 when refused.
 The output is for people (text); ``--json`` gives the same facts as JSON.
@@ -25,7 +26,7 @@ BASE = "http://127.0.0.1:8000"
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo = subparsers.add_parser(
-        "demo", help="create a demo fund (SQLite) with three months of activity and tokens"
+        "demo", help="create a demo fund (SQLite) with four months of activity and tokens"
     )
     demo.add_argument(
         "--database",
@@ -126,8 +127,9 @@ def as_text(fund: DemoFund) -> str:
     member = fund.token("member")
     lines = [
         f"Demo fund ready in {fund.seconds:.0f} s: {fund.database_url}",
-        f"  rules CALIEN 2027, {fund.households} households, {len(fund.merchants)} merchants, "
-        f"months {', '.join(fund.periods)} closed and sealed",
+        f"  rules CALIEN, {fund.households} households, {len(fund.merchants)} merchants, "
+        f"months {', '.join(fund.periods[:-1])} closed and sealed, {fund.periods[-1]} run and"
+        " open (this month: the till takes its credit today)",
         f"  credit granted {euros(s.credit_granted_cents)}, contributions due "
         f"{euros(s.contributions_cents)} (paid {euros(s.payment_cents)}), funders "
         f"{euros(s.funding_cents)}",

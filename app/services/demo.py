@@ -2,14 +2,18 @@
 
 The CALIEN rule set (app/rulesets/calien.yaml) adopted by the committee, ``households``
 made-up households (app.services.demo_people), five approved merchants, a city subsidy and
-a foundation's donation every month (CALIEN has no third-party top-ups, so no CAF), then three months of activity (app.services.demo_months)
-from 2027-01: contributions, credits, purchases, a refund, settlements, closes and seals.
+a foundation's donation every month (CALIEN has no third-party top-ups, so no CAF), then four
+months of activity (app.services.demo_months) ending with the current month: contributions,
+credits, purchases, a refund, settlements; the three months before are closed and sealed (the
+third close expires what the first month granted), the
+current month is run and open up to today, so the till accepts its credit at once (a sale is
+dated today and never spends credit granted after its day).
 Finally one API token per role, and the replay verifier's verdict on the result.
 
 Guarantees:
-- the same ``seed`` and household count always give the same fund: the same journal
-  payloads and times (the demo's own clock, in 2027), except the salted facts commitments
-  and the token secrets, which are random by design;
+- the same ``seed``, household count and ``today`` always give the same fund: the same
+  journal payloads and times (the demo's own clock, months ending at ``today``'s), except
+  the salted commitments (facts, references) and the token secrets, random by design;
 - an existing database is replaced only if it is a demo database (its first journal record
   was written by ``committee:demo``) or when ``force`` is set; anything else is refused
   with ``DemoRefused`` and left untouched;
@@ -24,7 +28,7 @@ import secrets
 import sqlite3
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +51,7 @@ from app.services.tokens import Role
 
 COMMITTEE = "committee:demo"
 OPERATOR = "operator:demo"
-FIRST_MONTH = Period(2027, 1)
-MONTHS = 3
+MONTHS = 4  # the last one is the current month, left open
 DEFAULT_SEED = 20270101
 
 
@@ -130,9 +133,17 @@ def clear_target(path: Path, force: bool) -> None:
 
 
 def create_demo(
-    path: Path, households_count: int = 200, seed: int = DEFAULT_SEED, *, force: bool = False
+    path: Path,
+    households_count: int = 200,
+    seed: int = DEFAULT_SEED,
+    *,
+    force: bool = False,
+    today: date | None = None,
 ) -> DemoFund:
-    """Build the demo fund in the SQLite file ``path`` (see the module docstring)."""
+    """Build the demo fund in the SQLite file ``path`` (see the module docstring); its last
+    month is ``today``'s (default: the UTC day)."""
+    today = today or datetime.now(UTC).date()
+    periods = demo_periods(today)
     if households_count < 1:
         raise ValueError(f"households must be at least 1, got {households_count}")
     started = time.perf_counter()
@@ -145,11 +156,12 @@ def create_demo(
         # that fails half-way leaves an empty database, and SQLite commits once.
         with unit_of_work(engine) as db:
             rng = random.Random(seed)
-            people = make_households(rng, households_count, FIRST_MONTH.year)
-            _founding(db, people)
+            people = make_households(rng, households_count, periods[0].year)
+            _founding(db, people, periods[0])
             stats = Stats()
-            for index in range(MONTHS):
-                play_month(db, rng, people, Month(_nth_month(index), index), stats)
+            for index, period in enumerate(periods):
+                open_until = today.day if index == MONTHS - 1 else None
+                play_month(db, rng, people, Month(period, index, open_until), stats)
             member = _member_with_credit(db, people)
             issued = _tokens(db, member.household_id)
             sign_ins = _sign_ins(db, member.household_id)
@@ -158,7 +170,7 @@ def create_demo(
         engine.dispose()
     return DemoFund(
         database_url=url,
-        periods=tuple(str(_nth_month(i)) for i in range(MONTHS)),
+        periods=tuple(str(period) for period in periods),
         households=households_count,
         merchants=tuple(m.merchant_id for m in MERCHANTS),
         tokens=issued,
@@ -171,16 +183,19 @@ def create_demo(
     )
 
 
-def _nth_month(index: int) -> Period:
-    months = FIRST_MONTH.year * 12 + FIRST_MONTH.month - 1 + index
-    return Period(months // 12, months % 12 + 1)
+def demo_periods(today: date) -> tuple[Period, ...]:
+    """The demo's months: the ``MONTHS`` months that end with ``today``'s."""
+    last = Period(today.year, today.month)
+    return tuple(last.shift(index - (MONTHS - 1)) for index in range(MONTHS))
 
 
-def _founding(db: Db, people: list[DemoHousehold]) -> None:
+def _founding(db: Db, people: list[DemoHousehold], first: Period) -> None:
     """The committee adopts CALIEN; the operator enrols everyone; the committee approves the
     merchants, each with its name (app.services.merchant_profiles)."""
-    founded = datetime(2026, 12, 15, 18, 0, tzinfo=UTC)
-    document = rulesets.document("calien")
+    opened = datetime(first.year, first.month, 1, 9, 0, tzinfo=UTC)
+    founded = opened - timedelta(days=16, hours=15)  # an evening committee the month before
+    # CALIEN's rules, in force from the demo's first month (the committee's own decision).
+    document = rulesets.document("calien") | {"effective_from": str(first)}
     rule_service.draft_rule_set(db, document)
     rule_service.adopt_rule_set(
         db,
@@ -194,7 +209,7 @@ def _founding(db: Db, people: list[DemoHousehold]) -> None:
         households.enrol_household(
             db,
             person.household_id,
-            str(FIRST_MONTH),
+            str(first),
             person.identity,
             person.facts,
             person.consent_code,
@@ -208,7 +223,7 @@ def _founding(db: Db, people: list[DemoHousehold]) -> None:
             db,
             shop.merchant_id,
             shop.categories,
-            date(2027, 1, 1),
+            first.first_day,
             actor=COMMITTEE,
             idempotency_key=f"demo:approve:{shop.merchant_id}",
             now=founded,

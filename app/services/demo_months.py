@@ -1,4 +1,4 @@
-"""Three months of a demo fund's life, played through the real services in time order.
+"""Months of a demo fund's life, played through the real services in time order.
 
 Each month: the funders pay (day 1), the month is run, most members pay their contribution
 (days 2-12; about one in ten does not, one in twenty pays half), members shop at approved
@@ -32,7 +32,6 @@ from app.services.execute import Db, execute, run_in, transaction
 from app.services.reads import merchant_sales
 
 OPERATOR = "operator:demo"
-MONTHS = 3
 METHODS = ("cash", "transfer", "direct_debit")
 
 
@@ -60,6 +59,8 @@ class Stats:
 class Month:
     period: Period
     index: int  # 0, 1, 2
+    # The current month: played up to this day (the demo's today) and left open.
+    open_until: int | None = None
 
     def at(self, day: int, step: int = 0) -> datetime:
         """The demo clock: 9:00 UTC on ``day`` plus ``step`` seconds (keeps time order)."""
@@ -76,7 +77,8 @@ Event = tuple[int, int, Callable[[datetime], None]]
 def play_month(
     db: Db, rng: random.Random, people: list[DemoHousehold], month: Month, stats: Stats
 ) -> None:
-    """Fund, run, pay, shop, refund, settle, (expire), close and seal one month."""
+    """Fund, run, pay, shop, refund, settle, (expire), close and seal one month; the current
+    month (``open_until``) only up to that day, then left open for the till."""
     before = (stats.purchases, stats.purchases_refused, stats.payments)
     _fund(db, len(people), month, stats)
     run = months.run_month(
@@ -91,11 +93,13 @@ def play_month(
     stats.contributions_cents += int(run["contribution_cents"])
     events = _payments(db, rng, people, month, stats) + _purchases(db, rng, people, month, stats)
     for day, step, action in sorted(events, key=lambda e: (e[0], e[1])):
-        action(month.at(day, step))
-    if month.index == 1:
-        _refund_one(db, month, stats)
-    _settle(db, month, stats)
-    _close(db, month)
+        if month.open_until is None or day <= month.open_until:
+            action(month.at(day, step))
+    if month.open_until is None:
+        if month.index == 1:
+            _refund_one(db, month, stats)
+        _settle(db, month, stats)
+        _close(db, month)
     stats.by_month[str(month.period)] = {
         "households_credited": int(run["credited"]),
         "credit_cents": int(run["credit_cents"]),

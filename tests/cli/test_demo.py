@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from app.audit.sources import DbSource, read_engine
 from app.audit.verify import verify
 from app.cli import main
 from app.db.settings import Settings
+from app.engine.period import Period
 from app.services.demo import DemoFund, DemoRefused, create_demo
 
 HOUSEHOLDS = 10
@@ -34,9 +36,15 @@ SALTED = frozenset(
 )
 
 
+# The demo's last month is the real current month, played up to its first day: run and open
+# (the till takes its credit today), with no sale yet, so every sale so far is settled.
+FIRST_OF_THIS_MONTH = datetime.now(UTC).date().replace(day=1)
+
+
 @pytest.fixture(scope="module")
 def fund(tmp_path_factory: pytest.TempPathFactory) -> DemoFund:
-    return create_demo(tmp_path_factory.mktemp("demo") / "demo.db", HOUSEHOLDS, SEED)
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    return create_demo(path, HOUSEHOLDS, SEED, today=FIRST_OF_THIS_MONTH)
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +80,7 @@ class TestDemoBooks:
             source.engine.dispose()
         assert report.ok, report.as_dict()
         assert fund.verified
-        assert report.checkpoints == 3
+        assert report.checkpoints == 3  # the three months before this one
 
     def test_trial_balance_is_zero(self, balances: dict[str, int]) -> None:
         assert sum(balances.values()) == 0
@@ -113,12 +121,15 @@ class TestDemoBooks:
         assert s.settled_cents == s.credit_spent_cents - s.refund_cents
         assert total(balances, "401") == 0
 
-    def test_three_months_of_activity_are_sealed(self, fund: DemoFund) -> None:
-        assert fund.periods == ("2027-01", "2027-02", "2027-03")
+    def test_three_months_are_sealed_and_this_month_is_open(self, fund: DemoFund) -> None:
+        this = Period(FIRST_OF_THIS_MONTH.year, FIRST_OF_THIS_MONTH.month)
+        assert fund.periods == tuple(str(this.shift(n)) for n in (-3, -2, -1, 0))
         with sqlite3.connect(fund.database_url.removeprefix("sqlite:///")) as db:
             rows = db.execute("SELECT period, status FROM month ORDER BY period").fetchall()
-        assert rows == [(p, "sealed") for p in fund.periods]
-        for period in fund.periods:
+        statuses = ("sealed", "sealed", "sealed", "open")
+        assert rows == list(zip(fund.periods, statuses, strict=True))
+        assert fund.stats.by_month[fund.periods[3]]["households_credited"] == HOUSEHOLDS
+        for period in fund.periods[:3]:
             month = fund.stats.by_month[period]
             assert (
                 month["purchases"] >= 2 * month["households_credited"] - month["purchases_refused"]
@@ -160,7 +171,6 @@ class TestDemoTokens:
             "household_id": household,
             "category": "fresh",
             "amount_cents": 100,
-            "on": "2027-04-02",
             "consent_code": fund.member_consent_code,
         }
         headers = bearer(fund, "merchant") | {"Idempotency-Key": "test-demo-charge-1"}
@@ -178,8 +188,8 @@ class TestDemoTarget:
     def test_same_seed_gives_the_same_journal_but_for_salted_commitments(
         self, tmp_path: Path
     ) -> None:
-        first = create_demo(tmp_path / "a.db", 3, SEED)
-        second = create_demo(tmp_path / "b.db", 3, SEED)
+        first = create_demo(tmp_path / "a.db", 3, SEED, today=date(2026, 11, 20))
+        second = create_demo(tmp_path / "b.db", 3, SEED, today=date(2026, 11, 20))
         assert journal_of(first) == journal_of(second)
         assert len(journal_of(first)) > 20
 
