@@ -32,7 +32,9 @@ async def principal_of(state: State, secret: str) -> Principal | None:
 
 
 def today() -> date:
-    """The till's day now (the clock lives here, at the edge; tests pin it)."""
+    """The fund's day now, its local date (app.services.till.till_day): what the till
+    accepts today, and the date the API gives a sale or refund that leaves it out (the clock
+    lives here, at the edge; tests pin it)."""
     return till_day(datetime.now(UTC))
 
 

@@ -98,8 +98,8 @@ def purchase(
     return execute(db, command, actor, idempotency_key, now)
 
 
-# A till's day may run ahead of UTC (France is UTC+1 or +2): a sale dated tomorrow in UTC is
-# still today somewhere the fund works.
+# ``today`` is the fund's local date (app.api.hot_reads.today); a day of slack keeps a till
+# whose clock or time zone runs ahead of the server's from refusing its own sales.
 SALE_DAY_AHEAD = timedelta(days=1)
 
 

@@ -9,9 +9,11 @@ hex>`` for a long key, keeping room for the month run's per-chunk suffix).
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
+# One calendar: a sale the API dates itself gets the till's day (the fund's local date).
+from app.api.hot_reads import today as today
 from app.services.tokens import Principal
 
 LONG_KEY = 150
@@ -32,8 +34,3 @@ def writes(principal: Principal, key: str) -> dict[str, Any]:
         "idempotency_key": scoped_key(principal, key),
         "now": datetime.now(UTC),
     }
-
-
-def today() -> date:
-    """Today in UTC, for a date the caller leaves out."""
-    return datetime.now(UTC).date()
