@@ -11,7 +11,6 @@ the last entry that touched that account.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,7 @@ from app.engine.books.errors import BooksError
 from app.engine.books.invariants import check_invariants, check_totals
 from app.engine.books.journal import GENESIS_HASH, chain_problem, command_of
 from app.engine.books.memory import MemoryBooks
+from app.engine.collector import collector_paused
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,16 +115,11 @@ def replay(
     replay time while freeing nothing.
     """
     run = _Replay(stored_entries)
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         for record in records:
             reason = run.step(record)
             if reason is not None:
                 return ReplayResult(run.books, run.seq + 1, reason, run.seq, run.prev_hash)
-    finally:
-        if was_enabled:
-            gc.enable()
     reason_at = _final_checks(run, stored_entries, stored_balances)
     if reason_at is not None:
         return ReplayResult(run.books, reason_at[0], reason_at[1], run.seq, run.prev_hash)
