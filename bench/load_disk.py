@@ -3,18 +3,29 @@ PostgreSQL's write-ahead log to reach the disk (fdatasync), so a disk that stall
 purchase committed meanwhile, whatever the server does.
 
 ``DiskProbe`` is a thread that, while running, writes 8 KiB and calls ``fdatasync`` every
-10 ms on a file in the given directory (same filesystem as the database for the figures to
-mean anything) and keeps each flush's latency. About 100 small flushes a second: a load
-the disk does not notice beside the database's own.
+10 ms on a file in the given directory and keeps each flush's latency. About 100 small
+flushes a second: a load the disk does not notice beside the database's own.
+
+The figures mean something only on the filesystem the database lives on, not on the
+system's temporary directory: ``database_disk`` finds it (PostgreSQL: ``SHOW
+data_directory``; SQLite: the database file's directory) and ``probe_directory`` a
+directory on that same filesystem (same ``st_dev``) that we may write to, outside the
+data directory itself: its parent, or the nearest ancestor below the mount point.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+LOCAL_HOSTS = frozenset({None, "", "localhost", "127.0.0.1", "::1"})
 
 BLOCK = b"\0" * 8192
 PERIOD_SECONDS = 0.01
@@ -95,16 +106,57 @@ class DiskProbe:
             self.path.unlink(missing_ok=True)
 
 
+def libpq(url: str) -> str:
+    """A SQLAlchemy URL (``postgresql+psycopg://...``) as a libpq connection string."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def database_disk(url: str) -> Path | None:
+    """The directory the database's files live in, if on this machine (else None)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return Path(parsed.database or ".").resolve().parent
+    if parsed.host not in LOCAL_HOSTS:
+        return None  # another machine's disk: nothing to probe from here
+    with psycopg.connect(libpq(url), autocommit=True) as conn:
+        row = conn.execute("SHOW data_directory").fetchone()
+    return Path(str(row[0])) if row else None
+
+
+def probe_directory(data: Path) -> Path:
+    """A directory we may write to on the same filesystem as ``data``, outside it when
+    ``data`` is a server's data directory (never write into PostgreSQL's own files)."""
+    device = os.stat(data).st_dev
+    candidates = [data] if not (data / "PG_VERSION").exists() else []
+    candidates += [p for p in data.parents if os.stat(p).st_dev == device]
+    for candidate in candidates:
+        if os.access(candidate, os.W_OK | os.X_OK):
+            return candidate
+    raise RuntimeError(f"no writable directory on the filesystem of {data}")
+
+
+def probe_in(directory: Path) -> tempfile.TemporaryDirectory[str]:
+    """A temporary directory of the probe's own in ``directory`` (removed on exit)."""
+    return tempfile.TemporaryDirectory(prefix="caisse_disk_probe_", dir=directory)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m bench.load_disk [--seconds 60] [--dir PATH]``: the disk alone, idle."""
+    """``python -m bench.load_disk [--seconds 60] [--dir PATH | --database-url URL]``: the disk
+    alone, idle (``--database-url``: the filesystem that database lives on)."""
     import argparse
-    import tempfile
 
     parser = argparse.ArgumentParser(description="fdatasync latency of a disk, idle")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--dir", type=Path, default=None, help="a directory on the disk")
+    parser.add_argument("--database-url", default=None, help="probe that database's disk")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+    directory = args.dir
+    if args.database_url:
+        data = database_disk(args.database_url)
+        if data is None:
+            parser.error("the database is on another machine: nothing to probe here")
+        directory = probe_directory(data)
+    with probe_in(directory) if directory else tempfile.TemporaryDirectory() as tmp:
         probe = DiskProbe(Path(tmp)).start()
         time.sleep(args.seconds)
         print(f"{args.seconds:.0f} s: {probe.stop().summary()}")

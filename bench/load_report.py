@@ -1,10 +1,10 @@
-"""Measurements and the report of the API load test (bench/load.py).
+"""The report of the API load test (bench/load.py), in Markdown.
 
-CPU accounting reads /proc (Linux): the server's process tree, the PostgreSQL processes
-(every backend of the local server: other users' work during the window is included) and
-the machine's busy share. The report is Markdown, appended under "## API load" in
-docs/benchmarks.md (the file is re-read right before the single append, so the other
-sections, owned by others, are left exactly as they are).
+Appended under "## API load" in docs/benchmarks.md with ``--write`` (the file is re-read
+right before the single append, so the other sections, owned by others, are left exactly as
+they are). CPU figures are in cores (CPU seconds per second of the window), split by owner
+(bench/load_cpu.py): ours (server, load generator, the PostgreSQL backends of the bench's
+database, this process), PostgreSQL's shared processes, and the others.
 """
 
 from __future__ import annotations
@@ -17,78 +17,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bench.load_disk import STALL_MS
+from bench.load_open import LATE_MS
 
 if TYPE_CHECKING:
     from bench.load import Outcome
     from bench.load_costs import Costs
+    from bench.load_cpu import CpuShares
+    from bench.load_disk import Flushes
+    from bench.load_open import OpenStream
 
-TICK = os.sysconf("SC_CLK_TCK")
 ACCEPTABLE = ("200", "409:insufficient-credit")
-
-
-def _stat(pid: int) -> list[str] | None:
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The command name is in parentheses and may contain spaces: split after it.
-    return text[text.rindex(")") + 2 :].split()
-
-
-def _cpu(fields: list[str]) -> float:
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
-
-
-def _processes() -> dict[int, list[str]]:
-    found: dict[int, list[str]] = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            fields = _stat(int(name))
-            if fields is not None:
-                found[int(name)] = fields
-    return found
-
-
-def tree_cpu(root: int) -> float:
-    """CPU seconds used so far by ``root`` and its live descendants."""
-    procs = _processes()
-    children: dict[int, list[int]] = {}
-    for pid, fields in procs.items():
-        children.setdefault(int(fields[1]), []).append(pid)
-    total, stack = 0.0, [root]
-    while stack:
-        pid = stack.pop()
-        if pid in procs:
-            total += _cpu(procs[pid])
-        stack.extend(children.get(pid, []))
-    return total
-
-
-def postgres_cpu() -> float:
-    """CPU seconds used so far by every process named ``postgres``."""
-    total = 0.0
-    for pid in _processes():
-        try:
-            name = Path(f"/proc/{pid}/comm").read_text().strip()
-        except OSError:
-            continue
-        fields = _stat(pid)
-        if name == "postgres" and fields is not None:
-            total += _cpu(fields)
-    return total
-
-
-def machine_jiffies() -> tuple[int, int]:
-    """(busy, total) jiffies of all cores since boot."""
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = values[3] + values[4]
-    return sum(values) - idle, sum(values)
-
-
-def busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
-    total = after[1] - before[1]
-    return (after[0] - before[0]) / total if total else 0.0
-
+GOAL_RATE = 500
+GOAL_P99_MS = 50.0
 
 CATEGORIES = (
     ("consent.py", "member consent code check (HMAC-SHA256, attempts)"),
@@ -141,40 +81,87 @@ def _errors(counts: dict[str, int]) -> str:
     return ", ".join(f"{k}: {v}" for k, v in sorted(bad.items())) or "none"
 
 
-def one_line(o: Outcome) -> str:
-    c = o.charges
+def _cores(cpu: CpuShares) -> str:
+    """server | PG backends of the bench's DB | generator | ours | PG shared | others | busy"""
+    pg = "n/a" if cpu.postgres_ours is None else f"{cpu.cores(cpu.postgres_ours):.2f}"
+    shared = "n/a" if cpu.postgres_shared is None else f"{cpu.cores(cpu.postgres_shared):.2f}"
+    busy = 100 * cpu.busy / cpu.capacity if cpu.capacity else 0.0
     return (
-        f"{o.config.key}: {c.rate:.0f} purchases/s p50 {c.p50_ms:.1f} ms p99 {c.p99_ms:.1f} ms, "
-        f"reads {o.reads.rate:.0f}/s p99 {o.reads.p99_ms:.1f} ms, counts {c.counts} "
-        f"{o.reads.counts}, machine busy {100 * o.machine_busy:.0f} %"
-        + "".join(f"\n  group writer: {line}" for line in o.groups)
+        f"{cpu.cores(cpu.server):.2f} | {pg} | {cpu.cores(cpu.generators):.2f} | "
+        f"**{cpu.cores(cpu.ours):.2f}** | {shared} | **{cpu.cores(cpu.others):.2f}** | "
+        f"{busy:.0f} % ({cpu.cores(cpu.steal):.2f})"
     )
 
 
-def _row(o: Outcome) -> str:
+CPU_HEADER = (
+    "server CPU (cores) | PG backends of the bench's DB | load generator | ours | "
+    "PG shared processes | others | machine busy (steal, cores)"
+)
+
+
+def _stalls(f: Flushes) -> str:
+    return f"{f.stalls} ({f.max_ms:,.0f} ms)" if f.count else "—"
+
+
+def closed_met(o: Outcome) -> bool:
+    return o.charges.rate >= GOAL_RATE and o.charges.p99_ms < GOAL_P99_MS
+
+
+def open_met(s: OpenStream) -> bool:
+    answered_all = s.unanswered == 0 and s.answered == s.scheduled
+    return s.achieved_rate >= GOAL_RATE * 0.98 and s.p99_ms < GOAL_P99_MS and answered_all
+
+
+def one_line(o: Outcome) -> str:
+    c = o.charges
+    text = (
+        f"{o.side} r{o.round} {o.config.key}: closed {c.rate:.0f}/s p50 {c.p50_ms:.1f} "
+        f"p99 {c.p99_ms:.1f} max {c.max_ms:.0f} ms, reads {o.reads.rate:.0f}/s, "
+        f"counts {c.counts} {o.reads.counts}; cores ours {o.cpu.cores(o.cpu.ours):.2f} "
+        f"others {o.cpu.cores(o.cpu.others):.2f}; disk {_stalls(o.flushes)}"
+    )
+    if o.open is not None:
+        s = o.open.charges
+        text += (
+            f"\n  open {s.achieved_rate:.0f}/{s.target_rate:.0f}/s p50 {s.p50_ms:.1f} p99 "
+            f"{s.p99_ms:.1f} max {s.max_ms:.0f} ms late {s.late} unanswered {s.unanswered} "
+            f"{s.counts}; cores ours {o.open_cpu.cores(o.open_cpu.ours):.2f} others "
+            f"{o.open_cpu.cores(o.open_cpu.others):.2f}; disk {_stalls(o.open_flushes)}"
+        )
+    return text + "".join(f"\n  group writer: {line}" for line in o.groups)
+
+
+def _closed_row(o: Outcome) -> str:
     c, r = o.charges, o.reads
-    refused = c.counts.get("409:insufficient-credit", 0)
-    per_request = 1000 * o.server_cpu_seconds / max(1, c.requests + r.requests)
-    pg = "n/a" if o.postgres_cpu_seconds is None else f"{o.postgres_cpu_seconds / c.seconds:.2f}"
-    name = describe(o)
+    per_request = 1000 * o.cpu.server / max(1, c.requests + r.requests)
     errors = _errors({**c.counts, **{f"read {k}": v for k, v in r.counts.items() if k != "200"}})
     if c.socket_errors or c.timeouts or r.socket_errors or r.timeouts:
         errors += (
             f"; socket errors {c.socket_errors + r.socket_errors}, "
             f"timeouts {c.timeouts + r.timeouts}"
         )
-    reads = f"{r.rate:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f}" if r.requests else "— | — | —"
+    reads = f"{r.rate:,.0f} | {r.p99_ms:.1f}" if r.requests else "— | —"
     return (
-        f"| {name} | {c.rate:,.0f} | {c.p50_ms:.1f} | {c.p99_ms:.1f} | {refused} | "
-        f"{reads} | {errors} | "
-        f"{o.server_cpu_seconds / c.seconds:.2f} | {per_request:.1f} | {pg} | "
-        f"{wrk_share(o):.2f} | {100 * o.machine_busy:.0f} % | {_stalls(o)} |"
+        f"| {o.round} | {o.side} | {describe(o)} | {c.rate:,.0f} | {c.p50_ms:.1f} | "
+        f"{c.p99_ms:.1f} | {c.max_ms:,.0f} | {reads} | {errors} | {per_request:.2f} | "
+        f"{_cores(o.cpu)} | {_stalls(o.flushes)} |"
     )
 
 
-def _stalls(o: Outcome) -> str:
-    f = o.flushes
-    return f"{f.stalls} ({f.max_ms:,.0f} ms)" if f.count else "—"
+def _open_row(o: Outcome) -> str:
+    if o.open is None:
+        return ""
+    s, r = o.open.charges, o.open.reads
+    errors = _errors(
+        {**s.counts, **({f"read {k}": v for k, v in r.counts.items() if k != "200"} if r else {})}
+    )
+    reads = f"{r.achieved_rate:,.0f} | {r.p99_ms:.1f} | {r.late}" if r else "— | — | —"
+    return (
+        f"| {o.round} | {o.side} | {describe(o)} | {s.target_rate:,.0f} | "
+        f"{s.achieved_rate:,.0f} | {s.p50_ms:.1f} | {s.p99_ms:.1f} | {s.max_ms:,.0f} | "
+        f"{s.late} ({s.lag_max_ms:,.0f} ms) | {s.unanswered} | {reads} | {errors} | "
+        f"{_cores(o.open_cpu)} | {_stalls(o.open_flushes)} |"
+    )
 
 
 def label(database: str, workers: int, cheap_consent: bool) -> str:
@@ -200,10 +187,6 @@ def describe(o: Outcome) -> str:
     if not o.config.commit_waits_for_disk:
         name += ", what-if: commits do not wait for the disk (synchronous_commit=off)"
     return name
-
-
-def wrk_share(o: Outcome) -> float:
-    return (o.charges.cpu_seconds + o.reads.cpu_seconds) / o.charges.seconds
 
 
 def cost_lines(costs: dict[str, Costs]) -> list[str]:
@@ -243,6 +226,17 @@ def cost_lines(costs: dict[str, Costs]) -> list[str]:
     return lines
 
 
+def processor() -> str:
+    """The CPU's model name (``platform.processor()`` is empty on Linux)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "this machine"
+
+
 def section(
     outcomes: list[Outcome],
     costs: dict[str, Costs],
@@ -250,29 +244,49 @@ def section(
     members: int,
     profiles: list[str],
     python: str,
+    probe_dirs: dict[str, str | None],
 ) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    load = os.getloadavg()
     lines = [
         "## API load",
         "",
-        f"Measured {when} by `python -m bench.load` on {platform.processor() or 'this machine'}, "
-        f"{os.cpu_count()} cores, Python {python}: `caisse serve` (uvicorn, access log on, as "
-        f"shipped) on 127.0.0.1, {members} members each with 20 000 € of credit, 4 merchants. "
-        f"For {seconds} s per configuration (after a 2 s warm-up), one `wrk` sends purchases "
-        f"(`POST /v1/merchant/charges`, consent code, fresh `Idempotency-Key`, 1-20 €) on "
-        f"{16} connections while another reads balances (`GET /v1/members/{{id}}/balance`, "
-        f"the member's own token) on 4 connections as fast as they are answered, or paced as "
-        f"the configuration says. **The load generator, PostgreSQL and the server share the "
-        f"same 2 cores**: the *machine busy* column shows how saturated they were, the last "
-        f"column how the disk's flushes behaved.",
+        f"Measured {when} by `python -m bench.load` on {processor()}, "
+        f"{os.cpu_count()} cores, Python {python}, load average at the end "
+        f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}: `caisse serve` (uvicorn, access log on, "
+        f"as shipped) on 127.0.0.1, {members} members each with 20 000 € of credit, 4 "
+        f"merchants, {seconds} s per window after a 2 s warm-up. **The load generator, "
+        "PostgreSQL and the server share the machine's cores with other tenants**: the CPU "
+        "columns say whose the busy time was (*ours*: server, load generator, the PostgreSQL "
+        "backends of the bench's database; *PG shared*: PostgreSQL's WAL writer, "
+        "checkpointer and other processes of no database; *others*: the rest).",
         "",
-        "| configuration | purchases/s | p50 ms | p99 ms | refused: no credit | reads/s | "
-        "read p50 ms | read p99 ms | other errors | server CPU (cores) | server CPU ms / "
-        "request | PostgreSQL CPU (cores) | wrk CPU (cores) | machine busy | disk flushes "
-        f"over {STALL_MS:.0f} ms (slowest) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
-        *[_row(o) for o in outcomes],
+        "Closed loop (`wrk`: purchases on 16 connections, each sending again once answered; "
+        "reads alongside):",
+        "",
+        "| round | code | configuration | purchases/s | p50 ms | p99 ms | max ms | reads/s | "
+        "read p99 ms | other errors | server CPU ms / request | "
+        + CPU_HEADER
+        + f" | disk flushes over {STALL_MS:.0f} ms (slowest) |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|---|---:|" + "---:|" * 7 + "---:|",
+        *[_closed_row(o) for o in outcomes if o.charges.requests],
     ]
+    opened = [o for o in outcomes if o.open is not None]
+    if opened:
+        lines += [
+            "",
+            "Open loop (bench/load_open.py: purchases due on a fixed schedule, latency from "
+            f"each one's due time; *late*: sent over {LATE_MS:.0f} ms after it, with the "
+            "largest delay; reads on their own schedule alongside):",
+            "",
+            "| round | code | configuration | purchases due/s | answered/s | p50 ms | p99 ms | "
+            "max ms | late (largest delay) | unanswered | reads/s | read p99 ms | reads late | "
+            "other errors | " + CPU_HEADER + f" | disk flushes over {STALL_MS:.0f} ms |",
+            "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+            + "---:|" * 7
+            + "---:|",
+            *[_open_row(o) for o in opened],
+        ]
     goal = [
         o
         for o in outcomes
@@ -284,41 +298,45 @@ def section(
     if goal:
         lines += [
             "",
-            "Goal (PostgreSQL, 2 workers, reads alongside): >= 500 purchases/s with p99 < 50 ms:",
+            f"Goal (PostgreSQL, 2 workers, reads alongside): >= {GOAL_RATE} purchases/s with "
+            f"p99 < {GOAL_P99_MS:.0f} ms on a quiet machine; *others* is the other tenants' "
+            "CPU in the same window:",
         ]
     for o in goal:
-        met = o.charges.rate >= 500 and o.charges.p99_ms < 50
-        lines.append(
-            f"- {describe(o)}: {o.charges.rate:,.0f}/s, p99 {o.charges.p99_ms:.1f} ms "
-            f"({o.reads.rate:,.0f} reads/s): **{'met' if met else 'NOT met'}**."
-        )
-    nowait = next((o for o in outcomes if o.config.key == "pg2-nowait"), None)
-    if nowait is not None:
-        lines += [
-            "",
-            f"What-if, the same 2 workers with reads when commits do not wait for the disk: "
-            f"{nowait.charges.rate:,.0f}/s, p99 {nowait.charges.p99_ms:.1f} ms. This is NOT how "
-            "caisse runs (an acknowledged purchase must survive a crash); it shows how much of "
-            "the p99 is the disk's flushes rather than the server.",
-        ]
+        parts = []
+        if o.charges.requests:
+            parts.append(
+                f"closed {o.charges.rate:,.0f}/s, p99 {o.charges.p99_ms:.1f} ms: "
+                f"**{'met' if closed_met(o) else 'NOT met'}** (others "
+                f"{o.cpu.cores(o.cpu.others):.2f} cores)"
+            )
+        if o.open is not None:
+            s = o.open.charges
+            parts.append(
+                f"open {s.achieved_rate:,.0f} of {s.target_rate:,.0f}/s, p99 {s.p99_ms:.1f} ms: "
+                f"**{'met' if open_met(s) else 'NOT met'}** (others "
+                f"{o.open_cpu.cores(o.open_cpu.others):.2f} cores)"
+            )
+        lines.append(f"- round {o.round}, {o.side}, {describe(o)}: " + "; ".join(parts) + ".")
     lines += [
         "",
-        f"*Disk flushes*: while each configuration ran, a probe wrote 8 KiB and flushed "
-        f"(`fdatasync`) every 10 ms on the database's disk; the column counts the flushes "
-        f"slower than {STALL_MS:.0f} ms and gives the slowest. Every commit waits for such a "
-        f"flush of PostgreSQL's log, so a purchase committed during a stall waits as long.",
+        "*Disk flushes*: while each window ran, a probe wrote 8 KiB and flushed (`fdatasync`) "
+        "every 10 ms on the filesystem the database lives on ("
+        + ", ".join(f"{d}: {p or 'not on this machine'}" for d, p in probe_dirs.items())
+        + f"); the columns count the flushes slower than {STALL_MS:.0f} ms and give the "
+        "slowest. Every commit waits for such a flush of PostgreSQL's log.",
     ]
-    for o in outcomes:
-        if o.flushes.count:
-            lines.append(f"- {describe(o)}: {o.flushes.summary()}")
     grouped = [o for o in outcomes if o.groups]
     if grouped:
         lines += [
             "",
             "Charges are written in groups (docs/api.md); what each worker's group writer "
-            "did over its whole run (warm-up included):",
+            "did over its whole run (warm-up and both windows included):",
             "",
-            *[f"- {describe(o)}: {'; '.join(o.groups)}" for o in grouped],
+            *[
+                f"- round {o.round}, {o.side}, {describe(o)}: {'; '.join(o.groups)}"
+                for o in grouped
+            ],
         ]
     if costs:
         lines += cost_lines(costs)

@@ -11,19 +11,19 @@ created empty here and migrated to head.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
-
-from app.db.migrate import upgrade_to_head
-from app.db.session import make_engine, unit_of_work
-from app.db.settings import Settings
-from app.services import households, merchants, money, months, rulesets, tokens
 
 CONSENT_CODE = "4821"
 CREDIT_CENTS = 2_000_000  # enough that no run of every configuration empties a wallet
@@ -80,6 +80,13 @@ def drop_postgres_database(admin_url: str, name: str) -> None:
 
 def seed(url: str, members: int) -> Seeded:
     """Migrate ``url`` and fill it: rules, members, merchants, a subsidy, a month run."""
+    # Imported here: bench/load.py imports this module without importing any tree's app (it
+    # seeds through ``seed_in_tree``, in the tree under test).
+    from app.db.migrate import upgrade_to_head
+    from app.db.session import make_engine
+    from app.db.settings import Settings
+    from app.services import households, merchants, money, months, rulesets
+
     started = time.perf_counter()
     upgrade_to_head(url)
     today = datetime.now(UTC).date()
@@ -117,8 +124,49 @@ def seed(url: str, members: int) -> Seeded:
     )
 
 
+SEED_IN_TREE = """
+import json, sys
+from bench.load_seed import seed
+s = seed(sys.argv[1], int(sys.argv[2]))
+print("SEEDED " + json.dumps({
+    "period": s.period, "today": s.today.isoformat(), "households": s.households,
+    "member_secrets": s.member_secrets, "merchant_secrets": s.merchant_secrets,
+    "seconds": s.seconds}))
+"""
+
+
+def seed_in_tree(tree: Path, url: str, members: int) -> Seeded:
+    """``seed`` run by another source tree's own seeder and services (a subprocess with
+    that tree first on PYTHONPATH), so a before/after compares each side on a fund its own
+    code wrote. The consent codes are hashed under the key of the inherited environment."""
+    done = subprocess.run(
+        [sys.executable, "-c", SEED_IN_TREE, url, str(members)],
+        cwd=tree,
+        env={**os.environ, "PYTHONPATH": str(tree)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    line = next((x for x in done.stdout.splitlines() if x.startswith("SEEDED ")), None)
+    if done.returncode or line is None:
+        raise RuntimeError(f"seeding with {tree} failed: {done.stderr[-2000:]}")
+    data = json.loads(line.removeprefix("SEEDED "))
+    return Seeded(
+        data["period"],
+        date.fromisoformat(data["today"]),
+        tuple(data["households"]),
+        tuple(data["member_secrets"]),
+        tuple(data["merchant_secrets"]),
+        float(data["seconds"]),
+    )
+
+
 def _tokens(db: Engine, ids: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """One member token per household, one merchant token per merchant (secrets)."""
+    from app.db.session import unit_of_work
+    from app.services import tokens
+
     with unit_of_work(db) as session:
         members = tuple(
             tokens.create_token(session, role="member", household_id=h).secret for h in ids

@@ -38,10 +38,17 @@ def wait_healthy(base: str, process: subprocess.Popen[bytes], timeout: float = 6
 
 
 def start_server(
-    url: str, port: int, workers: int, log: Path, postgres_options: str | None = None
+    url: str,
+    port: int,
+    workers: int,
+    log: Path,
+    postgres_options: str | None = None,
+    tree: Path = ROOT,
 ) -> subprocess.Popen[bytes]:
-    """``postgres_options``: PGOPTIONS for the server's connections (a what-if's settings)."""
-    env = {**os.environ, "DATABASE_URL": url}
+    """``postgres_options``: PGOPTIONS for the server's connections (a what-if's settings);
+    ``tree``: the source tree whose ``app`` serves (first on PYTHONPATH, also the working
+    directory; the repository's own by default, another checkout for a before/after)."""
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(tree)}
     if postgres_options:
         env["PGOPTIONS"] = postgres_options
     command = [
@@ -57,7 +64,7 @@ def start_server(
     with log.open("wb") as out:
         # A session of its own, so stopping it stops its workers and nothing else.
         return subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            command, cwd=tree, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
 
 

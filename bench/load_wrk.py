@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,6 +94,27 @@ function request()
   return wrk.format("GET", "/v1/members/" .. households[i] .. "/balance", headers)
 end
 """
+
+
+def ensure_wrk(install: bool) -> bool:
+    """Whether ``wrk`` is on PATH; with ``install``, install Debian's package when it is not
+    (``apt-get install -y wrk``: needs root and the Debian archive; nothing else is fetched)."""
+    if shutil.which("wrk"):
+        return True
+    if not install or not shutil.which("apt-get"):
+        return False
+    print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
+    done = subprocess.run(
+        ["apt-get", "install", "-y", "--no-install-recommends", "wrk"],
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    if done.returncode:
+        print(done.stderr[-1000:], file=sys.stderr)
+    return shutil.which("wrk") is not None
 
 
 @dataclass(frozen=True, slots=True)
