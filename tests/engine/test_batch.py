@@ -1,8 +1,17 @@
-"""The batch path gives exactly what ``assess(..., explain=False)`` gives, household by household."""
+"""The batch path, the one way from facts to ``Assessment``s (``assess`` is its batch of one).
+
+- The compiled form is the nodes' own: every household the compiled plan assesses gets what
+  the nodes' ``evaluate`` gives on its own facts (``app.engine.batch.household``, the lane
+  the plan itself takes for what has no fast form), explanations included.
+- A household assessed alone gets what it gets among its whole fund (compositions shared).
+- Hand-computed amounts for the bench rule set, brackets, a clamp whose floor passes its
+  cap, and the 29 February age line.
+"""
 
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -11,6 +20,7 @@ from hypothesis import strategies as st
 
 from app.engine import HouseholdFacts, Period, Person, Status, assess, parse_rule_set
 from app.engine.batch import assess_batch, compile_batch
+from app.engine.batch.household import assess_household
 
 SCALE = {
     "kind": "linear_average_rate_scale",
@@ -60,7 +70,56 @@ CONTRIBUTIONS: list[dict[str, Any]] = [
         "per_person_cents": 250,
         "per_extra_person_cents": 0,
     },
+    {
+        "kind": "linear",
+        "base": "income_per_cu",
+        "from": {"base": 50000, "amount_cents": 300},
+        "to": {"base": 200000, "amount_cents": 6000},
+    },
+    {
+        "kind": "brackets",
+        "base": "quotient_familial",
+        "brackets": [
+            {
+                "from": 0,
+                "from_inclusive": True,
+                "to": 60000,
+                "to_inclusive": True,
+                "amount_cents": 200,
+            },
+            {
+                "from": 60000,
+                "from_inclusive": False,
+                "to": 150000,
+                "to_inclusive": False,
+                "rate": "0.02",
+            },
+            {"from": 150000, "from_inclusive": True, "rate": "0.035"},
+        ],
+    },
+    {
+        # A computed floor that passes the cap for large households: the cap wins.
+        "kind": "clamp",
+        "of": {"kind": "proportional", "base": "income", "rate": "0.01"},
+        "floor": {"kind": "household_amount", "per_person_cents": 2000},
+        "cap": {"kind": "fixed", "amount_cents": 7000},
+    },
 ]
+BRACKETS_CREDIT = {
+    "kind": "brackets",
+    "base": "income_per_person",
+    "brackets": [
+        {
+            "from": 0,
+            "from_inclusive": True,
+            "to": 50000,
+            "to_inclusive": False,
+            "amount_cents": 12000,
+        },
+        {"from": 50000, "from_inclusive": True, "to": 100000, "to_inclusive": True, "rate": "0.1"},
+        {"from": 100000, "from_inclusive": False, "amount_cents": 3000},
+    ],
+}
 CREDITS: list[dict[str, Any]] = [
     BANDED_CREDIT,
     {**BANDED_CREDIT, "max_persons": 4},
@@ -83,6 +142,21 @@ CREDITS: list[dict[str, Any]] = [
     {
         "kind": "min",
         "of": [BANDED_CREDIT, {"kind": "fixed", "amount_cents": 30000}],
+    },
+    BRACKETS_CREDIT,
+    {
+        "kind": "brackets",
+        "base": "persons",
+        "brackets": [
+            {
+                "from": 0,
+                "from_inclusive": True,
+                "to": 2,
+                "to_inclusive": True,
+                "amount_cents": 9000,
+            },
+            {"from": 2, "from_inclusive": False, "amount_cents": 16000},
+        ],
     },
 ]
 ROUNDINGS = [
@@ -152,28 +226,45 @@ def households(draw: st.DrawFn) -> list[HouseholdFacts]:
     return result
 
 
-@given(rule_documents(), households(), PERIODS)
-def test_batch_results_are_identical_to_assess(
-    doc: dict[str, Any], facts: list[HouseholdFacts], period: Period
+@given(rule_documents(), households(), PERIODS, st.booleans())
+def test_the_compiled_form_gives_what_the_nodes_give_each_household(
+    doc: dict[str, Any], facts: list[HouseholdFacts], period: Period, explain: bool
 ) -> None:
     rules = parse_rule_set(doc)
     assert compile_batch(rules, period) is not None
-    expected = [assess(rules, item, period, explain=False) for item in facts]
-    assert assess_batch(rules, facts, period).assessments() == expected
+    got = assess_batch(rules, facts, period, explain=explain).assessments()
+    nodes = [assess_household(rules, item, period, explain=explain) for item in facts]
+    assert got == nodes
+    assert [a.as_dict() for a in got] == [a.as_dict() for a in nodes]
+    assert [a.explanation.render("fr") for a in got if a.explanation] == [
+        a.explanation.render("fr") for a in nodes if a.explanation
+    ]
 
 
-@given(rule_documents(), households(), PERIODS)
-def test_batch_explanations_are_identical_to_assess(
-    doc: dict[str, Any], facts: list[HouseholdFacts], period: Period
+@given(rule_documents(), households(), PERIODS, st.booleans())
+def test_a_household_alone_gets_what_it_gets_in_its_fund(
+    doc: dict[str, Any], facts: list[HouseholdFacts], period: Period, explain: bool
 ) -> None:
     rules = parse_rule_set(doc)
-    expected = [assess(rules, item, period, explain=True) for item in facts]
-    got = assess_batch(rules, facts, period, explain=True).assessments()
-    assert got == expected
-    assert [a.as_dict() for a in got] == [a.as_dict() for a in expected]
-    assert [a.explanation.render("fr") for a in got if a.explanation] == [
-        a.explanation.render("fr") for a in expected if a.explanation
-    ]
+    together = assess_batch(rules, facts, period, explain=explain).assessments()
+    alone = [assess(rules, item, period, explain=explain) for item in facts]
+    assert together == alone
+    assert [a.as_dict() for a in together] == [a.as_dict() for a in alone]
+
+
+@given(households(), PERIODS)
+def test_the_bench_contribution_never_falls_when_income_rises(
+    facts: list[HouseholdFacts], period: Period
+) -> None:
+    rules = parse_rule_set(document(BENCH_CONTRIBUTION, BANDED_CREDIT))
+    richer = [replace(item, income_cents=(item.income_cents or 0) + 12_345) for item in facts]
+    low = assess_batch(rules, facts, period)
+    high = assess_batch(rules, richer, period)
+    for index, item in enumerate(facts):
+        if item.income_cents is None or low.contributions_cents[index] is None:
+            continue
+        assert high.contributions_cents[index] is not None
+        assert low.contributions_cents[index] <= high.contributions_cents[index]  # type: ignore[operator]
 
 
 def test_the_bench_rule_set_is_compiled_not_delegated() -> None:
@@ -192,22 +283,67 @@ def test_the_bench_rule_set_is_compiled_not_delegated() -> None:
     assert result.assessment(1).status is Status.NEEDS_DATA
 
 
-def test_unsupported_rule_sets_fall_back_to_assess_for_every_household() -> None:
-    brackets = {
-        "kind": "brackets",
-        "base": "income",
-        "brackets": [{"from": 0, "from_inclusive": True, "amount_cents": 500}],
-    }
-    rules = parse_rule_set(document(brackets, BANDED_CREDIT))
+def test_credit_brackets_are_compiled() -> None:
+    rules = parse_rule_set(document(BENCH_CONTRIBUTION, BRACKETS_CREDIT))
     period = Period(2026, 11)
-    facts = [HouseholdFacts("a", (Person(date(1980, 1, 1)),), income_cents=100)]
-    assert compile_batch(rules, period) is None
-    assert assess_batch(rules, facts, period).assessments() == [
-        assess(rules, facts[0], period, explain=False)
+    adult = Person(date(1980, 1, 1))
+    facts = [
+        HouseholdFacts("low", (adult, adult), income_cents=99_998),  # 49 999 per person
+        HouseholdFacts("edge", (adult,), income_cents=50_000),  # 50 000: second, 10 %
+        HouseholdFacts("rate", (adult, adult, adult), income_cents=200_000),  # 66 666.67
+        HouseholdFacts("top", (adult, adult), income_cents=200_000),  # 100 000 included
+        HouseholdFacts("above", (adult,), income_cents=100_001),  # above 100 000
     ]
+    assert compile_batch(rules, period) is not None
+    result = assess_batch(rules, facts, period)
+    # 10 % of 200 000/3 = 6 666.67 -> 6 667; 10 % of 100 000 = 10 000.
+    assert list(result.credits_cents) == [12000, 5000, 6667, 10000, 3000]
+    assert result.fallback == {}
 
 
-def test_age_lines_on_29_february_match_assess_exactly() -> None:
+def test_a_computed_floor_above_the_cap_gives_the_cap() -> None:
+    clamp = {
+        "kind": "clamp",
+        "of": {"kind": "proportional", "base": "income", "rate": "0.01"},
+        "floor": {"kind": "household_amount", "per_person_cents": 2000},
+        "cap": {"kind": "fixed", "amount_cents": 7000},
+    }
+    rules = parse_rule_set(document(clamp, BANDED_CREDIT))
+    period = Period(2026, 11)
+    adult = Person(date(1980, 1, 1))
+    facts = [
+        HouseholdFacts("two", (adult,) * 2, income_cents=100_000),  # 1 000 -> floor 4 000
+        HouseholdFacts("three", (adult,) * 3, income_cents=900_000),  # 9 000 -> cap 7 000
+        HouseholdFacts("four", (adult,) * 4, income_cents=100_000),  # floor 8 000 -> cap 7 000
+    ]
+    assert compile_batch(rules, period) is not None
+    result = assess_batch(rules, facts, period)
+    assert list(result.contributions_cents) == [4000, 7000, 7000]
+
+
+def test_a_free_choice_goes_through_the_nodes_household_by_household() -> None:
+    choice = {"kind": "free_choice", "min_cents": 100, "max_cents": 15000}
+    rules = parse_rule_set(document(choice, BANDED_CREDIT))
+    period = Period(2026, 11)
+    adult = Person(date(1980, 1, 1))
+    facts = [
+        HouseholdFacts("chose", (adult,), income_cents=100, chosen_contribution_cents=2500),
+        HouseholdFacts("did-not", (adult,), income_cents=100),
+    ]
+    assert compile_batch(rules, period) is None
+    result = assess_batch(rules, facts, period)
+    assert sorted(result.fallback) == [0, 1]
+    chose, did_not = result.assessments()
+    assert (chose.status, chose.contribution_cents, chose.credit_cents) == (
+        Status.ASSESSED,
+        2500,
+        15000,
+    )
+    assert did_not.status is Status.NEEDS_DATA
+    assert did_not.problems[0].path == "chosen_contribution_cents"
+
+
+def test_age_lines_on_29_february_are_drawn_on_the_right_day() -> None:
     # Ages taken on 29 Feb 2024: a person born on 28 Feb 2010 is 14, one born on 1 Mar 2010
     # is 13 (2010 has no 29 Feb). The batch path must draw the line at the same day.
     doc = document(BENCH_CONTRIBUTION, BANDED_CREDIT, age_reference_day="last")
@@ -220,4 +356,6 @@ def test_age_lines_on_29_february_match_assess_exactly() -> None:
     ]
     result = assess_batch(rules, facts, period)
     assert list(result.credits_cents) == [22500, 22500, 19500]
-    assert result.assessments() == [assess(rules, item, period, explain=False) for item in facts]
+    assert result.fallback == {}
+    nodes = [assess_household(rules, item, period, explain=False) for item in facts]
+    assert [outcome.credit_cents for outcome in nodes] == [22500, 22500, 19500]

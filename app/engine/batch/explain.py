@@ -1,24 +1,26 @@
-"""Explanations for the batch path, identical to those of ``assess(..., explain=True)``.
+"""Explanations for the compiled households, the steps the nodes give one household alone.
 
 The steps come from the rule nodes themselves (``node.evaluate(ctx, trace)``), never from a
 copy of their wording, so they are the nodes' own. What is saved:
 
 - a section that depends on the household's composition only (e.g. an age-band credit) is
   traced once per distinct composition, on the representative household of
-  ``app.engine.batch_compile.Compositions``, and its steps are shared (they are immutable);
+  ``app.engine.batch.compositions.Compositions``, and its steps are shared (they are immutable);
 - the other section runs its nodes on a ``Context`` whose consumption units and CAF parts
   are taken from the composition instead of being summed again person by person.
 
-A household whose traced amount would differ from the batch amount (never expected) is left
-to ``assess``: ``trace`` returns ``None``.
+A household whose traced amount would differ from the compiled amount (never expected) goes
+through the nodes one household at a time (``app.engine.batch.household``): ``trace``
+returns ``None``.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
 
-from app.engine.assess import rounding_step
-from app.engine.batch_compile import Compositions, rounder
+from app.engine.assessment import rounding_step
+from app.engine.batch.compile import rounder
+from app.engine.batch.compositions import Compositions
 from app.engine.exact import Q
 from app.engine.explain import Step
 from app.engine.facts import HouseholdFacts
@@ -86,7 +88,7 @@ class SectionTracer:
         return divisors
 
     def _run(self, ctx: Context) -> tuple[int, tuple[Step, ...]] | None:
-        """Like ``assess``'s section: evaluate with a trace, round once, add the rounding step."""
+        """Like ``household``'s section: evaluate with a trace, round once, add the rounding step."""
         trace: list[Step] = []
         formula = self.formula
         try:

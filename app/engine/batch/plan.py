@@ -1,52 +1,51 @@
-"""Fast batch assessment: many households, one rule set, one month.
+"""The batch plan: one rule set compiled for one month, run over many households.
 
-``assess_batch(rules, households, period, explain=...)`` returns, for every household,
-exactly what ``assess(rules, facts, period, explain=...)`` returns (proved by a Hypothesis test); it is
-only faster. How:
+``assess_batch(rules, households, period, explain=...)`` gives every household its
+``Assessment``; ``app.engine.assess.assess`` is the batch of one. How:
 
-- A household's ages matter to the supported rules only through the age classes the rule set
-  names (consumption-unit bands, credit age bands, CAF child age): each household is reduced
-  to a *composition* (how many persons in each class). Everything that depends on the
-  composition alone (consumption units, CAF parts, per-person and age-band credits, fixed
-  amounts) is computed ONCE per distinct composition, by the real rule nodes on a
-  representative household whose persons sit at the bottom age of each class.
-- Clauses that read income (``proportional``, ``linear_average_rate_scale`` and the
-  ``min``/``max``/``sum``/``clamp`` combinators over them) are compiled from the rule
-  document into closures over integers, with the same exact arithmetic as the nodes.
-- With ``explain=True`` the explanations are the nodes' own steps (``batch_explain``),
+- A household's ages matter to the rules only through the age classes the rule set's nodes
+  name: each household is reduced to a *composition* (``app.engine.batch.compositions``),
+  and everything that depends on the composition alone is computed ONCE per distinct
+  composition, by the real rule nodes on a representative household.
+- The nodes that read income are compiled to closures over integers by
+  ``app.engine.batch.compile`` -- from the parsed nodes, with their exact arithmetic.
+- With ``explain=True`` the explanations are the nodes' own steps (``app.engine.batch.explain``),
   traced once per composition for a composition-only section.
-- Anything else falls back to ``assess``: a rule set with eligibility, engagement or another
-  kind (``compile_batch`` returns ``None``), and any household with missing or odd facts
-  (no persons, an unknown birth date, no income where income is read).
+- What has no fast form goes through the same nodes one household at a time
+  (``app.engine.batch.household``): a rule set with eligibility, engagement, a fund-level
+  credit or a node class without a compiler (``compile_batch`` returns ``None``), and any
+  household with missing or odd facts (no persons, an unknown birth date, no income where
+  income is read).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from app.engine.assess import Assessment, Status, assess, explanation_inputs
-from app.engine.batch_compile import (
+from app.engine.assessment import Assessment, Status, explanation_inputs
+from app.engine.batch.compile import (
     HALF_UP_CENT,
-    Compositions,
     Evaluator,
     Unsupported,
     compile_node,
     reads_income,
     rounder,
 )
-from app.engine.batch_explain import SectionTracer
+from app.engine.batch.compositions import Compositions
+from app.engine.batch.explain import SectionTracer
+from app.engine.batch.household import assess_household
 from app.engine.explain import Explanation
 from app.engine.facts import HouseholdFacts
 from app.engine.period import Period
-from app.engine.rules.nodes import CONTRIBUTION_KINDS, CREDIT_KINDS, Kinds
 from app.engine.ruleset import Formula, RuleSet
 
 
 @dataclass(frozen=True, slots=True)
 class BatchResult:
-    """Per-household results, in input order. ``fallback`` holds the ``assess`` outcomes."""
+    """Per-household results, in input order. ``fallback`` holds the outcomes of the
+    households that went through the nodes one at a time (``app.engine.batch.household``;
+    their amounts here are ``None``)."""
 
     period: Period
     household_ids: Sequence[str]
@@ -56,20 +55,25 @@ class BatchResult:
     explanations: Sequence[Explanation | None] = ()
 
     def assessment(self, index: int) -> Assessment:
-        """The ``Assessment`` that ``assess`` gives household ``index``."""
+        """Household ``index``'s ``Assessment``."""
         found = self.fallback.get(index)
         if found is not None:
             return found
         return Assessment(
-            household_id=self.household_ids[index],
-            period=self.period,
-            status=Status.ASSESSED,
-            contribution_cents=self.contributions_cents[index],
-            credit_cents=self.credits_cents[index],
-            explanation=self.explanations[index] if self.explanations else None,
+            self.household_ids[index],
+            self.period,
+            Status.ASSESSED,
+            self.contributions_cents[index],
+            self.credits_cents[index],
+            0,
+            None,
+            False,
+            (),
+            self.explanations[index] if self.explanations else None,
         )
 
     def assessments(self) -> list[Assessment]:
+        """Every household's ``Assessment``, in input order."""
         return [self.assessment(index) for index in range(len(self.household_ids))]
 
 
@@ -80,17 +84,19 @@ def assess_batch(
     *,
     explain: bool = False,
 ) -> BatchResult:
-    """``assess(rules, h, period, explain=explain)`` for every household, fast when possible."""
+    """Every household's ``Assessment`` for ``period`` under ``rules`` (``BatchResult``)."""
     plan = compile_batch(rules, period)
     if plan is None:
-        outcomes = {i: assess(rules, h, period, explain=explain) for i, h in enumerate(households)}
+        outcomes = {
+            i: assess_household(rules, h, period, explain=explain) for i, h in enumerate(households)
+        }
         ids = [h.household_id for h in households]
         return BatchResult(period, ids, [None] * len(ids), [None] * len(ids), outcomes)
     return plan.run(households, explain=explain)
 
 
 def compile_batch(rules: RuleSet, period: Period) -> BatchPlan | None:
-    """A compiled plan for ``rules`` in ``period``, or ``None`` if the rule set is unsupported."""
+    """A compiled plan for ``rules`` in ``period``, or ``None`` when it has no fast form."""
     if rules.eligibility is not None or rules.engagement is not None:
         return None
     try:
@@ -106,21 +112,13 @@ class BatchPlan:
         self.rules = rules
         self.period = period
         self.compositions = Compositions(rules, period)
-        document = rules.document
-        self.contribution = self._section(
-            rules.contribution,
-            document["contribution"]["formula"],
-            "contribution.formula",
-            CONTRIBUTION_KINDS,
-        )
-        self.credit = self._section(
-            rules.credit, document["credit"]["formula"], "credit.formula", CREDIT_KINDS
-        )
+        self.contribution = self._section(rules.contribution)
+        self.credit = self._section(rules.credit)
         self.tracers = tuple(
             SectionTracer(
                 name,
                 formula,
-                not reads_income(document[name]["formula"]),
+                not reads_income(formula.node),
                 rules,
                 period,
                 self.compositions,
@@ -128,13 +126,13 @@ class BatchPlan:
             for name, formula in (("contribution", rules.contribution), ("credit", rules.credit))
         )
 
-    def _section(self, formula: Formula, doc: Any, path: str, kinds: Kinds) -> Section:
-        """Per household: the rounded amount, or ``None`` when ``assess`` must decide."""
+    def _section(self, formula: Formula) -> Section:
+        """Per household: the rounded amount, or ``None`` when it goes node by node."""
         if getattr(formula.node, "fund_level", False):
-            raise Unsupported(path)
-        evaluate = compile_node(doc, path, kinds, self.compositions)
+            raise Unsupported(formula.node.path)
+        evaluate = compile_node(formula.node, self.compositions)
         rounding = rounder(formula.rounding)
-        if not reads_income(doc):
+        if not reads_income(formula.node):
             # Composition only: rounded once per distinct composition.
             rounded: list[int | None] = []
 
@@ -190,7 +188,7 @@ class BatchPlan:
         for index, (owed, received) in enumerate(zip(contributions, credits, strict=True)):
             if owed is None or received is None or (explain and explanations[index] is None):
                 facts = households[index]
-                fallback[index] = assess(self.rules, facts, self.period, explain=explain)
+                fallback[index] = assess_household(self.rules, facts, self.period, explain=explain)
         ids = [facts.household_id for facts in households]
         return BatchResult(self.period, ids, contributions, credits, fallback, explanations)
 
@@ -201,7 +199,7 @@ class BatchPlan:
         contributions: Sequence[int | None],
         credits: Sequence[int | None],
     ) -> list[Explanation | None]:
-        """Each household's explanation (``None`` where ``assess`` must decide)."""
+        """Each household's explanation (``None`` where it goes node by node)."""
         ref, period_text = self.rules.ref, str(self.period)
         contexts, measures = self.compositions.contexts, self.rules.measures
         owed_trace, credit_trace = (tracer.trace for tracer in self.tracers)

@@ -1,0 +1,16 @@
+"""Assessing households: the rule nodes compiled for one month and run over many households.
+
+``assess_batch`` is the one path from a rule set and households' facts to ``Assessment``s
+(``app.engine.assess.assess`` is its batch of one). The modules, by concept:
+
+- ``compositions``: households reduced to how many persons they have in each age class;
+- ``compile``: the parsed rule nodes' fast integer form (dispatch on the node's class);
+- ``explain``: the nodes' own explanation steps for the compiled households;
+- ``household``: one household through the nodes' ``evaluate``, for what has no fast form;
+- ``plan``: the compiled plan, its run and its ``BatchResult``.
+"""
+
+from app.engine.batch.compile import Unsupported
+from app.engine.batch.plan import BatchPlan, BatchResult, assess_batch, compile_batch
+
+__all__ = ["BatchPlan", "BatchResult", "Unsupported", "assess_batch", "compile_batch"]

@@ -1,0 +1,163 @@
+"""Household compositions: how many persons a household has in each age class its rules name.
+
+Everything a rule node computes from persons and ages alone is the same for two households
+with the same counts per class, so the batch path computes it ONCE per distinct composition,
+with the real rule nodes on a representative household whose persons sit at the bottom age
+of their class (``latest_birth``). The classes come from the parsed nodes (their age bands,
+the consumption-unit bands when a node reads consumption units, the CAF child age when one
+reads the quotient familial), never from the raw document.
+
+Guarantee: two households with the same composition get the same value from every node that
+does not read income (``app.engine.batch.compile.reads_income``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date
+
+from app.engine.exact import Q
+from app.engine.facts import HouseholdFacts, Person
+from app.engine.period import Period
+from app.engine.resources import Context, NeedsData
+from app.engine.rules.credit_bands import AgeBands
+from app.engine.rules.credit_people import PerConsumptionUnit
+from app.engine.rules.nodes import Node, Rejected
+from app.engine.ruleset import RuleSet
+
+
+class Compositions:
+    """Distinct household compositions (persons per age class), each computed once."""
+
+    def __init__(self, rules: RuleSet, period: Period) -> None:
+        self.rules = rules
+        self.period = period
+        age_day = period.day(rules.definitions.age_reference_day)
+        # Classes from the oldest: persons aged >= thresholds[i] (and below the previous one).
+        self.thresholds = sorted(age_thresholds(rules) | {0}, reverse=True)
+        self.cutoffs = [latest_birth(age_day, age) for age in self.thresholds[:-1]]
+        self.representatives = [latest_birth(age_day, age) for age in self.thresholds]
+        self.known: dict[tuple[int, ...], int] = {}
+        self.contexts: list[Context] = []
+        self.tables: list[list[Q | None]] = []  # filled by ``table`` for each composition node
+        self.nodes: list[Node] = []
+
+    def index_of(self, persons: Sequence[Person]) -> int:
+        """The composition's index, or -1 when this household must go node by node."""
+        if not persons:
+            return -1
+        cutoffs = self.cutoffs
+        counts = [0] * len(self.thresholds)
+        try:
+            for person in persons:
+                born = person.birth_on
+                cls = 0
+                for cutoff in cutoffs:
+                    if born <= cutoff:  # type: ignore[operator]  # None -> TypeError
+                        break
+                    cls += 1
+                counts[cls] += 1
+        except TypeError:
+            return -1
+        return self._index(tuple(counts))
+
+    def indexer(self) -> Callable[[Sequence[Person]], int]:
+        """``index_of``, specialised for the usual single age line (e.g. 14): two classes."""
+        if len(self.cutoffs) != 1:
+            return self.index_of
+        cutoff = self.cutoffs[0]
+        known = self.known
+        add = self._add
+
+        def two_classes(persons: Sequence[Person]) -> int:
+            older = 0
+            try:
+                for person in persons:
+                    if person.birth_on <= cutoff:  # type: ignore[operator]  # None -> TypeError
+                        older += 1
+            except TypeError:
+                return -1
+            if not persons:
+                return -1
+            key = (older, len(persons) - older)
+            found = known.get(key)
+            return add(key) if found is None else found
+
+        return two_classes
+
+    def _index(self, key: tuple[int, ...]) -> int:
+        found = self.known.get(key)
+        return self._add(key) if found is None else found
+
+    def _add(self, key: tuple[int, ...]) -> int:
+        persons = tuple(
+            Person(born)
+            for born, count in zip(self.representatives, key, strict=True)
+            for _ in range(count)
+        )
+        facts = HouseholdFacts(household_id="composition", persons=persons)
+        context = Context(facts, self.period, self.rules.definitions)
+        index = len(self.contexts)
+        self.contexts.append(context)
+        for node, table in zip(self.nodes, self.tables, strict=True):
+            table.append(_value(node, context))
+        self.known[key] = index
+        return index
+
+    def table(self, node: Node) -> list[Q | None]:
+        """Per-composition values of a composition-only node (``None``: go node by node)."""
+        values = [_value(node, ctx) for ctx in self.contexts]
+        self.nodes.append(node)
+        self.tables.append(values)
+        return values
+
+
+def _value(node: Node, ctx: Context) -> Q | None:
+    try:
+        return node.evaluate(ctx, None)
+    except (NeedsData, Rejected):
+        return None
+
+
+def latest_birth(day: date, age: int) -> date:
+    """The latest birth date of a person aged at least ``age`` on ``day`` (29 Feb -> 28 Feb)."""
+    try:
+        return day.replace(year=day.year - age)
+    except ValueError:
+        return day.replace(year=day.year - age, day=day.day - 1)
+
+
+def walk(node: object) -> Iterator[object]:
+    """``node`` and every node or age-band table below it, depth first."""
+    yield node
+    if not dataclasses.is_dataclass(node):
+        return
+    for item in dataclasses.fields(node):
+        value = getattr(node, item.name)
+        for child in value if isinstance(value, tuple) else (value,):
+            if hasattr(child, "evaluate") or isinstance(child, AgeBands):
+                yield from walk(child)
+
+
+def age_thresholds(rules: RuleSet) -> set[int]:
+    """Every age at which some node of the rule set changes what a person counts for.
+
+    More lines than needed is harmless (finer classes); a missing one would not be, so every
+    age band counts, plus the consumption-unit bands and the CAF child age when a node reads
+    them.
+    """
+    ages: set[int] = set()
+    reads_units = reads_parts = False
+    for root in (rules.contribution.node, rules.credit.node):
+        for node in walk(root):
+            if isinstance(node, AgeBands):
+                ages.update(node.min_ages)
+            base = getattr(node, "base", None)
+            reads_units |= base == "income_per_cu" or isinstance(node, PerConsumptionUnit)
+            reads_parts |= base == "quotient_familial"
+    if reads_units:
+        ages |= {band.min_age for band in rules.definitions.consumption_units.bands}
+    if reads_parts:
+        ages.add(rules.definitions.family_parts.child_age_below)
+    return ages
