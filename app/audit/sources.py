@@ -270,7 +270,7 @@ class DbSource:
         return [dict(zip(CHECKPOINT_FIELDS, row, strict=True)) for row in self._stream(query)]
 
     def registry_rows(self) -> dict[str, list[Any]]:
-        """Every row of the registry tables the verifier compares (``verify_tables``)."""
+        """Every row of the registry tables the verifier compares (``app.audit.verify.tables``)."""
         return {name: list(self._stream(select(SQLModel.metadata.tables[name])))
                 for name in ("household", "merchant", "month", "purchase", "rule_set")}
 

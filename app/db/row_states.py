@@ -2,7 +2,7 @@
 ``merchant``, ``purchase`` and ``month`` (the inverse of app.ledger.registry's writes).
 
 One reading for everyone: the books' SQL view (app.ledger.view) reads its rows with these,
-and the verifier (app.audit.verify_tables) compares the stored rows, read with these, with
+and the verifier (app.audit.verify.tables) compares the stored rows, read with these, with
 the replayed states. A row may be an ORM object or a plain row.
 """
 

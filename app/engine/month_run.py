@@ -1,7 +1,7 @@
 """A household's line in a ``run_month`` journal payload, built from its assessment.
 
 The month run (``app.services.months``) writes these lines, and the verifier re-derives them
-(``app.audit.rederive``) with this same function from the journal's rule document and the
+(``app.audit.verify.rederive``) with this same function from the journal's rule document and the
 committed facts, then compares them with the journal's lines key by key: one path, so a line
 the verifier rebuilds is equal to the booked one exactly when the amounts are.
 """

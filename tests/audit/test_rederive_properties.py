@@ -20,9 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.audit.rederive import Rederivation
 from app.audit.sources import DbSource, FactsRow, read_engine
 from app.audit.verify import verify
+from app.audit.verify.rederive import Rederivation
 from app.db.session import make_engine
 from app.db.settings import Settings
 from app.engine.canonical import content_hash

@@ -13,8 +13,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from app.audit.sources import DbSource, ExportSource, read_engine
-from app.audit.verify import verify
-from app.audit.verify_checks import Disagreement
+from app.audit.verify import Disagreement, verify
 from tests.audit.books import live_a_year
 from tests.audit.support import rehash_manifest
 

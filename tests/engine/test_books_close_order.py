@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from app.engine.books import BooksError, MemoryBooks, MonthNotClosed
-from app.engine.books.replay import replay
 from app.engine.period import Period
 from app.engine.problems import Problem
 from tests.engine.test_books_support import (
@@ -16,6 +15,7 @@ from tests.engine.test_books_support import (
     funding,
     line,
     payment,
+    replay,
     run,
 )
 
@@ -79,7 +79,7 @@ def test_months_closed_in_order_close_and_replay() -> None:
     assert d.books.month(Period(2026, 3)).status == "closed"
     assert d.books.month(Period(2026, 4)).status == "closed"
     result = replay(d.records)
-    assert result.ok, result.reason
+    assert result.ok, result.disagreement
     assert result.records == 6
     assert result.books.months == d.books.months
 

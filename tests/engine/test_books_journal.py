@@ -9,6 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.audit.verify import Disagreement
 from app.engine.books.digest import balances_digest, run_fingerprint
 from app.engine.books.entries import Entry, Posting, entry_as_dict, entry_from_dict
 from app.engine.books.journal import (
@@ -18,7 +19,6 @@ from app.engine.books.journal import (
     verify_chain,
     verify_chain_reason,
 )
-from app.engine.books.replay import replay
 from app.engine.canonical import canonical_bytes
 from tests.engine.test_books_support import (
     EXPIRE_2,
@@ -29,6 +29,7 @@ from tests.engine.test_books_support import (
     funding,
     line,
     payment,
+    replay,
     run,
     settle,
 )
@@ -118,7 +119,8 @@ def test_any_single_modified_record_is_named_by_its_seq(data: st.DataObject) -> 
     mutation = data.draw(st.sampled_from(_mutations(records[index])))
     tampered = [*records[:index], mutation, *records[index + 1 :]]
     assert verify_chain(tampered) == index + 1
-    assert replay(tampered).first_disagreement == index + 1
+    found = replay(tampered).disagreement
+    assert found is not None and (found.seq, found.table) == (index + 1, "journal")
 
 
 def test_chain_reason_says_what_broke() -> None:
@@ -131,7 +133,8 @@ def test_chain_reason_says_what_broke() -> None:
 def test_replay_reproduces_the_books_and_accepts_the_seal() -> None:
     d = month_journal()
     result = replay(d.records)
-    assert result.ok, result.reason
+    assert result.ok, result.disagreement
+    assert result.records == 11
     assert result.books.balances == d.books.balances
     assert result.books.entries == d.books.entries
     assert result.head_hash == d.head
@@ -149,9 +152,12 @@ def test_replay_names_the_seq_of_a_tampered_ledger_entry() -> None:
     stored = _stored(d)
     purchase = stored[6][0]
     stored[6] = [purchase._replace(postings=(Posting("419:hh_a", 2000), Posting("401:m1", -2000)))]
-    result = replay(d.records, stored_entries=stored)
-    assert result.first_disagreement == 6
-    assert "6.0" in (result.reason or "")
+    result = replay(d.records, entries=stored)
+    assert result.disagreement == Disagreement(
+        6, "posting", "entry_id=6.0 line=0",
+        "stored posting Posting(account='419:hh_a', amount_cents=2000), "
+        "replay gives Posting(account='419:hh_a', amount_cents=3000)", "419:hh_a",
+    )
 
 
 def test_replay_names_an_entry_without_a_journal_record() -> None:
@@ -167,16 +173,20 @@ def test_replay_names_an_entry_without_a_journal_record() -> None:
             (Posting("512", -1), Posting("401:m1", 1)),
         )
     ]
-    assert replay(d.records, stored_entries=stored).first_disagreement == 99
+    assert replay(d.records, entries=stored).disagreement == Disagreement(
+        99, "ledger_entry", "entry_id=99.0", "stored entries at seq 99 have no journal record"
+    )
 
 
 def test_replay_names_the_last_seq_touching_a_tampered_balance() -> None:
     d = month_journal()
     balances = dict(d.books.balances)
     balances["401:m1"] += 1
-    result = replay(d.records, stored_entries=_stored(d), stored_balances=balances)
-    assert result.first_disagreement == 8  # the settlement last touched 401:m1
-    assert "401:m1" in (result.reason or "")
+    result = replay(d.records, _stored(d), balances)
+    # the settlement (seq 8) last touched 401:m1
+    assert result.disagreement == Disagreement(
+        8, "balance", "account=401:m1", "stored balance is 1 cents, replay gives 0", "401:m1"
+    )
 
 
 def test_a_seal_with_a_wrong_digest_is_the_first_disagreement() -> None:
@@ -195,7 +205,10 @@ def test_a_seal_with_a_wrong_digest_is_the_first_disagreement() -> None:
         )
     )
     result = replay(records)
-    assert result.first_disagreement == 11 and "balances_digest" in (result.reason or "")
+    assert result.disagreement == Disagreement(
+        11, "journal", "seq=11", "seal balances_digest differs from the replayed balances "
+        f"({balances_digest(d.books.balances)})",
+    )
 
 
 def test_balances_digest_ignores_zero_balances_and_order() -> None:
@@ -267,8 +280,10 @@ def test_a_well_chained_record_the_engine_refuses_is_the_first_disagreement() ->
         payload=overdraw,
     )
     result = replay(records)
-    assert result.first_disagreement == 6
-    assert "refuses this purchase" in (result.reason or "")
+    assert result.disagreement == Disagreement(
+        6, "journal", "seq=6", "the engine refuses this purchase on replay: "
+        "amount_cents: credit available 90,00 €, requested 90,01 €",
+    )
     assert gc.isenabled()
 
 

@@ -9,11 +9,19 @@ import pytest
 
 from app.engine.books import Conflict, CreditLot, MemoryBooks, apply
 from app.engine.books.journal import command_of
-from app.engine.books.replay import replay
 from app.engine.books.state import MarkCredited, MarkReversed, UnmarkCredited
 from app.engine.period import Period
 from app.engine.problems import Problem
-from tests.engine.test_books_support import Driver, enrol, funding, line, payment, postings, run
+from tests.engine.test_books_support import (
+    Driver,
+    enrol,
+    funding,
+    line,
+    payment,
+    postings,
+    replay,
+    run,
+)
 
 JAN = Period(2026, 1)
 
@@ -42,7 +50,7 @@ def nonzero(books: MemoryBooks) -> dict[str, int]:
 def assert_replays(d: Driver) -> None:
     """The full replay and the verifier's streaming books agree with the books, marks too."""
     result = replay(d.records)
-    assert result.ok, result.reason
+    assert result.ok, result.disagreement
     assert result.books.credited_pairs == d.books.credited_pairs
     assert nonzero(result.books) == nonzero(d.books)
     streaming = MemoryBooks(keep_entries=False)

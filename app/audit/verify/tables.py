@@ -26,7 +26,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from app.audit.journal import request_digest
-from app.audit.verify_checks import Disagreement
+from app.audit.verify.finding import Disagreement
 from app.db.consent_hash import well_formed
 from app.db.row_states import household_state, merchant_state, purchase_state, unspent_policy
 from app.engine.books.state import MonthState
@@ -34,7 +34,7 @@ from app.engine.canonical import content_hash
 from app.engine.period import Period
 
 if TYPE_CHECKING:
-    from app.audit.verify import Replayed
+    from app.audit.verify.replay import Replayed
 
 TABLES = ("household", "merchant", "month", "purchase", "rule_set")
 

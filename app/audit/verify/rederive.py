@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from app.audit.sources import FactsRow
-from app.audit.verify_checks import Disagreement
+from app.audit.verify.finding import Disagreement
 from app.engine.commitment import committed_facts, facts_commitment
 from app.engine.facts import HouseholdFacts
 from app.engine.fund import assess_fund
