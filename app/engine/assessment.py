@@ -83,6 +83,49 @@ class Assessment:
         }
 
 
+# The slots' own setters: a frozen dataclass's ``__init__`` sets each field through
+# ``object.__setattr__`` (looked up per field), twice the cost of calling these directly.
+_new = object.__new__
+(
+    _set_household_id,
+    _set_period,
+    _set_status,
+    _set_contribution,
+    _set_credit,
+    _set_funder_share,
+    _set_funder_id,
+    _set_pending,
+    _set_problems,
+    _set_explanation,
+    _set_choice,
+) = (getattr(Assessment, name).__set__ for name in Assessment.__slots__)
+
+
+def assessed(
+    household_id: str,
+    period: Period,
+    contribution_cents: int | None,
+    credit_cents: int | None,
+    explanation: Explanation | None,
+) -> Assessment:
+    """``Assessment(household_id, period, Status.ASSESSED, contribution_cents, credit_cents,
+    explanation=explanation)``, every other field at its default: the batch path builds one
+    per household (100k to 1M a month run), at half the cost of the keyword call."""
+    outcome = _new(Assessment)
+    _set_household_id(outcome, household_id)
+    _set_period(outcome, period)
+    _set_status(outcome, Status.ASSESSED)
+    _set_contribution(outcome, contribution_cents)
+    _set_credit(outcome, credit_cents)
+    _set_funder_share(outcome, 0)
+    _set_funder_id(outcome, None)
+    _set_pending(outcome, False)
+    _set_problems(outcome, ())
+    _set_explanation(outcome, explanation)
+    _set_choice(outcome, None)
+    return outcome
+
+
 def _choice_dict(choice: ChoiceBounds | None) -> dict[str, object] | None:
     """The free-choice bounds offered to the member, or None when the rules have no choice."""
     if choice is None:

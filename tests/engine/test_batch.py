@@ -11,14 +11,17 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import replace
+import pickle
+from dataclasses import FrozenInstanceError, replace
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.engine import HouseholdFacts, Period, Person, Status, assess, parse_rule_set
+from app.engine import Assessment, HouseholdFacts, Period, Person, Status, assess, parse_rule_set
+from app.engine.assessment import assessed
 from app.engine.batch import assess_batch, compile_batch
 from app.engine.batch.household import assess_household
 
@@ -197,6 +200,8 @@ def rule_documents(draw: st.DrawFn) -> dict[str, Any]:
     return doc
 
 
+MONTH = Period(2026, 11)
+FACTS_ONE = HouseholdFacts("h1", (Person(date(1980, 1, 1)),), income_cents=123_456)
 PERIODS = st.sampled_from([Period(2024, 2), Period(2025, 2), Period(2026, 11), Period(2028, 2)])
 # Births around the age lines that matter (14, 18, 20, 65) and 29 February.
 BIRTHS = st.one_of(
@@ -359,3 +364,17 @@ def test_age_lines_on_29_february_are_drawn_on_the_right_day() -> None:
     assert result.fallback == {}
     nodes = [assess_household(rules, item, period, explain=False) for item in facts]
     assert [outcome.credit_cents for outcome in nodes] == [22500, 22500, 19500]
+
+
+def test_the_batch_builds_the_same_frozen_assessment_as_the_constructor() -> None:
+    explanation = assess(
+        parse_rule_set(document(SCALE, BANDED_CREDIT)), FACTS_ONE, MONTH
+    ).explanation
+    built = assessed("h1", MONTH, 1234, None, explanation)
+    expected = Assessment("h1", MONTH, Status.ASSESSED, 1234, None, explanation=explanation)
+    assert built == expected
+    assert hash(built) == hash(expected)
+    assert built.as_dict() == expected.as_dict()
+    assert pickle.loads(pickle.dumps(built)) == expected
+    with pytest.raises(FrozenInstanceError):
+        built.credit_cents = 5  # type: ignore[misc]

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 
-from app.engine.assessment import Assessment, Status, explanation_inputs
+from app.engine.assessment import Assessment, assessed, explanation_inputs
 from app.engine.batch.compile import (
     HALF_UP_CENT,
     Evaluator,
@@ -59,22 +60,31 @@ class BatchResult:
         found = self.fallback.get(index)
         if found is not None:
             return found
-        return Assessment(
+        return assessed(
             self.household_ids[index],
             self.period,
-            Status.ASSESSED,
             self.contributions_cents[index],
             self.credits_cents[index],
-            0,
-            None,
-            False,
-            (),
             self.explanations[index] if self.explanations else None,
         )
 
     def assessments(self) -> list[Assessment]:
         """Every household's ``Assessment``, in input order."""
-        return [self.assessment(index) for index in range(len(self.household_ids))]
+        period = self.period
+        explanations = self.explanations or repeat(None, len(self.household_ids))
+        outcomes = [
+            assessed(household_id, period, owed, received, explanation)
+            for household_id, owed, received, explanation in zip(
+                self.household_ids,
+                self.contributions_cents,
+                self.credits_cents,
+                explanations,
+                strict=True,
+            )
+        ]
+        for index, found in self.fallback.items():
+            outcomes[index] = found
+        return outcomes
 
 
 def assess_batch(
