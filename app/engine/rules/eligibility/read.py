@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from app.engine.resources import BASES
-from app.engine.rules.eligibility_leaves import (
+from app.engine.rules.eligibility.leaves import (
     AttributeIn,
     BaseBound,
     ChildrenAtLeast,

@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Protocol
 from app.engine.explain import Step, register_messages, step
 from app.engine.problems import Problem
 from app.engine.resources import Context, NeedsData
-from app.engine.rules.eligibility_read import LEAF_KEYS, parse_leaf
+from app.engine.rules.eligibility.read import LEAF_KEYS, parse_leaf
 from app.engine.rules.reader import Reader
 
 register_messages(
