@@ -145,6 +145,7 @@ class OpenLoad:
     rate: float
     reads_rate: float
     seconds: int
+    configs: frozenset[str]  # the configurations measured in open loop too
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +224,7 @@ def run_config(config: Config, side: Side, target: Target, run: Run, round_: int
             outcome = measure(
                 config, base, server.pid, charges, reads if config.reads else None, run, target
             )
-        if run.open_load is not None:
+        if run.open_load is not None and config.key in run.open_load.configs:
             opened, cpu, flushes = measure_open(config, port, server.pid, run, target, tag)
             outcome = replace(outcome, open=opened, open_cpu=cpu, open_flushes=flushes)
     finally:
@@ -423,6 +424,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--bench-database", default=PG_DATABASE)
     parser.add_argument("--open-rate", type=float, default=500.0, help="0: no open loop")
     parser.add_argument("--open-reads-rate", type=float, default=500.0)
+    parser.add_argument(
+        "--open-only", default=None, help="configurations also measured in open loop (all)"
+    )
     parser.add_argument("--before", type=Path, default=None, help="a source tree to compare")
     parser.add_argument(
         "--after",
@@ -449,7 +453,14 @@ def main(argv: list[str] | None = None) -> int:
     if not has_wrk:
         print("wrk is not installed: closed loop skipped (--install-wrk)", file=sys.stderr)
     open_load = (
-        OpenLoad(args.open_rate, args.open_reads_rate, args.seconds) if args.open_rate else None
+        OpenLoad(
+            args.open_rate,
+            args.open_reads_rate,
+            args.seconds,
+            frozenset((args.open_only or args.only).split(",")),
+        )
+        if args.open_rate
+        else None
     )
     tag = datetime.now(UTC).strftime("%H%M%S")
     outcomes: list[Outcome] = []

@@ -73,6 +73,23 @@ def tree_cpu(root: int) -> float:
     return total
 
 
+def every_postgres_cpu() -> float:
+    """CPU seconds used so far by every process named ``postgres`` on the machine, whatever
+    database it serves: what the report's PostgreSQL column counted before it counted the
+    bench's own backends; kept to show the difference."""
+    total = 0.0
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            comm = Path(f"/proc/{name}/comm").read_text().strip()
+        except OSError:
+            continue
+        cpu = process_cpu(int(name)) if comm == "postgres" else None
+        total += cpu or 0.0
+    return total
+
+
 def self_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -169,6 +186,7 @@ class CpuShares:
     bench: float  # this process: disk probe, sampler (and the sampler's own backend)
     postgres_ours: float | None  # backends of the benchmark's database; None: not local
     postgres_shared: float | None
+    postgres_every: float | None = None  # every postgres process of the machine (old column)
 
     @property
     def ours(self) -> float:
@@ -200,6 +218,7 @@ class CpuWindow:
         self._machine = machine_jiffies()
         self._server = tree_cpu(self._server_pid)
         self._self = self_cpu()
+        self._every = every_postgres_cpu() if self._sampler is not None else 0.0
         return self
 
     def stop(self, generators: float) -> CpuShares:
@@ -207,8 +226,9 @@ class CpuWindow:
         machine = machine_jiffies()
         seconds = time.monotonic() - self._started
         mine = self_cpu() - self._self
-        pg_ours = pg_shared = None
+        pg_ours = pg_shared = every = None
         if self._sampler is not None:
+            every = every_postgres_cpu() - self._every
             pg_ours, pg_shared, sampler_backend = self._sampler.stop()
             mine += sampler_backend  # an upper bound: the backend's CPU over its whole life
         return CpuShares(
@@ -221,4 +241,5 @@ class CpuWindow:
             bench=mine,
             postgres_ours=pg_ours,
             postgres_shared=pg_shared,
+            postgres_every=every,
         )

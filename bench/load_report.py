@@ -86,15 +86,17 @@ def _cores(cpu: CpuShares) -> str:
     pg = "n/a" if cpu.postgres_ours is None else f"{cpu.cores(cpu.postgres_ours):.2f}"
     shared = "n/a" if cpu.postgres_shared is None else f"{cpu.cores(cpu.postgres_shared):.2f}"
     busy = 100 * cpu.busy / cpu.capacity if cpu.capacity else 0.0
+    every = "n/a" if cpu.postgres_every is None else f"{cpu.cores(cpu.postgres_every):.2f}"
     return (
-        f"{cpu.cores(cpu.server):.2f} | {pg} | {cpu.cores(cpu.generators):.2f} | "
+        f"{cpu.cores(cpu.server):.2f} | {pg} ({every}) | {cpu.cores(cpu.generators):.2f} | "
         f"**{cpu.cores(cpu.ours):.2f}** | {shared} | **{cpu.cores(cpu.others):.2f}** | "
         f"{busy:.0f} % ({cpu.cores(cpu.steal):.2f})"
     )
 
 
 CPU_HEADER = (
-    "server CPU (cores) | PG backends of the bench's DB | load generator | ours | "
+    "server CPU (cores) | PG backends of the bench's DB (every postgres process, the old "
+    "column) | load generator | ours | "
     "PG shared processes | others | machine busy (steal, cores)"
 )
 
