@@ -81,7 +81,7 @@ def stored_balances(session: Session, accounts: Sequence[str]) -> dict[str, int]
                 among(session, col(t.Balance.account), part)
             )
         )
-        found.update({str(a): int(b) for a, b in rows})
+        found.update(rows.all())  # one fetch, not one per row
     return found
 
 
