@@ -1,4 +1,5 @@
-"""``execute``: the ONE way a command is written to the books.
+"""``execute``: the ONE way a command is written to the books (a purchase by the purchase
+path, app.services.group_commit, which builds on this module's steps).
 
 In one transaction (a savepoint when the caller passes its own ``Session``):
 
@@ -129,15 +130,19 @@ def execute(
     """Record ``command`` once; return its result (the stored one on a replayed key).
 
     ``prepared``: ``prepare(command)`` if the caller made it already; ``totals``: see the
-    module's docstring (updated only once the command is committed)."""
-    check_key_and_actor(idempotency_key, actor)
+    module's docstring (updated only once the command is committed). A purchase goes the
+    purchase path (app.services.group_commit, a group of one), with no consent code: a
+    till's purchase comes through ``merchants.purchase``, which gives one."""
     if prepared is None or prepared.command is not command:
         prepared = prepare(command)
+    if command.kind == "purchase":
+        return _purchase(db, prepared, actor, idempotency_key, now, side, totals)
+    check_key_and_actor(idempotency_key, actor)
     replay = _replay_before_lock(db, idempotency_key)
     if replay is not None:
         return replayed(replay, prepared.digest, idempotency_key)
     written: list[KnownTotals] = []
-    with _gated(db), transaction(db) as session, _gated(session, engine_only=db):
+    with gated(db), transaction(db) as session, gated(session, engine_only=db):
         journal.lock_writer(session)
         top = head_and_totals(session, idempotency_key)
         if top.stored is not None:
@@ -151,6 +156,24 @@ def execute(
     return result
 
 
+def _purchase(
+    db: Db,
+    prepared: Prepared,
+    actor: str,
+    key: str,
+    now: datetime,
+    side: Side | None,
+    totals: Totals | None,
+) -> dict[str, Any]:
+    """A purchase, recorded by the one purchase path (which builds on this module's helpers,
+    hence the import here)."""
+    from app.services.group_commit import Charge, record_one
+
+    if side is not None or totals is not None:
+        raise ValueError("a purchase writes nothing beside its effects and carries no totals")
+    return record_one(db, Charge(prepared, actor, key, now, None))
+
+
 def check_key_and_actor(idempotency_key: str, actor: str) -> None:
     """Refuse an empty or over-long idempotency key or actor (nothing is written)."""
     if not idempotency_key or len(idempotency_key) > 200:
@@ -159,9 +182,10 @@ def check_key_and_actor(idempotency_key: str, actor: str) -> None:
         raise svc.invalid("actor", "expected the acting token's name, 1 to 200 characters")
 
 
-def _gated(session: Db, engine_only: Db | None = None) -> AbstractContextManager[None]:
+def gated(session: Db, engine_only: Db | None = None) -> AbstractContextManager[None]:
     """The in-process writer gate (app.services.writer_gate), entered before the command's
-    transaction begins: around it for a caller's session, inside ours for an engine."""
+    transaction begins: around it for a caller's session, inside ours for an engine
+    (``gated(db), transaction(db) as session, gated(session, engine_only=db)``)."""
     if not isinstance(session, Session):
         return nullcontext()
     if engine_only is not None and not isinstance(engine_only, Engine):

@@ -1,24 +1,31 @@
-"""Group commit of purchases: many merchants' charges recorded in ONE transaction.
+"""The one purchase path: a charge is recorded in a group, one charge a group of one.
 
 Every command holds the fund's one writer lock (the journal is one gapless hash chain), so
-purchases one transaction each cannot exceed 1 / (time a purchase holds the lock): about
-17 round trips. A till does not need its own transaction, only its own outcome. So the
-charges that arrive while a group is being written wait in a queue, and the next group
-records them all under one lock, in one transaction, with one statement per table.
+purchases one transaction each cannot exceed 1 / (time a purchase holds the lock). A till
+does not need its own transaction, only its own outcome. So the charges that arrive while a
+group is being written wait in a queue (``GroupWriter``), and the next group records them
+all under one lock, in one transaction. ``merchants.purchase`` and ``execute`` of a
+purchase record theirs as a group of one (``record_one``), by the same code. SQLite and
+PostgreSQL differ only behind ``app.services.purchase_store.PurchaseStore`` (read the
+group's books under the lock; write the group and check it).
 
-Guarantees of ``record_charges`` (the same, charge by charge, as ``merchants.purchase``):
+Guarantees of ``record_charges``:
 
 - charges are decided one after the other in arrival order, each seeing the previous
-  accepted ones (lots drawn, ids used, wrong codes counted): the consent code is checked
-  first (403, or 409 ``consent-locked``), then a replayed idempotency key returns the
-  original result (409 if the request differs), then the books core decides;
+  accepted ones (lots drawn, ids used, wrong codes counted): the key and actor are checked,
+  then the consent code (403, or 409 ``consent-locked``), then a replayed idempotency key
+  returns the original result (409 if the request differs), then the books core decides;
 - an accepted charge gets the next seq: one journal record per charge, hash chained, so
   the journal, the verifier and every read see exactly what single commands would leave;
-- a refused charge writes nothing and refuses nothing else; its error is its outcome;
+- a refused charge writes nothing and refuses nothing else; its error is its outcome. Wrong
+  consent codes are counted in the group's transaction, which commits them even when
+  every charge of it was refused;
 - the invariants (app.ledger.command_check) are checked over the group's seq range before
   commit. If anything fails for the group as a whole (an invariant, the database), nothing
   of it is kept and ``GroupWriter`` records each charge of it on its own instead, so one
-  defect can only ever fail its own charge.
+  defect can only ever fail its own charge;
+- given a session in a transaction (a till's basket), the group is a savepoint of it: the
+  caller's rollback takes everything back, wrong codes too.
 
 ``GroupWriter`` is the per-process queue and its one writer thread. There is no waiting for
 a group to fill: a group is whatever arrived while the previous one was being written (one
@@ -39,35 +46,26 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.audit import journal
-from app.db.session import unit_of_work
-from app.engine.books import accounts as acc
+from app.audit import journal, witness
 from app.engine.books import errors as books_errors
 from app.engine.books.core import apply
 from app.engine.books.state import Effects
-from app.ledger.bulk import is_postgres
-from app.ledger.command_check import (
-    Stored,
-    carry_totals,
-    check_range,
-    check_rows,
-    check_statement,
-    head_and_totals,
-    stored_results,
-)
-from app.ledger.group import GroupBooks, load_purchase_books, persist_group
-from app.ledger.group_pg import Carry, read_group, write_group
-from app.ledger.invariants import Before, InvariantViolation, moved_totals, read_before
-from app.services import consent, writer_gate
+from app.ledger.command_check import Stored, carry_totals
+from app.ledger.group import GroupBooks
+from app.ledger.invariants import Before, InvariantViolation, read_before
+from app.services import consent
 from app.services import errors as svc
 from app.services.execute import (
+    Db,
     Prepared,
     check_key_and_actor,
-    execute,
+    gated,
     replayed,
     service_error,
+    transaction,
 )
 from app.services.idle_thread import STOP, IdleThread
+from app.services.purchase_store import GroupRead, Wanted, Written, store_for, touched_accounts
 
 MAX_GROUP = 64
 IDLE_SECONDS = 5.0  # an idle writer thread ends (apps made and dropped by tests)
@@ -77,13 +75,14 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class Charge:
     """One purchase waiting for its group: the command (prepared), who asks, the key, the
-    clock read at the edge, and the member's consent code (checked, never stored)."""
+    clock read at the edge, and the member's consent code (checked, never stored; None
+    only for a purchase recorded without a till, app.services.execute's callers)."""
 
     prepared: Prepared
     actor: str
     key: str
     now: datetime
-    consent_code: str
+    consent_code: str | None
 
     @property
     def household_id(self) -> str:
@@ -97,23 +96,26 @@ class Charge:
 Outcome = dict[str, Any] | svc.ServiceError
 
 
-def record_one(engine: Engine, charge: Charge) -> dict[str, Any]:
-    """The charge on its own (``merchants.purchase``'s path): consent, then ``execute``."""
-    consent.check(
-        engine, charge.household_id, charge.consent_code, charge.now, merchant_id=charge.merchant_id
-    )
-    command = charge.prepared.command
-    return execute(engine, command, charge.actor, charge.key, charge.now, prepared=charge.prepared)
+def record_one(db: Db, charge: Charge) -> dict[str, Any]:
+    """The charge on its own: a group of one; its result, or its refusal raised."""
+    (outcome,) = record_charges(db, [charge])
+    if isinstance(outcome, svc.ServiceError):
+        raise outcome
+    return outcome
 
 
-def record_charges(engine: Engine, charges: Sequence[Charge]) -> list[Outcome]:
-    """Record ``charges`` in one transaction; one outcome per charge, in order (see the
-    module docstring). Raises only when the group as a whole fails (nothing is kept)."""
+def record_charges(db: Db, charges: Sequence[Charge]) -> list[Outcome]:
+    """Record ``charges`` in one transaction (a savepoint of the caller's when ``db`` is a
+    session in one); one outcome per charge, in order (see the module docstring). Raises
+    only when the group as a whole fails (nothing is kept)."""
     for charge in charges:
         if charge.prepared.command.kind != "purchase":
             raise ValueError(f"only purchases are grouped, not {charge.prepared.command.kind}")
-    with unit_of_work(engine) as session, writer_gate.entered(session):
-        return _record(session, charges)
+    with gated(db), transaction(db) as session, gated(session, engine_only=db):
+        outcomes, last_seq = _record(session, charges)
+    if last_seq is not None:  # every CAISSE_WITNESS_EVERY records, the committed head
+        witness.head_committed(db, last_seq)
+    return outcomes
 
 
 @dataclass(slots=True)
@@ -127,71 +129,45 @@ class _Group:
     keys: dict[str, Stored]
 
 
-def _record(session: Session, charges: Sequence[Charge]) -> list[Outcome]:
+def _record(session: Session, charges: Sequence[Charge]) -> tuple[list[Outcome], int | None]:
     payloads = [charge.prepared.command.payload for charge in charges]
-    keys = sorted({charge.key for charge in charges})
-    households = sorted({str(p["household_id"]) for p in payloads})
-    merchants = sorted({str(p["merchant_id"]) for p in payloads})
-    periods = sorted({str(p["period"]) for p in payloads})
-    # Purchase ids are unique per merchant: a purchase is its (merchant_id, purchase_id).
-    purchases = sorted({(str(p["merchant_id"]), str(p["purchase_id"])) for p in payloads})
-    if is_postgres(session):
-        # Every account a purchase can touch: the member's credit, the merchant's payable.
-        accounts = [acc.member_credit(h) for h in households]
-        accounts += [acc.merchant_payable(m) for m in merchants]
-        state = read_group(
-            session,
-            lock_key=journal.WRITER_LOCK_KEY,
-            keys=keys,
-            households=households,
-            merchants=merchants,
-            periods=periods,
-            purchases=purchases,
-            accounts=sorted(accounts),
-        )
-        read = _Read(state.seq, state.hash, state.totals, state.balances, frozenset(accounts))
-        attempts = consent.Attempts(state.codes, state.attempts)
-        books: GroupBooks = state.books
-        stored = state.stored
-    else:
-        journal.lock_writer(session)  # no-op on SQLite: BEGIN IMMEDIATE holds it already
-        top = head_and_totals(session, keys[0])
-        read = _Read(top.seq, top.hash, top.totals, {}, frozenset())
-        stored = stored_results(session, keys)
-        attempts = consent.Attempts.read(session, households)
-        books = load_purchase_books(session, households, merchants, periods, purchases)
-    group = _Group(read.seq, read.hash, [], [], stored)
+    wanted = Wanted(
+        keys=sorted({charge.key for charge in charges}),
+        households=sorted({str(p["household_id"]) for p in payloads}),
+        merchants=sorted({str(p["merchant_id"]) for p in payloads}),
+        periods=sorted({str(p["period"]) for p in payloads}),
+        purchases=sorted({(str(p["merchant_id"]), str(p["purchase_id"])) for p in payloads}),
+    )
+    store = store_for(session)
+    read = store.read(session, wanted)
+    group = _Group(read.seq, read.hash, [], [], dict(read.stored))
     outcomes: list[Outcome] = []
     for charge in charges:
         try:
-            outcomes.append(_decide(charge, group, books, attempts))
+            outcomes.append(_decide(charge, group, read.books, read.attempts))
         except svc.ServiceError as error:
             outcomes.append(error)
-    attempts.save(session)
-    if group.recorded:
-        _write(session, group, read)
-    return outcomes
-
-
-@dataclass(frozen=True, slots=True)
-class _Read:
-    """The journal head and carried totals as read under the lock, and (PostgreSQL) the
-    balances of the accounts the group may touch, read in the same statement."""
-
-    seq: int
-    hash: str
-    totals: dict[str, int] | None
-    balances: dict[str, int]
-    asked: frozenset[str]  # the accounts whose balances were read (present or not)
+    read.attempts.save(session)
+    if not group.recorded:
+        return outcomes, None
+    written = Written(group.rows, group.recorded, group.hash)
+    before = _before(session, read, written)
+    problems, carried = store.write(session, written, before)
+    if problems:
+        raise InvariantViolation(problems)
+    if not carried and before.totals_after is not None:
+        carry_totals(session, group.seq, group.hash, before.totals_after)
+    return outcomes, group.seq
 
 
 def _decide(
     charge: Charge, group: _Group, books: GroupBooks, attempts: consent.Attempts
 ) -> Outcome:
     check_key_and_actor(charge.key, charge.actor)
-    attempts.check(
-        charge.household_id, charge.consent_code, charge.now, merchant_id=charge.merchant_id
-    )
+    if charge.consent_code is not None:
+        attempts.check(
+            charge.household_id, charge.consent_code, charge.now, merchant_id=charge.merchant_id
+        )
     prepared = charge.prepared
     earlier = group.keys.get(charge.key)
     if earlier is not None:
@@ -222,49 +198,18 @@ def _decide(
     return result
 
 
-def _write(session: Session, group: _Group, read: _Read) -> None:
-    touched = sorted(
-        {p.account for _, effects in group.recorded for e in effects.entries for p in e.postings}
+def _before(session: Session, read: GroupRead, written: Written) -> Before:
+    """The touched accounts' balances before the group: from the read when the store read
+    them with it, else read now."""
+    touched = touched_accounts(written.recorded)
+    if not read.asked.issuperset(touched):
+        return read_before(session, touched, read.totals)
+    found = read.balances
+    return Before(
+        {a: found.get(a, 0) for a in touched},
+        frozenset(a for a in touched if a in found),
+        None if read.totals is None else dict(read.totals),
     )
-    if read.asked.issuperset(touched):
-        found = read.balances
-        before = Before(
-            {a: found.get(a, 0) for a in touched},
-            frozenset(a for a in touched if a in found),
-            None if read.totals is None else dict(read.totals),
-        )
-    else:
-        before = read_before(session, touched, read.totals)
-    seqs = (read.seq + 1, group.seq)
-    if is_postgres(session):
-        carry = _carry(group, before)
-        check = check_statement("postgresql", seqs, sorted(before.balances))
-        rows = write_group(session, group.rows, group.recorded, set(before.stored), carry, check)
-        problems = check_rows(session, seqs, before, rows)
-        if not problems and carry is not None and before.totals_after != carry.totals:
-            problems = [f"carried totals {carry.totals} differ from {before.totals_after}"]
-    else:
-        journal.insert_records(session, group.rows)
-        persist_group(session, group.recorded, before.stored)
-        problems = check_range(session, *seqs, before)
-        carry = None
-    if problems:
-        raise InvariantViolation(problems)
-    if carry is None and before.totals_after is not None:
-        carry_totals(session, group.seq, group.hash, before.totals_after)
-
-
-def _carry(group: _Group, before: Before) -> Carry | None:
-    """The fund totals after the group, from the carried ones moved by its postings (None
-    when the totals before are not known: the check then sums them)."""
-    if before.totals is None:
-        return None
-    after = dict(before.balances)
-    for _, effects in group.recorded:
-        for entry in effects.entries:
-            for account, amount in entry.postings:
-                after[account] += amount
-    return Carry(group.seq, group.hash, moved_totals(before.totals, before.balances, after))
 
 
 class GroupWriter:

@@ -1,10 +1,11 @@
 """Merchants and spending: approve / suspend, purchase (with the member's consent code),
 refund. A purchase can never overdraw: the books core refuses it (``InsufficientCredit``)
 under the writer lock, and on PostgreSQL the wallet's rows are also read ``FOR UPDATE``.
-The member's consent code is checked first (app.services.consent), outside the command's
-transaction: a wrong code is refused (403) and counted per household and merchant; after a
-few, that merchant waits a growing delay before trying that household again (409
-``consent-locked``), the member's other merchants are not slowed.
+A purchase goes the one purchase path (app.services.group_commit), the API's. The member's
+consent code is checked first, under the writer lock (app.services.consent): a wrong code
+is refused (403) and counted per household and merchant (the count is committed, nothing
+else is); after a few, that merchant waits a growing delay before trying that household
+again (409 ``consent-locked``), the member's other merchants are not slowed.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from typing import Any
 
 from app.engine.books.commands import Command
 from app.engine.period import Period
-from app.services import consent, free_text
 from app.services import errors as svc
-from app.services.execute import Db, execute
+from app.services import free_text
+from app.services.execute import Db, execute, prepare
+from app.services.group_commit import Charge, record_one
 
 
 def approve_merchant(
@@ -81,10 +83,8 @@ def purchase(
 ) -> dict[str, Any]:
     """Charge the member's credit at the category's rate; the member pays the rest.
 
-    One command in its own transaction; the API records charges in groups instead
-    (app.services.group_commit, same outcome charge by charge)."""
-    # Before the command's transaction: no writer lock is held while the code is checked.
-    consent.check(db, household_id, consent_code, now, merchant_id=merchant_id)
+    The purchase path the API takes (app.services.group_commit), as a group of one: the
+    consent code is checked under the writer lock, a wrong one counted and committed."""
     command = purchase_command(
         purchase_id,
         household_id,
@@ -95,7 +95,8 @@ def purchase(
         split=split,
         whole_basket=whole_basket,
     )
-    return execute(db, command, actor, idempotency_key, now)
+    charge = Charge(prepare(command), actor, idempotency_key, now, consent_code)
+    return record_one(db, charge)
 
 
 # ``today`` is the fund's local date (app.api.hot_reads.today); a day of slack keeps a till

@@ -54,14 +54,32 @@ def journal_size(engine: Engine) -> int:
 
 
 def broken(engine: Engine, statement: str) -> InvariantViolation:
-    """Record a purchase whose side effect runs ``statement``; the refusal it gets."""
+    """Record a purchase during whose write ``statement`` runs too: a trigger on its
+    purchase row, the last it writes (``NEW.seq`` its seq), as the purchase path takes no
+    side write. The refusal it gets."""
     size = journal_size(engine)
-
-    def side(session: Session, seq: int) -> None:
-        session.connection().execute(text(statement), {"seq": seq})
-
-    with pytest.raises(InvariantViolation) as caught:
-        execute(engine, buy("p_bad"), ACTOR, "k-bad", NOW, side=side)
+    body = statement.replace(":seq", "NEW.seq")
+    if engine.dialect.name == "postgresql":
+        create = [
+            "CREATE FUNCTION test_corrupt() RETURNS trigger LANGUAGE plpgsql AS"
+            f" $$ BEGIN {body}; RETURN NULL; END $$",
+            "CREATE TRIGGER test_corrupt AFTER INSERT ON purchase"
+            " FOR EACH ROW EXECUTE FUNCTION test_corrupt()",
+        ]
+        drop = ["DROP TRIGGER test_corrupt ON purchase", "DROP FUNCTION test_corrupt()"]
+    else:
+        create = [f"CREATE TRIGGER test_corrupt AFTER INSERT ON purchase BEGIN {body}; END"]
+        drop = ["DROP TRIGGER test_corrupt"]
+    with engine.begin() as connection:
+        for one in create:
+            connection.exec_driver_sql(one)
+    try:
+        with pytest.raises(InvariantViolation) as caught:
+            execute(engine, buy("p_bad"), ACTOR, "k-bad", NOW)
+    finally:
+        with engine.begin() as connection:
+            for one in drop:
+                connection.exec_driver_sql(one)
     assert journal_size(engine) == size
     assert balances(engine, "hh_a")["credit_cents"] == 10_000
     return caught.value

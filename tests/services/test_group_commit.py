@@ -20,6 +20,7 @@ from app.audit.verify import verify
 from app.db.session import make_engine
 from app.db.settings import Settings
 from app.services import errors as svc
+from app.services import group_commit
 from app.services.consent import ConsentLocked
 from app.services.execute import prepare
 from app.services.group_commit import (
@@ -260,9 +261,16 @@ class TestWriter:
         self, engine: Engine, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         small_fund(engine)
+        real = group_commit.record_charges
+        calls: list[int] = []
 
-        def broken(*_args: Any) -> None:
-            raise RuntimeError("the group's transaction failed")
+        def broken(*args: Any) -> Any:
+            # Every group the writer writes fails; the one-by-one retry that follows (each
+            # charge a group of one) goes through.
+            calls.append(len(calls))
+            if len(calls) % 2:
+                raise RuntimeError("the group's transaction failed")
+            return real(*args)
 
         monkeypatch.setattr("app.services.group_commit.record_charges", broken)
         writer = GroupWriter(engine)
