@@ -2,8 +2,8 @@
 
 ``facts_for_run`` returns exactly what ``households.facts_in_force(session, period)`` returns
 for the whole fund (a test compares them), read with one plain query, each distinct
-``persons`` or ``attributes`` text parsed once: households share a few compositions, and
-parsing 100k of them row by row cost a fifth of the run.
+``persons``, ``attributes`` or date text parsed once and its value shared: households share a
+few compositions, and parsing 100k of them row by row cost a fifth of the run.
 
 ``heap_frozen``: a month run builds hundreds of thousands of small objects (assessments,
 payload lines, entries, rows) that stay alive until their chunk is written. Python's cyclic
@@ -20,15 +20,16 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
+from types import MappingProxyType
 
 from sqlalchemy import select
 from sqlmodel import Session, SQLModel, col
 
 from app.db import tables as t
-from app.engine.facts import HouseholdFacts, Person
+from app.engine.facts import NO_ATTRIBUTES, HouseholdFacts, Person
 from app.engine.period import Period
 from app.services.households import engine_facts
 
@@ -64,31 +65,26 @@ def facts_for_run(session: Session, period: Period) -> list[tuple[HouseholdFacts
     )
     # The row in force is the last one per household in this order (as in facts_in_force).
     latest = {row[0]: row for row in session.connection().execute(query)}
+    # Households share a few compositions, label sets and dates: each distinct text is parsed
+    # once and its value shared (persons and dates are immutable; labels are shared read-only).
     persons: dict[str, tuple[Person, ...]] = {}
-    attributes: dict[str, dict[str, str]] = {}
+    labels_of: dict[str, Mapping[str, str]] = {"{}": NO_ATTRIBUTES}
+    days: dict[str | None, date | None] = {None: None}
     out = []
     for household_id in sorted(latest):
-        _, people, income, chosen, minutes, labels, start, until, tier, commit = latest[
-            household_id
-        ]
-        if people not in persons:
-            persons[people] = engine_facts(latest[household_id]).persons
-        if labels not in attributes:
-            attributes[labels] = json.loads(labels)
-        fact = HouseholdFacts(
-            household_id=household_id,
-            persons=persons[people],
-            income_cents=income,
-            chosen_contribution_cents=chosen,
-            engagement_minutes=minutes,
-            attributes=dict(attributes[labels]),
-            active_from=_day(start),
-            active_until=_day(until),
-            priority_tier=tier,
-        )
+        row = latest[household_id]
+        _, people, income, chosen, minutes, labels, start, until, tier, commit = row
+        composition = persons.get(people)
+        if composition is None:
+            composition = persons[people] = engine_facts(row).persons
+        attributes = labels_of.get(labels)
+        if attributes is None:
+            attributes = labels_of[labels] = MappingProxyType(json.loads(labels))
+        if start not in days:
+            days[start] = date.fromisoformat(start)
+        if until not in days:
+            days[until] = date.fromisoformat(until)
+        fact = HouseholdFacts(household_id, composition, income, chosen, minutes, attributes,
+                              days[start], days[until], tier)  # fmt: skip
         out.append((fact, commit))
     return out
-
-
-def _day(value: str | None) -> date | None:
-    return None if value is None else date.fromisoformat(value)
