@@ -68,7 +68,8 @@ SCALE_RATES = (0.01, 0.03, 0.05)
 
 @dataclass(frozen=True)
 class Dataset:
-    """Columns: one row per household; persons flattened with their household's index."""
+    """Columns: one row per household; persons flattened with their household's index,
+    grouped by household in household order (as ``generate`` writes them)."""
 
     incomes_cents: array  # type: ignore[type-arg]
     person_household: array  # type: ignore[type-arg]
@@ -78,6 +79,15 @@ class Dataset:
     def size(self) -> int:
         return len(self.incomes_cents)
 
+    def head(self, count: int) -> Dataset:
+        """The first ``count`` households and their persons."""
+        persons = sum(1 for owner in self.person_household if owner < count)
+        return Dataset(
+            self.incomes_cents[:count],
+            self.person_household[:persons],
+            self.person_birth_ordinal[:persons],
+        )
+
     def births_by_household(self) -> list[list[int]]:
         births: list[list[int]] = [[] for _ in range(self.size)]
         for household, birth in zip(self.person_household, self.person_birth_ordinal, strict=True):
@@ -85,8 +95,11 @@ class Dataset:
         return births
 
 
+HOUSEHOLD_ID = "h{:08d}"
+
+
 def household_id(index: int) -> str:
-    return f"h{index:08d}"
+    return HOUSEHOLD_ID.format(index)
 
 
 def generate(size: int, seed: int) -> Dataset:
