@@ -7,14 +7,15 @@ and to bean-check, in the same run.
 The year (``bench.ledger_year.generate``, with its facts file) is written once (kept and
 reused with ``--year-dir``). Then, each in its own child process, ``--runs`` times in turn:
 
-- ``baseline``: the verifier of another source tree (``--baseline-tree``, e.g. the commit
-  before issue 10 extracted with ``git archive``), through its own ``bench.ledger _verify``;
+- ``baseline``: ``caisse verify --export DIR`` of another source tree (``--baseline-tree``,
+  e.g. the commit before a change extracted with ``git archive``);
 - ``verify``: this tree's ``verify --export DIR`` (journal checks, no facts: amounts not
   re-derived);
 - ``rederive``: this tree's ``verify --export DIR --facts FILE`` (every run re-derived);
 
-and bean-check on the beancount export of the same year once (``bench.ledger._bean_check``: a
-fresh process on a file written just before, so there is no cache for it to read).
+each a whole process timed from outside (``bench.ledger.verify_process``: start-up counted,
+CPU of both of verify's processes), and ``bean-check --no-cache`` on the beancount export of
+the same year once (``bench.ledger.bean_check``), a whole process too.
 Prints JSON: per run wall and CPU seconds, entries/s and households re-derived/s.
 """
 
@@ -22,30 +23,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.ledger import _bean_check, verify_export
+from bench.ledger import bean_check, verify_export, verify_process
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _run(tree: Path, argv: list[str]) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", *argv],
-        cwd=tree,
-        env={**os.environ, "PYTHONPATH": str(tree)},
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,13 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "verify": [], "rederive": []}
     for _ in range(options.runs):
         if options.baseline_tree is not None:
-            runs["baseline"].append(
-                _run(options.baseline_tree, ["bench.ledger", "_verify", str(export)])
-            )
-        runs["verify"].append(_run(ROOT, ["bench.verify_rederive", "_verify", str(export)]))
-        runs["rederive"].append(
-            _run(ROOT, ["bench.verify_rederive", "_verify", str(export), str(facts)])
-        )
+            runs["baseline"].append(verify_process(export, options.baseline_tree))
+        runs["verify"].append(verify_process(export))
+        runs["rederive"].append(verify_process(export, facts=facts))
         print(json.dumps({k: v[-1] for k, v in runs.items() if v}), flush=True)
     beancount = year / "year.beancount"
     if not beancount.is_file():
@@ -86,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
 
         with beancount.open("w", encoding="utf-8") as out:
             export_beancount(ExportSource(export), out)
-    summary: dict[str, Any] = {"runs": runs, "bean_check": _bean_check(beancount)}
+    summary: dict[str, Any] = {"runs": runs, "bean_check": bean_check(beancount)}
+    entries = json.loads((export / "manifest.json").read_text("utf-8"))["counts"]["entries"]
+    households = options.households * options.months
     for name, done in runs.items():
         if done:
             wall = statistics.median(r["wall_s"] for r in done)
@@ -94,10 +78,10 @@ def main(argv: list[str] | None = None) -> int:
             summary[f"{name}_median"] = {
                 "wall_s": wall,
                 "cpu_s": cpu,
-                "entries_per_s_wall": round(done[0]["entries"] / wall),
-                "households_rederived_per_s_wall": round(
-                    done[0].get("households_rederived", 0) / wall
-                ),
+                "entries_per_s_cpu": round(entries / cpu),
+                "households_rederived_per_s_cpu": round(households / cpu)
+                if name == "rederive"
+                else None,
             }
     print(json.dumps(summary, indent=1))
     return 0
