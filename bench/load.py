@@ -287,8 +287,20 @@ def measure_open(
     load = run.open_load
     if load is None:
         raise ValueError("no open-loop load asked for")
-    seeded = target.seeded
-    spec: dict[str, Any] = {
+    spec = open_spec(config, port, load, target.seeded, tag)
+    probe_dir = run.probe_dirs.get(config.database)
+    probe = DiskProbe(probe_dir).start() if probe_dir is not None else None
+    cpu = window(server_pid, target).start()
+    result = load_open.finish(load_open.start(run.workdir / f"open_{tag}.json", spec))
+    shares = cpu.stop(result.cpu_seconds)
+    flushes = probe.stop() if probe is not None else NO_FLUSHES
+    return result, shares, flushes
+
+
+def open_spec(
+    config: Config, port: int, load: OpenLoad, seeded: Seeded, tag: str
+) -> dict[str, Any]:
+    return {
         "host": "127.0.0.1",
         "port": port,
         "seconds": load.seconds,
@@ -310,13 +322,24 @@ def measure_open(
             "members": seeded.member_secrets,
         },
     }
-    probe_dir = run.probe_dirs.get(config.database)
-    probe = DiskProbe(probe_dir).start() if probe_dir is not None else None
-    cpu = window(server_pid, target).start()
-    result = load_open.finish(load_open.start(run.workdir / f"open_{tag}.json", spec))
-    shares = cpu.stop(result.cpu_seconds)
-    flushes = probe.stop() if probe is not None else NO_FLUSHES
-    return result, shares, flushes
+
+
+def calibrate(run: Run, seeded: Seeded) -> load_open.OpenResult | None:
+    """The open-loop generator against a trivial server (bench.load_open's echo), with the
+    same schedule: how late the generator itself is on this machine right now."""
+    load = run.open_load
+    if load is None:
+        return None
+    port = free_port()
+    server = load_open.calibration_server(port, load.seconds + 30)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", server, timeout=HEALTH_TIMEOUT_SECONDS)
+        config = next(c for c in CONFIGS if c.key == "pg2")
+        spec = open_spec(config, port, load, seeded, f"cal{run.tag}")
+        return load_open.finish(load_open.start(run.workdir / "calibration.json", spec))
+    finally:
+        server.kill()
+        server.wait(timeout=10)
 
 
 def show_server_errors(outcome: Outcome, log_path: Path) -> None:
@@ -467,6 +490,7 @@ def main(argv: list[str] | None = None) -> int:
     targets: dict[tuple[str, str], Target] = {}
     costs: dict[str, Costs] = {}
     profiles: list[str] = []
+    calibrations: list[load_open.OpenResult | None] = []
     databases = sorted({c.database for c in wanted})
     with tempfile.TemporaryDirectory(prefix="caisse_load_") as tmp:
         workdir = Path(tmp)
@@ -502,6 +526,9 @@ def main(argv: list[str] | None = None) -> int:
                         found = costs_of(target.url, target.seeded)
                         if found is not None:
                             costs[database] = found
+            any_target = next(iter(targets.values()))
+            calibrations.append(calibrate(run, any_target.seeded))
+            print(f"calibration: {calibrations[-1]}", file=sys.stderr)
             for round_ in range(1, args.rounds + 1):
                 order = sides if round_ % 2 else sides[::-1]
                 for config in wanted:
@@ -516,6 +543,7 @@ def main(argv: list[str] | None = None) -> int:
                             continue
                         print(load_report.one_line(outcome), file=sys.stderr)
                         outcomes.append(outcome)
+            calibrations.append(calibrate(run, any_target.seeded))
             for config in wanted:
                 if args.profile and config.key in PROFILED:
                     target = targets[("after", config.database)]
@@ -535,6 +563,7 @@ def main(argv: list[str] | None = None) -> int:
         profiles,
         platform.python_version(),
         {d: str(p) if p else None for d, p in probe_dirs.items()},
+        [c for c in calibrations if c is not None],
     )
     print(text)
     if args.write:

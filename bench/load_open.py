@@ -294,8 +294,41 @@ def finish(process: subprocess.Popen[str]) -> OpenResult:
     return OpenResult(found["charges"], found.get("reads"), usage.ru_utime + usage.ru_stime)
 
 
+async def _echo_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            await reader.readexactly(length)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+    except (asyncio.IncompleteReadError, ConnectionError, ValueError):
+        writer.close()
+
+
+async def echo(port: int, seconds: float) -> None:
+    """Answer every request at once with ``200 {}`` for ``seconds`` (the calibration)."""
+    server = await asyncio.start_server(_echo_client, "127.0.0.1", port)
+    async with server:
+        await asyncio.sleep(seconds)
+
+
+def calibration_server(port: int, seconds: float) -> subprocess.Popen[bytes]:
+    """A trivial server in a process of its own: what the generator achieves against it is
+    the floor its own scheduling sets on this machine at this moment."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench.load_open", "--echo", str(port), str(seconds)],
+        cwd=ROOT,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args[0] == "--echo":
+        asyncio.run(echo(int(args[1]), float(args[2])))
+        return 0
     with open(args[0], encoding="utf-8") as f:
         spec = json.load(f)
     for line in asyncio.run(run(spec)):

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from bench.load_costs import Costs
     from bench.load_cpu import CpuShares
     from bench.load_disk import Flushes
-    from bench.load_open import OpenStream
+    from bench.load_open import OpenResult, OpenStream
 
 ACCEPTABLE = ("200", "409:insufficient-credit")
 GOAL_RATE = 500
@@ -247,6 +247,7 @@ def section(
     profiles: list[str],
     python: str,
     probe_dirs: dict[str, str | None],
+    calibrations: list[OpenResult] | None = None,
 ) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     load = os.getloadavg()
@@ -288,6 +289,16 @@ def section(
             + "---:|" * 7
             + "---:|",
             *[_open_row(o) for o in opened],
+        ]
+    for when, c in zip(("before the rounds", "after them"), calibrations or [], strict=False):
+        s = c.charges
+        lines += [
+            "",
+            f"*Calibration* {when}: the same schedule against a trivial server that answers "
+            f"at once (the generator's own floor on this machine then): {s.achieved_rate:,.0f} "
+            f"of {s.target_rate:,.0f} purchases/s, p50 {s.p50_ms:.1f} ms, p99 {s.p99_ms:.1f} "
+            f"ms, max {s.max_ms:,.0f} ms, {s.late} of {s.scheduled} late; the generator used "
+            f"{c.cpu_seconds:.1f} CPU seconds.",
         ]
     goal = [
         o
