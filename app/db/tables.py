@@ -64,6 +64,7 @@ class LedgerEntry(SQLModel, table=True):
         Index("ix_ledger_entry_seq", "seq"),
         Index("ix_ledger_entry_period", "period"),
         Index("ix_ledger_entry_reverses", "reverses"),
+        Index("ix_ledger_entry_kind_period", "kind", "period"),
     )
 
     entry_id: str = Field(max_length=40, primary_key=True)
