@@ -63,20 +63,29 @@ def build_facts(data: Dataset) -> list[Any]:
     """``HouseholdFacts`` from the columns, as a loader builds them (and counted as its work):
     one ``Person`` per distinct birth date, shared; each household's persons are a slice of
     one tuple (the columns hold a household's persons together, in household order); the
-    identifiers are formatted here. The one constructor, positional, as any caller's."""
+    identifiers are formatted here. The one constructor, positional, as any caller's. The
+    cyclic collector is paused meanwhile, as the month run's loader pauses it (the objects
+    are acyclic; its full collections would walk every one built so far, freeing nothing)."""
+    from app.engine.collector import collector_paused
     from app.engine.facts import HouseholdFacts, Person
+
+    with collector_paused():
+        return _facts(data, HouseholdFacts, Person)
+
+
+def _facts(data: Dataset, facts: Any, person: Any) -> list[Any]:
 
     owners, ordinals = data.person_household, data.person_birth_ordinal
     if any(map(gt, owners, islice(owners, 1, None))):
         raise ValueError("persons must be grouped by household, in household order")
     fromordinal = date.fromordinal
-    people = {ordinal: Person(fromordinal(ordinal)) for ordinal in set(ordinals)}
+    people = {ordinal: person(fromordinal(ordinal)) for ordinal in set(ordinals)}
     flat = tuple(map(people.__getitem__, ordinals))
     counts = Counter(owners)
     ends = list(accumulate(map(counts.__getitem__, range(data.size))))
     persons = list(map(flat.__getitem__, map(slice, chain((0,), ends), ends)))
     ids = list(map(HOUSEHOLD_ID.format, range(data.size)))
-    return list(map(HouseholdFacts, ids, persons, data.incomes_cents))
+    return list(map(facts, ids, persons, data.incomes_cents))
 
 
 def child(mode: str, folder: Path, sample: int) -> dict[str, Any]:
