@@ -5,9 +5,11 @@ its lot's remaining amount, oldest lot first; it never returns a partial plan.
 
 The rules are written once, on a compact form of a lot: ``(granted, last, remaining_cents)``
 with months as ``Period.index()`` counters and ``last`` ``None`` when the lot never expires
-(``compact``). The functions on the books' ``CreditLot`` call them (``usable_in``,
-``take_in_order``, ``expiring_amounts``); code that moves many wallets at once (the
-sustainability projection) holds its lots in that form and calls the same functions.
+(``compact``). The taking rules are written on columns of such lots, one row per household
+(``take_in_order_rows``, ``expiring_rows``); one household's list of lots is their one-row
+case (``take_in_order``, ``expiring_amounts``), which the functions on the books'
+``CreditLot`` call. Code that moves many wallets at once (the sustainability projection)
+holds its lots as columns and calls the row forms: one rule, any number of rows.
 """
 
 from __future__ import annotations
@@ -38,16 +40,31 @@ def usable_in(last: int | None, month: int) -> bool:
 
 def take_in_order(amounts: Sequence[int], amount_cents: int) -> list[int] | None:
     """What to take from each of ``amounts``, in order, to cover ``amount_cents``: each
-    amount in full until the last part; ``None`` if they fall short. One entry per amount."""
-    taken: list[int] = []
-    left = amount_cents
-    for amount in amounts:
-        part = amount if amount < left else left
-        if part < 0:
-            part = 0
-        taken.append(part)
-        left -= part
-    return taken if left == 0 else None
+    amount in full until the last part; ``None`` if they fall short. One entry per amount.
+    (The one-row case of ``take_in_order_rows``.)"""
+    parts, left = take_in_order_rows([(amount,) for amount in amounts], (amount_cents,))
+    return [part for (part,) in parts] if left[0] == 0 else None
+
+
+def take_in_order_rows(
+    columns: Sequence[Sequence[int]], amounts_cents: Sequence[int]
+) -> tuple[list[list[int]], list[int]]:
+    """For every row ``i`` at once: what to take from ``columns[0][i]``, ``columns[1][i]``...
+    in order to cover ``amounts_cents[i]``, each amount in full until the last part (never
+    below zero); and what each row leaves uncovered (0 when covered). One list per column.
+
+    The rule is written once, on columns, so that many wallets move in one pass (the
+    projection: one row per household, one column per lot granted in a month)."""
+    left = list(amounts_cents)
+    parts: list[list[int]] = []
+    for column in columns:
+        taken = [
+            part if (part := amount if amount < need else need) > 0 else 0
+            for amount, need in zip(column, left, strict=True)
+        ]
+        left = [need - part for need, part in zip(left, taken, strict=True)]
+        parts.append(taken)
+    return parts, left
 
 
 def expiring_amounts(
@@ -55,24 +72,49 @@ def expiring_amounts(
 ) -> list[tuple[int, int]]:
     """What expiring at the end of ``month`` takes from ``lots`` (oldest first), as
     ``(position, cents)``: every lot past its last month in full, then (with ``cap_cents``)
-    the balance held at the end of ``month`` above the cap, oldest lots first."""
-    parts: list[tuple[int, int]] = []
+    the balance held at the end of ``month`` above the cap, oldest lots first. (The one-row
+    case of ``expiring_rows``.)"""
+    rows = [(granted, last, (remaining,)) for granted, last, remaining in lots]
+    return [
+        (position, cents)
+        for position, (cents,) in expiring_rows(rows, month, cap_cents)
+        if cents > 0
+    ]
+
+
+ColumnLot: TypeAlias = tuple[int, int | None, Sequence[int]]
+"""``(granted, last, remaining_cents by row)``: lots granted in the same month with the same
+last month, one per row (a row without such a lot holds 0, which nothing ever takes)."""
+
+
+def expiring_rows(
+    columns: Sequence[ColumnLot], month: int, cap_cents: int | None
+) -> list[tuple[int, list[int]]]:
+    """``expiring_amounts`` for every row at once: ``(position, cents by row)`` for each
+    column ``expiring`` takes from; the columns past their last month first, whole, then
+    (with ``cap_cents``) each row's balance held at the end of ``month`` above the cap,
+    oldest columns first."""
+    parts: list[tuple[int, list[int]]] = []
     kept: list[int] = []
     after = month + 1
-    for position, (granted, last, remaining) in enumerate(lots):
+    for position, (granted, last, remaining) in enumerate(columns):
         if usable_in(last, after):
             # Only credit held at the end of ``month`` is capped, not lots granted later.
             if granted <= month:
                 kept.append(position)
-        elif remaining:
-            parts.append((position, remaining))
+        else:
+            parts.append((position, list(remaining)))
     if cap_cents is not None and kept:
-        amounts = [lots[position][2] for position in kept]
-        taken = take_in_order(amounts, max(0, sum(amounts) - cap_cents))
-        if taken is not None:  # never short: the excess is within the balance
-            parts.extend(
-                (position, part) for position, part in zip(kept, taken, strict=True) if part > 0
-            )
+        held = [columns[position][2] for position in kept]
+        excess = [max(0, sum(row) - cap_cents) for row in zip(*held, strict=True)]
+        taken, left = take_in_order_rows(held, excess)
+        # Never short (the excess is within the balance); a short row would take nothing.
+        if any(left):
+            taken = [
+                [0 if short else part for part, short in zip(column, left, strict=True)]
+                for column in taken
+            ]
+        parts.extend(zip(kept, taken, strict=True))
     return parts
 
 

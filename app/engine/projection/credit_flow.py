@@ -1,12 +1,13 @@
 """The members' credit through a projected month: granted, spent, expired, lot by lot.
 
-Credit is held in lots as the books hold them, in the compact form the books' lot rules are
-written on (``app.engine.books.lots``: integer months, one tuple per lot, no object per
-lot), and moved by the same functions the books' ``CreditLot`` functions call: a month's
-credit opens one lot per household that expires when the rule set's unspent-credit policy
-says (``lot_expiry``); spending takes the oldest usable lots first (``usable_in`` and
-``take_in_order``, as ``take_oldest``); at the month's end ``expiring_amounts`` takes what
-the books' ``expire_credit`` would (``expiring_parts``). Each household spends
+Credit is held in lots as the books hold them, in the column form the books' lot rules are
+written on (``app.engine.books.lots``): one row per household, one column per month of
+grant and last month (integer months, an integer per household and column, no object per
+lot), and moved by the same functions the books' ``CreditLot`` functions call, for every
+household at once: a month's credit opens one lot per household that expires when the rule
+set's unspent-credit policy says (``lot_expiry``); spending takes the oldest usable lots
+first (``usable_in`` and ``take_in_order_rows``, as ``take_oldest``); at the month's end
+``expiring_rows`` takes what the books' ``expire_credit`` would (``expiring_parts``). Each household spends
 ``spend_rate`` of its spendable credit, rounded down to the cent. Expired credit returns to
 the fund's reserve. ``tests/engine/test_projection_wallets.py`` checks, by property, that a
 wallet moves exactly what the books' functions take.
@@ -16,42 +17,62 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
+from typing import cast
 
 from app.engine.books.lots import (
-    CompactLot,
     compact,
-    expiring_amounts,
+    expiring_rows,
     lot_expiry,
     oldest_first,
-    take_in_order,
+    take_in_order_rows,
     usable_in,
 )
 from app.engine.books.state import CreditLot
 from app.engine.period import Period
 from app.engine.rules.policies import UnspentCreditPolicy
 
+_Column = tuple[int, int | None, list[int]]
+"""``books.lots.ColumnLot`` held by the wallets: ``(granted, last, remaining by row)``."""
+
 
 class Wallets:
-    """Every household's open lots, oldest first, in the books' compact form (``lots.compact``:
-    integer months, no object per lot); mutated month by month (one per path)."""
+    """Every household's open lots, oldest first, in the books' column form: a row per
+    household (kept after it leaves: its credit stays spendable till it expires), a column
+    per lot granted in a month, every column as long as the rows (0 where a household holds
+    no such lot, which no rule ever takes); mutated month by month (one per path).
+
+    A household's lots are placed in columns by month granted and rank within that month
+    (its oldest-first order), so every household's columns are in its own spending order."""
 
     def __init__(self, lots: Iterable[CreditLot]) -> None:
         held: dict[str, list[CreditLot]] = {}
         for lot in lots:
             if lot.remaining_cents:
                 held.setdefault(lot.household_id, []).append(lot)
-        self._lots: dict[str, list[CompactLot]] = {
-            household_id: [compact(lot) for lot in oldest_first(open_lots)]
-            for household_id, open_lots in held.items()
-        }
+        self._rows: dict[str, int] = {}
+        cells: dict[tuple[int, int, int | None], dict[int, int]] = {}
+        for household_id, open_lots in held.items():
+            row = self._rows[household_id] = len(self._rows)
+            rank: dict[int, int] = {}
+            for granted, last, remaining in map(compact, oldest_first(open_lots)):
+                rank[granted] = k = rank.get(granted, -1) + 1
+                cells.setdefault((granted, k, last), {})[row] = remaining
+        self._columns: list[_Column] = []
+        size = len(self._rows)
+        for (granted, _, last), by_row in sorted(cells.items(), key=_column_order):
+            column = [0] * size
+            for row, remaining in by_row.items():
+                column[row] = remaining
+            self._columns.append((granted, last, column))
 
     def copy(self) -> Wallets:
         twin = Wallets(())
-        twin._lots = {household_id: list(held) for household_id, held in self._lots.items()}
+        twin._rows = dict(self._rows)
+        twin._columns = [(granted, last, list(column)) for granted, last, column in self._columns]
         return twin
 
     def outstanding_cents(self) -> int:
-        return sum(lot[2] for held in self._lots.values() for lot in held)
+        return sum(sum(column) for _, _, column in self._columns)
 
     def grant(
         self, period: Period, credits: Sequence[tuple[str, int]], policy: UnspentCreditPolicy
@@ -59,50 +80,53 @@ class Wallets:
         """Open this month's lot for each ``(household_id, credit_cents)`` above zero; it is
         the newest lot of each wallet (every open lot was granted in an earlier month)."""
         expires = lot_expiry(policy, period)
-        month, last = period.index(), None if expires is None else expires.index()
-        lots = self._lots
-        for household_id, cents in credits:
-            if cents:
-                held = lots.get(household_id)
-                if held is None:
-                    lots[household_id] = [(month, last, cents)]
-                else:
-                    held.append((month, last, cents))
+        granted = [(household_id, cents) for household_id, cents in credits if cents]
+        if not granted:
+            return
+        rows = self._rows
+        found = list(map(rows.get, [household_id for household_id, _ in granted]))
+        if None in found:  # households granted for the first time get the next rows
+            for position, row in enumerate(found):
+                if row is None:
+                    found[position] = rows[granted[position][0]] = len(rows)
+        placed = cast(list[int], found)
+        size = len(rows)
+        for _, _, held in self._columns:
+            held.extend([0] * (size - len(held)))
+        column = [0] * size
+        for row, (_, cents) in zip(placed, granted, strict=True):
+            column[row] = cents
+        self._columns.append((period.index(), None if expires is None else expires.index(), column))
 
     def spend(self, period: Period, rate: Fraction) -> int:
         """Each household spends ``rate`` of its credit usable in ``period`` (rounded down to
-        the cent), oldest lots first (``take_in_order`` over the usable lots); the total."""
-        if rate == 0:
+        the cent), oldest lots first (``take_in_order_rows`` over the usable lots); the total."""
+        month = period.index()
+        usable = [column for _, last, column in self._columns if usable_in(last, month)]
+        if rate == 0 or not usable:
             return 0
-        num, den, month = rate.numerator, rate.denominator, period.index()
-        total = 0
-        lots = self._lots
-        for household_id, held in lots.items():
-            usable = [lot[2] if usable_in(lot[1], month) else 0 for lot in held]
-            amount = sum(usable) * num // den
-            if amount:
-                taken = take_in_order(usable, amount) or ()
-                lots[household_id] = [
-                    (lot[0], lot[1], lot[2] - part) if part else lot
-                    for lot, part in zip(held, taken, strict=True)
-                    if lot[2] != part
-                ]
-                total += amount
-        return total
+        num, den = rate.numerator, rate.denominator
+        amounts = [sum(row) * num // den for row in zip(*usable, strict=True)]
+        taken, _ = take_in_order_rows(usable, amounts)  # never short: rate <= 1
+        for column, parts in zip(usable, taken, strict=True):
+            column[:] = [cents - part for cents, part in zip(column, parts, strict=True)]
+        return sum(amounts)
 
     def expire(self, period: Period, policy: UnspentCreditPolicy) -> int:
         """What expires at the end of ``period`` (the books' ``expire_credit`` takes the same
-        parts, through ``expiring_amounts``); the total."""
+        parts, through ``expiring_rows``); the total. Emptied columns are dropped."""
         total = 0
-        month, cap = period.index(), policy.cap_cents
-        lots = self._lots
-        for household_id, held in lots.items():
-            parts = expiring_amounts(held, month, cap)
-            if parts:
-                left = list(held)
-                for position, cents in parts:
-                    granted, last, remaining = left[position]
-                    left[position] = (granted, last, remaining - cents)
-                    total += cents
-                lots[household_id] = [lot for lot in left if lot[2]]
+        columns = self._columns
+        for position, parts in expiring_rows(columns, period.index(), policy.cap_cents):
+            column = columns[position][2]
+            column[:] = [cents - part for cents, part in zip(column, parts, strict=True)]
+            total += sum(parts)
+        self._columns = [lot for lot in columns if any(lot[2])]
         return total
+
+
+def _column_order(
+    item: tuple[tuple[int, int, int | None], dict[int, int]],
+) -> tuple[int, int, bool, int]:
+    granted, rank, last = item[0]
+    return granted, rank, last is None, last or 0
