@@ -134,6 +134,63 @@ class FundMonth:
     rationed: tuple[RationedCredit, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class MonthCredits:
+    """A month's credits as granted, beside its unrationed assessments (not copied).
+
+    ``granted`` has one entry per assessment of ``unrationed``: the credit rationing set, or
+    ``None`` where the assessment's own credit stands (nothing rationed, or not eligible).
+    ``totals`` are the booked month's totals (a rationed funder share kept within its
+    credit). ``booked`` builds the ``FundMonth`` the month run books: ``assess_fund`` and
+    ``ration_fund`` are made of it, so a caller that needs only the credits and the totals
+    (the projection) reads the same figures without an ``Assessment`` copied per household.
+    """
+
+    rules: RuleSet
+    households: Sequence[HouseholdFacts]
+    unrationed: FundMonth
+    budget_cents: int | None
+    granted: Sequence[int | None]
+    totals: FundTotals
+    rationing: RationingResult | None
+
+    def assessed_credits(self) -> list[tuple[str, int]]:
+        """``(household_id, credit_cents)`` of every assessed household, by ascending id."""
+        assessed = Status.ASSESSED
+        return [
+            (a.household_id, (a.credit_cents or 0) if cents is None else cents)
+            for a, cents in zip(self.unrationed.assessments, self.granted, strict=True)
+            if a.status is assessed
+        ]
+
+    def booked(self, *, explain: bool = False) -> FundMonth:
+        """The month as booked: each rationed assessment copied with its granted credit (and
+        its explained step), the others as they are."""
+        month, outcome, rules = self.unrationed, self.rationing, self.rules
+        updated = list(month.assessments)
+        rationed: list[RationedCredit] = []
+        tiers = None if outcome is None else _tiers(rules, self.households)
+        for index, granted in enumerate(self.granted):
+            if granted is None or outcome is None:
+                continue
+            assessment = updated[index]
+            household_id = assessment.household_id
+            entitlement = assessment.credit_cents or 0
+            rationed.append(RationedCredit(household_id, entitlement, granted))
+            tier = tiers.get(household_id) if tiers is not None else None
+            item = _rationing_step(outcome, entitlement, granted, rules, tier) if explain else None
+            updated[index] = _with_credit(assessment, granted, item)
+        return FundMonth(
+            period=month.period,
+            rule_set=rules.ref,
+            budget_cents=self.budget_cents,
+            assessments=tuple(updated),
+            totals=self.totals,
+            rationing=outcome,
+            rationed=tuple(rationed),
+        )
+
+
 def assess_fund(
     rules: RuleSet,
     households: Sequence[HouseholdFacts],
@@ -148,7 +205,18 @@ def assess_fund(
     results = assess_batch(rules, ordered, period, explain=explain).assessments()
     results = _mean_of_contributions(results, explain)
     results = _after_arrears(rules, ordered, results, explain)
-    return _within(rules, ordered, period, results, budget_cents, explain)
+    unrationed = FundMonth(
+        period=period,
+        rule_set=rules.ref,
+        budget_cents=None,
+        assessments=tuple(results),
+        totals=_totals(results, _credits_total(results)),
+        rationing=None,
+        rationed=(),
+    )
+    if budget_cents is None:
+        return unrationed
+    return _credits(rules, ordered, unrationed, budget_cents).booked(explain=explain)
 
 
 def ration_fund(
@@ -163,32 +231,33 @@ def ration_fund(
     from that month assessed without a budget (``unrationed``, with the same ``explain``):
     the same result without assessing every household again."""
     ordered = _ordered(households, budget_cents)
-    results = list(unrationed.assessments)
-    return _within(rules, ordered, unrationed.period, results, budget_cents, explain)
+    return _credits(rules, ordered, unrationed, budget_cents).booked(explain=explain)
 
 
-def _within(
+def ration_credits(
     rules: RuleSet,
-    ordered: Sequence[HouseholdFacts],
-    period: Period,
-    results: list[Assessment],
-    budget_cents: int | None,
-    explain: bool,
-) -> FundMonth:
-    entitlements_cents = _credits_total(results)
-    rationing: RationingResult | None = None
-    rationed: tuple[RationedCredit, ...] = ()
-    if budget_cents is not None and entitlements_cents > budget_cents:
-        results, rationing, rationed = _ration(rules, ordered, results, budget_cents, explain)
-    return FundMonth(
-        period=period,
-        rule_set=rules.ref,
-        budget_cents=budget_cents,
-        assessments=tuple(results),
-        totals=_totals(results, entitlements_cents),
-        rationing=rationing,
-        rationed=rationed,
-    )
+    households: Sequence[HouseholdFacts],
+    unrationed: FundMonth,
+    budget_cents: int,
+) -> MonthCredits:
+    """What ``ration_fund`` grants each household, and its totals, without copying the
+    assessments (``ration_fund`` is this, booked)."""
+    return _credits(rules, _ordered(households, budget_cents), unrationed, budget_cents)
+
+
+def _credits(
+    rules: RuleSet, ordered: Sequence[HouseholdFacts], unrationed: FundMonth, budget_cents: int
+) -> MonthCredits:
+    """The month's credits within ``budget_cents``: rationed with the rule set's method when
+    the entitlements exceed it."""
+    results = unrationed.assessments
+    entitlements_cents = unrationed.totals.entitlements_cents
+    if entitlements_cents <= budget_cents:
+        kept: list[int | None] = [None] * len(results)
+        return MonthCredits(rules, ordered, unrationed, budget_cents, kept, unrationed.totals, None)
+    granted, outcome = _ration(rules, ordered, results, budget_cents)
+    totals = _totals(results, entitlements_cents, granted)
+    return MonthCredits(rules, ordered, unrationed, budget_cents, granted, totals, outcome)
 
 
 _household_id = attrgetter("household_id")
@@ -276,39 +345,33 @@ def _credits_total(results: Sequence[Assessment]) -> int:
     return sum(a.credit_cents or 0 for a in results if a.status is Status.ASSESSED)
 
 
+def _tiers(rules: RuleSet, ordered: Sequence[HouseholdFacts]) -> dict[str, int] | None:
+    """Each household's priority tier, when the rule set rations by tiers."""
+    if rules.rationing.method != "priority_tiers":
+        return None
+    return {f.household_id: f.priority_tier for f in ordered if f.priority_tier is not None}
+
+
 def _ration(
     rules: RuleSet,
     ordered: Sequence[HouseholdFacts],
-    results: list[Assessment],
+    results: Sequence[Assessment],
     budget_cents: int,
-    explain: bool,
-) -> tuple[list[Assessment], RationingResult, tuple[RationedCredit, ...]]:
-    """Cut the credits to the budget with the rule set's method; explain each cut."""
+) -> tuple[list[int | None], RationingResult]:
+    """Cut the credits to the budget with the rule set's method: the granted credit of each
+    eligible household (assessed, with a credit), ``None`` for the others."""
+    assessed = Status.ASSESSED
     eligible = [
-        i
-        for i, a in enumerate(results)
-        if a.status is Status.ASSESSED and a.credit_cents is not None
+        i for i, a in enumerate(results) if a.status is assessed and a.credit_cents is not None
     ]
     entitlements = {results[i].household_id: results[i].credit_cents or 0 for i in eligible}
-    tiers: dict[str, int] | None = None
-    if rules.rationing.method == "priority_tiers":
-        tiers = {}
-        for index in eligible:
-            tier = ordered[index].priority_tier
-            if tier is not None:
-                tiers[ordered[index].household_id] = tier
+    tiers = _tiers(rules, [ordered[i] for i in eligible])
     outcome = ration_detailed(entitlements, budget_cents, rules.rationing, tiers)
-    updated = list(results)
-    rationed: list[RationedCredit] = []
+    granted: list[int | None] = [None] * len(results)
+    by_id = outcome.granted
     for index in eligible:
-        household_id = results[index].household_id
-        granted = outcome.granted[household_id]
-        entitlement = entitlements[household_id]
-        rationed.append(RationedCredit(household_id, entitlement, granted))
-        tier = tiers.get(household_id) if tiers is not None else None
-        item = _rationing_step(outcome, entitlement, granted, rules, tier) if explain else None
-        updated[index] = _with_credit(results[index], granted, item)
-    return updated, outcome, tuple(rationed)
+        granted[index] = by_id[results[index].household_id]
+    return granted, outcome
 
 
 def _rationing_step(
@@ -367,13 +430,29 @@ def _with_credit(assessment: Assessment, credit_cents: int, item: Step | None) -
     )
 
 
-def _totals(results: Sequence[Assessment], entitlements_cents: int) -> FundTotals:
+def _totals(
+    results: Sequence[Assessment],
+    entitlements_cents: int,
+    granted: Sequence[int | None] | None = None,
+) -> FundTotals:
+    """Sums over the month's final figures: each assessment's own, or where ``granted`` gives
+    a credit, that credit and the funder share kept within it (as ``_with_credit`` keeps it)."""
     counted = Counter(item.status for item in results)
     by_status = {status.value: counted[status] for status in Status}
-    assessed = [a for a in results if a.status is Status.ASSESSED]
-    contributions = sum(a.contribution_cents or 0 for a in assessed)
-    credits = sum(a.credit_cents or 0 for a in assessed)
-    funders = sum(a.funder_share_cents for a in assessed)
+    assessed = Status.ASSESSED
+    final: list[tuple[Assessment, int | None]]
+    if granted is None:
+        final = [(a, None) for a in results if a.status is assessed]
+    else:
+        final = [(a, g) for a, g in zip(results, granted, strict=True) if a.status is assessed]
+    contributions = sum([a.contribution_cents or 0 for a, _ in final])
+    credits = sum([(a.credit_cents or 0) if cents is None else cents for a, cents in final])
+    funders = sum(
+        [
+            a.funder_share_cents if cents is None else min(a.funder_share_cents, cents)
+            for a, cents in final
+        ]
+    )
     return FundTotals(
         households=len(results),
         by_status=by_status,

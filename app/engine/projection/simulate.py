@@ -3,7 +3,8 @@
 Each projected month goes as the real month goes, through the same engine functions:
 subsidies received, members leave and join (``membership``), the month run assesses every
 household with the rule set given for the month (``assess_fund``) and rations to the budget
-the reserve allows (``fund_budget.within_budget``, the month run's own rule), credit is
+the reserve allows (``fund_budget.credits_within_budget``, the month run's own rule, read as
+credits and totals: no rationed ``Assessment`` is copied), credit is
 granted, spent and expired lot by lot (``credit_flow``, the books' lot functions). The
 reserve is the fund's free reserve as the month run reads it: after a month it has moved by
 subsidies + contributions + funders' shares − credits granted + credit expired (spending
@@ -31,7 +32,7 @@ from app.engine.assess import Status
 from app.engine.collector import collector_paused
 from app.engine.explain import RuleSetRef
 from app.engine.fund import FundMonth, assess_fund
-from app.engine.fund_budget import budget_cents, within_budget
+from app.engine.fund_budget import budget_cents, credits_within_budget
 from app.engine.period import Period
 from app.engine.problems import InvalidInput, Problem
 from app.engine.projection.assumptions import Assumptions, FundNow, check_horizon
@@ -164,24 +165,29 @@ def _path(
     when ``ration``; without it, also where rationing would first be needed."""
     fork: _Fork | None = None
     out = []
+    assessed = Status.ASSESSED
     for index, (rules, member, free) in enumerate(zip(plan, months, unrationed, strict=True)):
         subsidy = assumptions.subsidy_in(member.period)
         start = reserve + subsidy
         if ration:
-            fund, budget = within_budget(rules, member.households, start, free)
+            cut, budget = credits_within_budget(rules, member.households, start, free)
         else:
-            fund, budget = free, budget_cents(free, start)
-        totals = fund.totals
+            cut, budget = None, budget_cents(free, start)
+        totals = free.totals if cut is None else cut.totals
         after_run = (
             start + totals.contributions_cents + totals.funder_shares_cents - totals.credits_cents
         )
         if fork is None and after_run < 0:
             fork = (index, wallets.copy(), reserve)
-        credits = [
-            (a.household_id, a.credit_cents or 0)
-            for a in fund.assessments
-            if a.status is Status.ASSESSED
-        ]
+        credits = (
+            [
+                (a.household_id, a.credit_cents or 0)
+                for a in free.assessments
+                if a.status is assessed
+            ]
+            if cut is None
+            else cut.assessed_credits()
+        )
         wallets.grant(member.period, credits, rules.unspent_credit)
         spent = wallets.spend(member.period, assumptions.spend_rate)
         expired = wallets.expire(member.period, rules.unspent_credit)
