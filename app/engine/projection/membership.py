@@ -5,7 +5,8 @@
 - Arrivals are clones of the start's profiles taken in household id order, cycling: the
   ``n``-th arrival of the projection copies the ``n mod size``-th profile (its persons,
   income, attributes, tier), gets the id ``projected-YYYY-MM-NNNN`` and is a member from the
-  first day of its month.
+  first day of its month, with no month unpaid (``arrears_months`` 0, or ``None`` where the
+  start's facts do not read arrears).
 - Incomes drift as ``assumptions`` says: each month from each profile's starting income.
 """
 
@@ -62,6 +63,8 @@ def _arrival(profile: HouseholdFacts, period: Period, index: int) -> HouseholdFa
         attributes=dict(profile.attributes),
         active_from=period.first_day,
         active_until=None,
+        # A new member owes nothing yet: the profile's unpaid months are its own.
+        arrears_months=None if profile.arrears_months is None else 0,
     )
 
 
@@ -70,8 +73,12 @@ def _drifted(households: list[HouseholdFacts], factor: Fraction) -> tuple[Househ
         return tuple(households)
     num, den = factor.numerator, factor.denominator
     return tuple(
-        f if f.income_cents is None else _with_income(f, round_ratio(f.income_cents * num, den))
-        for f in households
+        [
+            f
+            if (income := f.income_cents) is None
+            else _with_income(f, round_ratio(income * num, den))
+            for f in households
+        ]
     )
 
 
