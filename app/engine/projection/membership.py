@@ -39,11 +39,12 @@ def memberships(
     """Each projected month's membership, first month first."""
     profiles = sorted(households, key=lambda f: f.household_id)
     members = {f.household_id: f for f in profiles}
+    ids = list(members)  # ascending, kept so month to month: sorted again only on arrivals
     arrived = 0
     factor = Fraction(1)
     for k in range(assumptions.months):
         period = start.shift(k)
-        leaving = sorted(members)[: assumptions.departures_per_month]
+        leaving = ids[: assumptions.departures_per_month]
         for household_id in leaving:
             del members[household_id]
         joining = assumptions.arrivals_per_month if profiles else 0
@@ -51,7 +52,8 @@ def memberships(
             clone = _arrival(profiles[arrived % len(profiles)], period, j)
             members[clone.household_id] = clone
             arrived += 1
-        ordered = [members[i] for i in sorted(members)]
+        ids = sorted(members) if joining else ids[len(leaving) :]
+        ordered = [members[i] for i in ids]
         yield Membership(period, _drifted(ordered, factor), joining, len(leaving), factor)
         factor *= 1 + assumptions.income_drift
 
