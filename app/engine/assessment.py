@@ -107,10 +107,12 @@ def assessed(
     contribution_cents: int | None,
     credit_cents: int | None,
     explanation: Explanation | None,
+    choice: ChoiceBounds | None = None,
 ) -> Assessment:
     """``Assessment(household_id, period, Status.ASSESSED, contribution_cents, credit_cents,
-    explanation=explanation)``, every other field at its default: the batch path builds one
-    per household (100k to 1M a month run), at half the cost of the keyword call."""
+    explanation=explanation, choice=choice)``, every other field at its default: the batch
+    path builds one per household (100k to 1M a month run), at half the cost of the keyword
+    call."""
     outcome = _new(Assessment)
     _set_household_id(outcome, household_id)
     _set_period(outcome, period)
@@ -122,7 +124,7 @@ def assessed(
     _set_pending(outcome, False)
     _set_problems(outcome, ())
     _set_explanation(outcome, explanation)
-    _set_choice(outcome, None)
+    _set_choice(outcome, choice)
     return outcome
 
 

@@ -108,6 +108,25 @@ CONTRIBUTIONS: list[dict[str, Any]] = [
         "cap": {"kind": "fixed", "amount_cents": 7000},
     },
 ]
+CHOICES: list[dict[str, Any]] = [
+    {"kind": "free_choice", "min_cents": 100, "max_cents": 15000},
+    {"kind": "free_choice", "min_cents": 2000, "step_cents": 500},
+    {
+        "kind": "free_choice",
+        "min": {"kind": "proportional", "base": "income", "rate": "0.025"},
+        "max_cents": 9000,
+        "suggested": {"kind": "proportional", "base": "income_per_cu", "rate": "0.04"},
+    },
+    {
+        "kind": "free_choice",
+        "min": {
+            "kind": "household_amount",
+            "per_household_cents": 1000,
+            "per_extra_person_cents": 500,
+        },
+        "levels_cents": [1000, 2500, 5000, 10000],
+    },
+]
 BRACKETS_CREDIT = {
     "kind": "brackets",
     "base": "income_per_person",
@@ -185,8 +204,12 @@ def document(contribution: dict[str, Any], credit: dict[str, Any], **extra: Any)
 
 @st.composite
 def rule_documents(draw: st.DrawFn) -> dict[str, Any]:
-    doc = document(draw(st.sampled_from(CONTRIBUTIONS)), draw(st.sampled_from(CREDITS)))
-    doc["contribution"]["rounding"] = draw(st.sampled_from(ROUNDINGS))
+    contributions = st.sampled_from(CONTRIBUTIONS) | st.sampled_from(CHOICES)
+    doc = document(draw(contributions), draw(st.sampled_from(CREDITS)))
+    # A free choice is recorded to the cent: its section's rounding unit is 1.
+    free = doc["contribution"]["formula"]["kind"] == "free_choice"
+    roundings = [item for item in ROUNDINGS if item["unit_cents"] == 1] if free else ROUNDINGS
+    doc["contribution"]["rounding"] = draw(st.sampled_from(roundings))
     doc["credit"]["rounding"] = draw(st.sampled_from(ROUNDINGS))
     doc["age_reference_day"] = draw(st.sampled_from([1, 15, 29, 31, "last"]))
     if draw(st.booleans()):
@@ -221,11 +244,15 @@ def households(draw: st.DrawFn) -> list[HouseholdFacts]:
         income = draw(
             st.one_of(st.none(), st.integers(0, 2_000_000), st.sampled_from([0, 100000, 250000]))
         )
+        chosen = draw(
+            st.one_of(st.none(), st.integers(0, 20_000), st.sampled_from([100, 2500, 5000]))
+        )
         result.append(
             HouseholdFacts(
                 household_id=f"h{index:03d}",
                 persons=tuple(Person(birth) for birth in births),
                 income_cents=income,
+                chosen_contribution_cents=chosen,
             )
         )
     return result
@@ -326,7 +353,7 @@ def test_a_computed_floor_above_the_cap_gives_the_cap() -> None:
     assert list(result.contributions_cents) == [4000, 7000, 7000]
 
 
-def test_a_free_choice_goes_through_the_nodes_household_by_household() -> None:
+def test_a_free_choice_is_compiled_and_a_missing_one_goes_through_the_nodes() -> None:
     choice = {"kind": "free_choice", "min_cents": 100, "max_cents": 15000}
     rules = parse_rule_set(document(choice, BANDED_CREDIT))
     period = Period(2026, 11)
@@ -334,18 +361,23 @@ def test_a_free_choice_goes_through_the_nodes_household_by_household() -> None:
     facts = [
         HouseholdFacts("chose", (adult,), income_cents=100, chosen_contribution_cents=2500),
         HouseholdFacts("did-not", (adult,), income_cents=100),
+        HouseholdFacts("too-much", (adult,), income_cents=100, chosen_contribution_cents=15001),
     ]
-    assert compile_batch(rules, period) is None
+    assert compile_batch(rules, period) is not None
     result = assess_batch(rules, facts, period)
-    assert sorted(result.fallback) == [0, 1]
-    chose, did_not = result.assessments()
+    assert sorted(result.fallback) == [1, 2]
+    chose, did_not, too_much = result.assessments()
     assert (chose.status, chose.contribution_cents, chose.credit_cents) == (
         Status.ASSESSED,
         2500,
         15000,
     )
+    assert chose.choice is not None
+    assert (chose.choice.min_cents, chose.choice.max_cents) == (100, 15000)
     assert did_not.status is Status.NEEDS_DATA
     assert did_not.problems[0].path == "chosen_contribution_cents"
+    assert did_not.choice == chose.choice
+    assert too_much.status is Status.REJECTED
 
 
 def test_age_lines_on_29_february_are_drawn_on_the_right_day() -> None:
@@ -378,3 +410,21 @@ def test_the_batch_builds_the_same_frozen_assessment_as_the_constructor() -> Non
     assert pickle.loads(pickle.dumps(built)) == expected
     with pytest.raises(FrozenInstanceError):
         built.credit_cents = 5  # type: ignore[misc]
+
+
+def test_a_bound_of_a_free_choice_that_reads_ages_needs_every_birth_date() -> None:
+    # The suggestion reads consumption units, so ages: a missing birth date is asked for,
+    # even though the chosen amount and the flat credit read no age.
+    choice = {
+        "kind": "free_choice",
+        "min_cents": 0,
+        "suggested": {"kind": "proportional", "base": "income_per_cu", "rate": "0.04"},
+    }
+    flat = {"kind": "base_plus_extra", "base_cents": 10000, "per_extra_person_cents": 5000}
+    rules = parse_rule_set(document(choice, flat))
+    unknown = HouseholdFacts(
+        "h", (Person(None), Person(None)), income_cents=0, chosen_contribution_cents=5000
+    )
+    outcome = assess(rules, unknown, MONTH, explain=False)
+    assert outcome.status is Status.NEEDS_DATA
+    assert outcome.problems[0].path == "persons[0].birth_on"

@@ -10,6 +10,8 @@ the rule language (``app.engine.rules``) and one meaning for each node:
   base, and ``min``/``max``/``sum``/``clamp`` over compiled operands, become closures with
   the nodes' exact arithmetic (``Q`` pairs, no rounding inside, the same comparisons in the
   same order);
+- a ``free_choice`` at the top of the contribution is compiled to the bounds it offers
+  (``compile_choice``): the node's fixed offer, or ``offer`` over its compiled bounds;
 - any other class raises ``Unsupported``: the plan then takes each household through the
   nodes' ``evaluate`` (``app.engine.batch.household``).
 
@@ -28,6 +30,9 @@ from app.engine.exact import Q, q_add, q_lt
 from app.engine.money import Rounding, RoundingMode, round_ratio
 from app.engine.rules.amounts import HouseholdAmount, Linear
 from app.engine.rules.brackets import Brackets
+from app.engine.rules.cents_or_formula import Amount
+from app.engine.rules.choice import FreeChoice
+from app.engine.rules.choice_bounds import ChoiceBounds, offer
 from app.engine.rules.combinators import Clamp, Extreme, Fixed, Sum
 from app.engine.rules.contribution import Proportional
 from app.engine.rules.credit_people import AgeWeighted, BasePlusExtra, PerConsumptionUnit, PerPerson
@@ -249,6 +254,47 @@ COMPILERS: dict[type, Callable[[Any, Compositions], Evaluator]] = {
     Extreme: _extreme,
     Clamp: _clamp,
 }
+
+
+Offer = Callable[[int | None, int], ChoiceBounds | None]  # (income, composition) -> bounds
+
+
+def compile_choice(node: FreeChoice, compositions: Compositions) -> Offer:
+    """The bounds ``FreeChoice.evaluate`` offers a household (``None``: go node by node)."""
+    fixed = node.fixed
+    if fixed is not None:
+        return lambda income, k: fixed
+    parts = [_amount(item, compositions) for item in (node.minimum, node.maximum, node.suggested)]
+    needs_income = any(
+        item is not None and item.node is not None and reads_income(item.node)
+        for item in (node.minimum, node.maximum, node.suggested)
+    )
+    lowest, highest, wanted = parts
+    step_cents, levels_cents = node.step_cents, node.levels_cents
+
+    def offered(income: int | None, k: int) -> ChoiceBounds | None:
+        if k < 0 or (needs_income and income is None):
+            return None
+        money = income or 0
+        try:
+            low = lowest(money, k) if lowest is not None else (0, 1)
+            high = highest(money, k) if highest is not None else None
+            suggested = wanted(money, k) if wanted is not None else None
+        except Unsupported:
+            return None
+        return offer(low, high, suggested, step_cents, levels_cents)[0]
+
+    return offered
+
+
+def _amount(amount: Amount | None, compositions: Compositions) -> Evaluator | None:
+    """A bound written as whole cents or as a node, compiled (``None``: no such bound)."""
+    if amount is None:
+        return None
+    if amount.node is not None:
+        return compile_node(amount.node, compositions)
+    cents: Q = (amount.cents or 0, 1)
+    return lambda income, k: cents
 
 
 def _half_up_cent(num: int, den: int) -> int:

@@ -129,14 +129,15 @@ def latest_birth(day: date, age: int) -> date:
 
 
 def walk(node: object) -> Iterator[object]:
-    """``node`` and every node or age-band table below it, depth first."""
+    """``node`` and every value below it that is itself a dataclass (nodes, age-band tables,
+    a free choice's bounds...), depth first: a node held inside any such value is found."""
     yield node
-    if not dataclasses.is_dataclass(node):
+    if not dataclasses.is_dataclass(node) or isinstance(node, type):
         return
     for item in dataclasses.fields(node):
         value = getattr(node, item.name)
         for child in value if isinstance(value, tuple) else (value,):
-            if hasattr(child, "evaluate") or isinstance(child, AgeBands):
+            if dataclasses.is_dataclass(child) and not isinstance(child, type):
                 yield from walk(child)
 
 

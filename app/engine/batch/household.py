@@ -1,10 +1,10 @@
 """One household through the rule nodes themselves, for what the compiled form cannot hold.
 
 The batch plan (``app.engine.batch.plan``) sends here, one at a time, the households whose
-outcome is not a pair of integers of their composition and income: a rule set with
-eligibility, engagement, a free choice, a third-party top-up or a fund-level credit, and any
-household with missing or odd facts (no persons, an unknown birth date, no income where
-income is read). It is the same interpreter as the compiled form -- the parsed nodes'
+outcome is not a pair of integers of their composition, income and choice: a rule set with
+eligibility, engagement, a third-party top-up or a fund-level credit, and any household with
+missing or odd facts (no persons, an unknown birth date, no income where income is read, no
+choice or one its bounds refuse). It is the same interpreter as the compiled form -- the parsed nodes'
 ``evaluate`` -- on the household's own ``Context``, never a second reading of the document.
 
 Pure: same rule set, facts and period -> the same ``Assessment`` (and explanation bytes).

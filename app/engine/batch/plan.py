@@ -9,13 +9,15 @@
   composition, by the real rule nodes on a representative household.
 - The nodes that read income are compiled to closures over integers by
   ``app.engine.batch.compile`` -- from the parsed nodes, with their exact arithmetic.
+- A free choice is the household's own amount, within the bounds the node offers it
+  (``compile_choice``), and those bounds go with its ``Assessment``.
 - With ``explain=True`` the explanations are the nodes' own steps (``app.engine.batch.explain``),
   traced once per composition for a composition-only section.
 - What has no fast form goes through the same nodes one household at a time
   (``app.engine.batch.household``): a rule set with eligibility, engagement, a fund-level
   credit or a node class without a compiler (``compile_batch`` returns ``None``), and any
   household with missing or odd facts (no persons, an unknown birth date, no income where
-  income is read).
+  income is read, no choice or one its bounds refuse).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from app.engine.batch.compile import (
     HALF_UP_CENT,
     Evaluator,
     Unsupported,
+    compile_choice,
     compile_node,
     reads_income,
     rounder,
@@ -39,6 +42,7 @@ from app.engine.batch.household import assess_household
 from app.engine.explain import Explanation
 from app.engine.facts import HouseholdFacts
 from app.engine.period import Period
+from app.engine.rules.choice import ChoiceBounds, FreeChoice
 from app.engine.ruleset import Formula, RuleSet
 
 
@@ -54,6 +58,7 @@ class BatchResult:
     credits_cents: Sequence[int | None]
     fallback: Mapping[int, Assessment]
     explanations: Sequence[Explanation | None] = ()
+    choices: Sequence[ChoiceBounds | None] = ()  # the bounds offered, with a free choice
 
     def assessment(self, index: int) -> Assessment:
         """Household ``index``'s ``Assessment``."""
@@ -66,19 +71,23 @@ class BatchResult:
             self.contributions_cents[index],
             self.credits_cents[index],
             self.explanations[index] if self.explanations else None,
+            self.choices[index] if self.choices else None,
         )
 
     def assessments(self) -> list[Assessment]:
         """Every household's ``Assessment``, in input order."""
         period = self.period
-        explanations = self.explanations or repeat(None, len(self.household_ids))
+        count = len(self.household_ids)
+        explanations = self.explanations or repeat(None, count)
+        choices = self.choices or repeat(None, count)
         outcomes = [
-            assessed(household_id, period, owed, received, explanation)
-            for household_id, owed, received, explanation in zip(
+            assessed(household_id, period, owed, received, explanation, choice)
+            for household_id, owed, received, explanation, choice in zip(
                 self.household_ids,
                 self.contributions_cents,
                 self.credits_cents,
                 explanations,
+                choices,
                 strict=True,
             )
         ]
@@ -122,18 +131,30 @@ class BatchPlan:
         self.rules = rules
         self.period = period
         self.compositions = Compositions(rules, period)
-        self.contribution = self._section(rules.contribution)
+        chooser = rules.contribution.node
+        # A free choice: the household's own amount, within the bounds the node offers it.
+        self.choice = (
+            compile_choice(chooser, self.compositions) if isinstance(chooser, FreeChoice) else None
+        )
+        self.contribution = self._section(rules.contribution) if self.choice is None else None
         self.credit = self._section(rules.credit)
-        self.tracers = tuple(
+        self.tracers = (
             SectionTracer(
-                name,
-                formula,
-                not reads_income(formula.node),
+                "contribution",
+                rules.contribution,
+                self.choice is None and not reads_income(chooser),
                 rules,
                 period,
                 self.compositions,
-            )
-            for name, formula in (("contribution", rules.contribution), ("credit", rules.credit))
+            ),
+            SectionTracer(
+                "credit",
+                rules.credit,
+                not reads_income(rules.credit.node),
+                rules,
+                period,
+                self.compositions,
+            ),
         )
 
     def _section(self, formula: Formula) -> Section:
@@ -191,7 +212,11 @@ class BatchPlan:
         ks = [index_of(facts.persons) for facts in households]
         incomes = [facts.income_cents for facts in households]
         contribution, credit = self.contribution, self.credit
-        contributions = [contribution(i, k) for i, k in zip(incomes, ks, strict=True)]
+        choices: list[ChoiceBounds | None] = []
+        if contribution is not None:
+            contributions = [contribution(i, k) for i, k in zip(incomes, ks, strict=True)]
+        else:
+            contributions, choices = self._chosen(households, incomes, ks)
         credits = [credit(i, k) for i, k in zip(incomes, ks, strict=True)]
         explanations = self._explain(households, ks, contributions, credits) if explain else []
         fallback: dict[int, Assessment] = {}
@@ -200,7 +225,29 @@ class BatchPlan:
                 facts = households[index]
                 fallback[index] = assess_household(self.rules, facts, self.period, explain=explain)
         ids = [facts.household_id for facts in households]
-        return BatchResult(self.period, ids, contributions, credits, fallback, explanations)
+        return BatchResult(
+            self.period, ids, contributions, credits, fallback, explanations, choices
+        )
+
+    def _chosen(
+        self, households: Sequence[HouseholdFacts], incomes: Sequence[int | None], ks: Sequence[int]
+    ) -> tuple[list[int | None], list[ChoiceBounds | None]]:
+        """Each household's chosen amount, rounded as the section says, and the bounds offered
+        (``None`` where it goes node by node: no choice, or one the bounds refuse)."""
+        offered = self.choice
+        assert offered is not None  # only called with a free choice
+        rounding = rounder(self.rules.contribution.rounding)
+        amounts: list[int | None] = []
+        choices: list[ChoiceBounds | None] = []
+        for facts, income, k in zip(households, incomes, ks, strict=True):
+            bounds = offered(income, k)
+            chosen = facts.chosen_contribution_cents
+            if bounds is None or chosen is None or bounds.refusal(chosen) is not None:
+                amounts.append(None)
+            else:
+                amounts.append(rounding(chosen, 1))
+            choices.append(bounds)
+        return amounts, choices
 
     def _explain(
         self,
