@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from itertools import compress
 from operator import attrgetter
 from typing import NamedTuple
 
@@ -48,6 +49,8 @@ DUE = attrgetter("contribution_due_cents")
 PAID = attrgetter("contribution_paid_cents")
 CREDIT = attrgetter("credit_cents")
 EXPIRED = attrgetter("expired_cents")
+_ACTIVE = attrgetter("active")
+_HOUSEHOLD = attrgetter("household_id")
 
 
 class SpendLine(NamedTuple):
@@ -106,10 +109,12 @@ class MonthBooks:
     payer_ids: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        active = tuple(h for h in self.households if h.active)
+        # C loops (compress, map): a year of 100,000 households is 1.2 million of them.
+        households = self.households
+        active = tuple(compress(households, map(_ACTIVE, households)))
         object.__setattr__(self, "active", active)
-        object.__setattr__(self, "active_ids", frozenset(h.household_id for h in active))
-        payers = frozenset(h.household_id for h in self.households if h.contribution_paid_cents)
+        object.__setattr__(self, "active_ids", frozenset(map(_HOUSEHOLD, active)))
+        payers = frozenset(map(_HOUSEHOLD, compress(households, map(PAID, households))))
         object.__setattr__(self, "payer_ids", payers)
 
     def kind_of(self, merchant_id: str) -> str:

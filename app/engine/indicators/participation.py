@@ -8,6 +8,8 @@ households (only where the rules use them: absent facts add nothing).
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from app.engine.indicators.cells import ALL, HOURS, Tally, count
 from app.engine.indicators.inputs import MonthBooks
 from app.engine.indicators.population import Population
@@ -17,10 +19,11 @@ ARRIVALS = "arrivals"
 DEPARTURES = "departures"
 ENGAGEMENT = "engagement_hours"
 MINUTES_PER_HOUR = 60
+_MINUTES = attrgetter("engagement_minutes")
 
 
 def month_tallies(month: MonthBooks, pop: Population) -> list[Tally]:
-    minutes = sum(h.engagement_minutes or 0 for h in month.active)
+    minutes = sum(filter(None, map(_MINUTES, month.active)))  # ``None`` adds nothing
     return [
         count(ACTIVE, ALL, pop.month_mask(month, "active")),
         count(ARRIVALS, ALL, pop.month_mask(month, "arrived")),

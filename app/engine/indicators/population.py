@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable
 from itertools import compress, repeat
-from operator import attrgetter
+from operator import attrgetter, truth
 from typing import Any
 
 from app.engine.indicators.inputs import HouseholdMonth, MonthBooks
@@ -51,12 +51,13 @@ def where(flags: bytearray, *codes: int) -> int:
 class Population:
     """Household id -> bit index, for every id the table may meet."""
 
-    __slots__ = ("_index", "_memo", "_months", "size")
+    __slots__ = ("_identity", "_index", "_memo", "_months", "size")
 
     def __init__(self, ids: Iterable[str]) -> None:
         ordered = sorted(set(ids))
         self._index = {hh: i for i, hh in enumerate(ordered)}
         self.size = len(ordered)
+        self._identity: list[int] | None = None
         self._memo: dict[int, tuple[frozenset[str], int]] = {}
         # id(month) -> (the month, its households' positions, its masks by name)
         self._months: dict[int, tuple[MonthBooks, list[int], dict[str, int]]] = {}
@@ -95,9 +96,20 @@ class Population:
         _, positions, masks = self._month(month)
         found = masks.get(name)
         if found is None:
-            chosen = compress(positions, map(MONTH_MASKS[name], month.households))
-            found = masks[name] = self.mask_at(chosen)
+            holds = map(MONTH_MASKS[name], month.households)
+            if self._in_order(positions):  # the flags are the predicate's values, as bytes
+                found = masks[name] = where(bytearray(map(truth, holds)), 1)
+            else:
+                found = masks[name] = self.mask_at(compress(positions, holds))
         return found
+
+    def _in_order(self, positions: list[int]) -> bool:
+        """Whether ``positions`` are every household, in id order (0, 1, ... size - 1)."""
+        if len(positions) != self.size:
+            return False
+        if self._identity is None:
+            self._identity = list(range(self.size))
+        return positions == self._identity
 
     def _month(self, month: MonthBooks) -> tuple[MonthBooks, list[int], dict[str, int]]:
         found = self._months.get(id(month))

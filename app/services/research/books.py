@@ -1,38 +1,49 @@
 """Reading the indicators' inputs from the books: one ``MonthBooks`` per month.
 
-Read-only, a handful of aggregate queries per range (never one per household):
+Read-only, a handful of aggregate queries per range (never one per household), each table
+read once, as plain rows of the session's Core connection (no ORM objects):
 
-- per household and month: contributions due (``contribution`` entries on 411), paid
-  (``payment`` entries on 411) and credit granted (``credit`` entries on 419); a reversal
-  counts with the kind of the entry it reverses, with its own (opposite) sign;
-- fund totals per month: the bank (512) and the credit owed to members (419) at each month's
-  end, credit expired (``expiry`` entries);
+- per household and month: contributions due and paid (411), credit granted and expired
+  (419), and the fund totals per month: the bank (512) and the credit owed to members (419)
+  at each month's end (``flows``: the month runs' postings by journal seq, the rest by kind
+  and period);
 - spending: the credit part of purchases (``purchase`` table) by household, merchant and
   category, less the refunds booked in the month (``refund`` entries, the purchase named in
   their memo);
-- fundings: money received by the bank in ``funding`` entries; source from the entry's memo
-  (``"<kind> <reference>"``, written by the engine), funder from the other account;
+- fundings: money received by the bank in ``funding`` entries (or reversals of them);
+  source from the entry's memo (``"<kind> <reference>"``, written by the engine), funder
+  from the other account;
 - active households: ``month_credit`` (assessed by the run); arrivals: ``household.from_period``;
-- entitlement before rationing: the ``run_month`` commands of a rationed run carry it;
-- facts: ``months_load.facts_for_run`` and the rule set in force (its consumption-unit scale).
+- the month runs (``run_month`` records): their months, rule set hashes, and the entitlement
+  before rationing of a rationed run;
+- facts: the row in force of each household not erased (as ``months_load.facts_for_run``),
+  and the rule set in force (its consumption-unit scale).
+
+Household ids are read as one string per month or chunk where there are many of them
+(``aggregate_strings``): the DBAPI then hands over one value instead of 100,000 rows.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
 from fractions import Fraction
+from functools import partial
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select, union_all
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from app.db import tables as t
 from app.engine.books import accounts as acc
-from app.engine.facts import HouseholdFacts
+from app.engine.facts import HouseholdFacts, Person
 from app.engine.indicators import (
     FundingLine,
     HouseholdMonth,
@@ -41,120 +52,67 @@ from app.engine.indicators import (
 )
 from app.engine.period import Period
 from app.engine.resources import Context, NeedsData
-from app.services.months_load import facts_for_run
 from app.services.research import merchant_kinds
+from app.services.research.flows import REVERSAL, Flows, MonthFlows, read_flows
 from app.services.rulesets import rule_set_in_force
 
-FLOW_KINDS = ("contribution", "payment", "credit", "expiry")
 RUNWAY_MONTHS = 3
-_NO_FACTS = (None, None)
-_UNSEEN = (0, 0)  # no composition has zero consumption units: a key not yet computed
+_SEPARATOR = " "
+# A household's facts in a month: (persons, income, resources per CU, engagement minutes).
+_NO_FACTS: tuple[int | None, int | None, Fraction | None, int | None] = (None, None, None, None)
+_ZERO = repeat(0)
+_RUN_FIELDS = frozenset({"period", "rationing", "rule_set_hash", "unspent_credit"})
+_NEW_MONTH = partial(tuple.__new__, HouseholdMonth)  # a row of values -> a HouseholdMonth
 
 
-# A household's month of flows: [due, paid, credit, expired, paid or expired at all (0/1)].
-DUE, PAID, CREDIT, EXPIRED, PAID_OR_EXPIRED = range(5)
-NO_FLOWS = (0, 0, 0, 0, 0)
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """The months' books and the content hashes of the rule sets their runs used (sorted)."""
 
-
-@dataclass
-class _Flows:
-    """Per period, per household: its flows (``DUE``... above); per period: the fund's
-    totals. One lookup gives a household's month (1.2 million of them at 100,000)."""
-
-    households: dict[str, dict[str, list[int]]] = field(default_factory=dict)
-    bank: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    owed: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    bank_before: int = 0
-    owed_before: int = 0
+    months: list[MonthBooks]
+    rule_set_hashes: list[str]
 
 
 def periods_between(first: Period, last: Period) -> list[Period]:
     return [first.shift(n) for n in range(last.index() - first.index() + 1)]
 
 
-def _effective_kind() -> tuple[Any, Any]:
-    """(entry, its reversed entry) aliases and the kind an entry counts as."""
-    entry, original = t.LedgerEntry, aliased(t.LedgerEntry)
-    return original, func.coalesce(col(original.kind), col(entry.kind))
-
-
-def _household_flows(session: Session, lo: str, hi: str, flows: _Flows) -> None:
-    """One row per household and month (the database sums each flow apart): at 100,000
-    households a year is 1.2 million rows, and each row costs Python time."""
-    original, kind = _effective_kind()
+def _fundings(conn: Connection, lo: str, hi: str) -> dict[str, list[FundingLine]]:
+    """``funding`` entries and reversals of them (each found by its kind and period)."""
     e, p = t.LedgerEntry, t.Posting
-    code = func.substr(col(p.account), 1, len(acc.MEMBER_DUE))
-    party = func.substr(col(p.account), len(acc.MEMBER_DUE) + 2)  # after "411:" or "419:"
-    amount = col(p.amount_cents)
-
-    def flow(which: str, account_code: str) -> Any:
-        return func.sum(case(((kind == which) & (code == account_code), amount), else_=0))
-
-    paid_or_expired = ((kind == "payment") & (code == acc.MEMBER_DUE)) | (
-        (kind == "expiry") & (code == acc.MEMBER_CREDIT)
-    )
-    query = (
+    original = aliased(t.LedgerEntry)
+    direct = (
         select(
+            col(e.entry_id),
             col(e.period),
-            party,
-            flow("contribution", acc.MEMBER_DUE),
-            flow("payment", acc.MEMBER_DUE),
-            flow("credit", acc.MEMBER_CREDIT),
-            flow("expiry", acc.MEMBER_CREDIT),
-            func.max(case((paid_or_expired, 1), else_=0)),
+            col(e.memo),
+            col(p.account),
+            col(p.amount_cents),
+            col(p.line),
         )
-        .join(e, col(e.entry_id) == col(p.entry_id))
+        .join(p, col(p.entry_id) == col(e.entry_id))
+        .where(col(e.kind) == "funding", col(e.reverses).is_(None))
+        .where(col(e.period) >= lo, col(e.period) <= hi)
+    )
+    kind = func.coalesce(col(original.kind), col(e.kind))
+    reversed_ = (
+        select(
+            col(e.entry_id),
+            col(e.period),
+            func.coalesce(col(original.memo), col(e.memo)),
+            col(p.account),
+            col(p.amount_cents),
+            col(p.line),
+        )
+        .join(p, col(p.entry_id) == col(e.entry_id))
         .outerjoin(original, col(original.entry_id) == col(e.reverses))
-        .where(col(e.period) >= lo, col(e.period) <= hi, kind.in_(FLOW_KINDS))
-        .where(col(p.account).like("411:%") | col(p.account).like("419:%"))
-        .group_by(col(e.period), party)
+        .where(col(e.kind) == REVERSAL, col(e.reverses).is_not(None), kind == "funding")
+        .where(col(e.period) >= lo, col(e.period) <= hi)
     )
-    months = flows.households
-    for period, household_id, due, paid, credit, expired, touched in session.execute(query):
-        month = months.get(period)
-        if month is None:
-            month = months[str(period)] = {}
-        # Payments (debits of 411) and credit granted (credits of 419) are negative amounts.
-        month[str(household_id)] = [int(due), -int(paid), -int(credit), int(expired), int(touched)]
-
-
-def _fund_totals(session: Session, lo: str, hi: str, flows: _Flows) -> None:
-    e, p = t.LedgerEntry, t.Posting
-    code = func.substr(col(p.account), 1, 4)
-    query = (
-        select(col(e.period), code, func.sum(col(p.amount_cents)))
-        .join(e, col(e.entry_id) == col(p.entry_id))
-        .where(col(e.period) <= hi)
-        .where((col(p.account) == acc.BANK) | col(p.account).like("419:%"))
-        .group_by(col(e.period), code)
-    )
-    for period, prefix, cents in session.execute(query):
-        amount, month, is_bank = int(cents), str(period), prefix == acc.BANK
-        if month < lo:
-            if is_bank:
-                flows.bank_before += amount
-            else:
-                flows.owed_before -= amount
-            continue
-        if is_bank:
-            flows.bank[month] += amount
-        else:
-            flows.owed[month] -= amount
-
-
-def _fundings(session: Session, lo: str, hi: str) -> dict[str, list[FundingLine]]:
-    original, kind = _effective_kind()
-    e, p = t.LedgerEntry, t.Posting
-    memo = func.coalesce(col(original.memo), col(e.memo))
-    query = (
-        select(col(e.entry_id), col(e.period), memo, col(p.account), col(p.amount_cents))
-        .join(e, col(e.entry_id) == col(p.entry_id))
-        .outerjoin(original, col(original.entry_id) == col(e.reverses))
-        .where(col(e.period) >= lo, col(e.period) <= hi, kind == "funding")
-        .order_by(col(e.entry_id), col(p.line))
-    )
+    both = union_all(direct, reversed_).subquery()
+    query = select(*both.c).order_by(both.c[0], both.c[5])
     entries: dict[str, list[Any]] = defaultdict(list)
-    for row in session.execute(query):
+    for row in conn.execute(query):
         entries[str(row[0])].append(row)
     found: dict[str, list[FundingLine]] = defaultdict(list)
     for rows in entries.values():
@@ -166,7 +124,7 @@ def _fundings(session: Session, lo: str, hi: str) -> dict[str, list[FundingLine]
     return found
 
 
-def _spending(session: Session, lo: str, hi: str) -> dict[str, list[SpendLine]]:
+def _spending(session: Session, conn: Connection, lo: str, hi: str) -> dict[str, list[SpendLine]]:
     pu = t.Purchase
     query = (
         select(
@@ -180,7 +138,7 @@ def _spending(session: Session, lo: str, hi: str) -> dict[str, list[SpendLine]]:
         .group_by(col(pu.period), col(pu.household_id), col(pu.merchant_id), col(pu.category))
     )
     found: dict[str, list[SpendLine]] = defaultdict(list)
-    for period, household, merchant, category, cents in session.execute(query):
+    for period, household, merchant, category, cents in conn.execute(query):
         found[str(period)].append(SpendLine(household, merchant, category, int(cents)))
     for period, line in _refunds(session, lo, hi):
         found[period].append(line)
@@ -210,45 +168,54 @@ def _refunds(session: Session, lo: str, hi: str) -> Iterable[tuple[str, SpendLin
         yield found["period"], SpendLine(household, merchant, category, cents)
 
 
-def _active(session: Session, lo: str, hi: str) -> dict[str, set[str]]:
+def _ids_by_period(
+    conn: Connection, period: Any, household: Any, *where: Any
+) -> dict[str, set[str]]:
+    """period -> the household ids of the rows ``where`` (one string per period)."""
+    query = (
+        select(period, func.aggregate_strings(household, _SEPARATOR)).where(*where).group_by(period)
+    )
+    return {str(when): set(str(ids).split(_SEPARATOR)) for when, ids in conn.execute(query) if ids}
+
+
+def _active(conn: Connection, lo: str, hi: str) -> dict[str, set[str]]:
     mc = t.MonthCredit
-    query = select(col(mc.period), col(mc.household_id)).where(
-        col(mc.period) >= lo, col(mc.period) <= hi
-    )
-    found: dict[str, set[str]] = defaultdict(set)
-    for period, household in session.execute(query):
-        found[str(period)].add(str(household))
-    return found
+    period = col(mc.period)
+    return _ids_by_period(conn, period, col(mc.household_id), period >= lo, period <= hi)
 
 
-def _arrivals(session: Session, lo: str, hi: str) -> dict[str, set[str]]:
+def _arrivals(conn: Connection, lo: str, hi: str) -> dict[str, set[str]]:
     h = t.Household
-    query = select(col(h.from_period), col(h.household_id)).where(
-        col(h.from_period) >= lo, col(h.from_period) <= hi
-    )
-    found: dict[str, set[str]] = defaultdict(set)
-    for period, household in session.execute(query):
-        found[str(period)].add(str(household))
-    return found
+    period = col(h.from_period)
+    return _ids_by_period(conn, period, col(h.household_id), period >= lo, period <= hi)
 
 
 def rationing_shortfalls(session: Session, lo: str, hi: str) -> dict[str, int]:
     """period -> credit the rules entitled but rationing withheld, over the month's runs."""
+    return _shortfalls(_runs(session.connection(), lo, hi)[1])
+
+
+def run_rule_hashes(session: Session, lo: str, hi: str) -> list[str]:
+    """The content hashes of the rule sets the months' runs used, sorted."""
+    return _hashes(_runs(session.connection(), lo, hi)[1])
+
+
+def _shortfalls(runs: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
     shortfall: dict[str, int] = defaultdict(int)
-    for run in _runs(session, lo, hi).values():
+    for run in runs.values():
         if run["entitled"] is not None:
             shortfall[run["period"]] += run["entitled"] - run["granted"]
     return shortfall
 
 
-def run_rule_hashes(session: Session, lo: str, hi: str) -> list[str]:
-    """The content hashes of the rule sets the months' runs used, sorted."""
-    return sorted({run["hash"] for run in _runs(session, lo, hi).values()})
+def _hashes(runs: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    return sorted({run["hash"] for run in runs.values()})
 
 
-def _runs(session: Session, lo: str, hi: str) -> dict[str, dict[str, Any]]:
-    """Each month run (its chunks share an idempotency key prefix): period, rule set hash,
-    entitlement before rationing (``None``: not rationed) and credit granted.
+def _runs(conn: Connection, lo: str, hi: str) -> tuple[dict[int, str], dict[str, dict[str, Any]]]:
+    """Every ``run_month`` record's seq -> its month; and each month run of ``lo..hi`` (its
+    chunks share an idempotency key prefix): period, rule set hash, entitlement before
+    rationing (``None``: not rationed) and credit granted.
 
     The results (small) are read for every chunk; the payloads (each lists its chunk's
     households: megabytes at 100,000 households) only for each run's first chunk, where
@@ -259,11 +226,12 @@ def _runs(session: Session, lo: str, hi: str) -> dict[str, dict[str, Any]]:
         .where(col(j.kind) == "run_month")
         .order_by(col(j.seq))
     )
+    periods: dict[int, str] = {}
     runs: dict[str, dict[str, Any]] = {}
     first_chunk: dict[int, str] = {}
-    for seq, key, result_text in session.execute(query):
+    for seq, key, result_text in conn.execute(query):
         result = json.loads(result_text)
-        period = str(result["period"])
+        period = periods[int(seq)] = str(result["period"])
         if not lo <= period <= hi:
             continue
         run = str(key).rsplit(":", 1)[0]
@@ -273,8 +241,8 @@ def _runs(session: Session, lo: str, hi: str) -> dict[str, dict[str, Any]]:
         runs[run]["granted"] += int(result["credit_cents"])
     if first_chunk:
         payloads = select(col(j.seq), col(j.payload)).where(col(j.seq).in_(list(first_chunk)))
-        for seq, payload_text in session.execute(payloads):
-            payload = json.loads(payload_text)
+        for seq, payload_text in conn.execute(payloads):
+            payload = _run_header(str(payload_text))
             rationing = payload.get("rationing")
             runs[first_chunk[int(seq)]] |= {
                 "hash": str(payload["rule_set_hash"]),
@@ -282,131 +250,163 @@ def _runs(session: Session, lo: str, hi: str) -> dict[str, dict[str, Any]]:
                 if rationing is None
                 else int(rationing["entitlement_total_cents"]),
             }
-    return runs
+    return periods, runs
 
 
-def _starts(session: Session, hi: str) -> set[str]:
+def _run_header(text: str) -> dict[str, Any]:
+    """A ``run_month`` payload's fields other than its households (a megabyte at 5,000
+    households a chunk): the journal writes keys sorted, so the fields after ``households``
+    (``period``, ``rationing``, ``rule_set_hash``...) follow the list's closing bracket, and
+    only they are parsed (a valid object holding every field: the bracket closed the
+    top-level list). Any other layout is parsed whole."""
+    tail = text[text.rfind("]") + 1 :].lstrip()
+    if tail.startswith(","):
+        try:
+            found = json.loads("{" + tail[1:])
+        except ValueError:
+            found = None
+        if isinstance(found, dict) and found.keys() >= _RUN_FIELDS:
+            return found
+    parsed: dict[str, Any] = json.loads(text)
+    return parsed
+
+
+def _starts(conn: Connection, hi: str) -> set[str]:
     """The months in which some household's facts change (a facts row starts)."""
     f = t.HouseholdFacts
     query = select(col(f.from_period)).where(col(f.from_period) <= hi).distinct()
-    return {str(period) for (period,) in session.execute(query)}
+    return {str(period) for (period,) in conn.execute(query)}
 
 
-PerCu = dict[str, tuple[HouseholdFacts, tuple[int, int], Fraction]]
+# household id -> (persons JSON, income, engagement minutes) of its facts row in force.
+FactRows = dict[str, tuple[str, int | None, int | None]]
 
 
-def _facts(
-    session: Session, period: Period, rows: list[HouseholdFacts], before: PerCu
-) -> dict[str, tuple[HouseholdFacts, Fraction | None]]:
-    """household id -> (its facts in force, resources per consumption unit or None).
+def _fact_rows(conn: Connection, period: Period) -> FactRows:
+    """The facts row in force in ``period`` of each household not erased: the last one in
+    (from_period, seq) order, as ``months_load.facts_for_run`` finds it."""
+    f = t.HouseholdFacts
+    query = (
+        select(col(f.household_id), col(f.persons), col(f.income_cents), col(f.engagement_minutes))
+        .join(t.Household, col(t.Household.household_id) == col(f.household_id))
+        .where(col(t.Household.erased) == False, col(f.from_period) <= str(period))  # noqa: E712
+        .order_by(col(f.household_id), col(f.from_period), col(f.seq))
+    )
+    rows = conn.execute(query).all()
+    return dict(zip(map(itemgetter(0), rows), map(itemgetter(1, 2, 3), rows), strict=True))
 
-    The rules' own computation (``Context.consumption_units_q``), done once per household
-    composition and month (ages move with the month; households share few compositions):
-    resources per CU = income × units' denominator ÷ units' numerator, as
-    ``Context.base("income_per_cu")`` computes it. ``before`` keeps each household's last
-    (facts, units, value): the same facts on the same units reuse the value instead of
-    building the same Fraction again every month (updated in place)."""
+
+def _units(
+    session: Session, period: Period, compositions: Iterable[str]
+) -> dict[str, tuple[int, int] | None]:
+    """persons JSON -> the consumption units (numerator, denominator) the rule set in force
+    gives that composition this month (``Context.consumption_units_q``, as the month run
+    computes them; ``None``: no rule set, or a birth date missing)."""
     rules = rule_set_in_force(session, period)
-    units: dict[tuple[Any, ...], tuple[int, int] | None] = {}
-    by_tuple: dict[int, tuple[tuple[Any, ...], tuple[int, int] | None]] = {}
-    found: dict[str, tuple[HouseholdFacts, Fraction | None]] = {}
-    for facts in rows:
-        per_cu: Fraction | None = None
-        if rules is not None and facts.income_cents is not None:
-            # Households of one composition share its persons tuple (months_load): looked
-            # up by identity first, hashing a tuple of persons once per tuple, not per row.
-            seen = by_tuple.get(id(facts.persons))
-            if seen is not None and seen[0] is facts.persons:
-                scale = seen[1]
-            else:
-                key = facts.persons
-                scale = units.get(key, _UNSEEN)
-                if scale is _UNSEEN:
-                    try:
-                        scale = Context(facts, period, rules.definitions).consumption_units_q()
-                    except NeedsData:
-                        scale = None
-                    units[key] = scale
-                by_tuple[id(key)] = (key, scale)
-            if scale is not None:
-                known = before.get(facts.household_id)
-                if known is not None and known[0] is facts and known[1] == scale:
-                    per_cu = known[2]
-                else:
-                    per_cu = Fraction(facts.income_cents * scale[1], scale[0])
-                    before[facts.household_id] = (facts, scale, per_cu)
-        found[facts.household_id] = (facts, per_cu)
+    found: dict[str, tuple[int, int] | None] = {}
+    for persons in compositions:
+        scale: tuple[int, int] | None = None
+        if rules is not None:
+            people = tuple(Person(_day(p)) for p in json.loads(persons))
+            try:
+                facts = HouseholdFacts(household_id="composition", persons=people)
+                scale = Context(facts, period, rules.definitions).consumption_units_q()
+            except NeedsData:
+                scale = None
+        found[persons] = scale
     return found
 
 
-def _household_month(
-    household_id: str,
-    flows: Sequence[int],
-    facts: Mapping[str, Any],
-    active: bool,
-    arrived: bool,
-) -> HouseholdMonth:
-    fact, per_cu = facts.get(household_id, _NO_FACTS)
-    due, paid, credit, expired = flows[DUE], flows[PAID], flows[CREDIT], flows[EXPIRED]
-    if fact is None:
-        return HouseholdMonth(
-            household_id, due, paid, credit, expired, arrived=arrived, active=active
-        )
-    return HouseholdMonth(
-        household_id,
-        due,
-        paid,
-        credit,
-        expired,
-        len(fact.persons) if fact.persons else None,
-        fact.income_cents,
-        per_cu,
-        fact.engagement_minutes,
-        arrived,
-        active,
+def _day(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+def _facts(
+    rows: FactRows, units: Mapping[str, tuple[int, int] | None], sizes: Mapping[str, int]
+) -> dict[str, tuple[int | None, int | None, Fraction | None, int | None]]:
+    """household id -> (persons, income, resources per consumption unit, engagement minutes):
+    resources per CU = income × units' denominator ÷ units' numerator, as
+    ``Context.base("income_per_cu")`` computes it (``None`` without income or units)."""
+    found: dict[str, tuple[int | None, int | None, Fraction | None, int | None]] = {}
+    for household, (persons, income, minutes) in rows.items():
+        scale = units[persons]
+        per_cu = None if income is None or scale is None else Fraction(income * scale[1], scale[0])
+        found[household] = (sizes[persons] or None, income, per_cu, minutes)
+    return found
+
+
+def _households(
+    month: MonthFlows,
+    facts: Mapping[str, tuple[int | None, int | None, Fraction | None, int | None]],
+    assessed: set[str],
+    arrived: set[str],
+) -> tuple[HouseholdMonth, ...]:
+    """The month's households in id order, built column by column at C speed (1.2 million
+    of them for a year of 100,000 households)."""
+    ids = sorted(assessed | arrived | month.touched)
+    known = list(map(facts.get, ids, repeat(_NO_FACTS)))
+    columns = (
+        ids,
+        map(month.due.get, ids, _ZERO),
+        map(month.paid.get, ids, _ZERO),
+        map(month.credit.get, ids, _ZERO),
+        map(month.expired.get, ids, _ZERO),
+        map(itemgetter(0), known),
+        map(itemgetter(1), known),
+        map(itemgetter(2), known),
+        map(itemgetter(3), known),
+        map(arrived.__contains__, ids),
+        map(assessed.__contains__, ids),
     )
+    return tuple(map(_NEW_MONTH, zip(*columns, strict=True)))
 
 
 def load_months(session: Session, first: Period, last: Period) -> list[MonthBooks]:
     """The ``MonthBooks`` of every month from ``first`` to ``last`` (see the module docstring)."""
+    return load(session, first, last).months
+
+
+def load(session: Session, first: Period, last: Period) -> Loaded:
+    """The months' books and their runs' rule set hashes, each table read once."""
     lo, hi = str(first), str(last)
     early = str(first.shift(-(RUNWAY_MONTHS - 1)))
-    flows = _Flows()
-    _household_flows(session, early, hi, flows)
-    _fund_totals(session, lo, hi, flows)
-    fundings, spending = _fundings(session, lo, hi), _spending(session, lo, hi)
-    active = _active(session, str(first.shift(-1)), hi)
-    arrivals = _arrivals(session, lo, hi)
-    shortfalls, kinds = rationing_shortfalls(session, lo, hi), merchant_kinds.kinds(session)
-    granted = {
-        when: sum(found[CREDIT] for found in month.values())
-        for when, month in flows.households.items()
-    }
+    conn = session.connection()
+    run_periods, runs = _runs(conn, lo, hi)
+    flows: Flows = read_flows(conn, run_periods, early, lo, hi)
+    fundings, spending = _fundings(conn, lo, hi), _spending(session, conn, lo, hi)
+    active = _active(conn, str(first.shift(-1)), hi)
+    arrivals = _arrivals(conn, lo, hi)
+    shortfalls, kinds = _shortfalls(runs), merchant_kinds.kinds(session)
+    granted = {when: sum(month.credit.values()) for when, month in flows.months.items()}
     months: list[MonthBooks] = []
     bank, owed = flows.bank_before, flows.owed_before
-    # Facts are read again only in a month where some household's facts change.
-    starts, rows = _starts(session, hi), None
-    per_cu: PerCu = {}
+    # Facts are read again only in a month where some household's facts change; resources
+    # per CU are computed again only when the facts or some composition's units change.
+    starts = _starts(conn, hi)
+    rows: FactRows | None = None
+    units: dict[str, tuple[int, int] | None] = {}
+    facts: dict[str, tuple[int | None, int | None, Fraction | None, int | None]] = {}
+    sizes: dict[str, int] = {}
     for period in periods_between(first, last):
         month = str(period)
         opening = owed
         bank, owed = bank + flows.bank.get(month, 0), owed + flows.owed.get(month, 0)
-        if rows is None or month in starts:
-            rows = [facts for facts, _ in facts_for_run(session, period)]
-        facts = _facts(session, period, rows, per_cu)
-        month_flows = flows.households.get(month, {})
-        payers = {hh for hh, found in month_flows.items() if found[PAID_OR_EXPIRED]}
+        fresh = rows is None or month in starts
+        if fresh:
+            rows = _fact_rows(conn, period)
+        assert rows is not None
+        compositions = {persons for persons, _, _ in rows.values()}
+        for persons in compositions - sizes.keys():
+            sizes[persons] = len(json.loads(persons))
+        now = _units(session, period, compositions)
+        if fresh or now != units:
+            units, facts = now, _facts(rows, now, sizes)
+        month_flows = flows.months.get(month, MonthFlows())
         assessed, arrived = active.get(month, set()), arrivals.get(month, set())
-        households = tuple(
-            _household_month(
-                hh, month_flows.get(hh, NO_FLOWS), facts, hh in assessed, hh in arrived
-            )
-            for hh in sorted(assessed | arrived | payers)
-        )
         months.append(
             MonthBooks(
                 period=period,
-                households=households,
+                households=_households(month_flows, facts, assessed, arrived),
                 spending=tuple(spending.get(month, ())),
                 fundings=tuple(fundings.get(month, ())),
                 merchant_kinds=kinds,
@@ -420,4 +420,4 @@ def load_months(session: Session, first: Period, last: Period) -> list[MonthBook
                 previous_active=frozenset(active.get(str(period.shift(-1)), ())),
             )
         )
-    return months
+    return Loaded(months, _hashes(runs))

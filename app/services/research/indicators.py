@@ -2,7 +2,7 @@
 
 ``report`` validates the range (calendar months ``YYYY-MM``, ``first <= last``, at most
 ``MAX_MONTHS``; ``InvalidRequest`` naming ``from``/``to`` otherwise), loads the months
-(``books.load_months``) and asks the engine (``app.engine.indicators.indicator_table``).
+(``books.load``) and asks the engine (``app.engine.indicators.indicator_table``).
 ``rows`` are the cells as plain values (exact: numerator and denominator), the same for the
 CLI's CSV and JSON, the API and the open data files; ``decimal`` renders a value with six
 decimals, rounded half-even, for reading only.
@@ -18,11 +18,12 @@ from typing import Any
 from sqlmodel import Session
 
 from app.engine import ENGINE_VERSION
+from app.engine.collector import collector_paused
 from app.engine.indicators import Cell, IndicatorTable, indicator_table
 from app.engine.money import format_cents
 from app.engine.period import Period
 from app.services.errors import invalid
-from app.services.research.books import load_months, run_rule_hashes
+from app.services.research.books import load
 from app.services.research.settings import ResearchSettings, research_settings
 from app.services.rule_documents import parse_period
 from app.services.rulesets import rule_set_in_force
@@ -70,13 +71,16 @@ def report(
 ) -> Report:
     """The indicators of ``first..last`` under the fund's research settings."""
     chosen = settings or research_settings()
-    table = indicator_table(load_months(session, first, last), chosen.threshold)
+    # A year of 100,000 households is 1.2 million small objects alive till the end: the
+    # cyclic collector would walk them all again and again, freeing nothing.
+    with collector_paused():
+        loaded = load(session, first, last)
+        table = indicator_table(loaded.months, chosen.threshold)
     name = chosen.fund_name
     if name is None:
         rules = rule_set_in_force(session, last)
         name = rules.name if rules is not None else "caisse"
-    hashes = tuple(run_rule_hashes(session, str(first), str(last)))
-    return Report(table, name, chosen.licence, hashes)
+    return Report(table, name, chosen.licence, tuple(loaded.rule_set_hashes))
 
 
 def decimal(value: Fraction | None) -> str | None:
