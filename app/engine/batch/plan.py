@@ -104,7 +104,18 @@ def assess_batch(
     explain: bool = False,
 ) -> BatchResult:
     """Every household's ``Assessment`` for ``period`` under ``rules`` (``BatchResult``)."""
-    plan = compile_batch(rules, period)
+    return run_plan(compile_batch(rules, period), rules, households, period, explain=explain)
+
+
+def run_plan(
+    plan: BatchPlan | None,
+    rules: RuleSet,
+    households: Sequence[HouseholdFacts],
+    period: Period,
+    *,
+    explain: bool,
+) -> BatchResult:
+    """``plan.run``, or every household through the nodes when ``rules`` have no plan."""
     if plan is None:
         outcomes = {
             i: assess_household(rules, h, period, explain=explain) for i, h in enumerate(households)
