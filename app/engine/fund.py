@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from itertools import pairwise
+from itertools import compress, pairwise
 from operator import attrgetter
 
 from app.engine.arrears import WAIVER_ATTRIBUTE, arrears_effect
@@ -261,6 +261,7 @@ def _credits(
 
 
 _household_id = attrgetter("household_id")
+_status = attrgetter("status")
 
 
 def _ordered(
@@ -437,22 +438,24 @@ def _totals(
 ) -> FundTotals:
     """Sums over the month's final figures: each assessment's own, or where ``granted`` gives
     a credit, that credit and the funder share kept within it (as ``_with_credit`` keeps it)."""
-    counted = Counter(item.status for item in results)
+    counted = Counter(map(_status, results))
     by_status = {status.value: counted[status] for status in Status}
     assessed = Status.ASSESSED
-    final: list[tuple[Assessment, int | None]]
+    mask = [a.status is assessed for a in results]
+    kept = list(compress(results, mask))
+    contributions = sum([a.contribution_cents or 0 for a in kept])
     if granted is None:
-        final = [(a, None) for a in results if a.status is assessed]
+        credits = sum([a.credit_cents or 0 for a in kept])
+        funders = sum([a.funder_share_cents for a in kept])
     else:
-        final = [(a, g) for a, g in zip(results, granted, strict=True) if a.status is assessed]
-    contributions = sum([a.contribution_cents or 0 for a, _ in final])
-    credits = sum([(a.credit_cents or 0) if cents is None else cents for a, cents in final])
-    funders = sum(
-        [
-            a.funder_share_cents if cents is None else min(a.funder_share_cents, cents)
-            for a, cents in final
-        ]
-    )
+        final = list(zip(kept, compress(granted, mask), strict=True))
+        credits = sum([(a.credit_cents or 0) if cents is None else cents for a, cents in final])
+        funders = sum(
+            [
+                a.funder_share_cents if cents is None else min(a.funder_share_cents, cents)
+                for a, cents in final
+            ]
+        )
     return FundTotals(
         households=len(results),
         by_status=by_status,
