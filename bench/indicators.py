@@ -17,7 +17,8 @@ Two measures, each in its own child process (so its peak RSS is its own):
 [--baseline DIR]`` prints JSON. ``--db FILE`` keeps the SQLite fund in FILE and reuses it when
 it exists (building a 100,000-household year takes minutes); ``--baseline DIR`` measures a
 checkout of an earlier commit (``git archive <commit> | tar -x -C DIR``) in the same run, each
-measure in turn (old, then new), on the same inputs and the same database. Each result
+measure in turn (old, then new), on the same inputs and the same database (upgraded to this
+tree's migrations first, so both sides read it with this tree's indexes). Each result
 carries the machine's one-minute load average when it finished (the machine is shared).
 """
 
@@ -161,6 +162,12 @@ def main(argv: list[str] | None = None) -> int:
     if args and args[0] == "_setup":
         print(json.dumps(books_setup(args[1], int(args[2]), int(args[3]))))
         return 0
+    if args and args[0] == "_upgrade":
+        from app.db.migrate import upgrade_to_head
+
+        upgrade_to_head(args[1])
+        print(json.dumps({}))
+        return 0
     if args and args[0] == "_books":
         print(json.dumps(books_measure(args[1], int(args[2]))))
         return 0
@@ -182,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
             books: dict[str, Any] = {"households": options.households}
             if not path.exists():
                 books |= _child("_setup", url, n, m)
+            _child("_upgrade", url)  # a fund built by an earlier tree gets this one's indexes
             out["books"] = books | _measures("_books", url, m, baseline=base)
     print(json.dumps(out))
     return 0

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 
+from app.engine.collector import collector_paused
 from app.engine.indicators import financing, participation, redistribution, spending, use
 from app.engine.indicators.cells import Cell, Tally, combine, value_of
 from app.engine.indicators.inputs import MonthBooks
@@ -108,6 +109,13 @@ def indicator_table(
     check_months(months)
     if threshold < MINIMUM_THRESHOLD:
         raise ValueError(f"threshold must be at least {MINIMUM_THRESHOLD}, not {threshold}")
+    # The months' households (1.2 million for a year of 100,000) stay alive throughout: the
+    # cyclic collector would walk them again each time the work's own objects pile up.
+    with collector_paused():
+        return _table(months, threshold)
+
+
+def _table(months: Sequence[MonthBooks], threshold: int) -> IndicatorTable:
     per_month: list[tuple[Cell, ...]] = []
     additive: list[list[Tally]] = []
     forced: set[Key] = set()
