@@ -210,23 +210,40 @@ def step(state: Replayed, item: Item) -> Disagreement | None:
             return bad
     books.commit(effects)
     state.entries += len(entries)
-    for entry in entries:
-        state.postings += len(entry.postings)
+    if len(entries) == 1:  # the usual case, without a loop
+        state.postings += len(entries[0].postings)
+    else:
+        for entry in entries:
+            state.postings += len(entry.postings)
     for change in effects.lot_changes:
         if change.kind == "open":
             state.granted[change.lot_id] = change.amount_cents
-    if kind in REDERIVE_KINDS:
-        if state.runs_checked:
-            bad = state.rederive.record(kind, payload, seq)
-            if bad is not None:
-                return bad
-        if kind == "run_month":
-            period = str(payload["period"])
-            state.fingerprints.setdefault(period, RunFingerprint()).add(payload)
-    elif kind == "seal_month":
-        state.seals[seq] = payload
+    if kind in _NOTED:  # never a hot kind: one set lookup for them
+        bad = _note(state, kind, payload, seq)
+        if bad is not None:
+            return bad
     state.head_hash = hashed
     state.records = seq
+    return None
+
+
+_NOTED = REDERIVE_KINDS | {"seal_month"}
+
+
+def _note(state: Replayed, kind: str, payload: Mapping[str, Any],
+          seq: int) -> Disagreement | None:
+    """What the checks after the walk need of a record that decides a month run's amounts,
+    a run (its fingerprint, for the seal) or a seal."""
+    if kind == "seal_month":
+        state.seals[seq] = payload
+        return None
+    if state.runs_checked:
+        bad = state.rederive.record(kind, payload, seq)
+        if bad is not None:
+            return bad
+    if kind == "run_month":
+        period = str(payload["period"])
+        state.fingerprints.setdefault(period, RunFingerprint()).add(payload)
     return None
 
 

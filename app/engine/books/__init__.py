@@ -1,9 +1,10 @@
-"""The books core of caisse: double-entry ledger, credit lots, journal and replay. PURE.
+"""The books core of caisse: double-entry ledger, credit lots and journal. PURE.
 
 ``apply(view, command, seq) -> Effects`` gives the meaning of every command; ``MemoryBooks``
 is the in-memory state (the verifier's store); ``journal`` builds and verifies the hash
-chain; ``replay`` re-applies a journal and reports the first seq that disagrees. The contract
-is docs/ledger-contract.md; decisions are in docs/ledger.md and docs/journal.md.
+chain; ``fast`` is ``apply`` specialised for the replay's hot kinds. The one replay of a
+journal is the verifier's (``app.audit.verify``: ``verify``, ``verify_records``). The
+contract is docs/ledger-contract.md; decisions are in docs/ledger.md and docs/journal.md.
 """
 
 from app.engine.books.commands import KINDS, Command
