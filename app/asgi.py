@@ -11,8 +11,8 @@ from app.db.settings import Settings
 from app.web import install_web
 
 
-def create_app(settings: Settings | None = None, *, hot_paths: bool = True) -> FastAPI:
+def create_app(settings: Settings | None = None, *, lean_routes: bool = True) -> FastAPI:
     """The API with the pages added (same settings, same engine, same lifespan)."""
-    app = create_api(settings, hot_paths=hot_paths)
+    app = create_api(settings, lean_routes=lean_routes)
     install_web(app)
     return app

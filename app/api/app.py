@@ -20,8 +20,8 @@ from sqlalchemy.engine import Engine
 
 from app.api.docs_page import install_docs
 from app.api.errors import install_error_handlers
-from app.api.hot_paths import HotPaths
 from app.api.input_guard import RequestGuard
+from app.api.lean_route import COUNTS_STATE, LEAN_STATE
 from app.api.limits import BodySizeLimit
 from app.api.openapi import DESCRIPTION, TAGS, problem_schema_openapi
 from app.api.routers import v1_router
@@ -46,10 +46,10 @@ def charge_writer(engine: Engine) -> GroupWriter | RemoteWriter:
     return local if not path else RemoteWriter(path, local)
 
 
-def create_app(settings: Settings | None = None, *, hot_paths: bool = True) -> FastAPI:
-    """Build the application for ``settings`` (the environment's when None). ``hot_paths``:
-    answer well-formed charges and balance reads without FastAPI's routing (app.api.hot_paths;
-    off only to compare the two paths in tests)."""
+def create_app(settings: Settings | None = None, *, lean_routes: bool = True) -> FastAPI:
+    """Build the application for ``settings`` (the environment's when None). ``lean_routes``:
+    answer well-formed charges and balance reads by their routes' lean handlers
+    (app.api.lean_route; off only to compare with the framework's handlers in tests)."""
     settings = settings or load_settings()
     engine = make_engine(settings)
 
@@ -94,11 +94,10 @@ def create_app(settings: Settings | None = None, *, hot_paths: bool = True) -> F
     app.state.group_writer = group_writer
     install_error_handlers(app)
     # Starlette runs the middleware added last first: a body announced too large is refused
-    # unread, then every request is checked once (app.api.input_guard) before the fast path
-    # or any route sees it.
-    app.state.hot_path_counts = Counter[str]()
-    if hot_paths:
-        app.add_middleware(HotPaths, api=app, counts=app.state.hot_path_counts)
+    # unread, then every request is checked once (app.api.input_guard) before any route
+    # sees it.
+    setattr(app.state, LEAN_STATE, lean_routes)
+    setattr(app.state, COUNTS_STATE, Counter[str]())  # requests the lean handlers took
     app.add_middleware(RequestGuard)
     app.add_middleware(RuleYaml)  # a YAML rule body is read as JSON before it is guarded
     app.add_middleware(BodySizeLimit)

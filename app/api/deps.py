@@ -162,7 +162,7 @@ MemberDep = Annotated[Principal, Depends(require_roles(Role.MEMBER))]
 MerchantDep = Annotated[Principal, Depends(require_roles(Role.MERCHANT))]
 AuditorDep = Annotated[Principal, Depends(require_roles(Role.AUDITOR))]
 
-# The Idempotency-Key header's constraints (also checked by app.api.hot_paths).
+# The Idempotency-Key header's constraints (also checked by the charge's lean handler).
 KEY_PATTERN = r"^[\x21-\x7e]+$"  # printable ASCII
 KEY_LENGTHS = (8, 200)
 IdempotencyKey = Annotated[

@@ -1,5 +1,5 @@
 """The request boundary: every request's bytes are checked once, here, before any route,
-page or the charge fast path (app.api.hot_paths) sees them.
+page or the charge's lean handler (app.api.lean_route) sees them.
 
 Guarantees (each refusal is a 422 problem document naming the field, the value and what
 was expected; nothing downstream runs):

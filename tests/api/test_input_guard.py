@@ -161,22 +161,22 @@ def _cut_short(app: FastAPI, secret: str, body: bytes) -> list[Message]:
     return sent
 
 
-@pytest.mark.parametrize("hot_paths", [True, False])
+@pytest.mark.parametrize("lean_routes", [True, False])
 def test_a_body_cut_short_by_a_client_that_leaves_is_done_by_no_path(
-    db_url: str, hot_paths: bool
+    db_url: str, lean_routes: bool
 ) -> None:
-    app = create_app(Settings(database_url=db_url), hot_paths=hot_paths)
+    app = create_app(Settings(database_url=db_url), lean_routes=lean_routes)
     try:
         with TestClient(app, headers=ENGLISH) as client:
             tokens = Tokens.standard(app)
             seed(app)
             before = balance(client, tokens)
-            taken = app.state.hot_path_counts["taken"]
+            taken = app.state.lean_counts["taken"]
             # A whole charge, as JSON, then 40 bytes that never come: the JSON is complete,
             # so a path that took what arrived would record it.
             whole = json.dumps(charge(purchase_id="sale_cut")).encode()
             assert _cut_short(app, tokens.secrets["merchant"], whole) == []
-            assert app.state.hot_path_counts["taken"] == taken
+            assert app.state.lean_counts["taken"] == taken
             assert balance(client, tokens) == before
     finally:
         app.state.db_engine.dispose()

@@ -15,7 +15,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from app.api.app import create_app
-from app.api.hot_paths import HotPaths
 from app.db.async_reads import AsyncReads, CompiledRead
 from app.db.session import unit_of_work
 from app.db.settings import Settings
@@ -124,12 +123,12 @@ class _Unavailable:
         return None
 
 
-@pytest.fixture(params=[True, False], ids=["hot paths", "app only"])
+@pytest.fixture(params=[True, False], ids=["lean routes", "framework only"])
 def either_app(db_url: str, request: pytest.FixtureRequest) -> Iterator[FastAPI]:
-    """The app with and without its hot paths (PostgreSQL)."""
+    """The app with and without its lean route handlers (PostgreSQL)."""
     if not db_url.startswith("postgresql"):
         pytest.skip("reads on the event loop are for PostgreSQL")
-    app = create_app(Settings(database_url=db_url), hot_paths=request.param)
+    app = create_app(Settings(database_url=db_url), lean_routes=request.param)
     try:
         yield app
     finally:
@@ -160,5 +159,4 @@ def test_a_token_that_cannot_be_read_is_a_503_not_a_500(either_app: FastAPI) -> 
         response = client.get(f"/v1/members/{OWN_HOUSEHOLD}/balance", headers=headers)
         app.state.async_reads = pool
     assert_problem(response, 503, "database-unavailable")
-    hot_paths = any(layer.cls is HotPaths for layer in app.user_middleware)
-    assert app.state.hot_path_counts["passed"] == (1 if hot_paths else 0)
+    assert app.state.lean_counts["passed"] == (1 if app.state.lean_routes else 0)

@@ -5,9 +5,12 @@ read any household by id."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Path, Query, Request
+from pydantic import TypeAdapter
+from starlette.responses import Response
 
 from app.api.deps import (
     Principal,
@@ -18,6 +21,7 @@ from app.api.deps import (
 )
 from app.api.errors import problem_responses, request_language
 from app.api.hot_reads import balance_of
+from app.api.lean_route import json_response, lean_route, principal
 from app.api.routing import api_router
 from app.api.rules_ops import parse_period
 from app.api.schemas.fields import IDENT_PATTERN, PERIOD_PATTERN
@@ -28,7 +32,7 @@ from app.services import api_reads, reads, statement_proofs
 
 router = api_router(prefix="/members/{household_id}", tags=["member", "operator", "auditor"])
 
-READERS = (Role.MEMBER, Role.OPERATOR, Role.AUDITOR)  # also app.api.hot_paths's balance
+READERS = (Role.MEMBER, Role.OPERATOR, Role.AUDITOR)  # also the balance's lean handler
 Reader = Annotated[Principal, Depends(require_roles(*READERS))]
 Exporter = Annotated[Principal, Depends(require_roles(Role.MEMBER, Role.OPERATOR))]
 HouseholdId = Annotated[
@@ -42,8 +46,33 @@ HouseholdId = Annotated[
 NOT_VISIBLE = problem_responses(404, 422)
 
 
-@router.get(
-    "/balance", summary="Balance and credit lots", response_model=BalanceOut, responses=NOT_VISIBLE
+_balance_out = TypeAdapter(BalanceOut)
+_ident = re.compile(IDENT_PATTERN)
+
+
+async def lean_balance(http: Request) -> Response | None:
+    """The balance's lean handler (app.api.lean_route): a reader's read of a household it
+    may see is answered here; anything else is None, answered by the framework's handler
+    (another member's household: its 404, as for any stranger)."""
+    household_id = http.path_params.get("household_id")
+    if not isinstance(household_id, str) or _ident.fullmatch(household_id) is None:
+        return None
+    caller = await principal(http)
+    if caller is None or caller.role not in READERS:
+        return None
+    if caller.role is Role.MEMBER and caller.household_id != household_id:
+        return None
+    return json_response(_balance_out, await balance_of(http.app.state, household_id))
+
+
+@lean_route(
+    router,
+    "GET",
+    "/balance",
+    lean_balance,
+    summary="Balance and credit lots",
+    response_model=BalanceOut,
+    responses=NOT_VISIBLE,
 )
 async def balance(household_id: HouseholdId, http: Request, principal: Reader) -> dict[str, Any]:
     """Credit available, contribution due, and each open lot with the month it expires."""

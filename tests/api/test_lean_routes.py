@@ -1,8 +1,8 @@
-"""The hot paths (app.api.hot_paths) answer a charge and a balance read exactly as the app
-does without them: same status, headers and bytes. Each test runs two apps on the same
-database, ``client`` (hot paths on, as shipped) and ``plain`` (off), and checks through the
-apps' counters which path each request took, so a hot path that silently handed everything
-to the app would fail here.
+"""The lean handlers of the charge and balance routes (app.api.lean_route) answer exactly as
+the same routes' framework handlers: same status, headers and bytes. Each test runs two
+apps on the same database, ``client`` (lean handlers on, as shipped) and ``plain`` (off),
+and checks through the apps' counters which handler each request took, so a lean handler
+that silently handed everything to the framework would fail here.
 
 Charges are compared through idempotency: the same request with the same key sent to the
 other app is answered from the journal (a recorded charge's original bytes) or evaluated
@@ -36,8 +36,8 @@ OWN_BALANCE = "/v1/members/hh_own/balance"
 
 @pytest.fixture()
 def plain(db_url: str) -> Iterator[TestClient]:
-    """The app without hot paths, on the test's database."""
-    app = create_app(Settings(database_url=db_url), hot_paths=False)
+    """The app without lean handlers, on the test's database."""
+    app = create_app(Settings(database_url=db_url), lean_routes=False)
     try:
         with TestClient(app, headers=ENGLISH) as test_client:
             yield test_client
@@ -56,7 +56,7 @@ def answer(response: Any) -> tuple[int, list[tuple[str, str]], bytes]:
 
 
 def taken(api: FastAPI) -> tuple[int, int]:
-    counts = api.state.hot_path_counts
+    counts = api.state.lean_counts
     return counts["taken"], counts["passed"]
 
 
@@ -72,7 +72,7 @@ class TestCharges:
         assert answer(plain.post(CHARGES, json=charge(), headers=merchant(tokens, key))) == answer(
             hot
         )
-        # And the other way round: recorded by the app, replayed by the hot path.
+        # And the other way round: recorded by the app, replayed by the lean handler.
         other = fresh_key()
         body = charge(purchase_id="sale_second")
         first = plain.post(CHARGES, json=body, headers=merchant(tokens, other))
@@ -167,8 +167,8 @@ class TestCharges:
             headers=merchant(tokens, fresh_key()) | {"Content-Type": "application/json"},
         )
         assert streamed.status_code == 200, streamed.text
-        # The query string skips the layer (uncounted); the streamed body was read whole by
-        # the request guard (app.api.input_guard) like any other, so the fast path took it.
+        # The query string goes to the framework's handler (uncounted); the streamed body was read whole by
+        # the request guard (app.api.input_guard) like any other, so the lean handler took it.
         assert taken(api) == (1, 0)
 
 
@@ -316,7 +316,7 @@ def test_any_charge_body_gets_the_same_answer_from_both_paths(
     assert hot.status_code < 500
 
 
-def test_a_defect_behind_a_hot_path_is_a_500_raised_like_the_app_s(
+def test_a_defect_behind_a_lean_handler_is_a_500_raised_like_the_app_s(
     api: FastAPI, tokens: Tokens, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A bug is answered 500 without internals, and raised (logged by the server)."""
@@ -325,7 +325,7 @@ def test_a_defect_behind_a_hot_path_is_a_500_raised_like_the_app_s(
     async def broken(*_: Any) -> Any:
         raise ZeroDivisionError("a defect")
 
-    monkeypatch.setattr("app.api.hot_paths.record_charge", broken)
+    monkeypatch.setattr("app.api.routers.merchants.record_charge", broken)
     with TestClient(api, headers=ENGLISH, raise_server_exceptions=False) as quiet:
         response = quiet.post(CHARGES, json=charge(), headers=merchant(tokens, fresh_key()))
     assert response.status_code == 500
