@@ -95,11 +95,11 @@ class Dataset:
         return births
 
 
-HOUSEHOLD_ID = "h{:08d}"
+HOUSEHOLD_ID = "h%08d"
 
 
 def household_id(index: int) -> str:
-    return HOUSEHOLD_ID.format(index)
+    return HOUSEHOLD_ID % index
 
 
 def generate(size: int, seed: int) -> Dataset:
