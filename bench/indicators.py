@@ -13,8 +13,8 @@ Two measures, each in its own child process (so its peak RSS is its own):
   the real month run (not timed); no purchases there (the purchase path is one service
   call per sale: too slow to fill at this size), so spending cells are empty.
 
-``python -m bench.indicators [--households N] [--db-months M] [--skip-books] [--db FILE]
-[--baseline DIR]`` prints JSON. ``--db FILE`` keeps the SQLite fund in FILE and reuses it when
+``python -m bench.indicators [--households N] [--db-months M] [--skip-books] [--skip-engine]
+[--db FILE] [--baseline DIR]`` prints JSON. ``--db FILE`` keeps the SQLite fund in FILE and reuses it when
 it exists (building a 100,000-household year takes minutes); ``--baseline DIR`` measures a
 checkout of an earlier commit (``git archive <commit> | tar -x -C DIR``) in the same run, each
 measure in turn (old, then new), on the same inputs and the same database (upgraded to this
@@ -175,13 +175,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--households", type=int, default=100_000)
     parser.add_argument("--db-months", type=int, default=12)
     parser.add_argument("--skip-books", action="store_true")
+    parser.add_argument("--skip-engine", action="store_true")
     parser.add_argument("--db", type=Path, help="SQLite file of the fund (kept, reused)")
     parser.add_argument("--baseline", type=Path, help="a checkout of an earlier commit")
     options = parser.parse_args(args)
     base = options.baseline
     n, m = str(options.households), str(options.db_months)
-    out: dict[str, Any] = {"engine": _measures("_engine", n, baseline=base)}
-    print(json.dumps(out), flush=True)
+    out: dict[str, Any] = {}
+    if not options.skip_engine:
+        out["engine"] = _measures("_engine", n, baseline=base)
+        print(json.dumps(out), flush=True)
     if not options.skip_books:
         with tempfile.TemporaryDirectory() as tmp:
             path = options.db or Path(tmp) / "bench.db"
