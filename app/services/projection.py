@@ -5,6 +5,16 @@
 credit lots) and hands it to the pure engine (``app.engine.projection``) with the rule set
 in force in each projected month or a draft document, and optionally a second document to
 compare side by side. It writes nothing and returns aggregates only: no household id.
+
+For a researcher (``limits``: the fund's small-cell threshold) the projection must not single
+out a household, so it is held to what cannot select one:
+
+- no arrivals or departures: they clone or drop households in id order, so projecting with 0
+  and then 1 departure would give the first household's contribution (its income);
+- only rule documents the committee adopted (a researcher's own document, or a draft, could
+  select any group through eligibility or brackets);
+- every month projected covers at least ``threshold`` assessed households, and a count of
+  households left out (needing data, rejected) below the threshold is suppressed (``None``).
 """
 
 from __future__ import annotations
@@ -37,8 +47,9 @@ from app.services import errors as svc
 from app.services.execute import Db, run_in
 from app.services.months import available_cents
 from app.services.months_load import facts_for_run, heap_frozen
+from app.services.research.settings import ResearchSettings
 from app.services.rule_documents import parse_or_refuse
-from app.services.rulesets import rule_set_in_force
+from app.services.rulesets import ADOPTED, rule_set_in_force
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +108,19 @@ def _rate(value: object, name: str, problems: list[Problem]) -> Fraction:
         return Fraction(0)
 
 
-def project_fund(db: Db, request: Request, today: date) -> dict[str, Any]:
-    """The projection (and the comparison, if asked) as plain data, cents and exact rates."""
+def project_fund(
+    db: Db, request: Request, today: date, limits: ResearchSettings | None = None
+) -> dict[str, Any]:
+    """The projection (and the comparison, if asked) as plain data, cents and exact rates;
+    with ``limits``, held to a researcher's limits (see the module docstring): ``Forbidden``
+    naming the assumption or document a researcher may not use, ``Conflict`` when a month
+    would cover too few households to publish."""
     draft = None if request.rules is None else parse_or_refuse(request.rules, "rules")
     other = None if request.compare is None else parse_or_refuse(request.compare, "compare")
 
     def work(session: Session) -> tuple[Projection, Projection | None]:
+        if limits is not None:
+            _researcher_may(session, request.assumptions, {"rules": draft, "compare": other})
         now = fund_now(session, request.start, today)
         rules = draft or _in_force(session, now.start, request.assumptions.months)
         first = _project(rules, now, request.assumptions)
@@ -111,7 +129,55 @@ def project_fund(db: Db, request: Request, today: date) -> dict[str, Any]:
 
     with heap_frozen():
         first, second = run_in(db, work)
-    return {"projection": as_dict(first), "compare": None if second is None else as_dict(second)}
+    if limits is None:
+        return {"projection": as_dict(first), "compare": None if second is None else as_dict(second)}
+    return {
+        "projection": _published(first, limits.threshold),
+        "compare": None if second is None else _published(second, limits.threshold),
+    }
+
+
+def _researcher_may(
+    session: Session, assumptions: Assumptions, documents: Mapping[str, RuleSet | None]
+) -> None:
+    problems = [
+        Problem(f"assumptions.{name}", f"must be 0 for a researcher, got {value}: arrivals "
+                "and departures add or drop households one by one, which would single one out")
+        for name, value in (
+            ("arrivals_per_month", assumptions.arrivals_per_month),
+            ("departures_per_month", assumptions.departures_per_month),
+        )
+        if value
+    ]  # fmt: skip
+    adopted = set(
+        session.execute(
+            select(col(t.RuleSet.content_hash)).where(col(t.RuleSet.status) == ADOPTED)
+        ).scalars()
+    )
+    problems += [
+        Problem(field, "a researcher projects under rule sets the committee adopted only: "
+                "this document is not one of them")
+        for field, rules in documents.items()
+        if rules is not None and rules.content_hash not in adopted
+    ]  # fmt: skip
+    if problems:
+        raise svc.Forbidden(tuple(problems), "This projection is not open to researchers.")
+
+
+def _published(projection: Projection, threshold: int) -> dict[str, Any]:
+    """``as_dict`` for a researcher: refused when a month covers fewer than ``threshold``
+    assessed households; ``assessed`` suppressed when the households left out are fewer."""
+    small = [m for m in projection.months if m.assessed < threshold]
+    if small:
+        raise svc.Conflict(
+            (Problem("households", f"fewer than {threshold} households in {small[0].period}"),),
+            "Too few households to publish a projection (small-cell threshold).",
+        )
+    out = as_dict(projection)
+    for month in out["months"]:
+        if 0 < month["households"] - month["assessed"] < threshold:
+            month["assessed"] = None
+    return out
 
 
 def _project(rules: RuleSet | list[RuleSet], now: FundNow, a: Assumptions) -> Projection:

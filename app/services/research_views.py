@@ -28,6 +28,8 @@ from app.services import research_charts as charts
 from app.services.errors import invalid
 from app.services.projection import Request, assumptions_of, project_fund
 from app.services.research.indicators import parse_range, report
+from app.services.research.settings import ResearchSettings
+from app.services.rulesets import ADOPTED
 
 HEADLINES = (
     "self_financing",
@@ -101,10 +103,14 @@ def _kind_share(
     return by_key.get(("spend_by_kind_share", "kind:" + code))
 
 
-def rule_choices(session: Session) -> list[dict[str, Any]]:
-    """Every stored version (adopted or draft), newest first: what a form may offer."""
+def rule_choices(session: Session, adopted_only: bool = False) -> list[dict[str, Any]]:
+    """Every stored version (adopted or draft; adopted only for a researcher, see
+    app.services.projection), newest first: what a form may offer."""
+    query = select(t.RuleSet)
+    if adopted_only:
+        query = query.where(col(t.RuleSet.status) == ADOPTED)
     rows = session.execute(
-        select(t.RuleSet).order_by(col(t.RuleSet.rule_set_id), col(t.RuleSet.version).desc())
+        query.order_by(col(t.RuleSet.rule_set_id), col(t.RuleSet.version).desc())
     ).scalars()
     return [
         {"value": f"{r.rule_set_id}/{r.version}", "rule_set_id": r.rule_set_id,
@@ -136,14 +142,16 @@ def projection_page(
     compare: str | None,
     today: date,
     words: charts.ReserveWords = charts.ReserveWords(),
+    limits: ResearchSettings | None = None,
 ) -> dict[str, Any]:
-    """The projection (and the comparison) with its chart; ``raw`` as ``assumptions_of``."""
+    """The projection (and the comparison) with its chart; ``raw`` as ``assumptions_of``;
+    ``limits`` for a researcher (app.services.projection)."""
     request = Request(
         assumptions_of(raw),
         rules=_document(session, rules, "rules"),
         compare=_document(session, compare, "compare"),
     )
-    result = project_fund(session, request, today)
+    result = project_fund(session, request, today, limits)
     labelled: Sequence[tuple[str, Mapping[str, Any]]] = [("A", result["projection"])]
     if result["compare"] is not None:
         labelled = [*labelled, ("B", result["compare"])]

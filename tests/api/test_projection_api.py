@@ -25,8 +25,10 @@ BODY: dict[str, Any] = {"assumptions": {"months": 4, "spend_rate": "0.5"}}
 
 @pytest.mark.parametrize("who", ["committee", "researcher", "auditor"])
 def test_the_projection_names_when_rationing_starts_and_what_avoids_it(
-    api: FastAPI, client: TestClient, tokens: Tokens, who: str
+    api: FastAPI, client: TestClient, tokens: Tokens, who: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The seeded fund has two households: a researcher sees them only under a threshold of 2.
+    monkeypatch.setenv("CAISSE_RESEARCH_THRESHOLD", "2")
     seed(api)
     response = call(client, tokens, who, "POST", PATH, BODY)
     assert response.status_code == 200, response.text
@@ -43,6 +45,42 @@ def test_the_projection_names_when_rationing_starts_and_what_avoids_it(
     assert result["rationing_starts"] == "2027-03"
     assert result["subsidy_to_avoid_cents"] == 15_000
     assert OWN_HOUSEHOLD not in response.text and OTHER_HOUSEHOLD not in response.text
+
+
+def test_a_researcher_sees_no_projection_of_fewer_households_than_the_threshold(
+    api: FastAPI, client: TestClient, tokens: Tokens
+) -> None:
+    seed(api)  # two households, under the default threshold of 10
+    problem = assert_problem(call(client, tokens, "researcher", "POST", PATH, BODY), 409, "conflict")
+    assert error_paths(problem) == ["households"]
+    assert "fewer than 10 households in 2026-12" in problem["errors"][0]["message"]
+    # The committee, which may see the households anyway, still gets it.
+    assert call(client, tokens, "committee", "POST", PATH, BODY).status_code == 200
+
+
+def test_a_researcher_may_not_add_or_drop_households_nor_bring_rules_of_their_own(
+    api: FastAPI, client: TestClient, tokens: Tokens, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Departures drop households in id order: 0 then 1 departure would give the first
+    household's contribution, so its income. A document of one's own could select any
+    group through eligibility. Both are refused to a researcher, naming the field."""
+    monkeypatch.setenv("CAISSE_RESEARCH_THRESHOLD", "2")
+    seed(api)
+    moving = {"assumptions": {"months": 4, "departures_per_month": 1, "arrivals_per_month": 2}}
+    problem = assert_problem(call(client, tokens, "researcher", "POST", PATH, moving), 403, "forbidden")
+    assert sorted(error_paths(problem)) == [
+        "assumptions.arrivals_per_month", "assumptions.departures_per_month",
+    ]  # fmt: skip
+    draft = FUND_RULES | {"version": 2, "credit": {"formula": {"kind": "fixed", "amount_cents": 1}}}
+    problem = assert_problem(
+        call(client, tokens, "researcher", "POST", PATH, BODY | {"compare": draft}), 403, "forbidden"
+    )
+    assert error_paths(problem) == ["compare"]
+    # The adopted rules, given as a document, are the rules in force: allowed.
+    adopted = call(client, tokens, "researcher", "POST", PATH, BODY | {"rules": FUND_RULES})
+    assert adopted.status_code == 200, adopted.text
+    # The committee may do both.
+    assert call(client, tokens, "committee", "POST", PATH, moving).status_code == 200
 
 
 def test_members_merchants_and_operators_may_not_project(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import urllib.request
 from datetime import UTC, datetime
 
+import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
@@ -84,7 +85,7 @@ def test_the_committee_reads_the_indicators_and_the_projection(
 
 
 def test_a_researcher_projects_with_assumptions_and_gets_the_open_data(
-    server: Server, browser: WebDriver, fund: Fund
+    server: Server, browser: WebDriver, fund: Fund, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sign_in(browser, server.url, researcher(fund), SECRET)
     assert browser.current_url == f"{server.url}/recherche"
@@ -101,6 +102,13 @@ def test_a_researcher_projects_with_assumptions_and_gets_the_open_data(
     check_page(browser, "research-researcher-indicators")
 
     follow(browser, "Projection")
+    # Three households, under the default small-cell threshold of 10: refused to a researcher.
+    submit(browser, "Projeter")
+    assert "Trop peu de foyers pour publier une projection" in text(browser)
+    # A researcher cannot add or drop households (that would single one out): no such fields.
+    assert not browser.find_elements(By.ID, "arrivees")
+    assert not browser.find_elements(By.ID, "departs")
+    monkeypatch.setenv("CAISSE_RESEARCH_THRESHOLD", "3")
     fill(browser, "mois", "3")
     fill(browser, "subvention_mois", month_after(fund.period))
     fill(browser, "subvention", "4 138,82")

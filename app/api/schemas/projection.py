@@ -79,8 +79,9 @@ class ProjectedMonthOut(BaseModel):
     period: str = period("The month.")
     rule_set: RuleSetRefOut = described("The rules of the month.", {"rule_set_id": "x"}, "object")
     households: int = described("Members this month.", 120, COUNT)
-    assessed: int = described("Households assessed (others need data or are not eligible).",
-                              118, COUNT)  # fmt: skip
+    assessed: int | None = described(
+        "Households assessed (others need data or are not eligible); null for a researcher "
+        "when the households left out are fewer than the small-cell threshold.", 118, COUNT)  # fmt: skip
     arrivals: int = described("Households joining this month.", 0, COUNT)
     departures: int = described("Households leaving this month.", 0, COUNT)
     income_factor: str = described("Incomes are the start's times this.", "1/1", FRACTION_UNIT)

@@ -24,6 +24,7 @@ from app.services import errors as svc
 from app.services import research_views
 from app.services.people import Person
 from app.services.research import indicators, open_data
+from app.services.research.settings import research_settings
 from app.services.research_charts import BarWords, ReserveWords
 from app.services.tokens import Role
 from app.web.formats import euros, parse_cents
@@ -184,12 +185,17 @@ DEFAULTS = {"mois": "12", "arrivees": "0", "departs": "0", "revenus": "0", "depe
 
 def _projection(request: Request, person: Person) -> Response:
     values = DEFAULTS | {k: v.strip() for k, v in request.query_params.items()}
+    # A researcher's projection must not single a household out (app.services.projection):
+    # adopted rules only, and no arrivals or departures (the form does not offer them).
+    limits = research_settings() if person.role == Role.RESEARCHER else None
+    if limits is not None:
+        values |= {"arrivees": "0", "departs": "0"}
     errors = FormErrors()
     raw = _assumptions(values, errors)
     result: dict[str, Any] | None = None
     notice = None
     with read_only(engine_of(request)) as session:
-        choices = research_views.rule_choices(session)
+        choices = research_views.rule_choices(session, adopted_only=limits is not None)
         if not errors:
             try:
                 result = research_views.projection_page(
@@ -199,6 +205,7 @@ def _projection(request: Request, person: Person) -> Response:
                     values.get("comparer"),
                     now().date(),
                     reserve_words(),
+                    limits,
                 )
             except svc.ServiceError as error:
                 notice = _refusal(error, errors)
@@ -211,6 +218,7 @@ def _projection(request: Request, person: Person) -> Response:
         "result": result,
         "notice": notice,
         "served": served,
+        "for_researcher": limits is not None,
     }
     return render(request, "research/projection.html", context, title=_("Projection"))
 
@@ -218,6 +226,10 @@ def _projection(request: Request, person: Person) -> Response:
 def _refusal(error: svc.ServiceError, errors: FormErrors) -> str | None:
     """The service's refusal in the reader's words: on its field, or as a notice."""
     paths = [p.path for p in error.problems]
+    if isinstance(error, svc.Forbidden):
+        return _("Un chercheur projette avec les règles adoptées par le comité seulement.")
+    if paths == ["households"]:
+        return _("Trop peu de foyers pour publier une projection (seuil des petits effectifs).")
     if any(path.startswith("subsidies") for path in paths):
         errors.add("subvention_mois", _("Choisissez un des mois projetés."))
         return None
