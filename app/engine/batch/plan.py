@@ -78,6 +78,9 @@ class BatchResult:
         """Every household's ``Assessment``, in input order."""
         period = self.period
         count = len(self.household_ids)
+        fallback = self.fallback
+        if len(fallback) == count:  # a rule set without a plan: every household node by node
+            return [fallback[index] for index in range(count)]
         explanations = self.explanations or repeat(None, count)
         choices = self.choices or repeat(None, count)
         outcomes = [
@@ -91,7 +94,7 @@ class BatchResult:
                 strict=True,
             )
         ]
-        for index, found in self.fallback.items():
+        for index, found in fallback.items():
             outcomes[index] = found
         return outcomes
 
