@@ -39,7 +39,7 @@ CATEGORIES = (
     ("app/engine/books", "books core (apply)"),
     ("app/ledger/view.py", "reading the state the command needs"),
     ("authenticate", "bearer token lookup"),
-    ("app/services/reads.py", "balance reads"),
+    ("app/services/views/credit.py", "balance reads"),
     ("app/services/execute.py", "other command plumbing (transaction, lock)"),
     ("sqlalchemy", "other SQLAlchemy work"),
     ("pydantic", "request/response validation"),

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import State
 
 from app.db.async_reads import AsyncReads
-from app.services import reads
+from app.services import views
 from app.services.till import till_day
 from app.services.tokens import Principal, lookup_principal, lookup_principal_on_loop
 
@@ -39,13 +39,13 @@ def today() -> date:
 
 
 async def balance_of(state: State, household_id: str) -> dict[str, Any]:
-    """``reads.balances`` of the household on the till's day (the fund's local date), so
+    """``views.balances`` of the household on the till's day (the fund's local date), so
     ``spendable_cents`` is what the till accepts now (NotFound when unknown)."""
     on = today()
     on_loop = _on_loop(state)
     if on_loop is not None:
-        return await reads.balances_on_loop(on_loop, household_id, on)
+        return await views.balances_on_loop(on_loop, household_id, on)
     found: dict[str, Any] = await run_in_threadpool(
-        reads.balances, state.db_engine, household_id, on
+        views.balances, state.db_engine, household_id, on
     )
     return found

@@ -87,9 +87,9 @@ def _writes(key: str) -> dict[str, Any]:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from app.services import reads
+    from app.services import views
 
-    return _with_session(lambda s: reads.month_status(s, args.period), writes=False)
+    return _with_session(lambda s: views.month_status(s, args.period), writes=False)
 
 
 def run_preview(args: argparse.Namespace) -> int:

@@ -27,8 +27,8 @@ from sqlmodel import col, select
 
 from app.db.session import read_only
 from app.db.tables_jobs import AuditJob
-from app.services import api_reads
 from app.services import audit_jobs as jobs_service
+from app.services import views
 
 RECENT = 20  # jobs listed on a page, newest first
 
@@ -81,4 +81,4 @@ def recent(engine: Engine, kind: str) -> list[jobs_service.Job]:
 def checkpoints(engine: Engine) -> list[dict[str, Any]]:
     """Every sealed month's checkpoint, oldest first (the API's ``/audit/checkpoints``)."""
     with read_only(engine) as session:
-        return api_reads.checkpoints(session)
+        return views.checkpoints(session)

@@ -32,8 +32,8 @@ from app.engine import HouseholdFacts, Person, RuleSet, parse_rule_set
 from app.engine.assess import assess
 from app.engine.period import Period
 from app.engine.preview import Change, Preview, preview
-from app.services import api_reads, impact_chart, reads, rule_drafts, rulesets
 from app.services import errors as svc
+from app.services import impact_chart, rule_drafts, rulesets, views
 from app.services.households import facts_in_force
 from app.services.rule_text import canonical_yaml
 
@@ -98,7 +98,7 @@ def _row_rules(row: t.RuleSet) -> RuleSet:
 
 def _described(rules: RuleSet, row: t.RuleSet, month: Period) -> dict[str, Any]:
     return {
-        **api_reads.version_dict(row),
+        **views.version_dict(row),
         "name": rules.name,
         "contribution": formula_facts(rules.document, "contribution"),
         "credit": formula_facts(rules.document, "credit"),
@@ -112,10 +112,10 @@ def overview(session: Session, today: date) -> dict[str, Any]:
     in_force = rulesets.rule_set_in_force(session, month)
     current = None
     if in_force is not None:
-        row = api_reads.rule_version(session, in_force.rule_set_id, in_force.version)
+        row = views.rule_version(session, in_force.rule_set_id, in_force.version)
         current = _described(in_force, row, month)
     versions = sorted(
-        api_reads.rule_versions(session, None),
+        views.rule_versions(session, None),
         key=lambda v: (v["effective_from"], v["version"]),
         reverse=True,
     )
@@ -130,7 +130,7 @@ def starting_text(session: Session, today: date) -> str:
     current = rulesets.rule_set_in_force(session, month)
     if current is None:
         return ""
-    stored = api_reads.rule_versions(session, current.rule_set_id)
+    stored = views.rule_versions(session, current.rule_set_id)
     latest = max((v["version"] for v in stored), default=current.version)
     return rule_drafts.next_version_text(current.document, month, latest + 1)
 
@@ -205,14 +205,14 @@ def version_view(
     words: impact_chart.Words = impact_chart.FRENCH,
 ) -> dict[str, Any]:
     """One version, what it changes, its impact and cost, and whether it can be adopted."""
-    row = api_reads.rule_version(session, rule_set_id, version)
+    row = views.rule_version(session, rule_set_id, version)
     proposed = _row_rules(row)
     current = _compared_with(session, proposed)
     month = proposed.effective_from
     facts = [f for f, _ in facts_in_force(session, month)]
     report = preview(current, proposed, facts, month)
     cost = monthly_cost(report)
-    position = reads.fund_position(session)
+    position = views.fund_position(session)
     status = month_status(session, month)
     fixed = rulesets.closed_month_from(session, str(month))
     return {
@@ -249,10 +249,10 @@ def adopt_version(
     Refused (nothing written): a decision other than the draft's (``InvalidRequest``,
     path ``decision``); an effective month already closed or sealed (``MonthClosed``); a
     version already adopted under another key (``Conflict``)."""
-    row = api_reads.rule_version(session, rule_set_id, version)
+    row = views.rule_version(session, rule_set_id, version)
     if decision != row.decision:
         raise svc.invalid("decision", f"the draft was written for decision {row.decision!r}")
-    api_reads.ensure_adoptable(session, row, idempotency_key)
+    views.ensure_adoptable(session, row, idempotency_key)
     # A month already closed or sealed from effective_from on: refused by adopt_rule_set.
     return rulesets.adopt_rule_set(
         session, rule_set_id, version, actor=actor, idempotency_key=idempotency_key, now=now

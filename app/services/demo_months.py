@@ -29,7 +29,7 @@ from app.services import errors as svc
 from app.services import merchants, money, month_desk, months
 from app.services.demo_people import FUNDERS, MERCHANTS, DemoHousehold
 from app.services.execute import Db, execute, run_in, transaction
-from app.services.reads import merchant_sales
+from app.services.views import merchant_sales
 
 OPERATOR = "operator:demo"
 METHODS = ("cash", "transfer", "direct_debit")

@@ -38,8 +38,8 @@ from app.audit import journal
 from app.db import tables as t
 from app.engine.period import Period
 from app.engine.problems import Problem
-from app.services import api_reads, months, reads, seal
 from app.services import errors as svc
+from app.services import months, seal, views
 
 
 class RationingNotConfirmed(svc.Conflict):
@@ -112,7 +112,7 @@ def month_view(session: Session, period: str) -> dict[str, Any]:
     """Status, households credited, totals booked, and the preview of a run (``None`` with
     ``no_rules`` when no adopted rule set applies to the month). Nothing is written."""
     month = _period(period)
-    status = reads.month_status(session, month)
+    status = views.month_status(session, month)
     preview: dict[str, Any] | None = None
     if status["status"] == "open":
         try:
@@ -146,7 +146,7 @@ def run(
 ) -> dict[str, Any]:
     """Run the month (see the module docstring); returns the run's figures."""
     month = _period(period)
-    stored = api_reads.run_retry(session, idempotency_key, Period.parse(month))
+    stored = views.run_retry(session, idempotency_key, Period.parse(month))
     if stored is not None:
         return months.preview_month(session, month) | stored | {"replayed": True}
     preview = months.preview_month(session, month)
@@ -172,10 +172,10 @@ def run(
 def run_result(session: Session, period: str, idempotency_key: str) -> dict[str, Any]:
     """What the run under ``idempotency_key`` recorded (``NotFound`` when nothing was)."""
     month = _period(period)
-    stored = api_reads.run_retry(session, idempotency_key, Period.parse(month))
+    stored = views.run_retry(session, idempotency_key, Period.parse(month))
     if stored is None:
         raise svc.not_found("run", idempotency_key)
-    status = reads.month_status(session, month)
+    status = views.month_status(session, month)
     return stored | {"period": month, "households_credited": status["households_credited"]}
 
 

@@ -33,7 +33,7 @@ from app.db import tables as t
 from app.db.tables_people import PersonAccess
 from app.engine.period import Period
 from app.engine.problems import Problem
-from app.services import api_reads, consent, households, merchant_profiles, money, people, reads
+from app.services import consent, households, merchant_profiles, money, people, views
 from app.services import errors as svc
 from app.services.tokens import Role
 
@@ -166,7 +166,7 @@ def new_facts(
 def household_list(session: Session, search: str = "") -> list[dict[str, Any]]:
     """Households not erased with their holder's name, by name; ``search`` filters on
     the name or the id (any case)."""
-    rows = [r for r in api_reads.list_households(session, "", 100_000) if not r["erased"]]
+    rows = [r for r in views.list_households(session, "", 100_000) if not r["erased"]]
     needle = search.strip().lower()
     if needle:
         rows = [
@@ -197,8 +197,8 @@ def household(session: Session, household_id: str) -> dict[str, Any]:
         "household_id": household_id,
         "member_since": row.from_period,
         "identity": None if identity is None else {"full_name": identity.full_name},
-        "facts": [api_reads.facts_dict(f) for f in facts],
-        "balance": reads.balances(session, household_id),
+        "facts": [views.facts_dict(f) for f in facts],
+        "balance": views.balances(session, household_id),
         "card_number": people.card_of(session, household_id),
         "accesses": [_access_dict(a) for a in accesses],
     }
@@ -210,8 +210,8 @@ def desk(session: Session, period: str) -> dict[str, Any]:
         select(func.count()).select_from(t.Household).where(col(t.Household.erased) == False)  # noqa: E712
     ).scalar_one()
     return {
-        "month": reads.month_status(session, period),
-        "position": reads.fund_position(session),
+        "month": views.month_status(session, period),
+        "position": views.fund_position(session),
         "households": int(enrolled),
     }
 

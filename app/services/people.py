@@ -1,5 +1,6 @@
 """People's accesses to the web pages: creation by an operator, activation, sign-in with a
-bounded lockout, sessions, resets; and members' till cards.
+bounded lockout, sessions, resets; members' till cards, and a member's own change of their
+till consent code once their sign-in secret is checked (``change_consent_code``).
 
 People never handle API tokens. An operator creates an access (one role, and for a member
 the household, for a merchant the merchant) and hands the person a one-time activation
@@ -43,7 +44,7 @@ from app.db.tables_people import MemberCard, PersonAccess, WebSession
 from app.engine.problems import Problem
 from app.services import errors as svc
 from app.services.backoff import Backoff
-from app.services.consent import secret_key
+from app.services.consent import change_code, secret_key
 from app.services.tokens import Principal, Role
 
 ACTIVATION_DAYS = 14
@@ -501,3 +502,37 @@ def household_of_card(session: Session, card_number: str) -> str:
     if row is None or household is None or household.erased:
         raise svc.not_found("card", number)
     return row.household_id
+
+
+# --- A member's own till consent code ---------------------------------------------------
+
+# What a till accepts as a consent code (app.services.consent), in digits.
+CODE_LENGTHS = (4, 12)
+
+
+def change_consent_code(
+    session: Session, access_id: str, secret: str, code: str, code_again: str, now: datetime
+) -> SignInRefused | SignInLocked | None:
+    """Give the person's household the consent code ``code`` once their own sign-in
+    secret is checked.
+
+    ``InvalidRequest`` (nothing written) for a code that is not 4 to 12 digits
+    (``code``) or not typed the same twice (``code_again``). A wrong secret is RETURNED
+    (``SignInRefused``, or ``SignInLocked`` while the access is locked), so that the
+    caller's unit of work commits the failure count; ``None`` when the code was changed."""
+    problems: list[Problem] = []
+    low, high = CODE_LENGTHS
+    if not (code.isascii() and code.isdigit() and low <= len(code) <= high):
+        problems.append(Problem("code", "the consent code must be 4 to 12 digits"))
+    elif code != code_again:
+        problems.append(Problem("code_again", "the two codes differ"))
+    if problems:
+        raise svc.InvalidRequest(tuple(problems), "The consent code was not changed.")
+    row = access(session, access_id)
+    if row.role != "member" or row.subject_id is None or row.login is None:
+        raise svc.not_found("access", access_id)
+    outcome = sign_in(session, row.login, secret, now)
+    if not isinstance(outcome, Person):
+        return outcome
+    change_code(session, row.subject_id, code)
+    return None

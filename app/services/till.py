@@ -53,13 +53,12 @@ from app.engine.period import Period
 from app.engine.problems import Problem
 from app.ledger.invariants import balances_of
 from app.services import (
-    api_reads,
     consent,
     free_text,
     merchant_profiles,
     merchants,
     people,
-    reads,
+    views,
 )
 from app.services import errors as svc
 
@@ -203,8 +202,8 @@ def till_of(engine: Engine, merchant_id: str, on: date) -> Till:
 
 def _spendable(session: Session, household_id: str, on: date) -> int:
     """The credit a purchase on ``on`` may draw: the books' rule, read as the member's
-    balance reads it (``reads.balances``'s ``spendable_cents``)."""
-    return int(reads.balances(session, household_id, on)["spendable_cents"])
+    balance reads it (``views.balances``'s ``spendable_cents``)."""
+    return int(views.balances(session, household_id, on)["spendable_cents"])
 
 
 def _basket(till: Till, amounts: Mapping[str, int]) -> list[tuple[str, str, int]]:
@@ -565,7 +564,7 @@ def settlements(engine: Engine, merchant_id: str) -> tuple[list[Settlement], int
     with read_only(engine) as session:
         paid = []
         shown = free_text.readable_in(session)  # the reference as kept, not its commitment
-        for line in api_reads.merchant_settlements(session, merchant_id):
+        for line in views.merchant_settlements(session, merchant_id):
             record = session.get(t.Journal, line["seq"])
             payload: dict[str, Any] = {} if record is None else json.loads(record.payload)
             paid.append(

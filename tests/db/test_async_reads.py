@@ -18,8 +18,8 @@ from app.api.app import create_app
 from app.db.async_reads import AsyncReads, CompiledRead
 from app.db.session import unit_of_work
 from app.db.settings import Settings
-from app.services import reads
 from app.services import tokens as token_service
+from app.services import views
 from app.services.errors import NotFound
 from app.services.tokens import Role
 from tests.api.fund_support import seed
@@ -62,10 +62,10 @@ def test_balances_are_the_same_as_through_sqlalchemy(api: FastAPI) -> None:
     engine = api.state.db_engine
 
     async def both(pool: AsyncReads) -> list[dict[str, Any]]:
-        return [await reads.balances_on_loop(pool, h) for h in (OWN_HOUSEHOLD, OTHER_HOUSEHOLD)]
+        return [await views.balances_on_loop(pool, h) for h in (OWN_HOUSEHOLD, OTHER_HOUSEHOLD)]
 
     found = on_loop(api, both)
-    assert found == [reads.balances(engine, h) for h in (OWN_HOUSEHOLD, OTHER_HOUSEHOLD)]
+    assert found == [views.balances(engine, h) for h in (OWN_HOUSEHOLD, OTHER_HOUSEHOLD)]
     # Worked out in tests/services/test_balance_read.py: 60 € left of OWN's credit.
     assert found[0]["credit_cents"] == 6000
     assert found[0]["lots"] == [
@@ -75,7 +75,7 @@ def test_balances_are_the_same_as_through_sqlalchemy(api: FastAPI) -> None:
 
 def test_an_unknown_household_is_not_found(api: FastAPI) -> None:
     with pytest.raises(NotFound):
-        on_loop(api, lambda pool: reads.balances_on_loop(pool, "hh_nobody"))
+        on_loop(api, lambda pool: views.balances_on_loop(pool, "hh_nobody"))
 
 
 def test_tokens_are_the_same_as_through_sqlalchemy(api: FastAPI) -> None:
@@ -104,7 +104,7 @@ def test_a_dropped_connection_is_read_again_on_another(api: FastAPI) -> None:
         (pid,) = (await pool.rows(_PID, {}))[0]
         with api.state.db_engine.begin() as connection:  # what a database restart does
             connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        found = await reads.balances_on_loop(pool, OWN_HOUSEHOLD)
+        found = await views.balances_on_loop(pool, OWN_HOUSEHOLD)
         (after,) = (await pool.rows(_PID, {}))[0]
         return pid, after, found
 

@@ -1,4 +1,4 @@
-"""A member's balance read (app.services.reads.balances and GET .../balance): the same JSON
+"""A member's balance read (app.services.views.balances and GET .../balance): the same JSON
 as before it became one SELECT, byte for byte, on a small fund built by the services.
 
 Expected values are worked out by hand from tests/api/fund_support.py: OWN earns 2 000 €
@@ -21,7 +21,7 @@ from app.api import hot_reads
 from app.api.app import create_app
 from app.db.session import read_only, unit_of_work
 from app.db.settings import Settings
-from app.services import reads
+from app.services import views
 from app.services.errors import NotFound
 from app.services.tokens import Role
 from tests.api.fund_support import seed
@@ -80,11 +80,11 @@ def test_one_select_through_an_engine_and_through_a_session(api: FastAPI) -> Non
 
     event.listen(engine, "before_cursor_execute", count)
     try:
-        by_engine = reads.balances(engine, OWN_HOUSEHOLD)
+        by_engine = views.balances(engine, OWN_HOUSEHOLD)
         selects_by_engine = seen.count("SELECT")
         seen.clear()
         with unit_of_work(engine) as session:
-            by_session = reads.balances(session, OWN_HOUSEHOLD)
+            by_session = views.balances(session, OWN_HOUSEHOLD)
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert selects_by_engine == 1
@@ -97,10 +97,10 @@ def test_one_select_through_an_engine_and_through_a_session(api: FastAPI) -> Non
 def test_a_household_without_lots_or_postings(api: FastAPI) -> None:
     seed(api, run=False)
     with read_only(api.state.db_engine) as session:
-        found = reads.balances(session, OWN_HOUSEHOLD)
+        found = views.balances(session, OWN_HOUSEHOLD)
     assert found == {"household_id": OWN_HOUSEHOLD, "credit_cents": 0, "due_cents": 0, "lots": []}
 
 
 def test_an_unknown_household_is_not_found(api: FastAPI) -> None:
     with pytest.raises(NotFound):
-        reads.balances(api.state.db_engine, "hh_nobody")
+        views.balances(api.state.db_engine, "hh_nobody")

@@ -20,7 +20,7 @@ from app.api import hot_reads
 from app.api.app import create_app
 from app.db.session import read_only
 from app.db.settings import Settings
-from app.services import reads, till
+from app.services import till, views
 from app.services.tokens import Role
 from tests.api.fund_support import seed
 from tests.api.support import OTHER_HOUSEHOLD, OWN_HOUSEHOLD, issue
@@ -70,7 +70,7 @@ def test_the_till_quotes_from_the_same_figure(api: FastAPI) -> None:
     seed(api)
     engine = api.state.db_engine
     for on, expected in ((date(2026, 12, 31), 6000), (date(2027, 1, 2), 0)):
-        read = reads.balances(engine, OWN_HOUSEHOLD, on)
+        read = views.balances(engine, OWN_HOUSEHOLD, on)
         assert read["spendable_cents"] == expected
         with read_only(engine) as session:
             assert till._spendable(session, OWN_HOUSEHOLD, on) == expected
@@ -78,4 +78,4 @@ def test_the_till_quotes_from_the_same_figure(api: FastAPI) -> None:
 
 def test_without_a_day_the_read_is_unchanged(api: FastAPI) -> None:
     seed(api)
-    assert "spendable_cents" not in reads.balances(api.state.db_engine, OWN_HOUSEHOLD)
+    assert "spendable_cents" not in views.balances(api.state.db_engine, OWN_HOUSEHOLD)

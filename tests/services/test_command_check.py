@@ -17,7 +17,7 @@ from app.ledger import invariants
 from app.ledger.invariants import InvariantViolation
 from app.services.execute import execute
 from app.services.merchants import purchase
-from app.services.reads import balances
+from app.services.views import balances
 from tests.services.helpers import ACTOR, CODE, NOW, small_fund, w
 
 DAY = date(2026, 11, 20)

@@ -13,7 +13,7 @@ from app.db import tables as t
 from app.ledger.invariants import check_books
 from app.services.errors import InsufficientCredit
 from app.services.merchants import purchase
-from app.services.reads import balances, fund_position
+from app.services.views import balances, fund_position
 from tests.services.helpers import ACTOR, CODE, NOW, small_fund
 
 THREADS = 20

@@ -20,7 +20,7 @@ from sqlmodel import Session
 from app.db import tables as t
 from app.services import consent, errors
 from app.services.merchants import approve_merchant, purchase
-from app.services.reads import balances
+from app.services.views import balances
 from tests.services.helpers import CODE, NOW, small_fund, w
 
 DAY = date(2026, 11, 20)

@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy.engine import Engine
 
 from app.services.merchants import purchase
-from app.services.reads import balances, fund_position
+from app.services.views import balances, fund_position
 from tests.services.helpers import CODE, small_fund, w
 
 

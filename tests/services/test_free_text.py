@@ -18,7 +18,7 @@ from app.services import errors, free_text
 from app.services.households import erase_member
 from app.services.merchants import suspend_merchant
 from app.services.money import record_payment, reverse_entry
-from app.services.reads import history
+from app.services.views import history
 from tests.services.helpers import PERIOD, small_fund, w
 
 DAY = date(2026, 11, 20)

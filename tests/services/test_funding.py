@@ -11,7 +11,7 @@ from sqlmodel import Session
 from app.ledger.invariants import balances_of
 from app.services.money import record_funding
 from app.services.months import run_month
-from app.services.reads import balances, fund_position
+from app.services.views import balances, fund_position
 from tests.services.helpers import PERIOD, RULES, adopt, enrol, w
 
 TOP_UP: dict[str, Any] = RULES | {

@@ -13,7 +13,7 @@ from app.db import tables as t
 from app.services.errors import IdempotencyConflict
 from app.services.households import Facts, Identity, enrol_household
 from app.services.money import record_payment
-from app.services.reads import balances
+from app.services.views import balances
 from tests.services.helpers import ACTOR, CODE, NOW, small_fund
 
 

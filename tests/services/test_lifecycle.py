@@ -21,8 +21,8 @@ from app.services.households import erase_member
 from app.services.merchants import purchase, refund
 from app.services.money import record_payment, reverse_entry, settle_merchants
 from app.services.months import close_month, expire_credit
-from app.services.reads import balances, fund_position, journal_page, month_status, statement
 from app.services.seal import seal_month
+from app.services.views import balances, fund_position, journal_page, month_status, statement
 from tests.services.helpers import CODE, PERIOD, small_fund, w
 
 DAY = date(2026, 11, 20)

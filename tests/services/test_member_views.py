@@ -1,4 +1,4 @@
-"""What a member's pages read (app.services.member_views): spendable credit as of a day,
+"""What a member's pages read (app.services.views): spendable credit as of a day,
 history in the member's terms, a month's statement, and the change of consent code behind
 the person's own secret. On the real database of the test run (SQLite or PostgreSQL).
 
@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from app.db import tables as t
 from app.db.session import read_only, unit_of_work
 from app.db.tables_people import PersonAccess
-from app.services import consent, member_views, people
+from app.services import consent, people, views
 from app.services import errors as svc
 from app.services.merchants import purchase, refund
 from app.services.money import record_payment
@@ -39,9 +39,9 @@ def _member(engine: Engine, household_id: str = "hh_a", login: str = "amina") ->
 def test_spendable_credit_counts_only_lots_not_past_their_last_month(engine: Engine) -> None:
     small_fund(engine)
     with read_only(engine) as session:
-        now = member_views.wallet(session, "hh_a", date(2026, 11, 26))
-        last_day = member_views.wallet(session, "hh_a", date(2026, 12, 31))
-        after = member_views.wallet(session, "hh_a", date(2027, 1, 1))
+        now = views.wallet(session, "hh_a", date(2026, 11, 26))
+        last_day = views.wallet(session, "hh_a", date(2026, 12, 31))
+        after = views.wallet(session, "hh_a", date(2027, 1, 1))
     assert (now.spendable_cents, now.lapsed_cents) == (10_000, 0)
     assert [(lot.remaining_cents, lot.expires_on) for lot in now.lots] == [
         (10_000, date(2026, 12, 31))
@@ -56,7 +56,7 @@ def test_credit_granted_for_a_later_month_is_not_spendable_yet(engine: Engine) -
     # spends credit granted after its day), so the member's page says 0 and shows no lot.
     small_fund(engine)
     with read_only(engine) as session:
-        before = member_views.wallet(session, "hh_a", date(2026, 10, 31))
+        before = views.wallet(session, "hh_a", date(2026, 10, 31))
     assert (before.spendable_cents, before.lapsed_cents, before.lots) == (0, 0, ())
 
 
@@ -64,8 +64,8 @@ def test_wallet_shows_the_month_contribution_and_what_was_paid(engine: Engine) -
     small_fund(engine)
     record_payment(engine, "hh_a", 3_000, "cash", "P-1", date(2026, 11, 20), **w())
     with read_only(engine) as session:
-        found = member_views.wallet(session, "hh_a", date(2026, 11, 26))
-        next_month = member_views.wallet(session, "hh_a", date(2026, 12, 2))
+        found = views.wallet(session, "hh_a", date(2026, 11, 26))
+        next_month = views.wallet(session, "hh_a", date(2026, 12, 2))
     assert (found.contribution_cents, found.paid_cents, found.due_cents) == (5_000, 3_000, 2_000)
     assert (next_month.contribution_cents, next_month.paid_cents) == (0, 0)
     assert next_month.due_cents == 2_000
@@ -79,7 +79,7 @@ def test_history_names_the_merchant_and_category_newest_first(engine: Engine) ->
     refund(engine, "r1", "shop", "s1", 1_000, day, **w())
     record_payment(engine, "hh_a", 5_000, "transfer", "P-1", day, **w())
     with read_only(engine) as session:
-        moves = member_views.history(session, "hh_a")
+        moves = views.movements(session, "hh_a")
     seen = [(m.kind, m.on_credit, m.amount_cents, m.merchant_name, m.category) for m in moves]
     assert seen == [
         ("payment", False, -5_000, None, None),
@@ -94,9 +94,9 @@ def test_history_names_the_merchant_and_category_newest_first(engine: Engine) ->
 def test_statement_gives_the_steps_and_none_for_a_month_not_run(engine: Engine) -> None:
     small_fund(engine)
     with read_only(engine) as session:
-        found = member_views.statement(session, "hh_a", PERIOD)
-        missing = member_views.statement(session, "hh_a", "2026-12")
-        months = member_views.statement_months(session, "hh_a")
+        found = views.member_statement(session, "hh_a", PERIOD)
+        missing = views.member_statement(session, "hh_a", "2026-12")
+        months = views.statement_months(session, "hh_a")
     assert missing is None
     assert months == [PERIOD]
     assert found is not None
@@ -112,9 +112,9 @@ def test_a_short_fund_statement_says_rationed_with_entitlement_and_credit(engine
     # (largest remainder).
     small_fund(engine, subsidy_cents=0)
     with read_only(engine) as session:
-        found = member_views.statement(session, "hh_a", PERIOD)
+        found = views.member_statement(session, "hh_a", PERIOD)
     assert found is not None and found.rationing is not None
-    assert found.rationing == member_views.Rationing("proportional", 7_000, 30_000, 10_000, 2_333)
+    assert found.rationing == views.Rationing("proportional", 7_000, 30_000, 10_000, 2_333)
     assert found.credit_cents == 2_333
 
 
@@ -123,7 +123,7 @@ def test_consent_code_changes_only_with_the_person_s_own_secret(engine: Engine) 
     access_id = _member(engine)
     now = datetime(2026, 11, 26, 11, 0, tzinfo=UTC)
     with unit_of_work(engine) as session:
-        refused = member_views.change_consent_code(
+        refused = people.change_consent_code(
             session, access_id, "wrong!", "1234", "1234", now
         )
     assert isinstance(refused, people.SignInRefused)
@@ -135,14 +135,14 @@ def test_consent_code_changes_only_with_the_person_s_own_secret(engine: Engine) 
         ("1234", "1235", "code_again"),
     ):
         with pytest.raises(svc.InvalidRequest) as bad, unit_of_work(engine) as session:
-            member_views.change_consent_code(session, access_id, SECRET, code, again, now)
+            people.change_consent_code(session, access_id, SECRET, code, again, now)
         assert [p.path for p in bad.value.problems] == [path]
     with read_only(engine) as session:
         stored = session.get(t.Household, "hh_a")
         assert stored is not None and consent.code_matches(stored.consent_code_hash, "hh_a", CODE)
     with unit_of_work(engine) as session:
         assert (
-            member_views.change_consent_code(session, access_id, SECRET, "90817", "90817", now)
+            people.change_consent_code(session, access_id, SECRET, "90817", "90817", now)
             is None
         )
     with read_only(engine) as session:

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from app.db.session import read_only, unit_of_work
 from app.services import month_desk
-from app.services.reads import month_status
+from app.services.views import month_status
 from tests.services.helpers import ACTOR, NOW, PERIOD, adopt, enrol, small_fund
 
 DECEMBER = "2026-12"

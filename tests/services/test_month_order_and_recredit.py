@@ -21,7 +21,7 @@ from app.ledger.view import SqlBooksView
 from app.services import errors as svc
 from app.services.money import record_payment, reverse_entry
 from app.services.months import close_month, run_month
-from app.services.reads import balances, journal_page
+from app.services.views import balances, journal_page
 from tests.services.helpers import PERIOD, small_fund, w
 
 DECEMBER = "2026-12"

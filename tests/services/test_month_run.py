@@ -15,7 +15,7 @@ from app.services import months
 from app.services.households import Facts, change_facts
 from app.services.money import record_funding
 from app.services.months import preview_month, run_month
-from app.services.reads import balances, month_status, statement
+from app.services.views import balances, month_status, statement
 from tests.services.helpers import PERIOD, RULES, adopt, enrol, small_fund, w
 
 

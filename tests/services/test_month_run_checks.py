@@ -23,7 +23,7 @@ from app.services import months
 from app.services.execute import KnownTotals, Totals, execute
 from app.services.money import record_funding
 from app.services.months import run_month
-from app.services.reads import balances
+from app.services.views import balances
 from tests.services.helpers import ACTOR, NOW, PERIOD, adopt, enrol, w
 
 # Cheapest first (credit - contribution): hh_a 5 000, hh_c 14 000, hh_b 18 000, so with

@@ -16,7 +16,7 @@ from app.db.session import unit_of_work
 from app.db.tables_people import PersonAccess
 from app.services import errors as svc
 from app.services import office, people
-from app.services.reads import balances
+from app.services.views import balances
 from tests.services.helpers import ACTOR, NOW, adopt, enrol, w
 
 

@@ -24,7 +24,7 @@ from app.services.merchants import approve_merchant, purchase
 from app.services.money import record_funding
 from app.services.months import available_cents, expire_credit, run_month
 from app.services.projection import Request, project_fund
-from app.services.reads import balances
+from app.services.views import balances
 from tests.services.helpers import CODE, RULES, adopt, enrol, w
 
 TODAY = date(2026, 11, 26)

@@ -25,7 +25,7 @@ from app.ledger.invariants import check_books
 from app.services.errors import ServiceError
 from app.services.merchants import purchase, refund
 from app.services.money import record_payment, settle_merchants
-from app.services.reads import balances
+from app.services.views import balances
 from tests.fixtures_db import _empty_all_tables, on_postgres
 from tests.services.helpers import CODE, small_fund, w
 

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.db.session import read_only, unit_of_work
-from app.services import api_reads, committee_merchants, committee_rules, rule_drafts, rulesets
+from app.services import committee_merchants, committee_rules, rule_drafts, rulesets, views
 from app.services import errors as svc
 from app.services.months import close_month
 from app.services.rule_text import canonical_yaml, read_text
@@ -117,7 +117,7 @@ def test_a_draft_is_saved_only_when_valid(engine: Engine) -> None:
 
 
 def rulesets_versions(session: Session) -> list[dict[str, object]]:
-    return api_reads.rule_versions(session, "testfund")
+    return views.rule_versions(session, "testfund")
 
 
 def test_the_impact_of_a_credit_change_is_counted_per_household(engine: Engine) -> None:

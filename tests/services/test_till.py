@@ -17,7 +17,7 @@ from app.db.session import read_only, unit_of_work
 from app.engine.books.apply_purchase import credit_part_cents
 from app.services import consent, errors, people, till
 from app.services.merchants import approve_merchant
-from app.services.reads import balances
+from app.services.views import balances
 from tests.services.helpers import ACTOR, CODE, NOW, small_fund, w
 from tests.services.test_receipts import verified
 

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.services import errors as svc
-from app.services import member_views, reads
+from app.services import views
 from app.services.households import Facts, change_facts
 from app.services.merchants import purchase
 from app.services.months import close_month, expire_credit, run_month
@@ -76,11 +76,11 @@ def test_a_statement_is_explained_with_the_rules_and_facts_its_run_used(engine: 
     draft_rule_set(engine, _version(2, "2026-12", "0.05"))
     adopt_rule_set(engine, "testfund", 2, **w())
     with Session(engine) as session:
-        found = member_views.statement(session, "hh_a", PERIOD)
+        found = views.member_statement(session, "hh_a", PERIOD)
     assert found is not None
     assert (found.contribution_cents, found.rule_set_version, found.explained) == (5_000, 1, True)
     assert ("income_cents", 200_000) in [(name, value) for name, value in found.inputs]
-    api = reads.statement(engine, "hh_a", PERIOD)
+    api = views.statement(engine, "hh_a", PERIOD)
     assert api["contribution_cents"] == 5_000
     explained = api["explanation"]["fr"]
     assert "Votre revenu mensuel : 2000,00 € ; participation de 2,5 % de ce montant : 50,00 €." in (

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from app.db.session import unit_of_work
 from app.services.merchants import purchase
 from app.services.money import record_payment
-from app.services.reads import balances, journal_page, merchant_sales
+from app.services.views import balances, journal_page, merchant_sales
 from tests.services.helpers import CODE, small_fund, w
 
 DAY = date(2026, 11, 5)

@@ -35,8 +35,8 @@ from app.api.schemas.audit import (
     VerifyReport,
 )
 from app.db.settings import export_directory
-from app.services import api_reads, audit_requests, reads, statement_proofs
 from app.services import audit_jobs as jobs_service
+from app.services import audit_requests, statement_proofs, views
 
 router = api_router(prefix="/audit", tags=["auditor"])
 
@@ -70,7 +70,7 @@ def journal(
     ] = 100,
 ) -> JournalPage:
     """The hash-chained journal, in order, a page at a time."""
-    records = reads.journal_page(session, after_seq, limit)
+    records = views.journal_page(session, after_seq, limit)
     following = records[-1]["seq"] if len(records) == limit else None
     return JournalPage.model_validate({"records": records, "next_after_seq": following})
 
@@ -92,7 +92,7 @@ def verify(engine: EngineDep, _: AuditorDep) -> VerifyReport:
 @router.get("/checkpoints", summary="Every checkpoint", response_model=CheckpointList)
 def checkpoints(session: SessionDep, _: AuditorDep) -> CheckpointList:
     """The seal of every sealed month, oldest first."""
-    return CheckpointList.model_validate({"checkpoints": api_reads.checkpoints(session)})
+    return CheckpointList.model_validate({"checkpoints": views.checkpoints(session)})
 
 
 @router.get(

@@ -18,7 +18,7 @@ from app.api.schemas.funds import (
     PaymentRequest,
     PositionOut,
 )
-from app.services import money, reads
+from app.services import money, views
 
 router = api_router(prefix="/funds")
 
@@ -86,4 +86,4 @@ def record_funding(
 def position(session: SessionDep, _: PositionReader) -> PositionOut:
     """Bank and till, receivables, credit in circulation, payables to merchants, earmarked
     funds, expired credit and the reserve (held − owed)."""
-    return PositionOut.model_validate(reads.fund_position(session))
+    return PositionOut.model_validate(views.fund_position(session))

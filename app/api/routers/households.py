@@ -23,7 +23,7 @@ from app.api.schemas.enrolment import (
 from app.api.schemas.fields import IDENT_PATTERN, PERIOD_PATTERN
 from app.api.schemas.households import FactsIn
 from app.engine.period import Period
-from app.services import api_reads, consent
+from app.services import consent, views
 from app.services import households as service
 
 router = api_router()
@@ -172,7 +172,7 @@ def list_households(
     ] = 100,
 ) -> HouseholdList:
     """Households by id, with the account holder's name (null once erased)."""
-    rows = api_reads.list_households(session, after, limit)
+    rows = views.list_households(session, after, limit)
     next_after = rows[-1]["household_id"] if len(rows) == limit else None
     return HouseholdList.model_validate({"households": rows, "next_after": next_after})
 
@@ -199,4 +199,4 @@ def me(
     """The member's own household: identity and the facts in force for the month."""
     month = parse_period(period, "query.period") if period else Period(today().year, today().month)
     household_id = principal.household_id or ""
-    return Profile.model_validate(api_reads.profile(session, household_id, month))
+    return Profile.model_validate(views.profile(session, household_id, month))

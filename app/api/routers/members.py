@@ -28,7 +28,7 @@ from app.api.schemas.fields import IDENT_PATTERN, PERIOD_PATTERN
 from app.api.schemas.members import BalanceOut, HistoryOut, MemberExport, StatementOut
 from app.api.schemas.proofs import InclusionProof
 from app.i18n import account_text, memo_text
-from app.services import api_reads, reads, statement_proofs
+from app.services import statement_proofs, views
 
 router = api_router(prefix="/members/{household_id}", tags=["member", "operator", "auditor"])
 
@@ -110,7 +110,7 @@ def history(
             "label": memo_text(line["kind"], line["memo"], lang),
             "account_label": account_text(line["account"], lang),
         }
-        for line in reads.history(session, household_id, limit)
+        for line in views.history(session, household_id, limit)
     ]
     return HistoryOut.model_validate({"household_id": household_id, "lines": lines})
 
@@ -149,7 +149,7 @@ def statement(
     lang = lang or ("en" if request_language(request) == "en" else "fr")
     ensure_owner(principal, household_id=household_id)
     month = parse_period(period, "path.period")
-    found = reads.statement(session, household_id, str(month))
+    found = views.statement(session, household_id, str(month))
     explained = found.pop("explanation")
     text = None if explained is None else explained[lang]
     return StatementOut.model_validate(found | {"lang": lang, "explanation": text})
@@ -194,4 +194,4 @@ def export(household_id: HouseholdId, session: SessionDep, principal: Exporter) 
     """Everything the fund holds about the household, as JSON: identity, every set of facts,
     balance and lots, every movement, every statement with its explanations."""
     ensure_owner(principal, household_id=household_id)
-    return MemberExport.model_validate(api_reads.member_export(session, household_id))
+    return MemberExport.model_validate(views.member_export(session, household_id))

@@ -44,7 +44,7 @@ from app.api.schemas.trade import (
     SettleRequest,
     SuspendRequest,
 )
-from app.services import api_reads, merchants, money, reads
+from app.services import merchants, money, views
 from app.services.charge_link import ChargeWriter
 from app.services.errors import invalid, not_found
 from app.services.execute import prepare
@@ -217,7 +217,7 @@ def refund(
     # Purchase ids are the merchant's own: only the token's merchant's purchase of that id
     # is looked for, so another merchant's reads exactly as an unknown one.
     merchant_id = principal.merchant_id
-    if merchant_id is None or not api_reads.purchase_exists(
+    if merchant_id is None or not views.purchase_exists(
         session, merchant_id, request.purchase_id
     ):
         raise not_found("purchase", request.purchase_id)
@@ -254,7 +254,7 @@ def sales(
 ) -> SalesOut:
     """Sales (newest first) with their credit part and refunds, and what the fund owes."""
     ensure_owner(principal, merchant_id=merchant_id)
-    return SalesOut.model_validate(reads.merchant_sales(session, merchant_id, limit))
+    return SalesOut.model_validate(views.merchant_sales(session, merchant_id, limit))
 
 
 @router.get(
@@ -267,7 +267,7 @@ def sales(
 def settlements(merchant_id: MerchantId, session: SessionDep, principal: Reader) -> SettlementsOut:
     """Every payment of the fund to the merchant, newest first."""
     ensure_owner(principal, merchant_id=merchant_id)
-    lines = api_reads.merchant_settlements(session, merchant_id)
+    lines = views.merchant_settlements(session, merchant_id)
     return SettlementsOut.model_validate({"merchant_id": merchant_id, "settlements": lines})
 
 

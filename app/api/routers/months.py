@@ -28,7 +28,7 @@ from app.api.schemas.months import (
     MonthStatus,
 )
 from app.engine.problems import Problem
-from app.services import api_reads, month_desk, months, reads
+from app.services import month_desk, months, views
 from app.services.errors import IdempotencyConflict
 
 router = api_router(prefix="/months", tags=["operator"])
@@ -92,7 +92,7 @@ def run(
 def status(period: PeriodPath, session: SessionDep, _: MonthReader) -> MonthStatus:
     """open, closed or sealed; households credited; debits booked per entry kind; the seal."""
     month = parse_period(period, "path.period")
-    found = reads.month_status(session, str(month))
+    found = views.month_status(session, str(month))
     if found["checkpoint"] is not None:
         found["checkpoint"] = {"period": found["period"], **found["checkpoint"]}
     return MonthStatus.model_validate(found)
@@ -182,4 +182,4 @@ def seal_month(
 def checkpoint(period: PeriodPath, session: SessionDep, _: MonthReader) -> CheckpointOut:
     """The seal of the month; 404 until it is sealed."""
     month = parse_period(period, "path.period")
-    return CheckpointOut.model_validate(api_reads.checkpoint(session, month))
+    return CheckpointOut.model_validate(views.checkpoint(session, month))

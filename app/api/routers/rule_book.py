@@ -20,7 +20,7 @@ from app.api.schemas.rules import EXAMPLE_RULES, RULES_DOCUMENT_DESCRIPTION, yam
 from app.engine.facts import HouseholdFacts
 from app.engine.preview import Preview, preview
 from app.engine.ruleset import RuleSet
-from app.services import api_reads, impact_chart, rulesets
+from app.services import impact_chart, rulesets, views
 from app.services.errors import invalid
 from app.services.rule_documents import parse_or_refuse, parse_period
 
@@ -109,7 +109,7 @@ def list_versions(
     ] = None,
 ) -> VersionList:
     """Every stored version (drafts and adopted), by family id then version."""
-    return VersionList.model_validate({"versions": api_reads.rule_versions(session, rule_set_id)})
+    return VersionList.model_validate({"versions": views.rule_versions(session, rule_set_id)})
 
 
 @router.post(
@@ -129,14 +129,14 @@ def adopt(
     """Adopt a stored draft on a committee decision: journalled with its document and hash,
     immutable afterwards. `decision` must be the one written in the draft (422 otherwise).
     409 when the version is already adopted under another key."""
-    row = api_reads.rule_version(session, rule_set_id, version)
+    row = views.rule_version(session, rule_set_id, version)
     if row.decision != request.decision:
         raise invalid(
             "body.decision",
             f"the draft was written for decision {row.decision!r}, not {request.decision!r}",
         )
     recording = writes(principal, key)
-    api_reads.ensure_adoptable(session, row, recording["idempotency_key"])
+    views.ensure_adoptable(session, row, recording["idempotency_key"])
     result = rulesets.adopt_rule_set(session, rule_set_id, version, **recording)
     return AdoptOut.model_validate(result)
 
@@ -162,14 +162,14 @@ def in_force(
     """The adopted version that applies to `period` (latest effective_from not after it),
     with its document. 404 when no adopted rule set applies yet."""
     month = parse_period(period, "query.period")
-    return InForceOut.model_validate(api_reads.in_force(session, month) | {"period": str(month)})
+    return InForceOut.model_validate(views.in_force(session, month) | {"period": str(month)})
 
 
 def _impact(
     session: Session, rule_set_id: str, version: int, period: str | None, budget_cents: int | None
 ) -> tuple[Preview, list[HouseholdFacts], RuleSet]:
     month = parse_period(period, "query.period") if period else None
-    proposed, current, facts, when = api_reads.impact_inputs(session, rule_set_id, version, month)
+    proposed, current, facts, when = views.impact_inputs(session, rule_set_id, version, month)
     return preview(current, proposed, facts, when, budget_cents=budget_cents), facts, proposed
 
 

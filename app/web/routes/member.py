@@ -25,11 +25,11 @@ from starlette.datastructures import FormData
 from app.db.session import read_only, unit_of_work
 from app.engine.explain import Step, format_param, render_step
 from app.engine.period import Period
-from app.services import api_reads, arrears, member_views, people, statement_proofs
+from app.services import arrears, people, statement_proofs, views
 from app.services import errors as svc
-from app.services.member_views import Movement, Statement
 from app.services.people import Person
 from app.services.tokens import Role
+from app.services.views import Movement, Statement
 from app.web import i18n
 from app.web.formats import euros, moment, month
 from app.web.i18n import N_, _
@@ -75,7 +75,7 @@ def signed(cents: int) -> str:
 def home(request: Request, person: MemberDep) -> Response:
     day = today()
     with read_only(engine_of(request)) as session:
-        wallet = member_views.wallet(session, household_of(person), day)
+        wallet = views.wallet(session, household_of(person), day)
         dues = arrears.owed_by_month(session, household_of(person), Period(day.year, day.month))
     context = {"wallet": wallet, "dues": dues}
     return render(request, "member/home.html", context, title=_("Mon crédit"))
@@ -139,7 +139,7 @@ def movement_amount(item: Movement) -> str:
 @router.get("/membre/historique")
 def history(request: Request, person: MemberDep) -> Response:
     with read_only(engine_of(request)) as session:
-        movements = member_views.history(session, household_of(person))
+        movements = views.movements(session, household_of(person))
     lines = [
         {
             "when": moment(item.recorded_at) if item.recorded_at else month(item.period),
@@ -349,11 +349,11 @@ def statement_context(found: Statement) -> dict[str, Any]:
 def _statement_page(request: Request, person: Person, period: str | None) -> Response:
     household = household_of(person)
     with read_only(engine_of(request)) as session:
-        months = member_views.statement_months(session, household)
-        since = member_views.member_since(session, household)
+        months = views.statement_months(session, household)
+        since = views.member_since(session, household)
         if period is None:
             period = months[0] if months else str(Period(today().year, today().month))
-        found = member_views.statement(session, household, period)
+        found = views.member_statement(session, household, period)
         provable = found is not None and statement_proofs.provable(session, period)
     if period < since and found is None:
         raise PageNotFound()
@@ -462,7 +462,7 @@ def change_code(request: Request, person: MemberDep, form: FormDep) -> Response:
     if not errors:
         try:
             with unit_of_work(engine_of(request)) as session:
-                refusal = member_views.change_consent_code(
+                refusal = people.change_consent_code(
                     session, person.access_id, secret, code, again, now()
                 )
             if refusal is not None:
@@ -499,7 +499,7 @@ def data_page(request: Request, person: MemberDep) -> Response:
 def data_download(request: Request, person: MemberDep) -> Response:
     household = household_of(person)
     with read_only(engine_of(request)) as session:
-        exported = api_reads.member_export(session, household)
+        exported = views.member_export(session, household)
     body = json.dumps(exported, ensure_ascii=False, indent=2, sort_keys=True)
     name = f"mes-donnees-caisse-{today().isoformat()}.json"
     return Response(

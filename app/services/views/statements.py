@@ -1,25 +1,7 @@
-"""What a member's pages show about their own household: the credit spendable today and its
-lots, the history of their credit and contributions, a month's statement with the steps that
-made each amount, and the change of their till consent code. Only the change of code
-writes; every other function reads.
-
-Guarantees:
-
-- ``wallet``: spendable credit is the sum of the open lots whose last usable month is not
-  before ``today``'s month (app.engine.books.lots.usable). Credit past its last month is
-  never counted as spendable, even before the month's expiry run has booked it; it is shown
-  apart (``lapsed_cents``);
-- ``history``: every movement of the household's two accounts (what it owes, its credit),
-  newest first, with the merchant of a purchase or refund and the category bought; a
-  merchant's name is its profile's (app.services.merchant_profiles), else the display name
-  of its web access when it has one, else ``None``;
-- ``statement``: a month's amounts as booked by its run, the rule set that made them and the
-  engine's steps (structured, for the pages to word), with the entitlement and the granted
-  credit when the month was rationed; ``None`` for a month the household was not run for;
-- ``change_consent_code``: requires the person's own sign-in secret (checked, and counted
-  towards the sign-in lockout, by app.services.people.sign_in).
-
-Services flush; the caller's unit of work commits.
+"""What a household's months were: the history of its credit and contributions, and a
+month's statement with the steps that made each amount (the API's dicts and the member's
+pages). Rebuilt from the rules and facts the run used (app.services.run_basis), never from
+today's. Nothing here writes.
 """
 
 from __future__ import annotations
@@ -27,100 +9,107 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlmodel import Session, col
 
 from app.db import tables as t
 from app.engine.assess import Status
 from app.engine.explain import Params, Step
 from app.engine.period import Period
-from app.engine.problems import Problem
-from app.services import arrears, consent, merchant_profiles, people, reads, run_basis
+from app.services import arrears, free_text, merchant_profiles, run_basis
 from app.services import errors as svc
-
-CODE_LENGTHS = (4, 12)
-
-
-@dataclass(frozen=True, slots=True)
-class Lot:
-    """Credit granted in ``period``, still ``remaining_cents``, usable until the last day
-    of ``last_month`` (``None``: it never expires)."""
-
-    period: str
-    remaining_cents: int
-    last_month: str | None
-
-    @property
-    def expires_on(self) -> date | None:
-        return None if self.last_month is None else Period.parse(self.last_month).last_day
+from app.services.execute import Db, run_in
+from app.services.views.households import household_row
 
 
-@dataclass(frozen=True, slots=True)
-class Wallet:
-    """A household's credit as of a day, and what it owes for that day's month."""
+def history(db: Db, household_id: str, limit: int = 200) -> list[dict[str, Any]]:
+    """The household's postings (what it owes, its credit), newest first."""
 
-    month: str
-    spendable_cents: int
-    lots: tuple[Lot, ...]
-    lapsed_cents: int
-    due_cents: int
-    contribution_cents: int
-    paid_cents: int
-
-
-def _month_of(today: date) -> Period:
-    return Period(today.year, today.month)
-
-
-def wallet(session: Session, household_id: str, today: date) -> Wallet:
-    """The household's spendable credit on ``today``, its spendable lots (soonest expiry
-    first), credit past its last month, and this month's contribution and payments."""
-    found = reads.balances(session, household_id, on=today)
-    month = _month_of(today)
-    usable: list[Lot] = []
-    lapsed = 0
-    for row in found["lots"]:
-        lot = Lot(str(row["period"]), int(row["remaining_cents"]), row["expires_after"])
-        # The till's own rule (reads.is_spendable): a lot granted for a later month is not
-        # spendable yet, a lot past its last month no longer.
-        if reads.is_spendable(household_id, row, today):
-            if lot.remaining_cents > 0:
-                usable.append(lot)
-        elif lot.last_month is not None and Period.parse(lot.last_month) < month:
-            lapsed += lot.remaining_cents
-    usable.sort(key=lambda lot: (lot.last_month is None, lot.last_month or "", lot.period))
-    contribution, paid = _dues_in(session, household_id, str(month))
-    return Wallet(
-        month=str(month),
-        spendable_cents=int(found["spendable_cents"]),
-        lots=tuple(usable),
-        lapsed_cents=lapsed,
-        due_cents=max(0, int(found["due_cents"])),
-        contribution_cents=contribution,
-        paid_cents=paid,
-    )
-
-
-def _dues_in(session: Session, household_id: str, month: str) -> tuple[int, int]:
-    """(contribution booked, payments received) on the household's dues in ``month``."""
-    rows = session.execute(
-        select(col(t.Posting.amount_cents))
-        .join(t.LedgerEntry, col(t.LedgerEntry.entry_id) == col(t.Posting.entry_id))
-        .where(
-            col(t.Posting.account) == f"411:{household_id}",
-            col(t.LedgerEntry.period) == month,
+    def read(session: Session) -> list[dict[str, Any]]:
+        household_row(session, household_id)
+        rows = session.execute(
+            select(
+                col(t.LedgerEntry.entry_id),
+                col(t.LedgerEntry.seq),
+                col(t.LedgerEntry.period),
+                col(t.LedgerEntry.kind),
+                col(t.LedgerEntry.memo),
+                col(t.Posting.account),
+                col(t.Posting.amount_cents),
+            )
+            .join(t.Posting, col(t.Posting.entry_id) == col(t.LedgerEntry.entry_id))
+            .where(
+                or_(
+                    col(t.Posting.account) == f"411:{household_id}",
+                    col(t.Posting.account) == f"419:{household_id}",
+                )
+            )
+            .order_by(col(t.Posting.seq).desc(), col(t.Posting.entry_id).desc())
+            .limit(limit)
         )
-    ).scalars()
-    owed = paid = 0
-    for amount in rows:
-        if amount > 0:
-            owed += int(amount)
-        else:
-            paid -= int(amount)
-    return owed, paid
+        shown = free_text.readable_in(session)  # a reference as kept, not its commitment
+        return [
+            {
+                "entry_id": e,
+                "seq": int(s),
+                "period": p,
+                "kind": k,
+                "memo": shown(m, int(s)),
+                "account": a,
+                "amount_cents": int(c),
+            }
+            for e, s, p, k, m, a, c in rows
+        ]
+
+    result: list[dict[str, Any]] = run_in(db, read)
+    return result
+
+
+def statement(db: Db, household_id: str, period: str) -> dict[str, Any]:
+    """What the household owed and received for a month, with the explanation (fr and en)."""
+
+    def read(session: Session) -> dict[str, Any]:
+        household = household_row(session, household_id)
+        month = Period.parse(period)
+        mark = session.get(t.MonthCredit, (household_id, str(month)))
+        if mark is None:
+            raise svc.not_found("statement", f"{household_id} {month}")
+        record = session.get(t.Journal, mark.seq)
+        payload = json.loads(record.payload) if record is not None else {}
+        line = next(h for h in payload["households"] if h["household_id"] == household_id)
+        out: dict[str, Any] = {
+            "household_id": household_id,
+            "period": str(month),
+            "seq": int(mark.seq),
+            "contribution_cents": line["contribution_cents"],
+            "credit_cents": line["credit_cents"],
+            "funder_share_cents": line["funder_share_cents"],
+            "rationed": payload.get("rationing") is not None,
+            "explanation": None,
+        }
+        if not household.erased:
+            out["explanation"] = _explanation(session, payload, line, month, int(mark.seq))
+        return out
+
+    result: dict[str, Any] = run_in(db, read)
+    return result
+
+
+def _explanation(
+    session: Session, payload: dict[str, Any], line: dict[str, Any], month: Period, seq: int
+) -> dict[str, str] | None:
+    """The statement explained with the rules and facts its run used (by hash), never
+    today's (app.services.run_basis)."""
+    rules = run_basis.rules_of_run(session, payload)
+    facts = run_basis.facts_of_run(session, line)
+    if rules is None or facts is None:
+        return None
+    explanation = arrears.assess_as_run(session, rules, facts, month, seq).explanation
+    if explanation is None:
+        return None
+    return {"fr": explanation.render("fr"), "en": explanation.render("en")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,9 +129,9 @@ class Movement:
     category: str | None = None
 
 
-def history(session: Session, household_id: str, limit: int = 200) -> list[Movement]:
+def movements(session: Session, household_id: str, limit: int = 200) -> list[Movement]:
     """The household's movements, newest first (see ``Movement``)."""
-    rows = reads.history(session, household_id, limit=limit)
+    rows = history(session, household_id, limit=limit)
     seqs = sorted({int(row["seq"]) for row in rows})
     times = _recorded_at(session, seqs)
     merchants = _merchants_of(session, [str(row["entry_id"]) for row in rows])
@@ -240,7 +229,7 @@ class Statement:
 
 def statement_months(session: Session, household_id: str) -> list[str]:
     """The months the household was run for, newest first."""
-    _household(session, household_id)
+    household_row(session, household_id)
     return [
         str(period)
         for period in session.execute(
@@ -251,22 +240,15 @@ def statement_months(session: Session, household_id: str) -> list[str]:
     ]
 
 
-def _household(session: Session, household_id: str) -> t.Household:
-    row = session.get(t.Household, household_id)
-    if row is None:
-        raise svc.not_found("household", household_id)
-    return row
-
-
 def member_since(session: Session, household_id: str) -> str:
     """The first month of the household's membership."""
-    return _household(session, household_id).from_period
+    return household_row(session, household_id).from_period
 
 
-def statement(session: Session, household_id: str, period: str) -> Statement | None:
+def member_statement(session: Session, household_id: str, period: str) -> Statement | None:
     """The household's statement for ``period`` (``None``: the month was not run for it)."""
     month = Period.parse(period)
-    household = _household(session, household_id)
+    household = household_row(session, household_id)
     mark = session.get(t.MonthCredit, (household_id, str(month)))
     if mark is None:
         return None
@@ -310,31 +292,3 @@ def statement(session: Session, household_id: str, period: str) -> Statement | N
         rationing=rationing,
         explained=explanation is not None,
     )
-
-
-def change_consent_code(
-    session: Session, access_id: str, secret: str, code: str, code_again: str, now: datetime
-) -> people.SignInRefused | people.SignInLocked | None:
-    """Give the person's household the consent code ``code`` once their own sign-in
-    secret is checked.
-
-    ``InvalidRequest`` (nothing written) for a code that is not 4 to 12 digits
-    (``code``) or not typed the same twice (``code_again``). A wrong secret is RETURNED
-    (``SignInRefused``, or ``SignInLocked`` while the access is locked), so that the
-    caller's unit of work commits the failure count; ``None`` when the code was changed."""
-    problems: list[Problem] = []
-    low, high = CODE_LENGTHS
-    if not (code.isascii() and code.isdigit() and low <= len(code) <= high):
-        problems.append(Problem("code", "the consent code must be 4 to 12 digits"))
-    elif code != code_again:
-        problems.append(Problem("code_again", "the two codes differ"))
-    if problems:
-        raise svc.InvalidRequest(tuple(problems), "The consent code was not changed.")
-    row = people.access(session, access_id)
-    if row.role != "member" or row.subject_id is None or row.login is None:
-        raise svc.not_found("access", access_id)
-    outcome = people.sign_in(session, row.login, secret, now)
-    if not isinstance(outcome, people.Person):
-        return outcome
-    consent.change_code(session, row.subject_id, code)
-    return None
