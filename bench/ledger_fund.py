@@ -25,10 +25,10 @@ from app.engine.books.commands import Command
 from app.engine.books.core import apply
 from app.engine.books.journal import build_record
 from app.engine.books.memory import MemoryBooks
-from app.services.execute import request_hash
 from app.services.households import Facts, commitment
 from app.services.money import record_funding
-from app.services.rulesets import adopt_rule_set, draft_rule_set
+from app.services.rules.rulesets import adopt_rule_set, draft_rule_set
+from app.services.writes.execute import request_hash
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 ACTOR = "operator:bench"

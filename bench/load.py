@@ -235,7 +235,7 @@ def run_config(config: Config, side: Side, target: Target, run: Run, round_: int
 
 def group_stats(log: Path) -> tuple[str, ...]:
     """What each worker's group writer, and the charge writer process, logged when they
-    stopped (app.api.app, app.services.charge_link)."""
+    stopped (app.api.app, app.services.writes.charge_link)."""
     lines = log.read_text(errors="replace").splitlines()
     return tuple(
         line.split(marker, 1)[1]

@@ -23,13 +23,13 @@ from app.db.session import make_engine
 from app.db.settings import Settings
 from app.engine.books.commands import Command
 from app.services import consent
-from app.services.execute import execute
+from app.services.writes.execute import execute
 from bench.load_seed import ACTOR, CONSENT_CODE, MERCHANTS, Seeded
 
 # (file fragment, function name) -> part of a purchase command.
 PARTS = (
     (("app/audit/journal.py", "lock_writer"), "take the writer lock"),
-    (("app/services/execute.py", "_replay_before_lock"), "idempotency lookup (before the lock)"),
+    (("app/services/writes/execute.py", "_replay_before_lock"), "idempotency lookup (before the lock)"),
     (("app/ledger/command_check.py", "head_and_totals"), "head, carried totals, key (one read)"),
     (("app/ledger/view.py", "prefetch"), "books core and the reads it needs"),
     (("app/engine/books/core.py", "apply"), "books core and the reads it needs"),

@@ -40,7 +40,7 @@ CATEGORIES = (
     ("app/ledger/view.py", "reading the state the command needs"),
     ("authenticate", "bearer token lookup"),
     ("app/services/views/credit.py", "balance reads"),
-    ("app/services/execute.py", "other command plumbing (transaction, lock)"),
+    ("app/services/writes/execute.py", "other command plumbing (transaction, lock)"),
     ("sqlalchemy", "other SQLAlchemy work"),
     ("pydantic", "request/response validation"),
     ("uvicorn", "HTTP server"),

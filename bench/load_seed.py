@@ -85,7 +85,8 @@ def seed(url: str, members: int) -> Seeded:
     from app.db.migrate import upgrade_to_head
     from app.db.session import make_engine
     from app.db.settings import Settings
-    from app.services import households, merchants, money, months, rulesets
+    from app.services import households, merchants, money, months
+    from app.services.rules import rulesets
 
     started = time.perf_counter()
     upgrade_to_head(url)

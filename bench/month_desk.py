@@ -42,7 +42,7 @@ def main(households: int) -> dict[str, Any]:
     from app.engine.period import Period
     from app.services import arrears, month_desk
     from app.services.months import run_month
-    from app.services.rulesets import rule_set_in_force
+    from app.services.rules.rulesets import rule_set_in_force
     from bench.ledger_fund import ACTOR, NOW, setup_fund
 
     folder = Path(tempfile.mkdtemp(prefix="caisse-bench-"))

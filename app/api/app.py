@@ -29,8 +29,8 @@ from app.api.rule_yaml import RuleYaml
 from app.db.async_reads import AsyncReads
 from app.db.session import make_engine
 from app.db.settings import Settings, load_settings
-from app.services.charge_link import SOCKET_ENV, RemoteWriter
-from app.services.group_commit import GroupWriter
+from app.services.writes.charge_link import SOCKET_ENV, RemoteWriter
+from app.services.writes.group_commit import GroupWriter
 
 API_VERSION = "1.0.0"
 
@@ -40,7 +40,7 @@ FREEZE_ENV = "CAISSE_GC_FREEZE"  # set by ``caisse serve`` (app.cli.api_cmds)
 
 def charge_writer(engine: Engine) -> GroupWriter | RemoteWriter:
     """Where this process's charges go: the server's charge writer process when ``caisse
-    serve`` started one (app.services.charge_link), else a group writer of its own."""
+    serve`` started one (app.services.writes.charge_link), else a group writer of its own."""
     local = GroupWriter(engine, timer=time.perf_counter)  # the clock lives at the edge
     path = os.environ.get(SOCKET_ENV)
     return local if not path else RemoteWriter(path, local)

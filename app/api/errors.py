@@ -40,7 +40,7 @@ logger = logging.getLogger("caisse.api")
 
 # The database cannot answer now: through SQLAlchemy, or a read on the event loop
 # (app.db.async_reads, psycopg's own errors, its pool's timeout included), or the charge
-# writer (app.services.charge_link raises psycopg's error for it). An interface error is a
+# writer (app.services.writes.charge_link raises psycopg's error for it). An interface error is a
 # connection found closed (lost under a pipeline that SQLAlchemy does not watch).
 DATABASE_UNAVAILABLE = (
     OperationalError,

@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from app.services.rule_text import ReadText
+from app.services.rules.text import ReadText
 
 STATE_KEY = "rule_lines"
 

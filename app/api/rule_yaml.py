@@ -2,7 +2,7 @@
 
 A request to ``/v1/rules/...`` whose ``Content-Type`` is ``application/yaml`` (or
 ``text/yaml``, ``application/x-yaml``) is read by the committee pages' reader
-(app.services.rule_text: rates kept as typed text, anchors and aliases refused, depth and
+(app.services.rules.text: rates kept as typed text, anchors and aliases refused, depth and
 size bounded) and handed on as the equivalent JSON body. The request guard, FastAPI and the
 engine then see exactly what a JSON client would have sent: the same validation, the same
 problems, the same answers. A YAML text that cannot be read is a 422 naming its line.
@@ -24,7 +24,7 @@ from app.api.limits import refuse_too_large
 from app.api.request_body import BodyTooLarge, media_type, replay, whole_body
 from app.api.rule_lines import keep_lines
 from app.engine.problems import Problem
-from app.services.rule_text import MAX_CHARS, SyntaxProblem, read_text
+from app.services.rules.text import MAX_CHARS, SyntaxProblem, read_text
 
 YAML_MEDIA_TYPES = ("application/yaml", "text/yaml", "application/x-yaml")
 JSON_MEDIA_TYPE = "application/json"

@@ -28,8 +28,8 @@ from app.engine.checks import Finding, Severity, check_rules
 from app.engine.preview import preview
 from app.engine.problems import InvalidInput, Problem
 from app.services.errors import InvalidRequest, prefixed
-from app.services.rule_documents import collect, parse_or_refuse, parse_period
-from app.services.rule_documents import parse as _parse
+from app.services.rules.documents import collect, parse_or_refuse, parse_period
+from app.services.rules.documents import parse as _parse
 
 __all__ = ["check", "parse_or_refuse", "parse_period", "preview_sample", "validate_rules"]
 

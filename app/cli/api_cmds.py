@@ -98,7 +98,7 @@ def run_serve(args: argparse.Namespace) -> int:
         print(note, file=sys.stderr)
     ensure_schema(settings)
     print(f"caisse API on http://{args.host}:{args.port}/docs", file=sys.stderr)
-    # PostgreSQL: one process writes every worker's charges (app.services.charge_link).
+    # PostgreSQL: one process writes every worker's charges (app.services.writes.charge_link).
     one_writer = settings.database_url.startswith("postgresql") and not args.no_charge_writer
     os.environ[FREEZE_ENV] = "1"  # the workers freeze what their start-up made (app.api.app)
     with charge_writer_process(settings) if one_writer else nullcontext():

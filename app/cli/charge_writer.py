@@ -1,4 +1,4 @@
-"""The charge writer process ``caisse serve`` starts on PostgreSQL (app.services.charge_link).
+"""The charge writer process ``caisse serve`` starts on PostgreSQL (app.services.writes.charge_link).
 
 ``charge_writer_process`` starts it before uvicorn, in a directory only this user can enter,
 waits until its socket is there, and tells the workers where it is (``CAISSE_WRITER_SOCKET``
@@ -24,7 +24,7 @@ from contextlib import contextmanager
 
 from app.db.session import make_engine
 from app.db.settings import Settings
-from app.services.charge_link import SOCKET_ENV, serve
+from app.services.writes.charge_link import SOCKET_ENV, serve
 
 START_SECONDS = 20.0
 

@@ -1,4 +1,4 @@
-"""``caisse demo``: a living demo fund in one command (app.services.demo).
+"""``caisse demo``: a living demo fund in one command (app.services.demo.fund).
 
 ``caisse demo [--database PATH] [--households 200] [--seed N] [--force] [--json]`` builds a
 fund on the SQLite file PATH (default ``var/demo.db``): the CALIEN rules, the households,

@@ -82,7 +82,7 @@ def run_project(args: argparse.Namespace) -> int:
     from app.db.settings import load_settings
     from app.services.errors import ServiceError
     from app.services.projection import Request, assumptions_of, project_fund
-    from app.services.rule_documents import parse_period
+    from app.services.rules.documents import parse_period
 
     settings = load_settings()
     print(f"caisse: reads the database {shown_url(settings.database_url)}", file=sys.stderr)

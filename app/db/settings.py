@@ -29,7 +29,7 @@ class Settings:
     """``DATABASE_URL``: SQLAlchemy URL; default the SQLite file ``caisse.db`` (WAL) in the data
     directory (``data_directory()``).
     ``CAISSE_EXPORT_KEEP_DAYS``: days an export job's archive is kept after the job
-    finished (app.services.audit_jobs deletes it then); default 30."""
+    finished (app.services.auditor.jobs deletes it then); default 30."""
 
     database_url: str
     export_keep_days: int = DEFAULT_EXPORT_KEEP_DAYS
@@ -78,7 +78,7 @@ def data_directory(environ: Mapping[str, str] | None = None) -> Path:
 def export_directory(environ: Mapping[str, str] | None = None) -> Path:
     """Where audit export jobs write their archives: ``CAISSE_EXPORT_DIR``, default
     ``exports`` in the data directory. Read when the app's audit worker is first made (the API's and the
-    pages' routes share that one worker, app.services.audit_requests.jobs_of)."""
+    pages' routes share that one worker, app.services.auditor.requests.jobs_of)."""
     environ = os.environ if environ is None else environ
     configured = environ.get(EXPORT_DIR_ENV, "").strip()
     return Path(configured) if configured else data_directory(environ) / "exports"

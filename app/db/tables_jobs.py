@@ -5,7 +5,7 @@ journalled. ``requested_by`` is the token's pseudonymous actor (``auditor:tok_â€
 name. Times are ISO-8601 UTC text to the millisecond (``2027-01-31T18:00:00.123Z``): one
 fixed width, so text order is time order on every backend. ``heartbeat_at`` is refreshed by
 the process running the job; a ``running`` job whose heartbeat stopped was interrupted
-(app.services.audit_jobs). ``artifact`` is the export's file name inside the export
+(app.services.auditor.jobs). ``artifact`` is the export's file name inside the export
 directory (the archive itself is never stored in the database). ``expired_at`` is when an
 export's archive was deleted, its retention (``CAISSE_EXPORT_KEEP_DAYS``) over; null while
 it is kept (and for verifications).

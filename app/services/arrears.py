@@ -33,7 +33,7 @@ from app.engine.money import format_rate
 from app.engine.period import Period
 from app.engine.ruleset import RuleSet
 from app.services import errors as svc
-from app.services.rulesets import rule_set_in_force
+from app.services.rules.rulesets import rule_set_in_force
 
 DUES = "411:"
 

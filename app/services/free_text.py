@@ -31,7 +31,7 @@ from app.db import tables as t
 from app.db.session import read_only
 from app.db.tables_free_text import FreeText
 from app.engine.canonical import content_hash
-from app.services.execute import Db
+from app.services.writes.execute import Db
 
 ERASED = "[effacé]"  # what a line shows where an erased text was
 COMMITMENT = re.compile(r"sha256:[0-9a-f]{64}")

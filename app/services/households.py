@@ -27,8 +27,8 @@ from app.engine.period import Period
 from app.engine.problems import EngineError
 from app.services import consent, free_text
 from app.services import errors as svc
-from app.services.execute import Db, execute, run_in
 from app.services.receipts import donors as tax_donors
+from app.services.writes.execute import Db, execute, run_in
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """Merchants and spending: approve / suspend, purchase (with the member's consent code),
 refund. A purchase can never overdraw: the books core refuses it (``InsufficientCredit``)
 under the writer lock, and on PostgreSQL the wallet's rows are also read ``FOR UPDATE``.
-A purchase goes the one purchase path (app.services.group_commit), the API's. The member's
+A purchase goes the one purchase path (app.services.writes.group_commit), the API's. The member's
 consent code is checked first, under the writer lock (app.services.consent): a wrong code
 is refused (403) and counted per household and merchant (the count is committed, nothing
 else is); after a few, that merchant waits a growing delay before trying that household
@@ -18,8 +18,8 @@ from app.engine.books.commands import Command
 from app.engine.period import Period
 from app.services import errors as svc
 from app.services import free_text
-from app.services.execute import Db, execute, prepare
-from app.services.group_commit import Charge, record_one
+from app.services.writes.execute import Db, execute, prepare
+from app.services.writes.group_commit import Charge, record_one
 
 
 def approve_merchant(
@@ -83,7 +83,7 @@ def purchase(
 ) -> dict[str, Any]:
     """Charge the member's credit at the category's rate; the member pays the rest.
 
-    The purchase path the API takes (app.services.group_commit), as a group of one: the
+    The purchase path the API takes (app.services.writes.group_commit), as a group of one: the
     consent code is checked under the writer lock, a wrong one counted and committed."""
     command = purchase_command(
         purchase_id,

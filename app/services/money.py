@@ -12,7 +12,7 @@ from typing import Any
 
 from app.engine.books.commands import Command
 from app.services import free_text
-from app.services.execute import Db, execute
+from app.services.writes.execute import Db, execute
 
 
 def record_payment(

@@ -40,9 +40,9 @@ from app.engine.problems import Problem
 from app.ledger.invariants import fund_totals
 from app.services import arrears
 from app.services import errors as svc
-from app.services.execute import Db, Totals, execute, prepare, run_in
 from app.services.months_load import facts_for_run, heap_frozen
-from app.services.rulesets import rule_set_in_force
+from app.services.rules.rulesets import rule_set_in_force
+from app.services.writes.execute import Db, Totals, execute, prepare, run_in
 
 # 5 000 households a chunk: at 100k households, 14.3 s of CPU against 16.3 s for chunks of
 # 1 000 (fewer transactions, commits and per-chunk queries), for 12 MiB more at the peak.

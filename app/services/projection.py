@@ -44,12 +44,12 @@ from app.engine.projection import (
 )
 from app.ledger.view import lot_state
 from app.services import errors as svc
-from app.services.execute import Db, run_in
 from app.services.months import available_cents
 from app.services.months_load import facts_for_run, heap_frozen
 from app.services.research.settings import ResearchSettings
-from app.services.rule_documents import parse_or_refuse
-from app.services.rulesets import ADOPTED, rule_set_in_force
+from app.services.rules.documents import parse_or_refuse
+from app.services.rules.rulesets import ADOPTED, rule_set_in_force
+from app.services.writes.execute import Db, run_in
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from app.engine import ENGINE_VERSION
 from app.engine.books.commands import Command
 from app.engine.period import Period
 from app.services import errors as svc
-from app.services.execute import Db, execute, transaction
+from app.services.writes.execute import Db, execute, transaction
 
 
 def seal_month(

@@ -22,7 +22,7 @@ from app.db.session import unit_of_work
 from app.db.settings import Settings
 from app.db.tables import Journal
 from app.db.tables_jobs import AuditJob
-from app.services import audit_jobs
+from app.services.auditor import jobs as audit_jobs
 from tests.api.fund_support import assert_only, call, close, seal, seed
 from tests.api.support import Tokens, assert_problem
 

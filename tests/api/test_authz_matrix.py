@@ -27,7 +27,7 @@ from fastapi.testclient import TestClient
 from app.api.routers.audit import utc_now
 from app.db.session import unit_of_work
 from app.db.tables_jobs import AuditJob
-from app.services import audit_jobs
+from app.services.auditor import jobs as audit_jobs
 from app.services.money import record_funding
 from app.services.receipts import donors, issue, settings
 from tests.api.fund_support import (
@@ -358,9 +358,11 @@ MATRIX: tuple[Row, ...] = (
     row(Endpoint("GET", "/v1/audit/exports/{job_id}/download", EXPORT_JOB,
                  setup=audit_jobs_seeded),                              401, 403, 403, 403, 403, 200),
     # --- research: aggregates only ---------------------------------------------------------
+    # A researcher may project (not 403), but the seeded fund's two households are under the
+    # small-cell threshold: 409, nothing published (app.services.projection).
     row(Endpoint("POST", "/v1/research/projection", setup=seed,
                  body=lambda: {"assumptions": {"months": 2}}),          401, 200, 403, 403, 403, 200,
-        researcher=200),
+        researcher=409),
     row(Endpoint("GET", "/v1/research/indicators", setup=seed, query={"from": PERIOD}),
                                                                         401, 200, 403, 403, 403, 200,
         researcher=200),

@@ -22,7 +22,7 @@ from app.audit.sources import DbSource
 from app.audit.verify import verify
 from app.cli.charge_writer import charge_writer_process
 from app.db.settings import Settings
-from app.services.charge_link import encode_outcome, settle
+from app.services.writes.charge_link import encode_outcome, settle
 from tests.api.fund_support import fresh_key, seed
 from tests.api.support import Tokens
 from tests.api.test_merchants import balance, charge

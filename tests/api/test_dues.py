@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from app.db import tables as t
-from app.services.rulesets import adopt_rule_set
+from app.services.rules.rulesets import adopt_rule_set
 from tests.api.fund_support import PERIOD, call, draft, fresh_key, rules, seed, w
 from tests.api.support import Tokens, assert_problem
 

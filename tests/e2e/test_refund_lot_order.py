@@ -19,7 +19,8 @@ from app.audit.sources import DbSource, read_engine
 from app.audit.verify import verify
 from app.db.session import make_engine
 from app.db.settings import Settings
-from app.services import households, merchants, money, months, rulesets
+from app.services import households, merchants, money, months
+from app.services.rules import rulesets
 
 NOW = datetime(2027, 1, 20, 10, 0, tzinfo=UTC)
 RULES: dict[str, Any] = {

@@ -12,7 +12,7 @@ from app.services.households import Facts, Identity, enrol_household
 from app.services.merchants import approve_merchant
 from app.services.money import record_funding
 from app.services.months import run_month
-from app.services.rulesets import adopt_rule_set, draft_rule_set
+from app.services.rules.rulesets import adopt_rule_set, draft_rule_set
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 ACTOR = "operator:tok_test"

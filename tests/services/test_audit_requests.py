@@ -1,6 +1,6 @@
 """An auditor's request from the pages queues one job, and the same request again (a double
 click, the form posted twice) answers the job still pending instead of queueing a second
-(app.services.audit_requests). SQLite and PostgreSQL like the rest."""
+(app.services.auditor.requests). SQLite and PostgreSQL like the rest."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from sqlmodel import col
 from app.db.session import unit_of_work
 from app.db.settings import Settings
 from app.db.tables_jobs import AuditJob
-from app.services import audit_requests
-from app.services.audit_jobs import DONE, EXPORT, QUEUED, RUNNING, VERIFY, AuditJobs, list_jobs
+from app.services.auditor import requests as audit_requests
+from app.services.auditor.jobs import DONE, EXPORT, QUEUED, RUNNING, VERIFY, AuditJobs, list_jobs
 
 NOW = datetime(2027, 3, 31, 12, 0, 0, tzinfo=UTC)
 AURELE, OTHER = "auditor:acc_aurele", "auditor:tok_other"

@@ -1,4 +1,4 @@
-"""The charge writer process and the workers' link to it (app.services.charge_link)."""
+"""The charge writer process and the workers' link to it (app.services.writes.charge_link)."""
 
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ from app.cli.charge_writer import charge_writer_process
 from app.db.settings import Settings
 from app.engine.problems import Problem
 from app.services import errors as svc
-from app.services.charge_link import RemoteWriter, encode_outcome, settle
 from app.services.consent import ConsentLocked
-from app.services.execute import prepare
-from app.services.group_commit import Charge, GroupWriter, record_one
 from app.services.merchants import purchase_command
+from app.services.writes.charge_link import RemoteWriter, encode_outcome, settle
+from app.services.writes.execute import prepare
+from app.services.writes.group_commit import Charge, GroupWriter, record_one
 from tests.services.helpers import ACTOR, CODE, NOW, small_fund
 
 DAY = date(2026, 11, 20)

@@ -15,9 +15,9 @@ from app.db import tables as t
 from app.engine.books.commands import Command
 from app.ledger import invariants
 from app.ledger.invariants import InvariantViolation
-from app.services.execute import execute
 from app.services.merchants import purchase
 from app.services.views import balances
+from app.services.writes.execute import execute
 from tests.services.helpers import ACTOR, CODE, NOW, small_fund, w
 
 DAY = date(2026, 11, 20)

@@ -1,5 +1,5 @@
 """Export archives are kept ``keep_days`` after their job finished, then deleted and their
-job marked ``expired_at`` (app.services.audit_jobs). The clock is passed in: a fixed time,
+job marked ``expired_at`` (app.services.auditor.jobs). The clock is passed in: a fixed time,
 and the boundary is exact to the millisecond. SQLite and PostgreSQL like the rest."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from sqlalchemy.engine import Engine
 
 from app.db.session import unit_of_work
 from app.db.tables_jobs import AuditJob
-from app.services import audit_jobs
-from app.services.audit_jobs import AuditJobs, ExportExpired, get_job, job_time
+from app.services.auditor import jobs as audit_jobs
+from app.services.auditor.jobs import AuditJobs, ExportExpired, get_job, job_time
 
 NOW = datetime(2027, 3, 31, 12, 0, 0, tzinfo=UTC)
 NOW_TEXT = "2027-03-31T12:00:00.000Z"

@@ -1,4 +1,4 @@
-"""Group commit of purchases (app.services.group_commit): one transaction for many charges,
+"""Group commit of purchases (app.services.writes.group_commit): one transaction for many charges,
 the same outcome charge by charge as recording them one after the other."""
 
 from __future__ import annotations
@@ -20,18 +20,18 @@ from app.audit.verify import verify
 from app.db.session import make_engine
 from app.db.settings import Settings
 from app.services import errors as svc
-from app.services import group_commit
 from app.services.consent import ConsentLocked
-from app.services.execute import prepare
-from app.services.group_commit import (
+from app.services.merchants import approve_merchant, purchase_command, refund
+from app.services.months import close_month
+from app.services.writes import group_commit
+from app.services.writes.execute import prepare
+from app.services.writes.group_commit import (
     Charge,
     GroupWriter,
     Outcome,
     record_charges,
     record_one,
 )
-from app.services.merchants import approve_merchant, purchase_command, refund
-from app.services.months import close_month
 from tests.fixtures_db import _empty_all_tables, on_postgres
 from tests.services.helpers import ACTOR, CODE, NOW, PERIOD, small_fund, w
 
@@ -246,7 +246,7 @@ class TestWriter:
         self, engine: Engine, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         small_fund(engine)
-        monkeypatch.setattr("app.services.group_commit.IDLE_SECONDS", 0.05)
+        monkeypatch.setattr("app.services.writes.group_commit.IDLE_SECONDS", 0.05)
         writer = GroupWriter(engine)
         assert writer.submit(charge("p1", "hh_a", 100)).result(timeout=30)["seq"] > 0
         first = writer._worker.thread
@@ -272,7 +272,7 @@ class TestWriter:
                 raise RuntimeError("the group's transaction failed")
             return real(*args)
 
-        monkeypatch.setattr("app.services.group_commit.record_charges", broken)
+        monkeypatch.setattr("app.services.writes.group_commit.record_charges", broken)
         writer = GroupWriter(engine)
         try:
             first = writer.submit(charge("p1", "hh_a", 1_000)).result(timeout=30)

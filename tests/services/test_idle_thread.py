@@ -1,4 +1,4 @@
-"""The on-demand queue thread (app.services.idle_thread): started by a put, gone when idle,
+"""The on-demand queue thread (app.services.writes.idle_thread): started by a put, gone when idle,
 restarted by the next put, and stopped only after serving what was queued."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import queue
 import threading
 from typing import Any
 
-from app.services.idle_thread import STOP, IdleThread
+from app.services.writes.idle_thread import STOP, IdleThread
 
 BOUND_SECONDS = 10.0  # an upper bound for a thread to answer, never a wait by design
 

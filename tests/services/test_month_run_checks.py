@@ -18,12 +18,12 @@ from app.audit import journal
 from app.db import tables as t
 from app.engine.books.commands import Command
 from app.ledger.invariants import FAMILIES, InvariantViolation, fund_totals
-from app.services import execute as execute_module
 from app.services import months
-from app.services.execute import KnownTotals, Totals, execute
 from app.services.money import record_funding
 from app.services.months import run_month
 from app.services.views import balances
+from app.services.writes import execute as execute_module
+from app.services.writes.execute import KnownTotals, Totals, execute
 from tests.services.helpers import ACTOR, NOW, PERIOD, adopt, enrol, w
 
 # Cheapest first (credit - contribution): hh_a 5 000, hh_c 14 000, hh_b 18 000, so with

@@ -18,9 +18,9 @@ from app.audit import journal
 from app.engine.books.commands import Command
 from app.engine.books.journal import build_record
 from app.engine.period import Period
-from app.services.execute import prepare, request_hash
 from app.services.households import Facts, change_facts, erase_member, facts_in_force
 from app.services.months_load import facts_for_run
+from app.services.writes.execute import prepare, request_hash
 from tests.services.helpers import adopt, enrol, w
 
 json_values = st.recursive(

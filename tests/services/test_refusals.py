@@ -13,14 +13,15 @@ from sqlmodel import Session
 
 from app.db import tables as t
 from app.ledger.invariants import InvariantViolation
-from app.services import errors, purchase_store
+from app.services import errors
 from app.services.households import erase_member
 from app.services.merchants import purchase, refund, suspend_merchant
 from app.services.money import record_payment, settle_merchants
 from app.services.months import run_month
-from app.services.rulesets import draft_rule_set
+from app.services.rules.rulesets import draft_rule_set
 from app.services.seal import seal_month
 from app.services.views import balances
+from app.services.writes import purchase_store
 from tests.services.helpers import CODE, PERIOD, RULES, adopt, enrol, small_fund, w
 
 DAY = date(2026, 11, 20)

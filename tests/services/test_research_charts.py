@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.services.research_charts import (
+from app.services.charts.frame import euros, money_axis
+from app.services.charts.research import (
     DECILE_WORDS,
     Bar,
     bar_chart,
     bars_of,
     reserve_chart,
 )
-from app.services.svg_chart import euros, money_axis
 
 
 def month(period: str, reserve_end_cents: int, rationed: bool = False) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""Rule documents as the committee writes them (app.services.rule_text, .rule_drafts) and
-what the committee decides (app.services.committee_rules, .committee_merchants)."""
+"""Rule documents as the committee writes them (app.services.rules.text, .rule_drafts) and
+what the committee decides (app.services.rules.committee, .committee_merchants)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.db.session import read_only, unit_of_work
-from app.services import committee_merchants, committee_rules, rule_drafts, rulesets, views
+from app.services import committee_merchants, views
 from app.services import errors as svc
 from app.services.months import close_month
-from app.services.rule_text import canonical_yaml, read_text
+from app.services.rules import committee as committee_rules
+from app.services.rules import drafts as rule_drafts
+from app.services.rules import rulesets
+from app.services.rules.text import canonical_yaml, read_text
 from tests.services.helpers import PERIOD, RULES, small_fund, w
 
 YAML = """# credit relevé

@@ -15,7 +15,7 @@ from app.services import views
 from app.services.households import Facts, change_facts
 from app.services.merchants import purchase
 from app.services.months import close_month, expire_credit, run_month
-from app.services.rulesets import adopt_rule_set, draft_rule_set
+from app.services.rules.rulesets import adopt_rule_set, draft_rule_set
 from app.services.seal import seal_month
 from tests.services.helpers import CODE, PERIOD, RULES, small_fund, w
 

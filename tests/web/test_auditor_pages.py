@@ -34,8 +34,8 @@ from sqlalchemy import text as sql
 
 from app.db.session import unit_of_work
 from app.db.tables_jobs import AuditJob
-from app.services import audit_requests
-from app.services.audit_jobs import AuditJobs
+from app.services.auditor import requests as audit_requests
+from app.services.auditor.jobs import AuditJobs
 from tests.web.browser import (
     check_accessibility,
     click_to_next_page,

@@ -21,7 +21,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from app.db.session import unit_of_work
 from app.engine import parse_rule_set
 from app.engine.assess import assess
-from app.engine.facts import HouseholdFacts
+from app.engine.facts import HouseholdFacts, Person
 from app.engine.period import Period
 from app.services import merchant_profiles, people
 from app.services import tokens as token_service
@@ -449,7 +449,9 @@ def _worded(contribution: dict[str, Any], income_cents: int) -> list[str]:
     document = rules("2027-01") | {"contribution": contribution}
     found = assess(
         parse_rule_set(document),
-        HouseholdFacts(household_id="hh", income_cents=income_cents, persons=(date(1980, 5, 17),)),
+        HouseholdFacts(
+            household_id="hh", income_cents=income_cents, persons=(Person(date(1980, 5, 17)),)
+        ),
         Period.parse("2027-01"),
     ).explanation
     assert found is not None

@@ -4,7 +4,7 @@ facts tables).
 
 Verification and export come two ways. The jobs (``POST /audit/verifications``,
 ``POST /audit/exports``) answer 202 at once and run in the process's background worker
-(app.services.audit_jobs); the caller polls the job and downloads the export when done.
+(app.services.auditor.jobs); the caller polls the job and downloads the export when done.
 ``GET /audit/verify`` and ``GET /audit/export`` do the same work inside the request: kept
 for small funds and existing clients, they give the same report and the same bytes.
 
@@ -35,8 +35,10 @@ from app.api.schemas.audit import (
     VerifyReport,
 )
 from app.db.settings import export_directory
-from app.services import audit_jobs as jobs_service
-from app.services import audit_requests, statement_proofs, views
+from app.services import views
+from app.services.auditor import jobs as jobs_service
+from app.services.auditor import requests as audit_requests
+from app.services.auditor import statement_proofs
 
 router = api_router(prefix="/audit", tags=["auditor"])
 

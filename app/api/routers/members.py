@@ -28,7 +28,8 @@ from app.api.schemas.fields import IDENT_PATTERN, PERIOD_PATTERN
 from app.api.schemas.members import BalanceOut, HistoryOut, MemberExport, StatementOut
 from app.api.schemas.proofs import InclusionProof
 from app.i18n import account_text, memo_text
-from app.services import statement_proofs, views
+from app.services import views
+from app.services.auditor import statement_proofs
 
 router = api_router(prefix="/members/{household_id}", tags=["member", "operator", "auditor"])
 

@@ -45,10 +45,10 @@ from app.api.schemas.trade import (
     SuspendRequest,
 )
 from app.services import merchants, money, views
-from app.services.charge_link import ChargeWriter
 from app.services.errors import invalid, not_found
-from app.services.execute import prepare
-from app.services.group_commit import Charge
+from app.services.writes.charge_link import ChargeWriter
+from app.services.writes.execute import prepare
+from app.services.writes.group_commit import Charge
 
 router = api_router()
 
@@ -196,7 +196,7 @@ async def record_charge(
         recorded["now"],
         request.consent_code,
     )
-    # Charges arriving together are written in one transaction (app.services.group_commit).
+    # Charges arriving together are written in one transaction (app.services.writes.group_commit).
     result = await writer.record(charge_)
     return ChargeOut.model_validate({**result, "credit_left_cents": result["available_cents"]})
 

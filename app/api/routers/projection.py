@@ -16,7 +16,7 @@ from app.api.routing import api_router
 from app.api.schemas.projection import ProjectionRequest, ProjectionsOut
 from app.services import projection
 from app.services.research.settings import research_settings
-from app.services.rule_documents import parse_period
+from app.services.rules.documents import parse_period
 
 router = api_router(prefix="/research")
 

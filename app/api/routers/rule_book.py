@@ -20,9 +20,11 @@ from app.api.schemas.rules import EXAMPLE_RULES, RULES_DOCUMENT_DESCRIPTION, yam
 from app.engine.facts import HouseholdFacts
 from app.engine.preview import Preview, preview
 from app.engine.ruleset import RuleSet
-from app.services import impact_chart, rulesets, views
+from app.services import views
+from app.services.charts import impact as impact_chart
 from app.services.errors import invalid
-from app.services.rule_documents import parse_or_refuse, parse_period
+from app.services.rules import rulesets
+from app.services.rules.documents import parse_or_refuse, parse_period
 
 router = api_router(prefix="/rules")
 

@@ -41,9 +41,9 @@ from app.engine.books.apply_receipts import reduction_cents
 from app.engine.books.commands import Command
 from app.engine.words import euros_in_words
 from app.services import errors as svc
-from app.services.execute import execute
 from app.services.receipts import donors, over_contributions, pdf, settings
 from app.services.receipts.over_contributions import OVER_CONTRIBUTION, MonthGift
+from app.services.writes.execute import execute
 
 GIFT = "gift"
 ARTICLE = "200"  # du code général des impôts: gifts of individuals

@@ -38,7 +38,7 @@ from app.engine.arrears import settle_oldest_first
 from app.engine.books import accounts as acc
 from app.engine.period import Period
 from app.engine.rules.tax_receipts import over_contribution_cents
-from app.services.rulesets import rule_set_in_force
+from app.services.rules.rulesets import rule_set_in_force
 
 OVER_CONTRIBUTION = "over_contribution"
 # How a household paid its contributions (the books' methods) -> the Cerfa's mode.

@@ -54,7 +54,7 @@ from app.engine.period import Period
 from app.engine.resources import Context, NeedsData
 from app.services.research import merchant_kinds
 from app.services.research.flows import REVERSAL, Flows, MonthFlows, read_flows
-from app.services.rulesets import rule_set_in_force
+from app.services.rules.rulesets import rule_set_in_force
 
 RUNWAY_MONTHS = 3
 _SEPARATOR = " "

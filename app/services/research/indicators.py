@@ -25,8 +25,8 @@ from app.engine.period import Period
 from app.services.errors import invalid
 from app.services.research.books import load
 from app.services.research.settings import ResearchSettings, research_settings
-from app.services.rule_documents import parse_period
-from app.services.rulesets import rule_set_in_force
+from app.services.rules.documents import parse_period
+from app.services.rules.rulesets import rule_set_in_force
 
 MAX_MONTHS = 120
 FIELDS = (

@@ -21,7 +21,7 @@ from app.engine.books.lots import spendable_on
 from app.engine.books.state import CreditLot
 from app.engine.period import Period
 from app.services import errors as svc
-from app.services.execute import Db
+from app.services.writes.execute import Db
 
 
 def _balance_statement() -> Select[Any]:

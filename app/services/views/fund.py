@@ -18,7 +18,7 @@ from app.engine.period import Period
 from app.engine.problems import Problem
 from app.ledger.invariants import balances_of, fund_totals
 from app.services import errors as svc
-from app.services.execute import Db, run_in
+from app.services.writes.execute import Db, run_in
 
 
 def fund_position(db: Db) -> dict[str, Any]:

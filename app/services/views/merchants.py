@@ -13,7 +13,7 @@ from app.db import tables as t
 from app.ledger.invariants import balances_of
 from app.services import errors as svc
 from app.services import free_text
-from app.services.execute import Db, run_in
+from app.services.writes.execute import Db, run_in
 
 
 def merchant_sales(db: Db, merchant_id: str, limit: int = 200) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from app.engine.period import Period
 from app.engine.problems import Problem
 from app.services import errors as svc
 from app.services.households import facts_in_force
-from app.services.rulesets import rule_set_in_force
+from app.services.rules.rulesets import rule_set_in_force
 
 
 def rule_versions(session: Session, rule_set_id: str | None) -> list[dict[str, Any]]:

@@ -20,8 +20,8 @@ from app.engine.explain import Params, Step
 from app.engine.period import Period
 from app.services import arrears, free_text, merchant_profiles, run_basis
 from app.services import errors as svc
-from app.services.execute import Db, run_in
 from app.services.views.households import household_row
+from app.services.writes.execute import Db, run_in
 
 
 def history(db: Db, household_id: str, limit: int = 200) -> list[dict[str, Any]]:

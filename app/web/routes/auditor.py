@@ -13,7 +13,7 @@ the page again every 2 seconds and reloads it once the job's state changed; with
 JavaScript, a link does it). The job ids are in the addresses only: nobody types one.
 
 The audit worker and its export directory are the API's own (one worker per app:
-app.services.audit_requests.jobs_of, ``CAISSE_EXPORT_DIR`` by app.db.settings).
+app.services.auditor.requests.jobs_of, ``CAISSE_EXPORT_DIR`` by app.db.settings).
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from fastapi.responses import FileResponse, Response
 from starlette.datastructures import FormData
 
 from app.db.settings import export_directory
-from app.services import audit_jobs as jobs_service
-from app.services import audit_requests
 from app.services import errors as svc
-from app.services.audit_jobs import EXPORT, VERIFY, AuditJobs, Job
+from app.services.auditor import jobs as jobs_service
+from app.services.auditor import requests as audit_requests
+from app.services.auditor.jobs import EXPORT, VERIFY, AuditJobs, Job
 from app.services.people import Person
 from app.services.tokens import Role
 from app.web import i18n

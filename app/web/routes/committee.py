@@ -3,7 +3,7 @@ or JSON, typed or uploaded; checked with every problem at its line), one version
 the rules in force (what changes, the impact on the real membership, the cost against the
 fund's money) and its adoption on a decision chosen from a list, after a confirmation.
 
-Each route parses, calls ONE service (app.services.committee_rules, .rule_drafts), renders.
+Each route parses, calls ONE service (app.services.rules.committee, .rule_drafts), renders.
 The services' refusals are worded here in the reader's language; nothing is written when a
 form comes back with problems.
 """
@@ -20,9 +20,11 @@ from starlette.datastructures import FormData, UploadFile
 
 from app.db.session import read_only, unit_of_work
 from app.engine.checks import Severity
-from app.services import committee_rules, impact_chart, rule_drafts
 from app.services import errors as svc
+from app.services.charts import impact as impact_chart
 from app.services.people import Person
+from app.services.rules import committee as committee_rules
+from app.services.rules import drafts as rule_drafts
 from app.services.tokens import Role
 from app.web.i18n import N_, _, language
 from app.web.labels import percent_digits

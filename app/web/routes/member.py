@@ -25,8 +25,9 @@ from starlette.datastructures import FormData
 from app.db.session import read_only, unit_of_work
 from app.engine.explain import Step, format_param, render_step
 from app.engine.period import Period
-from app.services import arrears, people, statement_proofs, views
+from app.services import arrears, people, views
 from app.services import errors as svc
+from app.services.auditor import statement_proofs
 from app.services.people import Person
 from app.services.tokens import Role
 from app.services.views import Movement, Statement

@@ -2,7 +2,7 @@
 the fund's indicators for a period (small cells shown as "—", never a household), the open
 data download, and the sustainability projection with its assumptions and chart.
 
-Each route parses, calls ONE service (app.services.research_views, research.open_data),
+Each route parses, calls ONE service (app.services.research.views, research.open_data),
 renders. Forms are GET forms: they only read, so a result can be bookmarked and shared.
 """
 
@@ -21,11 +21,11 @@ from app.engine.money import format_rate, parse_rate, round_fraction
 from app.engine.period import Period
 from app.engine.projection import share_percent
 from app.services import errors as svc
-from app.services import research_views
+from app.services.charts.research import BarWords, ReserveWords
 from app.services.people import Person
 from app.services.research import indicators, open_data
+from app.services.research import views as research_views
 from app.services.research.settings import research_settings
-from app.services.research_charts import BarWords, ReserveWords
 from app.services.tokens import Role
 from app.web.formats import euros, parse_cents
 from app.web.i18n import N_, _, language

@@ -1,4 +1,4 @@
-"""Audit jobs: verifications and exports run in the background (app.services.audit_jobs).
+"""Audit jobs: verifications and exports run in the background (app.services.auditor.jobs).
 
 Revision ID: 0003
 Revises: 0002

@@ -1,5 +1,5 @@
 """Export archives expire: ``audit_job.expired_at``, when an export's archive was deleted
-(app.services.audit_jobs, after ``CAISSE_EXPORT_KEEP_DAYS``). Null for every existing row:
+(app.services.auditor.jobs, after ``CAISSE_EXPORT_KEEP_DAYS``). Null for every existing row:
 their archives are still where they were, and the next worker sweep applies the retention.
 
 Revision ID: 0005

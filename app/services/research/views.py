@@ -24,12 +24,12 @@ from sqlmodel import Session, col
 from app.db import tables as t
 from app.engine.indicators import Cell
 from app.engine.period import Period
-from app.services import research_charts as charts
+from app.services.charts import research as charts
 from app.services.errors import invalid
 from app.services.projection import Request, assumptions_of, project_fund
 from app.services.research.indicators import parse_range, report
 from app.services.research.settings import ResearchSettings
-from app.services.rulesets import ADOPTED
+from app.services.rules.rulesets import ADOPTED
 
 HEADLINES = (
     "self_financing",

@@ -1,5 +1,5 @@
 """An auditor's requests from the pages: verifications and exports run by the process's
-audit job worker (app.services.audit_jobs, the same jobs, worker and rows as the API's), and
+audit job worker (app.services.auditor.jobs, the same jobs, worker and rows as the API's), and
 the sealed months' checkpoints.
 
 - ``jobs_of``: the application's one ``AuditJobs`` (on ``state.audit_jobs``, where the API's
@@ -11,7 +11,7 @@ the sealed months' checkpoints.
 - ``recent``: what the pages list; ``checkpoints``: every seal, oldest
   first.
 
-Nothing here writes the books: jobs only read them (see app.services.audit_jobs).
+Nothing here writes the books: jobs only read them (see app.services.auditor.jobs).
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from sqlmodel import col, select
 
 from app.db.session import read_only
 from app.db.tables_jobs import AuditJob
-from app.services import audit_jobs as jobs_service
 from app.services import views
+from app.services.auditor import jobs as jobs_service
 
 RECENT = 20  # jobs listed on a page, newest first
 

@@ -18,7 +18,7 @@ from app.db import settings
 from app.db import tables as t
 from app.engine.period import Period
 from app.services import errors as svc
-from app.services.execute import Db, run_in
+from app.services.writes.execute import Db, run_in
 
 
 def statement_proof(db: Db, household_id: str, period: str) -> dict[str, Any]:

@@ -25,7 +25,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from app.engine.problems import join_path
-from app.services.rule_documents import too_deep
+from app.services.rules.documents import too_deep
 
 MAX_CHARS = 200_000  # a real rule document is a few kilobytes
 _SPACE = re.compile(r"[ \t\n\r]*")

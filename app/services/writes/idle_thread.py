@@ -1,7 +1,7 @@
 """One queue served by one thread that exists only while there is work.
 
-The pattern of ``GroupWriter`` (app.services.group_commit) and the audit job worker
-(app.services.audit_jobs): the thread is started by the first ``put``, ends after
+The pattern of ``GroupWriter`` (app.services.writes.group_commit) and the audit job worker
+(app.services.auditor.jobs): the thread is started by the first ``put``, ends after
 ``idle_seconds`` with nothing queued (holding nothing: no connection, no memory; apps made
 and dropped by tests leave no thread behind), and the next ``put`` starts another one.
 

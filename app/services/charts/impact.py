@@ -21,7 +21,7 @@ from app.engine.period import Period
 from app.engine.preview import Preview
 from app.engine.resources import Context, NeedsData
 from app.engine.ruleset import RuleSet
-from app.services.svg_chart import (
+from app.services.charts.frame import (
     TICKS,
     Frame,
     MoneyAxis,

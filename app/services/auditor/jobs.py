@@ -68,7 +68,7 @@ from app.db.session import read_only, unit_of_work
 from app.db.settings import DEFAULT_EXPORT_KEEP_DAYS
 from app.db.tables_jobs import AuditJob
 from app.services import errors as svc
-from app.services.idle_thread import STOP, IdleThread
+from app.services.writes.idle_thread import STOP, IdleThread
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from app.engine.money import round_fraction
-from app.services.svg_chart import (
+from app.services.charts.frame import (
     Frame,
     MoneyAxis,
     axis_titles,

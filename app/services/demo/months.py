@@ -27,9 +27,9 @@ from app.engine.period import Period
 from app.ledger.invariants import balances_of
 from app.services import errors as svc
 from app.services import merchants, money, month_desk, months
-from app.services.demo_people import FUNDERS, MERCHANTS, DemoHousehold
-from app.services.execute import Db, execute, run_in, transaction
+from app.services.demo.people import FUNDERS, MERCHANTS, DemoHousehold
 from app.services.views import merchant_sales
+from app.services.writes.execute import Db, execute, run_in, transaction
 
 OPERATOR = "operator:demo"
 METHODS = ("cash", "transfer", "direct_debit")

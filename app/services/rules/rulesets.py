@@ -21,7 +21,7 @@ from app.engine.books.commands import Command
 from app.engine.period import Period
 from app.engine.problems import Problem
 from app.services import errors as svc
-from app.services.execute import Db, execute, run_in, transaction
+from app.services.writes.execute import Db, execute, run_in, transaction
 
 DRAFT = "draft"
 ADOPTED = "adopted"

@@ -1,6 +1,6 @@
 """One writer process for the charges of every worker of a server (PostgreSQL).
 
-With several worker processes, each grouping its own charges (app.services.group_commit),
+With several worker processes, each grouping its own charges (app.services.writes.group_commit),
 the workers take turns at the fund's one writer lock, and each worker's writer thread
 shares its interpreter lock (GIL) with the HTTP requests of that worker: under load a group
 of a few charges took 10-20 ms instead of 6. So ``caisse serve`` on PostgreSQL starts ONE
@@ -48,8 +48,8 @@ from app.engine.books.commands import Command
 from app.engine.problems import Problem
 from app.services import errors as svc
 from app.services.consent import ConsentLocked
-from app.services.execute import prepare
-from app.services.group_commit import Charge, GroupWriter
+from app.services.writes.execute import prepare
+from app.services.writes.group_commit import Charge, GroupWriter
 
 SOCKET_ENV = "CAISSE_WRITER_SOCKET"
 RETRY_SECONDS = 1.0  # how long a worker records locally before trying the link again

@@ -9,7 +9,7 @@
   and losers, the biggest changes, deciles, the chart) and what the change costs each
   month against the fund's real money (its position now);
 - ``adopt_version``: adopt a draft on the decision written in it, refused when a month
-  from its effective_from on is closed or sealed (the past is fixed: app.services.rulesets)
+  from its effective_from on is closed or sealed (the past is fixed: app.services.rules.rulesets)
   or a version already adopted (unless it is the retry of that very adoption: same
   idempotency key).
 
@@ -33,9 +33,12 @@ from app.engine.assess import assess
 from app.engine.period import Period
 from app.engine.preview import Change, Preview, preview
 from app.services import errors as svc
-from app.services import impact_chart, rule_drafts, rulesets, views
+from app.services import views
+from app.services.charts import impact as impact_chart
 from app.services.households import facts_in_force
-from app.services.rule_text import canonical_yaml
+from app.services.rules import drafts as rule_drafts
+from app.services.rules import rulesets
+from app.services.rules.text import canonical_yaml
 
 BIGGEST = 5
 # Typical households the examples are computed for: (key, adults, children, income cents).

@@ -1,9 +1,9 @@
 """``create_demo``: a living demo fund on SQLite, built through the real services.
 
 The CALIEN rule set (app/rulesets/calien.yaml) adopted by the committee, ``households``
-made-up households (app.services.demo_people), five approved merchants, a city subsidy and
+made-up households (app.services.demo.people), five approved merchants, a city subsidy and
 a foundation's donation every month (CALIEN has no third-party top-ups, so no CAF), then four
-months of activity (app.services.demo_months) ending with the current month: contributions,
+months of activity (app.services.demo.months) ending with the current month: contributions,
 credits, purchases, a refund, settlements; the three months before are closed and sealed (the
 third close expires what the first month granted), the
 current month is run and open up to today, so the till accepts its credit at once (a sale is
@@ -42,12 +42,12 @@ from app.engine.period import Period
 from app.ledger.invariants import balances_of
 from app.services import households, merchant_profiles, merchants, tokens
 from app.services import people as accesses
-from app.services import rulesets as rule_service
-from app.services.demo_months import Month, Stats, play_month
-from app.services.demo_people import MERCHANTS, DemoHousehold
-from app.services.demo_people import households as make_households
-from app.services.execute import Db, run_in, transaction
+from app.services.demo.months import Month, Stats, play_month
+from app.services.demo.people import MERCHANTS, DemoHousehold
+from app.services.demo.people import households as make_households
+from app.services.rules import rulesets as rule_service
 from app.services.tokens import Role
+from app.services.writes.execute import Db, run_in, transaction
 
 COMMITTEE = "committee:demo"
 OPERATOR = "operator:demo"

@@ -6,7 +6,7 @@ does not need its own transaction, only its own outcome. So the charges that arr
 group is being written wait in a queue (``GroupWriter``), and the next group records them
 all under one lock, in one transaction. ``merchants.purchase`` and ``execute`` of a
 purchase record theirs as a group of one (``record_one``), by the same code. SQLite and
-PostgreSQL differ only behind ``app.services.purchase_store.PurchaseStore`` (read the
+PostgreSQL differ only behind ``app.services.writes.purchase_store.PurchaseStore`` (read the
 group's books under the lock; write the group and check it).
 
 Guarantees of ``record_charges``:
@@ -55,7 +55,7 @@ from app.ledger.group import GroupBooks
 from app.ledger.invariants import Before, InvariantViolation, read_before
 from app.services import consent
 from app.services import errors as svc
-from app.services.execute import (
+from app.services.writes.execute import (
     Db,
     Prepared,
     check_key_and_actor,
@@ -64,8 +64,14 @@ from app.services.execute import (
     service_error,
     transaction,
 )
-from app.services.idle_thread import STOP, IdleThread
-from app.services.purchase_store import GroupRead, Wanted, Written, store_for, touched_accounts
+from app.services.writes.idle_thread import STOP, IdleThread
+from app.services.writes.purchase_store import (
+    GroupRead,
+    Wanted,
+    Written,
+    store_for,
+    touched_accounts,
+)
 
 MAX_GROUP = 64
 IDLE_SECONDS = 5.0  # an idle writer thread ends (apps made and dropped by tests)
@@ -76,7 +82,7 @@ log = logging.getLogger(__name__)
 class Charge:
     """One purchase waiting for its group: the command (prepared), who asks, the key, the
     clock read at the edge, and the member's consent code (checked, never stored; None
-    only for a purchase recorded without a till, app.services.execute's callers)."""
+    only for a purchase recorded without a till, app.services.writes.execute's callers)."""
 
     prepared: Prepared
     actor: str

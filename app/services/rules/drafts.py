@@ -1,6 +1,6 @@
 """The committee's rule drafts as text: check a YAML or JSON document and save it as a draft.
 
-``check_text`` reads the text (app.services.rule_text), asks the engine to validate it
+``check_text`` reads the text (app.services.rules.text), asks the engine to validate it
 (every problem at once) and, when it is valid, to check its properties
 (``app.engine.checks.check_rules``: contribution never decreasing with resources, marginal
 rate below 100 %, documented jumps only). Every problem comes back with the LINE of its
@@ -10,7 +10,7 @@ a code get a ``kind`` with the values they name, so a page can word them in the 
 language.
 
 ``save_draft`` does the same checks and, only when the document is valid, stores it as a
-draft (app.services.rulesets): an invalid document writes nothing.
+draft (app.services.rules.rulesets): an invalid document writes nothing.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from app.engine.checks import Finding, check_rules
 from app.engine.period import Period
 from app.engine.problems import Problem
 from app.services import errors as svc
-from app.services import rulesets
-from app.services.rule_documents import parse
-from app.services.rule_text import ReadText, canonical_yaml, read_text
+from app.services.rules import rulesets
+from app.services.rules.documents import parse
+from app.services.rules.text import ReadText, canonical_yaml, read_text
 
 # (kind, pattern of the engine's English message): the values the page's words name.
 _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(

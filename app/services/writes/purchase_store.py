@@ -1,5 +1,5 @@
 """Where a group of purchases is read and written: the only place SQLite and PostgreSQL differ
-on the purchase path (app.services.group_commit).
+on the purchase path (app.services.writes.group_commit).
 
 ``PurchaseStore`` has two operations, each run under the fund's writer lock in the group's
 transaction:

@@ -1,5 +1,5 @@
 """``execute``: the ONE way a command is written to the books (a purchase by the purchase
-path, app.services.group_commit, which builds on this module's steps).
+path, app.services.writes.group_commit, which builds on this module's steps).
 
 In one transaction (a savepoint when the caller passes its own ``Session``):
 
@@ -16,7 +16,7 @@ In one transaction (a savepoint when the caller passes its own ``Session``):
    carried in ``fund_total`` when they are the head's); any failure rolls the whole
    command back; else store the new totals with the new head.
 
-On PostgreSQL an in-process gate (app.services.writer_gate) keeps a worker's threads from
+On PostgreSQL an in-process gate (app.services.writes.writer_gate) keeps a worker's threads from
 all queueing on the advisory lock at once.
 
 Actor and ``now`` come from the edge (the clock lives there). Nothing is written when
@@ -56,7 +56,7 @@ from app.ledger.invariants import InvariantViolation, read_before
 from app.ledger.persist import persist_effects
 from app.ledger.view import SqlBooksView
 from app.services import errors as svc
-from app.services import writer_gate
+from app.services.writes import writer_gate
 
 Db = Engine | Session
 Side = Callable[[Session, int], None]
@@ -131,7 +131,7 @@ def execute(
 
     ``prepared``: ``prepare(command)`` if the caller made it already; ``totals``: see the
     module's docstring (updated only once the command is committed). A purchase goes the
-    purchase path (app.services.group_commit, a group of one), with no consent code: a
+    purchase path (app.services.writes.group_commit, a group of one), with no consent code: a
     till's purchase comes through ``merchants.purchase``, which gives one."""
     if prepared is None or prepared.command is not command:
         prepared = prepare(command)
@@ -167,7 +167,7 @@ def _purchase(
 ) -> dict[str, Any]:
     """A purchase, recorded by the one purchase path (which builds on this module's helpers,
     hence the import here)."""
-    from app.services.group_commit import Charge, record_one
+    from app.services.writes.group_commit import Charge, record_one
 
     if side is not None or totals is not None:
         raise ValueError("a purchase writes nothing beside its effects and carries no totals")
@@ -183,7 +183,7 @@ def check_key_and_actor(idempotency_key: str, actor: str) -> None:
 
 
 def gated(session: Db, engine_only: Db | None = None) -> AbstractContextManager[None]:
-    """The in-process writer gate (app.services.writer_gate), entered before the command's
+    """The in-process writer gate (app.services.writes.writer_gate), entered before the command's
     transaction begins: around it for a caller's session, inside ours for an engine
     (``gated(db), transaction(db) as session, gated(session, engine_only=db)``)."""
     if not isinstance(session, Session):
