@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from app.engine import HouseholdFacts, Period, Person, RuleSet, parse_rule_set
 from app.engine.preview import preview
-from app.engine.preview_parts import BUCKETS, Change, bucket_of
+from app.engine.preview.parts import BUCKETS, Change, bucket_of
 
 PERIOD = Period(2026, 11)
 ADULT = Person(date(1980, 5, 17))

@@ -4,7 +4,7 @@ household size.
 
 Deciles are taken each month among the ACTIVE households whose resources per consumption
 unit are known: a household's decile is ``1 + 10 × position // count`` in ascending
-(resources per CU, household id) order (the rule of app.engine.preview_parts.deciles), so
+(resources per CU, household id) order (the rule of app.engine.preview.parts.deciles), so
 ties never depend on input order and every decile cell's figures sum to the fund's.
 Households without known resources form the group ``decile:unknown``. Sizes above five
 persons are pooled as ``size:6+`` (few funds have many; small cells would be suppressed).

@@ -28,7 +28,7 @@ import itertools
 from collections.abc import Sequence
 from fractions import Fraction
 
-from app.engine.checks_findings import (
+from app.engine.checks.findings import (
     RANK,
     Curve,
     Finding,
@@ -41,7 +41,7 @@ from app.engine.checks_findings import (
     not_assessed,
     share,
 )
-from app.engine.checks_probe import (
+from app.engine.checks.probe import (
     Composition,
     Threshold,
     compositions_for,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 
-from app.engine.checks_probe import Composition
+from app.engine.checks.probe import Composition
 from app.engine.facts import HouseholdFacts
 from app.engine.fund import assess_fund
 from app.engine.money import format_cents, round_ratio

@@ -28,7 +28,7 @@ from app.engine.assess import Assessment, Status
 from app.engine.facts import HouseholdFacts
 from app.engine.fund import FundMonth, assess_fund
 from app.engine.period import Period
-from app.engine.preview_parts import (
+from app.engine.preview.parts import (
     BUCKETS,
     Change,
     DecileRow,
