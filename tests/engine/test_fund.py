@@ -220,6 +220,18 @@ def test_mean_of_contributions_is_rationed_when_the_budget_is_smaller() -> None:
     assert month.rationed == (RationedCredit("a", 2000, 1501), RationedCredit("b", 2000, 1500))
 
 
+# Each rationing method the rules offer, for tests that must hold under all of them.
+EVERY_RATIONING = pytest.mark.parametrize(
+    "rationing",
+    [
+        {"method": "proportional"},
+        {"method": "max_min"},
+        {"method": "uniform_cut", "floor_cents": 4000},
+    ],
+    ids=lambda r: r["method"],
+)
+
+
 @st.composite
 def fund_cases(draw: st.DrawFn) -> tuple[list[HouseholdFacts], list[HouseholdFacts], int]:
     count = draw(st.integers(1, 12))
@@ -242,15 +254,7 @@ def fund_cases(draw: st.DrawFn) -> tuple[list[HouseholdFacts], list[HouseholdFac
     return households, list(permuted), budget
 
 
-@pytest.mark.parametrize(
-    "rationing",
-    [
-        {"method": "proportional"},
-        {"method": "max_min"},
-        {"method": "uniform_cut", "floor_cents": 4000},
-    ],
-    ids=lambda r: r["method"],
-)
+@EVERY_RATIONING
 @given(case=fund_cases())
 def test_fund_month_is_identical_under_any_order_of_households(
     rationing: dict[str, Any], case: tuple[list[HouseholdFacts], list[HouseholdFacts], int]

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from hypothesis import given
 
 from app.engine import HouseholdFacts
 from app.engine.fund import assess_fund, ration_fund
 from app.engine.fund_budget import budget_cents, within_budget
 from tests.engine.test_fund import (
+    EVERY_RATIONING,
     MONTPELLIER_CONTRIBUTION,
     PERIOD,
     fixed,
@@ -24,15 +24,7 @@ from tests.engine.test_fund import (
 )
 
 
-@pytest.mark.parametrize(
-    "rationing",
-    [
-        {"method": "proportional"},
-        {"method": "max_min"},
-        {"method": "uniform_cut", "floor_cents": 4000},
-    ],
-    ids=lambda r: r["method"],
-)
+@EVERY_RATIONING
 @given(case=fund_cases())
 def test_rationing_from_the_unrationed_month_equals_assessing_with_the_budget(
     rationing: dict[str, Any], case: tuple[list[HouseholdFacts], list[HouseholdFacts], int]

@@ -15,7 +15,6 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -30,7 +29,14 @@ from app.engine.projection import Assumptions
 from app.engine.projection.credit_flow import Wallets
 from app.engine.projection.membership import memberships
 from app.engine.rules.policies import UnspentCreditPolicy
-from tests.engine.test_fund import MONTPELLIER_CONTRIBUTION, PERIOD, fixed, fund_cases, rule_set
+from tests.engine.test_fund import (
+    EVERY_RATIONING,
+    MONTPELLIER_CONTRIBUTION,
+    PERIOD,
+    fixed,
+    fund_cases,
+    rule_set,
+)
 from tests.engine.test_projection_wallets import POLICIES, lots_of_one_household
 
 BASE = Period(2026, 1)
@@ -76,15 +82,7 @@ def test_wallets_of_many_households_move_what_each_household_alone_moves(
     assert together.outstanding_cents() == sum(w.outstanding_cents() for w in alone)
 
 
-@pytest.mark.parametrize(
-    "rationing",
-    [
-        {"method": "proportional"},
-        {"method": "max_min"},
-        {"method": "uniform_cut", "floor_cents": 4000},
-    ],
-    ids=lambda r: r["method"],
-)
+@EVERY_RATIONING
 @given(case=fund_cases())
 def test_rationed_credits_are_the_booked_months_credits_and_totals(
     rationing: dict[str, Any], case: tuple[list[HouseholdFacts], list[HouseholdFacts], int]
