@@ -1,9 +1,9 @@
 """One month of a whole fund: every household assessed, fund-level credits, rationing, totals.
 
-``assess_fund`` is pure and order-independent: households are assessed as
-``app.engine.assess.assess`` assesses them (through ``app.engine.batch.assess_batch``, which
-returns the same outcomes faster) and handled by ascending household id, so any permutation of
-the input gives the same ``FundMonth`` (and the same explanation bytes). It guarantees:
+``assess_fund`` is pure and order-independent: households are assessed by the one
+interpreter of the rules (``app.engine.batch.assess_batch``; ``app.engine.assess.assess`` is
+its batch of one) and handled by ascending household id, so any permutation of the input gives
+the same ``FundMonth`` (and the same explanation bytes). It guarantees:
 
 - credits of the ``mean_of_contributions`` kind are an equal split of the month's total
   contributions of the assessed households (largest remainder, ties by household id), so
