@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from pydantic import BaseModel, ConfigDict
 
+from app.api.schemas.days import JsonDate
 from app.api.schemas.fields import StrictInt, cents, described, ident
 
 
@@ -14,7 +13,7 @@ class PersonIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    birth_on: date | None = described(
+    birth_on: JsonDate | None = described(
         "Birth date; null when unknown (rules that need the age then say so).",
         "1988-04-12",
         "date, ISO 8601 YYYY-MM-DD",
@@ -64,13 +63,13 @@ class FactsIn(BaseModel):
         default_factory=dict,
         max_length=20,
     )
-    active_from: date | None = described(
+    active_from: JsonDate | None = described(
         "Membership start, for proration by days; null = member all month.",
         "2027-01-10",
         "date, ISO 8601 YYYY-MM-DD",
         default=None,
     )
-    active_until: date | None = described(
+    active_until: JsonDate | None = described(
         "Membership end (inclusive); null = still a member.",
         None,
         "date, ISO 8601 YYYY-MM-DD",

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from pydantic import BaseModel, ConfigDict
 
+from app.api.schemas.days import JsonDate
 from app.api.schemas.fields import CENTS_UNIT, cents, described, ident, period
 from app.api.schemas.problems import FieldProblem
 from app.api.schemas.rule_book import HASH_EXAMPLE, HASH_UNIT
@@ -156,7 +155,7 @@ class ExpireRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    as_of: date | None = described(
+    as_of: JsonDate | None = described(
         "The day: credit whose last month ended before it expires (booked in the month"
         " before). Default: today (UTC).",
         "2027-02-01",
