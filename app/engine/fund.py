@@ -210,7 +210,7 @@ def assess_fund(
         rule_set=rules.ref,
         budget_cents=None,
         assessments=tuple(results),
-        totals=_totals(results, _credits_total(results)),
+        totals=_totals(results),
         rationing=None,
         rationed=(),
     )
@@ -262,6 +262,9 @@ def _credits(
 
 _household_id = attrgetter("household_id")
 _status = attrgetter("status")
+_contribution = attrgetter("contribution_cents")
+_credit = attrgetter("credit_cents")
+_funder_share = attrgetter("funder_share_cents")
 
 
 def _ordered(
@@ -342,10 +345,6 @@ def after_arrears(
     return _with_credit(assessment, effect.credit_cents, effect.item if explain else None)
 
 
-def _credits_total(results: Sequence[Assessment]) -> int:
-    return sum(a.credit_cents or 0 for a in results if a.status is Status.ASSESSED)
-
-
 def _tiers(rules: RuleSet, ordered: Sequence[HouseholdFacts]) -> dict[str, int] | None:
     """Each household's priority tier, when the rule set rations by tiers."""
     if rules.rationing.method != "priority_tiers":
@@ -369,9 +368,9 @@ def _ration(
     tiers = _tiers(rules, [ordered[i] for i in eligible])
     outcome = ration_detailed(entitlements, budget_cents, rules.rationing, tiers)
     granted: list[int | None] = [None] * len(results)
-    by_id = outcome.granted
-    for index in eligible:
-        granted[index] = by_id[results[index].household_id]
+    # Both in ascending id order (``results`` are, ``outcome.granted`` is): no lookup by id.
+    for index, cents in zip(eligible, outcome.granted.values(), strict=True):
+        granted[index] = cents
     return granted, outcome
 
 
@@ -433,22 +432,26 @@ def _with_credit(assessment: Assessment, credit_cents: int, item: Step | None) -
 
 def _totals(
     results: Sequence[Assessment],
-    entitlements_cents: int,
+    entitlements_cents: int | None = None,
     granted: Sequence[int | None] | None = None,
 ) -> FundTotals:
     """Sums over the month's final figures: each assessment's own, or where ``granted`` gives
-    a credit, that credit and the funder share kept within it (as ``_with_credit`` keeps it)."""
-    counted = Counter(map(_status, results))
+    a credit, that credit and the funder share kept within it (as ``_with_credit`` keeps it).
+    ``entitlements_cents`` defaults to the credits (nothing rationed)."""
+    statuses = list(map(_status, results))
+    counted = Counter(statuses)
     by_status = {status.value: counted[status] for status in Status}
     assessed = Status.ASSESSED
-    mask = [a.status is assessed for a in results]
-    kept = list(compress(results, mask))
-    contributions = sum([a.contribution_cents or 0 for a in kept])
+    # Usually every household is assessed: then the assessed ones are ``results`` as they are.
+    mask = None if counted[assessed] == len(results) else [s is assessed for s in statuses]
+    kept = results if mask is None else list(compress(results, mask))
+    # ``None`` and 0 both add nothing: sum only what is there (``or 0`` without a branch).
+    contributions = sum(filter(None, map(_contribution, kept)))
     if granted is None:
-        credits = sum([a.credit_cents or 0 for a in kept])
-        funders = sum([a.funder_share_cents for a in kept])
+        credits = sum(filter(None, map(_credit, kept)))
+        funders = sum(map(_funder_share, kept))
     else:
-        final = list(zip(kept, compress(granted, mask), strict=True))
+        final = list(zip(kept, granted if mask is None else compress(granted, mask), strict=True))
         credits = sum([(a.credit_cents or 0) if cents is None else cents for a, cents in final])
         funders = sum(
             [
@@ -456,6 +459,8 @@ def _totals(
                 for a, cents in final
             ]
         )
+    if entitlements_cents is None:
+        entitlements_cents = credits
     return FundTotals(
         households=len(results),
         by_status=by_status,

@@ -15,7 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
+from itertools import islice
 from math import lcm
+from operator import le
 
 _DECIMAL_RE = re.compile(r"^-?\d+(\.\d+)?$")
 
@@ -57,6 +59,12 @@ def round_ratio(numerator: int, denominator: int, rounding: Rounding = CENT_HALF
     Works on integers only (the hot path); ``denominator`` must be positive.
     Negative values round symmetrically (``down`` means toward zero).
     """
+    if rounding is CENT_HALF_UP and numerator >= 0 < denominator:
+        # The usual rounding (a cent, half up) of a value of zero or more, in one step: the
+        # same rule as below (a remainder of at least half a cent goes up), called per
+        # household by the month run's and the projection's hot loops.
+        quotient, remainder = divmod(numerator, denominator)
+        return quotient + 1 if 2 * remainder >= denominator else quotient
     if denominator <= 0:
         raise ValueError("denominator must be positive")
     if numerator < 0:
@@ -151,6 +159,10 @@ def split_by_largest_remainder(
         return []
     if total_cents < 0:
         raise ValueError("total_cents must be non-negative")
+    # Plain ints (the common case: cents) are recognised in one pass at C speed; anything
+    # else (an int subclass, a Fraction) is examined weight by weight.
+    if set(map(type, weights)) <= {int}:
+        return _split_int(total_cents, list(weights), tie_break_keys)  # type: ignore[arg-type]
     if all(isinstance(w, int) for w in weights):
         return _split_int(total_cents, [int(w) for w in weights], tie_break_keys)
     fracs = [Fraction(w) for w in weights]
@@ -164,22 +176,28 @@ def split_by_largest_remainder(
 
 
 def _split_int(total_cents: int, weights: list[int], tie_break_keys: Sequence[str]) -> list[int]:
-    """Largest remainder on integer weights: floors by divmod, remainders on one denominator."""
-    if any(w < 0 for w in weights):
+    """Largest remainder on integer weights: floors, remainders on one denominator, then one
+    cent each to the ``total - sum(floors)`` largest remainders (ties by ascending key)."""
+    if weights and min(weights) < 0:
         raise ValueError("weights must be non-negative")
     weight_sum = sum(weights)
     if weight_sum == 0:
         weights = [1] * len(weights)
         weight_sum = len(weights)
-    parts: list[int] = []
-    remainders: list[int] = []
-    for weight in weights:
-        part, remainder = divmod(total_cents * weight, weight_sum)
-        parts.append(part)
-        remainders.append(remainder)
+    scaled = [total_cents * weight for weight in weights]
+    parts = [share // weight_sum for share in scaled]
     left_over = total_cents - sum(parts)
     if left_over:
-        order = sorted(range(len(weights)), key=lambda i: (-remainders[i], tie_break_keys[i]))
-        for index in order[:left_over]:
+        remainders = [share % weight_sum for share in scaled]
+        for index in _largest_first(remainders, tie_break_keys)[:left_over]:
             parts[index] += 1
     return parts
+
+
+def _largest_first(remainders: list[int], keys: Sequence[str]) -> list[int]:
+    """Positions by descending remainder, ties by ascending key (then position)."""
+    if all(map(le, keys, islice(keys, 1, None))):
+        # Keys already in order (a fund's households by id): a stable sort on the remainders
+        # alone keeps equal remainders in key order, with no tuple built per position.
+        return sorted(range(len(remainders)), key=remainders.__getitem__, reverse=True)
+    return sorted(range(len(remainders)), key=lambda i: (-remainders[i], keys[i]))

@@ -24,7 +24,7 @@ from app.engine.fund import _with_credit
 from app.engine.period import Period
 from app.engine.problems import Problem
 from app.engine.projection.credit_flow import Wallets
-from app.engine.projection.membership import _with_income
+from app.engine.projection.membership import _drifted
 from app.engine.rules.policies import UnspentCreditPolicy
 
 BASE = Period(2026, 1)
@@ -121,7 +121,15 @@ def test_income_drift_keeps_every_other_fact() -> None:
         1,
         2,
     )
-    assert _with_income(facts, 150_150) == replace(facts, income_cents=150_150)
+    unknown = HouseholdFacts("hh-2", (Person(None),))
+    # 150 000 x 1.001 = 150 150 exactly; 1 001 x 1.0005 = 1 001.5005 -> 1 002 (half up or more).
+    assert _drifted([facts, unknown], Fraction(1001, 1000)) == (
+        replace(facts, income_cents=150_150),
+        unknown,  # no income: nothing to drift
+    )
+    assert _drifted([replace(facts, income_cents=1_001)], Fraction(2001, 2000)) == (
+        replace(facts, income_cents=1_002),
+    )
 
 
 def test_a_rationed_credit_keeps_every_other_field_and_caps_the_funder_share() -> None:
