@@ -133,6 +133,10 @@ class FundMonth:
     rationing: RationingResult | None
     rationed: tuple[RationedCredit, ...]
 
+    def credit_column(self) -> list[int]:
+        """Each household's credit as booked, by position (ascending id): 0 unless assessed."""
+        return _credit_column(self.assessments, None)
+
 
 @dataclass(frozen=True, slots=True)
 class MonthCredits:
@@ -154,14 +158,10 @@ class MonthCredits:
     totals: FundTotals
     rationing: RationingResult | None
 
-    def assessed_credits(self) -> list[tuple[str, int]]:
-        """``(household_id, credit_cents)`` of every assessed household, by ascending id."""
-        assessed = Status.ASSESSED
-        return [
-            (a.household_id, (a.credit_cents or 0) if cents is None else cents)
-            for a, cents in zip(self.unrationed.assessments, self.granted, strict=True)
-            if a.status is assessed
-        ]
+    def credit_column(self) -> list[int]:
+        """Each household's credit as granted, by position (the order of ``unrationed``'s
+        assessments, ascending id): 0 unless assessed."""
+        return _credit_column(self.unrationed.assessments, self.granted)
 
     def booked(self, *, explain: bool = False) -> FundMonth:
         """The month as booked: each rationed assessment copied with its granted credit (and
@@ -345,6 +345,23 @@ def after_arrears(
     return _with_credit(assessment, effect.credit_cents, effect.item if explain else None)
 
 
+def _credit_column(results: Sequence[Assessment], granted: Sequence[int | None] | None) -> list[int]:
+    """Each household's final credit by position: where ``granted`` gives one, that one, else
+    its assessment's own; 0 unless assessed (what ``_totals`` sums as credits)."""
+    assessed = Status.ASSESSED
+    statuses = map(_status, results)
+    own = map(_credit, results)
+    if granted is None:
+        return [
+            (cents or 0) if status is assessed else 0
+            for status, cents in zip(statuses, own, strict=True)
+        ]
+    return [
+        ((cents or 0) if given is None else given) if status is assessed else 0
+        for status, cents, given in zip(statuses, own, granted, strict=True)
+    ]
+
+
 def _tiers(rules: RuleSet, ordered: Sequence[HouseholdFacts]) -> dict[str, int] | None:
     """Each household's priority tier, when the rule set rations by tiers."""
     if rules.rationing.method != "priority_tiers":
@@ -364,8 +381,13 @@ def _ration(
     eligible = [
         i for i, a in enumerate(results) if a.status is assessed and a.credit_cents is not None
     ]
-    entitlements = {results[i].household_id: results[i].credit_cents or 0 for i in eligible}
-    tiers = _tiers(rules, [ordered[i] for i in eligible])
+    chosen = [results[i] for i in eligible]
+    entitlements = dict(zip(map(_household_id, chosen), map(_credit, chosen), strict=True))
+    tiers = (
+        _tiers(rules, [ordered[i] for i in eligible])
+        if rules.rationing.method == "priority_tiers"
+        else None
+    )
     outcome = ration_detailed(entitlements, budget_cents, rules.rationing, tiers)
     granted: list[int | None] = [None] * len(results)
     # Both in ascending id order (``results`` are, ``outcome.granted`` is): no lookup by id.
@@ -451,12 +473,18 @@ def _totals(
         credits = sum(filter(None, map(_credit, kept)))
         funders = sum(map(_funder_share, kept))
     else:
-        final = list(zip(kept, granted if mask is None else compress(granted, mask), strict=True))
-        credits = sum([(a.credit_cents or 0) if cents is None else cents for a, cents in final])
+        given = granted if mask is None else list(compress(granted, mask))
+        credits = sum(
+            [
+                (own or 0) if cents is None else cents
+                for own, cents in zip(map(_credit, kept), given, strict=True)
+            ]
+        )
+        # The share kept within the granted credit: min(share, credit), without a call.
         funders = sum(
             [
-                a.funder_share_cents if cents is None else min(a.funder_share_cents, cents)
-                for a, cents in final
+                share if cents is None or share <= cents else cents
+                for share, cents in zip(map(_funder_share, kept), given, strict=True)
             ]
         )
     if entitlements_cents is None:

@@ -71,11 +71,12 @@ def test_wallets_of_many_households_move_what_each_household_alone_moves(
     period = BASE.shift(month)
     owned = [[lot._replace(household_id=f"h{i}") for lot in lots] for i, lots in enumerate(held)]
     together = Wallets([lot for lots in owned for lot in lots])
-    together.grant(period, [(f"h{i}", 100 * i) for i in range(len(owned))], policy)
+    ids = [f"h{i}" for i in range(len(owned))]
+    together.grant(period, ids, [100 * i for i in range(len(owned))], policy)
     alone = []
     for i, lots in enumerate(owned):
         wallet = Wallets(lots)
-        wallet.grant(period, [(f"h{i}", 100 * i)], policy)
+        wallet.grant(period, [f"h{i}"], [100 * i], policy)
         alone.append(wallet)
     assert together.spend(period, rate) == sum(w.spend(period, rate) for w in alone)
     assert together.expire(period, policy) == sum(w.expire(period, policy) for w in alone)
@@ -93,10 +94,8 @@ def test_rationed_credits_are_the_booked_months_credits_and_totals(
     booked = ration_fund(rules, households, free, budget)
     credits = ration_credits(rules, permuted, free, budget)
     assert credits.totals == booked.totals
-    assert credits.assessed_credits() == [
-        (a.household_id, a.credit_cents or 0)
-        for a in booked.assessments
-        if a.status is Status.ASSESSED
+    assert credits.credit_column() == booked.credit_column() == [
+        (a.credit_cents or 0) if a.status is Status.ASSESSED else 0 for a in booked.assessments
     ]
     assert credits.booked() == booked
 

@@ -15,8 +15,11 @@ wallet moves exactly what the books' functions take.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
+from functools import reduce
+from operator import add, sub
 from typing import cast
 
 from app.engine.books.lots import (
@@ -75,27 +78,31 @@ class Wallets:
         return sum(sum(column) for _, _, column in self._columns)
 
     def grant(
-        self, period: Period, credits: Sequence[tuple[str, int]], policy: UnspentCreditPolicy
+        self,
+        period: Period,
+        household_ids: Sequence[str],
+        credits_cents: Sequence[int],
+        policy: UnspentCreditPolicy,
     ) -> None:
-        """Open this month's lot for each ``(household_id, credit_cents)`` above zero; it is
-        the newest lot of each wallet (every open lot was granted in an earlier month)."""
-        expires = lot_expiry(policy, period)
-        granted = [(household_id, cents) for household_id, cents in credits if cents]
-        if not granted:
+        """Open this month's lot for each household of ``household_ids`` granted a credit
+        above zero in ``credits_cents`` (the same positions: the month's credit column); it
+        is the newest lot of each wallet (every open lot was granted in an earlier month)."""
+        if not any(credits_cents):
             return
+        expires = lot_expiry(policy, period)
         rows = self._rows
-        found = list(map(rows.get, [household_id for household_id, _ in granted]))
-        if None in found:  # households granted for the first time get the next rows
+        found = list(map(rows.get, household_ids))
+        if None in found:  # households met for the first time get the next rows
             for position, row in enumerate(found):
                 if row is None:
-                    found[position] = rows[granted[position][0]] = len(rows)
+                    found[position] = rows[household_ids[position]] = len(rows)
         placed = cast(list[int], found)
         size = len(rows)
         for _, _, held in self._columns:
             held.extend([0] * (size - len(held)))
         column = [0] * size
-        for row, (_, cents) in zip(placed, granted, strict=True):
-            column[row] = cents
+        # Each credit into its household's row, at C speed (a row granted 0 holds 0 anyway).
+        deque(map(column.__setitem__, placed, credits_cents), maxlen=0)
         self._columns.append((period.index(), None if expires is None else expires.index(), column))
 
     def spend(self, period: Period, rate: Fraction) -> int:
@@ -106,10 +113,11 @@ class Wallets:
         if rate == 0 or not usable:
             return 0
         num, den = rate.numerator, rate.denominator
-        amounts = [sum(row) * num // den for row in zip(*usable, strict=True)]
+        held = reduce(_add_columns, usable)  # each row's usable credit
+        amounts = [cents * num // den for cents in held]
         taken, _ = take_in_order_rows(usable, amounts)  # never short: rate <= 1
         for column, parts in zip(usable, taken, strict=True):
-            column[:] = [cents - part for cents, part in zip(column, parts, strict=True)]
+            column[:] = map(sub, column, parts)
         return sum(amounts)
 
     def expire(self, period: Period, policy: UnspentCreditPolicy) -> int:
@@ -119,7 +127,7 @@ class Wallets:
         columns = self._columns
         for position, parts in expiring_rows(columns, period.index(), policy.cap_cents):
             column = columns[position][2]
-            column[:] = [cents - part for cents, part in zip(column, parts, strict=True)]
+            column[:] = map(sub, column, parts)
             total += sum(parts)
         self._columns = [lot for lot in columns if any(lot[2])]
         return total
@@ -130,3 +138,8 @@ def _column_order(
 ) -> tuple[int, int, bool, int]:
     granted, rank, last = item[0]
     return granted, rank, last is None, last or 0
+
+
+def _add_columns(left: list[int], right: list[int]) -> list[int]:
+    """Row by row sums of two columns of the same length."""
+    return list(map(add, left, right))

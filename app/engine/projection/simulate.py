@@ -116,7 +116,12 @@ def _project(plan: Sequence[RuleSet], now: FundNow, assumptions: Assumptions) ->
         assess_fund(r, m.households, m.period, explain=False)
         for r, m in zip(plan, months, strict=True)
     ]
-    free, fork = _path(plan, months, unrationed, Wallets(now.lots), now.reserve_cents, assumptions)
+    # Each month's household ids in its assessments' order (the order of its credit columns),
+    # read once for both paths.
+    ids = [[a.household_id for a in month.assessments] for month in unrationed]
+    free, fork = _path(
+        plan, months, unrationed, ids, Wallets(now.lots), now.reserve_cents, assumptions
+    )
     booked = free
     if fork is not None:
         # The months before the first short one are the same on both paths: the rationed
@@ -126,6 +131,7 @@ def _project(plan: Sequence[RuleSet], now: FundNow, assumptions: Assumptions) ->
             plan[first:],
             months[first:],
             unrationed[first:],
+            ids[first:],
             wallets,
             reserve,
             assumptions,
@@ -155,6 +161,7 @@ def _path(
     plan: Sequence[RuleSet],
     months: Sequence[Membership],
     unrationed: Sequence[FundMonth],
+    ids: Sequence[Sequence[str]],
     wallets: Wallets,
     reserve: int,
     assumptions: Assumptions,
@@ -165,8 +172,8 @@ def _path(
     when ``ration``; without it, also where rationing would first be needed."""
     fork: _Fork | None = None
     out = []
-    assessed = Status.ASSESSED
-    for index, (rules, member, free) in enumerate(zip(plan, months, unrationed, strict=True)):
+    monthly = zip(plan, months, unrationed, ids, strict=True)
+    for index, (rules, member, free, household_ids) in enumerate(monthly):
         subsidy = assumptions.subsidy_in(member.period)
         start = reserve + subsidy
         if ration:
@@ -179,16 +186,8 @@ def _path(
         )
         if fork is None and after_run < 0:
             fork = (index, wallets.copy(), reserve)
-        credits = (
-            [
-                (a.household_id, a.credit_cents or 0)
-                for a in free.assessments
-                if a.status is assessed
-            ]
-            if cut is None
-            else cut.assessed_credits()
-        )
-        wallets.grant(member.period, credits, rules.unspent_credit)
+        credits = free.credit_column() if cut is None else cut.credit_column()
+        wallets.grant(member.period, household_ids, credits, rules.unspent_credit)
         spent = wallets.spend(member.period, assumptions.spend_rate)
         expired = wallets.expire(member.period, rules.unspent_credit)
         reserve = after_run + expired
