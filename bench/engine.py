@@ -7,8 +7,15 @@ For each size N, one seed gives one dataset of N households (1-6 persons, income
 dates; ``bench.common``) written to a temporary folder as int64 columns. Each measurement
 then runs in its own single-threaded child process (so its peak RSS is its own):
 
-- ``batch``: ``app.engine.batch.assess_batch`` (no explanations; identical to ``assess``);
-- ``batch_explain``: ``assess_batch(..., explain=True)``, on all N households;
+- ``batch``: the compiled plan over ``HouseholdColumns`` built from the columns
+  (``BatchPlan.run_columns``; no explanations; identical to ``assess``), or, for an engine
+  without columnar input (``--baseline`` of the session's start), ``assess_batch`` over
+  ``HouseholdFacts`` built from the columns;
+- ``batch_explain``: the same with ``explain=True``, on all N households (explanations built
+  when read);
+- ``explain_read``: ``batch_explain`` and then every explanation read (built);
+- ``batch_facts``: ``assess_batch`` over ``HouseholdFacts`` built from the columns (what
+  ``assess_fund`` does today);
 - ``assess``: the general ``assess(explain=False)`` one by one (at most ``--sample``);
 - ``explain``: ``assess(explain=True)`` one by one (at most ``--sample``);
 - ``ration``: the month's credits rationed to 90 % of their total (the split alone);
@@ -54,7 +61,16 @@ from bench.common import (
 
 ROOT = Path(__file__).resolve().parent.parent
 OPENFISCA_PYTHON = ROOT / "bench" / ".venv-openfisca" / "bin" / "python"
-MODES = ("batch", "batch_explain", "assess", "explain", "ration", "fund")
+MODES = (
+    "batch",
+    "batch_explain",
+    "explain_read",
+    "batch_facts",
+    "assess",
+    "explain",
+    "ration",
+    "fund",
+)
 SINGLE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
@@ -85,6 +101,45 @@ def _facts(data: Dataset, facts: Any, person: Any) -> list[Any]:
     return list(map(facts, ids, persons, data.incomes_cents))
 
 
+def build_columns(data: Dataset) -> Any:
+    """``HouseholdColumns`` from the columns, as a loader of stored columns builds them (and
+    counted as its work): identifiers formatted, persons per household counted from each
+    person's household; incomes and birth days are the stored int64 columns themselves.
+    ``None`` for a tree whose engine has no columnar input (the session's start)."""
+    try:
+        from app.engine.batch.columns import HouseholdColumns
+    except ImportError:
+        return None
+    counts = Counter(data.person_household)
+    return HouseholdColumns(
+        list(map(HOUSEHOLD_ID.__mod__, range(data.size))),
+        data.incomes_cents,
+        list(map(counts.__getitem__, range(data.size))),
+        data.person_birth_ordinal,
+    )
+
+
+def _inputs(data: Dataset, mode: str) -> tuple[Any, Any]:
+    """``(columns, None)``, or ``(None, facts)`` for ``batch_facts`` and for an engine
+    without columns (the session's start), whose one input was ``HouseholdFacts``."""
+    columns = build_columns(data) if mode in COLUMN_MODES else None
+    return (columns, None) if columns is not None else (None, build_facts(data))
+
+
+COLUMN_MODES = ("batch", "batch_explain", "explain_read")
+
+
+def _run(rules: Any, period: Any, inputs: tuple[Any, Any], explain: bool) -> Any:
+    from app.engine.batch import assess_batch, compile_batch
+
+    columns, facts = inputs
+    if columns is None:
+        return assess_batch(rules, facts, period, explain=explain)
+    plan = compile_batch(rules, period)
+    assert plan is not None  # the bench rule set is compiled (tests/engine/test_batch.py)
+    return plan.run_columns(columns, explain=explain)
+
+
 class _People(dict[int, Any]):
     """One ``Person`` per birth date (an ordinal), made when first asked for."""
 
@@ -113,16 +168,23 @@ def child(mode: str, folder: Path, sample: int) -> dict[str, Any]:
         data = data.head(sample)
     result: dict[str, Any] = {"households": data.size}
     started, wall = time.process_time(), time.perf_counter()
-    facts = build_facts(data)
+    if mode in (*COLUMN_MODES, "batch_facts"):
+        inputs = _inputs(data, mode)
+    else:
+        inputs = (None, build_facts(data))
+    facts = inputs[1]
     result["facts_seconds"] = time.process_time() - started
-    if mode == "batch":
-        batch = assess_batch(rules, facts, period)
+    result["columnar"] = inputs[0] is not None
+    if mode in ("batch", "batch_facts"):
+        batch = _run(rules, period, inputs, explain=False)
         result["seconds"] = time.process_time() - started
         owed = array("q", (-1 if c is None else c for c in batch.contributions_cents))
-        owed.tofile((folder / "caisse_contribution_cents.i64").open("wb"))
+        owed.tofile((folder / f"caisse_{mode}_contribution_cents.i64").open("wb"))
         result["fallback"] = len(batch.fallback)
-    elif mode == "batch_explain":
-        batch = assess_batch(rules, facts, period, explain=True)
+    elif mode in ("batch_explain", "explain_read"):
+        batch = _run(rules, period, inputs, explain=True)
+        if mode == "explain_read":  # every explanation built (not rendered)
+            result["explained"] = sum(1 for item in batch.explanations if item is not None)
         result["seconds"] = time.process_time() - started
         result["fallback"] = len(batch.fallback)
     elif mode in ("assess", "explain"):
@@ -189,7 +251,7 @@ def baseline_tree(baseline: Path, into: Path) -> Path:
 def compare(folder: Path) -> int:
     """Households whose OpenFisca contribution differs from caisse's exact one."""
     ours = array("q")
-    ours.frombytes((folder / "caisse_contribution_cents.i64").read_bytes())
+    ours.frombytes((folder / "caisse_batch_contribution_cents.i64").read_bytes())
     theirs = array("q")
     theirs.frombytes((folder / "openfisca_contribution_cents.i64").read_bytes())
     return sum(1 for a, b in zip(ours, theirs, strict=True) if a != b)

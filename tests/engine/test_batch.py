@@ -22,8 +22,9 @@ from hypothesis import strategies as st
 
 from app.engine import Assessment, HouseholdFacts, Period, Person, Status, assess, parse_rule_set
 from app.engine.assessment import assessed
-from app.engine.batch import assess_batch, compile_batch
+from app.engine.batch import BatchPlan, HouseholdColumns, assess_batch, compile_batch
 from app.engine.batch.household import assess_household
+from app.engine.problems import InvalidInput
 
 SCALE = {
     "kind": "linear_average_rate_scale",
@@ -428,3 +429,89 @@ def test_a_bound_of_a_free_choice_that_reads_ages_needs_every_birth_date() -> No
     outcome = assess(rules, unknown, MONTH, explain=False)
     assert outcome.status is Status.NEEDS_DATA
     assert outcome.problems[0].path == "persons[0].birth_on"
+
+
+def plain_columns(facts: list[HouseholdFacts]) -> HouseholdColumns:
+    """The columns a loader of stored columns would build, value by value (no facts kept)."""
+    births = [
+        None if person.birth_on is None else person.birth_on.toordinal()
+        for item in facts
+        for person in item.persons
+    ]
+    return HouseholdColumns(
+        [item.household_id for item in facts],
+        [item.income_cents for item in facts],
+        [len(item.persons) for item in facts],
+        births,
+        [item.chosen_contribution_cents for item in facts],
+    )
+
+
+@given(rule_documents(), households(), PERIODS, st.booleans())
+def test_the_columns_give_exactly_what_each_households_facts_give(
+    doc: dict[str, Any], facts: list[HouseholdFacts], period: Period, explain: bool
+) -> None:
+    rules = parse_rule_set(doc)
+    plan = plan_for(rules, period)
+    columns = plan.run_columns(plain_columns(facts), explain=explain)
+    alone = [assess_household(rules, item, period, explain=explain) for item in facts]
+    got = columns.assessments()
+    assert got == alone
+    assert [a.as_dict() for a in got] == [a.as_dict() for a in alone]
+    assert [a.explanation.render("en") for a in got if a.explanation] == [
+        a.explanation.render("en") for a in alone if a.explanation
+    ]
+    assert got == plan.run(facts, explain=explain).assessments()
+
+
+def plan_for(rules: Any, period: Period) -> BatchPlan:
+    plan = compile_batch(rules, period)
+    assert plan is not None
+    return plan
+
+
+def test_columns_of_the_bench_rule_set_by_hand() -> None:
+    rules = parse_rule_set(document(BENCH_CONTRIBUTION, BANDED_CREDIT))
+    adult, child = date(1980, 1, 1).toordinal(), date(2016, 1, 1).toordinal()
+    columns = HouseholdColumns(
+        ["a", "unknown-age", "nobody", "no-income"],
+        [200_000, 100_000, 100_000, None],
+        [2, 2, 0, 1],
+        [adult, child, adult, None, adult],
+    )
+    result = plan_for(rules, Period(2026, 11)).run_columns(columns, explain=True)
+    # a: as in test_the_bench_rule_set_is_compiled_not_delegated: 57.20 € and 195 €.
+    assert (result.contributions_cents[0], result.credits_cents[0]) == (5720, 19500)
+    assert sorted(result.fallback) == [1, 2, 3]
+    assert {result.assessment(i).status for i in (1, 2, 3)} == {Status.NEEDS_DATA}
+    assert result.explanations[1:] == [None, None, None]  # the fallback's outcomes have theirs
+    explained = result.assessment(0).explanation
+    assert explained is not None and explained == result.explanations[0]
+    assert explained.inputs == (("income_cents", 200_000), ("persons", 2))
+    assert explained == assess(rules, columns.household(0), Period(2026, 11)).explanation
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "path"),
+    [
+        ("household_ids", [""], "household_ids"),
+        ("household_ids", [7], "household_ids"),
+        ("incomes_cents", [-1], "incomes_cents"),
+        ("incomes_cents", [True], "incomes_cents"),
+        ("incomes_cents", [1, 2], "incomes_cents"),
+        ("person_counts", [None], "person_counts"),
+        ("person_counts", [2], "birth_days"),
+        ("birth_days", [date(1980, 1, 1)], "birth_days"),
+        ("chosen_contributions_cents", [-5], "chosen_contributions_cents"),
+    ],
+)
+def test_columns_refuse_what_the_facts_refuse(column: str, value: list[Any], path: str) -> None:
+    good: dict[str, Any] = {
+        "household_ids": ["h"],
+        "incomes_cents": [100],
+        "person_counts": [1],
+        "birth_days": [date(1980, 1, 1).toordinal()],
+    }
+    with pytest.raises(InvalidInput) as raised:
+        HouseholdColumns(**(good | {column: value}))
+    assert [problem.path for problem in raised.value.problems] == [path]

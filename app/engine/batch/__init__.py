@@ -3,6 +3,7 @@
 ``assess_batch`` is the one path from a rule set and households' facts to ``Assessment``s
 (``app.engine.assess.assess`` is its batch of one). The modules, by concept:
 
+- ``columns``: the households as columns, the plan's one input (facts become columns);
 - ``compositions``: households reduced to how many persons they have in each age class;
 - ``compile``: the parsed rule nodes' fast integer form (dispatch on the node's class);
 - ``explain``: the nodes' own explanation steps for the compiled households;
@@ -10,7 +11,15 @@
 - ``plan``: the compiled plan, its run and its ``BatchResult``.
 """
 
+from app.engine.batch.columns import HouseholdColumns
 from app.engine.batch.compile import Unsupported
 from app.engine.batch.plan import BatchPlan, BatchResult, assess_batch, compile_batch
 
-__all__ = ["BatchPlan", "BatchResult", "Unsupported", "assess_batch", "compile_batch"]
+__all__ = [
+    "BatchPlan",
+    "BatchResult",
+    "HouseholdColumns",
+    "Unsupported",
+    "assess_batch",
+    "compile_batch",
+]

@@ -14,9 +14,14 @@ does not read income (``app.engine.batch.compile.reads_income``).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator, Sequence
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
+from itertools import accumulate, repeat
+from operator import sub
+from typing import Any
 
+from app.engine.batch.columns import HouseholdColumns
 from app.engine.exact import Q
 from app.engine.facts import HouseholdFacts, Person
 from app.engine.period import Period
@@ -43,48 +48,33 @@ class Compositions:
         self.tables: list[list[Q | None]] = []  # filled by ``table`` for each composition node
         self.nodes: list[Node] = []
 
-    def index_of(self, persons: Sequence[Person]) -> int:
-        """The composition's index, or -1 when this household must go node by node."""
-        if not persons:
-            return -1
-        cutoffs = self.cutoffs
-        counts = [0] * len(self.thresholds)
-        try:
-            for person in persons:
-                born = person.birth_on
-                cls = 0
-                for cutoff in cutoffs:
-                    if born <= cutoff:  # type: ignore[operator]  # None -> TypeError
-                        break
-                    cls += 1
-                counts[cls] += 1
-        except TypeError:
-            return -1
-        return self._index(tuple(counts))
+    def indices(self, columns: HouseholdColumns) -> list[int]:
+        """Each household's composition index (-1: it goes node by node), from the columns.
 
-    def indexer(self) -> Callable[[Sequence[Person]], int]:
-        """``index_of``, specialised for the usual single age line (e.g. 14): two classes."""
-        if len(self.cutoffs) != 1:
-            return self.index_of
-        cutoff = self.cutoffs[0]
-        known = self.known
-        add = self._add
-
-        def two_classes(persons: Sequence[Person]) -> int:
-            older = 0
-            try:
-                for person in persons:
-                    if person.birth_on <= cutoff:  # type: ignore[operator]  # None -> TypeError
-                        older += 1
-            except TypeError:
-                return -1
-            if not persons:
-                return -1
-            key = (older, len(persons) - older)
-            found = known.get(key)
-            return add(key) if found is None else found
-
-        return two_classes
+        Without a loop in Python per household or person: a person's class is a ``bisect``
+        of its birth day among the age lines; a household's *code* is the sum over its persons
+        of ``base ** class`` (``base`` above any household's size, so the code holds its count
+        per class), summed as differences of one running total; each distinct code is decoded
+        and looked up once. A household without persons or with an unknown birth day gets a
+        code of 0 or at least ``base ** classes``: -1.
+        """
+        counts = columns.person_counts
+        base = max(counts, default=0) + 1
+        classes = len(self.thresholds)
+        weights = [base**cls for cls in range(classes)]
+        unknown = base**classes
+        cutoffs = [day.toordinal() for day in self.cutoffs]
+        days: Sequence[Any] = columns.birth_days  # ints, or ints and ``None``
+        if None in days:
+            per_person: Iterable[int] = [
+                unknown if day is None else weights[bisect_left(cutoffs, day)] for day in days
+            ]
+        else:
+            per_person = map(weights.__getitem__, map(bisect_left, repeat(cutoffs), days))
+        running = list(accumulate(per_person, initial=0))
+        starts = columns.starts
+        codes = map(sub, map(running.__getitem__, starts[1:]), map(running.__getitem__, starts))
+        return list(map(_Codes(self, base, classes).__getitem__, codes))
 
     def _index(self, key: tuple[int, ...]) -> int:
         found = self.known.get(key)
@@ -111,6 +101,25 @@ class Compositions:
         self.nodes.append(node)
         self.tables.append(values)
         return values
+
+
+class _Codes(dict[int, int]):
+    """Composition index by household code (``Compositions.indices``), decoded when first met."""
+
+    def __init__(self, compositions: Compositions, base: int, classes: int) -> None:
+        super().__init__()
+        self.compositions, self.base, self.classes = compositions, base, classes
+
+    def __missing__(self, code: int) -> int:
+        found = -1
+        if 0 < code < self.base**self.classes:
+            key, rest = [], code
+            for _ in range(self.classes):
+                rest, count = divmod(rest, self.base)
+                key.append(count)
+            found = self.compositions._index(tuple(key))
+        self[code] = found
+        return found
 
 
 def _value(node: Node, ctx: Context) -> Q | None:

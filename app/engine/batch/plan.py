@@ -24,9 +24,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from itertools import repeat
+from typing import overload
 
 from app.engine.assessment import Assessment, assessed, explanation_inputs
+from app.engine.batch.columns import HouseholdColumns
 from app.engine.batch.compile import (
     HALF_UP_CENT,
     Evaluator,
@@ -152,6 +155,8 @@ class BatchPlan:
         )
         self.contribution = self._section(rules.contribution) if self.choice is None else None
         self.credit = self._section(rules.credit)
+        self.period_text = str(period)
+        self.measures: dict[int, tuple[tuple[str, Fraction], ...]] = {}
         self.tracers = (
             SectionTracer(
                 "contribution",
@@ -178,24 +183,10 @@ class BatchPlan:
         evaluate = compile_node(formula.node, self.compositions)
         rounding = rounder(formula.rounding)
         if not reads_income(formula.node):
-            # Composition only: rounded once per distinct composition.
-            rounded: list[int | None] = []
-
-            def by_composition(income: int | None, k: int) -> int | None:
-                if k < 0:
-                    return None
-                try:
-                    return rounded[k]
-                except IndexError:
-                    while len(rounded) <= k:
-                        rounded.append(_rounded(evaluate, rounding, len(rounded)))
-                    return rounded[k]
-
-            return by_composition
-
+            return _by_composition(evaluate, rounding, self.compositions)
         if rounding is HALF_UP_CENT:
 
-            def by_household_half_up(income: int | None, k: int) -> int | None:
+            def half_up(income: int | None, k: int) -> int | None:
                 if k < 0 or income is None:
                     return None
                 try:
@@ -208,9 +199,9 @@ class BatchPlan:
                 quotient, remainder = divmod(num, den)
                 return quotient + 1 if 2 * remainder >= den else quotient
 
-            return by_household_half_up
+            return lambda incomes, ks: list(map(half_up, incomes, ks))
 
-        def by_household(income: int | None, k: int) -> int | None:
+        def rounded(income: int | None, k: int) -> int | None:
             if k < 0 or income is None:
                 return None
             try:
@@ -219,43 +210,56 @@ class BatchPlan:
                 return None
             return rounding(num, den)
 
-        return by_household
+        return lambda incomes, ks: list(map(rounded, incomes, ks))
 
     def run(self, households: Sequence[HouseholdFacts], *, explain: bool = False) -> BatchResult:
-        index_of = self.compositions.indexer()
-        ks = [index_of(facts.persons) for facts in households]
-        incomes = [facts.income_cents for facts in households]
-        contribution, credit = self.contribution, self.credit
+        """Every household's outcome: their columns (``HouseholdColumns.from_facts``) run."""
+        return self.run_columns(HouseholdColumns.from_facts(households), explain=explain)
+
+    def run_columns(self, columns: HouseholdColumns, *, explain: bool = False) -> BatchResult:
+        """Every household's outcome, column by column: compositions, then each section's
+        amounts; what has no fast form goes node by node (``fallback``). Explanations are
+        built when read (``Explanations``)."""
+        ks = self.compositions.indices(columns)
+        incomes = columns.incomes_cents
         choices: list[ChoiceBounds | None] = []
-        if contribution is not None:
-            contributions = [contribution(i, k) for i, k in zip(incomes, ks, strict=True)]
+        if self.contribution is not None:
+            contributions = self.contribution(incomes, ks)
         else:
-            contributions, choices = self._chosen(households, incomes, ks)
-        credits = [credit(i, k) for i, k in zip(incomes, ks, strict=True)]
-        explanations = self._explain(households, ks, contributions, credits) if explain else []
+            contributions, choices = self._chosen(columns, ks)
+        credits = self.credit(incomes, ks)
         fallback: dict[int, Assessment] = {}
-        for index, (owed, received) in enumerate(zip(contributions, credits, strict=True)):
-            if owed is None or received is None or (explain and explanations[index] is None):
-                facts = households[index]
-                fallback[index] = assess_household(self.rules, facts, self.period, explain=explain)
-        ids = [facts.household_id for facts in households]
+        if None in contributions or None in credits:
+            for index, (owed, received) in enumerate(zip(contributions, credits, strict=True)):
+                if owed is None or received is None:
+                    facts = columns.household(index)
+                    fallback[index] = assess_household(
+                        self.rules, facts, self.period, explain=explain
+                    )
+        explanations = Explanations(self, columns, ks, contributions, credits) if explain else ()
         return BatchResult(
-            self.period, ids, contributions, credits, fallback, explanations, choices
+            self.period,
+            columns.household_ids,
+            contributions,
+            credits,
+            fallback,
+            explanations,
+            choices,
         )
 
     def _chosen(
-        self, households: Sequence[HouseholdFacts], incomes: Sequence[int | None], ks: Sequence[int]
+        self, columns: HouseholdColumns, ks: Sequence[int]
     ) -> tuple[list[int | None], list[ChoiceBounds | None]]:
         """Each household's chosen amount, rounded as the section says, and the bounds offered
         (``None`` where it goes node by node: no choice, or one the bounds refuse)."""
         offered = self.choice
         assert offered is not None  # only called with a free choice
         rounding = rounder(self.rules.contribution.rounding)
+        chosen_column = columns.chosen_contributions_cents or repeat(None, len(ks))
         amounts: list[int | None] = []
         choices: list[ChoiceBounds | None] = []
-        for facts, income, k in zip(households, incomes, ks, strict=True):
+        for income, k, chosen in zip(columns.incomes_cents, ks, chosen_column, strict=True):
             bounds = offered(income, k)
-            chosen = facts.chosen_contribution_cents
             if bounds is None or chosen is None or bounds.refusal(chosen) is not None:
                 amounts.append(None)
             else:
@@ -263,43 +267,84 @@ class BatchPlan:
             choices.append(bounds)
         return amounts, choices
 
-    def _explain(
+    def explanation(
+        self, facts: HouseholdFacts, k: int, owed_cents: int, received_cents: int
+    ) -> Explanation | None:
+        """The explanation of a household the plan assessed (composition ``k``, its two
+        amounts): the nodes' own steps (``app.engine.batch.explain``), the composition's
+        measures computed once per composition."""
+        owed_steps = self.tracers[0].trace(facts, k, owed_cents)
+        credit_steps = self.tracers[1].trace(facts, k, received_cents)
+        if owed_steps is None or credit_steps is None:
+            # Never expected (the traced amounts are the compiled ones): the nodes' own.
+            return assess_household(self.rules, facts, self.period, explain=True).explanation
+        measures = self.measures.get(k)
+        if measures is None:
+            measures = self.measures[k] = self.compositions.contexts[k].measures(
+                self.rules.measures
+            )
+        return Explanation(
+            self.rules.ref,
+            self.period_text,
+            facts.household_id,
+            explanation_inputs(facts),
+            owed_steps,
+            credit_steps,
+            measures,
+        )
+
+
+class Explanations(Sequence[Explanation | None]):
+    """Each household's explanation (``None`` for one that went node by node: its outcome in
+    ``fallback`` has its own), built from the plan each time it is read: a run with
+    explanations costs what one without does, and reading one costs its own steps only.
+    What it says never depends on when it is read (the plan's steps are pure)."""
+
+    def __init__(
         self,
-        households: Sequence[HouseholdFacts],
+        plan: BatchPlan,
+        columns: HouseholdColumns,
         ks: Sequence[int],
         contributions: Sequence[int | None],
         credits: Sequence[int | None],
-    ) -> list[Explanation | None]:
-        """Each household's explanation (``None`` where it goes node by node)."""
-        ref, period_text = self.rules.ref, str(self.period)
-        contexts, measures = self.compositions.contexts, self.rules.measures
-        owed_trace, credit_trace = (tracer.trace for tracer in self.tracers)
-        result: list[Explanation | None] = []
-        append = result.append
-        for facts, k, owed, received in zip(households, ks, contributions, credits, strict=True):
-            if owed is None or received is None:
-                append(None)
-                continue
-            owed_steps = owed_trace(facts, k, owed)
-            credit_steps = credit_trace(facts, k, received)
-            if owed_steps is None or credit_steps is None:
-                append(None)
-                continue
-            append(
-                Explanation(
-                    ref,
-                    period_text,
-                    facts.household_id,
-                    explanation_inputs(facts),
-                    owed_steps,
-                    credit_steps,
-                    contexts[k].measures(measures),
-                )
-            )
-        return result
+    ) -> None:
+        self.plan, self.columns, self.ks = plan, columns, ks
+        self.contributions, self.credits = contributions, credits
+
+    def __len__(self) -> int:
+        return len(self.ks)
+
+    @overload
+    def __getitem__(self, index: int) -> Explanation | None: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Explanation | None]: ...
+
+    def __getitem__(self, index: int | slice) -> Explanation | list[Explanation | None] | None:
+        if isinstance(index, slice):
+            return [self[item] for item in range(*index.indices(len(self)))]
+        owed, received = self.contributions[index], self.credits[index]
+        if owed is None or received is None:
+            return None
+        facts = self.columns.household(index)
+        return self.plan.explanation(facts, self.ks[index], owed, received)
 
 
-Section = Callable[[int | None, int], int | None]
+Section = Callable[[Sequence[int | None], Sequence[int]], list[int | None]]
+
+
+def _by_composition(
+    evaluate: Evaluator, rounding: Callable[[int, int], int], compositions: Compositions
+) -> Section:
+    """A composition-only section: rounded once per distinct composition, then looked up."""
+    rounded: list[int | None] = []
+
+    def amounts(incomes: Sequence[int | None], ks: Sequence[int]) -> list[int | None]:
+        while len(rounded) < len(compositions.contexts):
+            rounded.append(_rounded(evaluate, rounding, len(rounded)))
+        return list(map([*rounded, None].__getitem__, ks))  # k = -1: the ``None`` at the end
+
+    return amounts
 
 
 def _rounded(evaluate: Evaluator, rounding: Callable[[int, int], int], k: int) -> int | None:

@@ -1,0 +1,146 @@
+"""Households as columns: the compiled plan's one input, one value a household per column.
+
+A month's households arrive as rows or columns (the stored facts, the bench's int64 files);
+the plan reads them as ``HouseholdColumns`` -- ids, incomes, how many persons each household
+has and every person's birth day (``date.toordinal()``), persons together in household
+order -- so that no Python object is built per household or per person on the way in.
+``HouseholdColumns.from_facts`` gives the same columns from ``HouseholdFacts`` (what
+``assess`` and ``assess_batch`` hand over), so facts and columns take the one path.
+
+Guarantees: the columns hold what ``HouseholdFacts`` would accept (``InvalidInput`` naming
+the column and the household otherwise); ``household(i)`` is household ``i``'s facts (the
+very facts when the columns were made from facts), for what goes node by node and for the
+explanations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import partial
+from itertools import accumulate, chain
+from operator import attrgetter, is_not
+from types import NoneType
+
+from app.engine.facts import HouseholdFacts, Person
+from app.engine.problems import InvalidInput, Problem
+
+_known = partial(is_not, None)
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdColumns:
+    """One month's households, column by column (every column in household order).
+
+    - ``household_ids``: non-empty identifiers.
+    - ``incomes_cents``: declared monthly resources, ``None`` when unknown.
+    - ``person_counts``: persons in each household (0: unknown).
+    - ``birth_days``: every person's ``date.toordinal()`` (``None``: unknown), the first
+      household's persons first; ``sum(person_counts)`` of them.
+    - ``chosen_contributions_cents``: the member's own choice, for free-choice rules.
+    - ``facts``: the households' own facts, when the columns were made from them.
+    """
+
+    household_ids: Sequence[str]
+    incomes_cents: Sequence[int | None]
+    person_counts: Sequence[int]
+    birth_days: Sequence[int | None]
+    chosen_contributions_cents: Sequence[int | None] | None = None
+    facts: Sequence[HouseholdFacts] | None = None
+    # Where each household's persons start in ``birth_days``, and where the last one ends.
+    starts: Sequence[int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        problems = _problems(self)
+        if problems:
+            raise InvalidInput(problems)
+        _set_starts(self, list(accumulate(self.person_counts, initial=0)))
+
+    def __len__(self) -> int:
+        return len(self.household_ids)
+
+    @classmethod
+    def from_facts(cls, households: Sequence[HouseholdFacts]) -> HouseholdColumns:
+        """The columns of ``households`` (kept as ``facts``: ``household(i)`` gives them back)."""
+        persons = list(map(attrgetter("persons"), households))
+        births = [
+            None if person.birth_on is None else person.birth_on.toordinal()
+            for person in chain.from_iterable(persons)
+        ]
+        return cls(
+            list(map(attrgetter("household_id"), households)),
+            list(map(attrgetter("income_cents"), households)),
+            list(map(len, persons)),
+            births,
+            list(map(attrgetter("chosen_contribution_cents"), households)),
+            households,
+        )
+
+    def household(self, index: int) -> HouseholdFacts:
+        """Household ``index``'s facts (built from the columns unless they came from facts)."""
+        if self.facts is not None:
+            return self.facts[index]
+        days = self.birth_days[self.starts[index] : self.starts[index + 1]]
+        chosen = self.chosen_contributions_cents
+        return HouseholdFacts(
+            self.household_ids[index],
+            tuple(Person(None if day is None else date.fromordinal(day)) for day in days),
+            self.incomes_cents[index],
+            None if chosen is None else chosen[index],
+        )
+
+
+def _problems(columns: HouseholdColumns) -> list[Problem]:
+    """What ``HouseholdFacts`` would refuse, checked column by column (C loops, no object per
+    household): a wrong length, a value that is not a whole number of zero or more, an empty
+    or non-text identifier."""
+    count = len(columns.household_ids)
+    problems: list[Problem] = []
+    ids = columns.household_ids
+    if not all(isinstance(item, str) for item in _odd(ids, {str})) or (
+        count and not min(map(len, ids))
+    ):
+        problems.append(Problem("household_ids", "expected non-empty identifiers"))
+    optional = {"incomes_cents": columns.incomes_cents, "person_counts": columns.person_counts}
+    if columns.chosen_contributions_cents is not None:
+        optional["chosen_contributions_cents"] = columns.chosen_contributions_cents
+    for name, column in optional.items():
+        if len(column) != count:
+            problems.append(Problem(name, f"expected {count} values, got {len(column)}"))
+        elif not _counts(column, allow_none=name != "person_counts"):
+            problems.append(Problem(name, "expected whole numbers of zero or more"))
+    if not all(
+        item is None or (isinstance(item, int) and not isinstance(item, bool))
+        for item in _odd(columns.birth_days, {int, NoneType})
+    ):
+        problems.append(Problem("birth_days", "expected day numbers (date.toordinal())"))
+    elif not problems and sum(columns.person_counts) != len(columns.birth_days):
+        problems.append(
+            Problem("birth_days", f"expected {sum(columns.person_counts)} persons' birth days")
+        )
+    if columns.facts is not None and len(columns.facts) != count:
+        problems.append(Problem("facts", f"expected {count} households' facts"))
+    return problems
+
+
+def _counts(column: Sequence[int | None], *, allow_none: bool) -> bool:
+    """Whether every value is an ``int`` (not a ``bool``) of zero or more (or ``None``)."""
+    allowed: set[type] = {int, NoneType} if allow_none else {int}
+    whole = all(
+        (item is None and allow_none) or (isinstance(item, int) and not isinstance(item, bool))
+        for item in _odd(column, allowed)
+    )
+    known: Iterable[int] = filter(_known, column)  # type: ignore[arg-type]  # no None left
+    return whole and min(known, default=0) >= 0
+
+
+def _odd(column: Sequence[object], allowed: set[type]) -> Iterable[object]:
+    """The whole column when some value's type is not exactly one of ``allowed`` (a subclass
+    is then judged value by value), else an empty one: the usual column costs one C loop."""
+    if set(map(type, column)) <= allowed:
+        return ()
+    return column
+
+
+_set_starts = HouseholdColumns.__dict__["starts"].__set__
