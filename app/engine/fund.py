@@ -34,7 +34,7 @@ from app.engine.facts import HouseholdFacts
 from app.engine.money import split_by_largest_remainder
 from app.engine.period import Period
 from app.engine.problems import InvalidInput, Problem
-from app.engine.rationing import RationingResult, ration_detailed
+from app.engine.rationing import RationingResult, ration_in_order
 from app.engine.ruleset import RuleSet
 
 register_messages(
@@ -381,14 +381,14 @@ def _ration(
     eligible = [
         i for i, a in enumerate(results) if a.status is assessed and a.credit_cents is not None
     ]
-    chosen = [results[i] for i in eligible]
-    entitlements = dict(zip(map(_household_id, chosen), map(_credit, chosen), strict=True))
+    chosen = [results[i] for i in eligible]  # by ascending id, as ``ration_in_order`` wants
     tiers = (
         _tiers(rules, [ordered[i] for i in eligible])
         if rules.rationing.method == "priority_tiers"
         else None
     )
-    outcome = ration_detailed(entitlements, budget_cents, rules.rationing, tiers)
+    ids, amounts = list(map(_household_id, chosen)), list(map(_credit, chosen))
+    outcome = ration_in_order(ids, amounts, budget_cents, rules.rationing, tiers)
     granted: list[int | None] = [None] * len(results)
     # Both in ascending id order (``results`` are, ``outcome.granted`` is): no lookup by id.
     for index, cents in zip(eligible, outcome.granted.values(), strict=True):

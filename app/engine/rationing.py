@@ -1,7 +1,8 @@
 """Rationing a month's credits when the fund's budget does not cover every entitlement.
 
-``ration`` (and ``ration_detailed``, which also returns the figures an explanation needs)
-guarantee, for every method:
+``ration`` (and ``ration_detailed``, which also returns the figures an explanation needs;
+``ration_in_order`` is it for entitlements already held as ids in ascending order and amounts,
+as a fund's month holds them) guarantee, for every method:
 
 - the parts sum to exactly ``min(budget_cents, sum of entitlements)``;
 - no part exceeds its entitlement and no part is negative;
@@ -27,6 +28,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import islice
+from operator import lt
 
 from app.engine.money import split_by_largest_remainder
 from app.engine.problems import InvalidInput, Problem
@@ -79,7 +82,24 @@ def ration_detailed(
 ) -> RationingResult:
     """Ration ``entitlements`` to ``budget_cents`` under ``policy``, with explanation figures."""
     ids = sorted(entitlements)
-    amounts = [entitlements[key] for key in ids]
+    return ration_in_order(ids, [entitlements[key] for key in ids], budget_cents, policy, tiers)
+
+
+def ration_in_order(
+    ids: Sequence[str],
+    amounts: Sequence[int],
+    budget_cents: int,
+    policy: RationingPolicy,
+    tiers: Mapping[str, int] | None = None,
+) -> RationingResult:
+    """``ration_detailed`` of the entitlements ``dict(zip(ids, amounts))`` given as their ids
+    in ascending order and their amounts (how a fund's month holds them): the same result,
+    without building and sorting the mapping first. ``ValueError`` if the ids are not unique
+    and ascending."""
+    if len(ids) != len(amounts):
+        raise ValueError("ids and amounts must have the same length")
+    if not all(map(lt, ids, islice(ids, 1, None))):
+        raise ValueError("ids must be unique and in ascending order")
     _validate(ids, amounts, budget_cents, policy, tiers)
     total = sum(amounts)
     method = policy.method

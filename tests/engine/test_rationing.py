@@ -9,7 +9,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from app.engine.problems import InvalidInput
-from app.engine.rationing import ration, ration_detailed
+from app.engine.rationing import ration, ration_detailed, ration_in_order
 from app.engine.rules.policies import RationingPolicy
 
 PROPORTIONAL = RationingPolicy("proportional")
@@ -257,3 +257,28 @@ def test_same_inputs_give_identical_results(
     assert ration_detailed(entitlements, budget, policy, tiers) == ration_detailed(
         dict(entitlements), budget, policy, dict(tiers)
     )
+
+
+@given(cases())
+def test_rationing_ids_in_order_is_rationing_the_mapping(
+    case: tuple[dict[str, int], int, RationingPolicy, dict[str, int]],
+) -> None:
+    # A fund's month hands its entitlements as ids in ascending order and amounts: the same
+    # result, every figure, as the mapping (which is sorted, then rationed so).
+    entitlements, budget, policy, tiers = case
+    ids = sorted(entitlements)
+    amounts = [entitlements[key] for key in ids]
+    assert ration_in_order(ids, amounts, budget, policy, tiers) == ration_detailed(
+        entitlements, budget, policy, tiers
+    )
+
+
+def test_rationing_ids_in_order_refuses_ids_out_of_order_or_repeated() -> None:
+    with pytest.raises(ValueError, match="ascending"):
+        ration_in_order(["b", "a"], [100, 100], 100, PROPORTIONAL)
+    with pytest.raises(ValueError, match="ascending"):
+        ration_in_order(["a", "a"], [100, 100], 100, PROPORTIONAL)
+    with pytest.raises(ValueError, match="length"):
+        ration_in_order(["a", "b"], [100], 100, PROPORTIONAL)
+    # In order: 150 of 300 cents, half of each entitlement.
+    assert ration_in_order(["a", "b"], [100, 200], 150, PROPORTIONAL).granted == {"a": 50, "b": 100}
