@@ -15,6 +15,7 @@ explanations.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -27,6 +28,7 @@ from app.engine.facts import HouseholdFacts, Person
 from app.engine.problems import InvalidInput, Problem
 
 _known = partial(is_not, None)
+WHOLE_TYPECODES = frozenset("bBhHiIlLqQ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,12 +52,15 @@ class HouseholdColumns:
     facts: Sequence[HouseholdFacts] | None = None
     # Where each household's persons start in ``birth_days``, and where the last one ends.
     starts: Sequence[int] = field(init=False, repr=False, compare=False)
+    # One ``Person`` per birth day met by ``household`` (immutable: households share them).
+    people: dict[int | None, Person] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         problems = _problems(self)
         if problems:
             raise InvalidInput(problems)
         _set_starts(self, list(accumulate(self.person_counts, initial=0)))
+        _set_people(self, {})
 
     def __len__(self) -> int:
         return len(self.household_ids)
@@ -83,9 +88,13 @@ class HouseholdColumns:
             return self.facts[index]
         days = self.birth_days[self.starts[index] : self.starts[index + 1]]
         chosen = self.chosen_contributions_cents
+        people = self.people
+        for day in days:
+            if day not in people:
+                people[day] = Person(None if day is None else date.fromordinal(day))
         return HouseholdFacts(
             self.household_ids[index],
-            tuple(Person(None if day is None else date.fromordinal(day)) for day in days),
+            tuple(map(people.__getitem__, days)),
             self.incomes_cents[index],
             None if chosen is None else chosen[index],
         )
@@ -126,6 +135,8 @@ def _problems(columns: HouseholdColumns) -> list[Problem]:
 
 def _counts(column: Sequence[int | None], *, allow_none: bool) -> bool:
     """Whether every value is an ``int`` (not a ``bool``) of zero or more (or ``None``)."""
+    if isinstance(column, array) and column.typecode in WHOLE_TYPECODES:
+        return min(column, default=0) >= 0  # an array of whole numbers holds nothing else
     allowed: set[type] = {int, NoneType} if allow_none else {int}
     whole = all(
         (item is None and allow_none) or (isinstance(item, int) and not isinstance(item, bool))
@@ -137,10 +148,14 @@ def _counts(column: Sequence[int | None], *, allow_none: bool) -> bool:
 
 def _odd(column: Sequence[object], allowed: set[type]) -> Iterable[object]:
     """The whole column when some value's type is not exactly one of ``allowed`` (a subclass
-    is then judged value by value), else an empty one: the usual column costs one C loop."""
+    is then judged value by value), else an empty one: the usual column costs one C loop,
+    an array of whole numbers none."""
+    if isinstance(column, array) and column.typecode in WHOLE_TYPECODES:
+        return ()
     if set(map(type, column)) <= allowed:
         return ()
     return column
 
 
 _set_starts = HouseholdColumns.__dict__["starts"].__set__
+_set_people = HouseholdColumns.__dict__["people"].__set__

@@ -88,53 +88,50 @@ def _composition(table: list[Q | None]) -> Evaluator:
     return value
 
 
-def _base(name: str, compositions: Compositions) -> Evaluator:
-    """``Context.base`` for one income base, with the composition's divisor computed once."""
-    contexts = compositions.contexts
-    if name == "income":
-        return lambda income, k: (income, 1)
-    if name == "income_per_person":
-        return lambda income, k: (income, len(contexts[k].facts.persons))
-    divisors: list[tuple[int, int]] = []
+class _Factors(dict[int, tuple[int, int]]):
+    """``Context.base`` for one income base as ``(multiplier, divisor)`` per composition
+    (``base = income × multiplier / divisor``), computed the first time a composition needs
+    it: the evaluators read it inline (one lookup, no call) on the hot path."""
 
-    def divisor(k: int) -> tuple[int, int]:
-        while len(divisors) <= k:
-            ctx = contexts[len(divisors)]
-            units = ctx.consumption_units() if name == "income_per_cu" else ctx.family_parts()
-            divisors.append((units.numerator, units.denominator))
-        return divisors[k]
+    def __init__(self, name: str, compositions: Compositions) -> None:
+        super().__init__()
+        self.name, self.contexts = name, compositions.contexts
 
-    def per_unit(income: int, k: int) -> Q:
-        try:
-            num, den = divisors[k]
-        except IndexError:
-            num, den = divisor(k)
-        return (income * den, num)
-
-    return per_unit
+    def __missing__(self, k: int) -> tuple[int, int]:
+        ctx = self.contexts[k]
+        if self.name == "income":
+            found = (1, 1)
+        elif self.name == "income_per_person":
+            found = (1, len(ctx.facts.persons))
+        else:
+            units = ctx.consumption_units() if self.name == "income_per_cu" else ctx.family_parts()
+            found = (units.denominator, units.numerator)
+        self[k] = found
+        return found
 
 
 def _proportional(node: Proportional, compositions: Compositions) -> Evaluator:
-    base = _base(node.base, compositions)
+    factors = _Factors(node.base, compositions)
     rate_num, rate_den = node.rate_num, node.rate_den
 
     def value(income: int, k: int) -> Q:
-        num, den = base(income, k)
-        return (num * rate_num, den * rate_den)
+        multiplier, divisor = factors[k]
+        return (income * multiplier * rate_num, divisor * rate_den)
 
     return value
 
 
 def _linear(node: Linear, compositions: Compositions) -> Evaluator:
     """``Linear.evaluate``: flat below the first anchor and above the second, a line between."""
-    base = _base(node.base, compositions)
+    factors = _Factors(node.base, compositions)
     from_base, from_amount = node.from_base, node.from_amount_cents
     to_base, to_amount = node.to_base, node.to_amount_cents
     width = to_base - from_base
     rise = to_amount - from_amount
 
     def value(income: int, k: int) -> Q:
-        num, den = base(income, k)
+        multiplier, den = factors[k]
+        num = income * multiplier
         if num <= from_base * den:
             return (from_amount, 1)
         if num >= to_base * den:
@@ -146,12 +143,13 @@ def _linear(node: Linear, compositions: Compositions) -> Evaluator:
 
 def _linear_average(node: LinearAverageRateScale, compositions: Compositions) -> Evaluator:
     """``LinearAverageRateScale.evaluate``: base × an average rate linear between thresholds."""
-    base = _base(node.base, compositions)
+    factors = _Factors(node.base, compositions)
     starts, numerators, denominator = node.starts, node.numerators, node.denominator
     last = len(starts) - 1
 
     def value(income: int, k: int) -> Q:
-        num, den = base(income, k)
+        multiplier, den = factors[k]
+        num = income * multiplier
         i = bisect_right(starts, num // den) - 1
         if i == last:
             return (num * numerators[i], den * denominator)
@@ -166,13 +164,14 @@ def _linear_average(node: LinearAverageRateScale, compositions: Compositions) ->
 
 def _brackets(node: Brackets, compositions: Compositions) -> Evaluator:
     """``Brackets.evaluate``: one bisect on the node's integer keys, then its amount or rate."""
-    base = _base(node.base, compositions)
+    factors = _Factors(node.base, compositions)
     starts = node.starts
     amounts = tuple(item.amount_cents for item in node.items)
     rates = tuple((item.rate_num, item.rate_den) for item in node.items)
 
     def value(income: int, k: int) -> Q:
-        num, den = base(income, k)
+        multiplier, den = factors[k]
+        num = income * multiplier
         whole, rest = divmod(num, den)
         index = bisect_right(starts, 2 * whole + (1 if rest else 0)) - 1
         amount = amounts[index]

@@ -65,10 +65,13 @@ class Compositions:
         unknown = base**classes
         cutoffs = [day.toordinal() for day in self.cutoffs]
         days: Sequence[Any] = columns.birth_days  # ints, or ints and ``None``
+        per_person: Iterable[int]
         if None in days:
-            per_person: Iterable[int] = [
+            per_person = [
                 unknown if day is None else weights[bisect_left(cutoffs, day)] for day in days
             ]
+        elif len(cutoffs) == 1:  # the usual single age line: one comparison, no bisect
+            per_person = map(weights.__getitem__, map(cutoffs[0].__lt__, days))
         else:
             per_person = map(weights.__getitem__, map(bisect_left, repeat(cutoffs), days))
         running = list(accumulate(per_person, initial=0))
