@@ -23,8 +23,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from itertools import compress, pairwise
-from operator import attrgetter
+from itertools import compress, islice, pairwise
+from operator import attrgetter, lt
 
 from app.engine.arrears import WAIVER_ATTRIBUTE, arrears_effect
 from app.engine.assess import Assessment, Status
@@ -278,12 +278,19 @@ def _ordered(
         problems.append(
             Problem("budget_cents", f"expected zero or more cents, got {budget_cents!r}")
         )
-    ordered = sorted(households, key=_household_id)
-    ids = [facts.household_id for facts in ordered]
-    if len(set(ids)) != len(ids):  # the pairwise walk only to name the duplicates
-        for before, after in pairwise(ids):
-            if before == after:
-                problems.append(Problem(f"households.{after}", "the same household is given twice"))
+    ids = list(map(_household_id, households))
+    if all(map(lt, ids, islice(ids, 1, None))):
+        # Already strictly ascending (a projected or loaded month usually is): nothing to
+        # sort, and no id can be given twice.
+        ordered = list(households)
+    else:
+        ordered = sorted(households, key=_household_id)
+        ids = [facts.household_id for facts in ordered]
+        if len(set(ids)) != len(ids):  # the pairwise walk only to name the duplicates
+            for before, after in pairwise(ids):
+                if before == after:
+                    problem = Problem(f"households.{after}", "the same household is given twice")
+                    problems.append(problem)
     if problems:
         raise InvalidInput(problems)
     return ordered
@@ -389,9 +396,12 @@ def _ration(
     )
     ids, amounts = list(map(_household_id, chosen)), list(map(_credit, chosen))
     outcome = ration_in_order(ids, amounts, budget_cents, rules.rationing, tiers)
-    granted: list[int | None] = [None] * len(results)
     # Both in ascending id order (``results`` are, ``outcome.granted`` is): no lookup by id.
-    for index, cents in zip(eligible, outcome.granted.values(), strict=True):
+    given = outcome.granted.values()
+    if len(eligible) == len(results):  # every household eligible: the column as it is
+        return list(given), outcome
+    granted: list[int | None] = [None] * len(results)
+    for index, cents in zip(eligible, given, strict=True):
         granted[index] = cents
     return granted, outcome
 

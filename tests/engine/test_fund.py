@@ -112,6 +112,10 @@ def test_duplicate_household_ids_are_refused() -> None:
     with pytest.raises(InvalidInput) as error:
         assess_fund(rules, [member("a"), member("b"), member("a")], PERIOD)
     assert [p.path for p in error.value.problems] == ["households.a"]
+    # Given in order, the repeated id side by side: refused the same way.
+    with pytest.raises(InvalidInput) as error:
+        assess_fund(rules, [member("a"), member("b"), member("b")], PERIOD)
+    assert [p.path for p in error.value.problems] == ["households.b"]
 
 
 def test_negative_budget_is_refused() -> None:
