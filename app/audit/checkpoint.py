@@ -14,7 +14,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import (
@@ -22,18 +22,28 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
     load_pem_private_key,
 )
-from sqlalchemy import select
-from sqlmodel import Session, col
 
-from app.db import tables as t
 from app.engine.books import digest
 from app.engine.canonical import canonical_bytes
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from app.db import tables as t
+
+# SQLAlchemy and the tables are imported by the functions that query or build rows: the
+# verifier checks an export's signatures (``checkpoint_document``) without loading them.
 
 SIGNING_KEY_ENV = "CAISSE_SIGNING_KEY"
 
 
 def balances_digest(session: Session) -> str:
     """The core's digest of every stored balance (what the verifier recomputes)."""
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from app.db import tables as t
+
     rows = session.execute(select(col(t.Balance.account), col(t.Balance.balance_cents)))
     return digest.balances_digest({str(a): int(b) for a, b in rows})
 
@@ -53,6 +63,11 @@ def month_run(session: Session, period: str) -> digest.RunFingerprint:
 
 def run_payloads(session: Session, period: str) -> list[dict[str, Any]]:
     """The payloads of the month's ``run_month`` records, in journal order."""
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from app.db import tables as t
+
     rows = session.execute(
         select(col(t.Journal.payload))
         .where(
@@ -76,22 +91,22 @@ def signing_key_from_env() -> Ed25519PrivateKey | None:
     return key
 
 
-def checkpoint_document(row: t.Checkpoint) -> dict[str, Any]:
-    """What the signature covers."""
-    document: dict[str, Any] = {
-        "format": "caisse.checkpoint/1",
-        "period": row.period,
-        "seq": row.seq,
-        "journal_size": row.journal_size,
-        "head_hash": row.head_hash,
-        "balances_digest": row.balances_digest,
-        "engine_version": row.engine_version,
-        "run_fingerprint": row.run_fingerprint,
-    }
-    if row.month_root is not None:  # seals before month roots existed keep their signatures
-        document["month_root"] = row.month_root
-        document["month_statements"] = row.month_statements
+def checkpoint_document(row: t.Checkpoint | Mapping[str, Any]) -> dict[str, Any]:
+    """What the signature covers: of a stored row, or of its columns by name (the verifier
+    reads an export's checkpoints as mappings)."""
+    get = row.get if isinstance(row, Mapping) else lambda name: getattr(row, name)
+    document: dict[str, Any] = {"format": "caisse.checkpoint/1"}
+    for name in SIGNED_FIELDS:
+        document[name] = get(name)
+    month_root = get("month_root")
+    if month_root is not None:  # seals before month roots existed keep their signatures
+        document["month_root"] = month_root
+        document["month_statements"] = get("month_statements")
     return document
+
+
+SIGNED_FIELDS = ("period", "seq", "journal_size", "head_hash", "balances_digest",
+                 "engine_version", "run_fingerprint")
 
 
 def published(row: t.Checkpoint) -> dict[str, Any]:
@@ -129,6 +144,8 @@ def signature_valid(row: t.Checkpoint) -> bool:
 
 
 def checkpoint_of(payload: Mapping[str, Any], seq: int) -> t.Checkpoint:
+    from app.db import tables as t
+
     return t.Checkpoint(
         period=payload["period"],
         seq=seq,

@@ -32,17 +32,17 @@ from json.encoder import encode_basestring
 from multiprocessing.context import ForkContext, SpawnContext
 from pathlib import Path
 from queue import Queue
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from sqlalchemy import create_engine, event, select
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.pool import NullPool
-from sqlmodel import SQLModel
-
-from app.db import tables as t
 from app.engine.books.entries import Entry, Posting
 from app.engine.books.journal import FORMAT
 from app.engine.period import Period
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+# SQLAlchemy and the tables are imported by the database source's methods only: verifying an
+# export never loads them (about 0.8 s of CPU at start-up, issue 11).
 
 try:
     import fcntl
@@ -169,6 +169,9 @@ def read_engine(url: str) -> Engine:
     """An engine for reading one consistent snapshot: every query of a ``DbSource`` runs in
     one transaction (SQLite: a deferred ``BEGIN``, which never blocks writers in WAL mode;
     PostgreSQL: ``REPEATABLE READ``)."""
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.pool import NullPool
+
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     if not url.startswith("sqlite"):
@@ -206,6 +209,10 @@ class DbSource:
             yield record
 
     def hashed_records(self) -> Iterator[tuple[dict[str, Any], bytes | None]]:
+        from sqlalchemy import select
+
+        from app.db import tables as t
+
         j = t.Journal.__table__.c  # type: ignore[attr-defined]
         query = select(j.seq, j.recorded_at, j.actor, j.kind, j.idempotency_key, j.payload,
                        j.prev_hash, j.hash).order_by(j.seq)
@@ -224,6 +231,10 @@ class DbSource:
         return group_by_seq(self._entries())
 
     def _entries(self) -> Iterator[Entry]:
+        from sqlalchemy import select
+
+        from app.db import tables as t
+
         entry_table = t.LedgerEntry.__table__  # type: ignore[attr-defined]
         posting_table = t.Posting.__table__  # type: ignore[attr-defined]
         e, p = entry_table.c, posting_table.c
@@ -247,11 +258,19 @@ class DbSource:
             yield _entry(current, postings, periods)
 
     def balances(self) -> dict[str, StoredBalance]:
+        from sqlalchemy import select
+
+        from app.db import tables as t
+
         b = t.Balance.__table__.c  # type: ignore[attr-defined]
         return {str(a): StoredBalance(int(c), int(s))
                 for a, c, s in self._stream(select(b.account, b.balance_cents, b.last_seq))}
 
     def lots(self) -> dict[str, StoredLot]:
+        from sqlalchemy import select
+
+        from app.db import tables as t
+
         c = t.CreditLot.__table__.c  # type: ignore[attr-defined]
         query = select(c.lot_id, c.household_id, c.period, c.granted_cents, c.remaining_cents,
                        c.expires_period, c.is_open, c.last_seq)
@@ -260,22 +279,37 @@ class DbSource:
                 for r in self._stream(query)}
 
     def credited(self) -> dict[tuple[str, str], int]:
+        from sqlalchemy import select
+
+        from app.db import tables as t
+
         c = t.MonthCredit.__table__.c  # type: ignore[attr-defined]
         return {(str(h), str(p)): int(s)
                 for h, p, s in self._stream(select(c.household_id, c.period, c.seq))}
 
     def checkpoints(self) -> list[dict[str, Any]]:
+        from sqlalchemy import select
+
+        from app.db import tables as t
+
         c = t.Checkpoint.__table__.c  # type: ignore[attr-defined]
         query = select(*(c[name] for name in CHECKPOINT_FIELDS)).order_by(c.seq)
         return [dict(zip(CHECKPOINT_FIELDS, row, strict=True)) for row in self._stream(query)]
 
     def registry_rows(self) -> dict[str, list[Any]]:
         """Every row of the registry tables the verifier compares (``app.audit.verify.tables``)."""
+        from sqlalchemy import select
+        from sqlmodel import SQLModel
+
         return {name: list(self._stream(select(SQLModel.metadata.tables[name])))
                 for name in ("household", "merchant", "month", "purchase", "rule_set")}
 
     def request_rows(self) -> Iterator[tuple[int, str, str, str, str]]:
         """``(seq, kind, payload text, request_hash, result text)`` of every record."""
+        from sqlalchemy import select
+
+        from app.db import tables as t
+
         j = t.Journal.__table__.c  # type: ignore[attr-defined]
         query = select(j.seq, j.kind, j.payload, j.request_hash, j.result).order_by(j.seq)
         for seq, kind, payload, digest, result in self._stream(query):
@@ -284,6 +318,10 @@ class DbSource:
     def facts_rows(self) -> list[FactsRow]:
         """Every ``household_facts`` row as the preimage of its commitment (the inverse of
         ``app.services.households``' row: JSON text columns parsed back)."""
+        from sqlalchemy import select
+
+        from app.db import tables as t
+
         f = t.HouseholdFacts.__table__.c  # type: ignore[attr-defined]
         query = select(f.household_id, f.from_period, f.salt, f.seq, f.income_cents, f.persons,
                        f.chosen_contribution_cents, f.engagement_minutes, f.attributes,

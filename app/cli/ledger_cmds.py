@@ -157,12 +157,19 @@ def public_key_bytes(text: str) -> bytes:
 
 
 def _guarded(work: Callable[[], int]) -> int:
-    from sqlalchemy.exc import SQLAlchemyError
-
     try:
         return work()
-    except (OSError, ValueError, KeyError, SQLAlchemyError) as error:
+    except Exception as error:
+        if not isinstance(error, (OSError, ValueError, KeyError)) and not _database_error(error):
+            raise
         return _fail(f"cannot read the books: {type(error).__name__}: {error}")
+
+
+def _database_error(error: Exception) -> bool:
+    """A SQLAlchemy error. Only code that loaded SQLAlchemy can raise one, so it is not
+    imported here: verifying an export never loads it (start-up, issue 11)."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    return errors is not None and isinstance(error, errors.SQLAlchemyError)
 
 
 def _verify(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from app.audit.beancount_export import export_beancount
 from app.audit.sources import ExportSource
 from bench.ledger_year import SIGNING_KEY, generate
 from tests.audit.support import run_cli
+from tests.cli.test_cli_start import loaded_by
 
 PUBLIC_HEX = SIGNING_KEY.public_key().public_bytes_raw().hex()
 
@@ -69,3 +70,15 @@ def test_a_changed_balance_line_of_the_year_is_named(
     assert code == 1
     assert report["first_disagreement"]["table"] == "balance"
     assert report["first_disagreement"]["account"] == row["account"]
+
+
+def test_verifying_an_export_loads_neither_the_orm_nor_the_web_framework(year: Path) -> None:
+    """``caisse verify --export`` reads files: SQLAlchemy, SQLModel (and pydantic through it)
+    and FastAPI stay unloaded (their imports were most of verify's start-up, issue 11). The
+    cryptography is loaded: the checkpoints' signatures are checked."""
+    code, loaded = loaded_by("verify", "--export", str(year), "--public-key", PUBLIC_HEX)
+    assert code == 0
+    assert "cryptography" in loaded
+    database = ("sqlalchemy", "sqlmodel", "pydantic", "fastapi", "starlette", "app.db.session")
+    assert [name for name in loaded if name.split(".")[0] in database
+            or name.startswith("app.db.session")] == []

@@ -23,7 +23,6 @@ from app.audit.verify import tables as registry_tables
 from app.audit.verify.finding import Disagreement
 from app.audit.verify.rederive import Outcome
 from app.audit.verify.replay import Replayed
-from app.db import tables as t
 from app.engine.books.invariants import check_invariants
 from app.engine.canonical import canonical_bytes
 
@@ -217,7 +216,7 @@ def signature_problem(row: Mapping[str, Any], public_key: bytes | None,
 
 def _valid(public_key: bytes, row: Mapping[str, Any]) -> bool:
     try:
-        document = checkpoint_document(t.Checkpoint(**dict(row)))
+        document = checkpoint_document(row)
         key = Ed25519PublicKey.from_public_bytes(public_key)
         key.verify(bytes.fromhex(str(row["signature"])), canonical_bytes(document))
     except Exception:  # any malformed key or signature is simply "does not verify"

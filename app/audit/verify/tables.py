@@ -25,7 +25,6 @@ import json
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from app.audit.journal import request_digest
 from app.audit.verify.finding import Disagreement
 from app.db.consent_hash import well_formed
 from app.db.row_states import household_state, merchant_state, purchase_state, unspent_policy
@@ -178,6 +177,9 @@ def _rule_sets(rows: Iterable[Any], state: Replayed) -> Disagreement | None:
 
 def requests(rows: Iterable[tuple[int, str, str, str, str]]) -> Disagreement | None:
     """Each record's stored request hash and result seq against the record."""
+    # Imported here: ``app.audit.journal`` loads SQLAlchemy, which an export never needs.
+    from app.audit.journal import request_digest
+
     for seq, kind, payload, stored_hash, result in rows:
         if request_digest(kind, payload) != stored_hash:
             return Disagreement(
