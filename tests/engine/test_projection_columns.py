@@ -72,11 +72,11 @@ def test_wallets_of_many_households_move_what_each_household_alone_moves(
     owned = [[lot._replace(household_id=f"h{i}") for lot in lots] for i, lots in enumerate(held)]
     together = Wallets([lot for lots in owned for lot in lots])
     ids = [f"h{i}" for i in range(len(owned))]
-    together.grant(period, ids, [100 * i for i in range(len(owned))], policy)
+    together.grant(period, together.rows_of(ids), [100 * i for i in range(len(owned))], policy)
     alone = []
     for i, lots in enumerate(owned):
         wallet = Wallets(lots)
-        wallet.grant(period, [f"h{i}"], [100 * i], policy)
+        wallet.grant(period, wallet.rows_of([f"h{i}"]), [100 * i], policy)
         alone.append(wallet)
     assert together.spend(period, rate) == sum(w.spend(period, rate) for w in alone)
     assert together.expire(period, policy) == sum(w.expire(period, policy) for w in alone)

@@ -100,7 +100,7 @@ def test_a_granted_lot_is_spent_after_the_older_ones_and_expires_by_the_policy()
     policy = UnspentCreditPolicy("expire", 2)
     old = CreditLot("7.1", "hh", BASE, BASE.shift(1), 3_000)
     wallets = Wallets([old])
-    wallets.grant(BASE.shift(1), ["hh", "other"], [10_000, 0], policy)
+    wallets.grant(BASE.shift(1), wallets.rows_of(["hh", "other"]), [10_000, 0], policy)
     # 90 % of 13 000 = 11 700: the old lot's 3 000 first, then 8 700 of the new one.
     assert wallets.spend(BASE.shift(1), Fraction(9, 10)) == 11_700
     assert wallets.expire(BASE.shift(1), policy) == 0  # the new lot lasts till 2026-03

@@ -77,32 +77,39 @@ class Wallets:
     def outstanding_cents(self) -> int:
         return sum(sum(column) for _, _, column in self._columns)
 
+    def rows_of(self, household_ids: Sequence[str]) -> list[int]:
+        """Each household's row, in the order given; households met for the first time get
+        the next rows (empty until granted). A month's rows are read once and granted on
+        both paths: a copy keeps the rows, so both place every household alike."""
+        rows = self._rows
+        found = list(map(rows.get, household_ids))
+        # The few new ones (a month's arrivals) are found by ``index`` at C speed rather
+        # than by a Python step per household.
+        position = -1
+        for _ in range(found.count(None)):
+            position = found.index(None, position + 1)
+            found[position] = rows[household_ids[position]] = len(rows)
+        return cast(list[int], found)
+
     def grant(
         self,
         period: Period,
-        household_ids: Sequence[str],
+        rows: Sequence[int],
         credits_cents: Sequence[int],
         policy: UnspentCreditPolicy,
     ) -> None:
-        """Open this month's lot for each household of ``household_ids`` granted a credit
+        """Open this month's lot for each row of ``rows`` (``rows_of``) granted a credit
         above zero in ``credits_cents`` (the same positions: the month's credit column); it
         is the newest lot of each wallet (every open lot was granted in an earlier month)."""
         if not any(credits_cents):
             return
         expires = lot_expiry(policy, period)
-        rows = self._rows
-        found = list(map(rows.get, household_ids))
-        if None in found:  # households met for the first time get the next rows
-            for position, row in enumerate(found):
-                if row is None:
-                    found[position] = rows[household_ids[position]] = len(rows)
-        placed = cast(list[int], found)
-        size = len(rows)
+        size = len(self._rows)
         for _, _, held in self._columns:
             held.extend([0] * (size - len(held)))
         column = [0] * size
         # Each credit into its household's row, at C speed (a row granted 0 holds 0 anyway).
-        deque(map(column.__setitem__, placed, credits_cents), maxlen=0)
+        deque(map(column.__setitem__, rows, credits_cents), maxlen=0)
         self._columns.append((period.index(), None if expires is None else expires.index(), column))
 
     def spend(self, period: Period, rate: Fraction) -> int:

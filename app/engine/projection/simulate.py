@@ -116,12 +116,11 @@ def _project(plan: Sequence[RuleSet], now: FundNow, assumptions: Assumptions) ->
         assess_fund(r, m.households, m.period, explain=False)
         for r, m in zip(plan, months, strict=True)
     ]
-    # Each month's household ids in its assessments' order (the order of its credit columns),
-    # read once for both paths.
-    ids = [[a.household_id for a in month.assessments] for month in unrationed]
-    free, fork = _path(
-        plan, months, unrationed, ids, Wallets(now.lots), now.reserve_cents, assumptions
-    )
+    # Each month's wallet rows in its assessments' order (the order of its credit columns),
+    # placed once for both paths (the rationed path's wallets are a copy: the same rows).
+    wallets = Wallets(now.lots)
+    rows = [wallets.rows_of([a.household_id for a in month.assessments]) for month in unrationed]
+    free, fork = _path(plan, months, unrationed, rows, wallets, now.reserve_cents, assumptions)
     booked = free
     if fork is not None:
         # The months before the first short one are the same on both paths: the rationed
@@ -131,7 +130,7 @@ def _project(plan: Sequence[RuleSet], now: FundNow, assumptions: Assumptions) ->
             plan[first:],
             months[first:],
             unrationed[first:],
-            ids[first:],
+            rows[first:],
             wallets,
             reserve,
             assumptions,
@@ -161,7 +160,7 @@ def _path(
     plan: Sequence[RuleSet],
     months: Sequence[Membership],
     unrationed: Sequence[FundMonth],
-    ids: Sequence[Sequence[str]],
+    rows: Sequence[Sequence[int]],
     wallets: Wallets,
     reserve: int,
     assumptions: Assumptions,
@@ -172,8 +171,8 @@ def _path(
     when ``ration``; without it, also where rationing would first be needed."""
     fork: _Fork | None = None
     out = []
-    monthly = zip(plan, months, unrationed, ids, strict=True)
-    for index, (rules, member, free, household_ids) in enumerate(monthly):
+    monthly = zip(plan, months, unrationed, rows, strict=True)
+    for index, (rules, member, free, month_rows) in enumerate(monthly):
         subsidy = assumptions.subsidy_in(member.period)
         start = reserve + subsidy
         if ration:
@@ -187,7 +186,7 @@ def _path(
         if fork is None and after_run < 0:
             fork = (index, wallets.copy(), reserve)
         credits = free.credit_column() if cut is None else cut.credit_column()
-        wallets.grant(member.period, household_ids, credits, rules.unspent_credit)
+        wallets.grant(member.period, month_rows, credits, rules.unspent_credit)
         spent = wallets.spend(member.period, assumptions.spend_rate)
         expired = wallets.expire(member.period, rules.unspent_credit)
         reserve = after_run + expired
