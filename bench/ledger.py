@@ -9,7 +9,9 @@ export already there, so the year (minutes to generate) is built once.
 (a) Month run: ``N`` households enrolled in bulk (``bench.ledger_fund``), then
     ``app.services.months.run_month`` (assess + post + journal) on SQLite and on PostgreSQL
     (``CAISSE_BENCH_PG``, default the local test server; a private schema is created and
-    dropped). Each run is a child process: wall time, CPU time and peak RSS.
+    dropped). Each run is a child process: wall time, CPU time and peak RSS. With
+    ``--baseline TREE``: SQLite only, the baseline tree's run and this tree's ``--rounds``
+    times in turn, each from a fresh copy of its tree's enrolled fund (``sqlite_rounds``).
 (b) A synthetic year (``bench.ledger_year``) written as an export directory, and its
     beancount export; then, ``--rounds`` times in turn, each as a whole process timed from
     outside (start-up and imports counted on both sides; CPU and peak RSS from
@@ -48,10 +50,11 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _child(*argv: str) -> dict[str, Any]:
-    """Run ``python -m bench.ledger ARGV`` and return the JSON it prints last."""
-    done = subprocess.run([sys.executable, "-m", "bench.ledger", *argv], cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True,
+def _child(*argv: str, tree: Path = ROOT) -> dict[str, Any]:
+    """Run ``python -m bench.ledger ARGV`` of source tree ``tree`` and return the JSON it
+    prints last."""
+    done = subprocess.run([sys.executable, "-m", "bench.ledger", *argv], cwd=tree,
+                          env={**os.environ, "PYTHONPATH": str(tree)}, check=True,
                           capture_output=True, text=True)
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
@@ -115,8 +118,34 @@ def _drop_schema(base: str, schema: str) -> None:
     admin.dispose()
 
 
-def bench_month_runs(households: int, postgres: bool) -> dict[str, Any]:
+def sqlite_rounds(households: int, rounds: int, baseline: Path) -> dict[str, Any]:
+    """The SQLite month run of the ``baseline`` tree and of this one, ``rounds`` times in turn
+    (before, after, before, after...). Each tree enrols its fund once, with its own
+    migrations and code (not timed); each run starts from a fresh copy of that fund's file.
+    The figure of each side is its round with the least CPU."""
+    sides = {"before": baseline, "after": ROOT}
+    runs: dict[str, list[dict[str, Any]]] = {side: [] for side in sides}
+    with tempfile.TemporaryDirectory() as tmp:
+        for side, tree in sides.items():
+            _child("_setup", f"sqlite:///{tmp}/{side}.db", str(households), tree=tree)
+        for _ in range(rounds):
+            for side, tree in sides.items():
+                shutil.copyfile(f"{tmp}/{side}.db", f"{tmp}/run.db")
+                run = _child("_month", f"sqlite:///{tmp}/run.db", tree=tree)
+                runs[side].append(run | {"load_1min": round(os.getloadavg()[0], 1)})
+                for leftover in Path(tmp).glob("run.db*"):  # the file, its WAL and index
+                    leftover.unlink()
+                print(json.dumps({side: run}), flush=True)
+    best = {side: min(found, key=lambda run: run["run_cpu_s"]) for side, found in runs.items()}
+    return {"households": households, "runs": runs, **best}
+
+
+def bench_month_runs(households: int, postgres: bool, rounds: int = 1,
+                     baseline: Path | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    if baseline is not None:
+        out["sqlite_before_after"] = sqlite_rounds(households, rounds, baseline)
+        return out
     with tempfile.TemporaryDirectory() as tmp:
         out["sqlite"] = _setup_and_run(f"sqlite:///{tmp}/bench.db", households)
     if postgres:
@@ -280,13 +309,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--year-dir", type=Path, default=None,
                         help="keep the year here (and reuse an export already there)")
     parser.add_argument("--rounds", type=int, default=1,
-                        help="verify and bean-check this many times, in turn")
+                        help="verify and bean-check (or, with --baseline, the month run on "
+                        "SQLite) this many times, in turn")
     parser.add_argument("--baseline", type=Path, default=None,
-                        help="an earlier source tree whose verify is measured in turn too")
+                        help="an earlier source tree whose verify and SQLite month run are "
+                        "measured in turn too (the month run then on SQLite only)")
     options = parser.parse_args(args)
     summary: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     if not options.skip_month:
-        summary["month_run"] = bench_month_runs(options.households, not options.skip_pg)
+        summary["month_run"] = bench_month_runs(options.households, not options.skip_pg,
+                                                options.rounds, options.baseline)
         print(json.dumps(summary["month_run"]), flush=True)
     if not options.skip_year:
         summary["year"] = bench_year(options.year_households, options.months,
