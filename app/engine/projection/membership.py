@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from operator import attrgetter
 
 from app.engine.facts import HouseholdFacts
 from app.engine.money import round_ratio
@@ -37,25 +38,31 @@ def memberships(
     start: Period, households: Sequence[HouseholdFacts], assumptions: Assumptions
 ) -> Iterator[Membership]:
     """Each projected month's membership, first month first."""
-    profiles = sorted(households, key=lambda f: f.household_id)
+    profiles = sorted(households, key=_household_id)
     members = {f.household_id: f for f in profiles}
-    ids = list(members)  # ascending, kept so month to month: sorted again only on arrivals
+    ordered = list(members.values())  # by ascending id, kept so: sorted again on arrivals
     arrived = 0
     factor = Fraction(1)
     for k in range(assumptions.months):
         period = start.shift(k)
-        leaving = ids[: assumptions.departures_per_month]
-        for household_id in leaving:
-            del members[household_id]
+        leaving = ordered[: assumptions.departures_per_month]
+        for facts in leaving:
+            del members[facts.household_id]
         joining = assumptions.arrivals_per_month if profiles else 0
         for j in range(joining):
             clone = _arrival(profiles[arrived % len(profiles)], period, j)
             members[clone.household_id] = clone
             arrived += 1
-        ids = sorted(members) if joining else ids[len(leaving) :]
-        ordered = [members[i] for i in ids]
+        # Sorting the members themselves (runs already in order, merged) rather than their
+        # ids and then looking each one up.
+        ordered = (
+            sorted(members.values(), key=_household_id) if joining else ordered[len(leaving) :]
+        )
         yield Membership(period, _drifted(ordered, factor), joining, len(leaving), factor)
         factor *= 1 + assumptions.income_drift
+
+
+_household_id = attrgetter("household_id")
 
 
 def _arrival(profile: HouseholdFacts, period: Period, index: int) -> HouseholdFacts:
