@@ -108,3 +108,35 @@ def test_adopted_rule_set_is_immutable_but_a_draft_is_not(db_url: str) -> None:
     assert _refused(db_url, "UPDATE rule_set SET document = 'x' WHERE version = 1")
     assert _refused(db_url, "DELETE FROM rule_set WHERE version = 1")
     assert not _refused(db_url, "UPDATE rule_set SET document = 'x' WHERE version = 2")
+
+
+def test_reversal_index_holds_only_reversals_and_posting_index_carries_the_amount(
+    empty_db_url: str,
+) -> None:
+    """Migration 0012: a month run's entries (no ``reverses``) add no key to the reversal
+    index, a lookup by ``reverses`` still uses it, and the posting index covers the amount."""
+    upgrade_to_head(empty_db_url)
+    eng = create_engine(empty_db_url, poolclass=NullPool)
+    try:
+        found = inspect(eng)
+        reverses = next(
+            i for i in found.get_indexes("ledger_entry") if i["name"] == "ix_ledger_entry_reverses"
+        )
+        postings = next(
+            i for i in found.get_indexes("posting") if i["name"] == "ix_posting_account_seq"
+        )
+        where = reverses["dialect_options"][f"{eng.dialect.name}_where"]
+        plan = ""
+        if eng.dialect.name == "sqlite":  # PostgreSQL would plan a scan of an empty table
+            with eng.connect() as conn:
+                rows = conn.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN SELECT entry_id FROM ledger_entry WHERE reverses = ?",
+                    ("1.0",),
+                )
+                plan = " ".join(str(row[-1]) for row in rows)
+    finally:
+        eng.dispose()
+    assert reverses["column_names"] == ["reverses"]
+    assert "reverses IS NOT NULL" in str(where)
+    assert eng.dialect.name != "sqlite" or "USING INDEX ix_ledger_entry_reverses" in plan
+    assert postings["column_names"] == ["account", "seq", "amount_cents"]
