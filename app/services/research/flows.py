@@ -112,6 +112,9 @@ def _run_postings(
     code = func.substr(col(p.account), 1, 4)
     member = code.in_((acc.MEMBER_DUE + ":", acc.MEMBER_CREDIT + ":"))
     pair = col(p.account).concat(literal(_SEPARATOR)).concat(cast(col(p.amount_cents), String))
+    # Each chunk's households, by month: merged once at the end (a household is in one chunk)
+    dues: dict[str, list[dict[str, int]]] = defaultdict(list)
+    credits: dict[str, list[dict[str, int]]] = defaultdict(list)
     for chunk in _chunks(seqs):
         bank = (
             select(col(p.seq), func.sum(col(p.amount_cents)))
@@ -130,9 +133,12 @@ def _run_postings(
             due, credit = _split(str(text))
             flows.move(period, lo, 0, -sum(credit.values()))
             if households:
-                month = flows.months[period]
-                _add(month.due, due)
-                _add(month.credit, credit)
+                dues[period].append(due)
+                credits[period].append(credit)
+    for period, parts in dues.items():
+        _add(flows.months[period].due, _merged(parts))
+    for period, parts in credits.items():
+        _add(flows.months[period].credit, _merged(parts))
 
 
 def _split(text: str) -> tuple[dict[str, int], dict[str, int]]:
@@ -145,23 +151,37 @@ def _split(text: str) -> tuple[dict[str, int], dict[str, int]]:
     parties: list[str] = list(map(getitem, accounts, repeat(after_code)))
     credit = list(map(not_, due))
     return (
-        _summed(compress(parties, due), compress(cents, due)),
-        _summed(compress(parties, credit), map(neg, compress(cents, credit))),
+        _summed(list(compress(parties, due)), list(compress(cents, due))),
+        _summed(list(compress(parties, credit)), list(map(neg, compress(cents, credit)))),
     )
 
 
-def _summed(ids: Iterable[str], cents: Iterable[int]) -> dict[str, int]:
-    pairs = list(zip(ids, cents, strict=True))
-    found = dict(pairs)
-    if len(found) < len(pairs):  # some household has two postings: sum them
+def _summed(ids: list[str], cents: list[int]) -> dict[str, int]:
+    found = dict(zip(ids, cents, strict=True))
+    if len(found) < len(ids):  # some household has two postings: sum them
         found = {}
-        for household, amount in pairs:
+        for household, amount in zip(ids, cents, strict=True):
             found[household] = found.get(household, 0) + amount
+    return found
+
+
+def _merged(parts: list[dict[str, int]]) -> dict[str, int]:
+    """The sum of ``parts`` (one C call each when no household is in two, as none is)."""
+    found: dict[str, int] = {}
+    for part in parts:
+        found.update(part)
+    if len(found) < sum(map(len, parts)):
+        found = {}
+        for part in parts:
+            _add(found, part)
     return found
 
 
 def _add(target: dict[str, int], found: dict[str, int]) -> None:
     """Add ``found`` into ``target`` (one C call when the ids are new, as they are)."""
+    if not target:
+        target.update(found)
+        return
     if target.keys().isdisjoint(found):
         target.update(found)
         return
