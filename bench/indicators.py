@@ -61,7 +61,7 @@ def _measures(*argv: str, baseline: Path | None) -> dict[str, Any]:
 
 def synthetic_year(households: int, months: int = 12) -> list[Any]:
     """Twelve months of ``households`` (see the module docstring)."""
-    from app.engine.indicators import FundingLine, HouseholdMonth, MonthBooks, SpendLine
+    from app.engine.indicators import FundingLine, HouseholdMonth, Households, MonthBooks, SpendLine
     from app.engine.period import Period
     from bench.ledger_fund import facts_of, household_id
 
@@ -89,7 +89,7 @@ def synthetic_year(households: int, months: int = 12) -> list[Any]:
         active = frozenset(h.household_id for h in people)
         granted = sum(h.credit_cents for h in people)
         found.append(MonthBooks(
-            period, tuple(people), tuple(spending),
+            period, Households.of(people), tuple(spending),
             (FundingLine("city", "subsidy", granted // 2), FundingLine("d", "donation", 100_000)),
             kinds, granted, opening_credit_cents=granted // 5 if n else 0,
             closing_credit_cents=granted // 5, reserve_cents=granted * 3,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from fractions import Fraction
 
 import pytest
@@ -10,6 +11,7 @@ from app.engine.indicators import (
     Cell,
     FundingLine,
     HouseholdMonth,
+    Households,
     MonthBooks,
     SpendLine,
     indicator_table,
@@ -38,7 +40,7 @@ def household(i: int, **changes: object) -> HouseholdMonth:
 def month(period: Period = JAN, count: int = 20, **changes: object) -> MonthBooks:
     values: dict[str, object] = {
         "period": period,
-        "households": tuple(household(i) for i in range(count)),
+        "households": Households.of(household(i) for i in range(count)),
         "spending": tuple(
             SpendLine(f"hh_{i:02d}", "m_farm" if i < 10 else f"m_shop{i % 4}", "food", 2000)
             for i in range(count)
@@ -119,8 +121,10 @@ def test_a_group_withheld_in_one_month_is_withheld_in_every_period_holding_it() 
     # Four-person households: three in January (shown at threshold 3), two in February
     # (withheld). Over both months they are three distinct households, yet the period's cell
     # stays withheld: January's cell minus it would give February's away.
-    def sized(fours: int) -> tuple[HouseholdMonth, ...]:
-        return tuple(household(i, persons=4 if i < fours else 1 + i % 3) for i in range(20))
+    def sized(fours: int) -> Households:
+        return Households.of(
+            household(i, persons=4 if i < fours else 1 + i % 3) for i in range(20)
+        )
 
     table = indicator_table(
         [month(JAN, households=sized(3)), month(FEB, households=sized(2))], threshold=3
@@ -134,9 +138,47 @@ def test_a_group_withheld_in_one_month_is_withheld_in_every_period_holding_it() 
     assert period["size:4"].suppressed
 
 
+def test_deciles_follow_a_household_whose_resources_change_and_change_back() -> None:
+    # February: household 0's resources per CU become 1 500 001 / 3 cents (a new denominator),
+    # between households 4 and 5; March: the January facts again. Decile d holds two
+    # households; net transfer = credit 10 000 - their dues ((i + 1) × 100 for household i).
+    moved = Households.of(
+        household(i, resources_per_cu=Fraction(1_500_001, 3)) if i == 0 else household(i)
+        for i in range(20)
+    )
+    table = indicator_table([month(JAN), month(FEB, households=moved), month(Period(2027, 3))], 2)
+
+    def deciles(cells: tuple[Cell, ...]) -> list[Fraction | None]:
+        found = figures(cells)
+        return [found[("net_transfer_by_decile", f"decile:{d}")] for d in range(1, 11)]
+
+    usual = [10_000 - (4 * d - 1) * 100 for d in range(1, 11)]
+    # February: households 1-2, 3-4, 0 and 5, then 6-7, 8-9... as in January.
+    assert deciles(table.months[1]) == [9_500, 9_100, 9_300, *usual[3:]]
+    assert deciles(table.months[0]) == deciles(table.months[2]) == usual
+
+
+def test_a_household_twice_in_a_month_is_refused() -> None:
+    twice = Households.of((household(0), household(1), household(0)))
+    with pytest.raises(ValueError, match="twice"):
+        month(households=twice)
+
+
+def test_households_are_columns_of_their_rows() -> None:
+    rows = (household(0), household(1, active=False, income_cents=None))
+    columns = Households.of(rows)
+    assert columns.rows() == rows and len(columns) == 2
+    assert columns.credit_cents == (5000, 5000) and columns.income_cents == (100_000, None)
+    assert columns.where((False, True)).rows() == rows[1:]
+    assert Households.of(()) == Households() and len(Households()) == 0
+    with pytest.raises(ValueError, match="column credit_cents has 1 entries, not 2"):
+        dataclasses.replace(columns, credit_cents=(1,))
+
+
 def test_input_order_changes_nothing() -> None:
     books = month()
-    shuffled = month(households=tuple(reversed(books.households)), spending=books.spending[::-1])
+    backwards = Households.of(reversed(books.households.rows()))
+    shuffled = month(households=backwards, spending=books.spending[::-1])
     assert indicator_table([books]) == indicator_table([shuffled])
 
 

@@ -3,7 +3,7 @@
 Pure: standard library only, no clock, no I/O. Integer cents and exact ``Fraction`` ratios;
 the same months give the same cells in the same order. Modules by concept:
 
-- ``inputs``: the values read from the books (``MonthBooks``, ``HouseholdMonth``...);
+- ``inputs``: the values read from the books (``MonthBooks``, its ``Households`` as columns...);
 - ``cells``: additive ``Tally`` values and published ``Cell`` values;
 - ``financing``: self-financing, funding mix, reserve and runway;
 - ``redistribution``: net transfer and income share, by decile of resources per CU and size;
@@ -20,6 +20,7 @@ from app.engine.indicators.inputs import (
     MERCHANT_KINDS,
     FundingLine,
     HouseholdMonth,
+    Households,
     MonthBooks,
     SpendLine,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "Cell",
     "FundingLine",
     "HouseholdMonth",
+    "Households",
     "IndicatorTable",
     "MonthBooks",
     "SpendLine",

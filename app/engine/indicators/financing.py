@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 from app.engine.indicators.cells import ALL, MONTHS, Tally, amount, ratio
-from app.engine.indicators.inputs import CREDIT, DUE, FUNDING_SOURCES, PAID, MonthBooks
+from app.engine.indicators.inputs import FUNDING_SOURCES, MonthBooks
 from app.engine.indicators.population import Population
 
 SELF_FINANCING = "self_financing"
@@ -33,9 +33,9 @@ def month_tallies(month: MonthBooks, pop: Population) -> list[Tally]:
     active = month.active
     ids = pop.month_mask(month, "active")
     payers = pop.month_mask(month, "payers")
-    received = sum(map(PAID, month.households))
-    granted = sum(map(CREDIT, active))
-    due = sum(map(DUE, active))
+    received = sum(month.households.contribution_paid_cents)
+    granted = sum(active.credit_cents)
+    due = sum(active.contribution_due_cents)
     sources = {"contributions": received} | dict.fromkeys(FUNDING_SOURCES, 0)
     for line in month.fundings:
         sources[line.source] += line.amount_cents

@@ -8,8 +8,6 @@ households (only where the rules use them: absent facts add nothing).
 
 from __future__ import annotations
 
-from operator import attrgetter
-
 from app.engine.indicators.cells import ALL, HOURS, Tally, count
 from app.engine.indicators.inputs import MonthBooks
 from app.engine.indicators.population import Population
@@ -19,11 +17,10 @@ ARRIVALS = "arrivals"
 DEPARTURES = "departures"
 ENGAGEMENT = "engagement_hours"
 MINUTES_PER_HOUR = 60
-_MINUTES = attrgetter("engagement_minutes")
 
 
 def month_tallies(month: MonthBooks, pop: Population) -> list[Tally]:
-    minutes = sum(filter(None, map(_MINUTES, month.active)))  # ``None`` adds nothing
+    minutes = sum(filter(None, month.active.engagement_minutes))  # ``None`` adds nothing
     return [
         count(ACTIVE, ALL, pop.month_mask(month, "active")),
         count(ARRIVALS, ALL, pop.month_mask(month, "arrived")),

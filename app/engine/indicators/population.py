@@ -16,20 +16,14 @@ base-2 parse), never one Python step per household per cell.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from functools import partial
+from collections.abc import Callable, Iterable, Iterator
 from itertools import compress, repeat
 from operator import and_, attrgetter, is_not, truth
-from typing import Any
+from typing import Any, NamedTuple
 
-from app.engine.indicators.inputs import HouseholdMonth, MonthBooks
+from app.engine.indicators.inputs import Households, MonthBooks
 
 _ZERO, _ONE = ord("0"), ord("1")
-
-_INCOME, _MINUTES, _ACTIVE = (
-    attrgetter(name) for name in ("income_cents", "engagement_minutes", "active")
-)
-
 
 def _known(values: Iterable[Any]) -> Iterator[bool]:
     return map(is_not, values, repeat(None))
@@ -37,13 +31,13 @@ def _known(values: Iterable[Any]) -> Iterator[bool]:
 
 # The per-household predicates a month's masks are built from (see ``Population.month_mask``),
 # each as a column over the month's households (C loops: 100,000 households a month).
-MONTH_MASKS: dict[str, Callable[[Sequence[HouseholdMonth]], Iterable[Any]]] = {
-    "active": partial(map, _ACTIVE),
-    "payers": partial(map, attrgetter("contribution_paid_cents")),
-    "arrived": partial(map, attrgetter("arrived")),
-    "expiring": partial(map, attrgetter("expired_cents")),
-    "income": lambda hs: _known(map(_INCOME, hs)),
-    "engaged": lambda hs: map(and_, map(_ACTIVE, hs), _known(map(_MINUTES, hs))),
+MONTH_MASKS: dict[str, Callable[[Households], Iterable[Any]]] = {
+    "active": attrgetter("active"),
+    "payers": attrgetter("contribution_paid_cents"),
+    "arrived": attrgetter("arrived"),
+    "expiring": attrgetter("expired_cents"),
+    "income": lambda hs: _known(hs.income_cents),
+    "engaged": lambda hs: map(and_, hs.active, _known(hs.engagement_minutes)),
 }
 _TABLES: dict[frozenset[int], bytes] = {}
 
@@ -62,10 +56,22 @@ def where(flags: bytearray, *codes: int) -> int:
     return int(flags.translate(table)[::-1] or b"0", 2)
 
 
-class Population:
-    """Household id -> bit index, for every id the table may meet."""
+class _Month(NamedTuple):
+    """What a population knows of one month: its households' positions (in their order),
+    whether those are every household in id order, its masks by name."""
 
-    __slots__ = ("_identity", "_index", "_memo", "_months", "size")
+    month: MonthBooks
+    positions: list[int]
+    in_order: bool
+    masks: dict[str, int]
+
+
+class Population:
+    """Household id -> bit index, for every id the table may meet; and, for the modules,
+    ``memo``: what they derived from one month, for the next (one table's months share one
+    population: the same columns give the same result, derived once)."""
+
+    __slots__ = ("_identity", "_index", "_last", "_memo", "_months", "memo", "size")
 
     def __init__(self, ids: Iterable[str]) -> None:
         ordered = sorted(set(ids))
@@ -73,8 +79,10 @@ class Population:
         self.size = len(ordered)
         self._identity: list[int] | None = None
         self._memo: dict[int, tuple[frozenset[str], int]] = {}
-        # id(month) -> (the month, its households' positions, its masks by name)
-        self._months: dict[int, tuple[MonthBooks, list[int], dict[str, int]]] = {}
+        self._months: dict[int, _Month] = {}
+        # The last ids looked up and their positions: most months have the same households.
+        self._last: tuple[tuple[str, ...], list[int], bool] = ((), [], self.size == 0)
+        self.memo: dict[str, object] = {}
 
     def flags(self) -> bytearray:
         """One zero byte per household: write codes with ``mark``, read masks with ``where``."""
@@ -102,19 +110,20 @@ class Population:
         return found[1]
 
     def positions(self, month: MonthBooks) -> list[int]:
-        """The bit index of each of ``month.households``, in their order (looked up once)."""
-        return self._month(month)[1]
+        """The bit index of each of ``month.households``, in their order (looked up once;
+        the same list as the month before's when the ids are the same)."""
+        return self._month(month).positions
 
     def month_mask(self, month: MonthBooks, name: str) -> int:
         """The mask of ``month``'s households for which ``MONTH_MASKS[name]`` holds (once)."""
-        _, positions, masks = self._month(month)
-        found = masks.get(name)
+        known = self._month(month)
+        found = known.masks.get(name)
         if found is None:
             holds = MONTH_MASKS[name](month.households)
-            if self._in_order(positions):  # the flags are the predicate's values, as bytes
-                found = masks[name] = where(bytearray(map(truth, holds)), 1)
+            if known.in_order:  # the flags are the predicate's values, as bytes
+                found = known.masks[name] = where(bytearray(map(truth, holds)), 1)
             else:
-                found = masks[name] = self.mask_at(compress(positions, holds))
+                found = known.masks[name] = self.mask_at(compress(known.positions, holds))
         return found
 
     def _in_order(self, positions: list[int]) -> bool:
@@ -125,11 +134,16 @@ class Population:
             self._identity = list(range(self.size))
         return positions == self._identity
 
-    def _month(self, month: MonthBooks) -> tuple[MonthBooks, list[int], dict[str, int]]:
+    def _month(self, month: MonthBooks) -> _Month:
         found = self._months.get(id(month))
-        if found is None or found[0] is not month:
-            ids = map(attrgetter("household_id"), month.households)
-            found = self._months[id(month)] = (month, self.positions_of(ids), {})
+        if found is None or found.month is not month:
+            ids = month.households.household_id
+            last_ids, positions, in_order = self._last
+            if ids != last_ids:
+                positions = self.positions_of(ids)
+                in_order = self._in_order(positions)
+                self._last = (ids, positions, in_order)
+            found = self._months[id(month)] = _Month(month, positions, in_order, {})
         return found
 
 

@@ -8,6 +8,12 @@ unit are known: a household's decile is ``1 + 10 × position // count`` in ascen
 ties never depend on input order and every decile cell's figures sum to the fund's.
 Households without known resources form the group ``decile:unknown``. Sizes above five
 persons are pooled as ``size:6+`` (few funds have many; small cells would be suppressed).
+
+A table's months share what is derived from them (``DecileKeys``, ``SizeGroups``, kept in
+the table's ``Population``): most months have the same households with the same facts, so
+each household's decile key is computed once per change of its resources, the households
+sorted once per change of any key, and a month's groups are the month before's when its
+columns are the same; a month's cells are those it has alone, whatever months surround it.
 """
 
 from __future__ import annotations
@@ -15,11 +21,13 @@ from __future__ import annotations
 import math
 from collections import Counter, deque
 from collections.abc import Sequence
+from fractions import Fraction
 from itertools import compress, repeat
-from operator import attrgetter, is_not, methodcaller, mul
+from operator import is_not, methodcaller, mul, not_
+from typing import Any, NamedTuple, cast
 
 from app.engine.indicators.cells import ALL, CENTS_PER_HOUSEHOLD, Tally, amount, ratio
-from app.engine.indicators.inputs import CREDIT, DUE, HouseholdMonth, MonthBooks
+from app.engine.indicators.inputs import Households, MonthBooks
 from app.engine.indicators.population import Population, where
 
 NET_TRANSFER = "net_transfer"
@@ -27,10 +35,6 @@ NET_TRANSFER_PER_HOUSEHOLD = "net_transfer_per_household"
 CONTRIBUTION_INCOME_SHARE = "contribution_income_share"
 LARGEST_SIZE = 6
 UNKNOWN = 11  # the code of ``decile:unknown`` and ``size:unknown`` (deciles are 1..10)
-INCOME = attrgetter("income_cents")
-PERSONS = attrgetter("persons")
-PER_CU = attrgetter("resources_per_cu")
-_ACTIVE = attrgetter("active")
 _RATIO = methodcaller("as_integer_ratio")
 
 
@@ -44,38 +48,106 @@ def _first_position(decile: int, count: int) -> int:
     return -(-(decile - 1) * count // 10)
 
 
-def decile_codes(
-    active: Sequence[HouseholdMonth], positions: Sequence[int], size: int
-) -> list[int]:
-    """Each active household's decile (1..10, ``UNKNOWN`` without resources), by the
-    module's rule.
+class Grouping(NamedTuple):
+    """The active households of a month in groups: ``codes``, each household's group (by
+    its place in the month's active households); ``order``, the places in group order (code
+    ascending); ``counts`` and ``masks``, each group's size and households (bitmask);
+    ``reordered``: columns put in ``order`` (by name: the column, and it in order), kept
+    while the same grouping serves, and each served again while the column is the same."""
 
-    The order is exact without comparing Fractions: every resources per CU is scaled to the
-    month's common denominator (an integer), and the household's bit index (ids are numbered
-    in id order) breaks ties; both and the household's place in ``active`` are packed in one
-    integer key, so the sort compares plain integers. (Each value's numerator and
-    denominator are read once, and each decile written by one C loop: 100,000 households
-    a month.)"""
-    span = len(active)
-    codes = [UNKNOWN] * span
-    values = list(map(PER_CU, active))
-    is_known = list(map(is_not, values, repeat(None)))
-    known = list(compress(range(span), is_known))
-    if not known:
-        return codes
-    ratios = list(map(_RATIO, compress(values, is_known)))
-    common = math.lcm(*{den for _, den in ratios})
-    scale = {den: common // den for den in {den for _, den in ratios}}
-    keys = sorted(
-        ((num * scale[den]) * size + positions[j]) * span + j
-        for (num, den), j in zip(ratios, known, strict=True)
-    )
-    count = len(keys)
-    places = list(map(span.__rmod__, keys))  # each key's place in ``active``
-    for decile in range(1, 11):
-        lo, hi = _first_position(decile, count), _first_position(decile + 1, count)
-        deque(map(codes.__setitem__, places[lo:hi], repeat(decile)), maxlen=0)
-    return codes
+    codes: list[int]
+    order: list[int]
+    counts: dict[int, int]
+    masks: dict[int, int]
+    reordered: dict[str, tuple[Sequence[Any], list[Any]]]
+
+    def in_order(self, name: str, column: Sequence[Any]) -> list[Any]:
+        """``column`` (one entry per active household) in ``order``."""
+        kept = self.reordered.get(name)
+        if kept is None or kept[0] != column:  # the same tuple: compared at once
+            kept = self.reordered[name] = (column, list(map(column.__getitem__, self.order)))
+        return kept[1]
+
+
+def _grouping(
+    codes: list[int], order: list[int], positions: Sequence[int], pop: Population
+) -> Grouping:
+    flags = pop.flags()
+    deque(map(flags.__setitem__, positions, codes), maxlen=0)
+    counts = dict(sorted(Counter(codes).items()))
+    return Grouping(codes, order, counts, {code: where(flags, code) for code in counts}, {})
+
+
+class DecileKeys:
+    """Each household's decile sort key, kept from month to month (one per table, in
+    ``Population.memo``): the same resources per CU give the same key, so a key is computed
+    again only where a household's value changed, and the month's households are sorted
+    again only when their keys changed (most months: none did).
+
+    The order is exact without comparing Fractions: a household's key is its resources per
+    CU scaled by a common multiple of every denominator met so far (an integer; when a new
+    denominator does not divide it, every key is computed again on the new one), times the
+    population's size, plus the household's bit index (ids are numbered in id order), which
+    breaks ties: sorting the keys is sorting by (resources per CU, household id)."""
+
+    __slots__ = ("_common", "_keys", "_last", "_values")
+
+    def __init__(self, size: int) -> None:
+        self._common = 1
+        self._values: list[Fraction | None] = [None] * size  # what each key was made of
+        self._keys: list[int] = [0] * size
+        self._last: tuple[tuple[Fraction | None, ...], list[int], Grouping] | None = None
+
+    def grouping(
+        self, values: tuple[Fraction | None, ...], positions: list[int], pop: Population
+    ) -> Grouping:
+        """The deciles of the households at ``positions`` with resources per CU ``values``
+        (``None``: unknown, decile ``UNKNOWN``): by the module's rule."""
+        last = self._last
+        if last is not None and last[0] == values and last[1] == positions:
+            return last[2]
+        found = self._deciles(values, positions, pop)
+        self._last = (values, positions, found)
+        return found
+
+    def _deciles(
+        self, values: tuple[Fraction | None, ...], positions: list[int], pop: Population
+    ) -> Grouping:
+        span, size = len(values), len(self._keys)
+        codes = [UNKNOWN] * span
+        is_known = list(map(is_not, values, repeat(None)))
+        known = list(compress(positions, is_known))
+        self._update(known, cast(list[Fraction], list(compress(values, is_known))))
+        ranked = list(map(size.__rmod__, sorted(map(self._keys.__getitem__, known))))
+        place = [0] * size  # bit index -> place among the month's active households
+        deque(map(place.__setitem__, positions, range(span)), maxlen=0)
+        places = list(map(place.__getitem__, ranked))
+        count = len(places)
+        for decile in range(1, 11):
+            lo, hi = _first_position(decile, count), _first_position(decile + 1, count)
+            deque(map(codes.__setitem__, places[lo:hi], repeat(decile)), maxlen=0)
+        unknown = list(compress(range(span), map(not_, is_known)))
+        return _grouping(codes, places + unknown, positions, pop)
+
+    def _update(self, positions: list[int], values: list[Fraction]) -> None:
+        """Keep the keys of the households at ``positions`` for ``values``."""
+        kept = self._values
+        changed = list(map(is_not, map(kept.__getitem__, positions), values))
+        if not any(changed):
+            return
+        positions, values = list(compress(positions, changed)), list(compress(values, changed))
+        deque(map(kept.__setitem__, positions, values), maxlen=0)
+        denominators = {value.denominator for value in values}
+        if any(self._common % den for den in denominators):
+            self._common = math.lcm(self._common, *denominators)
+            positions = list(compress(range(len(kept)), map(is_not, kept, repeat(None))))
+            values = cast(list[Fraction], list(map(kept.__getitem__, positions)))
+        common, size = self._common, len(self._keys)
+        keys = (
+            num * (common // den) * size + position
+            for (num, den), position in zip(map(_RATIO, values), positions, strict=True)
+        )
+        deque(map(self._keys.__setitem__, positions, keys), maxlen=0)
 
 
 def size_code(persons: int | None) -> int:
@@ -85,11 +157,27 @@ def size_code(persons: int | None) -> int:
     return min(persons, LARGEST_SIZE)
 
 
-def size_codes(active: Sequence[HouseholdMonth]) -> list[int]:
-    """``size_code`` of each household (computed once per distinct size)."""
-    persons = list(map(PERSONS, active))
-    codes = {n: size_code(n) for n in set(persons)}
-    return list(map(codes.__getitem__, persons))
+class SizeGroups:
+    """The size groups of the month before (one per table, in ``Population.memo``): the same
+    sizes at the same positions are the same groups."""
+
+    __slots__ = ("_last",)
+
+    def __init__(self) -> None:
+        self._last: tuple[tuple[int | None, ...], list[int], Grouping] | None = None
+
+    def grouping(
+        self, persons: tuple[int | None, ...], positions: list[int], pop: Population
+    ) -> Grouping:
+        last = self._last
+        if last is not None and last[0] == persons and last[1] == positions:
+            return last[2]
+        of_size = {n: size_code(n) for n in set(persons)}  # once per distinct size
+        codes = list(map(of_size.__getitem__, persons))
+        order = sorted(range(len(codes)), key=codes.__getitem__)
+        found = _grouping(codes, order, positions, pop)
+        self._last = (persons, positions, found)
+        return found
 
 
 def _label(breakdown: str, code: int) -> str:
@@ -101,22 +189,24 @@ def _label(breakdown: str, code: int) -> str:
 
 
 class _Columns:
-    """The active households' figures as columns (one C pass each): credit, contribution
-    due, contribution due where the income is known, income (``None`` when not known)."""
+    """The active households' figures as columns: credit, contribution due, contribution
+    due where the income is known, income (``None`` when not known)."""
 
     __slots__ = ("credit", "due", "due_known", "income")
 
-    def __init__(self, active: Sequence[HouseholdMonth]) -> None:
-        self.credit = list(map(CREDIT, active))
-        self.due = list(map(DUE, active))
-        self.income = list(map(INCOME, active))
-        self.due_known = list(map(mul, self.due, map(is_not, self.income, repeat(None))))
+    def __init__(self, active: Households) -> None:
+        self.credit: Sequence[int] = active.credit_cents
+        self.due: Sequence[int] = active.contribution_due_cents
+        self.income: Sequence[int | None] = active.income_cents
+        self.due_known: Sequence[int] = list(
+            map(mul, self.due, map(is_not, self.income, repeat(None)))
+        )
 
-    def reordered(self, order: Sequence[int]) -> _Columns:
+    def grouped(self, groups: Grouping) -> _Columns:
+        """The columns in ``groups.order`` (each group then one slice)."""
         found = _Columns.__new__(_Columns)
         for name in _Columns.__slots__:
-            column = getattr(self, name)
-            setattr(found, name, list(map(column.__getitem__, order)))
+            setattr(found, name, groups.in_order(name, getattr(self, name)))
         return found
 
 
@@ -139,45 +229,53 @@ def _group_tallies(
     ]
 
 
-def _breakdown(
-    name: str,
-    columns: _Columns,
-    positions: Sequence[int],
-    codes: Sequence[int],
-    pop: Population,
-    with_income: int,
-) -> list[Tally]:
-    """The tallies of each group of the active households (one code per household), sorted
-    by label: the columns are put in code order once, each group is then one slice."""
-    flags = pop.flags()
-    deque(map(flags.__setitem__, positions, codes), maxlen=0)
-    order = sorted(range(len(codes)), key=codes.__getitem__)
-    grouped = columns.reordered(order)
-    counts = Counter(codes)
+def _breakdown(name: str, columns: _Columns, groups: Grouping, with_income: int) -> list[Tally]:
+    """The tallies of each group of the active households, sorted by label: the columns are
+    put in group order once, each group is then one slice."""
+    grouped = columns.grouped(groups)
     starts: dict[int, int] = {}
     start = 0
-    for code in sorted(counts):
+    for code, households in groups.counts.items():  # code ascending, as ``order``
         starts[code] = start
-        start += counts[code]
+        start += households
     tallies: list[Tally] = []
-    for label, code in sorted((_label(name, code), code) for code in counts):
+    for label, code in sorted((_label(name, code), code) for code in groups.counts):
         lo = starts[code]
-        ids = where(flags, code)
         tallies += _group_tallies(
-            "_by_" + name, label, grouped, lo, lo + counts[code], ids, with_income
-        )
+            "_by_" + name, label, grouped, lo, lo + groups.counts[code], groups.masks[code],
+            with_income,
+        )  # fmt: skip
     return tallies
+
+
+def _decile_keys(pop: Population) -> DecileKeys:
+    """The table's ``DecileKeys`` (kept in ``pop.memo`` from month to month)."""
+    found = pop.memo.get("decile_keys")
+    if not isinstance(found, DecileKeys):
+        found = pop.memo["decile_keys"] = DecileKeys(pop.size)
+    return found
+
+
+def _size_groups(pop: Population) -> SizeGroups:
+    """The table's ``SizeGroups`` (kept in ``pop.memo`` from month to month)."""
+    found = pop.memo.get("size_groups")
+    if not isinstance(found, SizeGroups):
+        found = pop.memo["size_groups"] = SizeGroups()
+    return found
 
 
 def month_tallies(month: MonthBooks, pop: Population) -> list[Tally]:
     """The month's redistribution tallies (see the module docstring)."""
     active = month.active
-    positions = list(compress(pop.positions(month), map(_ACTIVE, month.households)))
+    positions = pop.positions(month)
+    if active is not month.households:
+        positions = list(compress(positions, month.households.active))
     with_income = pop.month_mask(month, "income")
     columns = _Columns(active)
     everyone = pop.month_mask(month, "active")
     tallies = _group_tallies("", ALL, columns, 0, len(active), everyone, with_income)
-    deciles = decile_codes(active, positions, pop.size)
-    tallies += _breakdown("decile", columns, positions, deciles, pop, with_income)
-    tallies += _breakdown("size", columns, positions, size_codes(active), pop, with_income)
+    deciles = _decile_keys(pop).grouping(active.resources_per_cu, positions, pop)
+    tallies += _breakdown("decile", columns, deciles, with_income)
+    sizes = _size_groups(pop).grouping(active.persons, positions, pop)
+    tallies += _breakdown("size", columns, sizes, with_income)
     return tallies

@@ -52,7 +52,7 @@ def population(months: Sequence[MonthBooks]) -> Population:
     """Every household the months name: their own, their spenders, the month before's."""
     ids: set[str] = set()
     for month in months:
-        ids.update(map(_HOUSEHOLD, month.households))
+        ids.update(month.households.household_id)
         ids.update(map(_HOUSEHOLD, month.spending))
         ids.update(month.previous_active)
     return Population(ids)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from app.engine.indicators.cells import ALL, Tally, amount, ratio
-from app.engine.indicators.inputs import CREDIT, DUE, PAID, MonthBooks
+from app.engine.indicators.inputs import MonthBooks
 from app.engine.indicators.population import Population
 from app.engine.indicators.spending import SpendSummary
 
@@ -29,14 +29,14 @@ def month_tallies(month: MonthBooks, spend: SpendSummary, pop: Population) -> li
     active = month.active
     ids = pop.month_mask(month, "active")
     payers = pop.month_mask(month, "payers")
-    granted = sum(map(CREDIT, active))
+    granted = sum(active.credit_cents)
     entitled = granted if month.entitlement_cents is None else month.entitlement_cents
     return [
         amount(CREDIT_GRANTED, ALL, granted, ids),
         amount(CREDIT_SPENT, ALL, spend.total_cents, spend.spenders),
         amount(CREDIT_EXPIRED, ALL, month.expired_cents, pop.month_mask(month, "expiring")),
-        amount(CONTRIBUTIONS_DUE, ALL, sum(map(DUE, active)), ids),
-        amount(CONTRIBUTIONS_RECEIVED, ALL, sum(map(PAID, month.households)), payers),
+        amount(CONTRIBUTIONS_DUE, ALL, sum(active.contribution_due_cents), ids),
+        amount(CONTRIBUTIONS_RECEIVED, ALL, sum(month.households.contribution_paid_cents), payers),
         ratio(RATIONING_RATE, ALL, entitled - granted, entitled, ids),
     ]
 
@@ -48,7 +48,7 @@ def stock_tallies(
     built from the households that spent or whose credit expired: with the credit granted
     (published) any one share gives the others away, so they are suppressed together
     (``suppression.LINKED``)."""
-    granted = sum(sum(map(CREDIT, m.active)) for m in months)
+    granted = sum(sum(m.active.credit_cents) for m in months)
     available = months[0].opening_credit_cents + granted
     spent = sum(spend.total_cents for spend in spends)
     expired = sum(m.expired_cents for m in months)
