@@ -9,6 +9,7 @@
   expanding ``IN (?, ?, ...)`` re-renders the statement for every call and costs more to build
   than the database spends running it.
 - ``batches``: the slices in which such lists are sent.
+- ``PeriodTexts``: the text of each distinct period of a batch of rows, formatted once.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, Text, any_, bindparam, func, literal_column, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
+
+from app.engine.period import Period
 
 SQLITE_BATCH = 20_000
 POSTGRES_BATCH = 20_000
@@ -80,3 +83,21 @@ def bulk_insert(
     connection.exec_driver_sql(
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marker})", list(rows)
     )
+
+
+class PeriodTexts:
+    """``str(period)`` (``None`` for ``None``), each distinct period formatted once: a
+    command's many rows share a few periods, and formatting one per row cost more than the
+    row's insert."""
+
+    __slots__ = ("_texts",)
+
+    def __init__(self) -> None:
+        self._texts: dict[Period | None, str | None] = {None: None}
+
+    def __call__(self, period: Period | None) -> str | None:
+        try:
+            return self._texts[period]
+        except KeyError:
+            text = self._texts[period] = str(period)
+            return text

@@ -18,7 +18,7 @@ from sqlmodel import Session, SQLModel, col
 from app.db import tables as t
 from app.engine.books.entries import Entry
 from app.engine.books.state import Effects, LotChange
-from app.ledger.bulk import among, batches, bulk_insert, is_postgres
+from app.ledger.bulk import PeriodTexts, among, batches, bulk_insert, is_postgres
 from app.ledger.registry import write_registry
 
 
@@ -51,10 +51,10 @@ def write_entries(session: Session, entries: Sequence[Entry]) -> dict[str, int]:
     deltas: dict[str, int] = defaultdict(int)
     entry_rows: list[tuple[Any, ...]] = []
     posting_rows: list[tuple[Any, ...]] = []
-    periods: dict[Any, str] = {}  # str(Period) per entry cost more than the row itself
+    text = PeriodTexts()  # str(Period) per entry cost more than the row itself
     for position, entry in enumerate(entries):
         entry_id = entry.entry_id
-        period = periods.get(entry.period) or periods.setdefault(entry.period, str(entry.period))
+        period = text(entry.period)
         entry_rows.append(
             (entry_id, entry.seq, position, period, entry.kind, entry.memo, entry.reverses)
         )
@@ -125,14 +125,15 @@ LOT_COLUMNS = (
 
 
 def write_lots(session: Session, changes: Sequence[LotChange], seq: int) -> None:
+    text = PeriodTexts()  # a run's lots share one period and one expiry: format each once
     opened = [
         (
             c.lot_id,
             c.household_id,
-            str(c.period),
+            text(c.period),
             c.amount_cents,
             c.amount_cents,
-            None if c.expires is None else str(c.expires),
+            text(c.expires),
             True,
             seq,
             seq,

@@ -26,7 +26,7 @@ from app.engine.books.state import (
     SetPurchase,
     UnmarkCredited,
 )
-from app.ledger.bulk import bulk_insert
+from app.ledger.bulk import PeriodTexts, bulk_insert
 
 
 def _table(name: str) -> Table:
@@ -40,8 +40,9 @@ def write_registry(
     recorded_at: str,
     payload: Mapping[str, Any],
 ) -> None:
+    text = PeriodTexts()  # a run marks thousands of households for one period
     credited = [
-        (c.household_id, str(c.period), seq) for c in changes if isinstance(c, MarkCredited)
+        (c.household_id, text(c.period), seq) for c in changes if isinstance(c, MarkCredited)
     ]
     # The primary key (household_id, period) makes the run exactly-once per household.
     bulk_insert(session, "month_credit", ("household_id", "period", "seq"), credited)

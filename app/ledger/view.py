@@ -46,6 +46,7 @@ class SqlBooksView:
         self._credited: dict[tuple[str, str], bool] = {}
         # Open lots read in bulk for an expiry, each household's taken once (``lots``).
         self._lots: dict[str, list[CreditLot]] = {}
+        self._texts: dict[Period, str] = {}
 
     def prefetch(self, kind: str, payload: Mapping[str, Any]) -> None:
         """Load in bulk what a command will ask for row by row: the month run's households;
@@ -67,28 +68,32 @@ class SqlBooksView:
         self._prefetch_households(ids)
         for part in batches(self.session, ids):
             self._credited.update({(h, period): False for h in part})
-            for household_id in connection.execute(
+            credited = connection.execute(
                 select(col(t.MonthCredit.household_id)).where(
                     among(self.session, col(t.MonthCredit.household_id), part),
                     col(t.MonthCredit.period) == period,
                 )
-            ).scalars():
-                self._credited[(household_id, period)] = True
+            ).fetchall()  # one fetch: row by row, the SQL layer's per-row cost dominates
+            self._credited.update({(row[0], period): True for row in credited})
 
     def _prefetch_households(self, ids: Sequence[str]) -> None:
         connection = self.session.connection()
-        table = SQLModel.metadata.tables["household"]
+        c = SQLModel.metadata.tables["household"].c
+        # Only the columns a HouseholdState holds, fetched at once as plain tuples: reading
+        # every column row by row through the SQL layer cost more than the query.
+        columns = (c.household_id, c.from_period, c.facts_commitment, c.erased)
         periods: dict[str, Period] = {}  # a fund has few enrolment months: parse each once
         for part in batches(self.session, ids):
             self._households.update(dict.fromkeys(part))
-            for row in connection.execute(
-                select(*table.c).where(among(self.session, table.c.household_id, part))
-            ):
-                start = periods.get(row.from_period) or periods.setdefault(
-                    row.from_period, Period.parse(row.from_period)
+            rows = connection.execute(
+                select(*columns).where(among(self.session, c.household_id, part))
+            ).fetchall()
+            for household_id, from_period, commitment, erased in rows:
+                start = periods.get(from_period) or periods.setdefault(
+                    from_period, Period.parse(from_period)
                 )
-                self._households[row.household_id] = HouseholdState(
-                    row.household_id, start, row.facts_commitment, row.erased
+                self._households[household_id] = HouseholdState(
+                    household_id, start, commitment, erased
                 )
 
     def _prefetch_lots(self, ids: Sequence[str]) -> None:
@@ -185,10 +190,18 @@ class SqlBooksView:
         )
 
     def credited(self, household_id: str, period: Period) -> bool:
-        cached = self._credited.get((household_id, str(period)))
+        month = self._period_text(period)
+        cached = self._credited.get((household_id, month))
         if cached is not None:
             return cached
-        return self.session.get(t.MonthCredit, (household_id, str(period))) is not None
+        return self.session.get(t.MonthCredit, (household_id, month)) is not None
+
+    def _period_text(self, period: Period) -> str:
+        # A run asks about thousands of households for one period: format it once.
+        text = self._texts.get(period)
+        if text is None:
+            text = self._texts[period] = str(period)
+        return text
 
     def reversed_by(self, entry_id: str) -> str | None:
         row = self.session.execute(

@@ -68,7 +68,9 @@ def facts_for_run(session: Session, period: Period) -> list[tuple[HouseholdFacts
         .order_by(f.household_id, f.from_period, f.seq)
     )
     # The row in force is the last one per household in this order (as in facts_in_force).
-    latest = {row[0]: row for row in session.connection().execute(query)}
+    # One fetch of every row: iterating the result row by row cost the SQL layer's per-row
+    # fetch on each of the fund's rows.
+    latest = {row[0]: row for row in session.connection().execute(query).fetchall()}
     # Households share a few compositions, label sets and dates: each distinct text is parsed
     # once and its value shared (persons and dates are immutable; labels are shared read-only).
     persons: dict[str, tuple[Person, ...]] = {}
