@@ -268,7 +268,9 @@ def witness_now(engine: Engine) -> dict[str, Any] | None:
     journal."""
     with read_only(engine) as session:
         row = session.execute(
-            select(col(t.Journal.seq), col(t.Journal.hash)).order_by(col(t.Journal.seq).desc())
+            select(col(t.Journal.seq), col(t.Journal.hash))
+            .order_by(col(t.Journal.seq).desc())
+            .limit(1)  # the ORM's first() fetches every row first: 100k+ journal rows
         ).first()
     if row is None:
         return None
