@@ -428,9 +428,15 @@ class ExportSource:
                 if not isinstance(hashed, str):
                     yield record, None
                     continue
-                # A canonical line is the canonical body with '"hash":"<hex>",' inserted.
-                field = f'"hash":"{hashed}",'
+                # A canonical line is the canonical body with '"hash":"<hex>",' inserted: cut
+                # out the first occurrence of that field (found by its key, then checked).
                 body = line.rstrip("\r\n")
+                at = body.find('"hash":"')
+                cut = at + 8 + len(hashed)
+                if at >= 0 and body.startswith(hashed, at + 8) and body.startswith('",', cut):
+                    yield record, (body[:at] + body[cut + 2:]).encode("utf-8")
+                    continue
+                field = f'"hash":"{hashed}",'
                 yield record, (body.replace(field, "", 1).encode("utf-8")
                                if field in body else None)
 

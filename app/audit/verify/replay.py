@@ -200,7 +200,7 @@ def step(state: Replayed, item: Item) -> Disagreement | None:
             except BooksError as error:
                 return Disagreement(seq, "journal", f"seq={seq}",
                                     f"the engine refuses this {kind} on replay: {error}")
-    entries = effects.entries
+    entries, lot_changes = effects[0], effects[1]  # by index: fields are descriptors
     first = stored[0] if len(stored) == 1 else None
     if type(first) is str and len(entries) == 1 and first == entry_line(entries[0]):
         pass  # the common case: one entry, its stored line is its canonical text
@@ -211,12 +211,12 @@ def step(state: Replayed, item: Item) -> Disagreement | None:
     books.commit(effects)
     state.entries += len(entries)
     if len(entries) == 1:  # the usual case, without a loop
-        state.postings += len(entries[0].postings)
+        state.postings += len(entries[0][5])  # [5]: postings
     else:
         for entry in entries:
             state.postings += len(entry.postings)
-    for change in effects.lot_changes:
-        if change.kind == "open":
+    for change in lot_changes:
+        if change[0] == "open":  # kind
             state.granted[change.lot_id] = change.amount_cents
     if kind in _NOTED:  # never a hot kind: one set lookup for them
         bad = _note(state, kind, payload, seq)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
-from app.engine.books.apply_purchase import credit_part_cents
+from app.engine.books.apply_purchase import _rate
 from app.engine.books.commands import _DATE_RE, _ID_RE, Command, period_of
 from app.engine.books.core import apply
 from app.engine.books.entries import Entry, Posting
@@ -74,6 +74,24 @@ def _period(text: Any) -> Period | None:
     return hit
 
 
+# Ids that matched ``_ID_RE``: a household or merchant id recurs in thousands of commands, and
+# a set lookup costs a tenth of the match. Bounded like the caches above.
+_IDS: set[str] = set()
+
+
+def _ident(value: Any) -> bool:
+    if type(value) is not str:
+        return False
+    if value in _IDS:  # only texts that matched are ever added
+        return True
+    if not _ID_RE.match(value):
+        return False
+    if len(_IDS) >= _CACHE_LIMIT:
+        _IDS.clear()
+    _IDS.add(value)
+    return True
+
+
 def _open(books: MemoryBooks, month_text: str) -> bool:
     month = books.months_by_text.get(month_text)
     return month is None or month.status == OPEN
@@ -108,11 +126,9 @@ def purchase_fields(payload: Any) -> tuple[Any, ...] | None:
     category, amount = payload["category"], payload["amount_cents"]
     on, month = payload["on"], payload["period"]
     day, period = _day(on), _period(month)
-    ident = _ID_RE.match
     if (
         day is None or period is None or (day[1] is not period and day[1] != period)
-        or type(pid) is not str or not ident(pid)
-        or type(hh) is not str or not ident(hh) or type(mid) is not str or not ident(mid)
+        or type(pid) is not str or not _ID_RE.match(pid) or not _ident(hh) or not _ident(mid)
         or type(category) is not str or not category or type(amount) is not int or amount < 1
     ):
         return None
@@ -126,24 +142,33 @@ def purchase(books: MemoryBooks, payload: Mapping[str, Any], seq: int) -> Effect
 
 
 def purchase_checked(books: MemoryBooks, fields: tuple[Any, ...], seq: int) -> Effects | None:
-    """``purchase`` for fields ``purchase_fields`` accepted: the checks that read the books."""
+    """``purchase`` for fields ``purchase_fields`` accepted: the checks that read the books.
+
+    Hot path of a replay: the state tuples are unpacked rather than read field by field (a
+    NamedTuple's fields are descriptors), and months are compared as ``year * 12 + month``."""
     amount, category, hh, mid, on_text, _, pid = fields
-    day = _day(on_text)
+    day = _DAYS.get(on_text) or _day(on_text)
     if day is None or (mid, pid) in books.purchases:
         return None
-    period = day[1]  # equal to the payload's period (``purchase_fields``)
+    on, period, month_text = day  # period equals the payload's (``purchase_fields``)
     household, merchant = books.households.get(hh), books.merchants.get(mid)
-    if household is None or household.erased or merchant is None:
+    if household is None or household[3] or merchant is None:  # [3]: erased
         return None
-    on = day[0]
-    if on < merchant.valid_from or (merchant.valid_until is not None and on > merchant.valid_until):
+    _, rates, valid_from, valid_until, suspended_from, _ = merchant
+    if on < valid_from or (valid_until is not None and on > valid_until):
         return None
-    if merchant.suspended_from is not None and on >= merchant.suspended_from:
+    if suspended_from is not None and on >= suspended_from:
         return None
-    rate = merchant.rate_text(category)
-    if rate is None or not _open(books, day[2]):
+    rate = None
+    for name, text in rates:  # ``MerchantState.rate_text``
+        if name == category:
+            rate = text
+            break
+    state = books.months_by_text.get(month_text)
+    if rate is None or (state is not None and state[1] != OPEN):  # [1]: status
         return None
-    credit = credit_part_cents(amount, rate)
+    num, den = _rate(rate)
+    credit = amount * num // den  # ``credit_part_cents``
     held = books.open_lots.get(hh)
     if credit <= 0 or not held:
         return None
@@ -156,19 +181,16 @@ def purchase_checked(books: MemoryBooks, fields: tuple[Any, ...], seq: int) -> E
     available = 0
     latest: Period | None = None  # ``lots.latest_expiry`` of the lots spent, inline
     never = False
-    for lot in lots:
-        expires = lot.expires
+    for lot_id, _, granted, expires, remaining in lots:
         if expires is not None and expires.year * 12 + expires.month < month:
             continue
-        granted = lot.period
         if granted.year * 12 + granted.month > month:  # ``lots.spendable_on``, inline
             continue
-        remaining = lot.remaining_cents
         available += remaining
         if left:
             part = remaining if remaining < left else left
             if part > 0:
-                changes.append(_new(LotChange, ("spend", lot.lot_id, hh, part, None, None)))
+                changes.append(_new(LotChange, ("spend", lot_id, hh, part, None, None)))
                 left -= part
                 if expires is None:
                     never = True
@@ -181,12 +203,12 @@ def purchase_checked(books: MemoryBooks, fields: tuple[Any, ...], seq: int) -> E
     postings = (_new(Posting, ("419:" + hh, credit)), _new(Posting, ("401:" + mid, -credit)))
     entry = _new(Entry, (entry_id, seq, period, "purchase", f"purchase {pid} {category}",
                          postings, None))
-    state = _new(PurchaseState, (pid, hh, mid, category, period, amount, credit, 0,
-                                 None if never else latest, ()))
+    bought = _new(PurchaseState, (pid, hh, mid, category, period, amount, credit, 0,
+                                  None if never else latest, ()))
     result = {"purchase_id": pid, "entry_id": entry_id, "amount_cents": amount,
               "credit_cents": credit, "member_pays_cents": amount - credit,
               "available_cents": available - credit}
-    return _new(Effects, ((entry,), tuple(changes), (_new(SetPurchase, (state,)),), result))
+    return _new(Effects, ((entry,), tuple(changes), (_new(SetPurchase, (bought,)),), result))
 
 
 def payment_fields(payload: Any) -> tuple[Any, ...] | None:
@@ -197,7 +219,7 @@ def payment_fields(payload: Any) -> tuple[Any, ...] | None:
     hh, amount, method = payload["household_id"], payload["amount_cents"], payload["method"]
     reference, on = payload["reference"], payload["received_on"]
     if (
-        _day(on) is None or type(hh) is not str or not _ID_RE.match(hh)
+        _day(on) is None or not _ident(hh)
         or type(amount) is not int or amount < 1
         or method not in _METHODS or type(reference) is not str or not reference
     ):
