@@ -256,7 +256,7 @@ def _credits(
         kept: list[int | None] = [None] * len(results)
         return MonthCredits(rules, ordered, unrationed, budget_cents, kept, unrationed.totals, None)
     granted, outcome = _ration(rules, ordered, results, budget_cents)
-    totals = _totals(results, entitlements_cents, granted)
+    totals = _granted_totals(unrationed.totals, results, granted)
     return MonthCredits(rules, ordered, unrationed, budget_cents, granted, totals, outcome)
 
 
@@ -462,14 +462,9 @@ def _with_credit(assessment: Assessment, credit_cents: int, item: Step | None) -
     )
 
 
-def _totals(
-    results: Sequence[Assessment],
-    entitlements_cents: int | None = None,
-    granted: Sequence[int | None] | None = None,
-) -> FundTotals:
-    """Sums over the month's final figures: each assessment's own, or where ``granted`` gives
-    a credit, that credit and the funder share kept within it (as ``_with_credit`` keeps it).
-    ``entitlements_cents`` defaults to the credits (nothing rationed)."""
+def _totals(results: Sequence[Assessment]) -> FundTotals:
+    """Sums over the month's assessments as they are (nothing rationed: the entitlements are
+    the credits)."""
     statuses = list(map(_status, results))
     counted = Counter(statuses)
     by_status = {status.value: counted[status] for status in Status}
@@ -479,31 +474,47 @@ def _totals(
     kept = results if mask is None else list(compress(results, mask))
     # ``None`` and 0 both add nothing: sum only what is there (``or 0`` without a branch).
     contributions = sum(filter(None, map(_contribution, kept)))
-    if granted is None:
-        credits = sum(filter(None, map(_credit, kept)))
-        funders = sum(map(_funder_share, kept))
-    else:
-        given = granted if mask is None else list(compress(granted, mask))
-        credits = sum(
-            [
-                (own or 0) if cents is None else cents
-                for own, cents in zip(map(_credit, kept), given, strict=True)
-            ]
-        )
-        # The share kept within the granted credit: min(share, credit), without a call.
-        funders = sum(
-            [
-                share if cents is None or share <= cents else cents
-                for share, cents in zip(map(_funder_share, kept), given, strict=True)
-            ]
-        )
-    if entitlements_cents is None:
-        entitlements_cents = credits
+    credits = sum(filter(None, map(_credit, kept)))
+    funders = sum(map(_funder_share, kept))
     return FundTotals(
         households=len(results),
         by_status=by_status,
         contributions_cents=contributions,
-        entitlements_cents=entitlements_cents,
+        entitlements_cents=credits,
+        credits_cents=credits,
+        funder_shares_cents=funders,
+        shortfall_cents=max(0, credits - funders - contributions),
+    )
+
+
+def _granted_totals(
+    unrationed: FundTotals, results: Sequence[Assessment], granted: Sequence[int | None]
+) -> FundTotals:
+    """``unrationed`` (the totals of ``results``) with the credits ``granted`` where it gives
+    one, and the funder shares kept within them (as ``_with_credit`` keeps them): rationing
+    moves those two sums and the shortfall, nothing else (statuses, contributions and
+    entitlements stay), so only they are summed again."""
+    assessed = Status.ASSESSED
+    everyone = unrationed.by_status.get(assessed.value, 0) == len(results)
+    mask = None if everyone else [a.status is assessed for a in results]
+    kept = results if mask is None else list(compress(results, mask))
+    given = granted if mask is None else list(compress(granted, mask))
+    credits = sum(
+        [
+            (own or 0) if cents is None else cents
+            for own, cents in zip(map(_credit, kept), given, strict=True)
+        ]
+    )
+    # The share kept within the granted credit: min(share, credit), without a call.
+    funders = sum(
+        [
+            share if cents is None or share <= cents else cents
+            for share, cents in zip(map(_funder_share, kept), given, strict=True)
+        ]
+    )
+    contributions = unrationed.contributions_cents
+    return replace(
+        unrationed,
         credits_cents=credits,
         funder_shares_cents=funders,
         shortfall_cents=max(0, credits - funders - contributions),

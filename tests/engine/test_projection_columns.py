@@ -100,6 +100,32 @@ def test_rationed_credits_are_the_booked_months_credits_and_totals(
     assert credits.booked() == booked
 
 
+@EVERY_RATIONING
+@given(case=fund_cases())
+def test_a_rationed_months_totals_are_the_sums_of_its_booked_assessments(
+    rationing: dict[str, Any], case: tuple[list[HouseholdFacts], list[HouseholdFacts], int]
+) -> None:
+    # Rationing sums again only the credits and funder shares; every total still equals the
+    # sum over the month as booked.
+    rules = rule_set(MONTPELLIER_CONTRIBUTION, fixed(10000), rationing)
+    households, _, budget = case
+    free = assess_fund(rules, households, PERIOD, explain=False)
+    booked = ration_fund(rules, households, free, budget)
+    kept = [a for a in booked.assessments if a.status is Status.ASSESSED]
+    credits = sum(a.credit_cents or 0 for a in kept)
+    funders = sum(a.funder_share_cents for a in kept)
+    contributions = sum(a.contribution_cents or 0 for a in kept)
+    assert booked.totals.households == len(booked.assessments)
+    assert booked.totals.by_status == {
+        status.value: sum(a.status is status for a in booked.assessments) for status in Status
+    }
+    assert booked.totals.credits_cents == credits
+    assert booked.totals.funder_shares_cents == funders
+    assert booked.totals.contributions_cents == contributions
+    assert booked.totals.entitlements_cents == free.totals.credits_cents
+    assert booked.totals.shortfall_cents == max(0, credits - funders - contributions)
+
+
 def test_projected_arrivals_owe_no_month_and_members_keep_theirs() -> None:
     adult = (Person(date(1980, 5, 17)),)
     owing = HouseholdFacts("a", adult, 100_000, arrears_months=2)
