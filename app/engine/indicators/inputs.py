@@ -130,8 +130,8 @@ class FundingLine:
 class MonthBooks:
     """Everything one month's indicators need.
 
-    ``households``: the month's households as columns (each at most once among the active
-    ones: ``ValueError`` otherwise); ``entitlement_cents``: the credits the rules entitled before rationing (``None`` when the
+    ``households``: the month's households as columns, each at most once (``indicator_table``
+    raises ``ValueError`` otherwise); ``entitlement_cents``: the credits the rules entitled before rationing (``None`` when the
     month was not run); ``opening_credit_cents``/``closing_credit_cents``: credit owed to
     members (accounts 419) at the start and end of the month; ``reserve_cents``: the bank
     (512) at the end of the month; ``recent_credit_cents``: credit granted in this month and
@@ -152,20 +152,13 @@ class MonthBooks:
     recent_credit_cents: tuple[int, ...] = ()
     previous_active: frozenset[str] = frozenset()
     # Derived once (several indicator modules read them): the active households (the same
-    # columns when every household is active, as in most months), their ids.
+    # columns when every household is active, as in most months).
     active: Households = field(init=False, repr=False, compare=False)
-    active_ids: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         households = self.households
         flags = households.active
-        active = households if all(flags) else households.where(flags)
-        object.__setattr__(self, "active", active)
-        active_ids = frozenset(active.household_id)
-        if len(active_ids) != len(active):
-            # Deciles order households by id: one household twice would have two places.
-            raise ValueError(f"{self.period}: a household is active twice in the month")
-        object.__setattr__(self, "active_ids", active_ids)
+        object.__setattr__(self, "active", households if all(flags) else households.where(flags))
 
     def kind_of(self, merchant_id: str) -> str:
         return self.merchant_kinds.get(merchant_id, DEFAULT_MERCHANT_KIND)

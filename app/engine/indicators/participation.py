@@ -21,9 +21,12 @@ MINUTES_PER_HOUR = 60
 
 def month_tallies(month: MonthBooks, pop: Population) -> list[Tally]:
     minutes = sum(filter(None, month.active.engagement_minutes))  # ``None`` adds nothing
+    active = pop.month_mask(month, "active")
+    # Departures: active the month before, not this month (the set before is often the
+    # same object month after month: its mask is then built once, ``mask_of``).
     return [
-        count(ACTIVE, ALL, pop.month_mask(month, "active")),
+        count(ACTIVE, ALL, active),
         count(ARRIVALS, ALL, pop.month_mask(month, "arrived")),
-        count(DEPARTURES, ALL, pop.mask(sorted(month.previous_active - month.active_ids))),
+        count(DEPARTURES, ALL, pop.mask_of(month.previous_active) & ~active),
         Tally(ENGAGEMENT, ALL, HOURS, minutes, MINUTES_PER_HOUR, pop.month_mask(month, "engaged")),
     ]

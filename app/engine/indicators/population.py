@@ -142,6 +142,9 @@ class Population:
             if ids != last_ids:
                 positions = self.positions_of(ids)
                 in_order = self._in_order(positions)
+                if not in_order and len(set(positions)) < len(positions):
+                    # Deciles order households by id: one household twice has two places.
+                    raise ValueError(f"{month.period}: a household appears twice in the month")
                 self._last = (ids, positions, in_order)
             found = self._months[id(month)] = _Month(month, positions, in_order, {})
         return found

@@ -194,13 +194,15 @@ class _Columns:
 
     __slots__ = ("credit", "due", "due_known", "income")
 
-    def __init__(self, active: Households) -> None:
+    def __init__(self, active: Households, before: _Columns | None = None) -> None:
         self.credit: Sequence[int] = active.credit_cents
         self.due: Sequence[int] = active.contribution_due_cents
         self.income: Sequence[int | None] = active.income_cents
-        self.due_known: Sequence[int] = list(
-            map(mul, self.due, map(is_not, self.income, repeat(None)))
-        )
+        self.due_known: Sequence[int]
+        if before is not None and before.due is self.due and before.income is self.income:
+            self.due_known = before.due_known  # the same columns as the month before's
+        else:
+            self.due_known = list(map(mul, self.due, map(is_not, self.income, repeat(None))))
 
     def grouped(self, groups: Grouping) -> _Columns:
         """The columns in ``groups.order`` (each group then one slice)."""
@@ -271,7 +273,9 @@ def month_tallies(month: MonthBooks, pop: Population) -> list[Tally]:
     if active is not month.households:
         positions = list(compress(positions, month.households.active))
     with_income = pop.month_mask(month, "income")
-    columns = _Columns(active)
+    before = pop.memo.get("columns")
+    columns = _Columns(active, before if isinstance(before, _Columns) else None)
+    pop.memo["columns"] = columns
     everyone = pop.month_mask(month, "active")
     tallies = _group_tallies("", ALL, columns, 0, len(active), everyone, with_income)
     deciles = _decile_keys(pop).grouping(active.resources_per_cu, positions, pop)

@@ -33,7 +33,7 @@ from datetime import date
 from fractions import Fraction
 from itertools import repeat
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select, union_all
 from sqlalchemy.engine import Connection
@@ -163,21 +163,30 @@ def _refunds(session: Session, lo: str, hi: str) -> Iterable[tuple[str, SpendLin
 
 def _ids_by_period(
     conn: Connection, period: Any, household: Any, *where: Any
-) -> dict[str, set[str]]:
-    """period -> the household ids of the rows ``where`` (one string per period)."""
+) -> dict[str, frozenset[str]]:
+    """period -> the household ids of the rows ``where`` (one string per period). A period
+    whose string is the one before's gets the same set (most months have the same
+    households: the months' columns are then built once, see ``_Kept``)."""
     query = (
         select(period, func.aggregate_strings(household, _SEPARATOR)).where(*where).group_by(period)
     )
-    return {str(when): set(str(ids).split(_SEPARATOR)) for when, ids in conn.execute(query) if ids}
+    found: dict[str, frozenset[str]] = {}
+    last: tuple[str, frozenset[str]] = ("", frozenset())
+    for when, ids in conn.execute(query):
+        if ids:
+            if ids != last[0]:
+                last = (str(ids), frozenset(str(ids).split(_SEPARATOR)))
+            found[str(when)] = last[1]
+    return found
 
 
-def _active(conn: Connection, lo: str, hi: str) -> dict[str, set[str]]:
+def _active(conn: Connection, lo: str, hi: str) -> dict[str, frozenset[str]]:
     mc = t.MonthCredit
     period = col(mc.period)
     return _ids_by_period(conn, period, col(mc.household_id), period >= lo, period <= hi)
 
 
-def _arrivals(conn: Connection, lo: str, hi: str) -> dict[str, set[str]]:
+def _arrivals(conn: Connection, lo: str, hi: str) -> dict[str, frozenset[str]]:
     h = t.Household
     period = col(h.from_period)
     return _ids_by_period(conn, period, col(h.household_id), period >= lo, period <= hi)
@@ -343,19 +352,63 @@ class _Kept:
     the same facts, so the same (sorted) ids and the same columns serve again, and the
     engine, seeing the same columns, reuses what it derived from them."""
 
-    __slots__ = ("fact_columns", "fact_ids", "facts", "id_set", "ids")
+    __slots__ = ("columns", "fact_columns", "fact_ids", "facts", "id_set", "ids", "order")
 
     def __init__(self) -> None:
-        self.id_set: set[str] = set()
+        self.id_set: frozenset[str] = frozenset()
         self.ids: tuple[str, ...] = ()
         self.facts: Mapping[str, Any] | None = None  # the facts and ids the columns are of
         self.fact_ids: tuple[str, ...] = ()
         self.fact_columns: FactColumns = ((), (), (), ())
+        # Keys of the flows of a month run (in its order), the ids, keys' places in id order.
+        self.order: tuple[tuple[str, ...], tuple[str, ...], list[int] | None] = ((), (), None)
+        self.columns: dict[str, tuple[int, ...]] = {}  # the month before's, by flow
 
-    def ids_of(self, households: set[str]) -> tuple[str, ...]:
-        if households != self.id_set:
+    def ids_of(
+        self, assessed: frozenset[str], arrived: frozenset[str], touched: set[str]
+    ) -> tuple[str, ...]:
+        """The households assessed, arrived or touched, sorted (the month before's tuple when
+        they are the same: usually the same assessed set, holding the others)."""
+        households = assessed
+        if not (arrived <= assessed and touched <= assessed):
+            households = assessed | arrived | touched
+        if households is not self.id_set and households != self.id_set:
             self.id_set, self.ids = households, tuple(sorted(households))
         return self.ids
+
+    def cents_of(self, flows: Mapping[str, int], ids: tuple[str, ...]) -> tuple[int, ...]:
+        """Each of ``ids``' cents in ``flows`` (absent: 0). No lookups when ``flows`` is
+        empty, as payments and expiries often are. When ``flows`` holds exactly ``ids``, as
+        the month run's contributions and credits do, in the order the run posted them (the
+        same every month), its values are put in id order by a permutation found once: 100,000
+        lookups at random places in memory cost more than reading a list by index."""
+        span = len(ids)
+        if not flows:
+            return (0,) * span
+        if len(flows) != span:
+            return tuple(map(flows.get, ids, _ZERO))
+        keys = tuple(flows)
+        if keys == ids:
+            return tuple(flows.values())
+        known_keys, known_ids, order = self.order
+        if ids is not known_ids or keys != known_keys:
+            place = dict(zip(keys, range(span), strict=True))
+            found = list(map(place.get, ids))
+            order = None if None in found else cast(list[int], found)
+            self.order = (keys, ids, order)
+        if order is None:  # not the same households
+            return tuple(map(flows.get, ids, _ZERO))
+        return tuple(map(list(flows.values()).__getitem__, order))
+
+    def column(self, name: str, flows: Mapping[str, int], ids: tuple[str, ...]) -> tuple[int, ...]:
+        """``cents_of``, as the month before's very tuple when equal to it (the engine then
+        knows it at once: see ``redistribution.Grouping``)."""
+        found = self.cents_of(flows, ids)
+        before = self.columns.get(name)
+        if before is not None and before == found:
+            return before
+        self.columns[name] = found
+        return found
 
     def fact_columns_of(
         self,
@@ -377,31 +430,27 @@ class _Kept:
 def _households(
     month: MonthFlows,
     facts: Mapping[str, tuple[int | None, int | None, Fraction | None, int | None]],
-    assessed: set[str],
-    arrived: set[str],
+    assessed: frozenset[str],
+    arrived: frozenset[str],
     kept: _Kept,
 ) -> Households:
     """The month's households in id order, as columns built at C speed (a year of 100,000
     households is 1.2 million household-months)."""
-    ids = kept.ids_of(assessed | arrived | month.touched)
+    ids = kept.ids_of(assessed, arrived, month.touched)
     facts_columns = kept.fact_columns_of(ids, facts)
     span = len(ids)
     return Households(
         ids,
-        _cents(month.due, ids),
-        _cents(month.paid, ids),
-        _cents(month.credit, ids),
-        _cents(month.expired, ids),
+        kept.column("due", month.due, ids),
+        kept.column("paid", month.paid, ids),
+        kept.column("credit", month.credit, ids),
+        kept.column("expired", month.expired, ids),
         *facts_columns,
         tuple(map(arrived.__contains__, ids)) if arrived else (False,) * span,
         (True,) * span if len(assessed) == span else tuple(map(assessed.__contains__, ids)),
     )
 
 
-def _cents(flows: Mapping[str, int], ids: tuple[str, ...]) -> tuple[int, ...]:
-    """Each of ``ids``' cents in ``flows`` (absent: 0; no lookups when ``flows`` is empty, as
-    payments and expiries often are)."""
-    return tuple(map(flows.get, ids, _ZERO)) if flows else (0,) * len(ids)
 
 
 def load_months(session: Session, first: Period, last: Period) -> list[MonthBooks]:
@@ -430,6 +479,7 @@ def load(session: Session, first: Period, last: Period) -> Loaded:
     units: dict[str, tuple[int, int] | None] = {}
     facts: dict[str, tuple[int | None, int | None, Fraction | None, int | None]] = {}
     sizes: dict[str, int] = {}
+    compositions: set[str] = set()
     kept = _Kept()
     for period in periods_between(first, last):
         month = str(period)
@@ -438,15 +488,15 @@ def load(session: Session, first: Period, last: Period) -> Loaded:
         fresh = rows is None or month in starts
         if fresh:
             rows = _fact_rows(conn, period)
+            compositions = {persons for persons, _, _ in rows.values()}
         assert rows is not None
-        compositions = {persons for persons, _, _ in rows.values()}
         for persons in compositions - sizes.keys():
             sizes[persons] = len(json.loads(persons))
         now = _units(session, period, compositions)
         if fresh or now != units:
             units, facts = now, _facts(rows, now, sizes)
         month_flows = flows.months.get(month, MonthFlows())
-        assessed, arrived = active.get(month, set()), arrivals.get(month, set())
+        assessed, arrived = active.get(month, frozenset()), arrivals.get(month, frozenset())
         months.append(
             MonthBooks(
                 period=period,
@@ -461,7 +511,7 @@ def load(session: Session, first: Period, last: Period) -> Loaded:
                 recent_credit_cents=tuple(
                     granted.get(str(period.shift(-n)), 0) for n in range(RUNWAY_MONTHS)
                 ),
-                previous_active=frozenset(active.get(str(period.shift(-1)), ())),
+                previous_active=active.get(str(period.shift(-1)), frozenset()),
             )
         )
     return Loaded(months, _hashes(runs))
