@@ -8,7 +8,7 @@ dates; ``bench.common``) written to a temporary folder as int64 columns. Each me
 then runs in its own single-threaded child process (so its peak RSS is its own):
 
 - ``batch``: the compiled plan over ``HouseholdColumns`` built from the columns
-  (``BatchPlan.run_columns``; no explanations; identical to ``assess``), or, for an engine
+  (``assess_columns``; no explanations; identical to ``assess``), or, for an engine
   without columnar input (``--baseline`` of the session's start), ``assess_batch`` over
   ``HouseholdFacts`` built from the columns;
 - ``batch_explain``: the same with ``explain=True``, on all N households (explanations built
@@ -130,14 +130,14 @@ COLUMN_MODES = ("batch", "batch_explain", "explain_read")
 
 
 def _run(rules: Any, period: Any, inputs: tuple[Any, Any], explain: bool) -> Any:
-    from app.engine.batch import assess_batch, compile_batch
+    from app.engine.batch import assess_batch
 
     columns, facts = inputs
     if columns is None:
         return assess_batch(rules, facts, period, explain=explain)
-    plan = compile_batch(rules, period)
-    assert plan is not None  # the bench rule set is compiled (tests/engine/test_batch.py)
-    return plan.run_columns(columns, explain=explain)
+    from app.engine.batch import assess_columns
+
+    return assess_columns(rules, columns, period, explain=explain)
 
 
 class _People(dict[int, Any]):

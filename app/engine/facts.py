@@ -26,9 +26,18 @@ _COUNTS = ("income_cents", "chosen_contribution_cents", "engagement_minutes", "a
 
 @dataclass(frozen=True, slots=True)
 class Person:
-    """One person of the household. ``birth_on`` None means the age is unknown."""
+    """One person of the household. ``birth_on`` None means the age is unknown.
+
+    ``birth_day`` is ``birth_on.toordinal()`` (``None`` when unknown), computed once with the
+    person: the engine reads households' persons as columns of day numbers
+    (``app.engine.batch.columns``), and loaders share one ``Person`` per birth date.
+    """
 
     birth_on: date | None
+    birth_day: int | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        _set_birth_day(self, None if self.birth_on is None else self.birth_on.toordinal())
 
 
 @dataclass(frozen=True, slots=True, init=False)
@@ -131,6 +140,9 @@ class HouseholdFacts:
             )
         if problems:
             raise InvalidInput(problems)
+
+
+_set_birth_day = Person.__dict__["birth_day"].__set__
 
 
 def _setter(name: str) -> Any:

@@ -22,7 +22,13 @@ from hypothesis import strategies as st
 
 from app.engine import Assessment, HouseholdFacts, Period, Person, Status, assess, parse_rule_set
 from app.engine.assessment import assessed
-from app.engine.batch import BatchPlan, HouseholdColumns, assess_batch, compile_batch
+from app.engine.batch import (
+    BatchPlan,
+    HouseholdColumns,
+    assess_batch,
+    assess_columns,
+    compile_batch,
+)
 from app.engine.batch.household import assess_household
 from app.engine.problems import InvalidInput
 
@@ -462,6 +468,7 @@ def test_the_columns_give_exactly_what_each_households_facts_give(
         a.explanation.render("en") for a in alone if a.explanation
     ]
     assert got == plan.run(facts, explain=explain).assessments()
+    assert got == assess_columns(rules, plain_columns(facts), period, explain=explain).assessments()
 
 
 def plan_for(rules: Any, period: Period) -> BatchPlan:

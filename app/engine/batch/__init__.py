@@ -1,7 +1,9 @@
 """Assessing households: the rule nodes compiled for one month and run over many households.
 
 ``assess_batch`` is the one path from a rule set and households' facts to ``Assessment``s
-(``app.engine.assess.assess`` is its batch of one). The modules, by concept:
+(``app.engine.assess.assess`` is its batch of one); ``assess_columns`` the same from
+households given as columns (``HouseholdColumns``), which is what the plan runs on: facts
+are turned into columns first. The modules, by concept:
 
 - ``columns``: the households as columns, the plan's one input (facts become columns);
 - ``compositions``: households reduced to how many persons they have in each age class;
@@ -13,7 +15,13 @@
 
 from app.engine.batch.columns import HouseholdColumns
 from app.engine.batch.compile import Unsupported
-from app.engine.batch.plan import BatchPlan, BatchResult, assess_batch, compile_batch
+from app.engine.batch.plan import (
+    BatchPlan,
+    BatchResult,
+    assess_batch,
+    assess_columns,
+    compile_batch,
+)
 
 __all__ = [
     "BatchPlan",
@@ -21,5 +29,6 @@ __all__ = [
     "HouseholdColumns",
     "Unsupported",
     "assess_batch",
+    "assess_columns",
     "compile_batch",
 ]

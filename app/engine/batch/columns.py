@@ -67,20 +67,26 @@ class HouseholdColumns:
 
     @classmethod
     def from_facts(cls, households: Sequence[HouseholdFacts]) -> HouseholdColumns:
-        """The columns of ``households`` (kept as ``facts``: ``household(i)`` gives them back)."""
-        persons = list(map(attrgetter("persons"), households))
-        births = [
-            None if person.birth_on is None else person.birth_on.toordinal()
-            for person in chain.from_iterable(persons)
-        ]
-        return cls(
-            list(map(attrgetter("household_id"), households)),
-            list(map(attrgetter("income_cents"), households)),
-            list(map(len, persons)),
-            births,
-            list(map(attrgetter("chosen_contribution_cents"), households)),
-            households,
-        )
+        """The columns of ``households`` (kept as ``facts``: ``household(i)`` gives them back).
+
+        Not checked again (the facts were, when built): a C loop per column, an attribute read
+        per household or person (a person's ``birth_day`` is computed with the person).
+        """
+        persons = list(map(_PERSONS, households))
+        days = list(map(_BIRTH_DAY, chain.from_iterable(persons)))
+        columns: HouseholdColumns = object.__new__(cls)
+        for name, value in (
+            ("household_ids", list(map(_HOUSEHOLD_ID, households))),
+            ("incomes_cents", list(map(_INCOME_CENTS, households))),
+            ("person_counts", list(map(len, persons))),
+            ("birth_days", days),
+            ("chosen_contributions_cents", list(map(_CHOSEN_CENTS, households))),
+            ("facts", households),
+        ):
+            _SETTERS[name](columns, value)
+        _set_starts(columns, list(accumulate(columns.person_counts, initial=0)))
+        _set_people(columns, {})
+        return columns
 
     def household(self, index: int) -> HouseholdFacts:
         """Household ``index``'s facts (built from the columns unless they came from facts)."""
@@ -157,5 +163,11 @@ def _odd(column: Sequence[object], allowed: set[type]) -> Iterable[object]:
     return column
 
 
-_set_starts = HouseholdColumns.__dict__["starts"].__set__
-_set_people = HouseholdColumns.__dict__["people"].__set__
+_SETTERS = {name: HouseholdColumns.__dict__[name].__set__ for name in HouseholdColumns.__slots__}
+_set_starts = _SETTERS["starts"]
+_set_people = _SETTERS["people"]
+_HOUSEHOLD_ID = attrgetter("household_id")
+_INCOME_CENTS = attrgetter("income_cents")
+_PERSONS = attrgetter("persons")
+_CHOSEN_CENTS = attrgetter("chosen_contribution_cents")
+_BIRTH_DAY = attrgetter("birth_day")

@@ -113,6 +113,20 @@ def assess_batch(
     return run_plan(compile_batch(rules, period), rules, households, period, explain=explain)
 
 
+def assess_columns(
+    rules: RuleSet, columns: HouseholdColumns, period: Period, *, explain: bool = False
+) -> BatchResult:
+    """``assess_batch`` for households given as columns (a loader of stored columns): the
+    same plan, the same outcomes; without a plan, each ``columns.household(i)`` node by node.
+    ``columns.household(i)`` carries no attributes or engagement: a caller whose households
+    have some passes their facts as ``columns.facts`` (their explanations list them)."""
+    plan = compile_batch(rules, period)
+    if plan is None:
+        households = [columns.household(index) for index in range(len(columns))]
+        return run_plan(None, rules, households, period, explain=explain)
+    return plan.run_columns(columns, explain=explain)
+
+
 def run_plan(
     plan: BatchPlan | None,
     rules: RuleSet,
