@@ -522,3 +522,16 @@ def test_columns_refuse_what_the_facts_refuse(column: str, value: list[Any], pat
     with pytest.raises(InvalidInput) as raised:
         HouseholdColumns(**(good | {column: value}))
     assert [problem.path for problem in raised.value.problems] == [path]
+
+
+def test_columns_of_a_rule_set_without_a_plan_go_node_by_node() -> None:
+    # Eligibility has no compiled form: each household's facts, from the columns, node by node.
+    rules = parse_rule_set(document(SCALE, BANDED_CREDIT, eligibility={"persons_at_least": 2}))
+    assert compile_batch(rules, MONTH) is None
+    adult = date(1980, 1, 1).toordinal()
+    columns = HouseholdColumns(["one", "two"], [100_000, 100_000], [1, 2], [adult, adult, adult])
+    result = assess_columns(rules, columns, MONTH)
+    assert [a.status for a in result.assessments()] == [Status.NOT_ELIGIBLE, Status.ASSESSED]
+    two = HouseholdFacts("two", (Person(date(1980, 1, 1)),) * 2, income_cents=100_000)
+    assert result.assessment(1) == assess(rules, two, MONTH, explain=False)
+    assert columns.household(1) == two

@@ -119,3 +119,13 @@ def test_refused_exactly_when_a_count_is_not_a_whole_number_or_dates_are_reverse
         assert not expected
         assert (facts.income_cents, facts.chosen_contribution_cents) == (income, chosen)
         assert (facts.engagement_minutes, facts.arrears_months) == (minutes, arrears)
+
+
+def test_a_person_keeps_the_day_number_of_its_birth_date() -> None:
+    # The engine reads persons as columns of day numbers (app.engine.batch.columns).
+    assert ADULT.birth_day == date(1980, 5, 17).toordinal() == 722_952
+    assert Person(None).birth_day is None
+    # A derived value: it takes no part in equality, hashing or the text of the person.
+    assert Person(date(1980, 5, 17)) == ADULT and hash(Person(date(1980, 5, 17))) == hash(ADULT)
+    assert repr(ADULT) == "Person(birth_on=datetime.date(1980, 5, 17))"
+    assert dataclasses.replace(ADULT, birth_on=None).birth_day is None
