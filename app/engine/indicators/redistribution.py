@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter, deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from fractions import Fraction
 from itertools import compress, repeat
-from operator import is_not, methodcaller, mul, not_
+from operator import add, is_not, itemgetter, methodcaller, mul, not_
 from typing import Any, NamedTuple, cast
 
 from app.engine.indicators.cells import ALL, CENTS_PER_HOUSEHOLD, Tally, amount, ratio
@@ -137,17 +137,23 @@ class DecileKeys:
             return
         positions, values = list(compress(positions, changed)), list(compress(values, changed))
         deque(map(kept.__setitem__, positions, values), maxlen=0)
-        denominators = {value.denominator for value in values}
-        if any(self._common % den for den in denominators):
-            self._common = math.lcm(self._common, *denominators)
+        numerators, denominators = _ratios(values)
+        if any(self._common % den for den in set(denominators)):
+            self._common = math.lcm(self._common, *set(denominators))
             positions = list(compress(range(len(kept)), map(is_not, kept, repeat(None))))
-            values = cast(list[Fraction], list(map(kept.__getitem__, positions)))
-        common, size = self._common, len(self._keys)
-        keys = (
-            num * (common // den) * size + position
-            for (num, den), position in zip(map(_RATIO, values), positions, strict=True)
-        )
+            numerators, denominators = _ratios(cast(Iterable[Fraction], map(kept.__getitem__, positions)))
+        # key = numerator × (common ÷ denominator) × size + position, by C loops (no Python
+        # step per household: the first month computes 100,000 keys).
+        scale = {den: self._common // den for den in set(denominators)}
+        scaled = map(mul, numerators, map(scale.__getitem__, denominators))
+        keys = map(add, map(mul, scaled, repeat(len(self._keys))), positions)
         deque(map(self._keys.__setitem__, positions, keys), maxlen=0)
+
+
+def _ratios(values: Iterable[Fraction]) -> tuple[list[int], list[int]]:
+    """The numerators and the denominators of ``values``."""
+    ratios = list(map(_RATIO, values))
+    return list(map(itemgetter(0), ratios)), list(map(itemgetter(1), ratios))
 
 
 def size_code(persons: int | None) -> int:
