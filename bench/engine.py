@@ -23,8 +23,10 @@ then runs in its own single-threaded child process (so its peak RSS is its own):
   budget: assessments, rationing, totals;
 - ``openfisca``: the same rule in OpenFisca (``bench/openfisca_engine.py``, own venv).
 
-Like for like: caisse's rates count building its ``HouseholdFacts`` from the columns
-(``build_facts``), as OpenFisca's count building its simulation from the same columns.
+Like for like: caisse's rates count building its inputs from the columns (``build_columns``:
+``HouseholdColumns``; ``build_facts``: ``HouseholdFacts``, for ``batch_facts``, the other
+modes and an engine without columns), as OpenFisca's count building its simulation from the
+same columns.
 ``--baseline DIR`` measures an earlier source tree's ``app`` with this measuring code too,
 each mode in turn (before, after), ``--rounds`` times; each figure is the round with the
 least CPU. Results go to ``docs/benchmarks.md`` (section "Engine"), unless ``--no-write``.
@@ -394,8 +396,8 @@ def render(rows: list[dict[str, Any]], host: dict[str, str], seed: int) -> str:
         "its simulation, its dates included. Households per CPU second (peak RSS MiB):",
         "",
         "| N | caisse from columns, no explanations | of which the engine alone "
-        "| building the facts, share of the time "
-        "| caisse from columns, with explanations | with / without "
+        "| building the inputs (columns), share of the time "
+        "| caisse from columns, with explanations (built when read) | with / without "
         "| whole fund month (`assess_fund`, rationed) | `assess` one by one, no explanations "
         "| `assess`, with explanations | OpenFisca (float32) | caisse / OpenFisca "
         "| OpenFisca contribution != exact | load (1 min) |",
@@ -498,9 +500,10 @@ NOTES = [
     "checks its facts) and then `app.engine.batch.assess_batch`. *of which the engine "
     "alone* leaves the facts out: it is the figure earlier versions of this page "
     "quoted (see the first note).",
-    "- With explanations, the steps are still built by the rule nodes themselves, so they "
-    "read exactly as `assess`'s (`tests/engine/test_explain_golden.py`). The rate counts "
-    "building the explanations, not reading them.",
+    "- With explanations, the steps are built by the rule nodes themselves, so they "
+    "read exactly as `assess`'s (`tests/engine/test_explain_golden.py`), when each is read: "
+    "*with explanations* (`batch_explain`) counts a run that can explain every household; "
+    "`explain_read` also reads (builds) every explanation.",
     "- *caisse batch* is `app.engine.batch.assess_batch`: exact integer arithmetic, half-up "
     "rounding to the cent, no float anywhere. `assess` one by one is timed on at most "
     "`--sample` households (the general path; the sample is said in the cell).",
