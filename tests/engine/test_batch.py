@@ -496,6 +496,10 @@ def test_columns_of_the_bench_rule_set_by_hand() -> None:
     assert explained is not None and explained == result.explanations[0]
     assert explained.inputs == (("income_cents", 200_000), ("persons", 2))
     assert explained == assess(rules, columns.household(0), Period(2026, 11)).explanation
+    assert columns.household(-4) == columns.household(0)
+    assert columns.household(-1) == HouseholdFacts("no-income", (Person(date(1980, 1, 1)),))
+    with pytest.raises(IndexError):
+        columns.household(4)
 
 
 @pytest.mark.parametrize(

@@ -92,6 +92,7 @@ class HouseholdColumns:
         """Household ``index``'s facts (built from the columns unless they came from facts)."""
         if self.facts is not None:
             return self.facts[index]
+        index = range(len(self))[index]  # a negative index counts from the end, as a list's
         days = self.birth_days[self.starts[index] : self.starts[index + 1]]
         chosen = self.chosen_contributions_cents
         people = self.people
