@@ -20,6 +20,7 @@ recorded in between (then the check sums in full again).
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +33,7 @@ from app.db import tables as t
 from app.engine import RuleSet
 from app.engine.assess import Assessment, Status
 from app.engine.books.commands import Command
+from app.engine.collector import collector_paused
 from app.engine.fund import FundMonth, assess_fund
 from app.engine.fund_budget import within_budget
 from app.engine.month_run import run_line
@@ -213,7 +215,13 @@ def run_month(
     seqs: list[int] = []
     credited = 0
     totals = Totals()
-    with heap_frozen():  # the plan, now built, stays out of the collector's way
+    # The plan, now built, stays out of the collector's way (frozen), and the collector is
+    # paused while the chunks run: a chunk's lines, entries, rows and effects are acyclic
+    # and freed by reference counting when it ends, but the collector still ran some 40
+    # full collections a run over the chunks' live objects (1.8 s of 14.7 s of CPU at 100k).
+    # The few cycles a chunk leaves (the SQL layer's) are collected after it, young
+    # generations only, so memory stays bounded by one chunk.
+    with heap_frozen(), collector_paused():
         for index, households in enumerate(_chunks(plan, chunk_size)):
             prepared = prepare(Command("run_month", _payload(plan, index, households)))
             # Content-addressed chunk keys: a retry of the same chunk replays its stored result.
@@ -223,6 +231,7 @@ def run_month(
             )
             seqs.append(int(result["seq"]))
             credited += int(result["credited"])
+            gc.collect(1)
     return _summary(plan) | {
         "chunks": len(seqs),
         "seqs": seqs,

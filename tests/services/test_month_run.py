@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import date
 from typing import Any
 
@@ -56,6 +57,48 @@ def test_chunks_are_one_command_each_and_sum_to_the_month(engine: Engine) -> Non
         20_000,
         15_000,
     ]
+
+
+def test_a_run_gives_the_collector_back_as_it_found_it(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run pauses the cyclic collector and freezes the plan; afterwards the collector is
+    as it was (enabled or not) and nothing stays frozen, and a cycle dropped during a chunk
+    is collected once that chunk ends, not at the end of the run."""
+    setup_fund(engine)
+    freed: list[int] = []
+
+    class Cycle:
+        def __init__(self, chunk: int) -> None:
+            self.me, self.chunk = self, chunk
+
+        def __del__(self) -> None:
+            freed.append(self.chunk)
+
+    original = months.execute
+
+    def execute_with_a_cycle(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        # Collected after the previous chunk, so freed holds every chunk before this one.
+        assert freed == list(range(len(freed)))
+        Cycle(len(freed))  # dropped at once: only the cyclic collector can free it
+        assert not gc.isenabled()
+        result: dict[str, Any] = original(*args, **kwargs)
+        return result
+
+    monkeypatch.setattr(months, "execute", execute_with_a_cycle)
+    was_enabled = gc.isenabled()
+    try:
+        gc.enable()
+        result = run_month(engine, PERIOD, chunk_size=2, **w())
+        assert (result["chunks"], freed) == (2, [0, 1])
+        assert gc.isenabled()
+        assert gc.get_freeze_count() == 0
+        gc.disable()
+        run_month(engine, PERIOD, **w())
+        assert not gc.isenabled()
+        assert gc.get_freeze_count() == 0
+    finally:
+        gc.enable() if was_enabled else gc.disable()
 
 
 def test_a_run_interrupted_half_way_completes_on_the_next_call(
