@@ -10,15 +10,21 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from app.engine.books.state import CreditLot, HouseholdState, MerchantState, PurchaseState
 from app.engine.period import Period
 from app.engine.rules.policies import UnspentCreditPolicy
 
+# A book holds few distinct months and many rows naming them (a year of a 100,000-household
+# fund: a million credit lots over twelve months): each text is parsed once. ``Period`` is
+# immutable, so rows share the one value.
+_parse_period = lru_cache(maxsize=4096)(Period.parse)
+
 
 def _period(text: str | None) -> Period | None:
-    return None if text is None else Period.parse(text)
+    return None if text is None else _parse_period(text)
 
 
 def _date(text: str | None) -> date | None:
@@ -36,7 +42,7 @@ def lot_state(row: Any) -> CreditLot:
     return CreditLot(
         row.lot_id,
         row.household_id,
-        Period.parse(row.period),
+        _parse_period(row.period),
         _period(row.expires_period),
         int(row.remaining_cents),
     )

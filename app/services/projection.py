@@ -30,6 +30,7 @@ from sqlmodel import Session, col
 
 from app.db import tables as t
 from app.engine import RuleSet
+from app.engine.books.state import CreditLot
 from app.engine.money import parse_rate
 from app.engine.period import Period
 from app.engine.problems import InvalidInput, Problem
@@ -202,9 +203,20 @@ def fund_now(session: Session, start: Period | None, today: date) -> FundNow:
             ),
             f"A projection starts after the last month run ({last_run}).",
         )
-    lots = session.execute(select(t.CreditLot).where(col(t.CreditLot.is_open))).scalars()
     households = [facts for facts, _ in facts_for_run(session, start)]
-    return FundNow(start, available_cents(session), households, [lot_state(r) for r in lots])
+    return FundNow(start, available_cents(session), households, _open_lots(session))
+
+
+def _open_lots(session: Session) -> list[CreditLot]:
+    """Every open credit lot, read as plain rows: a fund of 100,000 households holds a
+    million lots after a year, and one ORM object each cost most of a projection's time
+    and memory (about 30 s and 2 GiB at that size)."""
+    lot = t.CreditLot.__table__.c  # type: ignore[attr-defined]
+    rows = session.execute(
+        select(lot.lot_id, lot.household_id, lot.period, lot.expires_period, lot.remaining_cents)
+        .where(lot.is_open)
+    )
+    return [lot_state(row) for row in rows]
 
 
 def _in_force(session: Session, start: Period, months: int) -> list[RuleSet]:
