@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+from array import array
 from dataclasses import FrozenInstanceError, replace
 from datetime import date, timedelta
 from typing import Any
@@ -25,6 +26,7 @@ from app.engine.assessment import assessed
 from app.engine.batch import (
     BatchPlan,
     HouseholdColumns,
+    NumberedIds,
     assess_batch,
     assess_columns,
     compile_batch,
@@ -539,3 +541,44 @@ def test_columns_of_a_rule_set_without_a_plan_go_node_by_node() -> None:
     two = HouseholdFacts("two", (Person(date(1980, 1, 1)),) * 2, income_cents=100_000)
     assert result.assessment(1) == assess(rules, two, MONTH, explain=False)
     assert columns.household(1) == two
+
+
+def test_numbered_ids_are_formatted_when_read() -> None:
+    ids = NumberedIds("h%03d", 3)
+    assert (len(ids), list(ids), ids[-1], ids[1:]) == (3, ["h000", "h001", "h002"], "h002", ["h001", "h002"])
+    with pytest.raises(IndexError):
+        ids[3]
+    with pytest.raises(InvalidInput) as raised:
+        NumberedIds("%.0s", 2)  # every identifier would be empty
+    assert [problem.path for problem in raised.value.problems] == ["household_ids"]
+    with pytest.raises(InvalidInput):
+        NumberedIds("h", 2)  # no number in it
+    rules = parse_rule_set(document(BENCH_CONTRIBUTION, BANDED_CREDIT))
+    adult = date(1980, 1, 1).toordinal()
+    columns = HouseholdColumns(ids, array("q", [0] * 3), array("q", [1] * 3), array("q", [adult] * 3))
+    result = assess_columns(rules, columns, MONTH)
+    assert [a.household_id for a in result.assessments()] == ["h000", "h001", "h002"]
+    assert columns.household(2).household_id == "h002"
+
+
+def test_the_scale_per_consumption_unit_around_its_thresholds() -> None:
+    # Two adults: 1.5 consumption units, so the thresholds of 1,000 € and 2,500 € per unit
+    # are 1,500 € and 3,750 € of income: the compiled form finds the segment from the income
+    # (``_Segments``), the nodes from the income per unit.
+    rules = parse_rule_set(document(SCALE, BANDED_CREDIT))
+    adult = date(1980, 1, 1).toordinal()
+    incomes = [0, 1, 149_999, 150_000, 150_001, 374_999, 375_000, 375_001, 2_000_000]
+    columns = HouseholdColumns(
+        NumberedIds("h%d", len(incomes)),
+        array("q", incomes),
+        array("q", [2] * len(incomes)),
+        array("q", [adult] * 2 * len(incomes)),
+    )
+    got = assess_columns(rules, columns, MONTH).assessments()
+    alone = [
+        assess_household(rules, columns.household(i), MONTH, explain=False)
+        for i in range(len(incomes))
+    ]
+    assert got == alone
+    # The scale applies to the income per unit: 1,000 € at exactly 3 %, 2,500 € at 5 %.
+    assert (got[3].contribution_cents, got[6].contribution_cents) == (3000, 12500)

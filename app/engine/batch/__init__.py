@@ -13,7 +13,7 @@ are turned into columns first. The modules, by concept:
 - ``plan``: the compiled plan, its run and its ``BatchResult``.
 """
 
-from app.engine.batch.columns import HouseholdColumns
+from app.engine.batch.columns import HouseholdColumns, NumberedIds
 from app.engine.batch.compile import Unsupported
 from app.engine.batch.plan import (
     BatchPlan,
@@ -27,6 +27,7 @@ __all__ = [
     "BatchPlan",
     "BatchResult",
     "HouseholdColumns",
+    "NumberedIds",
     "Unsupported",
     "assess_batch",
     "assess_columns",

@@ -15,14 +15,17 @@ the rule language (``app.engine.rules``) and one meaning for each node:
 - any other class raises ``Unsupported``: the plan then takes each household through the
   nodes' ``evaluate`` (``app.engine.batch.household``).
 
-An ``Evaluator`` takes ``(income_cents, composition index)`` and returns exact cents; it
-raises ``Unsupported`` for a composition whose nodes need more than its persons and ages.
+An ``Evaluator`` takes two columns, the households' incomes (cents) and composition indices,
+and returns each household's exact cents, in order: a loop over the columns in one frame per
+node rather than a call per node and household, each composition's factors computed once.
+It raises ``Unsupported`` when some composition's nodes need more than its persons and ages
+(``supports`` tells which compositions it takes). One household is a column of one.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from app.engine.batch.compositions import Compositions
@@ -45,7 +48,8 @@ COMPOSITION_CLASSES: frozenset[type] = frozenset(
     {Fixed, HouseholdAmount, PerPerson, BasePlusExtra, AgeWeighted, PerConsumptionUnit}
 )
 
-Evaluator = Callable[[int, int], Q]  # (income_cents, composition index) -> exact cents
+# (incomes_cents, composition indices) -> each household's exact cents
+Evaluator = Callable[[Sequence[int], Sequence[int]], list[Q]]
 
 
 class Unsupported(Exception):
@@ -78,12 +82,22 @@ def compile_node(node: Node, compositions: Compositions) -> Evaluator:
     return compiler(node, compositions)
 
 
+def supports(evaluate: Evaluator, k: int) -> bool:
+    """Whether ``evaluate`` takes composition ``k`` (``Unsupported`` depends on the
+    composition alone: a composition-only node's value, never the income)."""
+    try:
+        evaluate([0], [k])
+    except Unsupported:
+        return False
+    return True
+
+
 def _composition(table: list[Q | None]) -> Evaluator:
-    def value(income: int, k: int) -> Q:
-        found = table[k]
-        if found is None:
+    def value(incomes: Sequence[int], ks: Sequence[int]) -> list[Q]:
+        found = list(map(table.__getitem__, ks))
+        if None in found:
             raise Unsupported("this composition needs the household's own facts")
-        return found
+        return found  # type: ignore[return-value]  # no ``None`` left
 
     return value
 
@@ -114,9 +128,11 @@ def _proportional(node: Proportional, compositions: Compositions) -> Evaluator:
     factors = _Factors(node.base, compositions)
     rate_num, rate_den = node.rate_num, node.rate_den
 
-    def value(income: int, k: int) -> Q:
-        multiplier, divisor = factors[k]
-        return (income * multiplier * rate_num, divisor * rate_den)
+    def value(incomes: Sequence[int], ks: Sequence[int]) -> list[Q]:
+        return [
+            (income * multiplier * rate_num, divisor * rate_den)
+            for income, (multiplier, divisor) in zip(incomes, map(factors.__getitem__, ks), strict=True)
+        ]
 
     return value
 
@@ -129,35 +145,76 @@ def _linear(node: Linear, compositions: Compositions) -> Evaluator:
     width = to_base - from_base
     rise = to_amount - from_amount
 
-    def value(income: int, k: int) -> Q:
-        multiplier, den = factors[k]
-        num = income * multiplier
-        if num <= from_base * den:
-            return (from_amount, 1)
-        if num >= to_base * den:
-            return (to_amount, 1)
-        return (from_amount * width * den + rise * (num - from_base * den), width * den)
+    def value(incomes: Sequence[int], ks: Sequence[int]) -> list[Q]:
+        values: list[Q] = []
+        append = values.append
+        for income, k in zip(incomes, ks, strict=True):
+            multiplier, den = factors[k]
+            num = income * multiplier
+            if num <= from_base * den:
+                append((from_amount, 1))
+            elif num >= to_base * den:
+                append((to_amount, 1))
+            else:
+                append((from_amount * width * den + rise * (num - from_base * den), width * den))
+        return values
 
     return value
 
 
-def _linear_average(node: LinearAverageRateScale, compositions: Compositions) -> Evaluator:
-    """``LinearAverageRateScale.evaluate``: base × an average rate linear between thresholds."""
-    factors = _Factors(node.base, compositions)
-    starts, numerators, denominator = node.starts, node.numerators, node.denominator
-    last = len(starts) - 1
+Segments = tuple[list[int], list[tuple[int, int, int]]]
 
-    def value(income: int, k: int) -> Q:
-        multiplier, den = factors[k]
-        num = income * multiplier
-        i = bisect_right(starts, num // den) - 1
-        if i == last:
-            return (num * numerators[i], den * denominator)
-        start = starts[i]
-        width = starts[i + 1] - start
-        rise = numerators[i + 1] - numerators[i]
-        rate_num = numerators[i] * width * den + rise * (num - start * den)
-        return (num * rate_num, den * denominator * width * den)
+
+class _Segments(dict[int, Segments]):
+    """``LinearAverageRateScale`` for one composition, computed when first met: the income
+    (cents) at which each threshold starts, and per segment ``(constant, rise, denominator)``
+    such that the node's value is ``(income × (constant + rise × income), denominator)``.
+
+    It is the node's own arithmetic, expanded for ``num = income × multiplier`` (the base is
+    ``num / den``): ``num × (numerators[i]·width·den + rise·(num − start·den))`` over
+    ``den·denominator·width·den``, and ``num × numerators[last]`` over ``den·denominator`` in
+    the last segment: the same exact ``Q``. ``bisect_right(starts, num // den)`` equals
+    ``bisect_right(income_starts, income)`` with ``income_starts[j]`` the least income whose
+    ``num`` reaches ``starts[j]·den`` (whole numbers, ``multiplier`` > 0)."""
+
+    def __init__(self, node: LinearAverageRateScale, compositions: Compositions) -> None:
+        super().__init__()
+        self.node, self.factors = node, _Factors(node.base, compositions)
+
+    def __missing__(self, k: int) -> Segments:
+        multiplier, den = self.factors[k]
+        starts, numerators = self.node.starts, self.node.numerators
+        denominator, last = self.node.denominator, len(starts) - 1
+        income_starts = [-(-start * den // multiplier) for start in starts]
+        segments = []
+        for i in range(-1, last + 1):  # -1: a base below the first threshold, as the node
+            if i == last:
+                segments.append((numerators[i] * multiplier, 0, den * denominator))
+                continue
+            start = starts[i]
+            width = starts[i + 1] - start
+            rise = numerators[i + 1] - numerators[i]
+            constant = numerators[i] * width * den - rise * start * den
+            segments.append(
+                (constant * multiplier, rise * multiplier * multiplier, den * denominator * width * den)
+            )
+        found = self[k] = (income_starts, segments)
+        return found
+
+
+def _linear_average(node: LinearAverageRateScale, compositions: Compositions) -> Evaluator:
+    """``LinearAverageRateScale.evaluate``: base × an average rate linear between thresholds
+    (``_Segments``: one ``bisect`` and three integer operations a household)."""
+    by_composition = _Segments(node, compositions)
+
+    def value(incomes: Sequence[int], ks: Sequence[int]) -> list[Q]:
+        values: list[Q] = []
+        append = values.append
+        for income, k in zip(incomes, ks, strict=True):
+            income_starts, segments = by_composition[k]
+            constant, rise, divisor = segments[bisect_right(income_starts, income)]
+            append((income * (constant + rise * income), divisor))
+        return values
 
     return value
 
@@ -169,16 +226,21 @@ def _brackets(node: Brackets, compositions: Compositions) -> Evaluator:
     amounts = tuple(item.amount_cents for item in node.items)
     rates = tuple((item.rate_num, item.rate_den) for item in node.items)
 
-    def value(income: int, k: int) -> Q:
-        multiplier, den = factors[k]
-        num = income * multiplier
-        whole, rest = divmod(num, den)
-        index = bisect_right(starts, 2 * whole + (1 if rest else 0)) - 1
-        amount = amounts[index]
-        if amount is not None:
-            return (amount, 1)
-        rate_num, rate_den = rates[index]
-        return (num * rate_num, den * rate_den)
+    def value(incomes: Sequence[int], ks: Sequence[int]) -> list[Q]:
+        values: list[Q] = []
+        append = values.append
+        for income, k in zip(incomes, ks, strict=True):
+            multiplier, den = factors[k]
+            num = income * multiplier
+            whole, rest = divmod(num, den)
+            index = bisect_right(starts, 2 * whole + (1 if rest else 0)) - 1
+            amount = amounts[index]
+            if amount is not None:
+                append((amount, 1))
+            else:
+                rate_num, rate_den = rates[index]
+                append((num * rate_num, den * rate_den))
+        return values
 
     return value
 
@@ -186,11 +248,11 @@ def _brackets(node: Brackets, compositions: Compositions) -> Evaluator:
 def _sum(node: Sum, compositions: Compositions) -> Evaluator:
     operands = [compile_node(item, compositions) for item in node.of]
 
-    def total(income: int, k: int) -> Q:
-        value: Q = (0, 1)
+    def total(incomes: Sequence[int], ks: Sequence[int]) -> list[Q]:
+        values: list[Q] = [(0, 1)] * len(incomes)
         for operand in operands:
-            value = q_add(value, operand(income, k))
-        return value
+            values = list(map(q_add, values, operand(incomes, ks)))
+        return values
 
     return total
 
@@ -200,13 +262,14 @@ def _extreme(node: Extreme, compositions: Compositions) -> Evaluator:
     operands = [compile_node(item, compositions) for item in node.of]
     largest = node.largest
 
-    def extreme(income: int, k: int) -> Q:
-        best: Q | None = None
-        for operand in operands:
-            value = operand(income, k)
-            if best is None or (q_lt(best, value) if largest else q_lt(value, best)):
-                best = value
-        return best  # type: ignore[return-value]  # at least one operand (parsed)
+    def wins(best: Q, value: Q) -> Q:
+        return value if (q_lt(best, value) if largest else q_lt(value, best)) else best
+
+    def extreme(incomes: Sequence[int], ks: Sequence[int]) -> list[Q]:
+        best = operands[0](incomes, ks)  # at least one operand (parsed)
+        for operand in operands[1:]:
+            best = list(map(wins, best, operand(incomes, ks)))
+        return best
 
     return extreme
 
@@ -217,29 +280,32 @@ def _clamp(node: Clamp, compositions: Compositions) -> Evaluator:
     if isinstance(node.floor, Fixed) and isinstance(node.cap, Fixed):
         low, high = node.floor.amount_cents, node.cap.amount_cents
 
-        def fixed_bounds(income: int, k: int) -> Q:
-            num, den = of(income, k)
-            if num < low * den:
-                num, den = low, 1
-            if high * den < num:
-                return (high, 1)
-            return (num, den)
+        def fixed_bounds(incomes: Sequence[int], ks: Sequence[int]) -> list[Q]:
+            values: list[Q] = []
+            append = values.append
+            for num, den in of(incomes, ks):
+                if num < low * den:
+                    num, den = low, 1
+                append((high, 1) if high * den < num else (num, den))
+            return values
 
         return fixed_bounds
     floor = compile_node(node.floor, compositions) if node.floor is not None else None
     cap = compile_node(node.cap, compositions) if node.cap is not None else None
 
-    def clamp(income: int, k: int) -> Q:
-        value = of(income, k)
+    def raised(value: Q, low_q: Q) -> Q:
+        return low_q if q_lt(value, low_q) else value
+
+    def lowered(value: Q, high_q: Q) -> Q:
+        return high_q if q_lt(high_q, value) else value
+
+    def clamp(incomes: Sequence[int], ks: Sequence[int]) -> list[Q]:
+        values = of(incomes, ks)
         if floor is not None:
-            low_q = floor(income, k)
-            if q_lt(value, low_q):
-                value = low_q
+            values = list(map(raised, values, floor(incomes, ks)))
         if cap is not None:
-            high_q = cap(income, k)
-            if q_lt(high_q, value):
-                value = high_q
-        return value
+            values = list(map(lowered, values, cap(incomes, ks)))
+        return values
 
     return clamp
 
@@ -274,11 +340,11 @@ def compile_choice(node: FreeChoice, compositions: Compositions) -> Offer:
     def offered(income: int | None, k: int) -> ChoiceBounds | None:
         if k < 0 or (needs_income and income is None):
             return None
-        money = income or 0
+        money, ks = [income or 0], [k]  # one household: columns of one
         try:
-            low = lowest(money, k) if lowest is not None else (0, 1)
-            high = highest(money, k) if highest is not None else None
-            suggested = wanted(money, k) if wanted is not None else None
+            low = lowest(money, ks)[0] if lowest is not None else (0, 1)
+            high = highest(money, ks)[0] if highest is not None else None
+            suggested = wanted(money, ks)[0] if wanted is not None else None
         except Unsupported:
             return None
         return offer(low, high, suggested, step_cents, levels_cents)[0]
@@ -293,7 +359,7 @@ def _amount(amount: Amount | None, compositions: Compositions) -> Evaluator | No
     if amount.node is not None:
         return compile_node(amount.node, compositions)
     cents: Q = (amount.cents or 0, 1)
-    return lambda income, k: cents
+    return lambda incomes, ks: [cents] * len(incomes)
 
 
 def _half_up_cent(num: int, den: int) -> int:

@@ -14,6 +14,7 @@ does not read income (``app.engine.batch.compile.reads_income``).
 from __future__ import annotations
 
 import dataclasses
+from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
@@ -21,7 +22,7 @@ from itertools import accumulate, repeat
 from operator import sub
 from typing import Any
 
-from app.engine.batch.columns import HouseholdColumns
+from app.engine.batch.columns import WHOLE_TYPECODES, HouseholdColumns
 from app.engine.exact import Q
 from app.engine.facts import HouseholdFacts, Person
 from app.engine.period import Period
@@ -66,7 +67,8 @@ class Compositions:
         cutoffs = [day.toordinal() for day in self.cutoffs]
         days: Sequence[Any] = columns.birth_days  # ints, or ints and ``None``
         per_person: Iterable[int]
-        if None in days:
+        # An array of whole numbers holds no ``None`` (asking would box every day).
+        if not (isinstance(days, array) and days.typecode in WHOLE_TYPECODES) and None in days:
             per_person = [
                 unknown if day is None else weights[bisect_left(cutoffs, day)] for day in days
             ]

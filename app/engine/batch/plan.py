@@ -22,14 +22,16 @@
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from itertools import repeat
+from functools import partial
+from itertools import compress, repeat
 from typing import overload
 
 from app.engine.assessment import Assessment, assessed, explanation_inputs
-from app.engine.batch.columns import HouseholdColumns
+from app.engine.batch.columns import WHOLE_TYPECODES, HouseholdColumns
 from app.engine.batch.compile import (
     HALF_UP_CENT,
     Evaluator,
@@ -38,10 +40,12 @@ from app.engine.batch.compile import (
     compile_node,
     reads_income,
     rounder,
+    supports,
 )
 from app.engine.batch.compositions import Compositions
 from app.engine.batch.explain import SectionTracer
 from app.engine.batch.household import assess_household
+from app.engine.exact import Q
 from app.engine.explain import Explanation
 from app.engine.facts import HouseholdFacts
 from app.engine.period import Period
@@ -198,33 +202,7 @@ class BatchPlan:
         rounding = rounder(formula.rounding)
         if not reads_income(formula.node):
             return _by_composition(evaluate, rounding, self.compositions)
-        if rounding is HALF_UP_CENT:
-
-            def half_up(income: int | None, k: int) -> int | None:
-                if k < 0 or income is None:
-                    return None
-                try:
-                    num, den = evaluate(income, k)
-                except Unsupported:
-                    return None
-                if num <= 0:
-                    return 0
-                # ``max(0, round_ratio(num, den))`` for cent, half-up, inlined (hot path).
-                quotient, remainder = divmod(num, den)
-                return quotient + 1 if 2 * remainder >= den else quotient
-
-            return lambda incomes, ks: list(map(half_up, incomes, ks))
-
-        def rounded(income: int | None, k: int) -> int | None:
-            if k < 0 or income is None:
-                return None
-            try:
-                num, den = evaluate(income, k)
-            except Unsupported:
-                return None
-            return rounding(num, den)
-
-        return lambda incomes, ks: list(map(rounded, incomes, ks))
+        return partial(_by_income, evaluate, rounding)
 
     def run(self, households: Sequence[HouseholdFacts], *, explain: bool = False) -> BatchResult:
         """Every household's outcome: their columns (``HouseholdColumns.from_facts``) run."""
@@ -347,6 +325,51 @@ class Explanations(Sequence[Explanation | None]):
 Section = Callable[[Sequence[int | None], Sequence[int]], list[int | None]]
 
 
+def _by_income(
+    evaluate: Evaluator,
+    rounding: Callable[[int, int], int],
+    incomes: Sequence[int | None],
+    ks: Sequence[int],
+) -> list[int | None]:
+    """A section that reads income: the compiled node over the whole columns at once, then
+    rounded (``None`` where a household goes node by node: an unknown income, k = -1, or a
+    composition the compiled nodes do not take, ``supports``)."""
+    refused = {k for k in set(ks) if k < 0 or not supports(evaluate, k)}
+    if not refused and not _may_hold_none(incomes):
+        return _rounded_column(rounding, evaluate(incomes, ks))  # type: ignore[arg-type]
+    kept = [
+        income is not None and k not in refused
+        for income, k in zip(incomes, ks, strict=True)
+    ]
+    known: list[int] = list(compress(incomes, kept))  # type: ignore[arg-type]  # no ``None``
+    amounts = iter(_rounded_column(rounding, evaluate(known, list(compress(ks, kept)))))
+    return [next(amounts) if keep else None for keep in kept]
+
+
+def _may_hold_none(column: Sequence[int | None]) -> bool:
+    """Whether ``None`` is in ``column`` (never in an array of whole numbers: not asked, as
+    asking would box every value)."""
+    if isinstance(column, array) and column.typecode in WHOLE_TYPECODES:
+        return False
+    return None in column
+
+
+def _rounded_column(rounding: Callable[[int, int], int], values: list[Q]) -> list[int | None]:
+    """Each exact amount rounded as the section says."""
+    if rounding is not HALF_UP_CENT:
+        return [rounding(num, den) for num, den in values]
+    amounts: list[int | None] = []
+    append = amounts.append
+    for num, den in values:
+        # ``max(0, round_ratio(num, den))`` for cent, half-up, inlined (the hot loop).
+        if num <= 0:
+            append(0)
+        else:
+            quotient, remainder = divmod(num, den)
+            append(quotient + 1 if 2 * remainder >= den else quotient)
+    return amounts
+
+
 def _by_composition(
     evaluate: Evaluator, rounding: Callable[[int, int], int], compositions: Compositions
 ) -> Section:
@@ -363,7 +386,7 @@ def _by_composition(
 
 def _rounded(evaluate: Evaluator, rounding: Callable[[int, int], int], k: int) -> int | None:
     try:
-        num, den = evaluate(0, k)
+        ((num, den),) = evaluate([0], [k])
     except Unsupported:
         return None
     return rounding(num, den)
