@@ -46,6 +46,7 @@ import tempfile
 import time
 from array import array
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from itertools import accumulate, chain
 from pathlib import Path
@@ -107,20 +108,32 @@ def _facts(data: Dataset, facts: Any, person: Any) -> list[Any]:
 
 def build_columns(data: Dataset) -> Any:
     """``HouseholdColumns`` from the columns, as a loader of stored columns builds them (and
-    counted as its work): identifiers formatted, persons per household counted from each
-    person's household; incomes and birth days are the stored int64 columns themselves.
-    ``None`` for a tree whose engine has no columnar input (the session's start)."""
+    counted as its work): persons per household counted from each person's household (one
+    C pass: ``Counter``), identifiers numbered (``NumberedIds``: formatted when read, as
+    OpenFisca's simulation, which has none, never formats them); incomes and birth days are
+    the stored int64 columns themselves. ``None`` for a tree whose engine has no columnar
+    input (the session's start)."""
     try:
         from app.engine.batch.columns import HouseholdColumns
     except ImportError:
         return None
     counts = Counter(data.person_household)
     return HouseholdColumns(
-        list(map(HOUSEHOLD_ID.__mod__, range(data.size))),
+        _ids(data.size),
         data.incomes_cents,
-        list(map(counts.__getitem__, range(data.size))),
+        array("q", map(counts.__getitem__, range(data.size))),
         data.person_birth_ordinal,
     )
+
+
+def _ids(size: int) -> Sequence[str]:
+    """The households' identifiers: numbered where the engine can take them so (the tree
+    of an earlier engine takes a list, formatted here)."""
+    try:
+        from app.engine.batch.columns import NumberedIds
+    except ImportError:
+        return list(map(HOUSEHOLD_ID.__mod__, range(size)))
+    return NumberedIds(HOUSEHOLD_ID, size)
 
 
 def _inputs(data: Dataset, mode: str) -> tuple[Any, Any]:
