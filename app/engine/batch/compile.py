@@ -208,13 +208,14 @@ def _linear_average(node: LinearAverageRateScale, compositions: Compositions) ->
     by_composition = _Segments(node, compositions)
 
     def value(incomes: Sequence[int], ks: Sequence[int]) -> list[Q]:
-        values: list[Q] = []
-        append = values.append
-        for income, k in zip(incomes, ks, strict=True):
-            income_starts, segments = by_composition[k]
-            constant, rise, divisor = segments[bisect_right(income_starts, income)]
-            append((income * (constant + rise * income), divisor))
-        return values
+        # One comprehension (``for ... in (one,)`` binds a name without a frame or a call).
+        return [
+            (income * (constant + rise * income), divisor)
+            for income, (starts, segments) in zip(
+                incomes, map(by_composition.__getitem__, ks), strict=True
+            )
+            for constant, rise, divisor in (segments[bisect_right(starts, income)],)
+        ]
 
     return value
 
@@ -280,14 +281,16 @@ def _clamp(node: Clamp, compositions: Compositions) -> Evaluator:
     if isinstance(node.floor, Fixed) and isinstance(node.cap, Fixed):
         low, high = node.floor.amount_cents, node.cap.amount_cents
 
+        # Below the floor: the floor, unless the cap is under it (the cap wins).
+        floored: Q = (high, 1) if high < low else (low, 1)
+        capped: Q = (high, 1)
+
         def fixed_bounds(incomes: Sequence[int], ks: Sequence[int]) -> list[Q]:
-            values: list[Q] = []
-            append = values.append
-            for num, den in of(incomes, ks):
-                if num < low * den:
-                    num, den = low, 1
-                append((high, 1) if high * den < num else (num, den))
-            return values
+            return [
+                floored if num < low * den else capped if high * den < num else value
+                for value in of(incomes, ks)  # within the bounds: the very pair, no new one
+                for num, den in (value,)
+            ]
 
         return fixed_bounds
     floor = compile_node(node.floor, compositions) if node.floor is not None else None

@@ -358,16 +358,9 @@ def _rounded_column(rounding: Callable[[int, int], int], values: list[Q]) -> lis
     """Each exact amount rounded as the section says."""
     if rounding is not HALF_UP_CENT:
         return [rounding(num, den) for num, den in values]
-    amounts: list[int | None] = []
-    append = amounts.append
-    for num, den in values:
-        # ``max(0, round_ratio(num, den))`` for cent, half-up, inlined (the hot loop).
-        if num <= 0:
-            append(0)
-        else:
-            quotient, remainder = divmod(num, den)
-            append(quotient + 1 if 2 * remainder >= den else quotient)
-    return amounts
+    # ``max(0, round_ratio(num, den))`` for cent, half-up, inlined (the hot loop): with
+    # ``num = q·den + r``, ``(2·num + den) // (2·den)`` is ``q + 1`` exactly when ``2·r >= den``.
+    return [(2 * num + den) // (2 * den) if num > 0 else 0 for num, den in values]
 
 
 def _by_composition(
