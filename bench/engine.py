@@ -118,10 +118,13 @@ def build_columns(data: Dataset) -> Any:
     except ImportError:
         return None
     counts = Counter(data.person_household)
+    # Persons are in household order (``Dataset``), so the counts are too when every
+    # household has persons (a ``Counter`` keeps the order it met its keys in).
+    ordered = len(counts) == data.size and next(reversed(counts), None) == data.size - 1
     return HouseholdColumns(
         _ids(data.size),
         data.incomes_cents,
-        array("q", map(counts.__getitem__, range(data.size))),
+        array("q", counts.values() if ordered else map(counts.__getitem__, range(data.size))),
         data.person_birth_ordinal,
     )
 
