@@ -148,19 +148,30 @@ def _totals(session: Session) -> list[str]:
     return totals_problems(fund_totals(session))
 
 
-def totals_problems(totals: Mapping[str, int]) -> list[str]:
-    """Trial balance not zero; credit and payables not backed by what the fund holds."""
-    problems: list[str] = []
-    if totals["trial_balance"] != 0:
-        problems.append(f"trial balance is {totals['trial_balance']} cents, not 0")
-    owed = -totals["member_credit"] - totals["merchants"]
-    held = (
+def held_cents(totals: Mapping[str, int]) -> int:
+    """What the fund holds (``fund_totals``): bank and cash, and what members, top-up
+    funders and subsidisers owe it. The one definition the invariant, the month run's
+    budget and the fund's position read."""
+    return (
         totals["bank"]
         + totals["cash"]
         + totals["members_due"]
         + totals["top_ups_receivable"]
         + totals["subsidies_receivable"]
     )
+
+
+def owed_cents(totals: Mapping[str, int]) -> int:
+    """What the fund owes (``fund_totals``): credit in circulation and merchant payables."""
+    return -totals["member_credit"] - totals["merchants"]
+
+
+def totals_problems(totals: Mapping[str, int]) -> list[str]:
+    """Trial balance not zero; credit and payables not backed by what the fund holds."""
+    problems: list[str] = []
+    if totals["trial_balance"] != 0:
+        problems.append(f"trial balance is {totals['trial_balance']} cents, not 0")
+    owed, held = owed_cents(totals), held_cents(totals)
     if owed > held:
         problems.append(f"credit and payables ({owed} cents) exceed what the fund holds ({held})")
     return problems

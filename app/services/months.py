@@ -39,7 +39,7 @@ from app.engine.fund_budget import within_budget
 from app.engine.month_run import run_line
 from app.engine.period import Period
 from app.engine.problems import Problem
-from app.ledger.invariants import fund_totals
+from app.ledger.invariants import fund_totals, held_cents, owed_cents
 from app.services import arrears
 from app.services import errors as svc
 from app.services.months_load import facts_for_run, heap_frozen
@@ -73,14 +73,7 @@ def _parse(period: str) -> Period:
 def available_cents(session: Session) -> int:
     """Euros held + receivable − credit outstanding − merchant payables (may be negative)."""
     totals = fund_totals(session)
-    held = (
-        totals["bank"]
-        + totals["cash"]
-        + totals["members_due"]
-        + totals["top_ups_receivable"]
-        + totals["subsidies_receivable"]
-    )
-    return held + totals["member_credit"] + totals["merchants"]
+    return held_cents(totals) - owed_cents(totals)
 
 
 def _posted(session: Session, period: Period) -> int:

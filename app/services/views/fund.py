@@ -16,7 +16,7 @@ from app.audit import journal
 from app.db import tables as t
 from app.engine.period import Period
 from app.engine.problems import Problem
-from app.ledger.invariants import balances_of, fund_totals
+from app.ledger.invariants import balances_of, fund_totals, held_cents, owed_cents
 from app.services import errors as svc
 from app.services.writes.execute import Db, run_in
 
@@ -27,14 +27,6 @@ def fund_position(db: Db) -> dict[str, Any]:
     def read(session: Session) -> dict[str, Any]:
         totals = fund_totals(session)
         expired = balances_of(session, ["7588"])["7588"]
-        held = (
-            totals["bank"]
-            + totals["cash"]
-            + totals["members_due"]
-            + totals["top_ups_receivable"]
-            + totals["subsidies_receivable"]
-        )
-        owed = -totals["member_credit"] - totals["merchants"]
         return {
             "bank_cents": totals["bank"],
             "cash_cents": totals["cash"],
@@ -45,7 +37,7 @@ def fund_position(db: Db) -> dict[str, Any]:
             "merchants_payable_cents": -totals["merchants"],
             "dedicated_funds_cents": -totals["dedicated_funds"],
             "expired_credit_cents": -expired,
-            "reserve_cents": held - owed,
+            "reserve_cents": held_cents(totals) - owed_cents(totals),
         }
 
     result: dict[str, Any] = run_in(db, read)
