@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from app.engine import HouseholdFacts, Period, Person, parse_rule_set
 from app.engine.books.state import CreditLot
 from app.engine.problems import InvalidInput
-from app.engine.projection import Assumptions, FundNow, project
+from app.engine.projection import Assumptions, FundNow, LotColumns, project
 
 START = Period(2027, 1)
 ADULT = Person(date(1980, 5, 17))
@@ -142,7 +142,7 @@ def test_existing_lots_expire_as_the_books_expire_them() -> None:
     a = Assumptions(months=1, spend_rate=Fraction(0))
     result = project(
         rules({"policy": "expire", "after_months": 1}),
-        FundNow(START, 10**9, [household("a", 0)], [lot]),
+        FundNow(START, 10**9, [household("a", 0)], LotColumns.from_lots([lot])),
         a,
     )
     # Nothing is spent: December's lot (last month January) and January's 100 € expire.

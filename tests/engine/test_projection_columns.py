@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date
 from fractions import Fraction
 from typing import Any
@@ -26,7 +27,7 @@ from app.engine.facts import Person
 from app.engine.fund import assess_fund, ration_credits, ration_fund
 from app.engine.period import Period
 from app.engine.projection import Assumptions
-from app.engine.projection.credit_flow import Wallets
+from app.engine.projection.credit_flow import LotColumns, Wallets
 from app.engine.projection.membership import memberships
 from app.engine.rules.policies import UnspentCreditPolicy
 from tests.engine.test_fund import (
@@ -70,17 +71,46 @@ def test_wallets_of_many_households_move_what_each_household_alone_moves(
 ) -> None:
     period = BASE.shift(month)
     owned = [[lot._replace(household_id=f"h{i}") for lot in lots] for i, lots in enumerate(held)]
-    together = Wallets([lot for lots in owned for lot in lots])
+    together = Wallets(LotColumns.from_lots([lot for lots in owned for lot in lots]))
     ids = [f"h{i}" for i in range(len(owned))]
     together.grant(period, together.rows_of(ids), [100 * i for i in range(len(owned))], policy)
     alone = []
     for i, lots in enumerate(owned):
-        wallet = Wallets(lots)
+        wallet = Wallets(LotColumns.from_lots(lots))
         wallet.grant(period, wallet.rows_of([f"h{i}"]), [100 * i], policy)
         alone.append(wallet)
     assert together.spend(period, rate) == sum(w.spend(period, rate) for w in alone)
     assert together.expire(period, policy) == sum(w.expire(period, policy) for w in alone)
     assert together.outstanding_cents() == sum(w.outstanding_cents() for w in alone)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    held=st.lists(lots_of_one_household(), min_size=1, max_size=4),
+    order=st.randoms(use_true_random=False),
+    month=st.integers(0, 8),
+    rate=st.fractions(0, 1, max_denominator=20),
+    policy=POLICIES,
+)
+def test_wallets_do_not_depend_on_the_order_the_lots_are_read_in(
+    held: list[list[CreditLot]],
+    order: random.Random,
+    month: int,
+    rate: Fraction,
+    policy: UnspentCreditPolicy,
+) -> None:
+    """The store may hand the lots in any order (PostgreSQL does not keep insertion order):
+    the wallets spend and expire the same amounts, in the books' order, whatever it is."""
+    period = BASE.shift(month)
+    lots = [lot._replace(household_id=f"h{i}") for i, own in enumerate(held) for lot in own]
+    shuffled = order.sample(lots, len(lots))
+    figures = []
+    for read in (lots, shuffled):
+        wallets = Wallets(LotColumns.from_lots(read))
+        figures.append(
+            (wallets.spend(period, rate), wallets.expire(period, policy), wallets.outstanding_cents())
+        )
+    assert figures[0] == figures[1]
 
 
 @EVERY_RATIONING

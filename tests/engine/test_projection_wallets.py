@@ -23,7 +23,7 @@ from app.engine.facts import HouseholdFacts, Person
 from app.engine.fund import _with_credit
 from app.engine.period import Period
 from app.engine.problems import Problem
-from app.engine.projection.credit_flow import Wallets
+from app.engine.projection.credit_flow import LotColumns, Wallets
 from app.engine.projection.membership import _drifted
 from app.engine.rules.policies import UnspentCreditPolicy
 
@@ -88,7 +88,7 @@ def test_a_wallet_spends_and_expires_what_the_books_functions_take(
     lots: list[CreditLot], month: int, rate: Fraction, policy: UnspentCreditPolicy
 ) -> None:
     period = BASE.shift(month)
-    wallets = Wallets(lots)
+    wallets = Wallets(LotColumns.from_lots(lots))
     spent = wallets.spend(period, rate)
     expired = wallets.expire(period, policy)
     assert (spent, expired, wallets.outstanding_cents()) == _books_month(
@@ -99,7 +99,7 @@ def test_a_wallet_spends_and_expires_what_the_books_functions_take(
 def test_a_granted_lot_is_spent_after_the_older_ones_and_expires_by_the_policy() -> None:
     policy = UnspentCreditPolicy("expire", 2)
     old = CreditLot("7.1", "hh", BASE, BASE.shift(1), 3_000)
-    wallets = Wallets([old])
+    wallets = Wallets(LotColumns.from_lots([old]))
     wallets.grant(BASE.shift(1), wallets.rows_of(["hh", "other"]), [10_000, 0], policy)
     # 90 % of 13 000 = 11 700: the old lot's 3 000 first, then 8 700 of the new one.
     assert wallets.spend(BASE.shift(1), Fraction(9, 10)) == 11_700

@@ -119,8 +119,9 @@ def expiring_rows(
 
 
 @lru_cache(maxsize=65536)
-def _id_key(lot_id: str) -> tuple[int, int]:
-    """``"12.3" -> (12, 3)``: lot ids are entry ids, compared as numbers, not as text."""
+def opening_order(lot_id: str) -> tuple[int, int]:
+    """``"12.3" -> (12, 3)``: a lot's id is the id of the entry that opened it, compared as
+    numbers, not as text (lots of one month are spent in this order)."""
     seq, _, index = lot_id.partition(".")
     try:
         return int(seq), int(index or 0)
@@ -133,9 +134,23 @@ def oldest_first(lots: Iterable[CreditLot]) -> list[CreditLot]:
     entry that opened the lot. The core sorts itself, so no storage order can change which
     lot is spent."""
     ordered = list(lots)
-    if len(ordered) > 1:
-        ordered.sort(key=lambda lot: (lot.period.year, lot.period.month, *_id_key(lot.lot_id)))
+    if len(ordered) > 1 and not _months_increase(ordered):
+        ordered.sort(key=lambda lot: (lot.period.year, lot.period.month, *opening_order(lot.lot_id)))
     return ordered
+
+
+def _months_increase(lots: list[CreditLot]) -> bool:
+    """Lots whose months strictly increase are already in ``oldest_first`` order (it sorts
+    by month first): the usual case, a household's lots being opened month after month, and
+    far cheaper to see than to sort (every purchase asks)."""
+    previous = -1
+    for lot in lots:
+        granted = lot[2]  # period
+        month = granted.year * 12 + granted.month
+        if month <= previous:
+            return False
+        previous = month
+    return True
 
 
 def lot_expiry(policy: UnspentCreditPolicy | None, granted: Period) -> Period | None:
@@ -158,7 +173,13 @@ def spendable_on(lot: CreditLot, period: Period) -> bool:
     """A lot pays a purchase of ``period`` when it was granted by then (credit granted
     after a purchase's date never pays it: a backdated charge cannot reach it) and it is not
     past its last month."""
-    return lot.period <= period and usable(lot, period)
+    # On month counters: ``Period``'s comparisons are Python-level, and every purchase asks
+    # this of every lot its household holds.
+    month = period.year * 12 + period.month
+    granted, last = lot[2], lot[3]  # period, expires
+    return granted.year * 12 + granted.month <= month and (
+        last is None or last.year * 12 + last.month >= month
+    )
 
 
 def available_cents(lots: Sequence[CreditLot], period: Period | None) -> int:
@@ -172,6 +193,9 @@ def take_oldest(
     """Parts ``(lot, cents)`` covering ``amount_cents`` oldest first, or ``None`` if short."""
     if period is not None:
         lots = [lot for lot in lots if usable(lot, period)]
+    if lots and lots[0][4] >= amount_cents > 0:  # [4]: remaining_cents
+        # The first lot covers it (most purchases): ``take_in_order``'s one part.
+        return [(lots[0], amount_cents)]
     taken = take_in_order([lot.remaining_cents for lot in lots], amount_cents)
     if taken is None:
         return None

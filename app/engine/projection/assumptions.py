@@ -13,10 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from app.engine.books.state import CreditLot
 from app.engine.facts import HouseholdFacts
 from app.engine.period import Period
 from app.engine.problems import InvalidInput, Problem
+from app.engine.projection.credit_flow import LotColumns
 
 MAX_MONTHS = 60
 
@@ -74,12 +74,12 @@ class Assumptions:
 class FundNow:
     """The fund as the projection starts: its free reserve before ``start``'s run (euros held
     and receivable less credit outstanding and merchant payables, as the month run reads it),
-    the households whose facts are in force, and the open credit lots."""
+    the households whose facts are in force, and the open credit lots (as columns)."""
 
     start: Period
     reserve_cents: int
     households: Sequence[HouseholdFacts]
-    lots: Sequence[CreditLot] = ()
+    lots: LotColumns = field(default_factory=LotColumns)
 
 
 def check_horizon(assumptions: Assumptions, start: Period) -> None:

@@ -15,17 +15,19 @@ wallet moves exactly what the books' functions take.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import reduce
+from itertools import compress, groupby
 from operator import add, sub
 from typing import cast
 
 from app.engine.books.lots import (
     expiring_rows,
     lot_expiry,
-    oldest_first,
+    opening_order,
     take_in_order_rows,
     usable_in,
 )
@@ -37,6 +39,54 @@ _Column = tuple[int, int | None, list[int]]
 """``books.lots.ColumnLot`` held by the wallets: ``(granted, last, remaining by row)``."""
 
 
+@dataclass(frozen=True, slots=True)
+class LotColumns:
+    """Open credit lots as columns, one entry per lot in each: the books' ``CreditLot``
+    fields, with months as ``Period.index()`` counters (``last`` ``None``: never expires).
+
+    How the fund's lots reach the projection: a year of a 100,000-household fund holds about
+    a million open lots, read as five columns rather than a ``CreditLot`` each.
+    ``from_lots`` gives the same columns from ``CreditLot`` values."""
+
+    household_ids: Sequence[str] = ()
+    lot_ids: Sequence[str] = ()
+    granted: Sequence[int] = ()
+    last: Sequence[int | None] = ()
+    remaining_cents: Sequence[int] = ()
+
+    def __post_init__(self) -> None:
+        sizes = {len(column) for column in self._columns()}
+        if len(sizes) > 1:
+            raise ValueError(f"lot columns of different lengths: {sorted(sizes)}")
+
+    def __len__(self) -> int:
+        return len(self.lot_ids)
+
+    def _columns(self) -> tuple[Sequence[object], ...]:
+        return (self.household_ids, self.lot_ids, self.granted, self.last, self.remaining_cents)
+
+    def where(self, mask: Sequence[bool]) -> LotColumns:
+        """The lots where ``mask`` is true, in the same order."""
+        return LotColumns(
+            list(compress(self.household_ids, mask)),
+            list(compress(self.lot_ids, mask)),
+            list(compress(self.granted, mask)),
+            list(compress(self.last, mask)),
+            list(compress(self.remaining_cents, mask)),
+        )
+
+    @classmethod
+    def from_lots(cls, lots: Iterable[CreditLot]) -> LotColumns:
+        held = list(lots)
+        return cls(
+            [lot.household_id for lot in held],
+            [lot.lot_id for lot in held],
+            [lot.period.index() for lot in held],
+            [None if lot.expires is None else lot.expires.index() for lot in held],
+            [lot.remaining_cents for lot in held],
+        )
+
+
 class Wallets:
     """Every household's open lots, oldest first, in the books' column form: a row per
     household (kept after it leaves: its credit stays spendable till it expires), a column
@@ -44,40 +94,44 @@ class Wallets:
     no such lot, which no rule ever takes); mutated month by month (one per path).
 
     A household's lots are placed in columns by month granted and rank within that month
-    (its oldest-first order), so every household's columns are in its own spending order."""
+    (its oldest-first order: ``books.lots.oldest_first``), so every household's columns are
+    in its own spending order."""
 
-    def __init__(self, lots: Iterable[CreditLot]) -> None:
-        held: dict[str, list[CreditLot]] = {}
-        for lot in lots:
-            if lot.remaining_cents:
-                held.setdefault(lot.household_id, []).append(lot)
+    def __init__(self, lots: LotColumns | None = None) -> None:
         self._rows: dict[str, int] = {}
-        cells: dict[tuple[int, int, int | None], dict[int, int]] = {}
-        for household_id, open_lots in held.items():
-            row = self._rows[household_id] = len(self._rows)
-            granted_in = [lot.period.index() for lot in open_lots]
-            if len(set(granted_in)) < len(granted_in):
-                # Lots granted in one month are ranked in the books' spending order; a
-                # household with one lot a month (the usual case: a year of a
-                # 100,000-household fund holds a million such lots) needs no sort at all,
-                # every rank being 0.
-                open_lots = oldest_first(open_lots)
-                granted_in = [lot.period.index() for lot in open_lots]
-            rank: dict[int, int] = {}
-            for granted, lot in zip(granted_in, open_lots, strict=True):
-                rank[granted] = k = rank.get(granted, -1) + 1
-                last = None if lot.expires is None else lot.expires.index()
-                cells.setdefault((granted, k, last), {})[row] = lot.remaining_cents
         self._columns: list[_Column] = []
-        size = len(self._rows)
-        for (granted, _, last), by_row in sorted(cells.items(), key=_column_order):
+        if lots is not None and len(lots):
+            self._place(lots)
+
+    def _place(self, lots: LotColumns) -> None:
+        """Each lot into its household's row and its column; no Python step per lot in the
+        usual case (every lot alone in its month of its household, lots stored month by
+        month), where the work is C loops over the columns and a few runs of lots."""
+        held = list(map(bool, lots.remaining_cents))
+        if not all(held):
+            lots = lots.where(held)
+        ids = lots.household_ids
+        rows = self._rows = {household: row for row, household in enumerate(dict.fromkeys(ids))}
+        row_of = list(map(rows.__getitem__, ids))
+        ranks = _ranks(row_of, lots.granted, lots.lot_ids)
+        keys = zip(lots.granted, ranks or [0] * len(lots), lots.last, strict=True)
+        # Lots stored month by month come as a few long runs of one column each.
+        runs: dict[tuple[int, int, int | None], list[tuple[int, int]]] = {}
+        start = 0
+        for key, run in groupby(keys):
+            end = start + len(list(run))
+            runs.setdefault(key, []).append((start, end))
+            start = end
+        size = len(rows)
+        for key in sorted(runs, key=_column_order):
             column = [0] * size
-            for row, remaining in by_row.items():
-                column[row] = remaining
-            self._columns.append((granted, last, column))
+            for start, end in runs[key]:
+                cents = lots.remaining_cents[start:end]
+                deque(map(column.__setitem__, row_of[start:end], cents), maxlen=0)
+            self._columns.append((key[0], key[2], column))
 
     def copy(self) -> Wallets:
-        twin = Wallets(())
+        twin = Wallets()
         twin._rows = dict(self._rows)
         twin._columns = [(granted, last, list(column)) for granted, last, column in self._columns]
         return twin
@@ -148,11 +202,31 @@ class Wallets:
         return total
 
 
-def _column_order(
-    item: tuple[tuple[int, int, int | None], dict[int, int]],
-) -> tuple[int, int, bool, int]:
-    granted, rank, last = item[0]
+def _column_order(key: tuple[int, int, int | None]) -> tuple[int, int, bool, int]:
+    granted, rank, last = key
     return granted, rank, last is None, last or 0
+
+
+def _ranks(
+    row_of: Sequence[int], granted: Sequence[int], lot_ids: Sequence[str]
+) -> list[int] | None:
+    """Each lot's rank among its household's lots granted in the same month, in the books'
+    spending order (``oldest_first``: by the entry that opened it); ``None`` when every lot
+    is alone in its month of its household (the usual case: one lot a month)."""
+    keys = list(zip(row_of, granted, strict=True))
+    counts = Counter(keys)
+    if len(counts) == len(keys):
+        return None
+    shared: dict[tuple[int, int], list[int]] = {}
+    for position, key in enumerate(keys):
+        if counts[key] > 1:
+            shared.setdefault(key, []).append(position)
+    ranks = [0] * len(keys)
+    for positions in shared.values():
+        positions.sort(key=lambda position: opening_order(lot_ids[position]))
+        for rank, position in enumerate(positions):
+            ranks[position] = rank
+    return ranks
 
 
 def _add_columns(left: list[int], right: list[int]) -> list[int]:
