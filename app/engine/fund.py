@@ -25,10 +25,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import compress, islice, pairwise
 from operator import attrgetter, lt
+from typing import TypeAlias, overload
 
 from app.engine.arrears import WAIVER_ATTRIBUTE, arrears_effect
 from app.engine.assess import Assessment, Status
-from app.engine.batch import assess_batch
+from app.engine.batch import HouseholdColumns, assess_columns
 from app.engine.explain import ParamValue, RuleSetRef, Step, register_messages, step
 from app.engine.facts import HouseholdFacts
 from app.engine.money import split_by_largest_remainder
@@ -36,6 +37,9 @@ from app.engine.period import Period
 from app.engine.problems import InvalidInput, Problem
 from app.engine.rationing import RationingResult, ration_in_order
 from app.engine.ruleset import RuleSet
+
+Households: TypeAlias = Sequence[HouseholdFacts] | HouseholdColumns
+"""A month's households: their facts, or their columns (in ascending id order)."""
 
 register_messages(
     {
@@ -193,16 +197,20 @@ class MonthCredits:
 
 def assess_fund(
     rules: RuleSet,
-    households: Sequence[HouseholdFacts],
+    households: Households,
     period: Period,
     *,
     budget_cents: int | None = None,
     explain: bool = True,
 ) -> FundMonth:
-    """Assess every household, settle fund-level credits, ration to ``budget_cents`` if short."""
-    ordered = _ordered(households, budget_cents)
-    # assess_batch gives exactly what assess gives (tests/engine/test_batch.py), only faster.
-    results = assess_batch(rules, ordered, period, explain=explain).assessments()
+    """Assess every household, settle fund-level credits, ration to ``budget_cents`` if short.
+
+    ``households`` are facts, or columns (``HouseholdColumns``, in ascending id order: the
+    projection's months, whose incomes drift as a column)."""
+    columns, ordered = _ordered(households, budget_cents)
+    # The one interpreter: facts become columns (HouseholdColumns.from_facts), as
+    # assess_batch does; only what a rule needs beyond the plan reads a household's facts.
+    results = assess_columns(rules, columns, period, explain=explain).assessments()
     results = _mean_of_contributions(results, explain)
     results = _after_arrears(rules, ordered, results, explain)
     unrationed = FundMonth(
@@ -221,7 +229,7 @@ def assess_fund(
 
 def ration_fund(
     rules: RuleSet,
-    households: Sequence[HouseholdFacts],
+    households: Households,
     unrationed: FundMonth,
     budget_cents: int,
     *,
@@ -230,19 +238,19 @@ def ration_fund(
     """``assess_fund(rules, households, period, budget_cents=budget_cents, explain=explain)``
     from that month assessed without a budget (``unrationed``, with the same ``explain``):
     the same result without assessing every household again."""
-    ordered = _ordered(households, budget_cents)
+    _, ordered = _ordered(households, budget_cents)
     return _credits(rules, ordered, unrationed, budget_cents).booked(explain=explain)
 
 
 def ration_credits(
     rules: RuleSet,
-    households: Sequence[HouseholdFacts],
+    households: Households,
     unrationed: FundMonth,
     budget_cents: int,
 ) -> MonthCredits:
     """What ``ration_fund`` grants each household, and its totals, without copying the
     assessments (``ration_fund`` is this, booked)."""
-    return _credits(rules, _ordered(households, budget_cents), unrationed, budget_cents)
+    return _credits(rules, _ordered(households, budget_cents)[1], unrationed, budget_cents)
 
 
 def _credits(
@@ -268,9 +276,10 @@ _funder_share = attrgetter("funder_share_cents")
 
 
 def _ordered(
-    households: Sequence[HouseholdFacts], budget_cents: int | None
-) -> list[HouseholdFacts]:
-    """Households by ascending id; duplicate ids and a bad budget are refused."""
+    households: Households, budget_cents: int | None
+) -> tuple[HouseholdColumns, Sequence[HouseholdFacts]]:
+    """Households by ascending id, as columns and as facts (built when read, from columns);
+    duplicate ids, columns out of order and a bad budget are refused."""
     problems: list[Problem] = []
     if budget_cents is not None and (
         isinstance(budget_cents, bool) or not isinstance(budget_cents, int) or budget_cents < 0
@@ -278,22 +287,61 @@ def _ordered(
         problems.append(
             Problem("budget_cents", f"expected zero or more cents, got {budget_cents!r}")
         )
-    ids = list(map(_household_id, households))
-    if all(map(lt, ids, islice(ids, 1, None))):
-        # Already strictly ascending (a projected or loaded month usually is): nothing to
-        # sort, and no id can be given twice.
-        ordered = list(households)
+    if isinstance(households, HouseholdColumns):
+        columns = households
+        if not _ascending(columns.household_ids):
+            problems.append(
+                Problem("households", "expected columns in strictly ascending id order")
+            )
     else:
-        ordered = sorted(households, key=_household_id)
-        ids = [facts.household_id for facts in ordered]
-        if len(set(ids)) != len(ids):  # the pairwise walk only to name the duplicates
-            for before, after in pairwise(ids):
-                if before == after:
-                    problem = Problem(f"households.{after}", "the same household is given twice")
-                    problems.append(problem)
+        columns = HouseholdColumns.from_facts(_by_id(households, problems))
     if problems:
         raise InvalidInput(problems)
+    return columns, FactsOf(columns)
+
+
+def _ascending(ids: Sequence[str]) -> bool:
+    return all(map(lt, ids, islice(ids, 1, None)))
+
+
+def _by_id(households: Sequence[HouseholdFacts], problems: list[Problem]) -> list[HouseholdFacts]:
+    """``households`` by ascending id; a duplicate id is added to ``problems``."""
+    if _ascending(list(map(_household_id, households))):
+        # Already strictly ascending (a loaded month usually is): nothing to sort, and no id
+        # can be given twice.
+        return list(households)
+    ordered = sorted(households, key=_household_id)
+    ids = [facts.household_id for facts in ordered]
+    if len(set(ids)) != len(ids):  # the pairwise walk only to name the duplicates
+        for before, after in pairwise(ids):
+            if before == after:
+                problems.append(Problem(f"households.{after}", "the same household is given twice"))
     return ordered
+
+
+class FactsOf(Sequence[HouseholdFacts]):
+    """Households given as columns, read as facts: household ``i``'s facts are built when
+    read (``HouseholdColumns.household``), so only what a rule needs beyond the plan (arrears,
+    priority tiers) builds any; columns made from facts give those very facts back."""
+
+    __slots__ = ("columns",)
+
+    def __init__(self, columns: HouseholdColumns) -> None:
+        self.columns = columns
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+    @overload
+    def __getitem__(self, index: int) -> HouseholdFacts: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[HouseholdFacts]: ...
+
+    def __getitem__(self, index: int | slice) -> HouseholdFacts | list[HouseholdFacts]:
+        if isinstance(index, slice):
+            return [self.columns.household(i) for i in range(len(self))[index]]
+        return self.columns.household(index)
 
 
 def _mean_of_contributions(results: list[Assessment], explain: bool) -> list[Assessment]:

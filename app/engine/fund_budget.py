@@ -12,10 +12,7 @@ run would book (the projection only skips copying each rationed ``Assessment``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from app.engine.facts import HouseholdFacts
-from app.engine.fund import FundMonth, MonthCredits, ration_credits
+from app.engine.fund import FundMonth, Households, MonthCredits, ration_credits
 from app.engine.ruleset import RuleSet
 
 
@@ -27,7 +24,7 @@ def budget_cents(unrationed: FundMonth, reserve_cents: int) -> int:
 
 def credits_within_budget(
     rules: RuleSet,
-    households: Sequence[HouseholdFacts],
+    households: Households,
     reserve_cents: int,
     unrationed: FundMonth,
 ) -> tuple[MonthCredits | None, int]:
@@ -44,7 +41,7 @@ def credits_within_budget(
 
 def within_budget(
     rules: RuleSet,
-    households: Sequence[HouseholdFacts],
+    households: Households,
     reserve_cents: int,
     unrationed: FundMonth,
 ) -> tuple[FundMonth, int]:

@@ -12,23 +12,28 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import date
 from fractions import Fraction
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.engine import HouseholdFacts
 from app.engine.assess import Status
+from app.engine.batch.columns import HouseholdColumns
 from app.engine.books.lots import expiring_rows, take_in_order_rows
 from app.engine.books.state import CreditLot
 from app.engine.facts import Person
 from app.engine.fund import assess_fund, ration_credits, ration_fund
+from app.engine.money import round_ratio
 from app.engine.period import Period
+from app.engine.problems import InvalidInput
 from app.engine.projection import Assumptions
 from app.engine.projection.credit_flow import LotColumns, Wallets
-from app.engine.projection.membership import memberships
+from app.engine.projection.membership import _drifted, memberships
 from app.engine.rules.policies import UnspentCreditPolicy
 from tests.engine.test_fund import (
     EVERY_RATIONING,
@@ -36,6 +41,7 @@ from tests.engine.test_fund import (
     PERIOD,
     fixed,
     fund_cases,
+    member,
     rule_set,
 )
 from tests.engine.test_projection_wallets import POLICIES, lots_of_one_household
@@ -108,7 +114,11 @@ def test_wallets_do_not_depend_on_the_order_the_lots_are_read_in(
     for read in (lots, shuffled):
         wallets = Wallets(LotColumns.from_lots(read))
         figures.append(
-            (wallets.spend(period, rate), wallets.expire(period, policy), wallets.outstanding_cents())
+            (
+                wallets.spend(period, rate),
+                wallets.expire(period, policy),
+                wallets.outstanding_cents(),
+            )
         )
     assert figures[0] == figures[1]
 
@@ -124,9 +134,11 @@ def test_rationed_credits_are_the_booked_months_credits_and_totals(
     booked = ration_fund(rules, households, free, budget)
     credits = ration_credits(rules, permuted, free, budget)
     assert credits.totals == booked.totals
-    assert credits.credit_column() == booked.credit_column() == [
-        (a.credit_cents or 0) if a.status is Status.ASSESSED else 0 for a in booked.assessments
-    ]
+    assert (
+        credits.credit_column()
+        == booked.credit_column()
+        == [(a.credit_cents or 0) if a.status is Status.ASSESSED else 0 for a in booked.assessments]
+    )
     assert credits.booked() == booked
 
 
@@ -156,13 +168,64 @@ def test_a_rationed_months_totals_are_the_sums_of_its_booked_assessments(
     assert booked.totals.shortfall_cents == max(0, credits - funders - contributions)
 
 
+@EVERY_RATIONING
+@given(
+    case=fund_cases(), drift=st.fractions(Fraction(9, 10), Fraction(11, 10), max_denominator=1000)
+)
+def test_a_month_of_drifted_columns_is_the_month_of_the_drifted_facts(
+    rationing: dict[str, Any],
+    case: tuple[list[HouseholdFacts], list[HouseholdFacts], int],
+    drift: Fraction,
+) -> None:
+    """The projection hands a month as columns whose income column alone drifted: the fund's
+    month, rationed or not, explained or not, is the month of the facts so drifted."""
+    rules = rule_set(MONTPELLIER_CONTRIBUTION, fixed(10000), rationing)
+    households, _, budget = case
+    households = sorted(
+        (replace(f, income_cents=150_000 + 7_919 * i) for i, f in enumerate(households)),
+        key=lambda facts: facts.household_id,
+    )
+    columns = _drifted(HouseholdColumns.from_facts(households), drift)
+    drifted = [
+        replace(f, income_cents=round_ratio(f.income_cents * drift.numerator, drift.denominator))
+        for f in households
+    ]
+    for explain in (False, True):
+        assert assess_fund(rules, columns, PERIOD, budget_cents=budget, explain=explain) == (
+            assess_fund(rules, drifted, PERIOD, budget_cents=budget, explain=explain)
+        )
+
+
+def test_columns_out_of_id_order_are_refused_by_name() -> None:
+    households = [member("b"), member("a")]
+    with pytest.raises(InvalidInput) as refused:
+        assess_fund(
+            rule_set(MONTPELLIER_CONTRIBUTION, fixed(10000)),
+            HouseholdColumns.from_facts(households),
+            PERIOD,
+        )
+    assert [p.path for p in refused.value.problems] == ["households"]
+
+
+def test_an_income_column_of_the_wrong_length_is_refused_by_name() -> None:
+    columns = HouseholdColumns.from_facts([member("a"), member("b")])
+    with pytest.raises(InvalidInput) as refused:
+        columns.with_incomes([1_000])
+    assert [(p.path, p.message) for p in refused.value.problems] == [
+        ("incomes_cents", "expected 2 values, got 1")
+    ]
+    with pytest.raises(InvalidInput):
+        columns.with_incomes([1_000, -1])
+
+
 def test_projected_arrivals_owe_no_month_and_members_keep_theirs() -> None:
     adult = (Person(date(1980, 5, 17)),)
     owing = HouseholdFacts("a", adult, 100_000, arrears_months=2)
     unread = HouseholdFacts("b", adult, 100_000)
     a = Assumptions(months=1, arrivals_per_month=2)
     (month,) = memberships(Period(2027, 1), [unread, owing], a)
-    assert [(f.household_id, f.arrears_months) for f in month.households] == [
+    facts = [month.households.household(i) for i in range(len(month.households))]
+    assert [(f.household_id, f.arrears_months) for f in facts] == [
         ("a", 2),
         ("b", None),
         ("projected-2027-01-0001", 0),

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.engine.assess import Assessment, Status
+from app.engine.batch.columns import HouseholdColumns
 from app.engine.books.lots import available_cents, expiring_parts, oldest_first, take_oldest
 from app.engine.books.state import CreditLot
 from app.engine.facts import HouseholdFacts, Person
@@ -123,13 +124,17 @@ def test_income_drift_keeps_every_other_fact() -> None:
     )
     unknown = HouseholdFacts("hh-2", (Person(None),))
     # 150 000 x 1.001 = 150 150 exactly; 1 001 x 1.0005 = 1 001.5005 -> 1 002 (half up or more).
-    assert _drifted([facts, unknown], Fraction(1001, 1000)) == (
+    drifted = _drifted(HouseholdColumns.from_facts([facts, unknown]), Fraction(1001, 1000))
+    assert drifted.incomes_cents == [150_150, None]
+    assert [drifted.household(0), drifted.household(1)] == [
         replace(facts, income_cents=150_150),
         unknown,  # no income: nothing to drift
+    ]
+    assert drifted.household(1) is unknown
+    again = _drifted(
+        HouseholdColumns.from_facts([replace(facts, income_cents=1_001)]), Fraction(2001, 2000)
     )
-    assert _drifted([replace(facts, income_cents=1_001)], Fraction(2001, 2000)) == (
-        replace(facts, income_cents=1_002),
-    )
+    assert again.household(0) == replace(facts, income_cents=1_002)
 
 
 def test_a_rationed_credit_keeps_every_other_field_and_caps_the_funder_share() -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
 from itertools import accumulate, chain
@@ -43,7 +43,8 @@ class HouseholdColumns:
     - ``birth_days``: every person's ``date.toordinal()`` (``None``: unknown), the first
       household's persons first; ``sum(person_counts)`` of them.
     - ``chosen_contributions_cents``: the member's own choice, for free-choice rules.
-    - ``facts``: the households' own facts, when the columns were made from them.
+    - ``facts``: the households' own facts, when the columns were made from them (the
+      columns' incomes prevail: see ``with_incomes``).
     """
 
     household_ids: Sequence[str]
@@ -91,10 +92,35 @@ class HouseholdColumns:
         _set_people(columns, {})
         return columns
 
+    def with_incomes(self, incomes_cents: Sequence[int | None]) -> HouseholdColumns:
+        """The same households with these incomes (one per household, checked as the
+        constructor checks them); everything else shared, not copied. ``household(i)`` then
+        gives household ``i``'s facts with its new income (the projection's drifted months:
+        no facts rebuilt for a household the plan reads as columns)."""
+        problems = []
+        if len(incomes_cents) != len(self):
+            problems.append(
+                Problem("incomes_cents", f"expected {len(self)} values, got {len(incomes_cents)}")
+            )
+        elif not _counts(incomes_cents, allow_none=True):
+            problems.append(Problem("incomes_cents", "expected whole numbers of zero or more"))
+        if problems:
+            raise InvalidInput(problems)
+        columns: HouseholdColumns = object.__new__(HouseholdColumns)
+        for name in HouseholdColumns.__slots__:
+            _SETTERS[name](columns, getattr(self, name))
+        _SETTERS["incomes_cents"](columns, incomes_cents)
+        _set_people(columns, {})
+        return columns
+
     def household(self, index: int) -> HouseholdFacts:
-        """Household ``index``'s facts (built from the columns unless they came from facts)."""
+        """Household ``index``'s facts: its own facts when the columns were made from facts
+        (with the income column's value, should ``with_incomes`` have changed it), else built
+        from the columns."""
         if self.facts is not None:
-            return self.facts[index]
+            facts = self.facts[index]
+            income = self.incomes_cents[index]
+            return facts if facts.income_cents == income else replace(facts, income_cents=income)
         index = range(len(self))[index]  # a negative index counts from the end, as a list's
         days = self.birth_days[self.starts[index] : self.starts[index + 1]]
         chosen = self.chosen_contributions_cents

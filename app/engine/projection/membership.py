@@ -8,6 +8,11 @@
   first day of its month, with no month unpaid (``arrears_months`` 0, or ``None`` where the
   start's facts do not read arrears).
 - Incomes drift as ``assumptions`` says: each month from each profile's starting income.
+
+A month's households are columns (``HouseholdColumns``, ascending ids), rebuilt from the
+profiles only when members leave or join; the drift replaces the income column alone, so no
+household's facts are built again for a month (``HouseholdColumns.household`` gives the
+drifted facts, with every other fact of the profile, when a rule reads them).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from operator import attrgetter
 
+from app.engine.batch.columns import HouseholdColumns
 from app.engine.facts import HouseholdFacts
 from app.engine.money import round_ratio
 from app.engine.period import Period
@@ -28,7 +34,7 @@ class Membership:
     """One projected month's households (ascending ids) and how they changed."""
 
     period: Period
-    households: tuple[HouseholdFacts, ...]
+    households: HouseholdColumns
     arrivals: int
     departures: int
     income_factor: Fraction
@@ -43,6 +49,7 @@ def memberships(
     ordered = list(members.values())  # by ascending id, kept so: sorted again on arrivals
     arrived = 0
     factor = Fraction(1)
+    columns: HouseholdColumns | None = None
     for k in range(assumptions.months):
         period = start.shift(k)
         leaving = ordered[: assumptions.departures_per_month]
@@ -53,12 +60,14 @@ def memberships(
             clone = _arrival(profiles[arrived % len(profiles)], period, j)
             members[clone.household_id] = clone
             arrived += 1
-        # Sorting the members themselves (runs already in order, merged) rather than their
-        # ids and then looking each one up.
-        ordered = (
-            sorted(members.values(), key=_household_id) if joining else ordered[len(leaving) :]
-        )
-        yield Membership(period, _drifted(ordered, factor), joining, len(leaving), factor)
+        if joining or leaving or columns is None:
+            # Sorting the members themselves (runs already in order, merged) rather than
+            # their ids and then looking each one up.
+            ordered = (
+                sorted(members.values(), key=_household_id) if joining else ordered[len(leaving) :]
+            )
+            columns = HouseholdColumns.from_facts(ordered)
+        yield Membership(period, _drifted(columns, factor), joining, len(leaving), factor)
         factor *= 1 + assumptions.income_drift
 
 
@@ -77,29 +86,15 @@ def _arrival(profile: HouseholdFacts, period: Period, index: int) -> HouseholdFa
     )
 
 
-def _drifted(households: list[HouseholdFacts], factor: Fraction) -> tuple[HouseholdFacts, ...]:
-    """Each household with its income times ``factor`` (to the cent, half up): the one
-    constructor, every field passed (tests/engine/test_projection_wallets.py checks it), in
-    one comprehension (no call per household beyond the constructor and the rounding)."""
+def _drifted(households: HouseholdColumns, factor: Fraction) -> HouseholdColumns:
+    """The households with each income times ``factor``, to the cent, half up (the income
+    column alone is new: ``HouseholdColumns.with_incomes``)."""
     if factor == 1:
-        return tuple(households)
+        return households
     num, den = factor.numerator, factor.denominator
-    return tuple(
+    return households.with_incomes(
         [
-            f
-            if (income := f.income_cents) is None
-            else HouseholdFacts(
-                f.household_id,
-                f.persons,
-                round_ratio(income * num, den),
-                f.chosen_contribution_cents,
-                f.engagement_minutes,
-                f.attributes,
-                f.active_from,
-                f.active_until,
-                f.priority_tier,
-                f.arrears_months,
-            )
-            for f in households
+            None if income is None else round_ratio(income * num, den)
+            for income in households.incomes_cents
         ]
     )
