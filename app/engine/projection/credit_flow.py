@@ -114,13 +114,18 @@ class Wallets:
         rows = self._rows = {household: row for row, household in enumerate(dict.fromkeys(ids))}
         row_of = list(map(rows.__getitem__, ids))
         ranks = _ranks(row_of, lots.granted, lots.lot_ids)
-        keys = zip(lots.granted, ranks or [0] * len(lots), lots.last, strict=True)
+        keys: Iterable[tuple[int, int | None] | tuple[int, int, int | None]] = (
+            zip(lots.granted, lots.last, strict=True)  # every rank 0
+            if ranks is None
+            else zip(lots.granted, ranks, lots.last, strict=True)
+        )
         # Lots stored month by month come as a few long runs of one column each.
         runs: dict[tuple[int, int, int | None], list[tuple[int, int]]] = {}
         start = 0
         for key, run in groupby(keys):
             end = start + len(list(run))
-            runs.setdefault(key, []).append((start, end))
+            place = (key[0], 0, key[1]) if len(key) == 2 else key
+            runs.setdefault(place, []).append((start, end))
             start = end
         size = len(rows)
         for key in sorted(runs, key=_column_order):
@@ -213,11 +218,14 @@ def _ranks(
     """Each lot's rank among its household's lots granted in the same month, in the books'
     spending order (``oldest_first``: by the entry that opened it); ``None`` when every lot
     is alone in its month of its household (the usual case: one lot a month)."""
-    keys = list(zip(row_of, granted, strict=True))
-    counts = Counter(keys)
-    if len(counts) == len(keys):
+    low = min(granted)
+    span = max(granted) - low + 1
+    # One whole number per (row, month), cheaper to hash than a pair: a million lots.
+    keys = [row * span + month - low for row, month in zip(row_of, granted, strict=True)]
+    if len(set(keys)) == len(keys):
         return None
-    shared: dict[tuple[int, int], list[int]] = {}
+    counts = Counter(keys)
+    shared: dict[int, list[int]] = {}
     for position, key in enumerate(keys):
         if counts[key] > 1:
             shared.setdefault(key, []).append(position)
