@@ -110,6 +110,14 @@ class Step:
     def __repr__(self) -> str:
         return f"Step(clause={self._clause!r}, code={self._code!r}, params={self.params!r})"
 
+    def deferred_form(self) -> tuple[str, str, Callable[..., Params], tuple[Any, ...]] | None:
+        """``(clause, code, build, args)`` of a deferred step whose ``params`` were never read
+        (``None`` otherwise): the batch path keeps a path's steps and gives each household
+        the same step with its own ``args`` (``app.engine.batch.explain``)."""
+        if self._params is not None or self._build is None:
+            return None
+        return self._clause, self._code, self._build, self._args
+
     def param(self, name: str) -> ParamValue:
         for key, value in self.params:
             if key == name:
@@ -221,9 +229,13 @@ _MEASURE_WORDS: dict[str, dict[str, str]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Explanation:
-    """Why a household owes and receives what it does in one month."""
+    """Why a household owes and receives what it does in one month.
+
+    Two explanations are equal when their fields are, whatever their class: the batch path
+    builds a subclass whose fields are made from its path's steps when first read
+    (``app.engine.batch.explain.PathExplanation``); it says exactly what this class says."""
 
     rule_set: RuleSetRef
     period: str
@@ -233,6 +245,26 @@ class Explanation:
     credit: tuple[Step, ...]
     # The composition measures the rules read: consumption units, CAF quotient familial parts.
     composition: Params = ()
+
+    def field_values(self) -> tuple[object, ...]:
+        """Every field, in order (what equality compares)."""
+        return (
+            self.rule_set,
+            self.period,
+            self.household_id,
+            self.inputs,
+            self.contribution,
+            self.credit,
+            self.composition,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Explanation):
+            return NotImplemented
+        return self.field_values() == other.field_values()
+
+    def __hash__(self) -> int:
+        return hash(self.field_values())
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -9,6 +9,7 @@ are turned into columns first. The modules, by concept:
 - ``compositions``: households reduced to how many persons they have in each age class;
 - ``compile``: the parsed rule nodes' fast integer form (dispatch on the node's class);
 - ``explain``: the nodes' own explanation steps for the compiled households;
+- ``paths``: those steps traced once per path, each household's own numbers beside;
 - ``household``: one household through the nodes' ``evaluate``, for what has no fast form;
 - ``plan``: the compiled plan, its run and its ``BatchResult``.
 """

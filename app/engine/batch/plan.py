@@ -23,11 +23,11 @@
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import partial
-from itertools import compress, repeat
+from itertools import chain, compress, repeat
 from typing import overload
 
 from app.engine.assessment import Assessment, assessed, explanation_inputs
@@ -45,6 +45,7 @@ from app.engine.batch.compile import (
 from app.engine.batch.compositions import Compositions
 from app.engine.batch.explain import SectionTracer
 from app.engine.batch.household import assess_household
+from app.engine.batch.paths import CHUNK, PathExplainer
 from app.engine.exact import Q
 from app.engine.explain import Explanation
 from app.engine.facts import HouseholdFacts
@@ -194,6 +195,13 @@ class BatchPlan:
             ),
         )
 
+        # Explanations by path (``app.engine.batch.paths``), where the nodes have column methods.
+        self.paths: PathExplainer | None
+        try:
+            self.paths = PathExplainer(self)
+        except Unsupported:
+            self.paths = None
+
     def _section(self, formula: Formula) -> Section:
         """Per household: the rounded amount, or ``None`` when it goes node by node."""
         if getattr(formula.node, "fund_level", False):
@@ -289,8 +297,10 @@ class BatchPlan:
 class Explanations(Sequence[Explanation | None]):
     """Each household's explanation (``None`` for one that went node by node: its outcome in
     ``fallback`` has its own), built from the plan each time it is read: a run with
-    explanations costs what one without does, and reading one costs its own steps only.
-    What it says never depends on when it is read (the plan's steps are pure)."""
+    explanations costs what one without does. Read in order (iterated), they are built a
+    chunk of households at a time, by path (``app.engine.batch.paths``); one alone, as a
+    chunk of one. What it says never depends on when or how it is read (the plan's steps
+    are pure)."""
 
     def __init__(
         self,
@@ -306,6 +316,11 @@ class Explanations(Sequence[Explanation | None]):
     def __len__(self) -> int:
         return len(self.ks)
 
+    def __iter__(self) -> Iterator[Explanation | None]:
+        count = len(self)
+        starts = range(0, count, CHUNK)
+        return chain.from_iterable(map(self._built, starts, [*starts[1:], count]))
+
     @overload
     def __getitem__(self, index: int) -> Explanation | None: ...
 
@@ -315,11 +330,25 @@ class Explanations(Sequence[Explanation | None]):
     def __getitem__(self, index: int | slice) -> Explanation | list[Explanation | None] | None:
         if isinstance(index, slice):
             return [self[item] for item in range(*index.indices(len(self)))]
-        owed, received = self.contributions[index], self.credits[index]
-        if owed is None or received is None:
-            return None
-        facts = self.columns.household(index)
-        return self.plan.explanation(facts, self.ks[index], owed, received)
+        index = range(len(self))[index]  # a negative index counts from the end, as a list's
+        return self._built(index, index + 1)[0]
+
+    def _built(self, start: int, stop: int) -> list[Explanation | None]:
+        """Households ``start`` to ``stop``'s explanations."""
+        paths = self.plan.paths
+        if paths is not None:
+            return paths.explanations(
+                self.columns, self.ks, self.contributions, self.credits, start, stop
+            )
+        built: list[Explanation | None] = []
+        for index in range(start, stop):  # the nodes' trace, household by household
+            owed, received = self.contributions[index], self.credits[index]
+            if owed is None or received is None:
+                built.append(None)
+                continue
+            facts = self.columns.household(index)
+            built.append(self.plan.explanation(facts, self.ks[index], owed, received))
+        return built
 
 
 Section = Callable[[Sequence[int | None], Sequence[int]], list[int | None]]
@@ -337,10 +366,7 @@ def _by_income(
     refused = {k for k in set(ks) if k < 0 or not supports(evaluate, k)}
     if not refused and not _may_hold_none(incomes):
         return _rounded_column(rounding, evaluate(incomes, ks))  # type: ignore[arg-type]
-    kept = [
-        income is not None and k not in refused
-        for income, k in zip(incomes, ks, strict=True)
-    ]
+    kept = [income is not None and k not in refused for income, k in zip(incomes, ks, strict=True)]
     known: list[int] = list(compress(incomes, kept))  # type: ignore[arg-type]  # no ``None``
     amounts = iter(_rounded_column(rounding, evaluate(known, list(compress(ks, kept)))))
     return [next(amounts) if keep else None for keep in kept]

@@ -6,7 +6,7 @@ section's declared rounding is applied once, to the final value.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -115,6 +115,10 @@ class Clamp:
     within: Step = field(init=False, repr=False, compare=False)
     raised: Step | None = field(init=False, repr=False, compare=False)
     lowered: Step | None = field(init=False, repr=False, compare=False)
+    # Both bounds whole cents (``Fixed``): ``(floor, cap)``, and per outcome (``outcomes``) the
+    # steps the bounds add after ``of``'s, in the order ``evaluate`` gives them in general.
+    fixed: tuple[int, int] | None = field(init=False, repr=False, compare=False)
+    outcome_steps: tuple[tuple[Step, ...], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         floor, cap = self.floor, self.cap
@@ -127,9 +131,28 @@ class Clamp:
         if isinstance(cap, Fixed):
             lowered = step(self.path, "clamp.lowered", cap_cents=cap.amount_cents)
         object.__setattr__(self, "lowered", lowered)
+        fixed: tuple[int, int] | None = None
+        outcome_steps: tuple[tuple[Step, ...], ...] = ()
+        if isinstance(floor, Fixed) and isinstance(cap, Fixed) and raised and lowered:
+            fixed = (floor.amount_cents, cap.amount_cents)
+            outcome_steps = (
+                (floor.step, cap.step, self.within),  # KEPT
+                (floor.step, raised, cap.step),  # RAISED
+                (floor.step, cap.step, lowered),  # LOWERED
+                (floor.step, raised, cap.step, lowered),  # RAISED then LOWERED: cap < floor
+            )
+        object.__setattr__(self, "fixed", fixed)
+        object.__setattr__(self, "outcome_steps", outcome_steps)
 
     def evaluate(self, ctx: Any, trace: list[Step] | None) -> Q:
         value = self.of.evaluate(ctx, trace)
+        if self.fixed is not None:  # whole-cent bounds: nothing more to read from the household
+            num, den = value
+            outcomes = self.outcomes([num], [den])
+            if trace is not None:
+                trace.extend(self.outcome_steps[outcomes[0]])
+            (num,), (den,) = self.settled([num], [den], outcomes)
+            return (num, den)
         moved = False
         if self.floor is not None:
             floor = self.floor.evaluate(ctx, trace)
@@ -154,6 +177,39 @@ class Clamp:
         if trace is not None and not moved:
             trace.append(self.within)
         return value
+
+    def outcomes(self, nums: Sequence[int], dens: Sequence[int]) -> list[int]:
+        """With whole-cent bounds (``fixed``), how each exact value ``nums[j] / dens[j]`` is
+        moved: ``KEPT``, ``RAISED`` to the floor, ``LOWERED`` to the cap, or both (a cap under
+        the floor: the cap wins). Written once for a column of values: ``evaluate`` is a
+        column of one, and the batch path's explanations read a whole column's from here."""
+        if self.fixed is None:
+            raise ValueError(f"{self.path}: only a clamp with whole-cent bounds has outcomes")
+        low, high = self.fixed
+        above = RAISED_LOWERED if high < low else RAISED
+        return [
+            above if num < low * den else LOWERED if high * den < num else KEPT
+            for num, den in zip(nums, dens, strict=True)
+        ]
+
+    def settled(
+        self, nums: Sequence[int], dens: Sequence[int], outcomes: Sequence[int]
+    ) -> tuple[list[int], list[int]]:
+        """The values once moved as ``outcomes`` say (``nums``, ``dens`` as two columns)."""
+        if self.fixed is None:
+            raise ValueError(f"{self.path}: only a clamp with whole-cent bounds settles values")
+        low, high = self.fixed
+        bounds = (0, low, high, high)  # by outcome (0: never read, KEPT keeps its own value)
+        return (
+            [
+                num if outcome == KEPT else bounds[outcome]
+                for num, outcome in zip(nums, outcomes, strict=True)
+            ],
+            [den if outcome == KEPT else 1 for den, outcome in zip(dens, outcomes, strict=True)],
+        )
+
+
+KEPT, RAISED, LOWERED, RAISED_LOWERED = range(4)  # ``Clamp.outcomes``
 
 
 @dataclass(frozen=True, slots=True)

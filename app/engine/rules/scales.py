@@ -15,7 +15,7 @@ one ``bisect`` plus O(1) integer work; the per-slice detail is built only for ex
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache, partial
@@ -193,45 +193,73 @@ def _threshold_steps(scale: MarginalAmountScale, count: int) -> tuple[Step, ...]
 class LinearAverageRateScale(_RateScale):
     """base × average rate; the average rate is linear between thresholds, flat after the last."""
 
-    # Per segment, the step's clause, code and parameter builder (bound to the segment), so
-    # a household's step keeps only its own integers (a tuple the collector stops scanning).
+    # Per segment, the step's clause, code and parameter builder, so a household's step
+    # keeps only its own integers: its segment, base and average rate (``average_rates``).
     labels: tuple[tuple[str, str, Callable[..., Params]], ...] = field(
         init=False, repr=False, compare=False
     )
+    # Per segment ``i``: ``(constant, rise, scaled)`` with the average rate, for a base
+    # ``num / den`` in it, ``(constant·den + rise·num) / (scaled·den)``; one more at the end,
+    # read as ``pieces[-1]``, for a base below the first threshold (0: a negative income).
+    pieces: tuple[tuple[int, int, int], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         last = len(self.starts) - 1
+        build = partial(_linear_params, self)
         labels = tuple(
             (
                 f"{self.path}.thresholds[{i}]",
                 "linear_average_rate_scale.beyond" if i == last else "linear_average_rate_scale",
-                partial(_linear_params, self, i),
+                build,
             )
             for i in range(last + 1)
         )
         object.__setattr__(self, "labels", labels)
+        starts, numerators, denominator = self.starts, self.numerators, self.denominator
+        pieces = []
+        for i in (*range(last), -1):  # between thresholds i and i + 1: the rate moves linearly
+            width = starts[i + 1] - starts[i]
+            rise = numerators[i + 1] - numerators[i]
+            constant = numerators[i] * width - rise * starts[i]
+            pieces.append((constant, rise, denominator * width))
+        pieces.insert(last, (numerators[last], 0, denominator))  # beyond the last: flat
+        object.__setattr__(self, "pieces", tuple(pieces))
 
     def evaluate(self, ctx: Context, trace: list[Step] | None) -> Q:
         num, den = ctx.base(self.base)
-        i = bisect_right(self.starts, num // den) - 1
-        if i == len(self.starts) - 1:
-            rate_num, rate_den = self.numerators[i], self.denominator
-        else:
-            start = self.starts[i]
-            width = self.starts[i + 1] - start
-            rise = self.numerators[i + 1] - self.numerators[i]
-            rate_num = self.numerators[i] * width * den + rise * (num - start * den)
-            rate_den = self.denominator * width * den
+        (i,), (rate_num,), (rate_den,) = self.average_rates([num], [den])
         if trace is not None:
             clause, code, build = self.labels[i]
             # Deferred: only integers are kept; Fractions and words are made when read.
-            trace.append(Step.deferred(clause, code, build, num, den, rate_num, rate_den))
+            trace.append(Step.deferred(clause, code, build, i, num, den, rate_num, rate_den))
         return (num * rate_num, den * rate_den)
+
+    def average_rates(
+        self, nums: Sequence[int], dens: Sequence[int]
+    ) -> tuple[list[int], list[int], list[int]]:
+        """For bases ``nums[j] / dens[j]``: each one's segment ``i`` and exact average rate
+        ``rate_num / rate_den``, as three columns (whole numbers: nothing for the collector).
+
+        The node's arithmetic, written once for a column of bases: ``evaluate`` is a column
+        of one, and the batch path's explanations (``app.engine.batch.paths``) read a whole
+        column's rates from here, so both say the same numbers."""
+        starts, pieces = self.starts, self.pieces
+        segments = [
+            bisect_right(starts, num // den) - 1 for num, den in zip(nums, dens, strict=True)
+        ]
+        found = list(map(pieces.__getitem__, segments))
+        rate_nums = [
+            constant * den + rise * num
+            for (constant, rise, _), num, den in zip(found, nums, dens, strict=True)
+        ]
+        rate_dens = [scaled * den for (_, _, scaled), den in zip(found, dens, strict=True)]
+        return segments, rate_nums, rate_dens
 
 
 def _linear_params(
     scale: LinearAverageRateScale, i: int, num: int, den: int, rate_num: int, rate_den: int
 ) -> Params:
+    # ``i`` is the segment (the step's clause and code say it too).
     return sorted_params(
         average_rate=Fraction(rate_num, rate_den),
         result_cents=q_cents((num * rate_num, den * rate_den)),
