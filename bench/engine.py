@@ -13,7 +13,10 @@ then runs in its own single-threaded child process (so its peak RSS is its own):
   ``HouseholdFacts`` built from the columns;
 - ``batch_explain``: the same with ``explain=True``, on all N households (explanations built
   when read);
-- ``explain_read``: ``batch_explain`` and then every explanation read (built);
+- ``explain_read``: ``batch_explain`` and then every explanation read (built: by path, its
+  template and its own numbers, ``app.engine.batch.paths``);
+- ``explain_fields``: ``explain_read`` and each explanation's fields made too (its steps
+  and inputs: what ``as_dict`` and ``render`` start from; their words still made then);
 - ``batch_facts``: ``assess_batch`` over ``HouseholdFacts`` built from the columns (what
   ``assess_fund`` does today);
 - ``assess``: the general ``assess(explain=False)`` one by one (at most ``--sample``);
@@ -70,6 +73,7 @@ MODES = (
     "batch",
     "batch_explain",
     "explain_read",
+    "explain_fields",
     "batch_facts",
     "assess",
     "explain",
@@ -146,7 +150,7 @@ def _inputs(data: Dataset, mode: str) -> tuple[Any, Any]:
     return (columns, None) if columns is not None else (None, build_facts(data))
 
 
-COLUMN_MODES = ("batch", "batch_explain", "explain_read")
+COLUMN_MODES = ("batch", "batch_explain", "explain_read", "explain_fields")
 
 
 def _run(rules: Any, period: Any, inputs: tuple[Any, Any], explain: bool) -> Any:
@@ -201,10 +205,14 @@ def child(mode: str, folder: Path, sample: int) -> dict[str, Any]:
         owed = array("q", (-1 if c is None else c for c in batch.contributions_cents))
         owed.tofile((folder / f"caisse_{mode}_contribution_cents.i64").open("wb"))
         result["fallback"] = len(batch.fallback)
-    elif mode in ("batch_explain", "explain_read"):
+    elif mode in ("batch_explain", "explain_read", "explain_fields"):
         batch = _run(rules, period, inputs, explain=True)
         if mode == "explain_read":  # every explanation built (not rendered)
             result["explained"] = sum(1 for item in batch.explanations if item is not None)
+        elif mode == "explain_fields":  # and its fields made (steps, inputs; not rendered)
+            result["explained"] = sum(
+                len(item.contribution) > 0 for item in batch.explanations if item is not None
+            )
         result["seconds"] = time.process_time() - started
         result["fallback"] = len(batch.fallback)
     elif mode in ("assess", "explain"):

@@ -178,11 +178,7 @@ def explanation_inputs(facts: HouseholdFacts) -> tuple[tuple[str, int | str], ..
         and facts.chosen_contribution_cents is None
         and facts.engagement_minutes is None
     ):
-        # The usual household (hot path): the general case below gives these, sorted.
-        persons = ("persons", len(facts.persons))
-        if facts.income_cents is None:
-            return (persons,)
-        return (("income_cents", facts.income_cents), persons)
+        return usual_inputs(facts.income_cents, len(facts.persons))
     items: list[tuple[str, int | str]] = [("persons", len(facts.persons))]
     if facts.income_cents is not None:
         items.append(("income_cents", facts.income_cents))
@@ -193,3 +189,12 @@ def explanation_inputs(facts: HouseholdFacts) -> tuple[tuple[str, int | str], ..
     for key in sorted(facts.attributes):
         items.append((f"attribute.{key}", facts.attributes[key]))
     return tuple(sorted(items))
+
+
+def usual_inputs(income_cents: int | None, persons: int) -> tuple[tuple[str, int | str], ...]:
+    """``explanation_inputs`` of the usual household: no attributes, choice or engagement (the
+    hot path; the general case gives these, sorted). The batch path's explanations give it
+    a household of columns without its facts (``app.engine.batch.paths``)."""
+    if income_cents is None:
+        return (("persons", persons),)
+    return (("income_cents", income_cents), ("persons", persons))

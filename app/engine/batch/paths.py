@@ -34,7 +34,7 @@ from itertools import compress, repeat
 from operator import is_
 from typing import TYPE_CHECKING, Any
 
-from app.engine.assessment import explanation_inputs
+from app.engine.assessment import explanation_inputs, usual_inputs
 from app.engine.batch.columns import HouseholdColumns
 from app.engine.batch.compile import INCOME_BASES, Unsupported, reads_income
 from app.engine.batch.compositions import Compositions
@@ -71,29 +71,17 @@ def column_tracer(node: Node, compositions: Compositions) -> ColumnTracer:
 
 class Rows(Sequence[tuple[Any, ...]]):
     """A deferred step's arguments, household by household, kept as the columns they were
-    computed in (``Rows(a, b)[j]`` is ``(a[j], b[j])``; a ``Same`` column repeats one value)."""
+    computed in, then ``tail``, the same for every household (``Rows([a, b], tail=(c,))[j]``
+    is ``(a[j], b[j], c)``)."""
 
-    def __init__(self, *columns: Sequence[Any]) -> None:
-        self.columns = columns
+    def __init__(self, *columns: Sequence[Any], tail: tuple[Any, ...] = ()) -> None:
+        self.columns, self.tail = columns, tail
 
     def __len__(self) -> int:
         return min(len(column) for column in self.columns)
 
     def __getitem__(self, at: Any) -> Any:
-        return tuple(column[at] for column in self.columns)
-
-
-class Same(Sequence[Any]):
-    """One value for every household (a constant argument of a step)."""
-
-    def __init__(self, value: Any, count: int) -> None:
-        self.value, self.size = value, count
-
-    def __len__(self) -> int:
-        return self.size
-
-    def __getitem__(self, at: Any) -> Any:
-        return self.value
+        return (*[column[at] for column in self.columns], *self.tail)
 
 
 class _BaseFactors(dict[int, tuple[int, int]]):
@@ -154,12 +142,27 @@ class SectionColumns:
         self, incomes: Sequence[int], ks: Sequence[int], amounts: list[int]
     ) -> tuple[list[int], list[Rows]]:
         keys, steps, (nums, dens) = self.tracer(incomes, ks)
-        unit, mode = (Same(value, len(keys)) for value in self.rounding)
-        return keys, [*steps, Rows(nums, dens, amounts, unit, mode)]  # ``rounding_step``'s
+        return keys, [*steps, Rows(nums, dens, amounts, tail=self.rounding)]  # ``rounding_step``'s
 
 
-# A section's template: its steps, each deferred one as ``(clause, code, build)``.
-Skeleton = tuple[Step | tuple[str, str, Callable[..., Any]], ...]
+class Skeleton:
+    """A section's template: its steps, where each deferred one gets, per household, the same
+    clause, code and parameter builder with the household's own arguments."""
+
+    __slots__ = ("fillers", "steps")
+
+    def __init__(self, steps: tuple[Step, ...], fillers: tuple[tuple[int, Any, Any, Any], ...]):
+        # ``fillers``: per deferred step, ``(position, clause, code, build)``.
+        self.steps, self.fillers = steps, fillers
+
+    def filled(self, args: Args) -> tuple[Step, ...]:
+        """The steps with one household's arguments (``args``, one per deferred step)."""
+        if not self.fillers:  # a section shared by the composition: its very steps
+            return self.steps
+        steps = list(self.steps)
+        for (position, clause, code, build), own in zip(self.fillers, args, strict=True):
+            steps[position] = Step.deferred(clause, code, build, *own)
+        return tuple(steps)
 
 
 class PathTemplate:
@@ -173,31 +176,23 @@ class PathTemplate:
         self.composition = traced.composition
 
 
-def _filled(skeleton: Skeleton, args: Args) -> tuple[Step, ...]:
-    given = iter(args)
-    return tuple(
-        part if isinstance(part, Step) else Step.deferred(*part, *next(given)) for part in skeleton
-    )
-
-
 def _skeleton(steps: tuple[Step, ...], args: Args | None) -> Skeleton | None:
     """``steps`` (the nodes' trace of one household) as a template, when its deferred steps'
     numbers are ``args`` (the column methods'); ``None`` when they differ. A section shared
     by its composition (``args`` is ``None``) keeps its steps as they are."""
     if args is None:
-        return steps
-    parts: list[Step | tuple[str, str, Callable[..., Any]]] = []
+        return Skeleton(steps, ())
+    fillers = []
     given = iter(args)
-    for item in steps:
+    for position, item in enumerate(steps):
         form = item.deferred_form()
         if form is None:
-            parts.append(item)
             continue
         clause, code, build, own = form
         if next(given, None) != own:
             return None
-        parts.append((clause, code, build))
-    return tuple(parts) if next(given, None) is None else None
+        fillers.append((position, clause, code, build))
+    return Skeleton(steps, tuple(fillers)) if next(given, None) is None else None
 
 
 _ALONE = PathTemplate.__new__(PathTemplate)  # a path whose households are traced one by one
@@ -221,7 +216,16 @@ class _Chunk:
 
     def args(self, at: int) -> tuple[Args, Args]:
         """Household ``at``'s deferred steps' arguments, per section."""
-        return tuple(item[at] for item in self.owed), tuple(item[at] for item in self.received)
+        return tuple([item[at] for item in self.owed]), tuple([item[at] for item in self.received])
+
+    def inputs(self, index: int) -> tuple[tuple[str, int | str], ...]:
+        """Household ``index``'s ``explanation_inputs``, from the columns when they are all
+        its facts (no choice: the plan has none, a loader may still give the column)."""
+        columns = self.columns
+        chosen = columns.chosen_contributions_cents
+        if columns.facts is None and (chosen is None or chosen[index] is None):
+            return usual_inputs(columns.incomes_cents[index], columns.person_counts[index])
+        return explanation_inputs(columns.household(index))
 
     def fill(self, target: PathExplanation, at: int) -> None:
         """Set ``target``'s fields: household ``at``'s template with its own numbers."""
@@ -235,9 +239,9 @@ class _Chunk:
                 template.rule_set,
                 template.period,
                 columns.household_ids[index],
-                explanation_inputs(columns.household(index)),
-                _filled(template.contribution, owed),
-                _filled(template.credit, received),
+                self.inputs(index),
+                template.contribution.filled(owed),
+                template.credit.filled(received),
                 template.composition,
             ),
             strict=True,
