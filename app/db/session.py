@@ -21,6 +21,11 @@ from sqlmodel import Session, create_engine
 from app.db.settings import Settings
 
 READ_ONLY_OPTION = "caisse_read_only"
+# A bulk writer's transactions (``bulk_writer``) leave the WAL to grow until the writer
+# copies it into the database once (``checkpoint_wal``), instead of every commit past
+# SQLite's auto-checkpoint threshold copying it again.
+BULK_WRITE_OPTION = "caisse_bulk_write"
+_SAVED_AUTOCHECKPOINT = "caisse_wal_autocheckpoint"
 
 
 def ensure_sqlite_directory(url: str) -> None:
@@ -66,10 +71,58 @@ def _configure_sqlite(engine: Engine) -> None:
         # Single writer: take the write lock at the start so read-then-write cannot race.
         # A read-only unit (``read_only``) begins DEFERRED: in WAL mode it reads one
         # consistent snapshot without waiting for, or blocking, the writer.
-        if connection.get_execution_options().get(READ_ONLY_OPTION):
+        options = connection.get_execution_options()
+        if options.get(BULK_WRITE_OPTION):
+            _defer_checkpoints(connection)
+        if options.get(READ_ONLY_OPTION):
             connection.exec_driver_sql("BEGIN")
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_connection: Any, record: Any) -> None:
+        # A bulk writer's connection goes back to the pool as it was taken: the next user's
+        # commits auto-checkpoint as usual.
+        saved = record.info.pop(_SAVED_AUTOCHECKPOINT, None)
+        if saved is not None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA wal_autocheckpoint={int(saved)}")
+            cursor.close()
+
+
+def _defer_checkpoints(connection: Any) -> None:
+    """Turn the connection's WAL auto-checkpoint off until it is checked in (its previous
+    value is kept in the pool record, restored by the ``checkin`` listener)."""
+    info = connection.connection.info  # the pool record's, kept while checked out
+    if _SAVED_AUTOCHECKPOINT not in info:
+        found = connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one()
+        info[_SAVED_AUTOCHECKPOINT] = int(found)
+        connection.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+
+
+def bulk_writer(engine: Engine) -> Engine:
+    """The same engine (same pool) for a run of many large transactions in a row (the month
+    run): on SQLite its connections do not auto-checkpoint the WAL while checked out, so
+    each page a run rewrites in every transaction is copied into the database once, by
+    ``checkpoint_wal`` at the end, not once per transaction. Readers meanwhile read a
+    larger WAL; the file grows by what the run writes until the checkpoint."""
+    return engine.execution_options(**{BULK_WRITE_OPTION: True})
+
+
+def checkpoint_wal(engine: Engine) -> None:
+    """Copy the WAL into the database now (SQLite; nothing elsewhere). PASSIVE: it neither
+    waits for nor blocks readers and writers, and leaves what they hold to a later one."""
+    if engine.dialect.name != "sqlite":
+        return
+    # Outside any transaction (SQLite refuses a checkpoint inside one): the driver
+    # connection runs in autocommit (``_on_connect``), and SQLAlchemy begins nothing here.
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        cursor.close()
+    finally:
+        connection.close()
 
 
 @contextmanager
