@@ -90,14 +90,21 @@ class PeriodTexts:
     command's many rows share a few periods, and formatting one per row cost more than the
     row's insert."""
 
-    __slots__ = ("_texts",)
+    __slots__ = ("_last", "_last_text", "_texts")
 
     def __init__(self) -> None:
         self._texts: dict[Period | None, str | None] = {None: None}
+        # The last period asked and its text: the rows of a batch mostly share one period,
+        # which an identity test finds without hashing the period again.
+        self._last: Period | None = None
+        self._last_text: str | None = None
 
     def __call__(self, period: Period | None) -> str | None:
+        if period is self._last:
+            return self._last_text
         try:
-            return self._texts[period]
+            text = self._texts[period]
         except KeyError:
             text = self._texts[period] = str(period)
-            return text
+        self._last, self._last_text = period, text
+        return text

@@ -107,14 +107,16 @@ def moved_totals(
 ) -> dict[str, int]:
     """``totals`` moved by each account's change from ``before`` to ``after``."""
     moved = dict(totals)
+    trial = 0  # summed apart: a month-run chunk moves tens of thousands of accounts
     for account, old in before.items():
         change = after[account] - old
         if not change:
             continue
-        moved["trial_balance"] += change
+        trial += change
         name = family(account)
         if name is not None:
             moved[name] += change
+    moved["trial_balance"] += trial
     return moved
 
 

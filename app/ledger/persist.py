@@ -51,15 +51,14 @@ def write_entries(session: Session, entries: Sequence[Entry]) -> dict[str, int]:
     deltas: dict[str, int] = defaultdict(int)
     entry_rows: list[tuple[Any, ...]] = []
     posting_rows: list[tuple[Any, ...]] = []
+    add_entry, add_posting = entry_rows.append, posting_rows.append
     text = PeriodTexts()  # str(Period) per entry cost more than the row itself
-    for position, entry in enumerate(entries):
-        entry_id = entry.entry_id
-        period = text(entry.period)
-        entry_rows.append(
-            (entry_id, entry.seq, position, period, entry.kind, entry.memo, entry.reverses)
-        )
-        for line, (account, amount) in enumerate(entry.postings):
-            posting_rows.append((entry_id, line, entry.seq, account, amount))
+    # Entries unpacked as the tuples they are: half a million rows a month run, where each
+    # attribute read was a measurable share of building them.
+    for position, (entry_id, seq, period, kind, memo, postings, reverses) in enumerate(entries):
+        add_entry((entry_id, seq, position, text(period), kind, memo, reverses))
+        for line, (account, amount) in enumerate(postings):
+            add_posting((entry_id, line, seq, account, amount))
             deltas[account] += amount
     bulk_insert(session, "ledger_entry", ENTRY_COLUMNS, entry_rows)
     bulk_insert(session, "posting", POSTING_COLUMNS, posting_rows)

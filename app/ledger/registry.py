@@ -41,12 +41,16 @@ def write_registry(
     payload: Mapping[str, Any],
 ) -> None:
     text = PeriodTexts()  # a run marks thousands of households for one period
-    credited = [
-        (c.household_id, text(c.period), seq) for c in changes if isinstance(c, MarkCredited)
-    ]
+    credited: list[tuple[str, str | None, int]] = []
+    others: list[RegistryChange] = []
+    for c in changes:  # one pass: a run's changes are a hundred thousand marks
+        if isinstance(c, MarkCredited):
+            credited.append((c.household_id, text(c.period), seq))
+        else:
+            others.append(c)
     # The primary key (household_id, period) makes the run exactly-once per household.
     bulk_insert(session, "month_credit", ("household_id", "period", "seq"), credited)
-    for change in changes:
+    for change in others:
         _one_change(session, change, seq, recorded_at, payload)
     session.flush()
 

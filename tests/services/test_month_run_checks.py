@@ -278,3 +278,37 @@ def test_no_chunk_sums_every_balance_when_the_head_carries_its_totals(
         stored = session.get(t.FundTotal, 1)
         assert stored is not None and stored.seq == journal.head(session).seq
         assert json.loads(stored.totals) == real(session)
+
+
+def test_a_negative_lot_is_refused(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    setup_fund(engine)
+
+    def lot_below_zero(session: Session, seq: int) -> None:
+        sql(session, "UPDATE credit_lot SET remaining_cents = -1 WHERE household_id = 'hh_b'")
+
+    break_chunk(monkeypatch, 3, lot_below_zero)
+    error = refused_third_chunk(engine, monkeypatch)
+    assert error.problems == (
+        "open lots of hh_b hold -1, credit is 20000",
+        "a credit lot of hh_b holds a negative amount (-1)",
+    )
+
+
+def test_member_credit_below_zero_is_refused_with_every_problem_in_order(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setup_fund(engine)
+
+    def credit_overdrawn(session: Session, seq: int) -> None:
+        sql(session, "UPDATE balance SET balance_cents = 5 WHERE account = '419:hh_b'")
+
+    break_chunk(monkeypatch, 3, credit_overdrawn)
+    error = refused_third_chunk(engine, monkeypatch)
+    # Moved balances, then member sums, then credit, then the fund totals (carried).
+    assert error.problems == (
+        "balance 419:hh_b moved by 5, its postings by -20000",
+        "balance 419:hh_b is 5, its postings sum to -20000",
+        "member credit 419:hh_b is below zero (-5 cents)",
+        "open lots of hh_b hold 20000, credit is -5",
+        "trial balance is 20005 cents, not 0",
+    )
