@@ -228,7 +228,10 @@ def _open_lots(session: Session) -> LotColumns:
     last_in: list[int | None] = []
     remaining_cents: list[int] = []
     months: dict[str, int] = {}
-    for rows in session.connection().execute(query).partitions(_LOTS_AT_ONCE):
+    # stream_results: on PostgreSQL a server-side cursor, so that the client never holds
+    # every row at once either (SQLite's cursor already steps through the table).
+    lots = session.connection().execute(query.execution_options(stream_results=True))
+    for rows in lots.partitions(_LOTS_AT_ONCE):
         household, lot_id, granted, last, remaining = zip(*rows, strict=True)
         for text in {*granted, *last}.difference(months, (None,)):
             months[text] = Period.parse(text).index()
