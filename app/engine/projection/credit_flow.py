@@ -16,13 +16,13 @@ wallet moves exactly what the books' functions take.
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import reduce
 from itertools import compress, groupby
 from operator import add, sub
-from typing import cast
+from typing import TypeVar, cast
 
 from app.engine.books.lots import (
     expiring_rows,
@@ -113,20 +113,14 @@ class Wallets:
         ids = lots.household_ids
         rows = self._rows = {household: row for row, household in enumerate(dict.fromkeys(ids))}
         row_of = list(map(rows.__getitem__, ids))
-        ranks = _ranks(row_of, lots.granted, lots.lot_ids)
-        keys: Iterable[tuple[int, int | None] | tuple[int, int, int | None]] = (
-            zip(lots.granted, lots.last, strict=True)  # every rank 0
-            if ranks is None
-            else zip(lots.granted, ranks, lots.last, strict=True)
-        )
         # Lots stored month by month come as a few long runs of one column each.
-        runs: dict[tuple[int, int, int | None], list[tuple[int, int]]] = {}
-        start = 0
-        for key, run in groupby(keys):
-            end = start + len(list(run))
-            place = (key[0], 0, key[1]) if len(key) == 2 else key
-            runs.setdefault(place, []).append((start, end))
-            start = end
+        by_month = _runs(zip(lots.granted, lots.last, strict=True))
+        runs: dict[tuple[int, int, int | None], list[tuple[int, int]]]
+        if _alone_in_their_month(by_month, row_of):  # every rank 0
+            runs = {(granted, 0, last): spans for (granted, last), spans in by_month.items()}
+        else:
+            ranks = _ranks(row_of, lots.granted, lots.lot_ids)
+            runs = _runs(zip(lots.granted, ranks, lots.last, strict=True))
         size = len(rows)
         for key in sorted(runs, key=_column_order):
             column = [0] * size
@@ -212,20 +206,43 @@ def _column_order(key: tuple[int, int, int | None]) -> tuple[int, int, bool, int
     return granted, rank, last is None, last or 0
 
 
-def _ranks(
-    row_of: Sequence[int], granted: Sequence[int], lot_ids: Sequence[str]
-) -> list[int] | None:
+_Key = TypeVar("_Key", bound=Hashable)
+
+
+def _runs(keys: Iterable[_Key]) -> dict[_Key, list[tuple[int, int]]]:
+    """Where each key lies in ``keys``: the ``(start, end)`` of each run of equal keys."""
+    runs: dict[_Key, list[tuple[int, int]]] = {}
+    start = 0
+    for key, run in groupby(keys):
+        end = start + len(list(run))
+        runs.setdefault(key, []).append((start, end))
+        start = end
+    return runs
+
+
+def _alone_in_their_month(
+    runs: Mapping[tuple[int, int | None], Sequence[tuple[int, int]]], row_of: Sequence[int]
+) -> bool:
+    """Whether no household holds two lots granted in one month (``runs``: where the lots of
+    each month granted and last month lie; ``row_of``: each lot's household row)."""
+    by_month: dict[int, list[tuple[int, int]]] = {}
+    for (granted, _), spans in runs.items():
+        by_month.setdefault(granted, []).extend(spans)
+    for spans in by_month.values():
+        holders: set[int] = set()
+        for start, end in spans:
+            holders.update(row_of[start:end])
+        if len(holders) < sum(end - start for start, end in spans):
+            return False
+    return True
+
+
+def _ranks(row_of: Sequence[int], granted: Sequence[int], lot_ids: Sequence[str]) -> list[int]:
     """Each lot's rank among its household's lots granted in the same month, in the books'
-    spending order (``oldest_first``: by the entry that opened it); ``None`` when every lot
-    is alone in its month of its household (the usual case: one lot a month)."""
-    low = min(granted)
-    span = max(granted) - low + 1
-    # One whole number per (row, month), cheaper to hash than a pair: a million lots.
-    keys = [row * span + month - low for row, month in zip(row_of, granted, strict=True)]
-    if len(set(keys)) == len(keys):
-        return None
+    spending order (``oldest_first``: by the entry that opened it)."""
+    keys = list(zip(row_of, granted, strict=True))
     counts = Counter(keys)
-    shared: dict[int, list[int]] = {}
+    shared: dict[tuple[int, int], list[int]] = {}
     for position, key in enumerate(keys):
         if counts[key] > 1:
             shared.setdefault(key, []).append(position)
