@@ -287,17 +287,19 @@ def _ordered(
         problems.append(
             Problem("budget_cents", f"expected zero or more cents, got {budget_cents!r}")
         )
+    facts: Sequence[HouseholdFacts]
     if isinstance(households, HouseholdColumns):
-        columns = households
+        columns, facts = households, FactsOf(households)
         if not _ascending(columns.household_ids):
             problems.append(
                 Problem("households", "expected columns in strictly ascending id order")
             )
     else:
-        columns = HouseholdColumns.from_facts(_by_id(households, problems))
+        facts = _by_id(households, problems)
+        columns = HouseholdColumns.from_facts(facts)
     if problems:
         raise InvalidInput(problems)
-    return columns, FactsOf(columns)
+    return columns, facts
 
 
 def _ascending(ids: Sequence[str]) -> bool:
