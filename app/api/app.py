@@ -24,7 +24,7 @@ from app.api.input_guard import RequestGuard
 from app.api.lean_route import COUNTS_STATE, LEAN_STATE
 from app.api.limits import BodySizeLimit
 from app.api.openapi import DESCRIPTION, TAGS, problem_schema_openapi
-from app.api.routers import v1_router
+from app.api.routers import include_v1
 from app.api.rule_yaml import RuleYaml
 from app.db.async_reads import AsyncReads
 from app.db.session import make_engine
@@ -101,7 +101,7 @@ def create_app(settings: Settings | None = None, *, lean_routes: bool = True) ->
     app.add_middleware(RequestGuard)
     app.add_middleware(RuleYaml)  # a YAML rule body is read as JSON before it is guarded
     app.add_middleware(BodySizeLimit)
-    app.include_router(v1_router(), prefix="/v1")
+    include_v1(app)
     install_docs(app, "/openapi.json")
     app.openapi = problem_schema_openapi(app)  # type: ignore[method-assign]
     return app
