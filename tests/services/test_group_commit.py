@@ -4,8 +4,10 @@ the same outcome charge by charge as recording them one after the other."""
 from __future__ import annotations
 
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future
 from datetime import date, timedelta
 from typing import Any
 
@@ -283,6 +285,31 @@ class TestWriter:
         assert isinstance(second, svc.InsufficientCredit)
         assert writer.groups == 0  # both went the one-by-one way
         verified(engine)
+
+    def test_after_group_runs_once_each_charge_of_the_group_has_its_outcome(
+        self, engine: Engine
+    ) -> None:
+        # The charge writer process sends a group's outcomes in one write from this hook
+        # (app.services.writes.charge_link): an outcome not settled by then would wait for
+        # the next group.
+        small_fund(engine)
+        submitted = threading.Event()
+        futures: list[Future[dict[str, Any]]] = []
+        seen: list[tuple[int, int]] = []
+
+        def after_group() -> None:
+            submitted.wait(timeout=30)
+            seen.append((writer.charges, sum(f.done() for f in futures)))
+
+        writer = GroupWriter(engine, after_group=after_group)
+        try:
+            futures.extend(writer.submit(charge(f"p{i}", "hh_a", 100)) for i in range(12))
+            submitted.set()
+            assert all(f.result(timeout=30)["credit_cents"] == 100 for f in futures)
+        finally:
+            writer.stop()
+        assert seen and seen[-1] == (12, 12)
+        assert all(charges == settled for charges, settled in seen)
 
 
 @pytest.mark.skipif(not on_postgres(), reason="terminates PostgreSQL backends")

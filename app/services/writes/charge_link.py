@@ -156,55 +156,99 @@ def settle(future: Any, message: dict[str, Any]) -> None:
 
 
 class _Connection(socketserver.StreamRequestHandler):
-    """One worker's link: charges in, outcomes out (in whatever order groups finish)."""
+    """One worker's link: charges in, outcomes out (in whatever order groups finish).
+
+    An outcome waits in the link's outbox until its group is settled (``_Server.flush``,
+    which the group writer calls after each group): a group's outcomes leave in one write,
+    so the worker's event loop wakes once per group, not once per charge."""
 
     server: _Server
 
-    def handle(self) -> None:
-        sending = threading.Lock()
-        open_charges = threading.Condition()
-        waiting = [0]  # charges of this link not answered yet
+    def setup(self) -> None:
+        super().setup()
+        self.outbox: list[bytes] = []
+        self.sending = threading.Lock()  # guards the outbox and the writes
+        self.open_charges = threading.Condition()
+        self.waiting = 0  # charges of this link whose outcome is not written yet
 
-        def reply(ident: int, future: Future[dict[str, Any]]) -> None:
-            data = encode_outcome(ident, future)
-            with sending:
+    def reply(self, ident: int, future: Future[dict[str, Any]]) -> None:
+        data = encode_outcome(ident, future)
+        with self.sending:
+            self.outbox.append(data)
+
+    def flush(self) -> None:
+        """Write what the outbox holds, in one write."""
+        with self.sending:
+            lines, self.outbox = self.outbox, []
+            if lines:
                 try:
-                    self.wfile.write(data)
+                    self.wfile.write(b"".join(lines))
                     self.wfile.flush()
                 except (OSError, ValueError):
-                    pass  # the worker went away; it records the charge again itself
-            with open_charges:
-                waiting[0] -= 1
-                open_charges.notify_all()
+                    pass  # the worker went away; it records the charges again itself
+        if lines:
+            with self.open_charges:
+                self.waiting -= len(lines)
+                self.open_charges.notify_all()
 
+    def handle(self) -> None:
+        self.server.joined(self)
+        try:
+            self._receive()
+        finally:
+            self.server.left(self)
+
+    def _receive(self) -> None:
         for line in self.rfile:
             message = json.loads(line)
             ident = int(message["id"])
+            with self.open_charges:
+                self.waiting += 1
             try:
                 future = self.server.writer.submit(decode_charge(message))
             except Exception as error:  # a malformed message is that charge's fault only
-                future = Future()
-                future.set_exception(error)
-            with open_charges:
-                waiting[0] += 1
-            future.add_done_callback(functools.partial(reply, ident))
-        with open_charges:  # the worker stopped sending: answer what it is waiting for
-            open_charges.wait_for(lambda: waiting[0] == 0, timeout=60)
+                failed: Future[dict[str, Any]] = Future()
+                failed.set_exception(error)
+                self.reply(ident, failed)
+                self.flush()
+                continue
+            future.add_done_callback(functools.partial(self.reply, ident))
+            if future.done():  # settled before the callback was added: its group is flushed
+                self.flush()
+        with self.open_charges:  # the worker stopped sending: answer what it is waiting for
+            self.open_charges.wait_for(lambda: self.waiting <= 0, timeout=60)
 
 
 class _Server(socketserver.ThreadingUnixStreamServer):
     daemon_threads = True
 
-    def __init__(self, path: str, writer: GroupWriter) -> None:
-        self.writer = writer
+    def __init__(self, path: str, engine: Engine) -> None:
+        self.links: list[_Connection] = []
+        self.links_lock = threading.Lock()
+        self.writer = GroupWriter(engine, timer=time.perf_counter, after_group=self.flush)
         super().__init__(path, _Connection)
+
+    def joined(self, link: _Connection) -> None:
+        with self.links_lock:
+            self.links.append(link)
+
+    def left(self, link: _Connection) -> None:
+        with self.links_lock:
+            self.links.remove(link)
+
+    def flush(self) -> None:
+        """Send every link's settled outcomes (called by the writer after each group)."""
+        with self.links_lock:
+            links = list(self.links)
+        for link in links:
+            link.flush()
 
 
 def serve(engine: Engine, path: str, stop: threading.Event, parent_pid: int | None = None) -> None:
     """Write the charges sent to the socket ``path`` until ``stop`` is set or the parent
     process is gone, then write what is queued. Call in a process of its own."""
-    writer = GroupWriter(engine, timer=time.perf_counter)
-    server = _Server(path, writer)
+    server = _Server(path, engine)
+    writer = server.writer
     os.chmod(path, 0o600)
     thread = threading.Thread(target=server.serve_forever, name="charge-link", daemon=True)
     thread.start()

@@ -226,10 +226,15 @@ class GroupWriter:
         engine: Engine,
         max_group: int = MAX_GROUP,
         timer: Callable[[], float] | None = None,
+        after_group: Callable[[], None] | None = None,
     ) -> None:
         """``timer``: a monotonic clock in seconds, from the edge, to report how long
-        groups take (``stats``); without it only the counts are kept."""
+        groups take (``stats``); without it only the counts are kept. ``after_group``:
+        called in the writer thread once every charge of a group has its outcome (the
+        charge writer process sends a group's outcomes together,
+        app.services.writes.charge_link)."""
         self.engine = engine
+        self.after_group = after_group
         self.max_group = max_group
         self.timer = timer
         self.seconds = 0.0  # spent writing groups (with a timer)
@@ -280,7 +285,11 @@ class GroupWriter:
                     stop = True
                     break
                 group.append(item)
-            self._write(group)
+            try:
+                self._write(group)
+            finally:
+                if self.after_group is not None:
+                    self.after_group()
             if stop:
                 return
 
