@@ -1,9 +1,8 @@
 """Replay cost of the till's split purchases (``"split": true``) against plain ones.
 
 A split purchase the credit covers gives the same effects as a plain one, but its payload
-has one more field, so ``apply_fast`` (the replay's hot path, whose field tuple the parallel
-verifier ships alone) hands it to the general handler. This measures what that costs per
-purchase replayed: N purchases on MemoryBooks through ``apply_fast``, plain then split.
+has one more field. This measures what that costs per purchase replayed: N purchases on
+MemoryBooks through ``apply`` (the one path), plain then split.
 
     .venv/bin/python -m bench.split_replay [N]
 """
@@ -14,13 +13,10 @@ import sys
 import time
 from typing import Any
 
-from app.engine.books import Command, MemoryBooks
-from app.engine.books.fast import apply_fast
+from app.engine.books import Command, MemoryBooks, apply
 
 
 def _books(households: int) -> MemoryBooks:
-    from app.engine.books import apply
-
     books = MemoryBooks()
     seq = 0
 
@@ -67,7 +63,7 @@ def _replay(n: int, split: bool) -> float:
         }  # fmt: skip
         if split:
             payload["split"] = True
-        books.commit(apply_fast(books, Command("purchase", payload), 1_000 + i))
+        books.commit(apply(books, Command("purchase", payload), 1_000 + i))
     return time.perf_counter() - start
 
 

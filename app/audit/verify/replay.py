@@ -8,8 +8,8 @@
    again by ``journal.chain_problem``, which names the reason;
 2. a ``seal_month`` record's sealed values against the replay just before it (journal size,
    head hash, balances digest, run fingerprint, month tree, invariants);
-3. the command re-applied by the books core (``fast.SPLIT``/``FAST`` for the hot kinds, which
-   give ``apply``'s effects or decline; then ``core.apply``): a refusal is a disagreement;
+3. the command re-applied by the books core (``core.apply_record``, the ``apply`` of every
+   write): a refusal is a disagreement;
 4. the entries it produces against the stored entries of that seq: an export's lines as text
    (``entry_line``), a line that is not the canonical text parsed and compared field by
    field, so only a real difference is reported, exactly as for the database's rows.
@@ -31,12 +31,10 @@ from app.audit.sources import TablesRead, entry_line, entry_of_line
 from app.audit.verify.finding import Disagreement
 from app.audit.verify.rederive import KINDS as REDERIVE_KINDS
 from app.audit.verify.rederive import Rederivation
-from app.engine.books.commands import Command
-from app.engine.books.core import apply
+from app.engine.books.core import apply_record
 from app.engine.books.digest import RunFingerprint, balances_digest, month_tree_problem
 from app.engine.books.entries import Entry
 from app.engine.books.errors import BooksError
-from app.engine.books.fast import FAST, SPLIT
 from app.engine.books.invariants import check_totals
 from app.engine.books.journal import FORMAT, GENESIS_HASH, chain_problem
 from app.engine.books.memory import MemoryBooks
@@ -83,8 +81,7 @@ class Journal(Protocol):
 
 # An item of the walk, in seq order: ``(ok, kind, payload, hash, stored, record)``.
 # ``ok``: the fast chain check (``chained``) passed against the previous record's hash; then
-# ``record`` is ``None`` and kind/payload/hash are the record's (for a hot kind whose fields
-# are valid, ``payload`` is the tuple of its values, ``fast.SPLIT``). Otherwise ``record`` is the
+# ``record`` is ``None`` and kind/payload/hash are the record's. Otherwise ``record`` is the
 # whole record (kind/payload/hash ``None``) and ``step`` decides (``chain_problem``).
 # ``ok is None`` marks stored entries at a seq no record reaches (``stored`` is the group),
 # or, with ``stored`` ``None`` too, the tables read ahead (``record``, ``feed_then_tables``).
@@ -117,13 +114,7 @@ def feed(source: Journal) -> Iterator[Item]:
             ok = False
         prev = record.get("hash")
         if ok and type(record) is dict and "kind" in record and "payload" in record:
-            kind, payload = record["kind"], record["payload"]
-            split = SPLIT.get(kind) if type(kind) is str else None
-            if split is not None and type(payload) is dict and tuple(payload) == split[2]:
-                # A hot kind in canonical key order: its values, if valid without the books
-                # (cheaper to send to the walk than the dict, and already half checked).
-                payload = split[0](payload) or payload
-            yield True, kind, payload, prev, stored, None
+            yield True, record["kind"], record["payload"], prev, stored, None
         else:
             yield ok, None, None, None, stored, record
     if pending is not None:
@@ -172,34 +163,23 @@ def step(state: Replayed, item: Item) -> Disagreement | None:
     ok, kind, payload, hashed, stored, record = item
     seq = state.records + 1
     books = state.books
-    effects = None
     if record is not None:  # the fast chain check did not pass: the full one names why
         if not ok:
             reason = chain_problem(record, seq, state.head_hash, strict=False)
             if reason is not None:
                 return Disagreement(seq, "journal", f"seq={seq}", reason)
         kind, payload, hashed = record["kind"], record["payload"], record["hash"]
-    elif type(payload) is tuple:  # a hot kind's values, valid without the books (``feed``)
-        split = SPLIT[kind]
-        effects = split[1](books, payload, seq)
-        if effects is None:
-            # Not the plain accepted case: the general handler decides, and names a refusal.
-            payload = dict(zip(split[2], payload, strict=True))
-    if effects is None:
-        if type(payload) is not dict and not isinstance(payload, Mapping):
-            return Disagreement(seq, "journal", f"seq={seq}", "payload is not a JSON object")
-        if kind == "seal_month":
-            bad = seal_problem(state, payload, seq)
-            if bad is not None:
-                return bad
-        fast = FAST.get(kind)
-        effects = fast(books, payload, seq) if fast is not None else None
-        if effects is None:
-            try:
-                effects = apply(books, Command(kind, payload), seq)
-            except BooksError as error:
-                return Disagreement(seq, "journal", f"seq={seq}",
-                                    f"the engine refuses this {kind} on replay: {error}")
+    if type(payload) is not dict and not isinstance(payload, Mapping):
+        return Disagreement(seq, "journal", f"seq={seq}", "payload is not a JSON object")
+    if kind == "seal_month":
+        bad = seal_problem(state, payload, seq)
+        if bad is not None:
+            return bad
+    try:
+        effects = apply_record(books, kind, payload, seq)
+    except BooksError as error:
+        return Disagreement(seq, "journal", f"seq={seq}",
+                            f"the engine refuses this {kind} on replay: {error}")
     entries, lot_changes = effects[0], effects[1]  # by index: fields are descriptors
     first = stored[0] if len(stored) == 1 else None
     if type(first) is str and len(entries) == 1 and first == entry_line(entries[0]):

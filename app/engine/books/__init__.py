@@ -2,8 +2,9 @@
 
 ``apply(view, command, seq) -> Effects`` gives the meaning of every command; ``MemoryBooks``
 is the in-memory state (the verifier's store); ``journal`` builds and verifies the hash
-chain; ``fast`` is ``apply`` specialised for the replay's hot kinds. The one replay of a
-journal is the verifier's (``app.audit.verify``: ``verify``, ``verify_records``). The
+chain. Every command, the live write's and the replay's alike, goes through the one
+``apply`` (the purchase, the replay's hot kind, is fast in its own handler). The one replay
+of a journal is the verifier's (``app.audit.verify``: ``verify``, ``verify_records``). The
 contract is docs/ledger-contract.md; decisions are in docs/ledger.md and docs/journal.md.
 """
 

@@ -7,31 +7,41 @@ from datetime import date
 from typing import Any
 
 from app.engine.books import accounts as acc
-from app.engine.books.commands import CENTS, DAY, ID, TEXT, Fields, period_of_date, quick
-from app.engine.books.entries import EntryBuilder
+from app.engine.books.commands import Fields, are_ids, day_or_none, period_of_date
+from app.engine.books.entries import EntryBuilder, pair_entry
 from app.engine.books.errors import Conflict
 from app.engine.books.guards import known_household, known_merchant, open_month
-from app.engine.books.state import BooksView, Effects
+from app.engine.books.state import OPEN, BooksView, Effects
+from app.engine.period import Period
 from app.engine.problems import Problem
 
 METHODS = ("cash", "transfer", "direct_debit")
 FUNDING_KINDS = ("subsidy", "donation", "top_up")
 FUNDING_STATUSES = ("received", "awarded")
+_new = tuple.__new__
 
 
-_PAYMENT_SCHEMA = (
-    ("household_id", ID),
-    ("amount_cents", CENTS),
-    ("method", TEXT),
-    ("reference", TEXT),
-    ("received_on", DAY),
-)
+_PAYMENT_KEYS = frozenset(("household_id", "amount_cents", "method", "reference", "received_on"))
 
 
-def _read_payment(payload: Mapping[str, Any]) -> tuple[str, int, str, str, date]:
-    values = quick(payload, _PAYMENT_SCHEMA)
-    if values is not None and values[2] in METHODS:
-        return values[0], values[1], values[2], values[3], values[4]
+def _plain_payment(payload: Any) -> tuple[str, int, str, str, date, Period] | None:
+    """The plain case, read in one expression: exactly the five fields, all valid; ``None``
+    for anything else. The values of ``_payment_fields``, then the day's month."""
+    if type(payload) is not dict or payload.keys() != _PAYMENT_KEYS:
+        return None
+    hh, amount, method = payload["household_id"], payload["amount_cents"], payload["method"]
+    reference, dated = payload["reference"], day_or_none(payload["received_on"])
+    if (
+        dated is None or not are_ids(hh) or type(amount) is not int or amount < 1
+        or type(method) is not str or method not in METHODS
+        or type(reference) is not str or not reference
+    ):
+        return None
+    return hh, amount, method, reference, *dated
+
+
+def _payment_fields(payload: Mapping[str, Any]) -> tuple[str, int, str, str, date, Period]:
+    """Any payment payload, read field by field (``InvalidCommand`` naming every problem)."""
     f = Fields(payload)
     read = (
         f.ident("household_id"),
@@ -41,25 +51,29 @@ def _read_payment(payload: Mapping[str, Any]) -> tuple[str, int, str, str, date]
         f.day("received_on"),
     )
     f.done()
-    return read
+    return (*read, period_of_date(read[4]))
 
 
 def record_payment(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
     """A member's contribution received: 512 (530 for cash) / 411:hh."""
-    household_id, amount, method, reference, received_on = _read_payment(payload)
-    known_household(view, household_id, "household_id")
-    period = period_of_date(received_on)
-    open_month(view, period, "received_on")
+    read = _plain_payment(payload) or _payment_fields(payload)
+    household_id, amount, method, reference, _, period = read
+    # Each lookup once; its guard, called only when it fails, names the refusal.
+    if view.household(household_id) is None:
+        known_household(view, household_id, "household_id")
+    if view.month(period)[1] != OPEN:  # [1]: status
+        open_month(view, period, "received_on")
     account = acc.CASH if method == "cash" else acc.BANK
     due = acc.member_due(household_id)
-    entry = EntryBuilder(seq).pair(period, "payment", f"{method} {reference}", account, due, amount)
+    entry = pair_entry(f"{seq}.0", seq, period, "payment", f"{method} {reference}", account, due,
+                       amount)
     result = {
-        "entry_id": entry.entry_id,
+        "entry_id": entry[0],  # entry_id
         "household_id": household_id,
         "amount_cents": amount,
         "due_cents": view.balance_cents(due) - amount,
     }
-    return Effects((entry,), (), (), result)
+    return _new(Effects, ((entry,), (), (), result))
 
 
 def record_funding(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:

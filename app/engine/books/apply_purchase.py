@@ -30,8 +30,8 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from app.engine.books import accounts as acc
-from app.engine.books.commands import CENTS, DAY, ID, PERIOD, TEXT, Fields, period_of_date, quick
-from app.engine.books.entries import Entry, EntryBuilder
+from app.engine.books.commands import Fields, are_ids, day_in_month, period_of_date
+from app.engine.books.entries import EntryBuilder, pair_entry
 from app.engine.books.errors import (
     Conflict,
     InsufficientCredit,
@@ -43,6 +43,7 @@ from app.engine.books.errors import (
 from app.engine.books.guards import active_household, known_merchant, open_month
 from app.engine.books.lots import latest_expiry, oldest_first, spendable_on, take_oldest
 from app.engine.books.state import (
+    OPEN,
     BooksView,
     CreditLot,
     Effects,
@@ -53,6 +54,8 @@ from app.engine.books.state import (
 )
 from app.engine.money import format_cents, parse_rate
 from app.engine.period import Period
+
+_new = tuple.__new__
 
 
 @lru_cache(maxsize=1024)
@@ -82,7 +85,11 @@ def _check_merchant(merchant: MerchantState, on: date, category: str) -> str:
                 suspended_from=merchant.suspended_from,
             )
         )
-    rate = merchant.rate_text(category)
+    rate = None
+    for name, text in merchant.rates:  # ``MerchantState.rate_text``, without a call
+        if name == category:
+            rate = text
+            break
     if rate is None:
         raise Conflict(problem("category", "books.category_not_approved", category=category))
     return rate
@@ -100,21 +107,29 @@ class _Purchase(NamedTuple):
     whole_basket: bool = False
 
 
-_PURCHASE_SCHEMA = (
-    ("purchase_id", ID),
-    ("household_id", ID),
-    ("merchant_id", ID),
-    ("category", TEXT),
-    ("amount_cents", CENTS),
-    ("on", DAY),
-    ("period", PERIOD),
+_PURCHASE_KEYS = frozenset(
+    ("purchase_id", "household_id", "merchant_id", "category", "amount_cents", "on", "period")
 )
 
 
-def _read_purchase(payload: Mapping[str, Any]) -> _Purchase:
-    values = quick(payload, _PURCHASE_SCHEMA)
-    if values is not None and period_of_date(values[5]) == values[6]:
-        return _Purchase(*values)
+def _plain_purchase(payload: Any) -> _Purchase | None:
+    """The plain case, read in one expression: exactly the seven fields, all valid, the day
+    in the month (neither ``split`` nor ``whole_basket``); ``None`` for anything else."""
+    if type(payload) is not dict or payload.keys() != _PURCHASE_KEYS:
+        return None
+    pid, hh, merchant_id = payload["purchase_id"], payload["household_id"], payload["merchant_id"]
+    category, amount = payload["category"], payload["amount_cents"]
+    dated = day_in_month(payload["on"], payload["period"])
+    if (
+        dated is None or not are_ids(pid, hh, merchant_id)
+        or type(category) is not str or not category or type(amount) is not int or amount < 1
+    ):
+        return None
+    return _new(_Purchase, (pid, hh, merchant_id, category, amount, *dated, False, False))
+
+
+def _purchase_fields(payload: Mapping[str, Any]) -> _Purchase:
+    """Any purchase payload, read field by field (``InvalidCommand`` naming every problem)."""
     f = Fields(payload)
     order = _Purchase(
         f.ident("purchase_id"),
@@ -141,8 +156,12 @@ def _spend_plan(
     """Lots to spend (oldest usable first) and the credit available before spending; with
     ``split``, the credit taken is at most what is available (the member pays the rest), and
     with ``whole`` (the whole basket) it may be nothing."""
-    lots = [lot for lot in oldest_first(view.lots(hh)) if spendable_on(lot, period)]
-    available = sum(lot.remaining_cents for lot in lots)
+    lots = []
+    available = 0
+    for lot in oldest_first(view.lots(hh)):  # a loop: a comprehension is one more call
+        if spendable_on(lot, period):
+            lots.append(lot)
+            available += lot[4]  # remaining_cents
     if split and available < credit and (available > 0 or whole):
         credit = available
     plan = take_oldest(lots, credit, None)
@@ -158,46 +177,64 @@ def _spend_plan(
 
 
 def purchase(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
-    order = _read_purchase(payload)
+    """A purchase, refused (``BooksError``) or its effects (``_purchased``)."""
+    order = _plain_purchase(payload) or _purchase_fields(payload)
     pid, hh, merchant_id, category, amount, on, period, split, whole = order
     if view.purchase(merchant_id, pid) is not None:
         raise Conflict(problem("purchase_id", "books.purchase_id_used", purchase_id=pid))
-    active_household(view, hh, "household_id")
-    rate = _check_merchant(known_merchant(view, merchant_id, "merchant_id"), on, category)
-    open_month(view, period)
-    credit = credit_part_cents(amount, rate)
+    # Each lookup once; its guard, called only when it fails, names the refusal.
+    household = view.household(hh)
+    if household is None or household[3]:  # [3]: erased
+        active_household(view, hh, "household_id")
+    merchant = view.merchant(merchant_id)
+    if merchant is None:
+        known_merchant(view, merchant_id, "merchant_id")
+    rate = _check_merchant(merchant, on, category)  # type: ignore[arg-type]
+    if view.month(period)[1] != OPEN:  # [1]: status
+        open_month(view, period)
+    num, den = _rate(rate)
+    credit = amount * num // den  # ``credit_part_cents``
     if credit == 0 and not whole:
         raise InvalidCommand(
             problem("amount_cents", "books.no_credit_drawn", amount=amount, rate=rate)
         )
     plan, available = _spend_plan(view, hh, period, credit, split, whole)
-    credit = sum(part for _, part in plan)
+    return _purchased(seq, order, plan, available)
+
+
+def _purchased(
+    seq: int, order: _Purchase, plan: list[tuple[CreditLot, int]], available: int
+) -> Effects:
+    """The effects of a purchase allowed to spend ``plan``: its entry (none when the credit
+    pays nothing of a whole basket's line), the lots it spends, its state, its result.
+
+    The hot path of a replay (two records in three are purchases): the records are built
+    with ``tuple.__new__``, a NamedTuple's own constructor being Python-level."""
+    pid, hh, merchant_id, category, amount, _, period, _, _ = order
+    credit = 0
+    changes = []
+    spent = []
+    for lot, part in plan:
+        changes.append(_new(LotChange, ("spend", lot[0], hh, part, None, None)))  # [0]: lot_id
+        spent.append(lot)
+        credit += part
     # A sale the credit pays nothing of moves no money of the fund: no entry.
-    entries = () if credit == 0 else (_purchase_entry(seq, order, credit),)
-    changes = tuple(LotChange("spend", lot.lot_id, hh, part) for lot, part in plan)
-    expires = latest_expiry([lot for lot, _ in plan])
-    state = PurchaseState(pid, hh, merchant_id, category, period, amount, credit, 0, expires)
+    entries = () if credit == 0 else (
+        pair_entry(f"{seq}.0", seq, period, "purchase", f"purchase {pid} {category}",
+                   acc.member_credit(hh), acc.merchant_payable(merchant_id), credit),
+    )
+    expires = spent[0][3] if len(spent) == 1 else latest_expiry(spent)  # [3]: expires
+    state = _new(PurchaseState,
+                 (pid, hh, merchant_id, category, period, amount, credit, 0, expires, ()))
     result = {
         "purchase_id": pid,
-        "entry_id": entries[0].entry_id if entries else None,
+        "entry_id": entries[0][0] if entries else None,  # [0]: entry_id
         "amount_cents": amount,
         "credit_cents": credit,
         "member_pays_cents": amount - credit,
         "available_cents": available - credit,
     }
-    return Effects(entries, changes, (SetPurchase(state),), result)
-
-
-def _purchase_entry(seq: int, order: _Purchase, credit: int) -> Entry:
-    """The purchase's entry: the credit part from the member's credit to the merchant."""
-    return EntryBuilder(seq).pair(
-        order.period,
-        "purchase",
-        f"purchase {order.purchase_id} {order.category}",
-        acc.member_credit(order.household_id),
-        acc.merchant_payable(order.merchant_id),
-        credit,
-    )
+    return _new(Effects, (entries, tuple(changes), (_new(SetPurchase, (state,)),), result))
 
 
 def _refundable(bought: PurchaseState, refund_id: str, amount: int) -> int:

@@ -74,47 +74,67 @@ def _date_of(text: str) -> date:
     return date.fromisoformat(text)
 
 
-# Field checks of ``quick``: the same rules as the ``Fields`` methods of the same name.
-ID, TEXT, CENTS, DAY, PERIOD = range(5)
-_MISSING = object()
+# The plain case of a hot payload (every field present and valid: nearly every purchase and
+# payment replayed) is read by its handler in one expression with these; anything else is
+# read again by ``Fields``, which names every problem. Each accepts exactly what the
+# ``Fields`` method of the same rule accepts (tests/engine/test_books_commands.py).
+
+# Ids that matched ``_ID_RE``: a household or merchant id recurs in thousands of commands,
+# and a set lookup costs a fraction of the match. Bounded: cleared when full.
+_IDS: set[str] = set()
+# Day texts already read, with their month: a month of purchases has some thirty days.
+_DAYS: dict[str, tuple[date, Period, str]] = {}
+_CACHE_LIMIT = 65536
 
 
-def quick(payload: Any, schema: tuple[tuple[str, int], ...]) -> list[Any] | None:
-    """The values of a payload that has exactly the fields of ``schema``, all valid; else
-    ``None``, and the caller reads it again with ``Fields`` to name every problem.
+def are_ids(*values: Any) -> bool:
+    """``Fields.ident`` accepts every one of ``values``."""
+    for value in values:
+        if type(value) is not str:
+            return False
+        if value in _IDS:  # only texts that matched are ever added
+            continue
+        if not _ID_RE.match(value):
+            return False
+        if len(_IDS) >= _CACHE_LIMIT:
+            _IDS.clear()
+        _IDS.add(value)
+    return True
 
-    The replay hot path: one loop, no method call per field.
-    """
-    if type(payload) is not dict or len(payload) != len(schema):
+
+def day_or_none(value: Any) -> tuple[date, Period] | None:
+    """The date ``Fields.day`` reads from ``value`` and its month, ``None`` where it refuses
+    it."""
+    read = _DAYS.get(value) if type(value) is str else None  # ``_day``'s cache
+    if read is None and type(value) is str:
+        read = _day(value)
+    return None if read is None else (read[0], read[1])
+
+
+def day_in_month(day: Any, month: Any) -> tuple[date, Period] | None:
+    """The date and the month ``Fields.day`` and ``Fields.period`` read from ``day`` and
+    ``month``, when both accept them and the day is in that month; ``None`` otherwise."""
+    read = _DAYS.get(day) if type(day) is str else None  # ``_day``'s cache, without a call
+    if read is None and type(day) is str:
+        read = _day(day)
+    if read is None or read[2] != month:
         return None
-    values: list[Any] = []
-    for key, check in schema:
-        value = payload.get(key, _MISSING)
-        if check == ID:
-            if type(value) is not str or not _ID_RE.match(value):
-                return None
-        elif check == TEXT:
-            if type(value) is not str or not value:
-                return None
-        elif check == CENTS:
-            if type(value) is not int or value < 1:
-                return None
-        elif type(value) is not str:
+    return read[0], read[1]
+
+
+def _day(text: str) -> tuple[date, Period, str] | None:
+    """``(date, its month, the month's text)`` for a day text ``Fields.day`` accepts."""
+    read = _DAYS.get(text)
+    if read is None and _DATE_RE.match(text):
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
             return None
-        elif check == DAY:
-            if not _DATE_RE.match(value):
-                return None
-            try:
-                value = _date_of(value)
-            except ValueError:
-                return None
-        else:
-            try:
-                value = period_of(value)
-            except ValueError:
-                return None
-        values.append(value)
-    return values
+        month = f"{day.year:04d}-{day.month:02d}"
+        if len(_DAYS) >= _CACHE_LIMIT:
+            _DAYS.clear()
+        read = _DAYS[text] = (day, period_of(month), month)
+    return read
 
 
 class Fields:

@@ -110,16 +110,27 @@ class EntryBuilder:
         construction; the amount must be a positive int)."""
         if type(amount_cents) is not int or amount_cents <= 0:
             return self.add(period, kind, memo, ((debit, amount_cents), (credit, -amount_cents)))
-        new = tuple.__new__
-        postings = (new(Posting, (debit, amount_cents)), new(Posting, (credit, -amount_cents)))
-        entry_id = f"{self.seq}.{len(self.entries)}"
-        entry: Entry = new(Entry, (entry_id, self.seq, period, kind, memo, postings, None))
+        entry = pair_entry(f"{self.seq}.{len(self.entries)}", self.seq, period, kind, memo,
+                           debit, credit, amount_cents)
         self.entries.append(entry)
         return entry
 
     def next_id(self) -> str:
         """The id the next added entry will get."""
         return f"{self.seq}.{len(self.entries)}"
+
+
+def pair_entry(
+    entry_id: str, seq: int, period: Period, kind: str, memo: str, debit: str, credit: str,
+    amount_cents: int,
+) -> Entry:
+    """A two-line entry, ``debit`` +amount, ``credit`` -amount: balanced by construction for
+    a positive ``int`` amount, which the caller guarantees (``EntryBuilder.pair`` and a
+    command whose only entry it is, such as a purchase, the hottest path of a replay)."""
+    new = tuple.__new__  # the NamedTuple constructors are Python-level
+    postings = (new(Posting, (debit, amount_cents)), new(Posting, (credit, -amount_cents)))
+    entry: Entry = new(Entry, (entry_id, seq, period, kind, memo, postings, None))
+    return entry
 
 
 def entry_as_dict(entry: Entry) -> dict[str, Any]:
