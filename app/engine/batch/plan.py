@@ -297,10 +297,11 @@ class BatchPlan:
 class Explanations(Sequence[Explanation | None]):
     """Each household's explanation (``None`` for one that went node by node: its outcome in
     ``fallback`` has its own), built from the plan each time it is read: a run with
-    explanations costs what one without does. Read in order (iterated), they are built a
-    chunk of households at a time, by path (``app.engine.batch.paths``); one alone, as a
-    chunk of one. What it says never depends on when or how it is read (the plan's steps
-    are pure)."""
+    explanations costs what one without does. One read alone is the nodes' own trace of the
+    household (``BatchPlan.explanation``); read in order (iterated), they are built a chunk
+    of households at a time, by path (``app.engine.batch.paths``: the same steps, traced
+    once per path). What it says never depends on when or how it is read (the plan's steps
+    are pure; ``tests/engine/test_batch_paths.py``)."""
 
     def __init__(
         self,
@@ -318,6 +319,8 @@ class Explanations(Sequence[Explanation | None]):
 
     def __iter__(self) -> Iterator[Explanation | None]:
         count = len(self)
+        if self.plan.paths is None:
+            return map(self._one, range(count))
         starts = range(0, count, CHUNK)
         return chain.from_iterable(map(self._built, starts, [*starts[1:], count]))
 
@@ -330,25 +333,24 @@ class Explanations(Sequence[Explanation | None]):
     def __getitem__(self, index: int | slice) -> Explanation | list[Explanation | None] | None:
         if isinstance(index, slice):
             return [self[item] for item in range(*index.indices(len(self)))]
-        index = range(len(self))[index]  # a negative index counts from the end, as a list's
-        return self._built(index, index + 1)[0]
+        return self._one(index)
+
+    def _one(self, index: int) -> Explanation | None:
+        """Household ``index``'s explanation, the nodes' own trace (a path's template costs
+        more than one household's trace: it pays from a chunk of households on)."""
+        owed, received = self.contributions[index], self.credits[index]
+        if owed is None or received is None:
+            return None
+        facts = self.columns.household(index)
+        return self.plan.explanation(facts, self.ks[index], owed, received)
 
     def _built(self, start: int, stop: int) -> list[Explanation | None]:
-        """Households ``start`` to ``stop``'s explanations."""
+        """Households ``start`` to ``stop``'s explanations, by path."""
         paths = self.plan.paths
-        if paths is not None:
-            return paths.explanations(
-                self.columns, self.ks, self.contributions, self.credits, start, stop
-            )
-        built: list[Explanation | None] = []
-        for index in range(start, stop):  # the nodes' trace, household by household
-            owed, received = self.contributions[index], self.credits[index]
-            if owed is None or received is None:
-                built.append(None)
-                continue
-            facts = self.columns.household(index)
-            built.append(self.plan.explanation(facts, self.ks[index], owed, received))
-        return built
+        assert paths is not None  # only iterated by chunks with paths
+        return paths.explanations(
+            self.columns, self.ks, self.contributions, self.credits, start, stop
+        )
 
 
 Section = Callable[[Sequence[int | None], Sequence[int]], list[int | None]]
