@@ -177,7 +177,9 @@ def _spend_plan(
 
 
 def purchase(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
-    """A purchase, refused (``BooksError``) or its effects (``_purchased``)."""
+    """A purchase: refused (``BooksError``, each refusal named by its guard), or its effects:
+    its entry (none when the credit pays nothing of a whole basket's line), the lots it
+    spends, its state, its result."""
     order = _plain_purchase(payload) or _purchase_fields(payload)
     pid, hh, merchant_id, category, amount, on, period, split, whole = order
     if view.purchase(merchant_id, pid) is not None:
@@ -199,18 +201,8 @@ def purchase(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
             problem("amount_cents", "books.no_credit_drawn", amount=amount, rate=rate)
         )
     plan, available = _spend_plan(view, hh, period, credit, split, whole)
-    return _purchased(seq, order, plan, available)
-
-
-def _purchased(
-    seq: int, order: _Purchase, plan: list[tuple[CreditLot, int]], available: int
-) -> Effects:
-    """The effects of a purchase allowed to spend ``plan``: its entry (none when the credit
-    pays nothing of a whole basket's line), the lots it spends, its state, its result.
-
-    The hot path of a replay (two records in three are purchases): the records are built
-    with ``tuple.__new__``, a NamedTuple's own constructor being Python-level."""
-    pid, hh, merchant_id, category, amount, _, period, _, _ = order
+    # The effects, built with ``tuple.__new__`` (a NamedTuple's constructor is Python-level):
+    # the hot path of a replay, where two records in three are purchases.
     credit = 0
     changes = []
     spent = []
