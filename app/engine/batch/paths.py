@@ -9,8 +9,8 @@ segment of a scale, the same side of a clamp) get steps that differ only in the 
   (``PathTemplate``): its fixed steps kept as they are, each deferred step kept as its
   clause, code and parameter builder;
 - per household, the numbers of its deferred steps are computed over the whole column by
-  the nodes' own column methods (``LinearAverageRateScale.average_rates``,
-  ``Clamp.outcomes`` and ``Clamp.settled``; a node's ``evaluate`` is their column of one),
+  the nodes' own methods, the ones their ``evaluate`` calls (``LinearAverageRateScale.rate``
+  through ``average_rates``, ``Clamp.outcome`` and ``Clamp.settled``), mapped over it,
   with the section's exact value; its rounded amount is the plan's;
 - a household's ``PathExplanation`` holds its template and its numbers (the chunk's
   columns); its fields (the template's steps filled with its numbers, its facts from the
@@ -31,7 +31,7 @@ import dataclasses
 from collections import deque
 from collections.abc import Callable, Sequence
 from itertools import compress, repeat
-from operator import is_
+from operator import is_, mul
 from typing import TYPE_CHECKING, Any
 
 from app.engine.assessment import explanation_inputs, usual_inputs
@@ -53,7 +53,7 @@ Args = tuple[tuple[Any, ...], ...]  # a household's deferred steps' arguments, i
 # Over a column of households: each one's path key within the node; per deferred step, in
 # trace order, each household's arguments (``Rows``); each one's exact value, as two
 # columns (numerators, denominators). Columns of whole numbers: nothing for the collector.
-ColumnTrace = tuple[list[int], list["Rows"], tuple[list[int], list[int]]]
+ColumnTrace = tuple[Sequence[int], list["Rows"], tuple[Sequence[int], Sequence[int]]]
 ColumnTracer = Callable[[Sequence[int], Sequence[int]], ColumnTrace]
 # Households built at a time: a chunk's objects, not a million, alive at once (and few
 # enough that the collector's youngest generation rarely fills while they are read).
@@ -108,23 +108,25 @@ def _scale(node: LinearAverageRateScale, factors: _BaseFactors) -> ColumnTracer:
         nums = [income * multiplier for income, (multiplier, _) in zip(incomes, per_k, strict=True)]
         dens = [divisor for _, divisor in per_k]
         segments, rate_nums, rate_dens = node.average_rates(nums, dens)
-        values = (
-            [num * rate for num, rate in zip(nums, rate_nums, strict=True)],
-            [den * rate for den, rate in zip(dens, rate_dens, strict=True)],
-        )
+        # What ``evaluate`` returns: the base times the average rate (C loops).
+        values = (list(map(mul, nums, rate_nums)), list(map(mul, dens, rate_dens)))
         return segments, [Rows(segments, nums, dens, rate_nums, rate_dens)], values
 
     return trace
 
 
 def _clamp(node: Clamp, of: ColumnTracer) -> ColumnTracer:
-    """``of``'s steps, then the bounds' (``Clamp.outcomes``: the path's)."""
+    """``of``'s steps, then the bounds' (``Clamp.outcome``: part of the path)."""
 
     def trace(incomes: Sequence[int], ks: Sequence[int]) -> ColumnTrace:
         keys, steps, (nums, dens) = of(incomes, ks)
-        outcomes = node.outcomes(nums, dens)
+        outcomes = list(map(node.outcome, nums, dens))
         keys = [4 * key + outcome for key, outcome in zip(keys, outcomes, strict=True)]
-        return keys, steps, node.settled(nums, dens, outcomes)
+        if any(outcomes):  # values moved (``KEPT`` is 0, kept as they are): to their bound
+            nums, dens = list(nums), list(dens)
+            for at in compress(range(len(outcomes)), outcomes):
+                nums[at], dens[at] = node.settled((nums[at], dens[at]), outcomes[at])
+        return keys, steps, (nums, dens)
 
     return trace
 
@@ -140,7 +142,7 @@ class SectionColumns:
 
     def trace(
         self, incomes: Sequence[int], ks: Sequence[int], amounts: list[int]
-    ) -> tuple[list[int], list[Rows]]:
+    ) -> tuple[Sequence[int], list[Rows]]:
         keys, steps, (nums, dens) = self.tracer(incomes, ks)
         return keys, [*steps, Rows(nums, dens, amounts, tail=self.rounding)]  # ``rounding_step``'s
 

@@ -6,7 +6,7 @@ section's declared rounding is applied once, to the final value.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -115,7 +115,7 @@ class Clamp:
     within: Step = field(init=False, repr=False, compare=False)
     raised: Step | None = field(init=False, repr=False, compare=False)
     lowered: Step | None = field(init=False, repr=False, compare=False)
-    # Both bounds whole cents (``Fixed``): ``(floor, cap)``, and per outcome (``outcomes``) the
+    # Both bounds whole cents (``Fixed``): ``(floor, cap)``, and per outcome (``outcome``) the
     # steps the bounds add after ``of``'s, in the order ``evaluate`` gives them in general.
     fixed: tuple[int, int] | None = field(init=False, repr=False, compare=False)
     outcome_steps: tuple[tuple[Step, ...], ...] = field(init=False, repr=False, compare=False)
@@ -147,12 +147,10 @@ class Clamp:
     def evaluate(self, ctx: Any, trace: list[Step] | None) -> Q:
         value = self.of.evaluate(ctx, trace)
         if self.fixed is not None:  # whole-cent bounds: nothing more to read from the household
-            num, den = value
-            outcomes = self.outcomes([num], [den])
+            outcome = self.outcome(*value)
             if trace is not None:
-                trace.extend(self.outcome_steps[outcomes[0]])
-            (num,), (den,) = self.settled([num], [den], outcomes)
-            return (num, den)
+                trace.extend(self.outcome_steps[outcome])
+            return self.settled(value, outcome)
         moved = False
         if self.floor is not None:
             floor = self.floor.evaluate(ctx, trace)
@@ -178,38 +176,27 @@ class Clamp:
             trace.append(self.within)
         return value
 
-    def outcomes(self, nums: Sequence[int], dens: Sequence[int]) -> list[int]:
-        """With whole-cent bounds (``fixed``), how each exact value ``nums[j] / dens[j]`` is
-        moved: ``KEPT``, ``RAISED`` to the floor, ``LOWERED`` to the cap, or both (a cap under
-        the floor: the cap wins). Written once for a column of values: ``evaluate`` is a
-        column of one, and the batch path's explanations read a whole column's from here."""
+    def outcome(self, num: int, den: int) -> int:
+        """With whole-cent bounds (``fixed``), how the exact value ``num / den`` is moved:
+        ``KEPT``, ``RAISED`` to the floor, ``LOWERED`` to the cap, or both (a cap under the
+        floor: the cap wins). Written once: ``evaluate`` and, over a column, the batch
+        path's explanations (``app.engine.batch.paths``) read it here."""
         if self.fixed is None:
-            raise ValueError(f"{self.path}: only a clamp with whole-cent bounds has outcomes")
+            raise ValueError(f"{self.path}: only a clamp with whole-cent bounds has an outcome")
         low, high = self.fixed
-        above = RAISED_LOWERED if high < low else RAISED
-        return [
-            above if num < low * den else LOWERED if high * den < num else KEPT
-            for num, den in zip(nums, dens, strict=True)
-        ]
+        if num < low * den:
+            return RAISED_LOWERED if high < low else RAISED
+        return LOWERED if high * den < num else KEPT
 
-    def settled(
-        self, nums: Sequence[int], dens: Sequence[int], outcomes: Sequence[int]
-    ) -> tuple[list[int], list[int]]:
-        """The values once moved as ``outcomes`` say (``nums``, ``dens`` as two columns)."""
-        if self.fixed is None:
-            raise ValueError(f"{self.path}: only a clamp with whole-cent bounds settles values")
+    def settled(self, value: Q, outcome: int) -> Q:
+        """The value once moved as ``outcome`` says (``outcome``): ``KEPT`` keeps it."""
+        if outcome == KEPT or self.fixed is None:
+            return value
         low, high = self.fixed
-        bounds = (0, low, high, high)  # by outcome (0: never read, KEPT keeps its own value)
-        return (
-            [
-                num if outcome == KEPT else bounds[outcome]
-                for num, outcome in zip(nums, outcomes, strict=True)
-            ],
-            [den if outcome == KEPT else 1 for den, outcome in zip(dens, outcomes, strict=True)],
-        )
+        return (low, 1) if outcome == RAISED else (high, 1)
 
 
-KEPT, RAISED, LOWERED, RAISED_LOWERED = range(4)  # ``Clamp.outcomes``
+KEPT, RAISED, LOWERED, RAISED_LOWERED = range(4)  # ``Clamp.outcome``
 
 
 @dataclass(frozen=True, slots=True)

@@ -194,7 +194,7 @@ class LinearAverageRateScale(_RateScale):
     """base × average rate; the average rate is linear between thresholds, flat after the last."""
 
     # Per segment, the step's clause, code and parameter builder, so a household's step
-    # keeps only its own integers: its segment, base and average rate (``average_rates``).
+    # keeps only its own integers: its segment, base and average rate (``rate``).
     labels: tuple[tuple[str, str, Callable[..., Params]], ...] = field(
         init=False, repr=False, compare=False
     )
@@ -227,32 +227,29 @@ class LinearAverageRateScale(_RateScale):
 
     def evaluate(self, ctx: Context, trace: list[Step] | None) -> Q:
         num, den = ctx.base(self.base)
-        (i,), (rate_num,), (rate_den,) = self.average_rates([num], [den])
+        i, rate_num, rate_den = self.rate(num, den)
         if trace is not None:
             clause, code, build = self.labels[i]
             # Deferred: only integers are kept; Fractions and words are made when read.
             trace.append(Step.deferred(clause, code, build, i, num, den, rate_num, rate_den))
         return (num * rate_num, den * rate_den)
 
+    def rate(self, num: int, den: int) -> tuple[int, int, int]:
+        """The base ``num / den``'s segment ``i`` and exact average rate ``rate_num /
+        rate_den``: the node's arithmetic, written once (``evaluate`` and ``average_rates``)."""
+        i = bisect_right(self.starts, num // den) - 1
+        constant, rise, scaled = self.pieces[i]
+        return i, constant * den + rise * num, scaled * den
+
     def average_rates(
         self, nums: Sequence[int], dens: Sequence[int]
-    ) -> tuple[list[int], list[int], list[int]]:
-        """For bases ``nums[j] / dens[j]``: each one's segment ``i`` and exact average rate
-        ``rate_num / rate_den``, as three columns (whole numbers: nothing for the collector).
-
-        The node's arithmetic, written once for a column of bases: ``evaluate`` is a column
-        of one, and the batch path's explanations (``app.engine.batch.paths``) read a whole
-        column's rates from here, so both say the same numbers."""
-        starts, pieces = self.starts, self.pieces
-        segments = [
-            bisect_right(starts, num // den) - 1 for num, den in zip(nums, dens, strict=True)
-        ]
-        found = list(map(pieces.__getitem__, segments))
-        rate_nums = [
-            constant * den + rise * num
-            for (constant, rise, _), num, den in zip(found, nums, dens, strict=True)
-        ]
-        rate_dens = [scaled * den for (_, _, scaled), den in zip(found, dens, strict=True)]
+    ) -> tuple[Sequence[int], Sequence[int], Sequence[int]]:
+        """``rate`` over a column of bases ``nums[j] / dens[j]``, as three columns (segments,
+        rate numerators, rate denominators): the batch path's explanations read a whole
+        column's rates from here (``app.engine.batch.paths``)."""
+        if not nums:
+            return (), (), ()
+        segments, rate_nums, rate_dens = zip(*map(self.rate, nums, dens), strict=True)
         return segments, rate_nums, rate_dens
 
 
