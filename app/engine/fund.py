@@ -25,13 +25,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import compress, islice, pairwise
 from operator import attrgetter, lt
-from typing import TypeAlias, overload
+from typing import TypeAlias, TypeVar, overload
 
 from app.engine.arrears import WAIVER_ATTRIBUTE, arrears_effect
 from app.engine.assess import Assessment, Status
 from app.engine.batch import HouseholdColumns, assess_columns
 from app.engine.explain import ParamValue, RuleSetRef, Step, register_messages, step
 from app.engine.facts import HouseholdFacts
+from app.engine.fund_columns import MonthAssessments
 from app.engine.money import split_by_largest_remainder
 from app.engine.period import Period
 from app.engine.problems import InvalidInput, Problem
@@ -132,7 +133,7 @@ class FundMonth:
     period: Period
     rule_set: RuleSetRef
     budget_cents: int | None
-    assessments: tuple[Assessment, ...]
+    assessments: MonthAssessments
     totals: FundTotals
     rationing: RationingResult | None
     rationed: tuple[RationedCredit, ...]
@@ -171,13 +172,14 @@ class MonthCredits:
         """The month as booked: each rationed assessment copied with its granted credit (and
         its explained step), the others as they are."""
         month, outcome, rules = self.unrationed, self.rationing, self.rules
-        updated = list(month.assessments)
+        results = month.assessments
+        updated: dict[int, Assessment] = {}
         rationed: list[RationedCredit] = []
         tiers = None if outcome is None else _tiers(rules, self.households)
         for index, granted in enumerate(self.granted):
             if granted is None or outcome is None:
                 continue
-            assessment = updated[index]
+            assessment = results[index]
             household_id = assessment.household_id
             entitlement = assessment.credit_cents or 0
             rationed.append(RationedCredit(household_id, entitlement, granted))
@@ -188,7 +190,7 @@ class MonthCredits:
             period=month.period,
             rule_set=rules.ref,
             budget_cents=self.budget_cents,
-            assessments=tuple(updated),
+            assessments=results.with_changes(updated),
             totals=self.totals,
             rationing=outcome,
             rationed=tuple(rationed),
@@ -210,14 +212,14 @@ def assess_fund(
     columns, ordered = _ordered(households, budget_cents)
     # The one interpreter: facts become columns (HouseholdColumns.from_facts), as
     # assess_batch does; only what a rule needs beyond the plan reads a household's facts.
-    results = assess_columns(rules, columns, period, explain=explain).assessments()
+    results = MonthAssessments(assess_columns(rules, columns, period, explain=explain))
     results = _mean_of_contributions(results, explain)
     results = _after_arrears(rules, ordered, results, explain)
     unrationed = FundMonth(
         period=period,
         rule_set=rules.ref,
         budget_cents=None,
-        assessments=tuple(results),
+        assessments=results,
         totals=_totals(results),
         rationing=None,
         rationed=(),
@@ -269,10 +271,7 @@ def _credits(
 
 
 _household_id = attrgetter("household_id")
-_status = attrgetter("status")
-_contribution = attrgetter("contribution_cents")
-_credit = attrgetter("credit_cents")
-_funder_share = attrgetter("funder_share_cents")
+_T = TypeVar("_T")
 
 
 def _ordered(
@@ -346,15 +345,20 @@ class FactsOf(Sequence[HouseholdFacts]):
         return self.columns.household(index)
 
 
-def _mean_of_contributions(results: list[Assessment], explain: bool) -> list[Assessment]:
+def _mean_of_contributions(results: MonthAssessments, explain: bool) -> MonthAssessments:
     """Give every pending household an equal share of the assessed households' contributions."""
-    pending = [i for i, a in enumerate(results) if a.credit_pending_fund]
+    pending = results.pending()
     if not pending:
         return results
-    total_cents = sum(a.contribution_cents or 0 for a in results if a.status is Status.ASSESSED)
+    assessed = Status.ASSESSED
+    total_cents = sum(
+        cents or 0
+        for status, cents in zip(results.statuses(), results.contributions_cents(), strict=True)
+        if status is assessed
+    )
     ids = [results[i].household_id for i in pending]
     shares = split_by_largest_remainder(total_cents, [1] * len(pending), ids)
-    updated = list(results)
+    updated: dict[int, Assessment] = {}
     for index, share in zip(pending, shares, strict=True):
         item = (
             step(
@@ -367,22 +371,30 @@ def _mean_of_contributions(results: list[Assessment], explain: bool) -> list[Ass
             if explain
             else None
         )
-        updated[index] = _with_credit(results[index], share, item)
-        updated[index] = replace(updated[index], credit_pending_fund=False)
-    return updated
+        updated[index] = replace(
+            _with_credit(results[index], share, item), credit_pending_fund=False
+        )
+    return results.with_changes(updated)
 
 
 def _after_arrears(
-    rules: RuleSet, ordered: Sequence[HouseholdFacts], results: list[Assessment], explain: bool
-) -> list[Assessment]:
+    rules: RuleSet, ordered: Sequence[HouseholdFacts], results: MonthAssessments, explain: bool
+) -> MonthAssessments:
     """Each assessed household's credit after the rules' arrears policy (app.engine.arrears),
     before any rationing: what the run would ration is what the household is entitled to."""
     if rules.arrears.after_months is None:
         return results
-    return [
-        after_arrears(rules, facts, assessment, explain=explain)
-        for facts, assessment in zip(ordered, results, strict=True)
-    ]
+    assessed = Status.ASSESSED
+    updated: dict[int, Assessment] = {}
+    for index, status in enumerate(results.statuses()):
+        facts = ordered[index]
+        if status is not assessed or not facts.arrears_months:
+            continue  # ``after_arrears`` would return it unchanged
+        assessment = results[index]
+        after = after_arrears(rules, facts, assessment, explain=explain)
+        if after is not assessment:
+            updated[index] = after
+    return results.with_changes(updated)
 
 
 def after_arrears(
@@ -402,12 +414,14 @@ def after_arrears(
     return _with_credit(assessment, effect.credit_cents, effect.item if explain else None)
 
 
-def _credit_column(results: Sequence[Assessment], granted: Sequence[int | None] | None) -> list[int]:
+def _credit_column(
+    results: MonthAssessments, granted: Sequence[int | None] | None
+) -> list[int]:
     """Each household's final credit by position: where ``granted`` gives one, that one, else
     its assessment's own; 0 unless assessed (what ``_totals`` sums as credits)."""
     assessed = Status.ASSESSED
-    statuses = map(_status, results)
-    own = map(_credit, results)
+    statuses = results.statuses()
+    own = results.credits_cents()
     if granted is None:
         return [
             (cents or 0) if status is assessed else 0
@@ -429,22 +443,27 @@ def _tiers(rules: RuleSet, ordered: Sequence[HouseholdFacts]) -> dict[str, int] 
 def _ration(
     rules: RuleSet,
     ordered: Sequence[HouseholdFacts],
-    results: Sequence[Assessment],
+    results: MonthAssessments,
     budget_cents: int,
 ) -> tuple[list[int | None], RationingResult]:
     """Cut the credits to the budget with the rule set's method: the granted credit of each
     eligible household (assessed, with a credit), ``None`` for the others."""
     assessed = Status.ASSESSED
+    credits = results.credits_cents()
     eligible = [
-        i for i, a in enumerate(results) if a.status is assessed and a.credit_cents is not None
+        i
+        for i, (status, cents) in enumerate(zip(results.statuses(), credits, strict=True))
+        if status is assessed and cents is not None
     ]
-    chosen = [results[i] for i in eligible]  # by ascending id, as ``ration_in_order`` wants
     tiers = (
         _tiers(rules, [ordered[i] for i in eligible])
         if rules.rationing.method == "priority_tiers"
         else None
     )
-    ids, amounts = list(map(_household_id, chosen)), list(map(_credit, chosen))
+    # By ascending id, as ``ration_in_order`` wants.
+    household_ids = results.household_ids()
+    ids = [household_ids[i] for i in eligible]
+    amounts: list[int] = [credits[i] for i in eligible]  # type: ignore[misc]  # not None
     outcome = ration_in_order(ids, amounts, budget_cents, rules.rationing, tiers)
     # Both in ascending id order (``results`` are, ``outcome.granted`` is): no lookup by id.
     given = outcome.granted.values()
@@ -512,20 +531,17 @@ def _with_credit(assessment: Assessment, credit_cents: int, item: Step | None) -
     )
 
 
-def _totals(results: Sequence[Assessment]) -> FundTotals:
+def _totals(results: MonthAssessments) -> FundTotals:
     """Sums over the month's assessments as they are (nothing rationed: the entitlements are
     the credits)."""
-    statuses = list(map(_status, results))
+    statuses = results.statuses()
     counted = Counter(statuses)
     by_status = {status.value: counted[status] for status in Status}
-    assessed = Status.ASSESSED
-    # Usually every household is assessed: then the assessed ones are ``results`` as they are.
-    mask = None if counted[assessed] == len(results) else [s is assessed for s in statuses]
-    kept = results if mask is None else list(compress(results, mask))
+    mask = _assessed_mask(statuses, counted[Status.ASSESSED])
     # ``None`` and 0 both add nothing: sum only what is there (``or 0`` without a branch).
-    contributions = sum(filter(None, map(_contribution, kept)))
-    credits = sum(filter(None, map(_credit, kept)))
-    funders = sum(map(_funder_share, kept))
+    contributions = sum(filter(None, _kept(results.contributions_cents(), mask)))
+    credits = sum(filter(None, _kept(results.credits_cents(), mask)))
+    funders = sum(_kept(results.funder_shares_cents(), mask))
     return FundTotals(
         households=len(results),
         by_status=by_status,
@@ -537,29 +553,40 @@ def _totals(results: Sequence[Assessment]) -> FundTotals:
     )
 
 
+def _assessed_mask(statuses: Sequence[Status], assessed_count: int) -> list[bool] | None:
+    """Which positions are assessed; ``None`` when every one is (usually: then a column is
+    summed as it is)."""
+    if assessed_count == len(statuses):
+        return None
+    assessed = Status.ASSESSED
+    return [status is assessed for status in statuses]
+
+
+def _kept(column: Sequence[_T], mask: Sequence[bool] | None) -> Sequence[_T]:
+    return column if mask is None else list(compress(column, mask))
+
+
 def _granted_totals(
-    unrationed: FundTotals, results: Sequence[Assessment], granted: Sequence[int | None]
+    unrationed: FundTotals, results: MonthAssessments, granted: Sequence[int | None]
 ) -> FundTotals:
     """``unrationed`` (the totals of ``results``) with the credits ``granted`` where it gives
     one, and the funder shares kept within them (as ``_with_credit`` keeps them): rationing
     moves those two sums and the shortfall, nothing else (statuses, contributions and
     entitlements stay), so only they are summed again."""
-    assessed = Status.ASSESSED
-    everyone = unrationed.by_status.get(assessed.value, 0) == len(results)
-    mask = None if everyone else [a.status is assessed for a in results]
-    kept = results if mask is None else list(compress(results, mask))
-    given = granted if mask is None else list(compress(granted, mask))
+    statuses = results.statuses()
+    mask = _assessed_mask(statuses, unrationed.by_status.get(Status.ASSESSED.value, 0))
+    given = _kept(granted, mask)
     credits = sum(
         [
             (own or 0) if cents is None else cents
-            for own, cents in zip(map(_credit, kept), given, strict=True)
+            for own, cents in zip(_kept(results.credits_cents(), mask), given, strict=True)
         ]
     )
     # The share kept within the granted credit: min(share, credit), without a call.
     funders = sum(
         [
             share if cents is None or share <= cents else cents
-            for share, cents in zip(map(_funder_share, kept), given, strict=True)
+            for share, cents in zip(_kept(results.funder_shares_cents(), mask), given, strict=True)
         ]
     )
     contributions = unrationed.contributions_cents

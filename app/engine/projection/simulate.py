@@ -119,7 +119,7 @@ def _project(plan: Sequence[RuleSet], now: FundNow, assumptions: Assumptions) ->
     # Each month's wallet rows in its assessments' order (the order of its credit columns),
     # placed once for both paths (the rationed path's wallets are a copy: the same rows).
     wallets = Wallets(now.lots)
-    rows = [wallets.rows_of([a.household_id for a in month.assessments]) for month in unrationed]
+    rows = [wallets.rows_of(month.assessments.household_ids()) for month in unrationed]
     free, fork = _path(plan, months, unrationed, rows, wallets, now.reserve_cents, assumptions)
     booked = free
     if fork is not None:
