@@ -414,9 +414,7 @@ def after_arrears(
     return _with_credit(assessment, effect.credit_cents, effect.item if explain else None)
 
 
-def _credit_column(
-    results: MonthAssessments, granted: Sequence[int | None] | None
-) -> list[int]:
+def _credit_column(results: MonthAssessments, granted: Sequence[int | None] | None) -> list[int]:
     """Each household's final credit by position: where ``granted`` gives one, that one, else
     its assessment's own; 0 unless assessed (what ``_totals`` sums as credits)."""
     assessed = Status.ASSESSED
