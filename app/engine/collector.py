@@ -14,16 +14,27 @@ is re-enabled only by the pause that found it enabled).
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
+from types import TracebackType
 
 
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
+class collector_paused:  # noqa: N801  (used as a function: ``with collector_paused():``)
+    """Pause the cyclic collector for the ``with`` block; restore it as found.
+
+    A class, not a generator: a generator-based context manager re-enables the collector
+    and then allocates (its ``StopIteration``), which can pay a full collection at every
+    exit (measured: a 2,048-household chunk of the explanations paid one each)."""
+
+    __slots__ = ("_was_enabled",)
+
+    def __enter__(self) -> None:
+        self._was_enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._was_enabled:
             gc.enable()
