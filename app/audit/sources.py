@@ -153,24 +153,6 @@ def entry_of_line(line: str) -> Entry:
                  tuple([Posting(a, c) for a, c in d["postings"]]), d["reverses"])
 
 
-_DECODER = json.JSONDecoder()
-# ``scan_once`` is what ``decode`` runs, without its two Python-level wrappers.
-_SCAN, _DECODE = _DECODER.scan_once, _DECODER.decode  # type: ignore[attr-defined]
-
-
-def decode_line(line: str) -> Any:
-    """The JSON value of one line of a ``.jsonl`` file (``ValueError`` if it holds none): by
-    the decoder's scanner directly when the line is one value (trailing whitespace allowed),
-    otherwise (leading space, trailing data) by ``decode``, which names the problem."""
-    try:
-        value, end = _SCAN(line, 0)
-    except StopIteration:
-        end = -1
-    if end < 0 or (end != len(line) and line[end:].strip(" \t\n\r")):
-        value = _DECODE(line)
-    return value
-
-
 def group_by_seq(entries: Iterator[Entry]) -> Iterator[tuple[int, tuple[Entry, ...]]]:
     """Consecutive entries of the same seq as one group (input sorted by seq)."""
     group: list[Entry] = []
@@ -408,7 +390,6 @@ class ExportSource:
             raise ValueError(f"{manifest}: format is not {EXPORT_FORMAT!r}")
         head = self.manifest.get("head_hash")
         self.expected_head = head if isinstance(head, str) else None
-        self._sha256: dict[str, str] = {}  # file name -> its sha256, once hashed
 
     def _lines(self, name: str) -> Iterator[Any]:
         path = self.directory / name
@@ -429,11 +410,20 @@ class ExportSource:
 
     def hashed_records(self) -> Iterator[tuple[dict[str, Any], bytes | None]]:
         path = self.directory / JOURNAL_FILE
+        decoder = json.JSONDecoder()
+        # ``scan_once`` is what ``decode`` runs, without its two Python-level wrappers; a line
+        # it does not take whole (leading space, trailing data) goes through ``decode``.
+        scan, decode = decoder.scan_once, decoder.decode  # type: ignore[attr-defined]
         with path.open(encoding="utf-8") as handle:
             for line in handle:
                 if line.isspace():
                     continue
-                record = decode_line(line)
+                try:
+                    record, end = scan(line, 0)
+                except StopIteration:
+                    end = -1
+                if end < 0 or (end != len(line) and line[end:].strip(" \t\n\r")):
+                    record = decode(line)
                 hashed = record.get("hash")
                 if not isinstance(hashed, str):
                     yield record, None
@@ -449,25 +439,6 @@ class ExportSource:
                 field = f'"hash":"{hashed}",'
                 yield record, (body.replace(field, "", 1).encode("utf-8")
                                if field in body else None)
-
-    def journal_texts(self) -> Iterator[tuple[str, str | None, bytes | None]]:
-        """Each line of ``journal.jsonl`` (blank ones skipped, newline removed), undecoded,
-        with the text of its ``hash`` field and the bytes that hash covers: the line without
-        that field, cut out at its key where the line is canonical (the key, the value, a
-        comma); ``None, None`` where it is not. Reading these costs no JSON decoding, so a
-        second process may do it (and hash the bytes) while the verifier decodes."""
-        path = self.directory / JOURNAL_FILE
-        with path.open(encoding="utf-8") as handle:
-            for line in handle:
-                if line.isspace():
-                    continue
-                body = line.rstrip("\r\n")
-                at = body.find('"hash":"')
-                end = body.find('"', at + 8) if at >= 0 else -1
-                if end < 0 or not body.startswith('",', end):
-                    yield body, None, None
-                    continue
-                yield body, body[at + 8:end], (body[:at] + body[end + 2:]).encode("utf-8")
 
     def entries(self) -> Iterator[tuple[int, tuple[Entry, ...]]]:
         return group_by_seq(self._entries())
@@ -548,26 +519,10 @@ class ExportSource:
             path = self.directory / str(name)
             if Path(str(name)).name != name or not path.is_file():
                 return str(name), "listed in the manifest but not a file of the export"
-            actual = self._file_sha256(str(name))
+            actual = file_sha256(path)
             if actual != expected:
                 return str(name), f"its sha256 is {actual}, the manifest says {expected}"
         return None
-
-    def entries_sha256(self) -> str | None:
-        """The sha256 of ``entries.jsonl``'s bytes (``None`` if it cannot be read): the
-        verifier compares it with the digest of the replayed entries' canonical lines."""
-        try:
-            return self._file_sha256(ENTRIES_FILE)
-        except OSError:
-            return None
-
-    def _file_sha256(self, name: str) -> str:
-        """``file_sha256`` of one file of the export, hashed once (the manifest check and the
-        entries' digest both ask for ``entries.jsonl``'s)."""
-        digest = self._sha256.get(name)
-        if digest is None:
-            digest = self._sha256[name] = file_sha256(self.directory / name)
-        return digest
 
     def facts_rows(self) -> list[FactsRow] | None:
         """The facts file given with the export (``None`` if none: amounts are then not
@@ -602,9 +557,7 @@ class TablesRead:
         self.name = source.name
         self.expected_head = source.expected_head
         self._read: dict[str, tuple[bool, Any]] = {}
-        # The entries' digest before the manifest check, which then hashes that file no more.
-        for table in ("balances", "lots", "credited", "checkpoints", "entries_sha256",
-                      "manifest_problem"):
+        for table in ("balances", "lots", "credited", "checkpoints", "manifest_problem"):
             try:
                 read = getattr(source, table, lambda: None)
                 self._read[table] = (True, read())
@@ -635,10 +588,6 @@ class TablesRead:
 
     def manifest_problem(self) -> tuple[str, str] | None:
         read: tuple[str, str] | None = self._give("manifest_problem")
-        return read
-
-    def entries_sha256(self) -> str | None:
-        read: str | None = self._give("entries_sha256")
         return read
 
 

@@ -28,17 +28,7 @@ from app.audit.sources import Source, read_in_child
 from app.audit.verify import checks
 from app.audit.verify.finding import Disagreement
 from app.audit.verify.rederive import Outcome
-from app.audit.verify.replay import (
-    Item,
-    LinesDigest,
-    Replayed,
-    chain_texts,
-    chain_texts_then_tables,
-    feed,
-    feed_texts,
-    feed_then_tables,
-    walk,
-)
+from app.audit.verify.replay import Item, Replayed, feed, feed_then_tables, walk
 from app.engine.books.entries import Entry
 from app.engine.books.memory import MemoryBooks
 from app.engine.collector import collector_paused
@@ -97,6 +87,7 @@ def verify(source: Source, public_key: bytes | None = None, jobs: int | None = N
     sources only, see ``sources.read_in_child``); ``None`` chooses (``default_jobs``). The
     report is the same whatever the choice."""
     started = time.perf_counter()
+    state = Replayed()
     after: checks.After | None = None
     # The walk allocates millions of long-lived tuples and frees none: the cyclic garbage
     # collector would rescan them again and again for nothing (and, after the walk, would
@@ -104,7 +95,13 @@ def verify(source: Source, public_key: bytes | None = None, jobs: int | None = N
     collecting = gc.isenabled()
     gc.disable()
     try:
-        state, bad = _walk(source, default_jobs(source) if jobs is None else jobs)
+        items = _items(source, default_jobs(source) if jobs is None else jobs)
+        try:
+            bad = walk(items, state)
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
         if bad is None:
             tables = source if state.tables is None else state.tables
             after = checks.After(source, tables, state, public_key)
@@ -200,49 +197,7 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
-def _walk(source: Source, jobs: int) -> tuple[Replayed, Disagreement | None]:
-    """The walk over ``source``: the replay and the first disagreement.
-
-    An export's stored entries agree with the replay in the usual case, which a digest shows
-    without reading them: the first walk hashes the canonical lines of the replayed entries
-    (``LinesDigest``) and compares the digest with ``entries.jsonl``'s sha256. Only if they
-    differ, or that walk finds a disagreement or fails, is the export walked again the
-    precise way (each stored line compared at its seq), which names the first difference
-    (or raises the first error) exactly as if it had been the only walk."""
-    if getattr(source, "entries_sha256", None) is not None:
-        lines = LinesDigest()
-        state = Replayed(lines=lines)
-        try:
-            agrees = _walk_items(_items(source, jobs, entries=False), state) is None
-            tables: Any = source if state.tables is None else state.tables
-            agrees = agrees and lines.hexdigest() == tables.entries_sha256()
-        except Exception:  # the precise walk meets it again (or an earlier one) and raises
-            agrees = False
-        if agrees:
-            return state, None
-    state = Replayed()
-    return state, _walk_items(_items(source, jobs), state)
-
-
-def _walk_items(items: Iterator[Item], state: Replayed) -> Disagreement | None:
-    try:
-        return walk(items, state)
-    finally:
-        close = getattr(items, "close", None)
-        if close is not None:
-            close()
-
-
-def _items(source: Source, jobs: int, entries: bool = True) -> Iterator[Item]:
-    """The walk's items. Without the stored entries (an export's first walk), the second
-    process (if any) only reads and hashes the journal's lines (``chain_texts``) and this
-    one decodes them (``feed_texts``): sending decoded records between the processes cost
-    more CPU than decoding them."""
-    parallel = jobs >= 2 and getattr(source, "separate_reader", False)
-    if not entries and hasattr(source, "journal_texts"):
-        if parallel:
-            return feed_texts(read_in_child(source, chain_texts_then_tables))
-        return feed_texts(chain_texts(source))
-    if parallel:
+def _items(source: Source, jobs: int) -> Iterator[Item]:
+    if jobs >= 2 and getattr(source, "separate_reader", False):
         return read_in_child(source, feed_then_tables)
     return feed(source)

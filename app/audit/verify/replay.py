@@ -12,11 +12,7 @@
    write): a refusal is a disagreement;
 4. the entries it produces against the stored entries of that seq: an export's lines as text
    (``entry_line``), a line that is not the canonical text parsed and compared field by
-   field, so only a real difference is reported, exactly as for the database's rows. Or,
-   when the walk is given ``lines`` (``LinesDigest``, an export's first walk), the stored
-   entries are not read at all: the canonical lines of the replayed ones are hashed, and the
-   caller compares the digest with the sha256 of ``entries.jsonl`` (equal digests: every
-   stored line IS the replayed entry's canonical text, in order).
+   field, so only a real difference is reported, exactly as for the database's rows.
 
 Then the effects are committed to ``MemoryBooks`` (streaming, ``keep_entries=False``, for
 ``caisse verify``), and the walk notes what the checks after it need: opened lots, seals,
@@ -31,7 +27,7 @@ from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any, Protocol
 
-from app.audit.sources import TablesRead, decode_line, entry_line, entry_of_line
+from app.audit.sources import TablesRead, entry_line, entry_of_line
 from app.audit.verify.finding import Disagreement
 from app.audit.verify.rederive import KINDS as REDERIVE_KINDS
 from app.audit.verify.rederive import Rederivation
@@ -73,36 +69,6 @@ class Replayed:
     postings: int = 0
     entries_given: bool = True
     runs_checked: bool = True
-    lines: LinesDigest | None = None
-
-
-class LinesDigest:
-    """The sha256 of the canonical lines (``entry_line``, each with its newline) of every
-    entry replayed, in order: the bytes ``entries.jsonl`` holds when it agrees with the
-    replay. Lines are hashed in batches (one ``update`` per few thousand)."""
-
-    __slots__ = ("_digest", "_pending")
-
-    def __init__(self) -> None:
-        self._digest = sha256()
-        self._pending: list[str] = []
-
-    def add(self, entries: tuple[Entry, ...]) -> None:
-        pending = self._pending
-        for entry in entries:
-            pending.append(entry_line(entry))
-        if len(pending) >= 4096:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._pending:
-            self._pending.append("")  # the last line's newline
-            self._digest.update("\n".join(self._pending).encode("utf-8"))
-            self._pending.clear()
-
-    def hexdigest(self) -> str:
-        self._flush()
-        return self._digest.hexdigest()
 
 
 class Journal(Protocol):
@@ -169,76 +135,12 @@ def chained(record: Mapping[str, Any], body: bytes | None, seq: int, prev: str) 
     """Fast path of the chain check: the stored bytes hash to ``hash`` (see sources)."""
     return (
         body is not None
-        and linked(record, seq, prev)
-        and sha256(prev.encode("ascii") + body).hexdigest() == record.get("hash")
-    )
-
-
-def linked(record: Mapping[str, Any], seq: int, prev: str) -> bool:
-    """``chained``'s checks of the record's own fields: its seq, its ``prev_hash``, its
-    format."""
-    return (
-        record.get("seq") == seq
+        and record.get("seq") == seq
         and record.get("prev_hash") == prev
         and record.get("format") == FORMAT
         and type(record.get("seq")) is int
+        and sha256(prev.encode("ascii") + body).hexdigest() == record.get("hash")
     )
-
-
-# ``chain_texts``' items: ``(line, hash text, the sha256 check passed)``, then, from
-# ``chain_texts_then_tables``, ``(None, None, TablesRead)``.
-Text = tuple[str | None, str | None, Any]
-
-
-def chain_texts(source: Any) -> Iterator[Text]:
-    """``feed``'s reading and hashing half for a walk that reads no stored entries, which
-    decodes no JSON (a second process may run it while the verifier decodes): each journal
-    line with the text of its ``hash`` field and whether the bytes that hash covers, after
-    the previous line's hash text, hash to it (``chained``'s sha256, made on the text)."""
-    prev: str | None = GENESIS_HASH
-    for line, hashed, body in source.journal_texts():
-        ok = (
-            body is not None and prev is not None and prev.isascii()
-            and sha256(prev.encode("ascii") + body).hexdigest() == hashed
-        )
-        yield line, hashed, ok
-        prev = hashed
-
-
-def chain_texts_then_tables(source: Any) -> Iterator[Text]:
-    """``chain_texts``, then the tables the final checks read, read ahead (``TablesRead``)."""
-    yield from chain_texts(source)
-    yield None, None, TablesRead(source)
-
-
-def feed_texts(texts: Iterator[Text]) -> Iterator[Item]:
-    """``feed(source, entries=False)``'s items from ``chain_texts``: each line decoded, its
-    fast chain check completed on the record (the hash text was the record's ``hash``, the
-    previous line's the previous record's, and ``linked``): so ``ok`` is ``chained``'s."""
-    prev: Any = GENESIS_HASH  # the previous record's hash, as ``feed`` holds it
-    prev_text: str | None = GENESIS_HASH  # the previous line's hash text, as hashed
-    try:
-        for seq, (line, hashed, ok) in enumerate(texts, 1):
-            if line is None:  # after the last line: the tables read ahead
-                yield None, None, None, None, None, ok
-                return
-            record = decode_line(line)
-            try:
-                ok = (
-                    ok and prev_text == prev and record.get("hash") == hashed
-                    and linked(record, seq, prev)
-                )
-            except Exception:  # an odd record: the walk's own check names it
-                ok = False
-            prev, prev_text = record.get("hash"), hashed
-            if ok and type(record) is dict and "kind" in record and "payload" in record:
-                yield True, record["kind"], record["payload"], prev, (), None
-            else:
-                yield ok, None, None, None, (), record
-    finally:
-        close = getattr(texts, "close", None)
-        if close is not None:  # stops the reading process
-            close()
 
 
 def walk(items: Iterable[Item], state: Replayed) -> Disagreement | None:
@@ -280,9 +182,7 @@ def step(state: Replayed, item: Item) -> Disagreement | None:
                             f"the engine refuses this {kind} on replay: {error}")
     entries, lot_changes = effects[0], effects[1]  # by index: fields are descriptors
     first = stored[0] if len(stored) == 1 else None
-    if state.lines is not None:
-        state.lines.add(entries)  # compared with the stored file's digest after the walk
-    elif type(first) is str and len(entries) == 1 and first == entry_line(entries[0]):
+    if type(first) is str and len(entries) == 1 and first == entry_line(entries[0]):
         pass  # the common case: one entry, its stored line is its canonical text
     elif (stored or entries) and state.entries_given:
         bad = _differs(seq, stored, entries)
