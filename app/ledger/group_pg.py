@@ -32,6 +32,7 @@ from app.engine.books.state import Effects, MonthState, SetPurchase
 from app.engine.period import Period
 from app.ledger.command_check import Stored
 from app.ledger.group import GroupBooks
+from app.ledger.registry import new_purchase_row
 from app.ledger.view import household_state, lot_state, merchant_state, purchase_state
 from app.ledger.view import unspent_policy as month_policy
 
@@ -309,18 +310,4 @@ def _purchase_row(registry: object, seq: int) -> dict[str, Any]:
     """The ``purchase`` row a purchase's registry change inserts (no refund yet)."""
     if not isinstance(registry, SetPurchase) or registry.state.refund_ids:
         raise ValueError(f"a group of purchases cannot record {registry!r}")
-    s = registry.state
-    return {
-        "purchase_id": s.purchase_id,
-        "household_id": s.household_id,
-        "merchant_id": s.merchant_id,
-        "category": s.category,
-        "period": str(s.period),
-        "amount_cents": s.amount_cents,
-        "credit_cents": s.credit_cents,
-        "refunded_cents": 0,
-        "lots_expire": None if s.lots_expire is None else str(s.lots_expire),
-        "refund_ids": "[]",
-        "seq": seq,
-        "last_seq": seq,
-    }
+    return new_purchase_row(registry.state, seq)

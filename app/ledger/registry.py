@@ -19,6 +19,7 @@ from app.engine.books.state import (
     EraseMember,
     MarkCredited,
     MarkReversed,
+    PurchaseState,
     RegistryChange,
     SetHousehold,
     SetMerchant,
@@ -131,25 +132,31 @@ def _set_merchant(session: Session, change: SetMerchant, seq: int) -> None:
     session.add(row)
 
 
+def new_purchase_row(state: PurchaseState, seq: int) -> dict[str, Any]:
+    """The ``purchase`` row a purchase inserts when it creates its state (no refund yet):
+    the one reading for this write and the PostgreSQL charge writer's groups."""
+    return {
+        "purchase_id": state.purchase_id,
+        "household_id": state.household_id,
+        "merchant_id": state.merchant_id,
+        "category": state.category,
+        "period": str(state.period),
+        "amount_cents": state.amount_cents,
+        "credit_cents": state.credit_cents,
+        "refunded_cents": state.refunded_cents,
+        "lots_expire": None if state.lots_expire is None else str(state.lots_expire),
+        "refund_ids": "[]",
+        "seq": seq,
+        "last_seq": seq,
+    }
+
+
 def _set_purchase(session: Session, change: SetPurchase, seq: int) -> None:
     s = change.state
     if not s.refund_ids:
         # A purchase state without refunds is only ever set by the purchase that creates
         # it (a refund always adds its id): insert it, no read, no ORM object.
-        row_values = {
-            "purchase_id": s.purchase_id,
-            "household_id": s.household_id,
-            "merchant_id": s.merchant_id,
-            "category": s.category,
-            "period": str(s.period),
-            "amount_cents": s.amount_cents,
-            "credit_cents": s.credit_cents,
-            "refunded_cents": s.refunded_cents,
-            "lots_expire": None if s.lots_expire is None else str(s.lots_expire),
-            "refund_ids": "[]",
-            "seq": seq,
-            "last_seq": seq,
-        }
+        row_values = new_purchase_row(s, seq)
         session.execute(insert(_table("purchase")), [row_values])
         return
     row = session.get(t.Purchase, (s.merchant_id, s.purchase_id)) or t.Purchase(
