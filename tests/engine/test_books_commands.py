@@ -1,5 +1,5 @@
-"""A hot payload's plain reading (``_plain_purchase``, ``_plain_payment``: one expression)
-accepts exactly what its field-by-field reading (``Fields``, which names every problem)
+"""A hot payload's plain reading (``plain_purchase``, ``plain_payment``: one expression, no
+books) accepts exactly what its field-by-field reading (``Fields``, which names every problem)
 accepts, and reads the same values."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.engine.books.apply_money import _payment_fields, _plain_payment
-from app.engine.books.apply_purchase import _plain_purchase, _purchase_fields
-from app.engine.books.commands import InvalidCommand
+from app.engine.books.apply_money import _payment_fields, plain_payment
+from app.engine.books.apply_purchase import _purchase_fields, plain_purchase
+from app.engine.books.commands import InvalidCommand, day_in_month, day_or_none
 from tests.engine.test_books_support import buy, payment
 
 odd_values = st.one_of(
@@ -34,9 +34,20 @@ def slow(payload: Any) -> Any:
 
 
 def plain(payload: Any) -> Any:
-    read = _plain_purchase if "purchase_id" in payload else _plain_payment
-    found = read(payload)
-    return None if found is None else tuple(found)
+    """The plain reading's values, with the day and month read as ``Fields`` reads them."""
+    if "purchase_id" in payload:
+        values = plain_purchase(payload)
+        if values is None:
+            return None
+        dated = day_in_month(values[5], values[6])
+        assert dated is not None  # the plain reading checked it
+        return (*values[:5], *dated, False, False)
+    found = plain_payment(payload)
+    if found is None:
+        return None
+    day = day_or_none(found[4])
+    assert day is not None
+    return (*found[:4], *day)
 
 
 @given(

@@ -9,7 +9,9 @@
 2. a ``seal_month`` record's sealed values against the replay just before it (journal size,
    head hash, balances digest, run fingerprint, month tree, invariants);
 3. the command re-applied by the books core (``core.apply_record``, the ``apply`` of every
-   write): a refusal is a disagreement;
+   write; for a purchase or a payment whose plain payload ``feed`` read ahead, in the reading
+   process when there are two, the second half of the same handler, ``core.READ_AHEAD``):
+   a refusal is a disagreement;
 4. the entries it produces against the stored entries of that seq: an export's lines as text
    (``entry_line``), a line that is not the canonical text parsed and compared field by
    field, so only a real difference is reported, exactly as for the database's rows.
@@ -31,7 +33,7 @@ from app.audit.sources import TablesRead, entry_line, entry_of_line
 from app.audit.verify.finding import Disagreement
 from app.audit.verify.rederive import KINDS as REDERIVE_KINDS
 from app.audit.verify.rederive import Rederivation
-from app.engine.books.core import apply_record
+from app.engine.books.core import READ_AHEAD, apply_record
 from app.engine.books.digest import RunFingerprint, balances_digest, month_tree_problem
 from app.engine.books.entries import Entry
 from app.engine.books.errors import BooksError
@@ -81,7 +83,8 @@ class Journal(Protocol):
 
 # An item of the walk, in seq order: ``(ok, kind, payload, hash, stored, record)``.
 # ``ok``: the fast chain check (``chained``) passed against the previous record's hash; then
-# ``record`` is ``None`` and kind/payload/hash are the record's. Otherwise ``record`` is the
+# ``record`` is ``None`` and kind/payload/hash are the record's (for a plain payload of a
+# ``READ_AHEAD`` kind, ``payload`` is the tuple of values its reader gave). Otherwise ``record`` is the
 # whole record (kind/payload/hash ``None``) and ``step`` decides (``chain_problem``).
 # ``ok is None`` marks stored entries at a seq no record reaches (``stored`` is the group),
 # or, with ``stored`` ``None`` too, the tables read ahead (``record``, ``feed_then_tables``).
@@ -114,7 +117,13 @@ def feed(source: Journal) -> Iterator[Item]:
             ok = False
         prev = record.get("hash")
         if ok and type(record) is dict and "kind" in record and "payload" in record:
-            yield True, record["kind"], record["payload"], prev, stored, None
+            kind, payload = record["kind"], record["payload"]
+            reader = READ_AHEAD.get(kind) if type(kind) is str else None
+            if reader is not None:
+                # A plain payload of a hot kind, read here (the reading process, with two):
+                # the walk gets its values, a plain tuple (cheap to send), and applies them.
+                payload = reader[0](payload) or payload  # total: ``None`` if not plain
+            yield True, kind, payload, prev, stored, None
         else:
             yield ok, None, None, None, stored, record
     if pending is not None:
@@ -169,14 +178,17 @@ def step(state: Replayed, item: Item) -> Disagreement | None:
             if reason is not None:
                 return Disagreement(seq, "journal", f"seq={seq}", reason)
         kind, payload, hashed = record["kind"], record["payload"], record["hash"]
-    if type(payload) is not dict and not isinstance(payload, Mapping):
-        return Disagreement(seq, "journal", f"seq={seq}", "payload is not a JSON object")
-    if kind == "seal_month":
-        bad = seal_problem(state, payload, seq)
-        if bad is not None:
-            return bad
     try:
-        effects = apply_record(books, kind, payload, seq)
+        if type(payload) is tuple:  # a plain payload's values, read by ``feed``
+            effects = READ_AHEAD[kind][1](books, payload, seq)  # the kind's handler
+        else:
+            if type(payload) is not dict and not isinstance(payload, Mapping):
+                return Disagreement(seq, "journal", f"seq={seq}", "payload is not a JSON object")
+            if kind == "seal_month":
+                bad = seal_problem(state, payload, seq)
+                if bad is not None:
+                    return bad
+            effects = apply_record(books, kind, payload, seq)
     except BooksError as error:
         return Disagreement(seq, "journal", f"seq={seq}",
                             f"the engine refuses this {kind} on replay: {error}")
@@ -207,6 +219,8 @@ def step(state: Replayed, item: Item) -> Disagreement | None:
     return None
 
 
+# ``_note`` reads a payload as a mapping: no kind it notes is read ahead (``READ_AHEAD``;
+# tests/audit/test_verify_read_ahead.py).
 _NOTED = REDERIVE_KINDS | {"seal_month"}
 
 

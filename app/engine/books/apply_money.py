@@ -24,20 +24,27 @@ _new = tuple.__new__
 _PAYMENT_KEYS = frozenset(("household_id", "amount_cents", "method", "reference", "received_on"))
 
 
-def _plain_payment(payload: Any) -> tuple[str, int, str, str, date, Period] | None:
-    """The plain case, read in one expression: exactly the five fields, all valid; ``None``
-    for anything else. The values of ``_payment_fields``, then the day's month."""
+# What ``plain_payment`` gives: the plain payload's values as JSON values, in this order.
+PlainPayment = tuple[str, int, str, str, str]
+
+
+def plain_payment(payload: Any) -> PlainPayment | None:
+    """The plain case, read without the books: exactly the five fields, all valid: their
+    values ``(household_id, amount_cents, method, reference, received_on)`` as the payload
+    holds them, or ``None`` for anything else (then ``record_payment`` reads the payload
+    field by field, naming every problem). Pure and cheap to send: a replay runs it in its
+    reading process."""
     if type(payload) is not dict or payload.keys() != _PAYMENT_KEYS:
         return None
     hh, amount, method = payload["household_id"], payload["amount_cents"], payload["method"]
-    reference, dated = payload["reference"], day_or_none(payload["received_on"])
+    reference, received_on = payload["reference"], payload["received_on"]
     if (
-        dated is None or not are_ids(hh) or type(amount) is not int or amount < 1
-        or type(method) is not str or method not in METHODS
+        day_or_none(received_on) is None or not are_ids(hh) or type(amount) is not int
+        or amount < 1 or type(method) is not str or method not in METHODS
         or type(reference) is not str or not reference
     ):
         return None
-    return hh, amount, method, reference, *dated
+    return hh, amount, method, reference, received_on
 
 
 def _payment_fields(payload: Mapping[str, Any]) -> tuple[str, int, str, str, date, Period]:
@@ -56,7 +63,25 @@ def _payment_fields(payload: Mapping[str, Any]) -> tuple[str, int, str, str, dat
 
 def record_payment(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
     """A member's contribution received: 512 (530 for cash) / 411:hh."""
-    read = _plain_payment(payload) or _payment_fields(payload)
+    values = plain_payment(payload)
+    if values is not None:
+        return payment_values(view, values, seq)
+    return _payment(view, _payment_fields(payload), seq)
+
+
+def payment_values(view: BooksView, values: PlainPayment, seq: int) -> Effects:
+    """``record_payment`` of the payload whose values ``plain_payment`` gave (in this process
+    or, for a replay, in its reading process)."""
+    dated = day_or_none(values[4])  # a cached lookup: ``plain_payment`` read it
+    if dated is None:  # never for values ``plain_payment`` gave: the refusal, named
+        keys = ("household_id", "amount_cents", "method", "reference", "received_on")
+        return _payment(view, _payment_fields(dict(zip(keys, values, strict=True))), seq)
+    return _payment(view, (*values[:4], *dated), seq)
+
+
+def _payment(
+    view: BooksView, read: tuple[str, int, str, str, date, Period], seq: int
+) -> Effects:
     household_id, amount, method, reference, _, period = read
     # Each lookup once; its guard, called only when it fails, names the refusal.
     if view.household(household_id) is None:

@@ -111,21 +111,27 @@ _PURCHASE_KEYS = frozenset(
     ("purchase_id", "household_id", "merchant_id", "category", "amount_cents", "on", "period")
 )
 
+# What ``plain_purchase`` gives: the plain payload's values as JSON values, in this order.
+PlainPurchase = tuple[str, str, str, str, int, str, str]
 
-def _plain_purchase(payload: Any) -> _Purchase | None:
-    """The plain case, read in one expression: exactly the seven fields, all valid, the day
-    in the month (neither ``split`` nor ``whole_basket``); ``None`` for anything else."""
+
+def plain_purchase(payload: Any) -> PlainPurchase | None:
+    """The plain case, read without the books: exactly the seven fields, all valid, the day in
+    the month (neither ``split`` nor ``whole_basket``): their values ``(purchase_id,
+    household_id, merchant_id, category, amount_cents, on, period)`` as the payload holds
+    them, or ``None`` for anything else (then ``purchase`` reads the payload field by field,
+    naming every problem). Pure and cheap to send: a replay runs it in its reading process."""
     if type(payload) is not dict or payload.keys() != _PURCHASE_KEYS:
         return None
     pid, hh, merchant_id = payload["purchase_id"], payload["household_id"], payload["merchant_id"]
     category, amount = payload["category"], payload["amount_cents"]
-    dated = day_in_month(payload["on"], payload["period"])
+    on, month = payload["on"], payload["period"]
     if (
-        dated is None or not are_ids(pid, hh, merchant_id)
+        day_in_month(on, month) is None or not are_ids(pid, hh, merchant_id)
         or type(category) is not str or not category or type(amount) is not int or amount < 1
     ):
         return None
-    return _new(_Purchase, (pid, hh, merchant_id, category, amount, *dated, False, False))
+    return pid, hh, merchant_id, category, amount, on, month
 
 
 def _purchase_fields(payload: Mapping[str, Any]) -> _Purchase:
@@ -180,7 +186,27 @@ def purchase(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
     """A purchase: refused (``BooksError``, each refusal named by its guard), or its effects:
     its entry (none when the credit pays nothing of a whole basket's line), the lots it
     spends, its state, its result."""
-    order = _plain_purchase(payload) or _purchase_fields(payload)
+    values = plain_purchase(payload)
+    if values is not None:
+        return purchase_values(view, values, seq)
+    return _purchase(view, _purchase_fields(payload), seq)
+
+
+def purchase_values(view: BooksView, values: PlainPurchase, seq: int) -> Effects:
+    """``purchase`` of the payload whose values ``plain_purchase`` gave (in this process or,
+    for a replay, in its reading process)."""
+    pid, hh, merchant_id, category, amount, on, month = values
+    dated = day_in_month(on, month)  # a cached lookup: ``plain_purchase`` read it
+    if dated is None:  # never for values ``plain_purchase`` gave: the refusal, named
+        keys = ("purchase_id", "household_id", "merchant_id", "category", "amount_cents",
+                "on", "period")
+        return _purchase(view, _purchase_fields(dict(zip(keys, values, strict=True))), seq)
+    return _purchase(
+        view, _new(_Purchase, (pid, hh, merchant_id, category, amount, *dated, False, False)), seq
+    )
+
+
+def _purchase(view: BooksView, order: _Purchase, seq: int) -> Effects:
     pid, hh, merchant_id, category, amount, on, period, split, whole = order
     if view.purchase(merchant_id, pid) is not None:
         raise Conflict(problem("purchase_id", "books.purchase_id_used", purchase_id=pid))
