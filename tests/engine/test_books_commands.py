@@ -84,3 +84,55 @@ def test_the_plain_reading_reads_a_valid_purchase_and_payment() -> None:
     values = plain(buy("p1", "hh_1", "m1", 250, on="2026-03-04"))
     assert values is not None and str(values[5]) == "2026-03-04" and str(values[6]) == "2026-03"
     assert plain(payment("hh_1", 300)) == slow(payment("hh_1", 300)) is not None
+
+
+def _line_read(item: Any) -> Any:
+    """What ``_Line`` reads field by field (``None`` where it names a problem), and what the
+    plain reading gives (``None`` where it leaves the line to ``_Line``)."""
+    from app.engine.books.apply_run import _Line, _plain_line
+    from app.engine.books.commands import Fields
+
+    def values(line: Any) -> tuple[Any, ...]:
+        return (line.path, line.household_id, line.assessed, line.contribution, line.credit,
+                line.share, line.funder)
+
+    fields = Fields(item, "households[3]")
+    line = _Line(fields)
+    slow_read = None if fields.problems else values(line)
+    plain_line = _plain_line(item, "households[3]")
+    return slow_read, None if plain_line is None else values(plain_line)
+
+
+_LINE = {"household_id": "hh_1", "status": "assessed", "contribution_cents": 1500,
+         "credit_cents": 9000, "funder_share_cents": 500, "funder_id": "f_1",
+         "facts_commitment": "sha256:ab"}
+
+
+@given(
+    changes=st.dictionaries(
+        st.sampled_from([*_LINE, "arrears_months"]),
+        st.one_of(odd_values, st.sampled_from(["needs_data", "not_eligible", "assessed", 0])),
+        max_size=3,
+    ),
+    drop=st.sampled_from([None, "funder_id", "credit_cents"]),
+)
+def test_the_plain_line_reads_exactly_what_fields_reads(
+    changes: dict[str, Any], drop: str | None
+) -> None:
+    item = {**_LINE, **changes}
+    if drop is not None:
+        item.pop(drop, None)
+    slow_read, plain_read = _line_read(item)
+    # The plain reading accepts only lines ``_Line`` accepts, and reads the same values.
+    assert plain_read is None or plain_read == slow_read
+
+
+def test_the_plain_line_reads_the_lines_a_month_run_writes() -> None:
+    not_assessed = {**_LINE, "status": "needs_data", "contribution_cents": None,
+                    "credit_cents": None, "funder_share_cents": 0, "funder_id": None}
+    for item in (_LINE, not_assessed, {**_LINE, "funder_share_cents": 0, "funder_id": None,
+                                       "facts_commitment": None}):
+        slow_read, plain_read = _line_read(item)
+        assert plain_read == slow_read is not None
+    assert _line_read(not_assessed)[1] == (
+        "households[3]", "hh_1", False, 0, 0, 0, None)

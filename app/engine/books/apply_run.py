@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.engine.books import accounts as acc
-from app.engine.books.commands import Fields
+from app.engine.books.commands import Fields, are_ids
 from app.engine.books.entries import Entry, EntryBuilder
 from app.engine.books.errors import Conflict, NotFound, problem
 from app.engine.books.guards import known_household, open_month
@@ -68,6 +68,56 @@ class _Line:
         )
 
 
+_LINE_KEYS = frozenset(("household_id", "status", "contribution_cents", "credit_cents",
+                        "funder_share_cents", "funder_id", "facts_commitment"))
+_new_line = object.__new__
+
+
+def _plain_line(item: Any, path: str) -> _Line | None:
+    """The plain line (``month_run.run_line``'s seven fields, all valid), read in one
+    expression: what ``_Line`` reads from it; ``None`` for anything else (then ``_Line``
+    reads it field by field, naming every problem). A month run has a line per household."""
+    if type(item) is not dict or item.keys() != _LINE_KEYS:
+        return None
+    hh, status, share = item["household_id"], item["status"], item["funder_share_cents"]
+    contribution, credit = item["contribution_cents"], item["credit_cents"]
+    funder, commitment = item["funder_id"], item["facts_commitment"]
+    if not (
+        are_ids(hh) and type(share) is int and share >= 0
+        and (commitment is None or (type(commitment) is str and commitment))
+    ):
+        return None
+    if status == "assessed":
+        if not (type(contribution) is int and contribution >= 0 and type(credit) is int
+                and share <= credit):
+            return None
+    elif status in STATUSES:  # not assessed: no amounts
+        if share or not (contribution is None or (type(contribution) is int and not contribution)
+                         ) or not (credit is None or (type(credit) is int and not credit)):
+            return None
+        contribution = credit = 0
+    else:
+        return None
+    if (funder is None and share) or (funder is not None and not are_ids(funder)):
+        return None
+    line: _Line = _new_line(_Line)
+    line.path, line.household_id, line.assessed = path, hh, status == "assessed"
+    line.contribution, line.credit, line.share, line.funder = contribution, credit, share, funder
+    return line
+
+
+def _lines(f: Fields) -> list[_Line]:
+    """The run's ``households`` lines: each plain one read in one expression (``_plain_line``),
+    all of them field by field as soon as one is not plain."""
+    items = f.data.get("households")
+    if type(items) is list:
+        lines = [_plain_line(item, f"households[{index}]") for index, item in enumerate(items)]
+        if None not in lines:
+            f.seen.add("households")
+            return lines  # type: ignore[return-value]  # no None: checked just above
+    return [_Line(sub) for sub in f.objects("households")]
+
+
 def _read_unspent(f: Fields) -> UnspentCreditPolicy:
     value = f.raw("unspent_credit")
     if value is None:  # missing: already reported by ``raw``; null: reported here
@@ -108,7 +158,7 @@ def run_month(view: BooksView, payload: Mapping[str, Any], seq: int) -> Effects:
     chunk = f.integer("chunk")
     policy = _read_unspent(f)
     _read_rationing(f)
-    lines = [_Line(sub) for sub in f.objects("households")]
+    lines = _lines(f)
     for index in range(1, len(lines)):
         if lines[index].household_id <= lines[index - 1].household_id:
             f.require(
