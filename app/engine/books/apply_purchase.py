@@ -41,7 +41,7 @@ from app.engine.books.errors import (
     problem,
 )
 from app.engine.books.guards import active_household, known_merchant, open_month
-from app.engine.books.lots import latest_expiry, oldest_first, spendable_on, take_oldest
+from app.engine.books.lots import latest_expiry, spendable_lots, take_oldest
 from app.engine.books.state import (
     OPEN,
     BooksView,
@@ -162,12 +162,7 @@ def _spend_plan(
     """Lots to spend (oldest usable first) and the credit available before spending; with
     ``split``, the credit taken is at most what is available (the member pays the rest), and
     with ``whole`` (the whole basket) it may be nothing."""
-    lots = []
-    available = 0
-    for lot in oldest_first(view.lots(hh)):  # a loop: a comprehension is one more call
-        if spendable_on(lot, period):
-            lots.append(lot)
-            available += lot[4]  # remaining_cents
+    lots, available = spendable_lots(view.lots(hh), period)
     if split and available < credit and (available > 0 or whole):
         credit = available
     plan = take_oldest(lots, credit, None)
@@ -229,19 +224,21 @@ def _purchase(view: BooksView, order: _Purchase, seq: int) -> Effects:
     plan, available = _spend_plan(view, hh, period, credit, split, whole)
     # The effects, built with ``tuple.__new__`` (a NamedTuple's constructor is Python-level):
     # the hot path of a replay, where two records in three are purchases.
-    credit = 0
-    changes = []
-    spent = []
-    for lot, part in plan:
-        changes.append(_new(LotChange, ("spend", lot[0], hh, part, None, None)))  # [0]: lot_id
-        spent.append(lot)
-        credit += part
+    changes: tuple[LotChange, ...]
+    if len(plan) == 1:  # the usual case: one lot pays it all
+        lot, credit = plan[0]
+        changes = (_new(LotChange, ("spend", lot[0], hh, credit, None, None)),)  # [0]: lot_id
+        expires = lot[3]  # [3]: expires
+    else:
+        changes = tuple([_new(LotChange, ("spend", lot[0], hh, part, None, None))
+                         for lot, part in plan])
+        credit = sum([part for _, part in plan])
+        expires = latest_expiry([lot for lot, _ in plan])
     # A sale the credit pays nothing of moves no money of the fund: no entry.
     entries = () if credit == 0 else (
         pair_entry(f"{seq}.0", seq, period, "purchase", f"purchase {pid} {category}",
                    acc.member_credit(hh), acc.merchant_payable(merchant_id), credit),
     )
-    expires = spent[0][3] if len(spent) == 1 else latest_expiry(spent)  # [3]: expires
     state = _new(PurchaseState,
                  (pid, hh, merchant_id, category, period, amount, credit, 0, expires, ()))
     result = {
@@ -252,7 +249,7 @@ def _purchase(view: BooksView, order: _Purchase, seq: int) -> Effects:
         "member_pays_cents": amount - credit,
         "available_cents": available - credit,
     }
-    return _new(Effects, (entries, tuple(changes), (_new(SetPurchase, (state,)),), result))
+    return _new(Effects, (entries, changes, (_new(SetPurchase, (state,)),), result))
 
 
 def _refundable(bought: PurchaseState, refund_id: str, amount: int) -> int:

@@ -132,9 +132,11 @@ def opening_order(lot_id: str) -> tuple[int, int]:
 def oldest_first(lots: Iterable[CreditLot]) -> list[CreditLot]:
     """Lots in the canonical spending order: month granted, then the seq and index of the
     entry that opened the lot. The core sorts itself, so no storage order can change which
-    lot is spent."""
-    ordered = list(lots)
+    lot is spent. A list already in that order is returned as it is (not copied): callers
+    read the result, never change it."""
+    ordered = lots if type(lots) is list else list(lots)
     if len(ordered) > 1 and not _months_increase(ordered):
+        ordered = list(ordered)  # sorted below: never the caller's list
         ordered.sort(key=lambda lot: (lot.period.year, lot.period.month, *opening_order(lot.lot_id)))
     return ordered
 
@@ -171,15 +173,28 @@ def usable(lot: CreditLot, period: Period) -> bool:
 
 def spendable_on(lot: CreditLot, period: Period) -> bool:
     """A lot pays a purchase of ``period`` when it was granted by then (credit granted
-    after a purchase's date never pays it: a backdated charge cannot reach it) and it is not
-    past its last month."""
+    after a purchase's date never pays it) and it is not past its last month
+    (``spendable_lots``' rule)."""
+    return bool(spendable_lots((lot,), period)[0])
+
+
+def spendable_lots(lots: Iterable[CreditLot], period: Period) -> tuple[list[CreditLot], int]:
+    """The lots that pay a purchase of ``period``, in spending order (``oldest_first``), and
+    the credit they hold: a lot granted by then (credit granted after a purchase's date never
+    pays it: a backdated charge cannot reach it) and not past its last month."""
     # On month counters: ``Period``'s comparisons are Python-level, and every purchase asks
     # this of every lot its household holds.
     month = period.year * 12 + period.month
-    granted, last = lot[2], lot[3]  # period, expires
-    return granted.year * 12 + granted.month <= month and (
-        last is None or last.year * 12 + last.month >= month
-    )
+    spendable = []
+    available = 0
+    for lot in oldest_first(lots):  # a loop: a comprehension is one more call
+        granted, last = lot[2], lot[3]  # period, expires
+        if granted.year * 12 + granted.month <= month and (
+            last is None or last.year * 12 + last.month >= month
+        ):
+            spendable.append(lot)
+            available += lot[4]  # remaining_cents
+    return spendable, available
 
 
 def available_cents(lots: Sequence[CreditLot], period: Period | None) -> int:
