@@ -48,8 +48,9 @@ HANDLERS: dict[str, Handler] = {
 # The kinds whose plain payload can be read without the books, ahead of applying it: for
 # each, ``(read, apply)``, where ``read(payload)`` gives the plain payload's values (or
 # ``None``: then the handler reads it field by field) and the kind's handler IS
-# ``apply(view, read(payload), seq)`` for those values (``apply_purchase.purchase``). A replay reads them in its
-# reading process (``app.audit.verify.replay.feed``), while this one applies.
+# ``apply(view, read(payload), seq)`` for those values (see ``apply_purchase.purchase``).
+# A replay reads them in its reading process (``app.audit.verify.replay.feed``) while the
+# replaying process applies them.
 Reader = Callable[[Any], tuple[Any, ...] | None]
 ValuesHandler = Callable[[BooksView, Any, int], Effects]
 READ_AHEAD: dict[str, tuple[Reader, ValuesHandler]] = {
@@ -72,4 +73,3 @@ def apply_record(view: BooksView, kind: str, payload: Mapping[str, Any], seq: in
     if type(seq) is not int or seq < 1:
         raise InvalidCommand(problem("seq", "books.seq", seq=repr(seq)))
     return handler(view, payload, seq)
-
