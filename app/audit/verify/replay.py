@@ -84,8 +84,9 @@ class Journal(Protocol):
 # An item of the walk, in seq order: ``(ok, kind, payload, hash, stored, record)``.
 # ``ok``: the fast chain check (``chained``) passed against the previous record's hash; then
 # ``record`` is ``None`` and kind/payload/hash are the record's (for a plain payload of a
-# ``READ_AHEAD`` kind, ``payload`` is the tuple of values its reader gave). Otherwise ``record`` is the
-# whole record (kind/payload/hash ``None``) and ``step`` decides (``chain_problem``).
+# ``READ_AHEAD`` kind, ``payload`` is the tuple of values its reader gave). Otherwise
+# ``record`` is the whole record (kind/payload/hash ``None``) and ``step`` decides
+# (``chain_problem``).
 # ``ok is None`` marks stored entries at a seq no record reaches (``stored`` is the group),
 # or, with ``stored`` ``None`` too, the tables read ahead (``record``, ``feed_then_tables``).
 Item = tuple[bool | None, Any, Any, Any, Any, Any]
