@@ -21,10 +21,12 @@ FUNDING_STATUSES = ("received", "awarded")
 _new = tuple.__new__
 
 
-_PAYMENT_KEYS = frozenset(("household_id", "amount_cents", "method", "reference", "received_on"))
+# A plain payment's fields, in the order ``plain_payment`` gives their values.
+_PAYMENT_ORDER = ("household_id", "amount_cents", "method", "reference", "received_on")
+_PAYMENT_KEYS = frozenset(_PAYMENT_ORDER)
 
 
-# What ``plain_payment`` gives: the plain payload's values as JSON values, in this order.
+# What ``plain_payment`` gives: the plain payload's values as JSON values, in ``_PAYMENT_ORDER``.
 PlainPayment = tuple[str, int, str, str, str]
 
 
@@ -74,8 +76,8 @@ def payment_values(view: BooksView, values: PlainPayment, seq: int) -> Effects:
     or, for a replay, in its reading process)."""
     dated = day_or_none(values[4])  # a cached lookup: ``plain_payment`` read it
     if dated is None:  # never for values ``plain_payment`` gave: the refusal, named
-        keys = ("household_id", "amount_cents", "method", "reference", "received_on")
-        return _payment(view, _payment_fields(dict(zip(keys, values, strict=True))), seq)
+        payload = dict(zip(_PAYMENT_ORDER, values, strict=True))
+        return _payment(view, _payment_fields(payload), seq)
     return _payment(view, (*values[:4], *dated), seq)
 
 

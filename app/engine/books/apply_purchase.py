@@ -107,11 +107,13 @@ class _Purchase(NamedTuple):
     whole_basket: bool = False
 
 
-_PURCHASE_KEYS = frozenset(
-    ("purchase_id", "household_id", "merchant_id", "category", "amount_cents", "on", "period")
+# A plain purchase's fields, in the order ``plain_purchase`` gives their values.
+_PURCHASE_ORDER = (
+    "purchase_id", "household_id", "merchant_id", "category", "amount_cents", "on", "period"
 )
+_PURCHASE_KEYS = frozenset(_PURCHASE_ORDER)
 
-# What ``plain_purchase`` gives: the plain payload's values as JSON values, in this order.
+# What ``plain_purchase`` gives: the plain payload's values as JSON values, in ``_PURCHASE_ORDER``.
 PlainPurchase = tuple[str, str, str, str, int, str, str]
 
 
@@ -193,9 +195,8 @@ def purchase_values(view: BooksView, values: PlainPurchase, seq: int) -> Effects
     pid, hh, merchant_id, category, amount, on, month = values
     dated = day_in_month(on, month)  # a cached lookup: ``plain_purchase`` read it
     if dated is None:  # never for values ``plain_purchase`` gave: the refusal, named
-        keys = ("purchase_id", "household_id", "merchant_id", "category", "amount_cents",
-                "on", "period")
-        return _purchase(view, _purchase_fields(dict(zip(keys, values, strict=True))), seq)
+        payload = dict(zip(_PURCHASE_ORDER, values, strict=True))
+        return _purchase(view, _purchase_fields(payload), seq)
     return _purchase(
         view, _new(_Purchase, (pid, hh, merchant_id, category, amount, *dated, False, False)), seq
     )
